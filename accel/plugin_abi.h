@@ -1,0 +1,174 @@
+/*
+ * The accelerator plugin ABI: the only thing that crosses the boundary between
+ * the emulator and an accelerator module (`accel-kvm.so`, or a test plugin).
+ *
+ * Plain C on purpose: no C++ types, no exceptions, no ownership of
+ * framework objects cross this line. A module exports exactly one symbol,
+ * KVMDBG_ACCEL_ENTRY_SYMBOL, of type KvmdbgAccelEntryFn, returning a pointer
+ * to a static, immutable KvmdbgAccelOps whose `abi_version` must equal
+ * KVMDBG_ACCEL_ABI_VERSION and whose `struct_size` must be at least
+ * sizeof(KvmdbgAccelOps) as the framework was built. The loader
+ * (accel/plugin_loader.h) refuses anything else, naming the file.
+ *
+ * Error convention: every int-returning op returns 0 on success or a negative
+ * errno value; after a failure `last_error()` returns a message with context
+ * (valid until the next op on the same instance).
+ *
+ * Mandatory ops must be non-NULL. Optional ops may be NULL; the framework
+ * treats NULL as "not supported" (-ENOSYS).
+ *
+ *   op                       mandatory  thread that may call it
+ *   ------------------------ ---------  ------------------------------------
+ *   create, destroy             yes     main thread
+ *   last_error                  yes     the thread that got the error
+ *   map_ram                     yes     main thread, before start
+ *   create_vcpus                yes     main thread, before start
+ *   get_cpu_state/set_cpu_state yes     any thread; runs on the vCPU's own
+ *                                       thread through its run-on-vCPU queue
+ *   set_mp_runnable             yes     main thread, before start
+ *   start                       yes     main thread, once
+ *   pause_all                   yes     any thread except a vCPU thread
+ *   resume                      yes     any thread except a vCPU thread
+ *   kick                        yes     any thread
+ *   set_irq_line                 no     any thread (device models)
+ *   supports_guest_debug         no     any thread
+ *   insert/remove_breakpoint     no     any thread except a vCPU thread
+ *   remove_all_breakpoints       no     any thread except a vCPU thread
+ *   update_guest_debug           no     any thread except a vCPU thread
+ *   capability                   no     any thread
+ */
+#ifndef KVMDBG_ACCEL_PLUGIN_ABI_H
+#define KVMDBG_ACCEL_PLUGIN_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/x86/cpu_state.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KVMDBG_ACCEL_ABI_VERSION 1u
+#define KVMDBG_ACCEL_ENTRY_SYMBOL "kvmdbg_accel_entry"
+
+/* Guest instruction-set architectures a module may implement. */
+enum KvmdbgArch {
+    KVMDBG_ARCH_X86_64 = 1,
+    KVMDBG_ARCH_ARM64 = 2,
+};
+
+/* ------------------------------------------------------------------ events */
+enum KvmdbgEventKind {
+    KVMDBG_EVENT_SHUTDOWN = 1,       /* triple fault / KVM_EXIT_SHUTDOWN */
+    KVMDBG_EVENT_INTERNAL_ERROR = 2, /* KVM_EXIT_INTERNAL_ERROR */
+    KVMDBG_EVENT_FAIL_ENTRY = 3,     /* KVM_EXIT_FAIL_ENTRY */
+    KVMDBG_EVENT_HALTED = 4,         /* HLT reached userspace (no in-kernel irqchip) */
+    KVMDBG_EVENT_RUN_ERROR = 5,      /* KVM_RUN failed with an unexpected errno */
+    KVMDBG_EVENT_UNHANDLED_EXIT = 6, /* an exit reason the module does not handle */
+    KVMDBG_EVENT_PAUSED = 7,         /* the vCPU parked after pause_all */
+};
+
+typedef struct KvmdbgEvent {
+    uint32_t kind;      /* enum KvmdbgEventKind */
+    uint32_t cpu;       /* vCPU index */
+    int32_t error;      /* negative errno for RUN_ERROR, suberror for INTERNAL_ERROR */
+    uint32_t interrupts_enabled; /* HALTED: RFLAGS.IF at the HLT */
+    const char *message; /* one or more lines for the user; valid during the call */
+} KvmdbgEvent;
+
+/* Callbacks the framework gives the module. All are called on vCPU threads,
+ * possibly concurrently from several vCPUs; the framework serialises its
+ * devices itself. `data` holds `size` bytes (1, 2, 4 or 8); for reads the
+ * callback fills it. pio/mmio return KVMDBG_IO_CONTINUE, or KVMDBG_IO_PARK
+ * when the machine is ending (e.g. a debug-exit write): the vCPU then parks
+ * instead of re-entering the guest. */
+enum KvmdbgIoResult {
+    KVMDBG_IO_CONTINUE = 0,
+    KVMDBG_IO_PARK = 1,
+};
+
+typedef struct KvmdbgHostCallbacks {
+    void *opaque;
+    int (*pio)(void *opaque, uint32_t cpu, uint16_t port, uint8_t *data, uint32_t size,
+               int is_write);
+    int (*mmio)(void *opaque, uint32_t cpu, uint64_t gpa, uint8_t *data, uint32_t size,
+                int is_write);
+    void (*event)(void *opaque, const KvmdbgEvent *event);
+} KvmdbgHostCallbacks;
+
+typedef struct KvmdbgVmConfig {
+    uint32_t arch;            /* enum KvmdbgArch */
+    uint32_t kernel_irqchip;  /* 1: in-kernel PIC/IOAPIC/LAPIC/PIT; 0: none (HLT exits) */
+    const char *device_path;  /* "/dev/kvm" unless overridden (tests) */
+} KvmdbgVmConfig;
+
+/* Breakpoint types of insert_breakpoint, numbered as gdb's Z packets. */
+enum KvmdbgBreakpointType {
+    KVMDBG_BP_SOFTWARE = 0,
+    KVMDBG_BP_HARDWARE = 1,
+    KVMDBG_WP_WRITE = 2,
+    KVMDBG_WP_READ = 3,
+    KVMDBG_WP_ACCESS = 4,
+};
+
+/* How resume() lets a vCPU go. */
+enum KvmdbgResumeMode {
+    KVMDBG_RESUME_RUN = 0,
+    KVMDBG_RESUME_STEP = 1,
+};
+
+typedef struct KvmdbgAccel KvmdbgAccel; /* opaque module instance */
+
+typedef struct KvmdbgAccelOps {
+    uint32_t abi_version; /* KVMDBG_ACCEL_ABI_VERSION */
+    uint32_t struct_size; /* sizeof(KvmdbgAccelOps) as the module was built */
+    const char *name;     /* "kvm" */
+
+    /* -------- mandatory -------- */
+    /* Creates a VM. On failure returns NULL and writes a message to err. */
+    KvmdbgAccel *(*create)(const KvmdbgVmConfig *config, const KvmdbgHostCallbacks *callbacks,
+                           char *err, size_t err_size);
+    /* Stops and joins every vCPU thread, closes every fd. NULL is allowed. */
+    void (*destroy)(KvmdbgAccel *accel);
+    const char *(*last_error)(KvmdbgAccel *accel);
+    /* Maps `size` bytes of host memory at guest-physical `gpa` (page aligned).
+     * The framework keeps ownership and keeps the memory alive. */
+    int (*map_ram)(KvmdbgAccel *accel, uint64_t gpa, uint64_t size, void *host, int read_only);
+    int (*create_vcpus)(KvmdbgAccel *accel, uint32_t count);
+    /* State of one vCPU; `size` must be the arch's state size
+     * (sizeof(KvmdbgX86State) for x86-64). */
+    int (*get_cpu_state)(KvmdbgAccel *accel, uint32_t cpu, void *state, uint32_t size);
+    int (*set_cpu_state)(KvmdbgAccel *accel, uint32_t cpu, const void *state, uint32_t size);
+    /* Marks an AP runnable at start instead of waiting for INIT/SIPI (direct
+     * ELF boot of every vCPU). No effect without an in-kernel irqchip. */
+    int (*set_mp_runnable)(KvmdbgAccel *accel, uint32_t cpu);
+    /* Spawns one thread per vCPU. paused=1: no vCPU runs until resume(). */
+    int (*start)(KvmdbgAccel *accel, int paused);
+    /* Stops every vCPU and returns once all of them are parked. */
+    int (*pause_all)(KvmdbgAccel *accel);
+    /* Lets a parked vCPU run (or step once, then park and report). */
+    int (*resume)(KvmdbgAccel *accel, uint32_t cpu, uint32_t mode);
+    /* Forces the vCPU out of KVM_RUN (signal + immediate_exit). */
+    int (*kick)(KvmdbgAccel *accel, uint32_t cpu);
+
+    /* -------- optional (NULL = not supported) -------- */
+    int (*set_irq_line)(KvmdbgAccel *accel, uint32_t irq, int level);
+    /* 1 if the host can debug guests (KVM_CAP_SET_GUEST_DEBUG), else 0. */
+    int (*supports_guest_debug)(KvmdbgAccel *accel);
+    int (*insert_breakpoint)(KvmdbgAccel *accel, uint32_t type, uint64_t addr, uint64_t len);
+    int (*remove_breakpoint)(KvmdbgAccel *accel, uint32_t type, uint64_t addr, uint64_t len);
+    int (*remove_all_breakpoints)(KvmdbgAccel *accel);
+    /* Rebuilds and pushes the guest-debug state of `cpu` on its own thread. */
+    int (*update_guest_debug)(KvmdbgAccel *accel, uint32_t cpu);
+    /* Value of a host capability (KVM_CHECK_EXTENSION number), or negative errno. */
+    long (*capability)(KvmdbgAccel *accel, long cap);
+} KvmdbgAccelOps;
+
+typedef const KvmdbgAccelOps *(*KvmdbgAccelEntryFn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KVMDBG_ACCEL_PLUGIN_ABI_H */

@@ -1,0 +1,62 @@
+#include "hw-models/io_bus.h"
+
+#include <cstring>
+
+namespace kvmdbg::hw {
+
+Status IoBus::map(AddressSpace space, std::uint64_t base, std::uint64_t size, std::string name,
+                  std::shared_ptr<IoDevice> device) {
+    if (size == 0 || base + size < base) {
+        return make_error(EINVAL, "device " + name + ": empty or wrapping range");
+    }
+    for (const auto& m : mappings_) {
+        if (m.space == space && base < m.base + m.size && m.base < base + size) {
+            return make_error(EBUSY, "device " + name + " overlaps device " + m.name);
+        }
+    }
+    mappings_.push_back(Mapping{space, base, size, std::move(name), std::move(device)});
+    return ok_status();
+}
+
+const IoBus::Mapping* IoBus::find(AddressSpace space, std::uint64_t addr) const {
+    for (const auto& m : mappings_) {
+        if (m.space == space && addr >= m.base && addr - m.base < m.size) {
+            return &m;
+        }
+    }
+    return nullptr;
+}
+
+IoOutcome IoBus::dispatch(AddressSpace space, std::uint64_t addr, std::uint8_t* data, unsigned size,
+                          bool is_write) {
+    if (size == 0 || size > 8) {
+        return IoOutcome::proceed;
+    }
+    const Mapping* m = find(space, addr);
+    const char* kind = space == AddressSpace::pio ? "port" : "mmio";
+    if (m == nullptr) {
+        log_.write(LogCategory::guest_errors, "unassigned %s %s 0x%llx size %u", kind,
+                   is_write ? "write" : "read", static_cast<unsigned long long>(addr), size);
+        if (!is_write) {
+            std::memset(data, 0xff, size);
+        }
+        return IoOutcome::proceed;
+    }
+    std::lock_guard lock(mu_);
+    std::uint64_t offset = addr - m->base;
+    if (is_write) {
+        std::uint64_t value = 0;
+        std::memcpy(&value, data, size);  // x86 and arm64 hosts are little-endian
+        return m->device->write(offset, value, size);
+    }
+    std::uint64_t value = m->device->read(offset, size);
+    std::memcpy(data, &value, size);
+    return IoOutcome::proceed;
+}
+
+void IoBus::with_lock(const std::function<void()>& fn) {
+    std::lock_guard lock(mu_);
+    fn();
+}
+
+}  // namespace kvmdbg::hw

@@ -1,0 +1,61 @@
+// IoBus: routes guest port I/O and MMIO accesses to device models.
+//
+// Devices are mapped at set-up (main thread, before vCPUs start); dispatch()
+// is then called from vCPU threads and serialises every device access under
+// one bus lock, so device models need no locking of their own for guest
+// accesses. Code outside vCPU threads that touches a device (serial input
+// from the main loop) takes the same lock through with_lock().
+//
+// Unclaimed accesses behave like an empty ISA bus / unassigned MMIO: reads
+// return all ones, writes are dropped, and both are logged under
+// `-d guest_errors`.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "common/result.h"
+#include "hw-models/io_device.h"
+
+namespace kvmdbg::hw {
+
+enum class AddressSpace { pio, mmio };
+
+class IoBus {
+public:
+    explicit IoBus(Log& log) : log_(log) {}
+
+    /// Maps `device` at [base, base+size) in `space`; `name` is for logs.
+    /// Errors: EBUSY when the range overlaps an existing mapping.
+    Status map(AddressSpace space, std::uint64_t base, std::uint64_t size, std::string name,
+               std::shared_ptr<IoDevice> device);
+
+    /// One guest access. For reads `data` is filled; returns the device's outcome.
+    IoOutcome dispatch(AddressSpace space, std::uint64_t addr, std::uint8_t* data, unsigned size,
+                       bool is_write);
+
+    /// Runs `fn` holding the bus lock.
+    void with_lock(const std::function<void()>& fn);
+
+private:
+    struct Mapping {
+        AddressSpace space;
+        std::uint64_t base;
+        std::uint64_t size;
+        std::string name;
+        std::shared_ptr<IoDevice> device;
+    };
+
+    const Mapping* find(AddressSpace space, std::uint64_t addr) const;
+
+    Log& log_;
+    std::vector<Mapping> mappings_;
+    std::mutex mu_;
+};
+
+}  // namespace kvmdbg::hw
