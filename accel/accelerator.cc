@@ -1,0 +1,148 @@
+#include "accel/accelerator.h"
+
+#include <cstring>
+
+namespace kvmdbg::accel {
+
+int Accelerator::host_pio(void* opaque, uint32_t cpu, uint16_t port, uint8_t* data, uint32_t size,
+                          int is_write) {
+    auto* host = static_cast<AccelHost*>(opaque);
+    return host->pio(cpu, port, data, size, is_write != 0) ? KVMDBG_IO_PARK : KVMDBG_IO_CONTINUE;
+}
+
+int Accelerator::host_mmio(void* opaque, uint32_t cpu, uint64_t gpa, uint8_t* data, uint32_t size,
+                           int is_write) {
+    auto* host = static_cast<AccelHost*>(opaque);
+    return host->mmio(cpu, gpa, data, size, is_write != 0) ? KVMDBG_IO_PARK : KVMDBG_IO_CONTINUE;
+}
+
+void Accelerator::host_event(void* opaque, const KvmdbgEvent* event) {
+    static_cast<AccelHost*>(opaque)->event(*event);
+}
+
+Result<std::unique_ptr<Accelerator>> Accelerator::create(AccelPlugin plugin, const AccelConfig& config,
+                                                         AccelHost& host) {
+    KvmdbgVmConfig c{};
+    c.arch = config.arch;
+    c.kernel_irqchip = config.kernel_irqchip ? 1 : 0;
+    c.device_path = config.device_path.c_str();
+    KvmdbgHostCallbacks callbacks{};
+    callbacks.opaque = &host;
+    callbacks.pio = host_pio;
+    callbacks.mmio = host_mmio;
+    callbacks.event = host_event;
+    char err[512] = "";
+    KvmdbgAccel* instance = plugin.ops->create(&c, &callbacks, err, sizeof err);
+    if (instance == nullptr) {
+        return make_error(EIO, err[0] != '\0' ? err : "accelerator could not create a VM");
+    }
+    return std::unique_ptr<Accelerator>(new Accelerator(std::move(plugin), instance, host));
+}
+
+Accelerator::Accelerator(AccelPlugin plugin, KvmdbgAccel* instance, AccelHost& host)
+    : plugin_(std::move(plugin)), instance_(instance), host_(host) {}
+
+Accelerator::~Accelerator() {
+    if (instance_ != nullptr) {
+        plugin_.ops->destroy(instance_);
+    }
+}
+
+Status Accelerator::check(int rc, const char* op) {
+    if (rc >= 0) {
+        return ok_status();
+    }
+    const char* msg = plugin_.ops->last_error(instance_);
+    std::string text = msg != nullptr && msg[0] != '\0' ? msg : std::string(op) + ": " + std::strerror(-rc);
+    return make_error(-rc, text);
+}
+
+Status Accelerator::missing(const char* op) const {
+    return make_error(ENOSYS, std::string("accelerator '") + plugin_.ops->name + "' does not implement " + op);
+}
+
+Status Accelerator::map_ram(std::uint64_t gpa, std::uint64_t size, void* host, bool read_only) {
+    return check(plugin_.ops->map_ram(instance_, gpa, size, host, read_only ? 1 : 0), "map_ram");
+}
+
+Status Accelerator::create_vcpus(std::uint32_t count) {
+    return check(plugin_.ops->create_vcpus(instance_, count), "create_vcpus");
+}
+
+Result<KvmdbgX86State> Accelerator::get_x86_state(std::uint32_t cpu) {
+    KvmdbgX86State st{};
+    if (auto s = check(plugin_.ops->get_cpu_state(instance_, cpu, &st, sizeof st), "get_cpu_state"); !s) {
+        return s.error();
+    }
+    return st;
+}
+
+Status Accelerator::set_x86_state(std::uint32_t cpu, const KvmdbgX86State& state) {
+    return check(plugin_.ops->set_cpu_state(instance_, cpu, &state, sizeof state), "set_cpu_state");
+}
+
+Status Accelerator::set_mp_runnable(std::uint32_t cpu) {
+    return check(plugin_.ops->set_mp_runnable(instance_, cpu), "set_mp_runnable");
+}
+
+Status Accelerator::start(bool paused) { return check(plugin_.ops->start(instance_, paused ? 1 : 0), "start"); }
+
+Status Accelerator::pause_all() { return check(plugin_.ops->pause_all(instance_), "pause_all"); }
+
+Status Accelerator::resume(std::uint32_t cpu, KvmdbgResumeMode mode) {
+    return check(plugin_.ops->resume(instance_, cpu, mode), "resume");
+}
+
+Status Accelerator::kick(std::uint32_t cpu) { return check(plugin_.ops->kick(instance_, cpu), "kick"); }
+
+Status Accelerator::set_irq_line(std::uint32_t irq, bool level) {
+    if (plugin_.ops->set_irq_line == nullptr) {
+        return missing("set_irq_line");
+    }
+    return check(plugin_.ops->set_irq_line(instance_, irq, level ? 1 : 0), "set_irq_line");
+}
+
+bool Accelerator::supports_guest_debug() {
+    return plugin_.ops->supports_guest_debug != nullptr && plugin_.ops->supports_guest_debug(instance_) > 0;
+}
+
+Status Accelerator::insert_breakpoint(KvmdbgBreakpointType type, std::uint64_t addr, std::uint64_t len) {
+    if (plugin_.ops->insert_breakpoint == nullptr) {
+        return missing("insert_breakpoint");
+    }
+    return check(plugin_.ops->insert_breakpoint(instance_, type, addr, len), "insert_breakpoint");
+}
+
+Status Accelerator::remove_breakpoint(KvmdbgBreakpointType type, std::uint64_t addr, std::uint64_t len) {
+    if (plugin_.ops->remove_breakpoint == nullptr) {
+        return missing("remove_breakpoint");
+    }
+    return check(plugin_.ops->remove_breakpoint(instance_, type, addr, len), "remove_breakpoint");
+}
+
+Status Accelerator::remove_all_breakpoints() {
+    if (plugin_.ops->remove_all_breakpoints == nullptr) {
+        return missing("remove_all_breakpoints");
+    }
+    return check(plugin_.ops->remove_all_breakpoints(instance_), "remove_all_breakpoints");
+}
+
+Status Accelerator::update_guest_debug(std::uint32_t cpu) {
+    if (plugin_.ops->update_guest_debug == nullptr) {
+        return missing("update_guest_debug");
+    }
+    return check(plugin_.ops->update_guest_debug(instance_, cpu), "update_guest_debug");
+}
+
+Result<long> Accelerator::capability(long cap) {
+    if (plugin_.ops->capability == nullptr) {
+        return missing("capability").error();
+    }
+    long v = plugin_.ops->capability(instance_, cap);
+    if (v < 0) {
+        return check(static_cast<int>(v), "capability").error();
+    }
+    return v;
+}
+
+}  // namespace kvmdbg::accel

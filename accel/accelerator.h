@@ -1,0 +1,101 @@
+// Accelerator: the framework-facing C++ interface to an accelerator
+// instance (a VM), built on an AccelPlugin's C ops table.
+//
+// Mandatory operations (every accelerator has them):
+//   create a VM (create()), map guest RAM, create vCPUs, get/set a vCPU's
+//   state, mark APs runnable, start, pause every vCPU, resume one (run or
+//   step), kick one.
+// Optional operations (a plugin may leave them NULL; they then fail with
+// ENOSYS and a message naming the accelerator):
+//   set_irq_line, the guest-debug hooks supports_guest_debug,
+//   insert_breakpoint(type, addr, len), remove_breakpoint,
+//   remove_all_breakpoints, update_guest_debug, and capability().
+//
+// Threads: see the table in accel/plugin_abi.h. Errors come back as Status
+// with the plugin's own message. The AccelHost receives the plugin's
+// callbacks on vCPU threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "accel/plugin_abi.h"
+#include "accel/plugin_loader.h"
+#include "arch/x86/cpu_state.h"
+#include "common/result.h"
+
+namespace kvmdbg::accel {
+
+/// What the machine offers the accelerator. Called on vCPU threads.
+class AccelHost {
+public:
+    virtual ~AccelHost() = default;
+    /// One port access; return true to park the vCPU (machine ending).
+    virtual bool pio(std::uint32_t cpu, std::uint16_t port, std::uint8_t* data, std::uint32_t size,
+                     bool is_write) = 0;
+    /// One MMIO access; return true to park the vCPU.
+    virtual bool mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size,
+                      bool is_write) = 0;
+    /// A vCPU stopped for a reason the framework must handle.
+    virtual void event(const KvmdbgEvent& event) = 0;
+};
+
+struct AccelConfig {
+    KvmdbgArch arch = KVMDBG_ARCH_X86_64;
+    bool kernel_irqchip = true;
+    std::string device_path = "/dev/kvm";
+};
+
+class Accelerator {
+public:
+    /// Creates a VM through `plugin`. `host` must outlive the Accelerator.
+    static Result<std::unique_ptr<Accelerator>> create(AccelPlugin plugin, const AccelConfig& config,
+                                                       AccelHost& host);
+    /// Destroys the VM: stops and joins every vCPU thread.
+    ~Accelerator();
+    Accelerator(const Accelerator&) = delete;
+    Accelerator& operator=(const Accelerator&) = delete;
+
+    const std::string& plugin_path() const { return plugin_.path; }
+    const char* name() const { return plugin_.ops->name; }
+
+    // ---- mandatory
+    Status map_ram(std::uint64_t gpa, std::uint64_t size, void* host, bool read_only);
+    Status create_vcpus(std::uint32_t count);
+    Result<KvmdbgX86State> get_x86_state(std::uint32_t cpu);
+    Status set_x86_state(std::uint32_t cpu, const KvmdbgX86State& state);
+    Status set_mp_runnable(std::uint32_t cpu);
+    Status start(bool paused);
+    Status pause_all();
+    Status resume(std::uint32_t cpu, KvmdbgResumeMode mode);
+    Status kick(std::uint32_t cpu);
+
+    // ---- optional
+    Status set_irq_line(std::uint32_t irq, bool level);
+    /// True when the host can debug guests (KVM: KVM_CAP_SET_GUEST_DEBUG).
+    bool supports_guest_debug();
+    Status insert_breakpoint(KvmdbgBreakpointType type, std::uint64_t addr, std::uint64_t len);
+    Status remove_breakpoint(KvmdbgBreakpointType type, std::uint64_t addr, std::uint64_t len);
+    Status remove_all_breakpoints();
+    Status update_guest_debug(std::uint32_t cpu);
+    /// Value of a host capability; ENOSYS if the plugin cannot say.
+    Result<long> capability(long cap);
+
+private:
+    Accelerator(AccelPlugin plugin, KvmdbgAccel* instance, AccelHost& host);
+    Status check(int rc, const char* op);
+    Status missing(const char* op) const;
+
+    static int host_pio(void* opaque, uint32_t cpu, uint16_t port, uint8_t* data, uint32_t size,
+                        int is_write);
+    static int host_mmio(void* opaque, uint32_t cpu, uint64_t gpa, uint8_t* data, uint32_t size,
+                         int is_write);
+    static void host_event(void* opaque, const KvmdbgEvent* event);
+
+    AccelPlugin plugin_;
+    KvmdbgAccel* instance_ = nullptr;
+    AccelHost& host_;
+};
+
+}  // namespace kvmdbg::accel

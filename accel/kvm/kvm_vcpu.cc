@@ -1,0 +1,294 @@
+#include "accel/kvm/kvm_vcpu.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <array>
+#include <cstring>
+
+#include "accel/kvm/kvm_system.h"
+#include "accel/kvm/kvm_vm.h"
+#include "accel/kvm/vcpu_exit_report.h"
+#include "accel/kvm/x86_vcpu_state.h"
+#include "arch/x86/page_walk.h"
+
+namespace kvmdbg::accel::kvm {
+
+namespace {
+
+// The kick signal. Its handler does nothing: the point is that the signal
+// interrupts KVM_RUN (EINTR) while immediate_exit covers the window before it.
+constexpr int kKickSignal = SIGUSR1;
+
+void store_immediate_exit(kvm_run* run, std::uint8_t value) {
+    __atomic_store_n(&run->immediate_exit, value, __ATOMIC_SEQ_CST);
+}
+
+// Up to 16 code bytes at the guest's PC, stopping at the first unmapped byte.
+std::vector<std::uint8_t> code_bytes_at_pc(const KvmVm& vm, const KvmdbgX86State& st) {
+    arch::x86::PagingState paging{st.cr0, st.cr3, st.cr4, st.efer};
+    auto reader = [&vm](std::uint64_t gpa, unsigned size) -> std::optional<std::uint64_t> {
+        auto bytes = vm.guest_bytes(gpa, size);
+        if (bytes.empty()) {
+            return std::nullopt;
+        }
+        std::uint64_t v = 0;
+        std::memcpy(&v, bytes.data(), size);
+        return v;
+    };
+    std::vector<std::uint8_t> out;
+    std::uint64_t pc = x86_pc_linear(st);
+    for (unsigned i = 0; i < 16; ++i) {
+        auto t = arch::x86::translate(paging, pc + i, reader);
+        if (!t) {
+            break;
+        }
+        auto byte = vm.guest_bytes(t->physical, 1);
+        if (byte.empty()) {
+            break;
+        }
+        out.push_back(byte[0]);
+    }
+    return out;
+}
+
+}  // namespace
+
+KvmVcpu::KvmVcpu(KvmVm& vm, std::uint32_t index, UniqueFd fd, MappedRegion run)
+    : vm_(vm), index_(index), fd_(std::move(fd)), run_map_(std::move(run)) {}
+
+KvmVcpu::~KvmVcpu() {
+    {
+        std::lock_guard lock(mu_);
+        quit_ = true;
+        kick_locked();
+        cv_.notify_all();
+    }
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+void KvmVcpu::spawn() {
+    std::lock_guard lock(mu_);
+    thread_alive_ = true;
+    thread_ = std::thread([this] { thread_main(); });
+}
+
+void KvmVcpu::kick_locked() {
+    store_immediate_exit(run(), 1);
+    if (thread_alive_) {
+        pthread_kill(thread_.native_handle(), kKickSignal);
+    }
+}
+
+void KvmVcpu::kick() {
+    std::lock_guard lock(mu_);
+    kick_locked();
+}
+
+Status KvmVcpu::run_on_vcpu(const Job& job) {
+    if (on_own_thread()) {
+        return job(*this);
+    }
+    PendingJob pending{&job, ok_status()};
+    std::unique_lock lock(mu_);
+    if (!thread_alive_) {
+        return make_error(ESRCH, "vCPU " + std::to_string(index_) + " has no thread");
+    }
+    jobs_.push_back(&pending);
+    kick_locked();
+    cv_.notify_all();
+    cv_done_.wait(lock, [&] { return pending.done; });
+    return pending.result;
+}
+
+void KvmVcpu::resume(bool single_step) {
+    std::lock_guard lock(mu_);
+    run_requested_ = true;
+    step_requested_ = single_step;
+    pause_requested_ = false;
+    cv_.notify_all();
+}
+
+void KvmVcpu::request_pause() {
+    std::lock_guard lock(mu_);
+    pause_requested_ = true;
+    run_requested_ = false;
+    kick_locked();
+    cv_.notify_all();
+}
+
+void KvmVcpu::wait_parked() {
+    std::unique_lock lock(mu_);
+    cv_parked_.wait(lock, [&] { return parked_ || !thread_alive_; });
+}
+
+void KvmVcpu::flush_pending_io() {
+    if (!io_pending_) {
+        return;
+    }
+    io_pending_ = false;
+    // Completes the access (and advances RIP) without entering the guest:
+    // with immediate_exit set, KVM_RUN finishes userspace I/O and returns EINTR.
+    store_immediate_exit(run(), 1);
+    long rc = xioctl(fd(), KVM_RUN);
+    if (rc >= 0) {
+        // The kernel ran the guest after all (should not happen): handle the exit.
+        handle_exit();
+    }
+}
+
+void KvmVcpu::thread_main() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, kKickSignal);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+
+    std::unique_lock lock(mu_);
+    for (;;) {
+        store_immediate_exit(run(), 0);
+        if (!jobs_.empty() || quit_ || !run_requested_) {
+            lock.unlock();
+            flush_pending_io();
+            lock.lock();
+        }
+        while (!jobs_.empty()) {
+            PendingJob* pending = jobs_.front();
+            jobs_.pop_front();
+            lock.unlock();
+            Status result = (*pending->job)(*this);
+            lock.lock();
+            pending->result = std::move(result);
+            pending->done = true;
+            cv_done_.notify_all();
+        }
+        if (quit_) {
+            break;
+        }
+        if (!run_requested_) {
+            if (!parked_) {
+                parked_ = true;
+                cv_parked_.notify_all();
+            }
+            cv_.wait(lock, [&] { return quit_ || !jobs_.empty() || run_requested_; });
+            continue;
+        }
+        parked_ = false;
+        bool stepping = step_requested_;
+        lock.unlock();
+
+        io_pending_ = false;  // this KVM_RUN completes any pending access first
+        long rc = xioctl(fd(), KVM_RUN);
+        bool keep_running = true;
+        if (rc < 0) {
+            if (rc != -EINTR && rc != -EAGAIN) {
+                park_with_event(KVMDBG_EVENT_RUN_ERROR, static_cast<int>(rc),
+                                "KVM_RUN failed on vCPU " + std::to_string(index_) + ": " +
+                                    std::strerror(static_cast<int>(-rc)));
+                keep_running = false;
+            }
+        } else {
+            keep_running = handle_exit();
+        }
+        lock.lock();
+        if (!keep_running || (stepping && rc >= 0)) {
+            run_requested_ = false;
+        }
+    }
+    parked_ = true;
+    thread_alive_ = false;
+    cv_parked_.notify_all();
+    // Fail any job that raced with quit.
+    for (PendingJob* pending : jobs_) {
+        pending->result = make_error(ESRCH, "vCPU " + std::to_string(index_) + " is gone");
+        pending->done = true;
+    }
+    jobs_.clear();
+    cv_done_.notify_all();
+}
+
+void KvmVcpu::park_with_event(std::uint32_t kind, int error, std::string message) {
+    KvmdbgEvent event{};
+    event.kind = kind;
+    event.cpu = index_;
+    event.error = error;
+    event.interrupts_enabled = run()->if_flag;
+    event.message = message.c_str();
+    if (vm_.host().event != nullptr) {
+        vm_.host().event(vm_.host().opaque, &event);
+    }
+}
+
+bool KvmVcpu::handle_io() {
+    kvm_run* r = run();
+    auto* data = reinterpret_cast<std::uint8_t*>(r) + r->io.data_offset;
+    bool is_write = r->io.direction == KVM_EXIT_IO_OUT;
+    bool keep_running = true;
+    io_pending_ = true;
+    for (std::uint32_t i = 0; i < r->io.count; ++i) {
+        int outcome = vm_.host().pio(vm_.host().opaque, index_, r->io.port, data + i * r->io.size,
+                                     r->io.size, is_write ? 1 : 0);
+        if (outcome == KVMDBG_IO_PARK) {
+            keep_running = false;
+        }
+    }
+    return keep_running;
+}
+
+bool KvmVcpu::handle_mmio() {
+    kvm_run* r = run();
+    io_pending_ = true;
+    int outcome = vm_.host().mmio(vm_.host().opaque, index_, r->mmio.phys_addr, r->mmio.data,
+                                  r->mmio.len, r->mmio.is_write);
+    return outcome != KVMDBG_IO_PARK;
+}
+
+bool KvmVcpu::handle_exit() {
+    kvm_run* r = run();
+    switch (r->exit_reason) {
+    case KVM_EXIT_IO:
+        return handle_io();
+    case KVM_EXIT_MMIO:
+        return handle_mmio();
+    case KVM_EXIT_INTR:
+        return true;
+    case KVM_EXIT_HLT:
+        park_with_event(KVMDBG_EVENT_HALTED, 0,
+                        "vCPU " + std::to_string(index_) + " halted" +
+                            (r->if_flag ? "" : " with interrupts disabled"));
+        return false;
+    default:
+        break;
+    }
+    KvmdbgX86State st{};
+    Status loaded = load_x86_state(fd(), st);
+    std::string regs_note = loaded ? "" : "\n(registers unavailable: " + loaded.error().message + ")";
+    switch (r->exit_reason) {
+    case KVM_EXIT_SHUTDOWN:
+        park_with_event(KVMDBG_EVENT_SHUTDOWN, 0, describe_shutdown(index_, st) + regs_note);
+        return false;
+    case KVM_EXIT_INTERNAL_ERROR: {
+        auto code = code_bytes_at_pc(vm_, st);
+        park_with_event(KVMDBG_EVENT_INTERNAL_ERROR, static_cast<int>(r->internal.suberror),
+                        describe_internal_error(*r, index_, st, code) + regs_note);
+        return false;
+    }
+    case KVM_EXIT_FAIL_ENTRY:
+        park_with_event(KVMDBG_EVENT_FAIL_ENTRY, 0, describe_fail_entry(*r, index_, st) + regs_note);
+        return false;
+    case KVM_EXIT_SYSTEM_EVENT:
+        park_with_event(KVMDBG_EVENT_SHUTDOWN, 0,
+                        "vCPU " + std::to_string(index_) + " system event " +
+                            std::to_string(r->system_event.type));
+        return false;
+    default:
+        park_with_event(KVMDBG_EVENT_UNHANDLED_EXIT, static_cast<int>(r->exit_reason),
+                        "vCPU " + std::to_string(index_) + ": unhandled " +
+                            exit_reason_name(r->exit_reason) + " at RIP=" +
+                            std::to_string(st.rip));
+        return false;
+    }
+}
+
+}  // namespace kvmdbg::accel::kvm

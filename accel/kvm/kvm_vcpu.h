@@ -1,0 +1,107 @@
+// KvmVcpu: one vCPU, its fd, its kvm_run page and the thread that owns them.
+//
+// Threading (DESIGN.md "Threads"): only the vCPU's own thread issues ioctls
+// on its fd. Every other thread asks through run_on_vcpu(), which queues a
+// job, kicks the vCPU out of KVM_RUN (SIGUSR1 + kvm_run->immediate_exit,
+// Documentation/virt/kvm/api.rst "immediate_exit") and waits for the reply.
+//
+// Life cycle: the thread is spawned by spawn() and starts parked. resume()
+// lets it run (or step once), pause() parks it again, and every exit the
+// framework must see (shutdown, internal error, ...) parks it and is
+// reported through the host event callback. Before parking after an I/O or
+// MMIO exit the vCPU re-enters KVM_RUN once with immediate_exit=1 so that the
+// kernel completes the access: registers read while parked are consistent.
+#pragma once
+
+#include <linux/kvm.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "common/mapped_region.h"
+#include "common/result.h"
+#include "common/unique_fd.h"
+
+namespace kvmdbg::accel::kvm {
+
+class KvmVm;
+
+class KvmVcpu {
+public:
+    /// Job run on the vCPU thread; receives the vCPU.
+    using Job = std::function<Status(KvmVcpu&)>;
+
+    KvmVcpu(KvmVm& vm, std::uint32_t index, UniqueFd fd, MappedRegion run);
+    /// Quits and joins the thread.
+    ~KvmVcpu();
+    KvmVcpu(const KvmVcpu&) = delete;
+    KvmVcpu& operator=(const KvmVcpu&) = delete;
+
+    /// Spawns the thread, parked. Main thread, once.
+    void spawn();
+
+    /// Runs `job` on this vCPU's thread and returns its result. Called on the
+    /// vCPU thread itself, runs it inline. Any thread.
+    Status run_on_vcpu(const Job& job);
+
+    /// Lets the vCPU run; with `single_step` it executes one instruction,
+    /// parks again and reports through the step callback. Any thread.
+    void resume(bool single_step);
+
+    /// Asks the vCPU to park and returns at once. Any thread.
+    void request_pause();
+    /// Waits until the vCPU is parked. Not on the vCPU thread.
+    void wait_parked();
+
+    /// Forces the vCPU out of KVM_RUN once. Any thread.
+    void kick();
+
+    std::uint32_t index() const { return index_; }
+    /// The vCPU fd. Use only on the vCPU thread (inside a Job).
+    int fd() const { return fd_.get(); }
+    /// The kvm_run page. Use only on the vCPU thread.
+    kvm_run* run() const { return reinterpret_cast<kvm_run*>(run_map_.data()); }
+    bool on_own_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+private:
+    struct PendingJob {
+        const Job* job;
+        Status result;
+        bool done = false;
+    };
+
+    void thread_main();
+    void kick_locked();
+    /// Completes a pending I/O or MMIO access without running the guest.
+    void flush_pending_io();
+    /// Handles the exit in run(); returns false when the vCPU must park.
+    bool handle_exit();
+    bool handle_io();
+    bool handle_mmio();
+    void park_with_event(std::uint32_t kind, int error, std::string message);
+
+    KvmVm& vm_;
+    const std::uint32_t index_;
+    UniqueFd fd_;
+    MappedRegion run_map_;
+    std::thread thread_;
+
+    std::mutex mu_;
+    std::condition_variable cv_;         // wakes the vCPU thread
+    std::condition_variable cv_parked_;  // wakes waiters of wait_parked()
+    std::condition_variable cv_done_;    // wakes run_on_vcpu() callers
+    std::deque<PendingJob*> jobs_;
+    bool run_requested_ = false;
+    bool step_requested_ = false;
+    bool pause_requested_ = false;
+    bool parked_ = true;
+    bool quit_ = false;
+    bool thread_alive_ = false;
+    bool io_pending_ = false;  // touched by the vCPU thread only
+};
+
+}  // namespace kvmdbg::accel::kvm

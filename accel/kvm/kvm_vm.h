@@ -1,0 +1,76 @@
+// KvmVm: one KVM virtual machine: its fd, memory slots, in-kernel irqchip and
+// vCPUs. The object behind the accel-kvm plugin instance.
+//
+// Documentation/virt/kvm/api.rst: 4.2 KVM_CREATE_VM, 4.35
+// KVM_SET_USER_MEMORY_REGION, 4.24 KVM_CREATE_IRQCHIP, 4.7 KVM_CREATE_VCPU,
+// 4.46 KVM_SET_CPUID2.
+//
+// Threads: created, configured and destroyed on the main thread. pause_all(),
+// resume(), kick(), get_state()/set_state() may be called from any non-vCPU
+// thread once the vCPUs exist; vCPU threads call host() and guest_bytes().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "accel/kvm/kvm_system.h"
+#include "accel/kvm/kvm_vcpu.h"
+#include "accel/plugin_abi.h"
+#include "arch/x86/cpu_state.h"
+#include "common/result.h"
+#include "common/unique_fd.h"
+
+namespace kvmdbg::accel::kvm {
+
+class KvmVm {
+public:
+    /// Opens the KVM device, creates the VM and (if asked) the in-kernel
+    /// irqchip and PIT. Errors name the device and the failing step.
+    static Result<std::unique_ptr<KvmVm>> create(const KvmdbgVmConfig& config,
+                                                 const KvmdbgHostCallbacks& host);
+    ~KvmVm();
+
+    Status map_ram(std::uint64_t gpa, std::uint64_t size, void* host, bool read_only);
+    Status create_vcpus(std::uint32_t count);
+    Status get_state(std::uint32_t cpu, KvmdbgX86State& out);
+    Status set_state(std::uint32_t cpu, const KvmdbgX86State& in);
+    Status set_mp_runnable(std::uint32_t cpu);
+    Status start(bool paused);
+    Status pause_all();
+    Status resume(std::uint32_t cpu, bool single_step);
+    Status kick(std::uint32_t cpu);
+    Status set_irq_line(std::uint32_t irq, bool level);
+    long capability(long cap) const { return system_.check_extension(cap); }
+    bool supports_guest_debug() const;
+
+    const KvmdbgHostCallbacks& host() const { return host_; }
+    std::uint32_t vcpu_count() const { return static_cast<std::uint32_t>(vcpus_.size()); }
+    /// Host view of guest-physical [gpa, gpa+len) if it lies in one slot.
+    std::span<std::uint8_t> guest_bytes(std::uint64_t gpa, std::uint64_t len) const;
+
+private:
+    struct Slot {
+        std::uint64_t gpa;
+        std::uint64_t size;
+        std::uint8_t* host;
+    };
+
+    KvmVm(KvmSystem system, UniqueFd vm_fd, const KvmdbgHostCallbacks& host, bool irqchip);
+    Status setup_x86();
+    Status setup_cpuid(KvmVcpu& vcpu);
+    Result<KvmVcpu*> vcpu(std::uint32_t cpu);
+
+    KvmSystem system_;
+    UniqueFd vm_fd_;
+    KvmdbgHostCallbacks host_;
+    bool irqchip_;
+    std::vector<Slot> slots_;
+    std::vector<std::unique_ptr<KvmVcpu>> vcpus_;
+    bool started_ = false;
+};
+
+}  // namespace kvmdbg::accel::kvm

@@ -1,0 +1,150 @@
+// The accel-kvm module's side of the plugin ABI (accel/plugin_abi.h): a
+// static ops table whose functions forward to KvmVm and turn Result/Status
+// into -errno plus a per-thread last-error message. No C++ exception or type
+// leaves this file.
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "accel/kvm/kvm_vm.h"
+#include "accel/plugin_abi.h"
+
+struct KvmdbgAccel {
+    std::unique_ptr<kvmdbg::accel::kvm::KvmVm> vm;
+    std::mutex error_mu;
+    std::unordered_map<std::thread::id, std::string> errors;  // last error per calling thread
+};
+
+namespace kvmdbg::accel::kvm {
+
+namespace {
+
+void copy_message(const std::string& message, char* err, size_t err_size) {
+    if (err != nullptr && err_size > 0) {
+        std::snprintf(err, err_size, "%s", message.c_str());
+    }
+}
+
+int report(KvmdbgAccel* accel, const Status& status) {
+    if (status) {
+        return 0;
+    }
+    std::lock_guard lock(accel->error_mu);
+    accel->errors[std::this_thread::get_id()] = status.error().message;
+    return -status.error().code;
+}
+
+KvmdbgAccel* op_create(const KvmdbgVmConfig* config, const KvmdbgHostCallbacks* callbacks, char* err,
+                       size_t err_size) {
+    if (config == nullptr || callbacks == nullptr) {
+        copy_message("accel-kvm: missing configuration", err, err_size);
+        return nullptr;
+    }
+    try {
+        auto vm = KvmVm::create(*config, *callbacks);
+        if (!vm) {
+            copy_message(vm.error().message, err, err_size);
+            return nullptr;
+        }
+        auto* accel = new KvmdbgAccel;
+        accel->vm = std::move(vm).value();
+        return accel;
+    } catch (const std::exception& e) {
+        copy_message(std::string("accel-kvm: ") + e.what(), err, err_size);
+        return nullptr;
+    }
+}
+
+void op_destroy(KvmdbgAccel* accel) { delete accel; }
+
+const char* op_last_error(KvmdbgAccel* accel) {
+    std::lock_guard lock(accel->error_mu);
+    auto it = accel->errors.find(std::this_thread::get_id());
+    return it == accel->errors.end() ? "" : it->second.c_str();
+}
+
+int op_map_ram(KvmdbgAccel* accel, uint64_t gpa, uint64_t size, void* host, int read_only) {
+    return report(accel, accel->vm->map_ram(gpa, size, host, read_only != 0));
+}
+
+int op_create_vcpus(KvmdbgAccel* accel, uint32_t count) {
+    return report(accel, accel->vm->create_vcpus(count));
+}
+
+int op_get_cpu_state(KvmdbgAccel* accel, uint32_t cpu, void* state, uint32_t size) {
+    if (size != sizeof(KvmdbgX86State)) {
+        return report(accel, make_error(EINVAL, "x86 state size mismatch"));
+    }
+    return report(accel, accel->vm->get_state(cpu, *static_cast<KvmdbgX86State*>(state)));
+}
+
+int op_set_cpu_state(KvmdbgAccel* accel, uint32_t cpu, const void* state, uint32_t size) {
+    if (size != sizeof(KvmdbgX86State)) {
+        return report(accel, make_error(EINVAL, "x86 state size mismatch"));
+    }
+    return report(accel, accel->vm->set_state(cpu, *static_cast<const KvmdbgX86State*>(state)));
+}
+
+int op_set_mp_runnable(KvmdbgAccel* accel, uint32_t cpu) {
+    return report(accel, accel->vm->set_mp_runnable(cpu));
+}
+
+int op_start(KvmdbgAccel* accel, int paused) { return report(accel, accel->vm->start(paused != 0)); }
+
+int op_pause_all(KvmdbgAccel* accel) { return report(accel, accel->vm->pause_all()); }
+
+int op_resume(KvmdbgAccel* accel, uint32_t cpu, uint32_t mode) {
+    return report(accel, accel->vm->resume(cpu, mode == KVMDBG_RESUME_STEP));
+}
+
+int op_kick(KvmdbgAccel* accel, uint32_t cpu) { return report(accel, accel->vm->kick(cpu)); }
+
+int op_set_irq_line(KvmdbgAccel* accel, uint32_t irq, int level) {
+    return report(accel, accel->vm->set_irq_line(irq, level != 0));
+}
+
+int op_supports_guest_debug(KvmdbgAccel* accel) { return accel->vm->supports_guest_debug() ? 1 : 0; }
+
+long op_capability(KvmdbgAccel* accel, long cap) { return accel->vm->capability(cap); }
+
+constexpr KvmdbgAccelOps kOps = {
+    .abi_version = KVMDBG_ACCEL_ABI_VERSION,
+    .struct_size = sizeof(KvmdbgAccelOps),
+    .name = "kvm",
+    .create = op_create,
+    .destroy = op_destroy,
+    .last_error = op_last_error,
+    .map_ram = op_map_ram,
+    .create_vcpus = op_create_vcpus,
+    .get_cpu_state = op_get_cpu_state,
+    .set_cpu_state = op_set_cpu_state,
+    .set_mp_runnable = op_set_mp_runnable,
+    .start = op_start,
+    .pause_all = op_pause_all,
+    .resume = op_resume,
+    .kick = op_kick,
+    .set_irq_line = op_set_irq_line,
+    .supports_guest_debug = op_supports_guest_debug,
+    .insert_breakpoint = nullptr,
+    .remove_breakpoint = nullptr,
+    .remove_all_breakpoints = nullptr,
+    .update_guest_debug = nullptr,
+    .capability = op_capability,
+};
+
+}  // namespace
+
+}  // namespace kvmdbg::accel::kvm
+
+// The module's one exported symbol. With -Daccel_static=true it is linked
+// into the binary under another name so that it does not become a global.
+#ifdef KVMDBG_ACCEL_STATIC
+extern "C" const KvmdbgAccelOps* kvmdbg_accel_kvm_static_entry(void) {
+    return &kvmdbg::accel::kvm::kOps;
+}
+#else
+extern "C" __attribute__((visibility("default"))) const KvmdbgAccelOps* kvmdbg_accel_entry(void) {
+    return &kvmdbg::accel::kvm::kOps;
+}
+#endif
