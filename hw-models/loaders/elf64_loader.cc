@@ -1,0 +1,191 @@
+#include "hw-models/loaders/elf64_loader.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "arch/x86/boot_tables.h"
+#include "hw-models/loaders/elf_image.h"
+
+namespace kvmdbg::hw {
+
+namespace {
+
+constexpr std::uint64_t kPage = 0x1000;
+constexpr std::uint64_t k4GiB = 1ull << 32;
+
+std::uint64_t page_align(std::uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
+
+std::string hex(std::uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+std::string range_text(std::uint64_t start, std::uint64_t end) {
+    return "[" + hex(start) + ", " + hex(end) + ")";
+}
+
+Error file_error(int code, const std::string& path, const std::string& what) {
+    return make_error(code, path + ": " + what);
+}
+
+// The RAM region [start, end) holding `gpa`, if any.
+bool region_of(const GuestRam& ram, std::uint64_t gpa, std::uint64_t& start, std::uint64_t& end) {
+    for (const auto& r : ram.regions()) {
+        if (gpa >= r.gpa && gpa - r.gpa < r.memory.size()) {
+            start = r.gpa;
+            end = r.gpa + r.memory.size();
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+Result<X86BootPlan> load_elf64(const ImageFile& kernel, GuestRam& ram, Log& log) {
+    const std::string& path = kernel.path;
+    auto elf = parse_elf_image(kernel.bytes, path);
+    if (!elf) {
+        return elf.error();
+    }
+    if (elf->elf_class != ElfClass::elf64) {
+        return file_error(ENOEXEC, path, "not a 64-bit ELF");
+    }
+    if (elf->machine != kElfMachineX86_64) {
+        return file_error(ENOEXEC, path, "ELF machine " + std::to_string(elf->machine) +
+                                             " is not EM_X86_64");
+    }
+    auto segs = elf_load_segments(*elf, kernel.bytes, path);
+    if (!segs) {
+        return segs.error();
+    }
+
+    std::uint64_t total = 0;
+    std::uint64_t highest = 0;
+    for (const auto& s : *segs) {
+        total += s.memsz;  // no overflow: segments do not overlap
+        if (s.memsz != 0) {
+            highest = std::max(highest, s.paddr + s.memsz);
+        }
+    }
+    if (total > ram.total_size()) {
+        return file_error(EFBIG, path, "the segments need " + hex(total) +
+                                           " bytes but the guest has only " +
+                                           hex(ram.total_size()) + " bytes of RAM");
+    }
+    for (const auto& s : *segs) {
+        if (s.memsz != 0 && ram.host_ptr(s.paddr, s.memsz) == nullptr) {
+            return file_error(EFAULT, path, "segment " + std::to_string(s.index) + " " +
+                                                range_text(s.paddr, s.paddr + s.memsz) +
+                                                " is outside guest RAM");
+        }
+    }
+    std::uint64_t entry = elf_physical_entry(*elf);
+    bool entry_loaded = std::any_of(segs->begin(), segs->end(), [&](const ElfLoadSegment& s) {
+        return entry >= s.paddr && entry - s.paddr < s.memsz;
+    });
+    if (!entry_loaded) {
+        return file_error(ENOEXEC, path, "entry point " + hex(entry) +
+                                             " is not inside any loaded segment");
+    }
+
+    std::uint64_t ram_top = 0;
+    std::uint64_t low_top = 0;
+    for (const auto& r : ram.regions()) {
+        std::uint64_t end = r.gpa + r.memory.size();
+        ram_top = std::max(ram_top, end);
+        if (end <= k4GiB) {
+            low_top = std::max(low_top, end);
+        }
+    }
+    std::uint64_t pt_size = arch::x86::identity_page_tables_size(ram_top);
+    if (pt_size == 0) {
+        return file_error(EINVAL, path, "direct ELF64 boot maps at most 512 GiB of RAM");
+    }
+    const std::uint64_t gdt_gpa = page_align(highest);
+    const std::uint64_t pt_gpa = gdt_gpa + kPage;
+    const std::uint64_t tables_end = pt_gpa + pt_size;
+    if (ram.host_ptr(gdt_gpa, tables_end - gdt_gpa) == nullptr) {
+        return file_error(ENOSPC, path, "no room in RAM for the boot GDT and page tables " +
+                                            range_text(gdt_gpa, tables_end) +
+                                            " above the highest segment");
+    }
+
+    // Stacks grow down from low_top; they must stay in that region and
+    // above everything loaded below it.
+    std::uint64_t stack_floor = 0;
+    std::uint64_t region_start = 0;
+    std::uint64_t region_end = 0;
+    if (low_top != 0 && region_of(ram, low_top - 1, region_start, region_end)) {
+        stack_floor = region_start;
+    }
+    for (const auto& s : *segs) {
+        std::uint64_t end = s.paddr + s.memsz;
+        if (s.memsz != 0 && end <= low_top) {
+            stack_floor = std::max(stack_floor, end);
+        }
+    }
+    if (tables_end <= low_top) {
+        stack_floor = std::max(stack_floor, tables_end);
+    }
+    if (low_top < stack_floor + X86BootPlan::kVcpuStackSize) {
+        return file_error(ENOSPC, path, "no room for a 64 KiB vCPU stack between the loaded "
+                                        "image (ends at " + hex(stack_floor) +
+                                            ") and the top of RAM below 4 GiB (" + hex(low_top) +
+                                            ")");
+    }
+
+    // Everything checked: write.
+    for (const auto& s : *segs) {
+        if (s.memsz == 0) {
+            continue;
+        }
+        std::uint8_t* host = ram.host_ptr(s.paddr, s.memsz);
+        if (!s.data.empty()) {
+            std::memcpy(host, s.data.data(), s.data.size());
+        }
+        std::memset(host + s.data.size(), 0, s.memsz - s.data.size());
+    }
+    std::uint8_t* gdt_host = ram.host_ptr(gdt_gpa, kPage);
+    std::memset(gdt_host, 0, kPage);
+    if (auto st = arch::x86::write_boot_gdt({gdt_host, arch::x86::kBootGdtSize}); !st) {
+        return st.error();
+    }
+    if (auto st = arch::x86::write_identity_page_tables({ram.host_ptr(pt_gpa, pt_size), pt_size},
+                                                        pt_gpa, ram_top);
+        !st) {
+        return st.error();
+    }
+
+    for (const auto& s : *segs) {
+        log.write(LogCategory::loader, "elf64: %s: segment %zu -> [0x%llx, 0x%llx) (0x%zx from file)",
+                  path.c_str(), s.index, static_cast<unsigned long long>(s.paddr),
+                  static_cast<unsigned long long>(s.paddr + s.memsz), s.data.size());
+    }
+    log.write(LogCategory::loader,
+              "elf64: GDT at 0x%llx, page tables (CR3) at 0x%llx..0x%llx, stacks below 0x%llx, "
+              "entry 0x%llx",
+              static_cast<unsigned long long>(gdt_gpa), static_cast<unsigned long long>(pt_gpa),
+              static_cast<unsigned long long>(tables_end), static_cast<unsigned long long>(low_top),
+              static_cast<unsigned long long>(entry));
+
+    arch::x86::LongModeEntry lm;
+    lm.rip = entry;
+    lm.rsp = low_top;
+    lm.rdi = 0;
+    lm.rsi = 1;
+    lm.cr3 = pt_gpa;
+    lm.gdt_base = gdt_gpa;
+    X86BootPlan plan;
+    plan.bsp_state = arch::x86::long_mode_entry_state(lm);
+    plan.all_vcpus_start_at_entry = true;
+    plan.entry = entry;
+    plan.stack_top = low_top;
+    plan.stack_floor = stack_floor;
+    return plan;
+}
+
+}  // namespace kvmdbg::hw

@@ -1,0 +1,513 @@
+#include "hw-models/loaders/multiboot_loader.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "arch/x86/boot_tables.h"
+#include "hw-models/loaders/elf_image.h"
+
+namespace kvmdbg::hw {
+
+namespace {
+
+constexpr std::uint64_t kPage = 0x1000;
+constexpr std::uint64_t k4GiB = 1ull << 32;
+constexpr std::size_t kHeaderSize = 48;       // 12 dwords, the longest header form
+constexpr std::size_t kAoutFieldsEnd = 32;    // magic .. entry_addr
+constexpr std::uint32_t kFlagAoutKludge = 1u << 16;
+
+// multiboot_info offsets and flags (Multiboot spec 3.3).
+constexpr std::size_t kMbiFlags = 0;
+constexpr std::size_t kMbiMemLower = 4;
+constexpr std::size_t kMbiMemUpper = 8;
+constexpr std::size_t kMbiBootDevice = 12;
+constexpr std::size_t kMbiCmdline = 16;
+constexpr std::size_t kMbiModsCount = 20;
+constexpr std::size_t kMbiModsAddr = 24;
+constexpr std::size_t kMbiMmapLength = 44;
+constexpr std::size_t kMbiMmapAddr = 48;
+constexpr std::size_t kMbiBootLoaderName = 64;
+constexpr std::size_t kMbiSize = 88;
+constexpr std::uint32_t kMbiFlagsValue = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) |
+                                         (1u << 6) | (1u << 9);
+constexpr std::size_t kModEntrySize = 16;
+constexpr std::size_t kMmapEntrySize = 24;
+
+// The boot information page (see the header).
+constexpr std::size_t kInfoMmapOffset = kMbiSize;
+constexpr std::size_t kInfoGdtOffset = 0x800;
+constexpr std::size_t kInfoPageSize = kPage;
+
+constexpr char kBootLoaderName[] = "kvmdbg";
+constexpr std::uint32_t kMemLowerKiB = 640;
+constexpr std::uint32_t kBootDevice = 0x8000ffff;
+
+std::uint64_t page_align(std::uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
+
+std::uint32_t le32(std::span<const std::uint8_t> b, std::size_t off) {
+    return static_cast<std::uint32_t>(b[off]) | (static_cast<std::uint32_t>(b[off + 1]) << 8) |
+           (static_cast<std::uint32_t>(b[off + 2]) << 16) |
+           (static_cast<std::uint32_t>(b[off + 3]) << 24);
+}
+
+void put32(std::uint8_t* p, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) {
+        p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+    }
+}
+
+void put64(std::uint8_t* p, std::uint64_t v) {
+    put32(p, static_cast<std::uint32_t>(v));
+    put32(p + 4, static_cast<std::uint32_t>(v >> 32));
+}
+
+std::string hex(std::uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+std::string range_text(std::uint64_t start, std::uint64_t end) {
+    return "[" + hex(start) + ", " + hex(end) + ")";
+}
+
+Error file_error(int code, const std::string& path, const std::string& what) {
+    return make_error(code, path + ": " + what);
+}
+
+// A piece of the kernel image: `data` at `gpa`, zeroes up to `size`.
+struct Piece {
+    std::uint64_t gpa = 0;
+    std::span<const std::uint8_t> data;
+    std::uint64_t size = 0;
+};
+
+// Where the kernel image goes, before anything is written.
+struct KernelLayout {
+    std::uint32_t load_addr = 0;
+    std::uint64_t size = 0;  // QEMU's mb_kernel_size: load + bss
+    std::uint32_t entry = 0;
+    std::vector<Piece> pieces;
+    std::string description;
+};
+
+Status check_in_ram(const GuestRam& ram, std::uint64_t gpa, std::uint64_t size,
+                    const std::string& path, const std::string& what) {
+    if (gpa + size < gpa || ram.host_ptr(gpa, size) == nullptr) {
+        return file_error(EFAULT, path, what + " " + range_text(gpa, gpa + size) +
+                                            " is outside guest RAM");
+    }
+    return ok_status();
+}
+
+Status check_fits_ram(const GuestRam& ram, std::uint64_t size, const std::string& path,
+                      const std::string& what) {
+    if (size > ram.total_size()) {
+        return file_error(EFBIG, path, what + " needs " + hex(size) +
+                                           " bytes but the guest has only " +
+                                           hex(ram.total_size()) + " bytes of RAM");
+    }
+    return ok_status();
+}
+
+// The a.out kludge (flags bit 16): the header's address fields say which
+// file bytes go where (Multiboot spec 3.1.3), checked as QEMU checks them.
+Result<KernelLayout> layout_aout(const ImageFile& kernel, std::size_t off) {
+    const auto& file = kernel.bytes;
+    if (off + kAoutFieldsEnd > file.size()) {
+        return file_error(ENOEXEC, kernel.path, "truncated multiboot header at offset " + hex(off));
+    }
+    std::uint32_t header_addr = le32(file, off + 12);
+    std::uint32_t load_addr = le32(file, off + 16);
+    std::uint32_t load_end_addr = le32(file, off + 20);
+    std::uint32_t bss_end_addr = le32(file, off + 24);
+    std::uint32_t entry_addr = le32(file, off + 28);
+    const std::string aout = "multiboot a.out kludge: ";
+    if (header_addr < load_addr) {
+        return file_error(ENOEXEC, kernel.path, aout + "header_addr " + hex(header_addr) +
+                                                    " is below load_addr " + hex(load_addr));
+    }
+    if (header_addr - load_addr > off) {
+        return file_error(ENOEXEC, kernel.path,
+                          aout + "header_addr - load_addr (" + hex(header_addr - load_addr) +
+                              ") is larger than the header's file offset " + hex(off));
+    }
+    std::uint64_t text_offset = off - (header_addr - load_addr);
+    std::uint64_t load_size;
+    if (load_end_addr != 0) {
+        if (load_end_addr < load_addr) {
+            return file_error(ENOEXEC, kernel.path, aout + "load_end_addr " + hex(load_end_addr) +
+                                                        " is below load_addr " + hex(load_addr));
+        }
+        load_size = load_end_addr - load_addr;
+    } else {
+        load_size = file.size() - text_offset;  // text_offset <= off < size
+    }
+    if (load_size > UINT32_MAX - load_addr) {
+        return file_error(ENOEXEC, kernel.path,
+                          aout + "the load range from " + hex(load_addr) + " (size " +
+                              hex(load_size) + ") goes beyond 4 GiB");
+    }
+    std::uint64_t kernel_size = load_size;
+    if (bss_end_addr != 0) {
+        if (bss_end_addr < load_addr + load_size) {
+            return file_error(ENOEXEC, kernel.path,
+                              aout + "bss_end_addr " + hex(bss_end_addr) +
+                                  " is below the end of the loaded data " +
+                                  hex(load_addr + load_size));
+        }
+        kernel_size = bss_end_addr - load_addr;
+    }
+    if (load_size > file.size() - text_offset) {
+        return file_error(ENOEXEC, kernel.path,
+                          "truncated file: the a.out kludge loads file bytes " +
+                              range_text(text_offset, text_offset + load_size) +
+                              " but the file has " + hex(file.size()) + " bytes");
+    }
+    KernelLayout layout;
+    layout.load_addr = load_addr;
+    layout.size = kernel_size;
+    layout.entry = entry_addr;
+    layout.pieces.push_back(
+        Piece{load_addr,
+              std::span<const std::uint8_t>(file).subspan(static_cast<std::size_t>(text_offset),
+                                                          static_cast<std::size_t>(load_size)),
+              kernel_size});
+    layout.description = "a.out kludge, file offset " + hex(text_offset) + " -> " +
+                         range_text(load_addr, load_addr + load_size) + ", bss to " +
+                         hex(load_addr + kernel_size);
+    return layout;
+}
+
+// Without the a.out kludge the image must be a 32-bit ELF; QEMU loads its
+// PT_LOAD segments and treats [lowest, highest) as the kernel.
+Result<KernelLayout> layout_elf(const ImageFile& kernel) {
+    const auto& file = kernel.bytes;
+    if (!has_elf_magic(file)) {
+        return file_error(ENOEXEC, kernel.path,
+                          "multiboot header without the a.out kludge (flags bit 16) but not an "
+                          "ELF file");
+    }
+    bool elf64 = file.size() > 4 && file[4] == 2;
+    bool x86_64 = file.size() >= 20 && file[18] == kElfMachineX86_64 && file[19] == 0;
+    if (elf64 || x86_64) {
+        return file_error(ENOEXEC, kernel.path,
+                          "cannot load a 64-bit ELF as multiboot; give a 32-bit one");
+    }
+    auto elf = parse_elf_image(file, kernel.path);
+    if (!elf) {
+        return elf.error();
+    }
+    if (elf->machine != kElfMachineI386) {
+        return file_error(ENOEXEC, kernel.path, "multiboot ELF machine " +
+                                                    std::to_string(elf->machine) +
+                                                    " is not EM_386");
+    }
+    auto segs = elf_load_segments(*elf, file, kernel.path);
+    if (!segs) {
+        return segs.error();
+    }
+    std::uint64_t low = UINT64_MAX;
+    std::uint64_t high = 0;
+    KernelLayout layout;
+    for (const auto& s : *segs) {
+        low = std::min(low, s.paddr);
+        high = std::max(high, s.paddr + s.memsz);
+    }
+    // ELF32 addresses end at 4 GiB at most (parse_elf_image checks).
+    layout.load_addr = static_cast<std::uint32_t>(low);
+    layout.size = high - low;
+    layout.entry = static_cast<std::uint32_t>(elf_physical_entry(*elf));
+    // QEMU writes the whole span; gaps between segments read as zero.
+    layout.pieces.push_back(Piece{low, {}, high - low});
+    for (const auto& s : *segs) {
+        if (s.memsz != 0) {
+            layout.pieces.push_back(Piece{s.paddr, s.data, s.memsz});
+        }
+    }
+    layout.description = "ELF32, " + std::to_string(segs->size()) + " PT_LOAD segment(s) in " +
+                         range_text(low, high);
+    return layout;
+}
+
+Status check_kernel_layout(const KernelLayout& layout, const GuestRam& ram,
+                           const std::string& path) {
+    if (auto st = check_fits_ram(ram, layout.size, path, "the kernel image"); !st) {
+        return st;
+    }
+    // Each piece first, so that an ELF error names the segment.
+    for (std::size_t i = 1; i < layout.pieces.size(); ++i) {
+        const auto& p = layout.pieces[i];
+        if (auto st = check_in_ram(ram, p.gpa, p.size, path, "segment"); !st) {
+            return st;
+        }
+    }
+    return check_in_ram(ram, layout.load_addr, layout.size, path, "kernel image");
+}
+
+void write_piece(GuestRam& ram, const Piece& p) {
+    std::uint8_t* host = ram.host_ptr(p.gpa, p.size);  // checked before
+    if (!p.data.empty()) {
+        std::memcpy(host, p.data.data(), p.data.size());
+    }
+    std::memset(host + p.data.size(), 0, p.size - p.data.size());
+}
+
+struct MmapEntry {
+    std::uint64_t base;
+    std::uint64_t length;
+    std::uint32_t type;  // 1 available, 2 reserved
+};
+
+std::vector<MmapEntry> build_mmap(const GuestRam& ram) {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> regions;
+    for (const auto& r : ram.regions()) {
+        regions.emplace_back(r.gpa, r.gpa + r.memory.size());
+    }
+    std::sort(regions.begin(), regions.end());
+    std::vector<MmapEntry> map;
+    for (auto [start, end] : regions) {
+        if (start == 0) {
+            map.push_back({0, std::min<std::uint64_t>(end, 0x9fc00), 1});
+            map.push_back({0x9fc00, 0xa0000 - 0x9fc00, 2});
+            map.push_back({0xf0000, 0x100000 - 0xf0000, 2});
+            if (end > 0x100000) {
+                map.push_back({0x100000, end - 0x100000, 1});
+            }
+        } else {
+            map.push_back({start, end - start, 1});
+        }
+    }
+    return map;
+}
+
+std::uint32_t mem_upper_kib(const GuestRam& ram) {
+    std::uint64_t low = 0;
+    for (const auto& r : ram.regions()) {
+        if (r.gpa < k4GiB) {
+            low += std::min<std::uint64_t>(r.gpa + r.memory.size(), k4GiB) - r.gpa;
+        }
+    }
+    std::uint64_t kib = low / 1024;
+    return kib > 1024 ? static_cast<std::uint32_t>(kib - 1024) : 0;
+}
+
+struct LoadedModule {
+    MultibootModule module;
+    ImageFile file;
+    std::uint64_t gpa = 0;
+};
+
+}  // namespace
+
+MultibootHeaderScan scan_multiboot_header(std::span<const std::uint8_t> file) {
+    MultibootHeaderScan scan;
+    std::size_t limit = std::min(file.size(), kMultibootSearchLimit);
+    for (std::size_t i = 0; i + 12 <= limit && i < kMultibootSearchLimit - kHeaderSize; i += 4) {
+        if (le32(file, i) != kMultibootHeaderMagic) {
+            continue;
+        }
+        std::uint32_t sum = kMultibootHeaderMagic + le32(file, i + 4) + le32(file, i + 8);
+        if (sum == 0) {
+            scan.header = i;
+            return scan;
+        }
+        if (!scan.bad_checksum) {
+            scan.bad_checksum = i;
+        }
+    }
+    return scan;
+}
+
+std::vector<MultibootModule> parse_multiboot_modules(std::string_view spec) {
+    std::vector<MultibootModule> modules;
+    std::size_t pos = 0;
+    while (pos < spec.size()) {
+        std::string item;
+        while (pos < spec.size()) {
+            if (spec[pos] == ',') {
+                if (pos + 1 < spec.size() && spec[pos + 1] == ',') {
+                    item += ',';
+                    pos += 2;
+                    continue;
+                }
+                ++pos;  // the separator
+                break;
+            }
+            item += spec[pos++];
+        }
+        MultibootModule m;
+        auto space = item.find(' ');
+        if (space == std::string::npos) {
+            m.path = item;
+        } else {
+            m.path = item.substr(0, space);
+            m.args = item.substr(space + 1);
+        }
+        modules.push_back(std::move(m));
+    }
+    return modules;
+}
+
+Result<X86BootPlan> load_multiboot(const ImageFile& kernel, const MultibootOptions& options,
+                                   GuestRam& ram, Log& log) {
+    const std::string& path = kernel.path;
+    MultibootHeaderScan scan = scan_multiboot_header(kernel.bytes);
+    if (!scan.header) {
+        if (scan.bad_checksum) {
+            return file_error(ENOEXEC, path,
+                              "multiboot header at offset " + hex(*scan.bad_checksum) +
+                                  " has a bad checksum (magic + flags + checksum != 0)");
+        }
+        return file_error(ENOEXEC, path, "no multiboot header in the first 8 KiB");
+    }
+    std::size_t header_off = *scan.header;
+    std::uint32_t flags = le32(kernel.bytes, header_off + 4);
+
+    auto layout = (flags & kFlagAoutKludge) != 0 ? layout_aout(kernel, header_off)
+                                                 : layout_elf(kernel);
+    if (!layout) {
+        return layout.error();
+    }
+    if (auto st = check_kernel_layout(*layout, ram, path); !st) {
+        return st.error();
+    }
+
+    // The module list and strings follow the page-aligned kernel; the sizes
+    // are computed as QEMU computes them so that the addresses match.
+    std::vector<MultibootModule> modules = parse_multiboot_modules(options.modules);
+    const std::uint64_t base = layout->load_addr;
+    const std::uint64_t mods_off = page_align(layout->size);
+    std::uint64_t strings_len = path.size() + 1 + options.append.size() + 1;
+    if (!options.modules.empty()) {
+        strings_len += options.modules.size() + 1;
+    }
+    const std::uint64_t strings_off = mods_off + modules.size() * kModEntrySize;
+    const std::uint64_t loader_name_off = strings_off + strings_len;
+    const std::uint64_t first_module_off = page_align(loader_name_off + sizeof kBootLoaderName);
+    std::uint64_t end_off = first_module_off;
+
+    std::vector<LoadedModule> loaded;
+    for (auto& m : modules) {
+        if (m.path.empty()) {
+            return file_error(EINVAL, path, "empty module file name in the -initrd list '" +
+                                                options.modules + "'");
+        }
+        auto file = read_image_file(m.path, EmptyImage::allow);
+        if (!file) {
+            return file.error();
+        }
+        std::uint64_t gpa = base + end_off;
+        end_off = page_align(end_off + file->bytes.size());
+        if (base + end_off > k4GiB) {
+            return file_error(EFAULT, m.path, "module at " + hex(gpa) + " (size " +
+                                                  hex(file->bytes.size()) + ") goes beyond 4 GiB");
+        }
+        loaded.push_back(LoadedModule{std::move(m), std::move(file).value(), gpa});
+    }
+    const std::uint64_t info = base + end_off;
+    if (auto st = check_fits_ram(ram, end_off + kInfoPageSize, path,
+                                 "the kernel, its modules and the boot information");
+        !st) {
+        return st.error();
+    }
+    if (auto st = check_in_ram(ram, base + mods_off, end_off - mods_off, path,
+                               "the module list and strings plus modules");
+        !st) {
+        return st.error();
+    }
+    if (info + kInfoPageSize > k4GiB) {
+        return file_error(EFAULT, path, "multiboot information at " + hex(info) +
+                                            " would be beyond 4 GiB");
+    }
+    if (auto st = check_in_ram(ram, info, kInfoPageSize, path, "multiboot information page"); !st) {
+        return st.error();
+    }
+    std::vector<MmapEntry> mmap = build_mmap(ram);
+    if (kInfoMmapOffset + mmap.size() * kMmapEntrySize > kInfoGdtOffset) {
+        return file_error(EINVAL, path, "too many RAM regions for the multiboot memory map");
+    }
+
+    // Everything checked: write.
+    for (const auto& p : layout->pieces) {
+        write_piece(ram, p);
+    }
+    // [mods_off, first_module_off): the module list, then the strings.
+    std::vector<std::uint8_t> area(static_cast<std::size_t>(first_module_off - mods_off), 0);
+    std::uint64_t next_string = strings_off;
+    auto add_string = [&](const std::string& s) {
+        std::memcpy(area.data() + (next_string - mods_off), s.c_str(), s.size() + 1);
+        std::uint64_t gpa = base + next_string;
+        next_string += s.size() + 1;
+        return static_cast<std::uint32_t>(gpa);
+    };
+    for (std::size_t i = 0; i < loaded.size(); ++i) {
+        const auto& lm = loaded[i];
+        std::uint8_t* entry = area.data() + i * kModEntrySize;
+        put32(entry + 0, static_cast<std::uint32_t>(lm.gpa));
+        put32(entry + 4, static_cast<std::uint32_t>(lm.gpa + lm.file.bytes.size()));
+        put32(entry + 8, add_string(lm.module.string()));
+    }
+    std::string cmdline = path + " " + options.append;
+    std::uint32_t cmdline_gpa = add_string(cmdline);
+    next_string = loader_name_off;
+    std::uint32_t loader_name_gpa = add_string(kBootLoaderName);
+    write_piece(ram, Piece{base + mods_off, area, area.size()});
+    for (const auto& lm : loaded) {
+        write_piece(ram, Piece{lm.gpa, lm.file.bytes, page_align(lm.file.bytes.size())});
+    }
+
+    std::vector<std::uint8_t> page(kInfoPageSize, 0);
+    std::uint8_t* mbi = page.data();
+    put32(mbi + kMbiFlags, kMbiFlagsValue);
+    put32(mbi + kMbiMemLower, kMemLowerKiB);
+    put32(mbi + kMbiMemUpper, mem_upper_kib(ram));
+    put32(mbi + kMbiBootDevice, kBootDevice);
+    put32(mbi + kMbiCmdline, cmdline_gpa);
+    put32(mbi + kMbiModsCount, static_cast<std::uint32_t>(loaded.size()));
+    put32(mbi + kMbiModsAddr, static_cast<std::uint32_t>(base + mods_off));
+    put32(mbi + kMbiMmapLength, static_cast<std::uint32_t>(mmap.size() * kMmapEntrySize));
+    put32(mbi + kMbiMmapAddr, static_cast<std::uint32_t>(info + kInfoMmapOffset));
+    put32(mbi + kMbiBootLoaderName, loader_name_gpa);
+    for (std::size_t i = 0; i < mmap.size(); ++i) {
+        std::uint8_t* e = page.data() + kInfoMmapOffset + i * kMmapEntrySize;
+        put32(e, kMmapEntrySize - 4);
+        put64(e + 4, mmap[i].base);
+        put64(e + 12, mmap[i].length);
+        put32(e + 20, mmap[i].type);
+    }
+    auto gdt = std::span<std::uint8_t>(page).subspan(kInfoGdtOffset, arch::x86::kBootGdtSize);
+    if (auto st = arch::x86::write_boot_gdt(gdt); !st) {
+        return st.error();
+    }
+    write_piece(ram, Piece{info, page, page.size()});
+
+    log.write(LogCategory::loader, "multiboot: %s: header at file offset 0x%zx, flags 0x%x, %s",
+              path.c_str(), header_off, flags, layout->description.c_str());
+    for (std::size_t i = 0; i < loaded.size(); ++i) {
+        const auto& lm = loaded[i];
+        log.write(LogCategory::loader, "multiboot: module %zu '%s' at [0x%llx, 0x%llx)", i,
+                  lm.module.string().c_str(), static_cast<unsigned long long>(lm.gpa),
+                  static_cast<unsigned long long>(lm.gpa + lm.file.bytes.size()));
+    }
+    log.write(LogCategory::loader,
+              "multiboot: info at 0x%llx (mmap %zu entries, GDT at 0x%llx), cmdline '%s', "
+              "entry 0x%x",
+              static_cast<unsigned long long>(info), mmap.size(),
+              static_cast<unsigned long long>(info + kInfoGdtOffset), cmdline.c_str(),
+              layout->entry);
+
+    X86BootPlan plan;
+    arch::x86::ProtectedModeEntry entry;
+    entry.eip = layout->entry;
+    entry.eax = kMultibootBootloaderMagic;
+    entry.ebx = static_cast<std::uint32_t>(info);
+    entry.gdt_base = static_cast<std::uint32_t>(info + kInfoGdtOffset);
+    plan.bsp_state = arch::x86::protected_mode_entry_state(entry);
+    plan.all_vcpus_start_at_entry = false;
+    plan.entry = layout->entry;
+    return plan;
+}
+
+}  // namespace kvmdbg::hw
