@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "accel/kvm/kvm_flex_structs.h"
 #include "accel/kvm/x86_vcpu_state.h"
 
 namespace kvmdbg::accel::kvm {
@@ -137,24 +138,25 @@ std::span<std::uint8_t> KvmVm::guest_bytes(std::uint64_t gpa, std::uint64_t len)
 }
 
 Status KvmVm::setup_cpuid(KvmVcpu& vcpu) {
-    std::vector<std::uint8_t> buf(sizeof(kvm_cpuid2) + kMaxCpuidEntries * sizeof(kvm_cpuid_entry2));
-    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buf.data());
-    cpuid->nent = kMaxCpuidEntries;
-    if (auto s = check(xioctl(system_.fd(), KVM_GET_SUPPORTED_CPUID, cpuid), "KVM_GET_SUPPORTED_CPUID");
+    std::vector<std::uint8_t> buf(sizeof(KvmCpuid2Header) + kMaxCpuidEntries * sizeof(kvm_cpuid_entry2));
+    auto* header = reinterpret_cast<KvmCpuid2Header*>(buf.data());
+    auto* entries = reinterpret_cast<kvm_cpuid_entry2*>(buf.data() + sizeof(KvmCpuid2Header));
+    header->nent = kMaxCpuidEntries;
+    if (auto s = check(xioctl(system_.fd(), kKvmGetSupportedCpuid, buf.data()), "KVM_GET_SUPPORTED_CPUID");
         !s) {
         return s;
     }
     // Give each vCPU its own APIC ID, as QEMU does (CPUID.1:EBX[31:24], 0xB/0x1F:EDX).
-    for (__u32 i = 0; i < cpuid->nent; ++i) {
-        kvm_cpuid_entry2& e = cpuid->entries[i];
+    for (__u32 i = 0; i < header->nent; ++i) {
+        kvm_cpuid_entry2& e = entries[i];
         if (e.function == 1) {
             e.ebx = (e.ebx & 0x00ffffffu) | (vcpu.index() << 24);
         } else if (e.function == 0xb || e.function == 0x1f) {
             e.edx = vcpu.index();
         }
     }
-    return vcpu.run_on_vcpu([cpuid](KvmVcpu& v) {
-        return check(xioctl(v.fd(), KVM_SET_CPUID2, cpuid), "KVM_SET_CPUID2");
+    return vcpu.run_on_vcpu([&buf](KvmVcpu& v) {
+        return check(xioctl(v.fd(), kKvmSetCpuid2, buf.data()), "KVM_SET_CPUID2");
     });
 }
 

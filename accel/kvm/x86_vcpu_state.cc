@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "accel/kvm/kvm_flex_structs.h"
 #include "accel/kvm/kvm_system.h"
 #include "arch/x86/regs_kvm.h"
 
@@ -12,12 +13,6 @@ namespace kvmdbg::accel::kvm {
 
 namespace {
 
-// kvm_msrs ends in a flexible array: give it room for one entry.
-struct alignas(kvm_msrs) OneMsr {
-    unsigned char bytes[sizeof(kvm_msrs) + sizeof(kvm_msr_entry)];
-    kvm_msrs* header() { return reinterpret_cast<kvm_msrs*>(bytes); }
-    kvm_msr_entry& entry() { return header()->entries[0]; }
-};
 
 Status check(long rc, const char* what) {
     if (rc < 0) {
@@ -34,11 +29,11 @@ Status load_x86_state(int fd, KvmdbgX86State& out) {
     if (auto s = check(xioctl(fd, KVM_GET_SREGS, &k.sregs), "KVM_GET_SREGS"); !s) return s;
     if (auto s = check(xioctl(fd, KVM_GET_FPU, &k.fpu), "KVM_GET_FPU"); !s) return s;
     if (auto s = check(xioctl(fd, KVM_GET_DEBUGREGS, &k.debugregs), "KVM_GET_DEBUGREGS"); !s) return s;
-    OneMsr msr{};
-    msr.header()->nmsrs = 1;
-    msr.entry().index = arch::x86::kMsrKernelGsBase;
-    if (xioctl(fd, KVM_GET_MSRS, msr.header()) == 1) {
-        k.kernel_gs_base = msr.entry().data;
+    KvmOneMsr msr{};
+    msr.header.nmsrs = 1;
+    msr.entry.index = arch::x86::kMsrKernelGsBase;
+    if (xioctl(fd, kKvmGetMsrs, &msr) == 1) {
+        k.kernel_gs_base = msr.entry.data;
     }
     arch::x86::from_kvm(k, out);
     return ok_status();
@@ -53,11 +48,11 @@ Status store_x86_state(int fd, const KvmdbgX86State& in) {
     if (auto s = check(xioctl(fd, KVM_SET_REGS, &k.regs), "KVM_SET_REGS"); !s) return s;
     if (auto s = check(xioctl(fd, KVM_SET_FPU, &k.fpu), "KVM_SET_FPU"); !s) return s;
     if (auto s = check(xioctl(fd, KVM_SET_DEBUGREGS, &k.debugregs), "KVM_SET_DEBUGREGS"); !s) return s;
-    OneMsr msr{};
-    msr.header()->nmsrs = 1;
-    msr.entry().index = arch::x86::kMsrKernelGsBase;
-    msr.entry().data = k.kernel_gs_base;
-    if (xioctl(fd, KVM_SET_MSRS, msr.header()) != 1) {
+    KvmOneMsr msr{};
+    msr.header.nmsrs = 1;
+    msr.entry.index = arch::x86::kMsrKernelGsBase;
+    msr.entry.data = k.kernel_gs_base;
+    if (xioctl(fd, kKvmSetMsrs, &msr) != 1) {
         return make_error(EIO, "KVM_SET_MSRS(KERNEL_GS_BASE) failed");
     }
     return ok_status();

@@ -1,0 +1,92 @@
+// PcLite: the `-M pc-lite` x86 machine, kvmdbg's default.
+//
+//   guest-physical map                      port map
+//   0x0000_0000 .. min(RAM, 3 GiB)  RAM     0x3f8-0x3ff  COM1 16550 UART (IRQ 4)
+//   0xfec0_0000  IOAPIC   (in-kernel)       0xf4-0xf7    isa-debug-exit (default
+//   0xfee0_0000  LAPIC    (in-kernel)                    place; -device moves it)
+//   0x1_0000_0000 .. rest of RAM above 3 GiB 0x604, 0xb004 ACPI PM1a_CNT power-off
+//   PIC, PIT: in-kernel (kernel-irqchip=on, the default, as QEMU with KVM)
+//
+// Owns guest RAM, the I/O bus and its devices. The kernel image is loaded by
+// load_kernel(), which returns the plan for the vCPUs. What the machine needs
+// from its owner (ending the process, raising an interrupt line) comes
+// through MachineHost. Created and loaded on the main thread; the bus is
+// then used from vCPU threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/log.h"
+#include "common/result.h"
+#include "hw-models/char_backend.h"
+#include "hw-models/devices/uart16550.h"
+#include "hw-models/guest_ram.h"
+#include "hw-models/io_bus.h"
+#include "hw-models/loaders/x86_boot_plan.h"
+
+namespace kvmdbg::hw {
+
+/// Services the machine's owner provides. Called on vCPU threads.
+class MachineHost {
+public:
+    virtual ~MachineHost() = default;
+    /// The guest asked to end the emulator with `status` (debug-exit: any
+    /// value; power-off: 0). `reason` is for logs.
+    virtual void request_exit(int status, const std::string& reason) = 0;
+    /// Drives ISA interrupt line `irq` to `level`.
+    virtual void set_irq_line(std::uint32_t irq, bool level) = 0;
+};
+
+struct PcLiteConfig {
+    std::uint64_t ram_size = 128ull << 20;
+    std::uint32_t cpus = 1;
+    bool kernel_irqchip = true;
+    std::string kernel;   ///< -kernel (required)
+    std::string append;   ///< -append
+    std::string initrd;   ///< -initrd: multiboot modules
+    std::string serial = "stdio";
+    std::uint64_t debug_exit_iobase = 0xf4;
+    std::uint64_t debug_exit_iosize = 4;
+};
+
+class PcLite {
+public:
+    static constexpr const char* kName = "pc-lite";
+    static constexpr std::uint64_t kLowRamLimit = 3ull << 30;
+    static constexpr std::uint64_t kHighRamBase = 4ull << 30;
+    static constexpr std::uint16_t kCom1Port = 0x3f8;
+    static constexpr std::uint32_t kCom1Irq = 4;
+
+    /// Builds RAM, the bus and the devices. Errors: bad RAM size, a serial
+    /// backend that cannot be opened, overlapping -device ranges.
+    static Result<std::unique_ptr<PcLite>> create(const PcLiteConfig& config, Log& log,
+                                                  MachineHost& host);
+
+    /// Loads config.kernel into RAM (multiboot or ELF64) and returns the
+    /// vCPU plan. Errors carry the file name (see x86_kernel_loader.h).
+    Result<X86BootPlan> load_kernel();
+
+    GuestRam& ram() { return ram_; }
+    IoBus& bus() { return bus_; }
+    Uart16550& com1() { return *com1_; }
+    /// The backend of COM1 (its input_fd() feeds com1().push_input()).
+    CharBackend& serial_backend() { return *serial_backend_; }
+    const PcLiteConfig& config() const { return config_; }
+
+private:
+    PcLite(const PcLiteConfig& config, Log& log, MachineHost& host);
+    Status build();
+
+    PcLiteConfig config_;
+    Log& log_;
+    MachineHost& host_;
+    GuestRam ram_;
+    IoBus bus_;
+    std::shared_ptr<CharBackend> serial_backend_;
+    std::shared_ptr<Uart16550> com1_;
+};
+
+}  // namespace kvmdbg::hw

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Shared install-and-build step of the README's two commands.
+#
+#   scripts/setup.sh [BUILD_DIR [MESON_OPTIONS...]]
+#
+# Installs the Debian packages kvmdbg needs when they are missing (needs
+# root, as the README says), then configures and builds BUILD_DIR (default
+# build/) with Meson. Idempotent: re-running only rebuilds what changed.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+packages=(
+  meson ninja-build g++ gcc binutils pkg-config python3
+  libglib2.0-dev libfdt-dev libcunit1-dev linux-libc-dev
+  gdb
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing packages and not root: run as root or: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build_dir=${1:-build}
+shift || true
+if [ ! -f "$build_dir/build.ninja" ]; then
+  meson setup "$build_dir" "$@" >/dev/null
+fi
+ninja -C "$build_dir" >/dev/null

@@ -1,0 +1,277 @@
+#include "system/emulator.h"
+
+#include <glib-unix.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "accel/plugin_loader.h"
+
+#ifndef KVMDBG_MODULE_DIR
+#error "KVMDBG_MODULE_DIR must be defined by the build"
+#endif
+
+namespace kvmdbg::system {
+
+namespace {
+
+constexpr std::size_t kSerialReadChunk = 64;
+
+}  // namespace
+
+std::string accel_module_dir() {
+    if (const char* env = g_getenv("KVMDBG_MODULE_DIR"); env != nullptr && env[0] != '\0') {
+        return env;
+    }
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        auto beside = exe.parent_path() / "accel" / "kvm";
+        if (std::filesystem::is_directory(beside, ec)) {
+            return beside.string();
+        }
+    }
+    return KVMDBG_MODULE_DIR;
+}
+
+Emulator::Emulator(const CliOptions& options, Log& log)
+    : options_(options), log_(log), loop_(g_main_loop_new(nullptr, FALSE)) {}
+
+Emulator::~Emulator() {
+    // vCPU threads must be gone before the machine (their I/O target) goes.
+    accel_.reset();
+    for (guint id : sources_) {
+        if (g_main_context_find_source_by_id(nullptr, id) != nullptr) {
+            g_source_remove(id);
+        }
+    }
+    if (loop_ != nullptr) {
+        g_main_loop_unref(loop_);
+    }
+}
+
+Result<std::unique_ptr<Emulator>> Emulator::create(const CliOptions& options, Log& log) {
+    std::unique_ptr<Emulator> emu(new Emulator(options, log));
+    if (auto s = emu->build(); !s) {
+        return s.error();
+    }
+    return emu;
+}
+
+Status Emulator::build() {
+    if (!options_.machine.name.empty() && options_.machine.name != hw::PcLite::kName) {
+        return make_error(EINVAL, "unsupported machine type '" + options_.machine.name + "' (use -M help)");
+    }
+    std::string accel_name = options_.accel.substr(0, options_.accel.find(','));
+    if (accel_name.empty()) {
+        accel_name = "kvm";
+    }
+    hw::PcLiteConfig config;
+    config.ram_size = options_.ram_size;
+    config.cpus = options_.smp_cpus;
+    config.kernel = options_.kernel;
+    config.append = options_.append;
+    config.initrd = options_.initrd;
+    config.serial = options_.serial;
+    for (const auto& [key, value] : options_.machine.props) {
+        if (key == "kernel-irqchip" || key == "kernel_irqchip") {
+            if (value == "on" || value == "split") {
+                config.kernel_irqchip = true;
+            } else if (value == "off") {
+                config.kernel_irqchip = false;
+            } else {
+                return make_error(EINVAL, "kernel-irqchip must be on or off, not '" + value + "'");
+            }
+        } else if (key == "accel") {
+            if (value != "kvm") {
+                return make_error(EINVAL, "accelerator '" + value + "' is not supported (only kvm)");
+            }
+        } else {
+            return make_error(EINVAL, "machine pc-lite has no property '" + key + "'");
+        }
+    }
+    for (const auto& device : options_.devices) {
+        if (device.driver != "isa-debug-exit") {
+            return make_error(EINVAL, "device '" + device.driver + "' is not supported (use -device help)");
+        }
+        if (auto it = device.numbers.find("iobase"); it != device.numbers.end()) {
+            config.debug_exit_iobase = it->second;
+        }
+        if (auto it = device.numbers.find("iosize"); it != device.numbers.end()) {
+            config.debug_exit_iosize = it->second;
+        }
+    }
+
+    auto machine = hw::PcLite::create(config, log_, *this);
+    if (!machine) {
+        return machine.error();
+    }
+    machine_ = std::move(machine).value();
+    auto plan = machine_->load_kernel();
+    if (!plan) {
+        return plan.error();
+    }
+    plan_ = *plan;
+
+    auto plugin = accel::load_accel_plugin(accel_name, accel_module_dir());
+    if (!plugin) {
+        return plugin.error();
+    }
+    accel::AccelConfig accel_config;
+    accel_config.kernel_irqchip = config.kernel_irqchip;
+    auto accel = accel::Accelerator::create(std::move(plugin).value(), accel_config, *this);
+    if (!accel) {
+        return accel.error();
+    }
+    accel_ = std::move(accel).value();
+    for (const auto& region : machine_->ram().regions()) {
+        if (auto s = accel_->map_ram(region.gpa, region.memory.size(), region.memory.data(), false); !s) {
+            return s;
+        }
+    }
+    if (auto s = accel_->create_vcpus(options_.smp_cpus); !s) {
+        return s;
+    }
+    return boot_vcpus();
+}
+
+Status Emulator::boot_vcpus() {
+    for (std::uint32_t i = 0; i < options_.smp_cpus; ++i) {
+        if (i == 0 || plan_.all_vcpus_start_at_entry) {
+            if (auto s = accel_->set_x86_state(i, plan_.vcpu_state(i, options_.smp_cpus)); !s) {
+                return s;
+            }
+        }
+        if (i != 0 && plan_.all_vcpus_start_at_entry) {
+            if (auto s = accel_->set_mp_runnable(i); !s) {
+                return s;
+            }
+        }
+    }
+    return ok_status();
+}
+
+int Emulator::run() {
+    sources_.push_back(g_unix_signal_add(SIGINT, on_signal, this));
+    sources_.push_back(g_unix_signal_add(SIGTERM, on_signal, this));
+    watch_serial_input();
+    if (auto s = accel_->start(options_.start_stopped); !s) {
+        std::fprintf(stderr, "kvmdbg: %s\n", s.error().message.c_str());
+        return 1;
+    }
+    g_main_loop_run(loop_);
+    // Park every vCPU before the machine and the accelerator go away.
+    (void)accel_->pause_all();
+    std::lock_guard lock(finish_mu_);
+    if (!exit_message_.empty()) {
+        std::fprintf(stderr, "kvmdbg: %s\n", exit_message_.c_str());
+    }
+    return exit_status_;
+}
+
+void Emulator::finish(int status, std::string message) {
+    std::lock_guard lock(finish_mu_);
+    if (finished_) {
+        return;
+    }
+    finished_ = true;
+    exit_status_ = status;
+    exit_message_ = std::move(message);
+    // An idle source, not g_main_loop_quit(): a quit that lands before
+    // g_main_loop_run() starts would be forgotten; the source is not.
+    g_idle_add(
+        [](gpointer self) -> gboolean {
+            g_main_loop_quit(static_cast<Emulator*>(self)->loop_);
+            return G_SOURCE_REMOVE;
+        },
+        this);
+}
+
+bool Emulator::pio(std::uint32_t, std::uint16_t port, std::uint8_t* data, std::uint32_t size, bool is_write) {
+    return machine_->bus().dispatch(hw::AddressSpace::pio, port, data, size, is_write) ==
+           hw::IoOutcome::stop_machine;
+}
+
+bool Emulator::mmio(std::uint32_t, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size, bool is_write) {
+    return machine_->bus().dispatch(hw::AddressSpace::mmio, gpa, data, size, is_write) ==
+           hw::IoOutcome::stop_machine;
+}
+
+void Emulator::event(const KvmdbgEvent& event) {
+    log_.write(LogCategory::exits, "vCPU %u event %u: %s", event.cpu, event.kind, event.message);
+    switch (event.kind) {
+    case KVMDBG_EVENT_HALTED:
+        // Without an in-kernel irqchip nothing can wake a halted vCPU.
+        if (halted_vcpus_.fetch_add(1) + 1 == options_.smp_cpus) {
+            finish(0, "");
+            std::fprintf(stderr, "kvmdbg: all vCPUs halted and no interrupt can wake them; exiting\n");
+        }
+        return;
+    case KVMDBG_EVENT_PAUSED:
+        return;
+    case KVMDBG_EVENT_SHUTDOWN:
+    case KVMDBG_EVENT_INTERNAL_ERROR:
+    case KVMDBG_EVENT_FAIL_ENTRY:
+    case KVMDBG_EVENT_RUN_ERROR:
+    case KVMDBG_EVENT_UNHANDLED_EXIT:
+    default:
+        finish(1, event.message);
+        return;
+    }
+}
+
+void Emulator::request_exit(int status, const std::string& reason) {
+    log_.write(LogCategory::exits, "guest requested exit with status %d (%s)", status, reason.c_str());
+    finish(status, "");
+}
+
+void Emulator::set_irq_line(std::uint32_t irq, bool level) {
+    if (auto s = accel_->set_irq_line(irq, level); !s) {
+        log_.write(LogCategory::guest_errors, "IRQ %u: %s", irq, s.error().message.c_str());
+    }
+}
+
+void Emulator::watch_serial_input() {
+    int fd = machine_->serial_backend().input_fd();
+    if (fd < 0) {
+        return;
+    }
+    g_unix_set_fd_nonblocking(fd, TRUE, nullptr);
+    sources_.push_back(g_unix_fd_add(fd, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
+                                     on_serial_input, this));
+}
+
+gboolean Emulator::on_serial_input(gint fd, GIOCondition condition, gpointer data) {
+    auto* self = static_cast<Emulator*>(data);
+    std::uint8_t buf[kSerialReadChunk];
+    std::size_t room = 0;
+    self->machine_->bus().with_lock([&] { room = self->machine_->com1().rx_room(); });
+    if (room == 0) {
+        // The guest has not drained its FIFO; the bytes wait in the pipe (the
+        // UART drops nothing). Poll again shortly instead of spinning.
+        g_usleep(1000);
+        return G_SOURCE_CONTINUE;
+    }
+    ssize_t n = ::read(fd, buf, room < sizeof buf ? room : sizeof buf);
+    if (n > 0) {
+        self->machine_->bus().with_lock(
+            [&] { self->machine_->com1().push_input({buf, static_cast<std::size_t>(n)}); });
+        return G_SOURCE_CONTINUE;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return G_SOURCE_CONTINUE;
+    }
+    (void)condition;
+    return G_SOURCE_REMOVE;  // EOF or error: no more serial input
+}
+
+gboolean Emulator::on_signal(gpointer data) {
+    auto* self = static_cast<Emulator*>(data);
+    std::fprintf(stderr, "kvmdbg: terminating on signal\n");
+    self->finish(0, "");
+    return G_SOURCE_CONTINUE;
+}
+
+}  // namespace kvmdbg::system

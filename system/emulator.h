@@ -1,0 +1,85 @@
+// Emulator: everything one `build/kvmdbg` process runs, wired together.
+//
+// It owns the machine (hw-models), the accelerator (accel, loaded as a
+// plugin) and the GLib main loop, and it is the host of both: the
+// accelerator's vCPU threads call pio()/mmio()/event(), the devices call
+// request_exit()/set_irq_line(). The main loop serves serial input and
+// signals and ends when the guest or the user ends the run.
+//
+// Exit status of run() (QEMU-compatible):
+//   the isa-debug-exit status (V << 1) | 1 when the guest wrote V;
+//   0 on a clean guest power-off, on SIGINT/SIGTERM, or when every vCPU
+//     halted with no interrupt source left (kernel-irqchip=off only);
+//   1 on an error (one clear first line on stderr, details after it).
+#pragma once
+
+#include <glib.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "accel/accelerator.h"
+#include "common/log.h"
+#include "common/result.h"
+#include "hw-models/pc/pc_lite.h"
+#include "system/cli.h"
+
+namespace kvmdbg::system {
+
+class Emulator final : public accel::AccelHost, public hw::MachineHost {
+public:
+    /// Builds the machine, loads the kernel, creates the VM and its vCPUs.
+    /// Errors are fatal set-up errors with a clear message. Main thread.
+    static Result<std::unique_ptr<Emulator>> create(const CliOptions& options, Log& log);
+    ~Emulator() override;
+
+    /// Starts the vCPUs (parked with -S) and runs the main loop until the
+    /// run ends; returns the process exit status. Main thread, once.
+    int run();
+
+    // accel::AccelHost (vCPU threads)
+    bool pio(std::uint32_t cpu, std::uint16_t port, std::uint8_t* data, std::uint32_t size,
+             bool is_write) override;
+    bool mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size,
+              bool is_write) override;
+    void event(const KvmdbgEvent& event) override;
+
+    // hw::MachineHost (vCPU threads)
+    void request_exit(int status, const std::string& reason) override;
+    void set_irq_line(std::uint32_t irq, bool level) override;
+
+private:
+    Emulator(const CliOptions& options, Log& log);
+    Status build();
+    Status boot_vcpus();
+    /// Ends the main loop with `status`; the first request wins. Any thread.
+    void finish(int status, std::string message);
+    void watch_serial_input();
+    static gboolean on_serial_input(gint fd, GIOCondition condition, gpointer self);
+    static gboolean on_signal(gpointer self);
+
+    const CliOptions options_;
+    Log& log_;
+    std::unique_ptr<hw::PcLite> machine_;
+    std::unique_ptr<accel::Accelerator> accel_;
+    hw::X86BootPlan plan_{};
+    GMainLoop* loop_ = nullptr;
+    std::vector<guint> sources_;
+
+    std::mutex finish_mu_;
+    bool finished_ = false;
+    int exit_status_ = 0;
+    std::string exit_message_;
+    std::atomic<std::uint32_t> halted_vcpus_{0};
+};
+
+/// Directory accel-*.so modules are loaded from: $KVMDBG_MODULE_DIR, else
+/// accel/kvm beside the running binary (the build tree), else the
+/// installed module directory.
+std::string accel_module_dir();
+
+}  // namespace kvmdbg::system
