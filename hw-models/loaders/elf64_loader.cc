@@ -185,6 +185,12 @@ Result<X86BootPlan> load_elf64(const ImageFile& kernel, GuestRam& ram, Log& log)
     plan.entry = entry;
     plan.stack_top = low_top;
     plan.stack_floor = stack_floor;
+    for (const auto& s : *segs) {
+        if (s.memsz != 0) {
+            plan.loaded.push_back({s.paddr, s.paddr + s.memsz});
+        }
+    }
+    plan.loaded.push_back({gdt_gpa, tables_end});
     return plan;
 }
 

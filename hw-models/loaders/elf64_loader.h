@@ -27,7 +27,8 @@
 namespace kvmdbg::hw {
 
 /// Loads `kernel` into `ram` and returns the plan (all_vcpus_start_at_entry,
-/// stack_top / stack_floor set). Logs placements under LogCategory::loader.
+/// stack_top / stack_floor set; plan.loaded lists each non-empty segment and
+/// the GDT page + page tables). Logs placements under LogCategory::loader.
 /// Main thread, before the vCPUs run; RAM is written only after every check
 /// passed.
 ///

@@ -13,6 +13,13 @@ namespace {
 
 constexpr std::uint64_t kPage = 0x1000;
 constexpr std::uint64_t k4GiB = 1ull << 32;
+constexpr std::uint64_t k1MiB = 1ull << 20;
+// The SeaBIOS memory layout QEMU's multiboot info reports (see the header).
+constexpr std::uint64_t kEbdaBase = 0x9fc00;
+constexpr std::uint64_t kVgaBase = 0xa0000;
+constexpr std::uint64_t kBiosAreaBase = 0xf0000;
+constexpr std::uint64_t kBiosHighReserve = 0x20000;
+constexpr std::uint64_t kBiosRomBase = 0xfffc0000;
 constexpr std::size_t kHeaderSize = 48;       // 12 dwords, the longest header form
 constexpr std::size_t kAoutFieldsEnd = 32;    // magic .. entry_addr
 constexpr std::uint32_t kFlagAoutKludge = 1u << 16;
@@ -40,7 +47,7 @@ constexpr std::size_t kInfoGdtOffset = 0x800;
 constexpr std::size_t kInfoPageSize = kPage;
 
 constexpr char kBootLoaderName[] = "kvmdbg";
-constexpr std::uint32_t kMemLowerKiB = 640;
+constexpr std::uint32_t kMemLowerKiB = 639;  // int 0x12 under SeaBIOS
 constexpr std::uint32_t kBootDevice = 0x8000ffff;
 
 std::uint64_t page_align(std::uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
@@ -260,6 +267,10 @@ struct MmapEntry {
     std::uint32_t type;  // 1 available, 2 reserved
 };
 
+constexpr std::uint32_t kMmapAvailable = 1;
+constexpr std::uint32_t kMmapReserved = 2;
+
+// The e820 map SeaBIOS gives QEMU's multiboot option ROM (see the header).
 std::vector<MmapEntry> build_mmap(const GuestRam& ram) {
     std::vector<std::pair<std::uint64_t, std::uint64_t>> regions;
     for (const auto& r : ram.regions()) {
@@ -267,30 +278,45 @@ std::vector<MmapEntry> build_mmap(const GuestRam& ram) {
     }
     std::sort(regions.begin(), regions.end());
     std::vector<MmapEntry> map;
+    bool bios_rom_listed = false;
     for (auto [start, end] : regions) {
-        if (start == 0) {
-            map.push_back({0, std::min<std::uint64_t>(end, 0x9fc00), 1});
-            map.push_back({0x9fc00, 0xa0000 - 0x9fc00, 2});
-            map.push_back({0xf0000, 0x100000 - 0xf0000, 2});
-            if (end > 0x100000) {
-                map.push_back({0x100000, end - 0x100000, 1});
-            }
-        } else {
-            map.push_back({start, end - start, 1});
+        if (start >= k4GiB && !bios_rom_listed) {
+            map.push_back({kBiosRomBase, k4GiB - kBiosRomBase, kMmapReserved});
+            bios_rom_listed = true;
         }
+        if (start != 0) {
+            map.push_back({start, end - start, kMmapAvailable});
+            continue;
+        }
+        map.push_back({0, std::min(end, kEbdaBase), kMmapAvailable});
+        map.push_back({kEbdaBase, kVgaBase - kEbdaBase, kMmapReserved});
+        map.push_back({kBiosAreaBase, k1MiB - kBiosAreaBase, kMmapReserved});
+        // SeaBIOS keeps its high tables in the top 128 KiB of low RAM.
+        if (end >= k1MiB + kBiosHighReserve) {
+            std::uint64_t top = end - kBiosHighReserve;
+            if (top > k1MiB) {
+                map.push_back({k1MiB, top - k1MiB, kMmapAvailable});
+            }
+            map.push_back({top, kBiosHighReserve, kMmapReserved});
+        } else if (end > k1MiB) {
+            map.push_back({k1MiB, end - k1MiB, kMmapAvailable});
+        }
+    }
+    if (!bios_rom_listed) {
+        map.push_back({kBiosRomBase, k4GiB - kBiosRomBase, kMmapReserved});
     }
     return map;
 }
 
-std::uint32_t mem_upper_kib(const GuestRam& ram) {
-    std::uint64_t low = 0;
-    for (const auto& r : ram.regions()) {
-        if (r.gpa < k4GiB) {
-            low += std::min<std::uint64_t>(r.gpa + r.memory.size(), k4GiB) - r.gpa;
+// As QEMU's multiboot.S computes it: the KiB of the map entry that starts
+// at 1 MiB, i.e. the memory between 1 MiB and the first hole above it.
+std::uint32_t mem_upper_kib(const std::vector<MmapEntry>& map) {
+    for (const auto& e : map) {
+        if (e.base == k1MiB && e.type == kMmapAvailable) {
+            return static_cast<std::uint32_t>(std::min<std::uint64_t>(e.length / 1024, UINT32_MAX));
         }
     }
-    std::uint64_t kib = low / 1024;
-    return kib > 1024 ? static_cast<std::uint32_t>(kib - 1024) : 0;
+    return 0;
 }
 
 struct LoadedModule {
@@ -462,7 +488,7 @@ Result<X86BootPlan> load_multiboot(const ImageFile& kernel, const MultibootOptio
     std::uint8_t* mbi = page.data();
     put32(mbi + kMbiFlags, kMbiFlagsValue);
     put32(mbi + kMbiMemLower, kMemLowerKiB);
-    put32(mbi + kMbiMemUpper, mem_upper_kib(ram));
+    put32(mbi + kMbiMemUpper, mem_upper_kib(mmap));
     put32(mbi + kMbiBootDevice, kBootDevice);
     put32(mbi + kMbiCmdline, cmdline_gpa);
     put32(mbi + kMbiModsCount, static_cast<std::uint32_t>(loaded.size()));
@@ -507,6 +533,9 @@ Result<X86BootPlan> load_multiboot(const ImageFile& kernel, const MultibootOptio
     plan.bsp_state = arch::x86::protected_mode_entry_state(entry);
     plan.all_vcpus_start_at_entry = false;
     plan.entry = layout->entry;
+    plan.loaded.push_back({layout->load_addr, layout->load_addr + layout->size});
+    plan.loaded.push_back({base + mods_off, base + end_off});
+    plan.loaded.push_back({info, info + kInfoPageSize});
     return plan;
 }
 

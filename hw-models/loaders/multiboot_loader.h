@@ -21,14 +21,30 @@
 //        I + 0x800             boot GDT (arch/x86/boot_tables.h), GDTR base
 //
 // The information (spec 3.3) has flags MEM|BOOT_DEVICE|CMDLINE|MODS|MMAP|
-// LOADER_NAME (0x24f), mem_lower = 640, mem_upper = KiB of RAM below 4 GiB
-// minus 1024, boot_device = 0x8000ffff, cmdline = "<kernel path> <append>"
-// exactly as QEMU builds it (the path, one space, then -append, so an empty
-// -append leaves a trailing space), and the memory map
-//   [0, 0x9fc00) available, [0x9fc00, 0xa0000) reserved,
-//   [0xf0000, 0x100000) reserved, [0x100000, low RAM end) available,
-//   and each RAM region at or above 4 GiB available.
-// Loading itself may use [0xa0000, 0x100000): pc-lite has RAM there.
+// LOADER_NAME (0x24f), boot_device = 0x8000ffff, cmdline = "<kernel path>
+// <append>" exactly as QEMU builds it (the path, one space, then -append, so
+// an empty -append leaves a trailing space).
+//
+// Memory fields: what a kernel sees under `qemu-system-x86_64 -kernel`, i.e.
+// what QEMU's multiboot option ROM (pc-bios/optionrom/multiboot.S) reads
+// from SeaBIOS at boot: the memory map is SeaBIOS's e820 map, mem_lower is
+// int 0x12 and mem_upper is the length of the map entry starting at 1 MiB.
+// Kernels written against QEMU (Xen places its trampoline from these) see
+// the same numbers here. With T = the end of the RAM region at 0 (the low
+// RAM below 4 GiB), the map is, in this order:
+//   [0, 0x9fc00)              1 available  (conventional memory)
+//   [0x9fc00, 0xa0000)        2 reserved   (EBDA, 1 KiB)
+//   [0xf0000, 0x100000)       2 reserved   (BIOS area)
+//   [0x100000, T - 0x20000)   1 available
+//   [T - 0x20000, T)          2 reserved   (SeaBIOS's high tables, 128 KiB)
+//   [0xfffc0000, 4 GiB)       2 reserved   (BIOS ROM)
+//   each RAM region at or above 4 GiB, 1 available
+// mem_lower = 639 and mem_upper = (T - 0x20000 - 1 MiB) / 1024: for -m 128M
+// that is 129920 (QEMU 7.2 + SeaBIOS give the same). pc-lite has no BIOS:
+// the reserved ranges below T are RAM that nothing uses, kept out of the
+// kernel's way only so that its view is QEMU's, and [0xfffc0000, 4 GiB) is
+// unassigned. Loading itself does not avoid them (QEMU does not either) and
+// may use [0xa0000, 0x100000): pc-lite has RAM there.
 #pragma once
 
 #include <cstddef>
@@ -88,9 +104,11 @@ struct MultibootOptions {
 /// Loads `kernel` (its path names it in errors and starts the command line)
 /// and the modules into `ram` and returns the plan: vCPU 0 in protected mode
 /// at the entry with EAX = 0x2BADB002, EBX = the info address; APs wait
-/// for SIPI. Logs placements under LogCategory::loader. Main thread, before
-/// the vCPUs run. RAM is written only after every check passed, except that
-/// a module read error can come after nothing was written either.
+/// for SIPI; plan.loaded lists the kernel span, the module list + strings +
+/// modules, and the info page. Logs placements under LogCategory::loader.
+/// Main thread, before the vCPUs run. RAM is written only after every check
+/// passed, except that a module read error can come after nothing was
+/// written either.
 ///
 /// Errors (messages start with the file's path): ENOEXEC no header, bad
 /// checksum, truncated header, a.out kludge fields inconsistent

@@ -14,12 +14,19 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "arch/x86/boot_tables.h"
 #include "arch/x86/cpu_state.h"
 #include "common/result.h"
 
 namespace kvmdbg::hw {
+
+/// A half-open guest-physical range [start, end).
+struct GpaRange {
+    std::uint64_t start = 0;
+    std::uint64_t end = 0;
+};
 
 struct X86BootPlan {
     /// Stack bytes each vCPU gets in ELF64 direct boot.
@@ -45,6 +52,23 @@ struct X86BootPlan {
     /// tables): stacks never reach below it.
     std::uint64_t stack_top = 0;
     std::uint64_t stack_floor = 0;
+
+    /// Every guest-physical range the loader wrote (image, modules, boot
+    /// information, GDT, page tables; not the ELF64 vCPU stacks, which the
+    /// loader only reserves). The machine consults it before it puts data
+    /// of its own in RAM (e.g. the BIOS data area) so that it never
+    /// overwrites what the kernel file asked for.
+    std::vector<GpaRange> loaded;
+
+    /// true if any range in `loaded` overlaps [start, end).
+    bool loaded_over(std::uint64_t start, std::uint64_t end) const {
+        for (const auto& r : loaded) {
+            if (r.start < end && start < r.end) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// How many vCPUs can start: ELF64 (stack_top - stack_floor) / 64 KiB,
     /// multiboot unlimited (UINT32_MAX).

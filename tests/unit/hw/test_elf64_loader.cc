@@ -254,6 +254,17 @@ void test_load_segments_tables_and_state() {
     CU_ASSERT_EQUAL(plan.entry, 0x100008u);
     CU_ASSERT_EQUAL(plan.stack_top, 16 * kMiB);
     CU_ASSERT_EQUAL(plan.stack_floor, 0x20a000u);
+    // What was written: both segments, then GDT page + tables.
+    CU_ASSERT_EQUAL_FATAL(plan.loaded.size(), 3u);
+    CU_ASSERT_EQUAL(plan.loaded[0].start, 0x100000u);
+    CU_ASSERT_EQUAL(plan.loaded[0].end, 0x100030u);
+    CU_ASSERT_EQUAL(plan.loaded[1].start, 0x200000u);
+    CU_ASSERT_EQUAL(plan.loaded[1].end, 0x202345u);
+    CU_ASSERT_EQUAL(plan.loaded[2].start, 0x203000u);
+    CU_ASSERT_EQUAL(plan.loaded[2].end, 0x20a000u);
+    CU_ASSERT_FALSE(plan.loaded_over(0x400, 0x500));
+    CU_ASSERT_TRUE(plan.loaded_over(0x20202f, 0x202346));
+    CU_ASSERT_FALSE(plan.loaded_over(0x202345, 0x203000));
     const KvmdbgX86State& st = plan.bsp_state;
     CU_ASSERT_EQUAL(st.rip, 0x100008u);
     CU_ASSERT_EQUAL(st.cr3, 0x204000u);

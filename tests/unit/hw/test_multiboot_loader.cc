@@ -289,14 +289,15 @@ void test_aout_load_and_info() {
     CU_ASSERT_EQUAL(m.str(loader_name), "kvmdbg");
 
     CU_ASSERT_EQUAL(m.u32(info + 0), 0x24fu);  // MEM|BOOT_DEVICE|CMDLINE|MODS|MMAP|LOADER_NAME
-    CU_ASSERT_EQUAL(m.u32(info + 4), 640u);
-    CU_ASSERT_EQUAL(m.u32(info + 8), 32u * 1024 - 1024);
+    // QEMU + SeaBIOS: int 0x12 = 639; 1 MiB up to the BIOS's top 128 KiB.
+    CU_ASSERT_EQUAL(m.u32(info + 4), 639u);
+    CU_ASSERT_EQUAL(m.u32(info + 8), 32u * 1024 - 1024 - 128);
     CU_ASSERT_EQUAL(m.u32(info + 12), 0x8000ffffu);
     CU_ASSERT_EQUAL(m.u32(info + 16), strings);
     CU_ASSERT_EQUAL(m.u32(info + 20), 0u);         // mods_count
     CU_ASSERT_EQUAL(m.u32(info + 24), 0x103000u);  // mods_addr
     CU_ASSERT_TRUE(m.all(info + 28, info + 44, 0));  // no symbols
-    CU_ASSERT_EQUAL(m.u32(info + 44), 4u * 24);      // mmap_length
+    CU_ASSERT_EQUAL(m.u32(info + 44), 6u * 24);      // mmap_length
     CU_ASSERT_EQUAL(m.u32(info + 48), info + 88);    // mmap_addr
     CU_ASSERT_TRUE(m.all(info + 52, info + 64, 0));  // drives, config table
     CU_ASSERT_EQUAL(m.u32(info + 64), loader_name);
@@ -304,7 +305,10 @@ void test_aout_load_and_info() {
     assert_mmap(m, info + 88, 0, 0x9fc00, 1);
     assert_mmap(m, info + 88 + 24, 0x9fc00, 0x400, 2);
     assert_mmap(m, info + 88 + 48, 0xf0000, 0x10000, 2);
-    assert_mmap(m, info + 88 + 72, 0x100000, 31 * kMiB, 1);
+    assert_mmap(m, info + 88 + 72, 0x100000, 31 * kMiB - 0x20000, 1);
+    assert_mmap(m, info + 88 + 96, 32 * kMiB - 0x20000, 0x20000, 2);
+    assert_mmap(m, info + 88 + 120, 0xfffc0000, 0x40000, 2);
+    CU_ASSERT_TRUE(m.all(info + 88 + 144, info + 0x800, 0));  // nothing after the map
 
     Bytes gdt(arch::x86::kBootGdtSize);
     CU_ASSERT_FATAL(arch::x86::write_boot_gdt(gdt).ok());
@@ -345,7 +349,7 @@ void test_cmdline_without_append_keeps_path() {
     std::uint64_t info = r->bsp_state.gpr[KVMDBG_X86_RBX];
     // As QEMU: "<path> <append>", so the empty -append leaves a space.
     CU_ASSERT_EQUAL(m.str(m.u32(info + 16)), f.path() + " ");
-    CU_ASSERT_EQUAL(m.u32(info + 8), 16u * 1024 - 1024);
+    CU_ASSERT_EQUAL(m.u32(info + 8), 16u * 1024 - 1024 - 128);
 }
 
 void test_aout_text_offset() {
@@ -395,11 +399,74 @@ void test_high_ram_mmap() {
     auto r = load(f.path(), m.ram);
     CU_ASSERT_FATAL(r.ok());
     std::uint64_t info = r->bsp_state.gpr[KVMDBG_X86_RBX];
-    CU_ASSERT_EQUAL(m.u32(info + 8), 16u * 1024 - 1024);  // below 4 GiB only
-    CU_ASSERT_EQUAL(m.u32(info + 44), 5u * 24);
+    CU_ASSERT_EQUAL(m.u32(info + 8), 16u * 1024 - 1024 - 128);  // below the first hole only
+    CU_ASSERT_EQUAL(m.u32(info + 44), 7u * 24);
     std::uint64_t mmap = m.u32(info + 48);
-    assert_mmap(m, mmap + 72, 0x100000, 15 * kMiB, 1);
-    assert_mmap(m, mmap + 96, 4 * kGiB, 4 * kMiB, 1);
+    assert_mmap(m, mmap + 72, 0x100000, 15 * kMiB - 0x20000, 1);
+    assert_mmap(m, mmap + 96, 16 * kMiB - 0x20000, 0x20000, 2);
+    // The BIOS ROM entry comes before the RAM above 4 GiB, as in e820.
+    assert_mmap(m, mmap + 120, 0xfffc0000, 0x40000, 2);
+    assert_mmap(m, mmap + 144, 4 * kGiB, 4 * kMiB, 1);
+}
+
+// The whole information of QEMU 7.2 + SeaBIOS for -m 128M, field for field.
+void test_qemu_128m_memory_info() {
+    Ram m(128 * kMiB);
+    TempFile f(aout_image(0x1000, 0, {0x100000, 0x100000, 0, 0, 0x100000}));
+    auto r = load(f.path(), m.ram);
+    CU_ASSERT_FATAL(r.ok());
+    std::uint64_t info = r->bsp_state.gpr[KVMDBG_X86_RBX];
+    CU_ASSERT_EQUAL(m.u32(info + 4), 639u);
+    CU_ASSERT_EQUAL(m.u32(info + 8), 129920u);
+    CU_ASSERT_EQUAL(m.u32(info + 44), 6u * 24);
+    std::uint64_t mmap = m.u32(info + 48);
+    assert_mmap(m, mmap + 0, 0, 0x9fc00, 1);
+    assert_mmap(m, mmap + 24, 0x9fc00, 0x400, 2);
+    assert_mmap(m, mmap + 48, 0xf0000, 0x10000, 2);
+    assert_mmap(m, mmap + 72, 0x100000, 0x7ee0000, 1);
+    assert_mmap(m, mmap + 96, 0x7fe0000, 0x20000, 2);
+    assert_mmap(m, mmap + 120, 0xfffc0000, 0x40000, 2);
+}
+
+// The smallest pc-lite RAM still leaves an available range above 1 MiB.
+void test_small_ram_mmap() {
+    Ram m(2 * kMiB);
+    TempFile f(aout_image(0x1000, 0, {0x100000, 0x100000, 0, 0, 0x100000}));
+    auto r = load(f.path(), m.ram);
+    CU_ASSERT_FATAL(r.ok());
+    std::uint64_t info = r->bsp_state.gpr[KVMDBG_X86_RBX];
+    CU_ASSERT_EQUAL(m.u32(info + 8), 1024u - 128);
+    CU_ASSERT_EQUAL(m.u32(info + 44), 6u * 24);
+    std::uint64_t mmap = m.u32(info + 48);
+    assert_mmap(m, mmap + 72, 0x100000, kMiB - 0x20000, 1);
+    assert_mmap(m, mmap + 96, 2 * kMiB - 0x20000, 0x20000, 2);
+}
+
+// plan.loaded names exactly what was written: kernel, list + strings +
+// modules, the info page; nothing at the BIOS data area.
+void test_loaded_ranges() {
+    Ram m(16 * kMiB);
+    Bytes image = aout_image(0x1800, 0x40, {0x100040, 0x100000, 0, 0x103000, 0x100080});
+    TempFile f(image);
+    auto r = load(f.path(), m.ram, "x");
+    CU_ASSERT_FATAL(r.ok());
+    CU_ASSERT_EQUAL_FATAL(r->loaded.size(), 3u);
+    CU_ASSERT_EQUAL(r->loaded[0].start, 0x100000u);
+    CU_ASSERT_EQUAL(r->loaded[0].end, 0x103000u);
+    CU_ASSERT_EQUAL(r->loaded[1].start, 0x103000u);
+    CU_ASSERT_EQUAL(r->loaded[1].end, 0x104000u);
+    CU_ASSERT_EQUAL(r->loaded[2].start, 0x104000u);
+    CU_ASSERT_EQUAL(r->loaded[2].end, 0x105000u);
+    CU_ASSERT_FALSE(r->loaded_over(0x400, 0x500));
+    CU_ASSERT_TRUE(r->loaded_over(0x104fff, 0x105000));
+    CU_ASSERT_FALSE(r->loaded_over(0x105000, 0x106000));
+    CU_ASSERT_FALSE(r->loaded_over(0xff000, 0x100000));
+    // A kernel loaded at 0 covers the BIOS data area.
+    Ram low(16 * kMiB);
+    TempFile g(aout_image(0x1000, 0, {0x0, 0x0, 0, 0x2000, 0x0}));
+    auto q = load(g.path(), low.ram);
+    CU_ASSERT_FATAL(q.ok());
+    CU_ASSERT_TRUE(q->loaded_over(0x400, 0x500));
 }
 
 // --------------------------------------------------------------- modules
@@ -648,6 +715,9 @@ const test::TestCase kAoutCases[] = {
 const test::TestCase kElfCases[] = {
     {"elf32 load", test_elf32_load},
     {"high ram mmap", test_high_ram_mmap},
+    {"qemu -m 128M memory info", test_qemu_128m_memory_info},
+    {"2 MiB ram mmap", test_small_ram_mmap},
+    {"loaded ranges", test_loaded_ranges},
 };
 const test::TestCase kModuleCases[] = {
     {"parse -initrd", test_parse_modules},
