@@ -146,3 +146,26 @@ Result<long> Accelerator::capability(long cap) {
 }
 
 }  // namespace kvmdbg::accel
+
+namespace kvmdbg::accel {
+
+Status Accelerator::read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out, bool physical) {
+    if (plugin_.ops->read_memory == nullptr) {
+        return missing("read_memory");
+    }
+    return check(plugin_.ops->read_memory(instance_, cpu, addr, out.data(), out.size(),
+                                          physical ? KVMDBG_MEM_PHYS : 0),
+                 "read_memory");
+}
+
+Status Accelerator::write_memory(std::uint32_t cpu, std::uint64_t addr, std::span<const std::uint8_t> in,
+                                 bool physical) {
+    if (plugin_.ops->write_memory == nullptr) {
+        return missing("write_memory");
+    }
+    return check(plugin_.ops->write_memory(instance_, cpu, addr, in.data(), in.size(),
+                                           physical ? KVMDBG_MEM_PHYS : 0),
+                 "write_memory");
+}
+
+}  // namespace kvmdbg::accel

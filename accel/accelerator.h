@@ -9,7 +9,8 @@
 // ENOSYS and a message naming the accelerator):
 //   set_irq_line, the guest-debug hooks supports_guest_debug,
 //   insert_breakpoint(type, addr, len), remove_breakpoint,
-//   remove_all_breakpoints, update_guest_debug, and capability().
+//   remove_all_breakpoints, update_guest_debug, capability(), and the
+//   debugger's read_memory/write_memory.
 //
 // Threads: see the table in accel/plugin_abi.h. Errors come back as Status
 // with the plugin's own message. The AccelHost receives the plugin's
@@ -18,6 +19,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "accel/plugin_abi.h"
@@ -81,6 +83,9 @@ public:
     Status update_guest_debug(std::uint32_t cpu);
     /// Value of a host capability; ENOSYS if the plugin cannot say.
     Result<long> capability(long cap);
+    /// Debugger memory access (virtual through `cpu`'s paging, or physical).
+    Status read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out, bool physical);
+    Status write_memory(std::uint32_t cpu, std::uint64_t addr, std::span<const std::uint8_t> in, bool physical);
 
 private:
     Accelerator(AccelPlugin plugin, KvmdbgAccel* instance, AccelHost& host);

@@ -36,6 +36,7 @@
  *   remove_all_breakpoints       no     any thread except a vCPU thread
  *   update_guest_debug           no     any thread except a vCPU thread
  *   capability                   no     any thread
+ *   read_memory/write_memory     no     any thread except a vCPU thread
  */
 #ifndef KVMDBG_ACCEL_PLUGIN_ABI_H
 #define KVMDBG_ACCEL_PLUGIN_ABI_H
@@ -49,7 +50,7 @@
 extern "C" {
 #endif
 
-#define KVMDBG_ACCEL_ABI_VERSION 1u
+#define KVMDBG_ACCEL_ABI_VERSION 2u
 #define KVMDBG_ACCEL_ENTRY_SYMBOL "kvmdbg_accel_entry"
 
 /* Guest instruction-set architectures a module may implement. */
@@ -67,7 +68,24 @@ enum KvmdbgEventKind {
     KVMDBG_EVENT_RUN_ERROR = 5,      /* KVM_RUN failed with an unexpected errno */
     KVMDBG_EVENT_UNHANDLED_EXIT = 6, /* an exit reason the module does not handle */
     KVMDBG_EVENT_PAUSED = 7,         /* the vCPU parked after pause_all */
+    KVMDBG_EVENT_DEBUG = 8,          /* the vCPU stopped for the debugger: see `debug` */
 };
+
+/* Why a vCPU stopped for the debugger (KVMDBG_EVENT_DEBUG). */
+enum KvmdbgStopReason {
+    KVMDBG_STOP_STEP = 1,        /* a single step finished */
+    KVMDBG_STOP_SW_BREAK = 2,    /* a software breakpoint at `addr` */
+    KVMDBG_STOP_HW_BREAK = 3,    /* a hardware breakpoint at `addr` */
+    KVMDBG_STOP_WATCH = 4,       /* a watchpoint on [addr, addr+len) was hit */
+};
+
+typedef struct KvmdbgDebugStop {
+    uint32_t reason;      /* enum KvmdbgStopReason */
+    uint32_t type;        /* KVMDBG_WP_WRITE/READ/ACCESS for WATCH, the bp type otherwise */
+    uint64_t addr;        /* breakpoint address, or watched range start */
+    uint64_t len;         /* watched range length (WATCH) */
+    uint64_t pc;          /* the vCPU's linear PC at the stop */
+} KvmdbgDebugStop;
 
 typedef struct KvmdbgEvent {
     uint32_t kind;      /* enum KvmdbgEventKind */
@@ -75,6 +93,7 @@ typedef struct KvmdbgEvent {
     int32_t error;      /* negative errno for RUN_ERROR, suberror for INTERNAL_ERROR */
     uint32_t interrupts_enabled; /* HALTED: RFLAGS.IF at the HLT */
     const char *message; /* one or more lines for the user; valid during the call */
+    KvmdbgDebugStop debug; /* KVMDBG_EVENT_DEBUG only */
 } KvmdbgEvent;
 
 /* Callbacks the framework gives the module. All are called on vCPU threads,
@@ -117,6 +136,9 @@ enum KvmdbgResumeMode {
     KVMDBG_RESUME_RUN = 0,
     KVMDBG_RESUME_STEP = 1,
 };
+
+/* Flags of read_memory/write_memory. */
+#define KVMDBG_MEM_PHYS 1u
 
 typedef struct KvmdbgAccel KvmdbgAccel; /* opaque module instance */
 
@@ -163,6 +185,14 @@ typedef struct KvmdbgAccelOps {
     int (*update_guest_debug)(KvmdbgAccel *accel, uint32_t cpu);
     /* Value of a host capability (KVM_CHECK_EXTENSION number), or negative errno. */
     long (*capability)(KvmdbgAccel *accel, long cap);
+    /* Debugger access to guest memory at a virtual address of `cpu` (its
+     * current paging), or physical with KVMDBG_MEM_PHYS. Reads show the
+     * original bytes under software breakpoints; writes over a breakpoint
+     * update its saved bytes. -EFAULT for an unmapped address. */
+    int (*read_memory)(KvmdbgAccel *accel, uint32_t cpu, uint64_t addr, void *buf, uint64_t len,
+                       uint32_t flags);
+    int (*write_memory)(KvmdbgAccel *accel, uint32_t cpu, uint64_t addr, const void *buf,
+                        uint64_t len, uint32_t flags);
 } KvmdbgAccelOps;
 
 typedef const KvmdbgAccelOps *(*KvmdbgAccelEntryFn)(void);

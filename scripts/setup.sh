@@ -35,7 +35,17 @@ fi
 
 build_dir=${1:-build}
 shift || true
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 if [ ! -f "$build_dir/build.ninja" ]; then
-  meson setup "$build_dir" "$@" >/dev/null
+  if ! meson setup "$build_dir" "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: meson setup $build_dir failed" >&2
+    exit 1
+  fi
 fi
-ninja -C "$build_dir" >/dev/null
+if ! ninja -C "$build_dir" >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "setup: build of $build_dir failed" >&2
+  exit 1
+fi

@@ -103,10 +103,9 @@ Status KvmVcpu::run_on_vcpu(const Job& job) {
     return pending.result;
 }
 
-void KvmVcpu::resume(bool single_step) {
+void KvmVcpu::resume() {
     std::lock_guard lock(mu_);
     run_requested_ = true;
-    step_requested_ = single_step;
     pause_requested_ = false;
     cv_.notify_all();
 }
@@ -175,7 +174,6 @@ void KvmVcpu::thread_main() {
             continue;
         }
         parked_ = false;
-        bool stepping = step_requested_;
         lock.unlock();
 
         io_pending_ = false;  // this KVM_RUN completes any pending access first
@@ -192,7 +190,7 @@ void KvmVcpu::thread_main() {
             keep_running = handle_exit();
         }
         lock.lock();
-        if (!keep_running || (stepping && rc >= 0)) {
+        if (!keep_running) {
             run_requested_ = false;
         }
     }
@@ -208,8 +206,12 @@ void KvmVcpu::thread_main() {
     cv_done_.notify_all();
 }
 
-void KvmVcpu::park_with_event(std::uint32_t kind, int error, std::string message) {
+void KvmVcpu::park_with_event(std::uint32_t kind, int error, std::string message,
+                              const KvmdbgDebugStop* stop) {
     KvmdbgEvent event{};
+    if (stop != nullptr) {
+        event.debug = *stop;
+    }
     event.kind = kind;
     event.cpu = index_;
     event.error = error;
@@ -244,15 +246,46 @@ bool KvmVcpu::handle_mmio() {
     return outcome != KVMDBG_IO_PARK;
 }
 
+bool KvmVcpu::finish_stepped_io() {
+    io_pending_ = false;
+    store_immediate_exit(run(), 1);
+    long rc = xioctl(fd(), KVM_RUN);
+    store_immediate_exit(run(), 0);
+    if (rc >= 0) {
+        return handle_exit();  // the kernel reported the step itself (KVM_EXIT_DEBUG)
+    }
+    auto stop = vm_.debug().on_step_completed(*this);
+    if (!stop) {
+        return true;
+    }
+    park_with_event(KVMDBG_EVENT_DEBUG, 0, "vCPU " + std::to_string(index_) + " stopped for the debugger", &*stop);
+    return false;
+}
+
 bool KvmVcpu::handle_exit() {
     kvm_run* r = run();
     switch (r->exit_reason) {
     case KVM_EXIT_IO:
-        return handle_io();
+        if (!handle_io()) {
+            return false;
+        }
+        return vm_.debug().stepping(index_) ? finish_stepped_io() : true;
     case KVM_EXIT_MMIO:
-        return handle_mmio();
+        if (!handle_mmio()) {
+            return false;
+        }
+        return vm_.debug().stepping(index_) ? finish_stepped_io() : true;
     case KVM_EXIT_INTR:
         return true;
+    case KVM_EXIT_DEBUG: {
+        auto stop = vm_.debug().on_debug_exit(*this);
+        if (!stop) {
+            return true;
+        }
+        park_with_event(KVMDBG_EVENT_DEBUG, 0, "vCPU " + std::to_string(index_) + " stopped for the debugger",
+                        &*stop);
+        return false;
+    }
     case KVM_EXIT_HLT:
         park_with_event(KVMDBG_EVENT_HALTED, 0,
                         "vCPU " + std::to_string(index_) + " halted" +

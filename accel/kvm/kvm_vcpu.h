@@ -22,6 +22,7 @@
 #include <mutex>
 #include <thread>
 
+#include "accel/plugin_abi.h"
 #include "common/mapped_region.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
@@ -48,9 +49,9 @@ public:
     /// vCPU thread itself, runs it inline. Any thread.
     Status run_on_vcpu(const Job& job);
 
-    /// Lets the vCPU run; with `single_step` it executes one instruction,
-    /// parks again and reports through the step callback. Any thread.
-    void resume(bool single_step);
+    /// Lets the vCPU run until an exit parks it (a debugger single step is
+    /// armed beforehand through the guest-debug state). Any thread.
+    void resume();
 
     /// Asks the vCPU to park and returns at once. Any thread.
     void request_pause();
@@ -82,7 +83,11 @@ private:
     bool handle_exit();
     bool handle_io();
     bool handle_mmio();
-    void park_with_event(std::uint32_t kind, int error, std::string message);
+    /// After the I/O of a single-stepped instruction: completes it without
+    /// running further and reports the step.
+    bool finish_stepped_io();
+    void park_with_event(std::uint32_t kind, int error, std::string message,
+                         const KvmdbgDebugStop* stop = nullptr);
 
     KvmVm& vm_;
     const std::uint32_t index_;
@@ -96,7 +101,6 @@ private:
     std::condition_variable cv_done_;    // wakes run_on_vcpu() callers
     std::deque<PendingJob*> jobs_;
     bool run_requested_ = false;
-    bool step_requested_ = false;
     bool pause_requested_ = false;
     bool parked_ = true;
     bool quit_ = false;

@@ -64,6 +64,19 @@ Result<std::unique_ptr<KvmVm>> KvmVm::create(const KvmdbgVmConfig& config,
     if (auto s = vm->setup_x86(); !s) {
         return s.error();
     }
+    GuestDebugHost debug_host;
+    long debug_mask = vm->system_.check_extension(KVM_CAP_SET_GUEST_DEBUG2);
+    debug_host.block_irq = (debug_mask & KVM_GUESTDBG_BLOCKIRQ) != 0;
+    if (vm->system_.check_extension(KVM_CAP_EXCEPTION_PAYLOAD) > 0) {
+        kvm_enable_cap cap{};
+        cap.cap = KVM_CAP_EXCEPTION_PAYLOAD;
+        cap.args[0] = 1;
+        debug_host.exception_payload = xioctl(vm->vm_fd_.get(), KVM_ENABLE_CAP, &cap) == 0;
+    }
+    // int3 interception is not assumed: until the start-up probe says the
+    // host delivers #BP exits, software breakpoints use hardware slots.
+    debug_host.sw_breakpoints_intercepted = false;
+    vm->debug_ = std::make_unique<GuestDebug>(*vm, debug_host);
     return vm;
 }
 
@@ -183,6 +196,7 @@ Status KvmVm::create_vcpus(std::uint32_t count) {
             return run.error();
         }
         vcpus_.push_back(std::make_unique<KvmVcpu>(*this, i, std::move(vcpu_fd), std::move(run).value()));
+        debug_->set_vcpu_count(i + 1);
         vcpus_.back()->spawn();
         if (auto s = setup_cpuid(*vcpus_.back()); !s) {
             return s;
@@ -196,6 +210,14 @@ Result<KvmVcpu*> KvmVm::vcpu(std::uint32_t cpu) {
         return make_error(EINVAL, "no vCPU " + std::to_string(cpu));
     }
     return vcpus_[cpu].get();
+}
+
+Result<KvmdbgX86State> KvmVm::vcpu_state(std::uint32_t cpu) {
+    KvmdbgX86State st{};
+    if (auto s = get_state(cpu, st); !s) {
+        return s.error();
+    }
+    return st;
 }
 
 Status KvmVm::get_state(std::uint32_t cpu, KvmdbgX86State& out) {
@@ -238,7 +260,7 @@ Status KvmVm::start(bool paused) {
     started_ = true;
     if (!paused) {
         for (auto& v : vcpus_) {
-            v->resume(false);
+            v->resume();
         }
     }
     return ok_status();
@@ -264,10 +286,10 @@ Status KvmVm::resume(std::uint32_t cpu, bool single_step) {
     if (!v) {
         return v.error();
     }
-    if (single_step) {
-        return make_error(ENOTSUP, "single-step needs the guest-debug core");
+    if (auto s = debug_->prepare_resume(cpu, single_step); !s) {
+        return s;
     }
-    (*v)->resume(false);
+    (*v)->resume();
     return ok_status();
 }
 

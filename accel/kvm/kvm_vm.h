@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "accel/kvm/guest_debug.h"
 #include "accel/kvm/kvm_system.h"
 #include "accel/kvm/kvm_vcpu.h"
 #include "accel/plugin_abi.h"
@@ -44,6 +45,14 @@ public:
     Status resume(std::uint32_t cpu, bool single_step);
     Status kick(std::uint32_t cpu);
     Status set_irq_line(std::uint32_t irq, bool level);
+    /// The guest-debug core (breakpoints, watchpoints, step, reflection).
+    GuestDebug& debug() { return *debug_; }
+    /// The vCPU with index `cpu`, or nullptr.
+    KvmVcpu* vcpu_at(std::uint32_t cpu) const {
+        return cpu < vcpus_.size() ? vcpus_[cpu].get() : nullptr;
+    }
+    /// get_state() as a Result (any thread, including the vCPU's own).
+    Result<KvmdbgX86State> vcpu_state(std::uint32_t cpu);
     long capability(long cap) const { return system_.check_extension(cap); }
     bool supports_guest_debug() const;
 
@@ -71,6 +80,7 @@ private:
     std::vector<Slot> slots_;
     std::vector<std::unique_ptr<KvmVcpu>> vcpus_;
     bool started_ = false;
+    std::unique_ptr<GuestDebug> debug_;
 };
 
 }  // namespace kvmdbg::accel::kvm

@@ -108,6 +108,32 @@ int op_supports_guest_debug(KvmdbgAccel* accel) { return accel->vm->supports_gue
 
 long op_capability(KvmdbgAccel* accel, long cap) { return accel->vm->capability(cap); }
 
+int op_insert_breakpoint(KvmdbgAccel* accel, uint32_t type, uint64_t addr, uint64_t len) {
+    return report(accel, accel->vm->debug().insert(type, addr, len));
+}
+
+int op_remove_breakpoint(KvmdbgAccel* accel, uint32_t type, uint64_t addr, uint64_t len) {
+    return report(accel, accel->vm->debug().remove(type, addr, len));
+}
+
+int op_remove_all_breakpoints(KvmdbgAccel* accel) { return report(accel, accel->vm->debug().remove_all()); }
+
+int op_update_guest_debug(KvmdbgAccel* accel, uint32_t cpu) {
+    return report(accel, accel->vm->debug().update(cpu));
+}
+
+int op_read_memory(KvmdbgAccel* accel, uint32_t cpu, uint64_t addr, void* buf, uint64_t len, uint32_t flags) {
+    return report(accel, accel->vm->debug().read_memory(cpu, addr, {static_cast<std::uint8_t*>(buf), len},
+                                                        (flags & KVMDBG_MEM_PHYS) != 0));
+}
+
+int op_write_memory(KvmdbgAccel* accel, uint32_t cpu, uint64_t addr, const void* buf, uint64_t len,
+                    uint32_t flags) {
+    return report(accel, accel->vm->debug().write_memory(cpu, addr,
+                                                         {static_cast<const std::uint8_t*>(buf), len},
+                                                         (flags & KVMDBG_MEM_PHYS) != 0));
+}
+
 constexpr KvmdbgAccelOps kOps = {
     .abi_version = KVMDBG_ACCEL_ABI_VERSION,
     .struct_size = sizeof(KvmdbgAccelOps),
@@ -126,11 +152,13 @@ constexpr KvmdbgAccelOps kOps = {
     .kick = op_kick,
     .set_irq_line = op_set_irq_line,
     .supports_guest_debug = op_supports_guest_debug,
-    .insert_breakpoint = nullptr,
-    .remove_breakpoint = nullptr,
-    .remove_all_breakpoints = nullptr,
-    .update_guest_debug = nullptr,
+    .insert_breakpoint = op_insert_breakpoint,
+    .remove_breakpoint = op_remove_breakpoint,
+    .remove_all_breakpoints = op_remove_all_breakpoints,
+    .update_guest_debug = op_update_guest_debug,
     .capability = op_capability,
+    .read_memory = op_read_memory,
+    .write_memory = op_write_memory,
 };
 
 }  // namespace

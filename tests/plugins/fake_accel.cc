@@ -136,6 +136,8 @@ static const KvmdbgAccelOps kFakeOps = {
     .remove_all_breakpoints = nullptr,
     .update_guest_debug = nullptr,
     .capability = nullptr,
+    .read_memory = nullptr,
+    .write_memory = nullptr,
 };
 
 #ifndef FAKE_NO_ENTRY

@@ -1,0 +1,641 @@
+#include "accel/kvm/guest_debug.h"
+
+#include <linux/kvm.h>
+
+#include <algorithm>
+#include <cstring>
+#include <variant>
+
+#include "accel/kvm/guest_memory.h"
+#include "accel/kvm/kvm_system.h"
+#include "accel/kvm/kvm_vcpu.h"
+#include "accel/kvm/kvm_vm.h"
+#include "accel/kvm/vcpu_exit_report.h"
+#include "accel/kvm/x86_vcpu_state.h"
+#include "arch/x86/debug_exit.h"
+
+namespace kvmdbg::accel::kvm {
+
+namespace {
+
+namespace x86 = arch::x86;
+
+constexpr std::uint8_t kInt3 = 0xcc;
+
+SwBreakpointTable make_int3_table() {
+    const std::uint8_t opcode[] = {kInt3};
+    return std::move(SwBreakpointTable::create(opcode)).value();
+}
+
+Result<x86::DebugAccess> access_of(std::uint32_t type) {
+    switch (type) {
+    case KVMDBG_BP_SOFTWARE:
+    case KVMDBG_BP_HARDWARE: return x86::DebugAccess::exec;
+    case KVMDBG_WP_WRITE: return x86::DebugAccess::write;
+    case KVMDBG_WP_READ: return x86::DebugAccess::read;
+    case KVMDBG_WP_ACCESS: return x86::DebugAccess::access;
+    default: return make_error(EINVAL, "unknown breakpoint type " + std::to_string(type));
+    }
+}
+
+std::uint32_t watch_type(x86::WatchKind kind) {
+    switch (kind) {
+    case x86::WatchKind::write: return KVMDBG_WP_WRITE;
+    case x86::WatchKind::read: return KVMDBG_WP_READ;
+    case x86::WatchKind::access: return KVMDBG_WP_ACCESS;
+    }
+    return KVMDBG_WP_ACCESS;
+}
+
+Status check(long rc, const char* what) {
+    if (rc < 0) {
+        return make_error(static_cast<int>(-rc), std::string(what) + " failed: " + std::strerror(static_cast<int>(-rc)));
+    }
+    return ok_status();
+}
+
+Result<x86::X86DebugRegs> guest_debug_regs(KvmVcpu& vcpu) {
+    x86::X86DebugRegs regs;
+    Status s = vcpu.run_on_vcpu([&regs](KvmVcpu& self) {
+        kvm_debugregs d{};
+        if (auto st = check(xioctl(self.fd(), KVM_GET_DEBUGREGS, &d), "KVM_GET_DEBUGREGS"); !st) {
+            return st;
+        }
+        std::memcpy(regs.dr, d.db, sizeof regs.dr);
+        regs.dr7 = d.dr7;
+        return ok_status();
+    });
+    if (!s) {
+        return s.error();
+    }
+    return regs;
+}
+
+}  // namespace
+
+GuestDebug::GuestDebug(KvmVm& vm, GuestDebugHost host) : vm_(vm), host_(host), sw_(make_int3_table()) {}
+
+void GuestDebug::set_vcpu_count(std::uint32_t count) {
+    std::lock_guard lock(mu_);
+    vcpus_.assign(count, VcpuState{});
+}
+
+bool GuestDebug::active() const {
+    std::lock_guard lock(mu_);
+    if (sw_.size() != 0 || !hw_.empty()) {
+        return true;
+    }
+    return std::any_of(vcpus_.begin(), vcpus_.end(), [](const VcpuState& v) { return v.step || v.stepping_over; });
+}
+
+bool GuestDebug::stepping(std::uint32_t cpu) const {
+    std::lock_guard lock(mu_);
+    return cpu < vcpus_.size() && (vcpus_[cpu].step || vcpus_[cpu].stepping_over);
+}
+
+std::optional<KvmdbgDebugStop> GuestDebug::on_step_completed(KvmVcpu& vcpu) {
+    KvmdbgX86State state{};
+    std::uint64_t pc = 0;
+    if (load_x86_state(vcpu.fd(), state)) {
+        pc = x86_pc_linear(state);
+    }
+    std::unique_lock lock(mu_);
+    VcpuState& st = vcpus_.at(vcpu.index());
+    std::optional<KvmdbgDebugStop> stop;
+    if (st.stepping_over) {
+        stop = finish_step_over(vcpu, st);
+    } else {
+        st.step = false;
+        stop = KvmdbgDebugStop{};
+        stop->reason = KVMDBG_STOP_STEP;
+        st.last_stop = stop;
+    }
+    if (stop) {
+        stop->pc = pc;
+        st.last_stop = stop;
+    }
+    lock.unlock();
+    (void)push_on_vcpu(vcpu);
+    return stop;
+}
+
+std::vector<x86::DebuggerRequestEntry> GuestDebug::requests_locked(std::optional<std::uint32_t> skip) const {
+    std::vector<x86::DebuggerRequestEntry> out;
+    for (const auto& e : hw_) {
+        if (skip && *skip == e.id) {
+            continue;
+        }
+        auto access = access_of(e.type);
+        out.push_back({e.id, x86::DebugRequest{*access, e.addr, e.type <= KVMDBG_BP_HARDWARE ? 1 : e.len}});
+    }
+    return out;
+}
+
+Status GuestDebug::replan_all() {
+    // The guest's own registers are read on each vCPU's thread, without the lock.
+    std::vector<x86::X86DebugRegs> guest(vm_.vcpu_count());
+    for (std::uint32_t i = 0; i < vm_.vcpu_count(); ++i) {
+        auto regs = guest_debug_regs(*vm_.vcpu_at(i));
+        if (!regs) {
+            return regs.error();
+        }
+        guest[i] = *regs;
+    }
+    std::lock_guard lock(mu_);
+    std::vector<x86::DebugRegPlan> plans;
+    for (std::uint32_t i = 0; i < vcpus_.size(); ++i) {
+        auto requests = requests_locked(vcpus_[i].suppressed_hw);
+        if (requests.empty()) {
+            plans.push_back(x86::DebugRegPlan{});
+            continue;
+        }
+        auto plan = x86::merge_debug_regs(guest[i], requests);
+        if (!plan) {
+            return plan.error();
+        }
+        plans.push_back(*plan);
+    }
+    for (std::uint32_t i = 0; i < vcpus_.size(); ++i) {
+        vcpus_[i].plan = plans[i];
+    }
+    return ok_status();
+}
+
+Status GuestDebug::push_on_vcpu(KvmVcpu& vcpu) {
+    kvm_guest_debug dbg{};
+    {
+        std::lock_guard lock(mu_);
+        const VcpuState& st = vcpus_.at(vcpu.index());
+        bool stepping = st.step || st.stepping_over;
+        bool any_hw = false;
+        for (const auto& owner : st.plan.owners) {
+            any_hw = any_hw || owner.kind == x86::SlotOwner::Kind::debugger;
+        }
+        bool any_sw = sw_.size() != 0;
+        if (stepping || any_hw || any_sw) {
+            dbg.control = KVM_GUESTDBG_ENABLE;
+            if (stepping) {
+                dbg.control |= KVM_GUESTDBG_SINGLESTEP;
+                if (host_.block_irq) {
+                    dbg.control |= KVM_GUESTDBG_BLOCKIRQ;
+                }
+            }
+            if (any_sw) {
+                dbg.control |= KVM_GUESTDBG_USE_SW_BP;
+            }
+            if (any_hw) {
+                dbg.control |= KVM_GUESTDBG_USE_HW_BP;
+                for (unsigned n = 0; n < x86::kNumDebugRegs; ++n) {
+                    dbg.arch.debugreg[n] = st.plan.regs.dr[n];
+                }
+                dbg.arch.debugreg[7] = st.plan.regs.dr7;
+            }
+        }
+    }
+    return check(xioctl(vcpu.fd(), KVM_SET_GUEST_DEBUG, &dbg), "KVM_SET_GUEST_DEBUG");
+}
+
+Status GuestDebug::update(std::uint32_t cpu) {
+    KvmVcpu* v = vm_.vcpu_at(cpu);
+    if (v == nullptr) {
+        return make_error(EINVAL, "no vCPU " + std::to_string(cpu));
+    }
+    return v->run_on_vcpu([this](KvmVcpu& self) { return push_on_vcpu(self); });
+}
+
+Status GuestDebug::push_all() {
+    for (std::uint32_t i = 0; i < vm_.vcpu_count(); ++i) {
+        if (auto s = update(i); !s) {
+            return s;
+        }
+    }
+    return ok_status();
+}
+
+Status GuestDebug::insert_hw(std::uint32_t type, std::uint64_t addr, std::uint64_t len, bool serves_sw) {
+    std::uint64_t eff_len = type <= KVMDBG_BP_HARDWARE ? 1 : len;
+    auto access = access_of(type);
+    if (!access) {
+        return access.error();
+    }
+    // Reject what can never be encoded before touching any state.
+    if (auto pieces = x86::split_debug_request({*access, addr, eff_len}); !pieces) {
+        return pieces.error();
+    }
+    {
+        std::lock_guard lock(mu_);
+        for (auto& e : hw_) {
+            if (e.type == type && e.addr == addr && e.len == eff_len && e.serves_sw == serves_sw) {
+                ++e.refs;
+                return ok_status();
+            }
+        }
+        hw_.push_back(HwEntry{next_id_++, type, addr, eff_len, 1, serves_sw});
+    }
+    if (auto s = replan_all(); !s) {
+        std::lock_guard lock(mu_);
+        hw_.pop_back();
+        std::string what = serves_sw ? "software breakpoint (served by a hardware slot: this host cannot intercept int3)"
+                                     : x86::debug_access_name(*access);
+        return make_error(s.error().code, "cannot insert " + what + ": " + s.error().message);
+    }
+    return push_all();
+}
+
+Status GuestDebug::remove_hw(std::uint32_t type, std::uint64_t addr, std::uint64_t len, bool serves_sw) {
+    std::uint64_t eff_len = type <= KVMDBG_BP_HARDWARE ? 1 : len;
+    {
+        std::lock_guard lock(mu_);
+        auto it = std::find_if(hw_.begin(), hw_.end(), [&](const HwEntry& e) {
+            return e.type == type && e.addr == addr && e.len == eff_len && e.serves_sw == serves_sw;
+        });
+        if (it == hw_.end()) {
+            return make_error(ENOENT, "no such breakpoint or watchpoint");
+        }
+        if (--it->refs > 0) {
+            return ok_status();
+        }
+        for (auto& v : vcpus_) {
+            if (v.suppressed_hw == it->id) {
+                v.suppressed_hw.reset();
+            }
+        }
+        hw_.erase(it);
+    }
+    if (auto s = replan_all(); !s) {
+        return s;
+    }
+    return push_all();
+}
+
+Status GuestDebug::insert(std::uint32_t type, std::uint64_t addr, std::uint64_t len) {
+    if (type != KVMDBG_BP_SOFTWARE) {
+        return insert_hw(type, addr, len, false);
+    }
+    if (!host_.sw_breakpoints_intercepted) {
+        return insert_hw(KVMDBG_BP_HARDWARE, addr, 1, true);
+    }
+    auto state = vm_.vcpu_state(0);
+    if (!state) {
+        return state.error();
+    }
+    GuestMemory mem(vm_, *state);
+    {
+        std::lock_guard lock(mu_);
+        if (auto s = sw_.insert(addr, mem); !s) {
+            return s;
+        }
+    }
+    return push_all();
+}
+
+Status GuestDebug::remove(std::uint32_t type, std::uint64_t addr, std::uint64_t len) {
+    if (type != KVMDBG_BP_SOFTWARE) {
+        return remove_hw(type, addr, len, false);
+    }
+    if (!host_.sw_breakpoints_intercepted) {
+        return remove_hw(KVMDBG_BP_HARDWARE, addr, 1, true);
+    }
+    auto state = vm_.vcpu_state(0);
+    if (!state) {
+        return state.error();
+    }
+    GuestMemory mem(vm_, *state);
+    {
+        std::lock_guard lock(mu_);
+        if (auto s = sw_.remove(addr, mem); !s) {
+            return s;
+        }
+    }
+    return push_all();
+}
+
+Status GuestDebug::remove_all() {
+    Status first = ok_status();
+    if (sw_.size() != 0) {
+        auto state = vm_.vcpu_state(0);
+        if (!state) {
+            return state.error();
+        }
+        GuestMemory mem(vm_, *state);
+        std::lock_guard lock(mu_);
+        first = sw_.remove_all(mem);
+    }
+    {
+        std::lock_guard lock(mu_);
+        hw_.clear();
+        for (auto& v : vcpus_) {
+            v.plan = x86::DebugRegPlan{};
+            v.suppressed_hw.reset();
+            v.suppressed_sw.reset();
+            v.step = false;
+            v.stepping_over = false;
+        }
+    }
+    if (auto s = push_all(); !s) {
+        return s;
+    }
+    return first;
+}
+
+Status GuestDebug::prepare_resume(std::uint32_t cpu, bool single_step) {
+    KvmVcpu* v = vm_.vcpu_at(cpu);
+    if (v == nullptr) {
+        return make_error(EINVAL, "no vCPU " + std::to_string(cpu));
+    }
+    std::optional<KvmdbgDebugStop> at;
+    bool replan = false;
+    std::optional<std::uint64_t> lift_sw;
+    {
+        std::lock_guard lock(mu_);
+        VcpuState& st = vcpus_.at(cpu);
+        st.step = single_step;
+        at = st.last_stop;
+        st.last_stop.reset();
+        if (at && (at->reason == KVMDBG_STOP_SW_BREAK || at->reason == KVMDBG_STOP_HW_BREAK)) {
+            // Step over the breakpoint this vCPU sits on, with only that one lifted.
+            if (sw_.contains(at->addr)) {
+                lift_sw = at->addr;
+            } else {
+                for (const auto& e : hw_) {
+                    if (e.addr == at->addr && e.type <= KVMDBG_BP_HARDWARE) {
+                        st.suppressed_hw = e.id;
+                        replan = true;
+                        break;
+                    }
+                }
+            }
+            st.stepping_over = lift_sw.has_value() || replan;
+            st.continue_after_step_over = !single_step;
+            if (st.stepping_over) {
+                st.step = false;
+            }
+        }
+    }
+    if (lift_sw) {
+        auto state = vm_.vcpu_state(cpu);
+        if (!state) {
+            return state.error();
+        }
+        GuestMemory mem(vm_, *state);
+        auto saved = sw_.saved_bytes(*lift_sw);
+        if (saved) {
+            // Put the original instruction back for one step; re-armed in finish_step_over.
+            if (auto s = mem.write(*lift_sw, *saved); !s) {
+                return s;
+            }
+            std::lock_guard lock(mu_);
+            vcpus_.at(cpu).suppressed_sw = lift_sw;
+        }
+    }
+    if (replan) {
+        if (auto s = replan_all(); !s) {
+            return s;
+        }
+    }
+    return update(cpu);
+}
+
+std::optional<KvmdbgDebugStop> GuestDebug::finish_step_over(KvmVcpu& vcpu, VcpuState& st) {
+    // Called with mu_ held.
+    if (st.suppressed_sw) {
+        auto state = vm_.vcpu_state(vcpu.index());
+        if (state) {
+            GuestMemory mem(vm_, *state);
+            std::uint8_t op = kInt3;
+            (void)mem.write(*st.suppressed_sw, {&op, 1});
+        }
+        st.suppressed_sw.reset();
+    }
+    bool had_hw = st.suppressed_hw.has_value();
+    st.suppressed_hw.reset();
+    st.stepping_over = false;
+    if (had_hw) {
+        // Re-arm the lifted slot for this vCPU (its guest DRs are unchanged).
+        x86::X86DebugRegs guest{};
+        kvm_debugregs d{};
+        if (xioctl(vcpu.fd(), KVM_GET_DEBUGREGS, &d) >= 0) {
+            std::memcpy(guest.dr, d.db, sizeof guest.dr);
+            guest.dr7 = d.dr7;
+        }
+        auto merged = x86::merge_debug_regs_evicting(guest, requests_locked(std::nullopt));
+        st.plan = merged.plan;
+    }
+    if (st.continue_after_step_over) {
+        return std::nullopt;
+    }
+    KvmdbgDebugStop stop{};
+    stop.reason = KVMDBG_STOP_STEP;
+    return stop;
+}
+
+Status GuestDebug::reflect(KvmVcpu& vcpu, std::uint32_t vector, std::uint64_t dr6) {
+    kvm_vcpu_events ev{};
+    if (auto s = check(xioctl(vcpu.fd(), KVM_GET_VCPU_EVENTS, &ev), "KVM_GET_VCPU_EVENTS"); !s) {
+        return s;
+    }
+    ev.flags = 0;
+    ev.exception.nr = static_cast<__u8>(vector);
+    ev.exception.has_error_code = 0;
+    ev.exception.error_code = 0;
+    if (vector == x86::kVectorDB && host_.exception_payload) {
+        // The DR6 payload is delivered by KVM as the processor would (api.rst
+        // KVM_CAP_EXCEPTION_PAYLOAD): the guest's handler reads exactly dr6.
+        ev.exception.pending = 1;
+        ev.exception.injected = 0;
+        ev.exception_has_payload = 1;
+        ev.exception_payload = dr6 ^ x86::dr6::kInit;  // payload uses the positive-polarity form
+        ev.flags |= KVM_VCPUEVENT_VALID_PAYLOAD;
+    } else {
+        if (vector == x86::kVectorDB) {
+            kvm_debugregs d{};
+            if (auto s = check(xioctl(vcpu.fd(), KVM_GET_DEBUGREGS, &d), "KVM_GET_DEBUGREGS"); !s) {
+                return s;
+            }
+            d.dr6 = dr6;
+            if (auto s = check(xioctl(vcpu.fd(), KVM_SET_DEBUGREGS, &d), "KVM_SET_DEBUGREGS"); !s) {
+                return s;
+            }
+        }
+        ev.exception.injected = 1;
+        ev.exception.pending = 0;
+    }
+    return check(xioctl(vcpu.fd(), KVM_SET_VCPU_EVENTS, &ev), "KVM_SET_VCPU_EVENTS");
+}
+
+Status GuestDebug::emulate_dr_access(KvmVcpu& vcpu, bool& was_step) {
+    KvmdbgX86State st{};
+    if (auto s = load_x86_state(vcpu.fd(), st); !s) {
+        return s;
+    }
+    std::uint8_t insn[15] = {};
+    GuestMemory mem(vm_, st);
+    std::uint64_t pc = x86_pc_linear(st);
+    std::size_t got = 0;
+    for (; got < sizeof insn; ++got) {
+        if (!mem.read(pc + got, {insn + got, 1})) {
+            break;
+        }
+    }
+    x86::MovDrContext ctx;
+    ctx.regs.dr[0] = st.dr[0];
+    ctx.regs.dr[1] = st.dr[1];
+    ctx.regs.dr[2] = st.dr[2];
+    ctx.regs.dr[3] = st.dr[3];
+    ctx.regs.dr6 = st.dr6;
+    ctx.regs.dr7 = st.dr7;
+    std::copy(std::begin(st.gpr), std::end(st.gpr), ctx.gpr.begin());
+    ctx.cr4_de = (st.cr4 & (1ull << 3)) != 0;
+    ctx.long_mode = st.cs.l != 0;
+    auto out = x86::emulate_mov_dr({insn, got}, ctx);
+    if (!out) {
+        return out.error();
+    }
+    switch (out->action) {
+    case x86::MovDrAction::done: {
+        std::copy(out->gpr.begin(), out->gpr.end(), std::begin(st.gpr));
+        st.rip += out->length;
+        for (unsigned n = 0; n < 4; ++n) {
+            st.dr[n] = out->regs.dr[n];
+        }
+        st.dr6 = out->regs.dr6;
+        st.dr7 = out->regs.dr7;
+        if (auto s = store_x86_state(vcpu.fd(), st); !s) {
+            return s;
+        }
+        if (out->to_dr) {
+            std::lock_guard lock(mu_);
+            x86::X86DebugRegs guest{};
+            std::memcpy(guest.dr, st.dr, sizeof guest.dr);
+            guest.dr7 = st.dr7;
+            VcpuState& vs = vcpus_.at(vcpu.index());
+            vs.plan = x86::merge_debug_regs_evicting(guest, requests_locked(vs.suppressed_hw)).plan;
+        }
+        {
+            std::lock_guard lock(mu_);
+            was_step = vcpus_.at(vcpu.index()).step;
+        }
+        return push_on_vcpu(vcpu);
+    }
+    case x86::MovDrAction::raise_ud: return reflect(vcpu, 6, 0);
+    case x86::MovDrAction::raise_gp: return reflect(vcpu, 13, 0);
+    case x86::MovDrAction::raise_db: return reflect(vcpu, x86::kVectorDB, out->regs.dr6);
+    }
+    return ok_status();
+}
+
+std::optional<KvmdbgDebugStop> GuestDebug::on_debug_exit(KvmVcpu& vcpu) {
+    const kvm_run& run = *vcpu.run();
+    x86::DebugExitInfo info;
+    info.vector = run.debug.arch.exception;
+    info.dr6 = run.debug.arch.dr6;
+    info.pc = run.debug.arch.pc;
+
+    std::unique_lock lock(mu_);
+    VcpuState& st = vcpus_.at(vcpu.index());
+    info.debugger_stepping = st.step || st.stepping_over;
+    info.sw_breakpoint_at_pc = sw_.contains(info.pc);
+    x86::DebugEvent event = x86::classify_debug_exit(info, st.plan);
+
+    KvmdbgDebugStop stop{};
+    stop.pc = info.pc;
+    if (auto* step = std::get_if<x86::StepDone>(&event)) {
+        if (st.stepping_over) {
+            auto r = finish_step_over(vcpu, st);
+            lock.unlock();
+            (void)push_on_vcpu(vcpu);
+            if (r) {
+                r->pc = info.pc;
+            }
+            return r;
+        }
+        st.step = false;
+        stop.reason = KVMDBG_STOP_STEP;
+        if (step->also_watchpoint) {
+            stop.reason = KVMDBG_STOP_WATCH;
+            stop.type = watch_type(step->also_watchpoint->kind);
+            stop.addr = step->also_watchpoint->hit_addr;
+            stop.len = step->also_watchpoint->len;
+        }
+    } else if (auto* sw = std::get_if<x86::SoftwareBreakpoint>(&event)) {
+        stop.reason = KVMDBG_STOP_SW_BREAK;
+        stop.type = KVMDBG_BP_SOFTWARE;
+        stop.addr = sw->addr;
+    } else if (auto* hw = std::get_if<x86::HardwareBreakpoint>(&event)) {
+        bool serves_sw = false;
+        for (const auto& e : hw_) {
+            serves_sw = serves_sw || (e.id == hw->request_id && e.serves_sw);
+        }
+        stop.reason = serves_sw ? KVMDBG_STOP_SW_BREAK : KVMDBG_STOP_HW_BREAK;
+        stop.type = serves_sw ? KVMDBG_BP_SOFTWARE : KVMDBG_BP_HARDWARE;
+        stop.addr = hw->addr;
+    } else if (auto* wp = std::get_if<x86::Watchpoint>(&event)) {
+        stop.reason = KVMDBG_STOP_WATCH;
+        stop.type = watch_type(wp->kind);
+        stop.addr = wp->hit_addr;
+        stop.len = wp->len;
+    } else if (std::holds_alternative<x86::GuestDebugRegAccess>(event)) {
+        lock.unlock();
+        bool was_step = false;
+        if (auto s = emulate_dr_access(vcpu, was_step); !s || !was_step) {
+            return std::nullopt;
+        }
+        stop.reason = KVMDBG_STOP_STEP;
+        std::lock_guard relock(mu_);
+        vcpus_.at(vcpu.index()).step = false;
+        return stop;
+    } else if (auto* guest = std::get_if<x86::NotOurs>(&event)) {
+        lock.unlock();
+        (void)reflect(vcpu, guest->vector, guest->dr6);
+        return std::nullopt;
+    }
+    st.step = false;
+    st.last_stop = stop;
+    lock.unlock();
+    (void)push_on_vcpu(vcpu);  // drop SINGLESTEP: the next resume decides again
+    return stop;
+}
+
+Status GuestDebug::read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out, bool physical) {
+    Status s = ok_status();
+    if (physical) {
+        GuestMemory mem(vm_);
+        s = mem.read(addr, out);
+    } else {
+        auto state = vm_.vcpu_state(cpu);
+        if (!state) {
+            return state.error();
+        }
+        GuestMemory mem(vm_, *state);
+        s = mem.read(addr, out);
+        if (s) {
+            std::lock_guard lock(mu_);
+            sw_.shadow_read(addr, out);
+        }
+    }
+    return s;
+}
+
+Status GuestDebug::write_memory(std::uint32_t cpu, std::uint64_t addr, std::span<const std::uint8_t> in,
+                                bool physical) {
+    if (physical) {
+        GuestMemory mem(vm_);
+        return mem.write(addr, in);
+    }
+    auto state = vm_.vcpu_state(cpu);
+    if (!state) {
+        return state.error();
+    }
+    GuestMemory mem(vm_, *state);
+    std::vector<std::uint8_t> buf(in.begin(), in.end());
+    // Fail before touching the breakpoint table when the range is not mapped.
+    if (auto probe = mem.read(addr, buf); !probe) {
+        return probe;
+    }
+    std::copy(in.begin(), in.end(), buf.begin());
+    std::lock_guard lock(mu_);
+    sw_.note_debugger_write(addr, buf);
+    return mem.write(addr, buf);
+}
+
+}  // namespace kvmdbg::accel::kvm
