@@ -168,4 +168,19 @@ Status Accelerator::write_memory(std::uint32_t cpu, std::uint64_t addr, std::spa
                  "write_memory");
 }
 
+Status Accelerator::set_debug_option(KvmdbgDebugOption option, std::uint64_t value) {
+    if (plugin_.ops->set_debug_option == nullptr) {
+        return missing("set_debug_option");
+    }
+    return check(plugin_.ops->set_debug_option(instance_, option, value), "set_debug_option");
+}
+
+std::string Accelerator::debug_report(KvmdbgDebugReport kind) {
+    if (plugin_.ops->debug_report == nullptr) {
+        return "";
+    }
+    const char* text = plugin_.ops->debug_report(instance_, kind);
+    return text != nullptr ? text : "";
+}
+
 }  // namespace kvmdbg::accel

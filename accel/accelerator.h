@@ -86,6 +86,11 @@ public:
     /// Debugger memory access (virtual through `cpu`'s paging, or physical).
     Status read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out, bool physical);
     Status write_memory(std::uint32_t cpu, std::uint64_t addr, std::span<const std::uint8_t> in, bool physical);
+    /// Sets a guest-debug option (KvmdbgDebugOption).
+    Status set_debug_option(KvmdbgDebugOption option, std::uint64_t value);
+    /// The accelerator's text about the host's debug abilities; "" if the
+    /// plugin has none.
+    std::string debug_report(KvmdbgDebugReport kind);
 
 private:
     Accelerator(AccelPlugin plugin, KvmdbgAccel* instance, AccelHost& host);

@@ -37,6 +37,8 @@
  *   update_guest_debug           no     any thread except a vCPU thread
  *   capability                   no     any thread
  *   read_memory/write_memory     no     any thread except a vCPU thread
+ *   set_debug_option             no     any thread except a vCPU thread
+ *   debug_report                 no     any thread
  */
 #ifndef KVMDBG_ACCEL_PLUGIN_ABI_H
 #define KVMDBG_ACCEL_PLUGIN_ABI_H
@@ -137,6 +139,21 @@ enum KvmdbgResumeMode {
     KVMDBG_RESUME_STEP = 1,
 };
 
+/* Options of set_debug_option. */
+enum KvmdbgDebugOption {
+    /* 1 (default where the host offers KVM_GUESTDBG_BLOCKIRQ): a debugger
+     * single step executes with interrupts blocked; 0: interrupts may be
+     * taken during the step (QEMU's `sstep` IRQ flag). */
+    KVMDBG_OPT_STEP_BLOCK_IRQ = 1,
+};
+
+/* Reports of debug_report. */
+enum KvmdbgDebugReport {
+    KVMDBG_REPORT_SUMMARY = 0,    /* one line: the start-up probe's answers */
+    KVMDBG_REPORT_DETAILS = 1,    /* several lines: every capability and probe */
+    KVMDBG_REPORT_ADAPTATION = 2, /* one line to print at start-up, or "" */
+};
+
 /* Flags of read_memory/write_memory. */
 #define KVMDBG_MEM_PHYS 1u
 
@@ -193,6 +210,12 @@ typedef struct KvmdbgAccelOps {
                        uint32_t flags);
     int (*write_memory)(KvmdbgAccel *accel, uint32_t cpu, uint64_t addr, const void *buf,
                         uint64_t len, uint32_t flags);
+    /* Sets a guest-debug option (enum KvmdbgDebugOption); -EINVAL if unknown,
+     * -ENOTSUP if the host cannot do it. */
+    int (*set_debug_option)(KvmdbgAccel *accel, uint32_t option, uint64_t value);
+    /* Text about the host's debug abilities (enum KvmdbgDebugReport); valid
+     * as long as the instance. */
+    const char *(*debug_report)(KvmdbgAccel *accel, uint32_t kind);
 } KvmdbgAccelOps;
 
 typedef const KvmdbgAccelOps *(*KvmdbgAccelEntryFn)(void);

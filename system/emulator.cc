@@ -126,6 +126,15 @@ Status Emulator::build() {
         return accel.error();
     }
     accel_ = std::move(accel).value();
+    log_.write(LogCategory::guest_debug, "%s", accel_->debug_report(KVMDBG_REPORT_SUMMARY).c_str());
+    if (!options_.gdb.empty()) {
+        // What the host forces on the debugger (e.g. int3 not interceptable),
+        // said once, before gdb attaches.
+        std::string notice = accel_->debug_report(KVMDBG_REPORT_ADAPTATION);
+        if (!notice.empty()) {
+            std::fprintf(stderr, "%s\n", notice.c_str());
+        }
+    }
     for (const auto& region : machine_->ram().regions()) {
         if (auto s = accel_->map_ram(region.gpa, region.memory.size(), region.memory.data(), false); !s) {
             return s;
@@ -225,6 +234,16 @@ void Emulator::event(const KvmdbgEvent& event) {
 void Emulator::request_exit(int status, const std::string& reason) {
     log_.write(LogCategory::exits, "guest requested exit with status %d (%s)", status, reason.c_str());
     finish(status, "");
+}
+
+void Emulator::request_reset(const std::string& reason) {
+    log_.write(LogCategory::exits, "guest requested a reset (%s)", reason.c_str());
+    if (options_.no_reboot) {
+        finish(0, "");
+        return;
+    }
+    finish(0, "guest requested a reset (" + reason +
+                  "); machine reset is not supported, exiting");
 }
 
 void Emulator::set_irq_line(std::uint32_t irq, bool level) {

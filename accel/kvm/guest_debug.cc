@@ -73,7 +73,17 @@ Result<x86::X86DebugRegs> guest_debug_regs(KvmVcpu& vcpu) {
 
 }  // namespace
 
-GuestDebug::GuestDebug(KvmVm& vm, GuestDebugHost host) : vm_(vm), host_(host), sw_(make_int3_table()) {}
+GuestDebug::GuestDebug(KvmVm& vm, GuestDebugHost host)
+    : vm_(vm), host_(host), step_blocks_irq_(host.block_irq), sw_(make_int3_table()) {}
+
+Status GuestDebug::set_step_blocks_irq(bool enable) {
+    if (enable && !host_.block_irq) {
+        return make_error(ENOTSUP, "this host's KVM has no KVM_GUESTDBG_BLOCKIRQ: steps cannot mask interrupts");
+    }
+    std::lock_guard lock(mu_);
+    step_blocks_irq_ = enable;
+    return ok_status();
+}
 
 void GuestDebug::set_vcpu_count(std::uint32_t count) {
     std::lock_guard lock(mu_);
@@ -176,7 +186,9 @@ Status GuestDebug::push_on_vcpu(KvmVcpu& vcpu) {
             dbg.control = KVM_GUESTDBG_ENABLE;
             if (stepping) {
                 dbg.control |= KVM_GUESTDBG_SINGLESTEP;
-                if (host_.block_irq) {
+                // The internal step-over of a continue always keeps interrupts
+                // out where it can: the breakpoint must be re-armed at once.
+                if (host_.block_irq && (step_blocks_irq_ || st.stepping_over)) {
                     dbg.control |= KVM_GUESTDBG_BLOCKIRQ;
                 }
             }

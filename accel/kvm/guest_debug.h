@@ -92,6 +92,10 @@ public:
     /// True while any debugger breakpoint, watchpoint or step is armed.
     bool active() const;
 
+    /// Whether debugger single steps block interrupts (KVM_GUESTDBG_BLOCKIRQ).
+    /// Errors: ENOTSUP to enable it on a host without BLOCKIRQ.
+    Status set_step_blocks_irq(bool enable);
+
     /// True while `cpu` runs a debugger (or internal step-over) single step.
     bool stepping(std::uint32_t cpu) const;
 
@@ -136,6 +140,7 @@ private:
     KvmVm& vm_;
     const GuestDebugHost host_;
     mutable std::mutex mu_;
+    bool step_blocks_irq_;  ///< default: host_.block_irq
     SwBreakpointTable sw_;
     std::vector<HwEntry> hw_;
     std::uint32_t next_id_ = 1;

@@ -64,18 +64,28 @@ Result<std::unique_ptr<KvmVm>> KvmVm::create(const KvmdbgVmConfig& config,
     if (auto s = vm->setup_x86(); !s) {
         return s.error();
     }
+    // The start-up probe: what this host's KVM really does for a debugger.
+    if (vm->system_.check_extension(KVM_CAP_SET_GUEST_DEBUG) > 0) {
+        auto caps = probe_host_debug(vm->system_);
+        if (!caps) {
+            return make_error(caps.error().code, "host guest-debug probe: " + caps.error().message);
+        }
+        vm->caps_ = *caps;
+    }
+    vm->reports_[KVMDBG_REPORT_SUMMARY] = one_line_summary(vm->caps_);
+    vm->reports_[KVMDBG_REPORT_DETAILS] = describe(vm->caps_);
+    vm->reports_[KVMDBG_REPORT_ADAPTATION] = adaptation_notice(vm->caps_);
+
     GuestDebugHost debug_host;
-    long debug_mask = vm->system_.check_extension(KVM_CAP_SET_GUEST_DEBUG2);
-    debug_host.block_irq = (debug_mask & KVM_GUESTDBG_BLOCKIRQ) != 0;
-    if (vm->system_.check_extension(KVM_CAP_EXCEPTION_PAYLOAD) > 0) {
+    debug_host.block_irq = vm->caps_.block_irq;
+    if (vm->caps_.exception_payload) {
         kvm_enable_cap cap{};
         cap.cap = KVM_CAP_EXCEPTION_PAYLOAD;
         cap.args[0] = 1;
         debug_host.exception_payload = xioctl(vm->vm_fd_.get(), KVM_ENABLE_CAP, &cap) == 0;
     }
-    // int3 interception is not assumed: until the start-up probe says the
-    // host delivers #BP exits, software breakpoints use hardware slots.
-    debug_host.sw_breakpoints_intercepted = false;
+    // Where int3 does not exit to us, software breakpoints use hardware slots.
+    debug_host.sw_breakpoints_intercepted = vm->caps_.sw_breakpoint_exits;
     vm->debug_ = std::make_unique<GuestDebug>(*vm, debug_host);
     return vm;
 }
@@ -210,6 +220,11 @@ Result<KvmVcpu*> KvmVm::vcpu(std::uint32_t cpu) {
         return make_error(EINVAL, "no vCPU " + std::to_string(cpu));
     }
     return vcpus_[cpu].get();
+}
+
+const std::string& KvmVm::debug_report(std::uint32_t kind) const {
+    static_assert(KVMDBG_REPORT_ADAPTATION == 2, "reports_ holds one text per report kind");
+    return reports_[kind <= KVMDBG_REPORT_ADAPTATION ? kind : std::uint32_t{KVMDBG_REPORT_SUMMARY}];
 }
 
 Result<KvmdbgX86State> KvmVm::vcpu_state(std::uint32_t cpu) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "accel/kvm/guest_debug.h"
+#include "accel/kvm/host_debug_probe.h"
 #include "accel/kvm/kvm_system.h"
 #include "accel/kvm/kvm_vcpu.h"
 #include "accel/plugin_abi.h"
@@ -51,6 +52,11 @@ public:
     KvmVcpu* vcpu_at(std::uint32_t cpu) const {
         return cpu < vcpus_.size() ? vcpus_[cpu].get() : nullptr;
     }
+    /// What the start-up probe found, and the texts built from it
+    /// (enum KvmdbgDebugReport).
+    const HostDebugCaps& host_debug_caps() const { return caps_; }
+    const std::string& debug_report(std::uint32_t kind) const;
+
     /// get_state() as a Result (any thread, including the vCPU's own).
     Result<KvmdbgX86State> vcpu_state(std::uint32_t cpu);
     long capability(long cap) const { return system_.check_extension(cap); }
@@ -81,6 +87,8 @@ private:
     std::vector<std::unique_ptr<KvmVcpu>> vcpus_;
     bool started_ = false;
     std::unique_ptr<GuestDebug> debug_;
+    HostDebugCaps caps_{};
+    std::string reports_[3];
 };
 
 }  // namespace kvmdbg::accel::kvm

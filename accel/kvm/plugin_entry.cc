@@ -134,6 +134,17 @@ int op_write_memory(KvmdbgAccel* accel, uint32_t cpu, uint64_t addr, const void*
                                                          (flags & KVMDBG_MEM_PHYS) != 0));
 }
 
+int op_set_debug_option(KvmdbgAccel* accel, uint32_t option, uint64_t value) {
+    switch (option) {
+    case KVMDBG_OPT_STEP_BLOCK_IRQ:
+        return report(accel, accel->vm->debug().set_step_blocks_irq(value != 0));
+    default:
+        return report(accel, make_error(EINVAL, "unknown guest-debug option " + std::to_string(option)));
+    }
+}
+
+const char* op_debug_report(KvmdbgAccel* accel, uint32_t kind) { return accel->vm->debug_report(kind).c_str(); }
+
 constexpr KvmdbgAccelOps kOps = {
     .abi_version = KVMDBG_ACCEL_ABI_VERSION,
     .struct_size = sizeof(KvmdbgAccelOps),
@@ -159,6 +170,8 @@ constexpr KvmdbgAccelOps kOps = {
     .capability = op_capability,
     .read_memory = op_read_memory,
     .write_memory = op_write_memory,
+    .set_debug_option = op_set_debug_option,
+    .debug_report = op_debug_report,
 };
 
 }  // namespace

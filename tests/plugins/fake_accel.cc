@@ -138,6 +138,8 @@ static const KvmdbgAccelOps kFakeOps = {
     .capability = nullptr,
     .read_memory = nullptr,
     .write_memory = nullptr,
+    .set_debug_option = nullptr,
+    .debug_report = nullptr,
 };
 
 #ifndef FAKE_NO_ENTRY
