@@ -1,4 +1,4 @@
-/* Whole-token "key=<decimal>" lookup on the multiboot command line. */
+/* Whole-token "key=<decimal>" and "key=<text>" lookup on the multiboot command line. */
 #include "cmdline.h"
 
 static bool is_space(char c)
@@ -29,8 +29,8 @@ static enum cmdline_result parse_u32(const char *s, usize i, usize max_len, u32 
     return CMDLINE_OK;
 }
 
-enum cmdline_result cmdline_get_uint(const char *cmdline, usize max_len,
-                                     const char *key, u32 *value)
+/* Finds the first token starting with "key="; *at = the index just past '='. */
+static bool find_value(const char *cmdline, usize max_len, const char *key, usize *at)
 {
     usize i = 0;
 
@@ -41,10 +41,37 @@ enum cmdline_result cmdline_get_uint(const char *cmdline, usize max_len,
         usize k = 0;
         while (key[k] && i + k < max_len && cmdline[i + k] == key[k])
             k++;
-        if (!key[k] && i + k < max_len && cmdline[i + k] == '=')
-            return parse_u32(cmdline, i + k + 1, max_len, value);
+        if (!key[k] && i + k < max_len && cmdline[i + k] == '=') {
+            *at = i + k + 1;
+            return true;
+        }
         while (!token_end(cmdline, i, max_len))
             i++;
     }
-    return CMDLINE_ABSENT;
+    return false;
+}
+
+enum cmdline_result cmdline_get_uint(const char *cmdline, usize max_len,
+                                     const char *key, u32 *value)
+{
+    usize i;
+
+    if (!find_value(cmdline, max_len, key, &i))
+        return CMDLINE_ABSENT;
+    return parse_u32(cmdline, i, max_len, value);
+}
+
+bool cmdline_get_value(const char *cmdline, usize max_len, const char *key,
+                       const char **value, usize *len)
+{
+    usize i;
+
+    if (!find_value(cmdline, max_len, key, &i))
+        return false;
+    usize end = i;
+    while (!token_end(cmdline, end, max_len))
+        end++;
+    *value = cmdline + i;
+    *len = end - i;
+    return true;
 }

@@ -30,6 +30,9 @@ typedef _Bool bool;
 enum guest_exit {
     EXIT_HELLO_OK = 0x20,     /* status 65 */
     EXIT_SMP_OK = 0x21,       /* status 67 */
+    EXIT_DEBUG_TARGET_OK = 0x22, /* status 69: debug_target finished its loop */
+    EXIT_SELF_DEBUG_OK = 0x23,   /* status 71: guest_self_debug ran its parts */
+    EXIT_SELF_DEBUG_UNEXPECTED = 0x24, /* status 73: ... and saw an unexplained #DB/#BP */
     EXIT_BAD_ARGS = 0x3c,     /* status 121: boot contract or cpus= invalid */
     EXIT_EXCEPTION = 0x3d,    /* status 123: unexpected CPU exception */
     EXIT_TIMEOUT = 0x3e,      /* status 125: not every CPU checked in */
@@ -135,6 +138,15 @@ __attribute__((noreturn)) void halt_forever(void);
 
 /* Loads an IDT whose 32 exception vectors print a line and exit 0x3d. */
 void trap_init(void);
+
+/*
+ * Points exception `vector` (< 32) of that IDT at `entry` instead of the
+ * fatal report: an interrupt gate (IF cleared; TF cleared by the CPU on any
+ * delivery) on the current CS. `entry` is an assembly stub that saves what
+ * it uses and returns with iret. Call after trap_init(); the change is seen
+ * by every CPU that loaded the table.
+ */
+void trap_set_handler(u32 vector, void (*entry)(void));
 
 /* ---- libc.c: what the compiler may emit calls to ---------------------- */
 

@@ -26,6 +26,19 @@ void cpu_check_in(u32 index);
  * "timeout: only <K> of <N> cpus" and exits EXIT_TIMEOUT.
  */
 __attribute__((noreturn)) void wait_for_cpus(u32 expected);
+
+/*
+ * ap_start.c, multiboot guests only: copies the AP trampoline to
+ * TRAMPOLINE_ADDR (overwriting whatever the loader left there) and sends
+ * INIT-SIPI-SIPI to the first ncpus - 1 APIC IDs other than the caller's.
+ * Each AP ends up in ap_main(index) (defined by the guest) with index
+ * 1, 2, ... in the order they arrive. Prints a warning per IPI that stayed
+ * pending. Call on the BSP, once.
+ */
+void start_aps(u32 ncpus);
+
+/* Defined by each multiboot SMP guest; entered on the AP's own stack. */
+__attribute__((noreturn)) void ap_main(u32 index);
 #endif
 
 #endif

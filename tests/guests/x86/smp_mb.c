@@ -4,14 +4,10 @@
  * INIT-SIPI-SIPI through the local APIC, and waits for every CPU to check in.
  */
 #include "cmdline.h"
-#include "lapic.h"
 #include "multiboot.h"
 #include "smp.h"
 
-extern const char ap_trampoline[], ap_trampoline_end[];
-
 __attribute__((noreturn)) void main(u32 magic, const struct multiboot_info *mbi);
-__attribute__((noreturn)) void ap_main(u32 index);
 
 /* Number of CPUs asked for on the command line; 1 without "cpus=". */
 static u32 requested_cpus(const struct multiboot_info *mbi)
@@ -29,30 +25,6 @@ static u32 requested_cpus(const struct multiboot_info *mbi)
         debug_exit(EXIT_BAD_ARGS);
     }
     return n;
-}
-
-static void start_aps(u32 ncpus)
-{
-    /* The boot information may be gone after this copy: read it first. */
-    memcpy((void *)TRAMPOLINE_ADDR, ap_trampoline, (usize)(ap_trampoline_end - ap_trampoline));
-    lapic_enable();
-
-    /* APIC IDs are assumed to be 0..N-1, as QEMU and KVM number them. */
-    u32 self = lapic_id();
-    u32 started = 0;
-    for (u32 id = 0; id < 255 && started < ncpus - 1; id++) {
-        if (id == self)
-            continue;
-        if (!lapic_start_ap(id, TRAMPOLINE_ADDR)) {
-            bool locked = console_lock();
-            serial_puts("warning: IPI to APIC ID ");
-            serial_put_dec(id);
-            serial_puts(" stayed pending\n");
-            if (locked)
-                console_unlock();
-        }
-        started++;
-    }
 }
 
 void main(u32 magic, const struct multiboot_info *mbi)

@@ -4,7 +4,8 @@
  * under KVM); with it the guest prints what happened and where, then exits
  * with EXIT_EXCEPTION. Interrupts stay disabled, so vectors >= 32 are not
  * needed. Debugger breakpoints and single-steps are intercepted by KVM guest
- * debug before they reach this table; only the guest's own #DB/#BP land here.
+ * debug before they reach this table; only the guest's own #DB/#BP land here
+ * (and guest_self_debug installs its own handlers for those two).
  */
 #include "guest.h"
 
@@ -92,6 +93,21 @@ void trap_init(void)
 
     struct idt_ptr ptr = { sizeof(idt) - 1, (uptr)idt };
     __asm__ volatile("lidt %0" : : "m"(ptr));
+}
+
+void trap_set_handler(u32 vector, void (*entry)(void))
+{
+    if (vector >= sizeof(idt) / sizeof(idt[0]))
+        return;
+    uptr off = (uptr)entry;
+    struct idt_gate *g = &idt[vector];
+
+    /* The CPU reads the gate at delivery time: no reload of IDTR needed. */
+    g->offset_lo = (u16)off;
+    g->offset_mid = (u16)(off >> 16);
+#ifdef __x86_64__
+    g->offset_hi = (u32)(off >> 32);
+#endif
 }
 
 /* Called from the stubs with interrupts off; never returns. */
