@@ -7,8 +7,13 @@ Checks what the loaders rely on: ELF class/machine/type, entry == _start,
 loadable segments at or above 1 MiB, symbols and DWARF present (gdb), and the
 multiboot v1 header (magic within the first 8 KiB, 4-aligned, checksum, and
 for the flat binary the a.out-kludge address fields against the file itself
-and against the ELF it was copied from). Prints one line per failure and
-exits 1 if there was any.
+and against the ELF it was copied from). For the debugging guests: the
+symbols tests look up exist; step_0..step_7/step_ret (debug_target) and
+stepper_0..stepper_7 (stepper) are strictly ascending and each starts the
+exact instruction bytes README.md documents; the int3 and TF sequences of
+guest_self_debug are what its expected counts assume; each
+guest_self_debug*.elf64 has the built-in part mask its name says. Prints one
+line per failure and exits 1 if there was any.
 """
 
 import os
@@ -118,7 +123,7 @@ def find_multiboot(data):
     return None
 
 
-def check_common_elf(name, elf, cls, machine):
+def check_common_elf(name, elf, cls, machine, runtime=True):
     check(elf.cls == cls, f'{name}: ELF class {elf.cls}, want {cls}')
     check(elf.machine == machine, f'{name}: e_machine {elf.machine}, want {machine}')
     check(elf.type == ET_EXEC, f'{name}: e_type {elf.type}, want ET_EXEC')
@@ -136,7 +141,7 @@ def check_common_elf(name, elf, cls, machine):
         check(p['offset'] + p['filesz'] <= len(elf.data), f'{name}: segment past end of file')
     check(any(p['vaddr'] <= elf.entry < p['vaddr'] + p['filesz'] and p['flags'] & 1
               for p in loads), f'{name}: entry not in an executable segment')
-    for sym in ('main', 'serial_putc', 'debug_exit'):
+    for sym in ('main', 'serial_putc', 'debug_exit') if runtime else ():
         check(sym in elf.symbols, f'{name}: no symbol {sym}')
     for sec in ('.debug_info', '.debug_line', '.debug_frame'):
         check(sec in elf.sections, f'{name}: no {sec} section')
@@ -195,11 +200,94 @@ def check_aout_bin(name, path, debug_path):
           f'{name}: contents differ from the loaded image of {os.path.basename(debug_path)}')
 
 
-def check_elf64(name, path):
+def check_elf64(name, path, runtime=True):
     elf = Elf(path)
-    check_common_elf(name, elf, 2, EM_X86_64)
+    check_common_elf(name, elf, 2, EM_X86_64, runtime)
     check(find_multiboot(elf.data) is None,
           f'{name}: has a multiboot header (would not get the direct long-mode entry)')
+    return elf
+
+
+def check_symbols(name, elf, syms):
+    for sym in syms:
+        check(sym in elf.symbols, f'{name}: no symbol {sym}')
+    return all(sym in elf.symbols for sym in syms)
+
+
+def check_labelled_code(name, elf, labels, end_label, want):
+    """labels[i] must be ascending and start instruction want[i] (bytes, or a
+    function of the symbol table giving them); end_label follows the last."""
+    if not check_symbols(name, elf, labels + [end_label]):
+        return
+    addrs = [elf.symbols[label] for label in labels] + [elf.symbols[end_label]]
+    check(addrs == sorted(set(addrs)),
+          f'{name}: {", ".join(labels)}, {end_label} are not strictly ascending: '
+          + ', '.join(hex(a) for a in addrs))
+    for label, lo, hi, expect in zip(labels, addrs, addrs[1:], want):
+        expect = expect(elf.symbols) if callable(expect) else expect
+        got = elf.image_bytes(lo, hi) if hi > lo else b''
+        check(got == expect, f'{name}: {label} at {lo:#x} is {got.hex(" ")} '
+                             f'({len(got)} bytes), want {expect.hex(" ")} ({len(expect)} bytes)')
+
+
+def rel32(sym, next_label):
+    """A RIP-relative displacement from the end of the instruction to sym."""
+    return lambda s: struct.pack('<i', s[sym] - s[next_label])
+
+
+STEP_LABELS = [f'step_{i}' for i in range(8)]
+# step_sequence.S, instruction by instruction (its header comment has the table).
+STEP_BYTES = {
+    64: [b'\x90', b'\xb8\x01\x00\x00\x00', b'\x31\xd2', b'\x48\x01\xd0',
+         lambda s: b'\x48\x8d\x0d' + rel32('step_data', 'step_5')(s), b'\xff\xc0',
+         b'\x48\xba' + struct.pack('<Q', 0x1122334455667788), b'\x48\x89\x01'],
+    32: [b'\x90', b'\xb8\x01\x00\x00\x00', b'\x31\xd2', b'\x01\xd0',
+         lambda s: b'\x8d\x0d' + struct.pack('<I', s['step_data']), b'\x40',
+         b'\xba' + struct.pack('<I', 0x55667788), b'\x89\x01'],
+}
+STEPPER_LABELS = [f'stepper_{i}' for i in range(8)]
+STEPPER_BYTES = [b'\x90', b'\xb8\x01\x00\x00\x00', b'\x31\xd2', b'\x48\x01\xd0',
+                 lambda s: b'\x48\x8d\x0d' + rel32('stepper_data', 'stepper_5')(s),
+                 b'\xff\xc0', b'\x48\xff\x03',
+                 lambda s: b'\xeb' + struct.pack('<b', s['stepper_0'] - (s['stepper_7'] + 2))]
+
+DEBUG_TARGET_SYMBOLS = [
+    'step_sequence', 'step_data', 'tick', 'read_only_probe', 'spin_cpu1', 'loops',
+    'tick_count', 'watched_var', 'loop_index', 'probe_sink', 'cpu1_checked_in',
+    'cpu1_counter', 'done_flag', 'cpu1_gave_up']
+SELF_DEBUG_SYMBOLS = [
+    'guarded_fn', 'self_debug_db_entry', 'self_debug_bp_entry', 'self_debug_on_db',
+    'self_debug_on_bp', 'int3_sequence', 'tf_sequence', 'tf_set', 'self_debug_builtin_parts',
+    'self_debug_parts', 'bp_count', 'tf_count', 'dr0_count', 'dr0_b0_count',
+    'unexpected_count', 'unexpected_log', 'db_events', 'guarded_calls', 'db_log', 'bp_log']
+# guest_self_debug<suffix>.elf64 -> SELF_DEBUG_PART_* mask (meson.build).
+SELF_DEBUG_VARIANTS = {'': 7, '_nobp': 6, '_bp': 1, '_tf': 2, '_dr0': 4}
+
+
+def check_debug_target(name, elf, bits):
+    check_symbols(name, elf, DEBUG_TARGET_SYMBOLS)
+    check_labelled_code(name, elf, STEP_LABELS, 'step_ret', STEP_BYTES[bits])
+    if 'step_ret' in elf.symbols:
+        ret = elf.symbols['step_ret']
+        check(elf.image_bytes(ret, ret + 1) == b'\xc3', f'{name}: step_ret is not a ret')
+    if 'step_sequence' in elf.symbols and 'step_0' in elf.symbols:
+        check(elf.symbols['step_sequence'] == elf.symbols['step_0'],
+              f'{name}: step_0 is not the first instruction of step_sequence')
+    if 'watched_var' in elf.symbols:
+        check(elf.symbols['watched_var'] % 8 == 0, f'{name}: watched_var is not 8-byte aligned')
+
+
+def check_self_debug(name, elf, mask):
+    check_symbols(name, elf, SELF_DEBUG_SYMBOLS)
+    # Exactly what the counts in README.md are derived from.
+    check_labelled_code(name, elf, ['int3_site_0', 'int3_site_1', 'int3_site_2'],
+                        'int3_done', [b'\xcc'] * 3)
+    check_labelled_code(name, elf, ['tf_nop_0', 'tf_nop_1', 'tf_nop_2', 'tf_nop_3', 'tf_clear'],
+                        'tf_done', [b'\x90'] * 4 + [b'\x9d'])
+    sym = elf.symbols.get('self_debug_builtin_parts')
+    if sym is not None:
+        got = struct.unpack('<I', elf.image_bytes(sym, sym + 4))[0]
+        check(got == mask, f'{name}: self_debug_builtin_parts = {got}, want {mask}')
 
 
 def main():
@@ -218,6 +306,25 @@ def main():
     check_aout_bin('hello.mb.bin', p('hello.mb.bin'), p('hello.mb.bin.debug'))
     check_elf64('hello.elf64', p('hello.elf64'))
     check_elf64('smp.elf64', p('smp.elf64'))
+
+    check_debug_target('debug_target.elf64', check_elf64('debug_target.elf64',
+                                                         p('debug_target.elf64')), 64)
+    dt = check_multiboot_elf('debug_target.mb.elf', p('debug_target.mb.elf'))
+    check_debug_target('debug_target.mb.elf', dt, 32)
+    check_symbols('debug_target.mb.elf', dt, ['ap_trampoline', 'ap_entry32', 'ap_main'])
+    for suffix, mask in SELF_DEBUG_VARIANTS.items():
+        n = f'guest_self_debug{suffix}.elf64'
+        check_self_debug(n, check_elf64(n, p(n)), mask)
+    check_self_debug('guest_self_debug.mb.elf',
+                     check_multiboot_elf('guest_self_debug.mb.elf',
+                                         p('guest_self_debug.mb.elf')), 7)
+    stepper = check_elf64('stepper.elf64', p('stepper.elf64'), runtime=False)
+    check_symbols('stepper.elf64', stepper,
+                  ['stepper_counter', 'stepper_counters', 'stepper_data'])
+    check_labelled_code('stepper.elf64', stepper, STEPPER_LABELS, 'stepper_park', STEPPER_BYTES)
+    if 'stepper_counter' in stepper.symbols and 'stepper_counters' in stepper.symbols:
+        check(stepper.symbols['stepper_counter'] == stepper.symbols['stepper_counters'],
+              'stepper.elf64: stepper_counter is not stepper_counters[0]')
 
     for f in failures:
         print('FAIL:', f)

@@ -8,7 +8,9 @@ of kvmdbg: each multiboot guest is booted with -kernel and isa-debug-exit,
 and its serial output and exit status are compared with README.md. The ELF64
 guests cannot be booted by QEMU (it has no direct long-mode entry); they are
 covered by check_images.py and by the kvm suite. Exits 77 (SKIP) when
-qemu-system-x86_64 is not installed.
+qemu-system-x86_64 is not installed. Under TCG the guest's own int3, TF and
+DR0/DR7 work as on hardware, so the guest_self_debug cases are the reference
+for its expected counts.
 """
 
 import os
@@ -69,6 +71,8 @@ def main():
     hello_elf = os.path.join(d, 'hello.mb.elf')
     hello_bin = os.path.join(d, 'hello.mb.bin')
     smp = os.path.join(d, 'smp.mb.elf')
+    target = os.path.join(d, 'debug_target.mb.elf')
+    selfdbg = os.path.join(d, 'guest_self_debug.mb.elf')
 
     def hello(kernel):
         return re.compile(r'Hello from kvmdbg guest\n'
@@ -85,6 +89,27 @@ def main():
          smp_expect(3, 2)),
         ('smp.mb.elf cpus=0', smp, ['-append', 'cpus=0'], 121,
          lambda out: out == 'bad cpus= on the command line (want 1..64)\n'),
+        ('debug_target.mb.elf', target, [], 69,
+         lambda out: out == 'debug_target done ticks=100 watched=99\n'),
+        ('debug_target.mb.elf loops=7 cpus=2', target,
+         ['-smp', '2', '-append', 'loops=7 cpus=2'], 69,
+         lambda out: out == 'debug_target done ticks=7 watched=6\n'),
+        ('debug_target.mb.elf loops=0', target, ['-append', 'loops=0'], 69,
+         lambda out: out == 'debug_target done ticks=0 watched=0\n'),
+        ('debug_target.mb.elf loops=x', target, ['-append', 'loops=x'], 121,
+         lambda out: out == 'bad loops= on the command line (want 0..1000000)\n'),
+        # The architectural reference for the counts guest_self_debug expects.
+        ('guest_self_debug.mb.elf', selfdbg, [], 71,
+         lambda out: out == 'self_debug bp=3 tf=5 dr0=2 dr6_b0=1\n'),
+        ('guest_self_debug.mb.elf parts=bp', selfdbg, ['-append', 'parts=bp'], 71,
+         lambda out: out == 'self_debug bp=3\n'),
+        ('guest_self_debug.mb.elf parts=tf', selfdbg, ['-append', 'parts=tf'], 71,
+         lambda out: out == 'self_debug tf=5\n'),
+        ('guest_self_debug.mb.elf parts=dr0,tf', selfdbg, ['-append', 'parts=dr0,tf'], 71,
+         lambda out: out == 'self_debug tf=5 dr0=2 dr6_b0=1\n'),
+        ('guest_self_debug.mb.elf parts=bp,x', selfdbg, ['-append', 'parts=bp,x'], 121,
+         lambda out: out == 'bad parts= on the command line (want a comma-separated '
+                            'subset of bp,tf,dr0)\n'),
     ]
     failed = 0
     for name, kernel, extra, want_status, match in cases:
