@@ -3,13 +3,15 @@
 // It owns the machine (hw-models), the accelerator (accel, loaded as a
 // plugin) and the GLib main loop, and it is the host of both: the
 // accelerator's vCPU threads call pio()/mmio()/event(), the devices call
-// request_exit()/set_irq_line(). The main loop serves serial input and
-// signals and ends when the guest or the user ends the run.
+// request_exit()/request_reset()/set_irq_line(). The main loop serves
+// serial input and signals and ends when the guest or the user ends the run.
 //
 // Exit status of run() (QEMU-compatible):
 //   the isa-debug-exit status (V << 1) | 1 when the guest wrote V;
-//   0 on a clean guest power-off, on SIGINT/SIGTERM, or when every vCPU
-//     halted with no interrupt source left (kernel-irqchip=off only);
+//   0 on a clean guest power-off, on a guest reset request (kvmdbg cannot
+//     reset the machine: it exits as QEMU does with -no-reboot), on
+//     SIGINT/SIGTERM, or when every vCPU halted with no interrupt source
+//     left (kernel-irqchip=off only);
 //   1 on an error (one clear first line on stderr, details after it).
 #pragma once
 
@@ -50,6 +52,11 @@ public:
 
     // hw::MachineHost (vCPU threads)
     void request_exit(int status, const std::string& reason) override;
+    /// Machine reset is not implemented: ends the run with status 0, as
+    /// QEMU does with -no-reboot; without -no-reboot it first says so on
+    /// stderr ("kvmdbg: guest requested a reset (REASON); machine reset is
+    /// not supported, exiting").
+    void request_reset(const std::string& reason) override;
     void set_irq_line(std::uint32_t irq, bool level) override;
 
 private:

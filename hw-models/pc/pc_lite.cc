@@ -1,10 +1,14 @@
 #include "hw-models/pc/pc_lite.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "hw-models/devices/acpi_poweroff.h"
+#include "hw-models/devices/i8042_reset.h"
 #include "hw-models/devices/isa_debug_exit.h"
+#include "hw-models/devices/port92.h"
 #include "hw-models/loaders/x86_kernel_loader.h"
+#include "hw-models/pc/bios_data_area.h"
 
 namespace kvmdbg::hw {
 
@@ -66,6 +70,20 @@ Status PcLite::build() {
             return s;
         }
     }
+    auto on_reset = [&host](const std::string& reason) { host.request_reset(reason); };
+    for (auto [port, which] : {std::pair{I8042Reset::kDataPort, I8042Reset::Port::data},
+                               std::pair{I8042Reset::kCommandPort, I8042Reset::Port::command}}) {
+        if (auto s = bus_.map(AddressSpace::pio, port, I8042Reset::kPortSize, "i8042",
+                              std::make_shared<I8042Reset>(which, on_reset));
+            !s) {
+            return s;
+        }
+    }
+    if (auto s = bus_.map(AddressSpace::pio, Port92::kPort, Port92::kPortSize, "port92",
+                          std::make_shared<Port92>(on_reset));
+        !s) {
+        return s;
+    }
     return ok_status();
 }
 
@@ -83,6 +101,21 @@ Result<X86BootPlan> PcLite::load_kernel() {
     }
     if (auto s = plan->check_vcpu_count(config_.cpus); !s) {
         return s.error();
+    }
+    // What SeaBIOS would have left there; the kernel's own bytes win.
+    if (plan->loaded_over(kBiosDataAreaBase, kBiosDataAreaBase + kBiosDataAreaSize)) {
+        log_.write(LogCategory::loader, "pc-lite: the kernel loaded over the BIOS data area "
+                                        "[0x400, 0x500): left as loaded");
+    } else {
+        BiosDataAreaConfig bda;
+        bda.com1_port = kCom1Port;
+        auto bytes = bios_data_area(bda);
+        if (auto s = ram_.write(kBiosDataAreaBase, bytes); !s) {
+            return s.error();
+        }
+        log_.write(LogCategory::loader,
+                   "pc-lite: BIOS data area: COM1 0x%x, EBDA segment 0x%x, base memory %u KiB",
+                   bda.com1_port, bda.ebda_segment, bda.base_memory_kib);
     }
     return plan;
 }

@@ -5,7 +5,13 @@
 //   0xfec0_0000  IOAPIC   (in-kernel)       0xf4-0xf7    isa-debug-exit (default
 //   0xfee0_0000  LAPIC    (in-kernel)                    place; -device moves it)
 //   0x1_0000_0000 .. rest of RAM above 3 GiB 0x604, 0xb004 ACPI PM1a_CNT power-off
+//                                           0x60, 0x64   i8042 reset (no keyboard)
+//                                           0x92         system control port A
 //   PIC, PIT: in-kernel (kernel-irqchip=on, the default, as QEMU with KVM)
+//
+// Low memory after load_kernel(), as SeaBIOS leaves it for what kernels
+// read: the BIOS data area at 0x400 (bios_data_area.h); the multiboot
+// memory map reports QEMU + SeaBIOS's e820 (multiboot_loader.h).
 //
 // Owns guest RAM, the I/O bus and its devices. The kernel image is loaded by
 // load_kernel(), which returns the plan for the vCPUs. What the machine needs
@@ -36,6 +42,9 @@ public:
     /// The guest asked to end the emulator with `status` (debug-exit: any
     /// value; power-off: 0). `reason` is for logs.
     virtual void request_exit(int status, const std::string& reason) = 0;
+    /// The guest asked for a machine reset (i8042 pulse, port 0x92);
+    /// `reason` says how. The requesting vCPU parks (stop_machine).
+    virtual void request_reset(const std::string& reason) = 0;
     /// Drives ISA interrupt line `irq` to `level`.
     virtual void set_irq_line(std::uint32_t irq, bool level) = 0;
 };
@@ -65,8 +74,10 @@ public:
     static Result<std::unique_ptr<PcLite>> create(const PcLiteConfig& config, Log& log,
                                                   MachineHost& host);
 
-    /// Loads config.kernel into RAM (multiboot or ELF64) and returns the
-    /// vCPU plan. Errors carry the file name (see x86_kernel_loader.h).
+    /// Loads config.kernel into RAM (multiboot or ELF64), then fills the
+    /// BIOS data area [0x400, 0x500) as SeaBIOS would (bios_data_area.h)
+    /// unless the kernel loaded anything there, and returns the vCPU plan.
+    /// Errors carry the file name (see x86_kernel_loader.h).
     Result<X86BootPlan> load_kernel();
 
     GuestRam& ram() { return ram_; }

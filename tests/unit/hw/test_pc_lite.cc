@@ -1,0 +1,180 @@
+// PcLite as a whole without KVM: what load_kernel() leaves in low memory
+// (the BIOS data area, only where the kernel did not load) and the legacy
+// reset ports reaching MachineHost::request_reset through the bus.
+#include "hw-models/pc/pc_lite.h"
+
+#include <glib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hw-models/pc/bios_data_area.h"
+#include "tests/support/cunit_main.h"
+
+namespace {
+
+using namespace kvmdbg;
+using namespace kvmdbg::hw;
+using Bytes = std::vector<std::uint8_t>;
+
+class RecordingHost final : public MachineHost {
+public:
+    void request_exit(int status, const std::string& reason) override {
+        exits.push_back(std::to_string(status) + " " + reason);
+    }
+    void request_reset(const std::string& reason) override { resets.push_back(reason); }
+    void set_irq_line(std::uint32_t, bool) override {}
+
+    std::vector<std::string> exits;
+    std::vector<std::string> resets;
+};
+
+class TempFile {
+public:
+    explicit TempFile(const Bytes& content) {
+        path_ = std::string(g_get_tmp_dir()) + "/kvmdbg-bda-XXXXXX";
+        int fd = g_mkstemp(path_.data());
+        CU_ASSERT_FATAL(fd >= 0);
+        CU_ASSERT_FATAL(::write(fd, content.data(), content.size()) ==
+                        static_cast<ssize_t>(content.size()));
+        ::close(fd);
+    }
+    ~TempFile() { ::unlink(path_.c_str()); }
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+// A multiboot a.out-kludge image of `size` 0x5a bytes loaded at `load`.
+Bytes aout_kernel(std::uint32_t load, std::size_t size) {
+    Bytes b(size, 0x5a);
+    auto put32 = [&](std::size_t off, std::uint32_t v) {
+        for (int i = 0; i < 4; ++i) b[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
+    };
+    const std::uint32_t flags = (1u << 16) | 0x3;
+    put32(0, 0x1BADB002);
+    put32(4, flags);
+    put32(8, 0u - 0x1BADB002 - flags);
+    put32(12, load);  // header_addr
+    put32(16, load);  // load_addr
+    put32(20, 0);     // load_end_addr: whole file
+    put32(24, 0);     // bss_end_addr
+    put32(28, load);  // entry
+    return b;
+}
+
+Bytes ram_bytes(PcLite& pc, std::uint64_t gpa, std::size_t n) {
+    Bytes out(n);
+    CU_ASSERT_FATAL(pc.ram().read(gpa, out).ok());
+    return out;
+}
+
+std::unique_ptr<PcLite> make_pc(const std::string& kernel, Log& log, MachineHost& host) {
+    PcLiteConfig config;
+    config.ram_size = 16ull << 20;
+    config.kernel = kernel;
+    config.serial = "none";
+    auto pc = PcLite::create(config, log, host);
+    CU_ASSERT_FATAL(pc.ok());
+    return std::move(pc).value();
+}
+
+void test_pc_lite_fills_bda() {
+    TempFile k(aout_kernel(0x100000, 0x1000));
+    Log log;
+    RecordingHost host;
+    auto pc = make_pc(k.path(), log, host);
+    CU_ASSERT_FATAL(pc->load_kernel().ok());
+    auto want = bios_data_area(BiosDataAreaConfig{});
+    Bytes got = ram_bytes(*pc, kBiosDataAreaBase, kBiosDataAreaSize);
+    CU_ASSERT_EQUAL(std::memcmp(got.data(), want.data(), want.size()), 0);
+    // Nothing else in low memory: the IVT and the EBDA stay zero.
+    Bytes ivt = ram_bytes(*pc, 0, 0x400);
+    CU_ASSERT_TRUE(std::all_of(ivt.begin(), ivt.end(), [](std::uint8_t v) { return v == 0; }));
+    Bytes ebda = ram_bytes(*pc, 0x9fc00, 0x400);
+    CU_ASSERT_TRUE(std::all_of(ebda.begin(), ebda.end(), [](std::uint8_t v) { return v == 0; }));
+}
+
+void test_pc_lite_leaves_kernel_bytes() {
+    // Loaded at 0: the image covers [0x400, 0x500); its bytes stay.
+    TempFile k(aout_kernel(0x0, 0x2000));
+    Log log;
+    RecordingHost host;
+    auto pc = make_pc(k.path(), log, host);
+    CU_ASSERT_FATAL(pc->load_kernel().ok());
+    Bytes got = ram_bytes(*pc, kBiosDataAreaBase, kBiosDataAreaSize);
+    CU_ASSERT_TRUE(std::all_of(got.begin(), got.end(), [](std::uint8_t v) { return v == 0x5a; }));
+}
+
+void test_pc_lite_failed_load_writes_nothing() {
+    Log log;
+    RecordingHost host;
+    auto pc = make_pc("/nonexistent/kvmdbg-kernel", log, host);
+    CU_ASSERT_FALSE(pc->load_kernel().ok());
+    Bytes got = ram_bytes(*pc, kBiosDataAreaBase, kBiosDataAreaSize);
+    CU_ASSERT_TRUE(std::all_of(got.begin(), got.end(), [](std::uint8_t v) { return v == 0; }));
+}
+
+// ------------------------------------------------------------ reset ports
+
+std::uint8_t pio_read(PcLite& pc, std::uint16_t port) {
+    std::uint8_t v = 0;
+    CU_ASSERT(pc.bus().dispatch(AddressSpace::pio, port, &v, 1, false) == IoOutcome::proceed);
+    return v;
+}
+
+IoOutcome pio_write(PcLite& pc, std::uint16_t port, std::uint8_t v) {
+    return pc.bus().dispatch(AddressSpace::pio, port, &v, 1, true);
+}
+
+void test_i8042_reset_wired() {
+    Log log;
+    RecordingHost host;
+    auto pc = make_pc("", log, host);
+    // Xen's and Linux's kb_wait(): status bit 1 clear; then 0xfe.
+    CU_ASSERT_EQUAL(pio_read(*pc, 0x64), 0x1c);
+    CU_ASSERT_EQUAL(pio_read(*pc, 0x60), 0x00);
+    CU_ASSERT(pio_write(*pc, 0x64, 0xad) == IoOutcome::proceed);
+    CU_ASSERT_TRUE(host.resets.empty());
+    CU_ASSERT(pio_write(*pc, 0x64, 0xfe) == IoOutcome::stop_machine);
+    CU_ASSERT_EQUAL_FATAL(host.resets.size(), 1u);
+    CU_ASSERT_EQUAL(host.resets[0], "keyboard controller command 0xfe on port 0x64");
+    CU_ASSERT_TRUE(host.exits.empty());
+    // Port 0x61 (port B) stays unclaimed: all ones.
+    CU_ASSERT_EQUAL(pio_read(*pc, 0x61), 0xff);
+}
+
+void test_port92_reset_wired() {
+    Log log;
+    RecordingHost host;
+    auto pc = make_pc("", log, host);
+    CU_ASSERT_EQUAL(pio_read(*pc, 0x92), 0x02);
+    CU_ASSERT(pio_write(*pc, 0x92, 0x03) == IoOutcome::stop_machine);
+    CU_ASSERT_EQUAL_FATAL(host.resets.size(), 1u);
+    CU_ASSERT_EQUAL(host.resets[0], "fast reset through port 0x92 (bit 0)");
+}
+
+const test::TestCase kBdaCases[] = {
+    {"fills the BDA after the kernel", test_pc_lite_fills_bda},
+    {"kernel bytes over the BDA win", test_pc_lite_leaves_kernel_bytes},
+    {"failed load writes nothing", test_pc_lite_failed_load_writes_nothing},
+};
+const test::TestCase kResetCases[] = {
+    {"i8042 at 0x60/0x64", test_i8042_reset_wired},
+    {"port 0x92", test_port92_reset_wired},
+};
+const test::TestSuite kSuites[] = {
+    {"pc-lite bios data area", kBdaCases},
+    {"pc-lite reset ports", kResetCases},
+};
+
+}  // namespace
+
+KVMDBG_CUNIT_MAIN(kSuites)
