@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""pc-lite's legacy PC surface under the real /dev/kvm, with tiny ELF64
+guests built here (tiny_guest.py):
+
+  bios_data_area   the guest reads the BDA words kernels use (0x413 = 639,
+                   0x40e = 0x9fc0, 0x400 = 0x3f8, 0x410 = 0x0202) -> status 33
+  i8042_reset      kb_wait on port 0x64 then 0xfe: kvmdbg exits 0 and says
+                   once that machine reset is not supported
+  i8042_no_reboot  the same with -no-reboot: exit 0, nothing said
+  port92_reset     port 0x92 reads 0x02, then bit 0 set: exit 0 + the line
+  port92_no_reboot the same with -no-reboot: exit 0, nothing said
+
+  pc_lite_legacy.py KVMDBG
+Exit 0 all passed, 1 a failure (both streams printed), 77 no usable /dev/kvm.
+"""
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import tiny_guest  # noqa: E402  (beside this script)
+from tiny_guest import exit_with  # noqa: E402
+
+RESET_LINE = ("kvmdbg: guest requested a reset ({}); machine reset is not supported, "
+              "exiting")
+I8042_REASON = "keyboard controller command 0xfe on port 0x64"
+PORT92_REASON = "fast reset through port 0x92 (bit 0)"
+
+
+def check_word(addr, value, fail_code):
+    """movzwl addr, %eax; cmp $value, %eax; je over; exit_with(fail_code)."""
+    return (bytes([0x0F, 0xB7, 0x04, 0x25]) + addr.to_bytes(4, "little") +
+            bytes([0x3D]) + value.to_bytes(4, "little") +
+            bytes([0x74, 0x05]) + exit_with(fail_code))
+
+
+BDA_CHECKS = [  # (address, value, what)
+    (0x413, 639, "0x413 base memory KiB"),
+    (0x40E, 0x9FC0, "0x40e EBDA segment"),
+    (0x400, 0x3F8, "0x400 COM1 port"),
+    (0x410, 0x0202, "0x410 equipment word"),
+]
+
+
+def bda_guest():
+    code = b"".join(check_word(a, v, 0x20 + i) for i, (a, v, _) in enumerate(BDA_CHECKS))
+    return code + exit_with(0x10)
+
+
+def i8042_guest():
+    # wait: in $0x64,%al; test $2,%al; jnz wait; mov $0xfe,%al; out %al,$0x64
+    return bytes([0xE4, 0x64, 0xA8, 0x02, 0x75, 0xFA, 0xB0, 0xFE, 0xE6, 0x64]) + exit_with(0x11)
+
+
+def port92_guest():
+    # in $0x92,%al; cmp $2,%al; je +5; <exit 0x12>; or $1,%al; out %al,$0x92
+    return (bytes([0xE4, 0x92, 0x3C, 0x02, 0x74, 0x05]) + exit_with(0x12) +
+            bytes([0x0C, 0x01, 0xE6, 0x92]) + exit_with(0x11))
+
+
+def status_meaning(status):
+    if status & 1 and (status >> 1) >= 0x20 and (status >> 1) - 0x20 < len(BDA_CHECKS):
+        return f" (BDA check failed: {BDA_CHECKS[(status >> 1) - 0x20][2]})"
+    return {35: " (the guest ran on after its reset request)",
+            37: " (port 0x92 did not read 0x02)"}.get(status, "")
+
+
+CASES = [
+    # name, guest, extra args, status, stderr must have, stderr must not have
+    ("bios_data_area", bda_guest, [], 33, [], ["reset"]),
+    ("i8042_reset", i8042_guest, [], 0, [RESET_LINE.format(I8042_REASON)], []),
+    ("i8042_no_reboot", i8042_guest, ["-no-reboot"], 0, [], ["reset"]),
+    ("port92_reset", port92_guest, [], 0, [RESET_LINE.format(PORT92_REASON)], []),
+    ("port92_no_reboot", port92_guest, ["-no-reboot"], 0, [], ["reset"]),
+]
+
+
+def run_case(kvmdbg, tmp, case):
+    name, guest, extra, want_status, want_err, not_err = case
+    image = tiny_guest.write_elf64(tmp, name + ".elf", guest())
+    cmd = [kvmdbg, "-M", "pc-lite", "-m", "64M", "-kernel", image, "-serial", "stdio"] + \
+        tiny_guest.ISA_DEBUG_EXIT + extra
+    try:
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        print(f"FAIL {name}: timed out: {' '.join(cmd)}")
+        return False
+    err = p.stderr.decode(errors="replace")
+    problems = []
+    if p.returncode != want_status:
+        problems.append(f"exit status {p.returncode}{status_meaning(p.returncode)}, "
+                        f"expected {want_status}")
+    for text in want_err:
+        if err.count(text + "\n") != 1:
+            problems.append(f"stderr does not have exactly one line {text!r}")
+    for text in not_err:
+        if text in err:
+            problems.append(f"stderr mentions {text!r}")
+    if problems:
+        print(f"FAIL {name}: {'; '.join(problems)}\n  command: {' '.join(cmd)}\n"
+              f"--- stdout\n{p.stdout.decode(errors='replace')}--- stderr\n{err}---")
+        return False
+    print(f"PASS {name}")
+    return True
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__)
+        return 2
+    reason = tiny_guest.kvm_unusable()
+    if reason:
+        print(f"SKIP: {reason}")
+        return 77
+    with tempfile.TemporaryDirectory(prefix="kvmdbg-legacy-") as tmp:
+        results = [run_case(sys.argv[1], tmp, c) for c in CASES]
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
