@@ -11,6 +11,42 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh build || exit 1
 scripts/setup.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false || exit 1
 
+# Optional test packages: only a few tests use them, and those SKIP with the
+# reason when the package is missing, so a failed install is reported and
+# the run goes on. demo.sh does not install them. KVMDBG_NO_OPTIONAL_PACKAGES=1
+# skips this step.
+#   xen-hypervisor-4.17-amd64   tests/kvm/xen_boot.py boots /boot/xen-4.17-amd64.gz,
+#                               a multiboot kernel no one here wrote. Installs
+#                               only /boot/xen-4.17-amd64.*; on a machine with
+#                               /boot/grub its postinst runs update-grub, which
+#                               adds Xen menu entries after the normal ones.
+optional_packages=(xen-hypervisor-4.17-amd64)
+install_optional_packages() {
+  local missing=() p
+  for p in "${optional_packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  ((${#missing[@]})) || return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test: optional test packages missing and not root: ${missing[*]} (their tests SKIP)" >&2
+    return 0
+  fi
+  echo "test: installing optional test packages ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  local install=(apt-get install -y -qq --no-install-recommends "${missing[@]}")
+  if ! "${install[@]}" >/dev/null 2>&1; then
+    # Stale package lists are the usual reason; refresh once and retry.
+    if ! { apt-get update -qq >/dev/null 2>&1 && "${install[@]}" >/dev/null 2>&1; }; then
+      echo "test: could not install optional test packages ${missing[*]}; their tests SKIP" >&2
+    fi
+  fi
+}
+if [ "${KVMDBG_NO_OPTIONAL_PACKAGES:-0}" != 1 ]; then
+  install_optional_packages
+fi
+
 status=0
 echo "== all suites (build/)"
 meson test -C build --print-errorlogs --num-processes 2 || status=1
