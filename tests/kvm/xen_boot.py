@@ -17,8 +17,10 @@ Exit 0 pass, 1 fail (both streams printed), 77 SKIP with the reason:
   - /dev/kvm is unusable, or
   - this host's KVM cannot run the instruction Xen stopped at: Xen's early
     boot executes RDSSP (F3 [REX.W] 0F 1E /1, a NOP while CET shadow stacks
-    are off); some hosts (see HOST-KVM.md) trap it into KVM's emulator, which
-    fails (KVM_EXIT_INTERNAL_ERROR, emulation failure). The SKIP requires
+    are off); some hosts (the PVM-based KVM of our CI machines, see
+    HOST-KVM.md for that host) trap it into KVM's instruction emulator,
+    which fails (KVM_EXIT_INTERNAL_ERROR, emulation failure); QEMU 7.2 with
+    -enable-kvm stops at the same RIP there. The SKIP requires
     both: kvmdbg reported exactly that failure at an RDSSP encoding, and a
     tiny guest running only RDSSP fails the same way on this host. Anything
     else is a failure.
@@ -139,8 +141,10 @@ def main():
                 print(f"SKIP: this host's KVM cannot run RDSSP in a 64-bit guest: Xen stopped "
                       f"at RIP={at[0]} (code bytes {at[1]}) with KVM_EXIT_INTERNAL_ERROR "
                       f"suberror 1 (emulation failure), and a guest running only "
-                      f"'rdsspq %rsi' fails the same way here ({detail}). Hardware KVM "
-                      f"executes it as a NOP; see HOST-KVM.md.")
+                      f"'rdsspq %rsi' fails the same way here ({detail}). The host's KVM traps "
+                      f"it into its instruction emulator, which does not know it; on "
+                      f"hardware KVM the CPU runs it (a NOP while CET shadow stacks are "
+                      f"off).")
                 return 77
             problems.append(f"Xen stopped at an RDSSP at RIP={at[0]}, but {detail}")
         for pr in problems:
