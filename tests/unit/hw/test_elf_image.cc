@@ -90,7 +90,9 @@ Bytes build_elf(bool is64, std::uint16_t machine, std::uint64_t entry, const std
             put32(b, p + 24, s.flags);
             put32(b, p + 28, 0x1000);
         }
-        std::memcpy(b.data() + offsets[i], s.data.data(), s.data.size());
+        if (!s.data.empty()) {  // memcpy from an empty vector's null data() is UB
+            std::memcpy(b.data() + offsets[i], s.data.data(), s.data.size());
+        }
     }
     return b;
 }
