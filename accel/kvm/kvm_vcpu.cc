@@ -10,6 +10,7 @@
 #include "accel/kvm/kvm_vm.h"
 #include "accel/kvm/vcpu_exit_report.h"
 #include "accel/kvm/x86_vcpu_state.h"
+#include "arch/x86/hint_nop.h"
 #include "arch/x86/page_walk.h"
 
 namespace kvmdbg::accel::kvm {
@@ -246,6 +247,25 @@ bool KvmVcpu::handle_mmio() {
     return outcome != KVMDBG_IO_PARK;
 }
 
+bool KvmVcpu::skip_hint_nop(KvmdbgX86State& st, const std::vector<std::uint8_t>& code) {
+    // A reserved-NOP (0F 19..1F /r: rdssp, endbr, multi-byte nop) executes as
+    // a NOP while CR4.CET is clear; some hosts' KVM emulators fail on it
+    // (Xen's rdsspq on PVM). Complete it here: advance RIP and go on.
+    if ((st.cr4 & arch::x86::kCr4Cet) != 0) {
+        return false;
+    }
+    auto len = arch::x86::hint_nop_length(code, st.cs.l != 0, st.cs.db != 0);
+    if (!len) {
+        return false;
+    }
+    st.rip += *len;
+    if (!store_x86_state(fd(), st)) {
+        return false;
+    }
+    ++hint_nops_skipped_;
+    return true;
+}
+
 bool KvmVcpu::finish_stepped_io() {
     io_pending_ = false;
     store_immediate_exit(run(), 1);
@@ -303,6 +323,9 @@ bool KvmVcpu::handle_exit() {
         return false;
     case KVM_EXIT_INTERNAL_ERROR: {
         auto code = code_bytes_at_pc(vm_, st);
+        if (loaded && r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && skip_hint_nop(st, code)) {
+            return true;
+        }
         park_with_event(KVMDBG_EVENT_INTERNAL_ERROR, static_cast<int>(r->internal.suberror),
                         describe_internal_error(*r, index_, st, code) + regs_note);
         return false;

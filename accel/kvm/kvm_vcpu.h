@@ -21,8 +21,10 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "accel/plugin_abi.h"
+#include "arch/x86/cpu_state.h"
 #include "common/mapped_region.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
@@ -83,6 +85,9 @@ private:
     bool handle_exit();
     bool handle_io();
     bool handle_mmio();
+    /// Completes a hint-NOP the host's emulator failed on (see hint_nop.h);
+    /// false if the instruction at RIP is not one (or CET is on).
+    bool skip_hint_nop(KvmdbgX86State& st, const std::vector<std::uint8_t>& code);
     /// After the I/O of a single-stepped instruction: completes it without
     /// running further and reports the step.
     bool finish_stepped_io();
@@ -106,6 +111,7 @@ private:
     bool quit_ = false;
     bool thread_alive_ = false;
     bool io_pending_ = false;  // touched by the vCPU thread only
+    std::uint64_t hint_nops_skipped_ = 0;  // vCPU thread only
 };
 
 }  // namespace kvmdbg::accel::kvm
