@@ -52,7 +52,7 @@
 extern "C" {
 #endif
 
-#define KVMDBG_ACCEL_ABI_VERSION 2u
+#define KVMDBG_ACCEL_ABI_VERSION 3u
 #define KVMDBG_ACCEL_ENTRY_SYMBOL "kvmdbg_accel_entry"
 
 /* Guest instruction-set architectures a module may implement. */
@@ -165,7 +165,10 @@ typedef struct KvmdbgAccelOps {
     const char *name;     /* "kvm" */
 
     /* -------- mandatory -------- */
-    /* Creates a VM. On failure returns NULL and writes a message to err. */
+    /* Creates a VM. On failure returns NULL and writes a message to err.
+     * `config`, `config->device_path` and `callbacks` are valid only during
+     * the call: the module copies what it keeps (the callbacks' `opaque`
+     * must stay valid until destroy). */
     KvmdbgAccel *(*create)(const KvmdbgVmConfig *config, const KvmdbgHostCallbacks *callbacks,
                            char *err, size_t err_size);
     /* Stops and joins every vCPU thread, closes every fd. NULL is allowed. */

@@ -13,7 +13,7 @@ struct CategoryName {
 };
 
 constexpr CategoryName kCategories[] = {
-    {"exits", LogCategory::exits, "every KVM exit handled by a vCPU thread"},
+    {"exits", LogCategory::exits, "vCPU events (errors, halts, shutdown) and guest exit/reset/power-off requests"},
     {"guest_errors", LogCategory::guest_errors, "invalid guest actions (unclaimed ports, MMIO holes)"},
     {"unimp", LogCategory::unimp, "accesses to unimplemented devices"},
     {"guest_debug", LogCategory::guest_debug, "guest-debug state, host probe results, debug exits"},

@@ -19,7 +19,7 @@ namespace kvmdbg {
 
 /// Log categories for `-d`. Names are listed by `-d help`.
 enum class LogCategory : std::uint32_t {
-    exits = 1u << 0,         ///< every KVM exit a vCPU thread handles
+    exits = 1u << 0,         ///< vCPU events and the guest's exit/reset/power-off requests
     guest_errors = 1u << 1,  ///< the guest did something invalid (bad port, MMIO hole)
     unimp = 1u << 2,         ///< access to an unimplemented device
     guest_debug = 1u << 3,   ///< guest-debug state pushes, probe results, exit classification

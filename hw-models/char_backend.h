@@ -1,7 +1,7 @@
 // CharBackend: where a serial port's bytes go (QEMU's `-serial` chardev).
 //
 //   -serial stdio       output to stdout, input from stdin (via the main loop)
-//   -serial file:PATH   output appended to PATH (created/truncated), no input
+//   -serial file:PATH   output to PATH (created, or truncated if it exists), no input
 //   -serial none        output discarded
 //
 // write() is called by device models on vCPU threads under the bus lock.

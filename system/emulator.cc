@@ -82,7 +82,7 @@ Status Emulator::build() {
             } else if (value == "off") {
                 config.kernel_irqchip = false;
             } else {
-                return make_error(EINVAL, "kernel-irqchip must be on or off, not '" + value + "'");
+                return make_error(EINVAL, "kernel-irqchip must be on, split or off, not '" + value + "'");
             }
         } else if (key == "accel") {
             if (value != "kvm") {
@@ -114,6 +114,10 @@ Status Emulator::build() {
         return plan.error();
     }
     plan_ = *plan;
+    if (!plan_.all_vcpus_start_at_entry && options_.smp_cpus > 1 && !config.kernel_irqchip) {
+        return make_error(EINVAL, "a multiboot kernel with -smp " + std::to_string(options_.smp_cpus) +
+                                      " needs kernel-irqchip=on: its APs wait for INIT/SIPI in the local APIC");
+    }
 
     auto plugin = accel::load_accel_plugin(accel_name, accel_module_dir());
     if (!plugin) {
@@ -220,6 +224,10 @@ void Emulator::event(const KvmdbgEvent& event) {
         return;
     case KVMDBG_EVENT_PAUSED:
         return;
+    case KVMDBG_EVENT_DEBUG:
+        // A debug stop is the debugger's business, not the end of the run;
+        // the vCPU stays parked until resumed.
+        return;
     case KVMDBG_EVENT_SHUTDOWN:
     case KVMDBG_EVENT_INTERNAL_ERROR:
     case KVMDBG_EVENT_FAIL_ENTRY:
@@ -234,6 +242,24 @@ void Emulator::event(const KvmdbgEvent& event) {
 void Emulator::request_exit(int status, const std::string& reason) {
     log_.write(LogCategory::exits, "guest requested exit with status %d (%s)", status, reason.c_str());
     finish(status, "");
+}
+
+void Emulator::request_poweroff(const std::string& reason) {
+    log_.write(LogCategory::exits, "guest powered off (%s)", reason.c_str());
+    if (options_.no_shutdown) {
+        // QEMU's -no-shutdown: stop the emulation, keep the process (and a
+        // debugger's view of the guest) alive. The vCPU that wrote has parked.
+        std::fprintf(stderr, "kvmdbg: guest powered off (%s); -no-shutdown keeps kvmdbg running\n",
+                     reason.c_str());
+        g_idle_add(
+            [](gpointer self) -> gboolean {
+                (void)static_cast<Emulator*>(self)->accel_->pause_all();
+                return G_SOURCE_REMOVE;
+            },
+            this);
+        return;
+    }
+    finish(0, "");
 }
 
 void Emulator::request_reset(const std::string& reason) {

@@ -57,6 +57,7 @@ public:
     /// stderr ("kvmdbg: guest requested a reset (REASON); machine reset is
     /// not supported, exiting").
     void request_reset(const std::string& reason) override;
+    void request_poweroff(const std::string& reason) override;
     void set_irq_line(std::uint32_t irq, bool level) override;
 
 private:

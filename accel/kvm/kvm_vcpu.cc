@@ -21,6 +21,12 @@ namespace {
 // interrupts KVM_RUN (EINTR) while immediate_exit covers the window before it.
 constexpr int kKickSignal = SIGUSR1;
 
+std::string hex_u64(std::uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
 void store_immediate_exit(kvm_run* run, std::uint8_t value) {
     __atomic_store_n(&run->immediate_exit, value, __ATOMIC_SEQ_CST);
 }
@@ -319,7 +325,8 @@ bool KvmVcpu::handle_exit() {
     std::string regs_note = loaded ? "" : "\n(registers unavailable: " + loaded.error().message + ")";
     switch (r->exit_reason) {
     case KVM_EXIT_SHUTDOWN:
-        park_with_event(KVMDBG_EVENT_SHUTDOWN, 0, describe_shutdown(index_, st) + regs_note);
+        park_with_event(KVMDBG_EVENT_SHUTDOWN, 0,
+                        describe_shutdown(index_, st, code_bytes_at_pc(vm_, st)) + regs_note);
         return false;
     case KVM_EXIT_INTERNAL_ERROR: {
         auto code = code_bytes_at_pc(vm_, st);
@@ -341,8 +348,7 @@ bool KvmVcpu::handle_exit() {
     default:
         park_with_event(KVMDBG_EVENT_UNHANDLED_EXIT, static_cast<int>(r->exit_reason),
                         "vCPU " + std::to_string(index_) + ": unhandled " +
-                            exit_reason_name(r->exit_reason) + " at RIP=" +
-                            std::to_string(st.rip));
+                            exit_reason_name(r->exit_reason) + " at RIP=" + hex_u64(st.rip));
         return false;
     }
 }

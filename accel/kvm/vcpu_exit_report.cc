@@ -15,6 +15,19 @@ std::string hex64(std::uint64_t v) {
     return buf;
 }
 
+std::string code_line(std::span<const std::uint8_t> code) {
+    std::string msg = "code bytes at RIP:";
+    if (code.empty()) {
+        msg += " (not mapped)";
+    }
+    for (std::uint8_t b : code) {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, " %02x", b);
+        msg += buf;
+    }
+    return msg + '\n';
+}
+
 const char* suberror_name(std::uint32_t suberror) {
     switch (suberror) {
     case KVM_INTERNAL_ERROR_EMULATION: return "emulation failure";
@@ -62,16 +75,7 @@ std::string describe_internal_error(const kvm_run& run, std::uint32_t cpu,
     std::uint32_t sub = run.internal.suberror;
     std::string msg = "KVM internal error on vCPU " + std::to_string(cpu) + ": suberror " +
                       std::to_string(sub) + " (" + suberror_name(sub) + ") at RIP=" + hex64(st.rip);
-    msg += "\ncode bytes at RIP:";
-    if (code.empty()) {
-        msg += " (not mapped)";
-    }
-    for (std::uint8_t b : code) {
-        char buf[4];
-        std::snprintf(buf, sizeof buf, " %02x", b);
-        msg += buf;
-    }
-    msg += '\n';
+    msg += '\n' + code_line(code);
     std::uint32_t n = run.internal.ndata;
     if (n > 0) {
         msg += "extra data:";
@@ -83,9 +87,10 @@ std::string describe_internal_error(const kvm_run& run, std::uint32_t cpu,
     return msg + arch::x86::format_register_dump(st);
 }
 
-std::string describe_shutdown(std::uint32_t cpu, const KvmdbgX86State& st) {
-    return "vCPU " + std::to_string(cpu) + " shut down (triple fault) at RIP=" + hex64(st.rip) +
-           "\n" + arch::x86::format_register_dump(st);
+
+std::string describe_shutdown(std::uint32_t cpu, const KvmdbgX86State& st, std::span<const std::uint8_t> code) {
+    return "vCPU " + std::to_string(cpu) + " shut down (triple fault) at RIP=" + hex64(st.rip) + "\n" +
+           code_line(code) + arch::x86::format_register_dump(st);
 }
 
 std::string describe_fail_entry(const kvm_run& run, std::uint32_t cpu, const KvmdbgX86State& st) {

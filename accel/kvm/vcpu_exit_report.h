@@ -24,8 +24,9 @@ std::uint64_t x86_pc_linear(const KvmdbgX86State& state);
 std::string describe_internal_error(const kvm_run& run, std::uint32_t cpu,
                                     const KvmdbgX86State& state, std::span<const std::uint8_t> code);
 
-/// KVM_EXIT_SHUTDOWN (triple fault) with a register dump.
-std::string describe_shutdown(std::uint32_t cpu, const KvmdbgX86State& state);
+/// KVM_EXIT_SHUTDOWN (triple fault) with the code bytes at RIP and a register dump.
+std::string describe_shutdown(std::uint32_t cpu, const KvmdbgX86State& state,
+                              std::span<const std::uint8_t> code);
 
 /// KVM_EXIT_FAIL_ENTRY with the hardware reason.
 std::string describe_fail_entry(const kvm_run& run, std::uint32_t cpu, const KvmdbgX86State& state);

@@ -63,7 +63,7 @@ Status PcLite::build() {
         !s) {
         return s;
     }
-    auto poweroff = std::make_shared<AcpiPowerOff>([&host] { host.request_exit(0, "ACPI power-off"); });
+    auto poweroff = std::make_shared<AcpiPowerOff>([&host] { host.request_poweroff("ACPI power-off"); });
     for (std::uint64_t port : {AcpiPowerOff::kQemuPm1aCntPort, AcpiPowerOff::kBochsPm1aCntPort}) {
         if (auto s = bus_.map(AddressSpace::pio, port, AcpiPowerOff::kRegisterSize, "acpi-poweroff", poweroff);
             !s) {

@@ -42,6 +42,9 @@ public:
     /// The guest asked to end the emulator with `status` (debug-exit: any
     /// value; power-off: 0). `reason` is for logs.
     virtual void request_exit(int status, const std::string& reason) = 0;
+    /// The guest powered the machine off (ACPI PM1a_CNT SLP_EN); the
+    /// requesting vCPU parks. QEMU exits 0 here unless -no-shutdown.
+    virtual void request_poweroff(const std::string& reason) = 0;
     /// The guest asked for a machine reset (i8042 pulse, port 0x92);
     /// `reason` says how. The requesting vCPU parks (stop_machine).
     virtual void request_reset(const std::string& reason) = 0;

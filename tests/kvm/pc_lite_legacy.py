@@ -58,6 +58,11 @@ def port92_guest():
             bytes([0x0C, 0x01, 0xE6, 0x92]) + exit_with(0x11))
 
 
+def poweroff_guest():
+    # mov $0x604,%dx; mov $0x2000,%ax; out %ax,%dx  (PM1a_CNT: SLP_EN)
+    return bytes([0x66, 0xBA, 0x04, 0x06, 0x66, 0xB8, 0x00, 0x20, 0x66, 0xEF]) + exit_with(0x11)
+
+
 def status_meaning(status):
     if status & 1 and (status >> 1) >= 0x20 and (status >> 1) - 0x20 < len(BDA_CHECKS):
         return f" (BDA check failed: {BDA_CHECKS[(status >> 1) - 0x20][2]})"
@@ -72,7 +77,32 @@ CASES = [
     ("i8042_no_reboot", i8042_guest, ["-no-reboot"], 0, [], ["reset"]),
     ("port92_reset", port92_guest, [], 0, [RESET_LINE.format(PORT92_REASON)], []),
     ("port92_no_reboot", port92_guest, ["-no-reboot"], 0, [], ["reset"]),
+    ("acpi_poweroff", poweroff_guest, [], 0, [], ["reset", "powered off"]),
 ]
+
+NO_SHUTDOWN_LINE = "kvmdbg: guest powered off (ACPI power-off); -no-shutdown keeps kvmdbg running"
+
+
+def run_no_shutdown(kvmdbg, tmp):
+    """-no-shutdown: the power-off stops the guest but kvmdbg stays up until
+    a signal ends it (then status 0, as QEMU)."""
+    image = tiny_guest.write_elf64(tmp, "no_shutdown.elf", poweroff_guest())
+    cmd = [kvmdbg, "-M", "pc-lite", "-m", "64M", "-kernel", image, "-no-shutdown"] + tiny_guest.ISA_DEBUG_EXIT
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        p.wait(timeout=2)
+        print(f"FAIL no_shutdown: kvmdbg exited ({p.returncode}) although -no-shutdown was given")
+        return False
+    except subprocess.TimeoutExpired:
+        pass
+    p.terminate()
+    out, err = p.communicate(timeout=10)
+    err = err.decode(errors="replace")
+    if p.returncode != 0 or err.count(NO_SHUTDOWN_LINE + "\n") != 1:
+        print(f"FAIL no_shutdown: status {p.returncode}, stderr:\n{err}")
+        return False
+    print("PASS no_shutdown")
+    return True
 
 
 def run_case(kvmdbg, tmp, case):
@@ -114,6 +144,7 @@ def main():
         return 77
     with tempfile.TemporaryDirectory(prefix="kvmdbg-legacy-") as tmp:
         results = [run_case(sys.argv[1], tmp, c) for c in CASES]
+        results.append(run_no_shutdown(sys.argv[1], tmp))
     return 0 if all(results) else 1
 
 

@@ -108,10 +108,13 @@ int fake_supports_guest_debug(KvmdbgAccel*) { return 0; }
 #ifndef FAKE_ABI_VERSION
 #define FAKE_ABI_VERSION KVMDBG_ACCEL_ABI_VERSION
 #endif
+#ifndef FAKE_STRUCT_SIZE
+#define FAKE_STRUCT_SIZE sizeof(KvmdbgAccelOps)
+#endif
 
 static const KvmdbgAccelOps kFakeOps = {
     .abi_version = FAKE_ABI_VERSION,
-    .struct_size = sizeof(KvmdbgAccelOps),
+    .struct_size = FAKE_STRUCT_SIZE,
     .name = "fake",
     .create = fake_create,
     .destroy = fake_destroy,
@@ -142,7 +145,12 @@ static const KvmdbgAccelOps kFakeOps = {
     .debug_report = nullptr,
 };
 
-#ifndef FAKE_NO_ENTRY
+#if defined(FAKE_NULL_OPS)
+// The entry point exists but returns no table.
+extern "C" __attribute__((visibility("default"))) const KvmdbgAccelOps* kvmdbg_accel_entry(void) {
+    return kFakeOps.name == nullptr ? &kFakeOps : nullptr;
+}
+#elif !defined(FAKE_NO_ENTRY)
 extern "C" __attribute__((visibility("default"))) const KvmdbgAccelOps* kvmdbg_accel_entry(void) {
     return &kFakeOps;
 }

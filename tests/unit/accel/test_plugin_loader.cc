@@ -82,6 +82,21 @@ void test_missing_mandatory_op() {
     CU_ASSERT(contains(p.error().message, "'kick'"));
 }
 
+void test_small_table_names_sizes() {
+    auto p = load_accel_plugin_file(plugin("accel-small-table"));
+    CU_ASSERT_FATAL(!p.ok());
+    CU_ASSERT_EQUAL(p.error().code, EPROTO);
+    CU_ASSERT(contains(p.error().message, plugin("accel-small-table")));
+    CU_ASSERT(contains(p.error().message, "64 bytes"));
+}
+
+void test_null_ops_table() {
+    auto p = load_accel_plugin_file(plugin("accel-null-ops"));
+    CU_ASSERT_FATAL(!p.ok());
+    CU_ASSERT_EQUAL(p.error().code, EINVAL);
+    CU_ASSERT(contains(p.error().message, "no ops table"));
+}
+
 void test_unknown_accelerator_name() {
     auto p = kvmdbg::accel::load_accel_plugin("tcg", g_plugin_dir);
     CU_ASSERT_FATAL(!p.ok());
@@ -136,6 +151,8 @@ const kvmdbg::test::TestCase kLoaderCases[] = {
     {"missing entry symbol is named", test_missing_symbol_names_it},
     {"wrong ABI version is named", test_wrong_abi_names_it},
     {"missing mandatory op", test_missing_mandatory_op},
+    {"ops table too small", test_small_table_names_sizes},
+    {"entry returns no table", test_null_ops_table},
     {"unknown accelerator name", test_unknown_accelerator_name},
 };
 

@@ -27,6 +27,8 @@ public:
         exits.push_back(std::to_string(status) + " " + reason);
     }
     void request_reset(const std::string& reason) override { resets.push_back(reason); }
+    void request_poweroff(const std::string& reason) override { poweroffs.push_back(reason); }
+    std::vector<std::string> poweroffs;
     void set_irq_line(std::uint32_t, bool) override {}
 
     std::vector<std::string> exits;
