@@ -1,0 +1,104 @@
+#include "gdbstub-glue/packet_framer.h"
+
+#include "gdbstub-glue/hex.h"
+
+namespace kvmdbg::gdb {
+
+std::optional<FrameEvent> PacketFramer::push(char byte) {
+    switch (state_) {
+    case State::idle:
+        switch (byte) {
+        case '$':
+            state_ = State::payload;
+            payload_.clear();
+            sum_ = 0;
+            oversized_ = false;
+            return std::nullopt;
+        case '+':
+            return FrameEvent{FrameEvent::Kind::ack, {}};
+        case '-':
+            return FrameEvent{FrameEvent::Kind::nack, {}};
+        case '\x03':
+            return FrameEvent{FrameEvent::Kind::interrupt, {}};
+        default:
+            return std::nullopt;  // noise between packets
+        }
+    case State::payload:
+        if (byte == '#') {
+            state_ = State::checksum_hi;
+            return std::nullopt;
+        }
+        if (byte == '$') {
+            // gdb never sends a raw '$' inside a packet: the previous packet
+            // was cut short. Start over with this one.
+            payload_.clear();
+            sum_ = 0;
+            oversized_ = false;
+            return std::nullopt;
+        }
+        sum_ = static_cast<std::uint8_t>(sum_ + static_cast<std::uint8_t>(byte));
+        if (payload_.size() < max_payload_) {
+            payload_.push_back(byte);
+        } else {
+            oversized_ = true;
+        }
+        return std::nullopt;
+    case State::checksum_hi:
+        checksum_hi_ = hex_digit_value(byte);
+        bad_digit_ = checksum_hi_ < 0;
+        state_ = State::checksum_lo;
+        return std::nullopt;
+    case State::checksum_lo: {
+        state_ = State::idle;
+        int lo = hex_digit_value(byte);
+        FrameEvent ev;
+        if (oversized_) {
+            ev.kind = FrameEvent::Kind::oversized;
+        } else if (bad_digit_ || lo < 0 || (checksum_hi_ << 4 | lo) != sum_) {
+            ev.kind = FrameEvent::Kind::bad_checksum;
+        } else {
+            ev.kind = FrameEvent::Kind::packet;
+            ev.payload = std::move(payload_);
+        }
+        payload_.clear();
+        if (oversized_) {
+            payload_.shrink_to_fit();
+        }
+        return ev;
+    }
+    }
+    return std::nullopt;
+}
+
+std::vector<FrameEvent> PacketFramer::feed(std::string_view bytes) {
+    std::vector<FrameEvent> events;
+    for (char c : bytes) {
+        if (auto ev = push(c)) {
+            events.push_back(std::move(*ev));
+        }
+    }
+    return events;
+}
+
+std::uint8_t packet_checksum(std::string_view payload) {
+    std::uint8_t sum = 0;
+    for (char c : payload) {
+        sum = static_cast<std::uint8_t>(sum + static_cast<std::uint8_t>(c));
+    }
+    return sum;
+}
+
+std::string frame_packet(std::string_view payload) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::uint8_t sum = packet_checksum(payload);
+    std::string out;
+    out.reserve(payload.size() + 4);
+    out.push_back('$');
+    out.append(payload);
+    out.push_back('#');
+    out.push_back(kDigits[sum >> 4]);
+    out.push_back(kDigits[sum & 0xf]);
+    return out;
+}
+
+}  // namespace kvmdbg::gdb
