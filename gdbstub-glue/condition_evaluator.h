@@ -30,4 +30,16 @@ public:
     virtual Result<bool> evaluate(std::span<const std::uint8_t> bytecode, AgentContext& context) = 0;
 };
 
+/// The production evaluator: runs the bytecode with evaluate_agent_expr;
+/// a condition holds when the expression's value is non-zero.
+class AgentExprConditionEvaluator final : public ConditionEvaluator {
+public:
+    explicit AgentExprConditionEvaluator(AgentLimits limits = {}) : limits_(limits) {}
+
+    Result<bool> evaluate(std::span<const std::uint8_t> bytecode, AgentContext& context) override;
+
+private:
+    AgentLimits limits_;
+};
+
 }  // namespace kvmdbg::gdb

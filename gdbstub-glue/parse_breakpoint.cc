@@ -1,10 +1,11 @@
 // Z and z (gdb manual, "Packets": `Z0,addr,kind[;cond_list...][;cmds:...]`).
 //
 // The condition list is a run of `X len,bytes` entries, each one agent
-// expression (gdb manual, "Agent Expressions"). gdb 13 writes them back to
-// back ("Xc,...Xf,..."); gdbserver also accepts ';' between them, so this
-// parser takes both. `;cmds:persist,...` (BreakpointCommands) is accepted and
-// ignored: kvmdbg does not advertise it, so gdb keeps its commands host-side.
+// expression (gdb manual, "Agent Expressions"), parsed by
+// parse_condition_list (agent_expr.h). `;cmds:persist,...`
+// (BreakpointCommands) is accepted and ignored: kvmdbg does not advertise
+// it, so gdb keeps breakpoint commands host-side.
+#include "gdbstub-glue/agent_expr.h"
 #include "gdbstub-glue/hex.h"
 #include "gdbstub-glue/parse_util.h"
 
@@ -38,39 +39,6 @@ std::optional<Head> parse_head(std::string_view text, bool& unknown) {
     return Head{static_cast<BreakpointType>(*type), al->first, al->second};
 }
 
-std::optional<std::vector<std::vector<std::uint8_t>>> parse_conditions(std::string_view text) {
-    std::vector<std::vector<std::uint8_t>> out;
-    while (!text.empty()) {
-        if (text.front() == ';') {
-            text.remove_prefix(1);
-            continue;
-        }
-        if (text.front() != 'X') {
-            return std::nullopt;
-        }
-        text.remove_prefix(1);
-        auto comma = text.find(',');
-        if (comma == std::string_view::npos) {
-            return std::nullopt;
-        }
-        auto len = parse_hex_u64(text.substr(0, comma));
-        text.remove_prefix(comma + 1);
-        if (!len || *len == 0 || *len > text.size() / 2) {
-            return std::nullopt;
-        }
-        auto bytes = decode_hex(text.substr(0, *len * 2));
-        if (!bytes) {
-            return std::nullopt;
-        }
-        out.push_back(std::move(*bytes));
-        text.remove_prefix(*len * 2);
-    }
-    if (out.empty()) {
-        return std::nullopt;
-    }
-    return out;
-}
-
 }  // namespace
 
 std::optional<Request> parse_insert_breakpoint(std::string_view text) {
@@ -97,14 +65,13 @@ std::optional<Request> parse_insert_breakpoint(std::string_view text) {
             return malformed("Z: watchpoints take no conditions");
         }
         std::string_view conds = tail;
-        if (auto cmds = conds.find("cmds:"); cmds != std::string_view::npos) {
-            if (cmds != 0 && conds[cmds - 1] != ';') {
-                return malformed("Z: bad cmds");
-            }
+        if (conds.starts_with("cmds:")) {
+            conds = {};
+        } else if (auto cmds = conds.find(";cmds:"); cmds != std::string_view::npos) {
             conds = conds.substr(0, cmds);
         }
         if (!conds.empty()) {
-            auto parsed = parse_conditions(conds);
+            auto parsed = parse_condition_list(conds);
             if (!parsed) {
                 return malformed("Z: bad condition list");
             }
