@@ -45,6 +45,10 @@ std::optional<Translation> walk_pae(const PagingState& p, std::uint32_t linear,
     if (!pdpte || (*pdpte & kPresent) == 0) {
         return std::nullopt;
     }
+    if ((*pdpte & kPageSize) != 0) {
+        return std::nullopt;  // bit 7 is reserved in a PAE PDPTE (SDM Table 4-8): no 1 GiB pages
+    }
+    // A PAE PDPTE has no R/W bit (bits 2:1 are reserved): writability comes from the PD and PT.
     std::uint64_t table = *pdpte & kAddrMask;
     bool writable = true;
     // PD then PT; a PDE with PS maps 2 MiB.

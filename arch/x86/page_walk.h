@@ -48,7 +48,8 @@ struct Translation {
 
 /// Translates `linear`. Returns std::nullopt for a non-present entry, a
 /// non-canonical address, a reserved-bit violation we check (PS on a level
-/// that cannot have it), or a table outside RAM.
+/// that cannot have it: a PAE PDPTE, a PML4E, a PML5E), or a table outside
+/// RAM.
 std::optional<Translation> translate(const PagingState& paging, std::uint64_t linear,
                                      const PhysReader& read_phys);
 
