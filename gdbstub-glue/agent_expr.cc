@@ -6,6 +6,8 @@
 #include <limits>
 #include <string>
 
+#include "gdbstub-glue/hex.h"
+
 namespace kvmdbg::gdb {
 
 namespace {
@@ -355,19 +357,6 @@ Status Machine::step(AgentOp op, const OpInfo& info) {
     return error(EINVAL, "unknown opcode");  // unreachable: run() checked the table
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 }  // namespace
 
 Result<AgentResult> evaluate_agent_expr(std::span<const std::uint8_t> bytecode, AgentContext& ctx,
@@ -387,8 +376,8 @@ std::optional<std::vector<std::vector<std::uint8_t>>> parse_condition_list(std::
         // also keeps the accumulation below far from overflow.
         std::size_t len = 0;
         std::size_t digits_start = i;
-        for (; i < text.size() && hex_value(text[i]) >= 0; ++i) {
-            len = len * 16 + static_cast<std::size_t>(hex_value(text[i]));
+        for (; i < text.size() && hex_digit_value(text[i]) >= 0; ++i) {
+            len = len * 16 + static_cast<std::size_t>(hex_digit_value(text[i]));
             if (len > text.size()) {
                 return std::nullopt;
             }
@@ -402,8 +391,8 @@ std::optional<std::vector<std::vector<std::uint8_t>>> parse_condition_list(std::
         }
         std::vector<std::uint8_t> bytes(len);
         for (std::size_t k = 0; k < len; ++k, i += 2) {
-            int hi = hex_value(text[i]);
-            int lo = hex_value(text[i + 1]);
+            int hi = hex_digit_value(text[i]);
+            int lo = hex_digit_value(text[i + 1]);
             if (hi < 0 || lo < 0) {
                 return std::nullopt;
             }
