@@ -1,0 +1,453 @@
+// GdbSession against a fake DebugTarget: connection, acks and no-ack mode,
+// framing errors, registers, memory (E14, partial reads, PhyMemMode),
+// threads, queries, breakpoints, detach and kill. Resuming and stopping are
+// in test_gdb_session_resume.cc.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "gdbstub-glue/hex.h"
+#include "gdbstub-glue/packet_framer.h"
+#include "tests/support/cunit_main.h"
+#include "tests/unit/gdbstub/fake_target.h"
+
+namespace {
+
+using namespace kvmdbg::gdb;
+using kvmdbg::test::FakeTarget;
+using kvmdbg::test::Harness;
+using Strings = std::vector<std::string>;
+
+// ------------------------------------------------------------- connection
+
+void test_connect_stops_all() {
+    FakeTarget target;
+    kvmdbg::test::FakeEvaluator evaluator;
+    GdbSession session(target, evaluator);
+    CU_ASSERT_TRUE(target.log.empty());
+    session.on_connect();
+    CU_ASSERT_TRUE(target.log == Strings{"stop_all"});
+    CU_ASSERT_EQUAL(session.state(), SessionState::stopped);
+    CU_ASSERT_TRUE(session.ack_mode());
+    CU_ASSERT_FALSE(session.has_output());
+}
+
+void test_qsupported_byte_exact_with_ack() {
+    Harness h;
+    std::string out = h.send_raw("qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;xmlRegisters=i386");
+    CU_ASSERT_EQUAL(out, "+" + frame_packet("PacketSize=20000;qXfer:features:read+;QStartNoAckMode+;swbreak+;"
+                                            "hwbreak+;vContSupported+;ConditionalBreakpoints+;binary-upload+"));
+    // A memory map is offered only when the target has one.
+    h.target.regions = {{MemoryRegion::Kind::ram, 0, 0x1000}};
+    CU_ASSERT_EQUAL(h.ask("qSupported"),
+                    "PacketSize=20000;qXfer:features:read+;qXfer:memory-map:read+;QStartNoAckMode+;swbreak+;"
+                    "hwbreak+;vContSupported+;ConditionalBreakpoints+;binary-upload+");
+}
+
+void test_no_ack_mode() {
+    Harness h;
+    CU_ASSERT_EQUAL(h.send_raw("QStartNoAckMode"), "+$OK#9a");
+    CU_ASSERT_FALSE(h.session.ack_mode());
+    h.session.receive("+");  // gdb's ack of our OK: ignored
+    CU_ASSERT_EQUAL(h.send_raw("qC"), "$QC1#c5");
+}
+
+void test_nack_resends_last_packet() {
+    Harness h;
+    std::string first = h.send_raw("qC");
+    CU_ASSERT_EQUAL(first, "+$QC1#c5");
+    h.session.receive("-");
+    CU_ASSERT_EQUAL(h.session.take_output(), "$QC1#c5");
+    h.session.receive("+");
+    CU_ASSERT_FALSE(h.session.has_output());
+    // In no-ack mode a '-' is noise.
+    h.no_ack();
+    h.session.receive("-");
+    CU_ASSERT_FALSE(h.session.has_output());
+}
+
+void test_bad_checksum() {
+    Harness h;
+    h.session.receive("$qC#00");
+    CU_ASSERT_EQUAL(h.session.take_output(), "-");
+    h.session.receive("$qC#zz");
+    CU_ASSERT_EQUAL(h.session.take_output(), "-");
+    // The resend is answered.
+    h.session.receive("$qC#b4");
+    CU_ASSERT_EQUAL(h.session.take_output(), "+$QC1#c5");
+    h.no_ack();
+    h.session.receive("$qC#00");
+    CU_ASSERT_EQUAL(h.session.take_output(), frame_packet("E22"));
+}
+
+void test_oversized_packet_survives() {
+    FakeTarget target;
+    kvmdbg::test::FakeEvaluator evaluator;
+    SessionOptions options;
+    options.max_packet_size = 16;
+    GdbSession session(target, evaluator, options);
+    session.on_connect();
+    session.receive(frame_packet(std::string(17, 'q')));
+    CU_ASSERT_EQUAL(session.take_output(), "+" + frame_packet("E22"));
+    session.receive(frame_packet(std::string(16, 'q')));  // at the cap: unknown, empty reply
+    CU_ASSERT_EQUAL(session.take_output(), "+$#00");
+    session.receive(frame_packet("qC"));
+    CU_ASSERT_EQUAL(session.take_output(), "+$QC1#c5");
+}
+
+void test_oversized_default_one_mib() {
+    Harness h;
+    h.no_ack();
+    std::string big = "M1000,1:" + std::string((1u << 20), '0');
+    h.session.receive(frame_packet(big));
+    CU_ASSERT_EQUAL(h.session.take_output(), frame_packet("E22"));
+    CU_ASSERT_TRUE(h.target.calls("write_memory").empty());
+    CU_ASSERT_EQUAL(h.ask("qC"), "QC1");
+}
+
+void test_unknown_and_malformed() {
+    Harness h;
+    h.no_ack();
+    CU_ASSERT_EQUAL(h.send_raw("vMustReplyEmpty"), "$#00");
+    CU_ASSERT_EQUAL(h.ask("qTStatus"), "");
+    CU_ASSERT_EQUAL(h.ask("qCRC:1000,10"), "");
+    CU_ASSERT_EQUAL(h.ask("!"), "");
+    CU_ASSERT_EQUAL(h.ask("mzz,1"), "E22");
+    CU_ASSERT_EQUAL(h.ask("Hx1"), "E22");
+    CU_ASSERT_EQUAL(h.ask("Z0,1000"), "E22");
+    // Still answering.
+    CU_ASSERT_EQUAL(h.ask("qC"), "QC1");
+}
+
+void test_split_and_noise() {
+    Harness h;
+    h.no_ack();
+    std::string bytes = "garbage" + frame_packet("qC") + "\r\n" + frame_packet("qAttached");
+    for (char c : bytes) {
+        h.session.receive(std::string_view(&c, 1));
+    }
+    CU_ASSERT_TRUE(kvmdbg::test::packets(h.session.take_output()) == (Strings{"QC1", "1"}));
+}
+
+// --------------------------------------------------------------- registers
+
+void test_halt_reason_and_registers() {
+    Harness h;
+    h.no_ack();
+    // Expedited pc (2), sp (1), fp (0), little-endian.
+    CU_ASSERT_EQUAL(h.ask("?"), "T05thread:1;2:0133000000000000;1:0122000000000000;0:0111000000000000;");
+    CU_ASSERT_EQUAL(h.ask("g"), "0111000000000000" "0122000000000000" "0133000000000000" "46000000");
+    CU_ASSERT_EQUAL(h.ask("g").size(), 56u);
+    CU_ASSERT_EQUAL(h.ask("Hg2"), "OK");
+    CU_ASSERT_EQUAL(h.ask("g"), "0211000000000000" "0222000000000000" "0233000000000000" "46000000");
+    CU_ASSERT_EQUAL(h.ask("p2"), "0233000000000000");
+    CU_ASSERT_EQUAL(h.ask("p3"), "46000000");
+    CU_ASSERT_EQUAL(h.ask("p4"), "E22");
+    CU_ASSERT_EQUAL(h.ask("P3=78563412"), "OK");
+    CU_ASSERT_EQUAL(h.target.reg(2, 3), 0x12345678u);
+    CU_ASSERT_EQUAL(h.target.reg(1, 3), 0x46u);
+    CU_ASSERT_EQUAL(h.ask("P3=00"), "E22");
+    CU_ASSERT_EQUAL(h.ask("P9=00000000"), "E22");
+    CU_ASSERT_EQUAL(h.ask("G00"), "E22");
+    std::string g(56, '0');
+    g.replace(32, 2, "ff");  // pc low byte
+    CU_ASSERT_EQUAL(h.ask("G" + g), "OK");
+    CU_ASSERT_EQUAL(h.target.reg(2, 2), 0xffu);
+    CU_ASSERT_EQUAL(h.target.reg(1, 2), 0x3301u);
+    CU_ASSERT_EQUAL(h.ask("Hg0"), "OK");  // any thread: the last stopped one
+    CU_ASSERT_EQUAL(h.ask("p2"), "0133000000000000");
+    CU_ASSERT_EQUAL(h.ask("Hg3"), "E22");
+}
+
+// ------------------------------------------------------------------ memory
+
+void test_memory_read() {
+    Harness h;
+    h.no_ack();
+    CU_ASSERT_EQUAL(h.ask("m1000,4"), "00010203");
+    CU_ASSERT_EQUAL(h.ask("m10fe,4"), "feff");  // partial: the rest is unmapped
+    CU_ASSERT_EQUAL(h.ask("m2000,4"), "E14");
+    CU_ASSERT_EQUAL(h.ask("m0,4"), "E14");
+    CU_ASSERT_EQUAL(h.ask("m1000,0"), "");
+    CU_ASSERT_EQUAL(h.ask("mffffffffffffffff,10"), "E14");  // no wrap-around
+    CU_ASSERT_EQUAL(h.ask("m1000,ffffffffffffffff").size(), 0x200u);  // capped, then partial
+    CU_ASSERT_EQUAL(h.ask("m1000,"), "E22");
+}
+
+void test_memory_read_binary() {
+    Harness h;
+    h.no_ack();
+    // 0x23 '#', 0x24 '$', 0x2a '*' and 0x7d '}' are escaped.
+    CU_ASSERT_EQUAL(h.ask("x1022,3"), std::string("b\"}\x03}\x04"));
+    CU_ASSERT_EQUAL(h.ask("x1029,3"), std::string(")}\x0a+").insert(0, "b"));
+    CU_ASSERT_EQUAL(h.ask("x107c,3"), std::string("b|}]~"));
+    CU_ASSERT_EQUAL(h.ask("x1000,0"), "b");
+    CU_ASSERT_EQUAL(h.ask("x3000,1"), "E14");
+}
+
+void test_memory_write() {
+    Harness h;
+    h.no_ack();
+    CU_ASSERT_EQUAL(h.ask("M1000,2:abcd"), "OK");
+    CU_ASSERT_EQUAL(h.target.ram[0], 0xab);
+    CU_ASSERT_EQUAL(h.target.ram[1], 0xcd);
+    CU_ASSERT_EQUAL(h.ask("M1000,3:abcd"), "E22");
+    CU_ASSERT_EQUAL(h.ask("M3000,1:00"), "E14");
+    std::string x = "X1004,4:";
+    x += "}\x03}\x04}]*";  // '#', '$', '}', and an unescaped '*' tolerated
+    CU_ASSERT_EQUAL(h.ask(x), "OK");
+    CU_ASSERT_EQUAL(h.target.ram[4], '#');
+    CU_ASSERT_EQUAL(h.target.ram[5], '$');
+    CU_ASSERT_EQUAL(h.target.ram[6], '}');
+    CU_ASSERT_EQUAL(h.target.ram[7], '*');
+    auto writes = h.target.calls("write_memory").size();
+    CU_ASSERT_EQUAL(h.ask("X1000,0:"), "OK");  // gdb's probe writes nothing
+    CU_ASSERT_EQUAL(h.target.calls("write_memory").size(), writes);
+    CU_ASSERT_EQUAL(h.ask("X1000,2:a"), "E22");
+}
+
+void test_physical_memory_mode() {
+    Harness h;
+    h.no_ack();
+    CU_ASSERT_EQUAL(h.ask("qqemu.PhyMemMode"), "0");
+    CU_ASSERT_EQUAL(h.ask("m0,2"), "E14");
+    CU_ASSERT_EQUAL(h.ask("Qqemu.PhyMemMode:1"), "OK");
+    CU_ASSERT_EQUAL(h.session.address_space(), AddressSpace::physical);
+    CU_ASSERT_EQUAL(h.ask("qqemu.PhyMemMode"), "1");
+    CU_ASSERT_EQUAL(h.ask("m0,2"), "a0a1");
+    CU_ASSERT_EQUAL(h.ask("M0,1:55"), "OK");
+    CU_ASSERT_EQUAL(h.target.phys[0], 0x55);
+    CU_ASSERT_EQUAL(h.ask("Qqemu.PhyMemMode:0"), "OK");
+    CU_ASSERT_EQUAL(h.ask("m1000,1"), "00");
+    CU_ASSERT_EQUAL(h.ask("Qqemu.PhyMemMode:"), "E22");
+}
+
+void test_qemu_sstep() {
+    Harness h;
+    h.no_ack();
+    CU_ASSERT_EQUAL(h.ask("qqemu.Supported"), "sstepbits;sstep;PhyMemMode");
+    CU_ASSERT_EQUAL(h.ask("qqemu.sstepbits"), "ENABLE=1,NOIRQ=2");
+    CU_ASSERT_EQUAL(h.ask("qqemu.sstep"), "0x3");  // kvmdbg default: ENABLE|NOIRQ
+    CU_ASSERT_EQUAL(h.ask("Qqemu.sstep=1"), "OK");
+    CU_ASSERT_EQUAL(h.ask("qqemu.sstep"), "0x1");
+    CU_ASSERT_EQUAL(h.ask("Qqemu.sstep=4"), "E22");  // NOTIMER unsupported here
+    CU_ASSERT_EQUAL(h.ask("qqemu.sstep"), "0x1");
+    CU_ASSERT_EQUAL(h.ask("Qqemu.sstep=0x3"), "OK");
+    CU_ASSERT_EQUAL(h.session.step_flags(), 3u);
+    CU_ASSERT_EQUAL(h.ask("Qqemu.sstep=zz"), "E22");
+
+    Harness all;
+    all.target.supported_flags = 7;
+    all.no_ack();
+    CU_ASSERT_EQUAL(all.ask("qqemu.sstepbits"), "ENABLE=1,NOIRQ=2,NOTIMER=4");
+    CU_ASSERT_EQUAL(all.ask("Qqemu.sstep=7"), "OK");
+    CU_ASSERT_EQUAL(all.ask("qqemu.sstep"), "0x7");
+}
+
+// ----------------------------------------------------------------- threads
+
+void test_thread_queries() {
+    Harness h;
+    h.no_ack();
+    CU_ASSERT_EQUAL(h.ask("qfThreadInfo"), "m1,2");
+    CU_ASSERT_EQUAL(h.ask("qsThreadInfo"), "l");
+    CU_ASSERT_EQUAL(h.ask("qsThreadInfo"), "l");
+    CU_ASSERT_EQUAL(h.ask("qC"), "QC1");
+    CU_ASSERT_EQUAL(h.ask("Hg2"), "OK");
+    CU_ASSERT_EQUAL(h.ask("qC"), "QC2");
+    CU_ASSERT_EQUAL(h.ask("Hc-1"), "OK");
+    CU_ASSERT_EQUAL(h.ask("T1"), "OK");
+    CU_ASSERT_EQUAL(h.ask("T2"), "OK");
+    CU_ASSERT_EQUAL(h.ask("T3"), "E22");
+    CU_ASSERT_EQUAL(h.ask("T0"), "E22");
+    CU_ASSERT_EQUAL(h.ask("qAttached"), "1");
+    CU_ASSERT_EQUAL(h.ask("qAttached:1"), "1");
+    h.target.states = {ThreadRunState::paused, ThreadRunState::halted};
+    CU_ASSERT_EQUAL(h.ask("qThreadExtraInfo,1"), encode_hex_text("CPU#0 [paused]"));
+    CU_ASSERT_EQUAL(h.ask("qThreadExtraInfo,2"), encode_hex_text("CPU#1 [halted]"));
+    h.target.states[1] = ThreadRunState::running;
+    CU_ASSERT_EQUAL(h.ask("qThreadExtraInfo,2"), "4350552331205b72756e6e696e675d");
+    CU_ASSERT_EQUAL(h.ask("qThreadExtraInfo,3"), "E22");
+}
+
+void test_thread_list_chunks() {
+    Harness h(300);
+    h.no_ack();
+    std::string first = h.ask("qfThreadInfo");
+    std::string expected = "m1";
+    for (int t = 2; t <= 256; ++t) {
+        expected += "," + format_hex(static_cast<std::uint64_t>(t));
+    }
+    CU_ASSERT_EQUAL(first, expected);
+    std::string second = h.ask("qsThreadInfo");
+    CU_ASSERT_TRUE(second.starts_with("m101,102,"));
+    CU_ASSERT_TRUE(second.ends_with(",12c"));
+    CU_ASSERT_EQUAL(h.ask("qsThreadInfo"), "l");
+    // A new listing starts over.
+    CU_ASSERT_EQUAL(h.ask("qfThreadInfo"), expected);
+}
+
+// ----------------------------------------------------------------- queries
+
+void test_xfer_features() {
+    Harness h;
+    h.no_ack();
+    CU_ASSERT_EQUAL(h.ask("qXfer:features:read:target.xml:0,5"), "m<targ");
+    CU_ASSERT_EQUAL(h.ask("qXfer:features:read:target.xml:5,1000"), "let>fake</target>");
+    CU_ASSERT_EQUAL(h.ask("qXfer:features:read:target.xml:0,1000"), "l<target>fake</target>");
+    CU_ASSERT_EQUAL(h.ask("qXfer:features:read:target.xml:15,10"), "l");
+    CU_ASSERT_EQUAL(h.ask("qXfer:features:read:target.xml:100,10"), "l");
+    CU_ASSERT_EQUAL(h.ask("qXfer:features:read:nope.xml:0,10"), "E00");
+    CU_ASSERT_EQUAL(h.ask("qXfer:features:read:odd.xml:0,100"), std::string("la}]b}\x0a" "c}\x03" "d}\x04" "e"));
+    CU_ASSERT_EQUAL(h.ask("qXfer:features:read:target.xml:0"), "E22");
+    CU_ASSERT_EQUAL(h.ask("qXfer:features:write:target.xml:0:abc"), "");
+    CU_ASSERT_EQUAL(h.ask("qXfer:threads:read::0,100"), "");
+}
+
+void test_xfer_memory_map() {
+    Harness h;
+    h.no_ack();
+    CU_ASSERT_EQUAL(h.ask("qXfer:memory-map:read::0,1000"), "");  // no map
+    h.target.regions = {{MemoryRegion::Kind::rom, 0xf0000, 0x10000}, {MemoryRegion::Kind::ram, 0, 0x9fc00}};
+    std::string xml =
+        "<?xml version=\"1.0\"?>\n"
+        "<!DOCTYPE memory-map PUBLIC \"+//IDN gnu.org//DTD GDB Memory Map V1.0//EN\" "
+        "\"http://sourceware.org/gdb/gdb-memory-map.dtd\">\n"
+        "<memory-map>\n"
+        "  <memory type=\"ram\" start=\"0x0\" length=\"0x9fc00\"/>\n"
+        "  <memory type=\"rom\" start=\"0xf0000\" length=\"0x10000\"/>\n"
+        "</memory-map>\n";
+    CU_ASSERT_EQUAL(h.ask("qXfer:memory-map:read::0,1000"), "l" + xml);
+    CU_ASSERT_EQUAL(h.ask("qXfer:memory-map:read::0,10"), "m" + xml.substr(0, 16));
+    CU_ASSERT_EQUAL(h.ask("qXfer:memory-map:read::10,1000"), "l" + xml.substr(16));
+    CU_ASSERT_EQUAL(h.ask("qXfer:memory-map:read:x:0,10"), "E00");
+}
+
+void test_monitor() {
+    Harness h;
+    h.no_ack();
+    CU_ASSERT_TRUE(h.ask_all("qRcmd," + encode_hex_text("info registers")) ==
+                   (Strings{"O68656c6c6f0a", "OK"}));
+    CU_ASSERT_TRUE(h.target.calls("monitor") == Strings{"monitor info registers"});
+    h.target.monitor_output = "";
+    CU_ASSERT_TRUE(h.ask_all("qRcmd,6869") == Strings{"OK"});
+    h.target.monitor_output = std::string(5000, 'a');
+    auto replies = h.ask_all("qRcmd,6869");
+    CU_ASSERT_EQUAL(replies.size(), 3u);
+    CU_ASSERT_EQUAL(replies[0].size(), 1u + 2 * 4096);
+    CU_ASSERT_EQUAL(replies[1].size(), 1u + 2 * 904);
+    CU_ASSERT_EQUAL(replies[2], "OK");
+    CU_ASSERT_EQUAL(h.ask("qRcmd,6"), "E22");
+    CU_ASSERT_EQUAL(h.ask("qRcmd,zz"), "E22");
+}
+
+// ------------------------------------------------------------- breakpoints
+
+void test_breakpoints() {
+    Harness h;
+    h.no_ack();
+    CU_ASSERT_EQUAL(h.ask("Z0,1010,1"), "OK");
+    CU_ASSERT_EQUAL(h.ask("Z0,1010,1;X1,01"), "OK");  // same breakpoint, new condition
+    CU_ASSERT_TRUE(h.target.calls("insert") == Strings{"insert 0,1010,1"});
+    CU_ASSERT_EQUAL(h.session.breakpoint_count(), 1u);
+    CU_ASSERT_EQUAL(h.ask("Z1,1020,1"), "OK");
+    CU_ASSERT_EQUAL(h.ask("Z2,1030,4"), "OK");
+    CU_ASSERT_EQUAL(h.ask("Z3,1030,4"), "OK");
+    CU_ASSERT_EQUAL(h.ask("Z4,1030,8"), "OK");
+    CU_ASSERT_EQUAL(h.session.breakpoint_count(), 5u);
+    CU_ASSERT_EQUAL(h.ask("z0,1010,1"), "OK");
+    CU_ASSERT_EQUAL(h.ask("z0,1010,1"), "OK");  // idempotent, no second remove
+    CU_ASSERT_TRUE(h.target.calls("remove") == Strings{"remove 0,1010,1"});
+    CU_ASSERT_EQUAL(h.ask("Z5,1010,1"), "");  // unknown type
+    CU_ASSERT_EQUAL(h.ask("z7,1010,1"), "");
+    CU_ASSERT_EQUAL(h.ask("Z0,1010"), "E22");
+    CU_ASSERT_EQUAL(h.ask("Z2,1030,4;X1,01"), "E22");
+    CU_ASSERT_EQUAL(h.ask("Z0,1010,1;Xz"), "E22");
+    h.target.insert_error = ENOSPC;
+    CU_ASSERT_EQUAL(h.ask("Z1,1040,1"), "E28");
+    h.target.insert_error = EFAULT;
+    CU_ASSERT_EQUAL(h.ask("Z0,9000,1"), "E14");
+    h.target.insert_error = ENOTSUP;
+    CU_ASSERT_EQUAL(h.ask("Z4,1050,1"), "");  // unsupported: gdb falls back
+    CU_ASSERT_EQUAL(h.session.breakpoint_count(), 4u);
+}
+
+// --------------------------------------------------------- detach and kill
+
+void test_detach_removes_everything() {
+    Harness h;
+    h.no_ack();
+    CU_ASSERT_EQUAL(h.ask("Z0,1010,1"), "OK");
+    CU_ASSERT_EQUAL(h.ask("Z2,1030,4"), "OK");
+    h.target.log.clear();
+    CU_ASSERT_EQUAL(h.ask("D"), "OK");
+    CU_ASSERT_TRUE(h.target.log == (Strings{"remove_all", "detach"}));
+    CU_ASSERT_TRUE(h.target.inserted.empty());
+    CU_ASSERT_EQUAL(h.session.state(), SessionState::detached);
+    CU_ASSERT_TRUE(h.session.finished());
+    CU_ASSERT_FALSE(h.session.exit_status().has_value());
+    // Nothing more is read or answered.
+    CU_ASSERT_EQUAL(h.send_raw("qC"), "");
+    h.session.on_target_stop(StopEvent{1, StopReason::step, 0, 0, 0});
+    CU_ASSERT_FALSE(h.session.has_output());
+
+    Harness pid;
+    pid.no_ack();
+    CU_ASSERT_EQUAL(pid.ask("D;1"), "OK");
+    CU_ASSERT_EQUAL(pid.session.state(), SessionState::detached);
+}
+
+void test_kill() {
+    Harness h;
+    h.no_ack();
+    CU_ASSERT_EQUAL(h.send_raw("k"), "");  // gdb does not wait for a reply
+    CU_ASSERT_EQUAL(h.session.state(), SessionState::killed);
+    CU_ASSERT_TRUE(h.session.finished());
+    CU_ASSERT_TRUE(h.session.exit_status() == 0);
+    CU_ASSERT_TRUE(h.target.calls("kill") == Strings{"kill"});
+
+    Harness v;
+    v.no_ack();
+    CU_ASSERT_EQUAL(v.ask("vKill;1"), "OK");
+    CU_ASSERT_EQUAL(v.session.state(), SessionState::killed);
+    CU_ASSERT_TRUE(v.session.exit_status() == 0);
+}
+
+const kvmdbg::test::TestCase kConnection[] = {
+    {"connect stops all", test_connect_stops_all},
+    {"qSupported byte exact, acked", test_qsupported_byte_exact_with_ack},
+    {"QStartNoAckMode", test_no_ack_mode},
+    {"nack resends", test_nack_resends_last_packet},
+    {"bad checksum", test_bad_checksum},
+    {"oversized packet", test_oversized_packet_survives},
+    {"1 MiB cap", test_oversized_default_one_mib},
+    {"unknown and malformed", test_unknown_and_malformed},
+    {"split input and noise", test_split_and_noise},
+};
+const kvmdbg::test::TestCase kData[] = {
+    {"? and registers", test_halt_reason_and_registers},
+    {"memory read, E14, partial", test_memory_read},
+    {"x binary read", test_memory_read_binary},
+    {"M and X", test_memory_write},
+    {"PhyMemMode", test_physical_memory_mode},
+    {"qemu.sstep", test_qemu_sstep},
+};
+const kvmdbg::test::TestCase kQueries[] = {
+    {"thread queries", test_thread_queries},
+    {"thread list chunks", test_thread_list_chunks},
+    {"qXfer features", test_xfer_features},
+    {"qXfer memory-map", test_xfer_memory_map},
+    {"qRcmd", test_monitor},
+    {"Z and z", test_breakpoints},
+    {"detach", test_detach_removes_everything},
+    {"kill", test_kill},
+};
+const kvmdbg::test::TestSuite kSuites[] = {
+    {"session connection", kConnection},
+    {"session data", kData},
+    {"session queries", kQueries},
+};
+
+}  // namespace
+
+KVMDBG_CUNIT_MAIN(kSuites)
