@@ -143,9 +143,13 @@ void GdbSession::on_interrupt() {
     report(ev);
 }
 
-void GdbSession::on_target_stop(const StopEvent& ev) {
+void GdbSession::on_target_stop(const StopEvent& event) {
     if (finished()) {
         return;
+    }
+    StopEvent ev = event;
+    if (!valid_thread(ev.thread)) {
+        ev.thread = last_stop_thread_;  // a glue bug; keep the session sane
     }
     if (ev.reason == StopReason::exited) {
         pending_.clear();

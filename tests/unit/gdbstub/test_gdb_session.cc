@@ -413,6 +413,50 @@ void test_kill() {
     CU_ASSERT_TRUE(v.session.exit_status() == 0);
 }
 
+// Random packets of every family, random stop events and raw noise: the
+// session answers each packet with exactly one reply (or the documented
+// several for qRcmd) and keeps answering.
+void test_random_traffic() {
+    Harness h(4);
+    h.no_ack();
+    const char* prefixes[] = {"?", "g", "G", "p", "P", "m", "M", "x", "X", "c", "C", "s", "S", "vCont?", "vCont;",
+                              "Z0,", "Z1,", "Z2,", "Z4,", "z0,", "z3,", "Hg", "Hc", "T", "qC", "qfThreadInfo",
+                              "qsThreadInfo", "qThreadExtraInfo,", "qAttached", "qSupported:",
+                              "qXfer:features:read:target.xml:", "qXfer:memory-map:read::", "Qqemu.sstep=",
+                              "qqemu.sstep", "qqemu.sstepbits", "Qqemu.PhyMemMode:", "qqemu.PhyMemMode", "qZ", "v"};
+    const char alphabet[] = "0123456789abcdef,:;=-Xx}#$*rsStc\x03";
+    std::uint32_t seed = 42;
+    auto next = [&seed] {
+        seed = seed * 1664525u + 1013904223u;
+        return seed >> 8;
+    };
+    for (int i = 0; i < 20000; ++i) {
+        std::string payload = prefixes[next() % std::size(prefixes)];
+        for (unsigned n = next() % 24; n > 0; --n) {
+            payload += alphabet[next() % (sizeof alphabet - 1)];
+        }
+        if (payload.find('#') != std::string::npos || payload.find('$') != std::string::npos) {
+            h.session.receive(payload);  // raw noise, possibly half packets
+        } else {
+            h.session.receive(frame_packet(payload));
+        }
+        if (next() % 8 == 0) {
+            StopEvent ev{static_cast<ThreadId>(next() % 6), static_cast<StopReason>(next() % 8), next(), 11, 0};
+            h.session.on_target_stop(ev);
+        }
+        if (next() % 16 == 0) {
+            h.session.receive("\x03");
+        }
+        h.session.take_output();
+        CU_ASSERT_FALSE_FATAL(h.session.finished());
+    }
+    h.session.receive("#00");  // leave any half packet
+    h.session.take_output();
+    auto replies = h.ask_all("qAttached");
+    CU_ASSERT_FALSE(replies.empty());
+    CU_ASSERT_EQUAL(replies.back(), "1");
+}
+
 const kvmdbg::test::TestCase kConnection[] = {
     {"connect stops all", test_connect_stops_all},
     {"qSupported byte exact, acked", test_qsupported_byte_exact_with_ack},
@@ -423,6 +467,7 @@ const kvmdbg::test::TestCase kConnection[] = {
     {"1 MiB cap", test_oversized_default_one_mib},
     {"unknown and malformed", test_unknown_and_malformed},
     {"split input and noise", test_split_and_noise},
+    {"random traffic", test_random_traffic},
 };
 const kvmdbg::test::TestCase kData[] = {
     {"? and registers", test_halt_reason_and_registers},
