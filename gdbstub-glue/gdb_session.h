@@ -34,6 +34,8 @@
 //    in the same instant) are kept and reported, instead of resuming, when
 //    gdb next resumes that vCPU, as long as they are still meaningful (the
 //    breakpoint is still inserted); stale step completions are dropped.
+//    The machine's exit while stopped (e.g. `monitor quit`) is likewise
+//    reported (W) at the next resume, never unsolicited.
 //
 // Threads: every member function on the main thread only; DebugTarget
 // calls are made from inside them. Not re-entrant: the target must not call

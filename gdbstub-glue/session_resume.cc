@@ -151,13 +151,16 @@ void GdbSession::on_target_stop(const StopEvent& event) {
     if (!valid_thread(ev.thread)) {
         ev.thread = last_stop_thread_;  // a glue bug; keep the session sane
     }
+    if (state_ != SessionState::running) {
+        // gdb is not waiting for a stop reply (all-stop): an unsolicited one
+        // would be read as the answer to its next packet. Keep it for the
+        // next resume; the machine's exit, too.
+        pending_.push_back(ev);
+        return;
+    }
     if (ev.reason == StopReason::exited) {
         pending_.clear();
         report(ev);
-        return;
-    }
-    if (state_ != SessionState::running) {
-        pending_.push_back(ev);
         return;
     }
     if (should_report(ev)) {
@@ -219,6 +222,13 @@ bool GdbSession::conditions_hold(const StopEvent& ev) {
 }
 
 bool GdbSession::report_pending(const std::vector<ResumeRequest>& plan) {
+    for (const StopEvent& ev : pending_) {
+        if (ev.reason == StopReason::exited) {
+            pending_.clear();
+            report(ev);
+            return true;
+        }
+    }
     for (auto it = pending_.begin(); it != pending_.end();) {
         bool resumed = false;
         for (const ResumeRequest& r : plan) {

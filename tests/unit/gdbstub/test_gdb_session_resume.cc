@@ -333,6 +333,19 @@ void test_machine_exit() {
     CU_ASSERT_EQUAL(h.send_raw("?"), "");
 }
 
+void test_exit_while_stopped_waits_for_resume() {
+    Harness h;
+    announce(h);
+    h.session.on_target_stop(StopEvent{1, StopReason::exited, 0, 0, 0});
+    CU_ASSERT_FALSE(h.session.has_output());  // gdb is not waiting for a reply
+    CU_ASSERT_FALSE(h.session.finished());
+    CU_ASSERT_EQUAL(h.ask("qC"), "QC1");
+    h.target.log.clear();
+    CU_ASSERT_EQUAL(h.send_raw("vCont;s:2"), frame_packet("W00"));
+    CU_ASSERT_TRUE(h.target.calls("resume").empty());
+    CU_ASSERT_EQUAL(h.session.state(), SessionState::exited);
+}
+
 void test_kill_while_running() {
     Harness h;
     announce(h);
@@ -353,6 +366,7 @@ const kvmdbg::test::TestCase kResume[] = {
     {"Ctrl-C", test_ctrl_c},
     {"step flags", test_step_enable_flag},
     {"machine exit", test_machine_exit},
+    {"exit while stopped", test_exit_while_stopped_waits_for_resume},
     {"kill while running", test_kill_while_running},
 };
 const kvmdbg::test::TestCase kConditions[] = {
