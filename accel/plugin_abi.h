@@ -52,7 +52,7 @@
 extern "C" {
 #endif
 
-#define KVMDBG_ACCEL_ABI_VERSION 3u
+#define KVMDBG_ACCEL_ABI_VERSION 4u
 #define KVMDBG_ACCEL_ENTRY_SYMBOL "kvmdbg_accel_entry"
 
 /* Guest instruction-set architectures a module may implement. */
@@ -152,6 +152,7 @@ enum KvmdbgDebugReport {
     KVMDBG_REPORT_SUMMARY = 0,    /* one line: the start-up probe's answers */
     KVMDBG_REPORT_DETAILS = 1,    /* several lines: every capability and probe */
     KVMDBG_REPORT_ADAPTATION = 2, /* one line to print at start-up, or "" */
+    KVMDBG_REPORT_BREAKPOINTS = 3, /* the debugger's breakpoints and every vCPU's debug slots, now */
 };
 
 /* Flags of read_memory/write_memory. */
@@ -216,8 +217,9 @@ typedef struct KvmdbgAccelOps {
     /* Sets a guest-debug option (enum KvmdbgDebugOption); -EINVAL if unknown,
      * -ENOTSUP if the host cannot do it. */
     int (*set_debug_option)(KvmdbgAccel *accel, uint32_t option, uint64_t value);
-    /* Text about the host's debug abilities (enum KvmdbgDebugReport); valid
-     * as long as the instance. */
+    /* Text about the host's debug abilities or the debug state (enum
+     * KvmdbgDebugReport). SUMMARY/DETAILS/ADAPTATION stay valid as long as
+     * the instance; BREAKPOINTS until the next debug_report call. */
     const char *(*debug_report)(KvmdbgAccel *accel, uint32_t kind);
 } KvmdbgAccelOps;
 

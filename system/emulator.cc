@@ -40,7 +40,11 @@ Emulator::Emulator(const CliOptions& options, Log& log)
     : options_(options), log_(log), loop_(g_main_loop_new(nullptr, FALSE)) {}
 
 Emulator::~Emulator() {
+    // The stub goes first (it calls the target, which calls the accelerator);
     // vCPU threads must be gone before the machine (their I/O target) goes.
+    gdb_server_.reset();
+    gdb_session_.reset();
+    gdb_target_.reset();
     accel_.reset();
     for (guint id : sources_) {
         if (g_main_context_find_source_by_id(nullptr, id) != nullptr) {
@@ -68,6 +72,14 @@ Status Emulator::build() {
     if (accel_name.empty()) {
         accel_name = "kvm";
     }
+    std::optional<GdbEndpoint> gdb_endpoint;
+    if (!options_.gdb.empty()) {
+        auto ep = parse_gdb_endpoint(options_.gdb);
+        if (!ep) {
+            return ep.error();
+        }
+        gdb_endpoint = *ep;
+    }
     hw::PcLiteConfig config;
     config.ram_size = options_.ram_size;
     config.cpus = options_.smp_cpus;
@@ -75,6 +87,13 @@ Status Emulator::build() {
     config.append = options_.append;
     config.initrd = options_.initrd;
     config.serial = options_.serial;
+    if (gdb_endpoint && gdb_endpoint->kind == GdbEndpoint::Kind::stdio && config.serial == "stdio") {
+        // stdin/stdout carry the gdb protocol: the guest's serial output
+        // would corrupt it (QEMU refuses the combination; we move serial).
+        std::fprintf(stderr, "kvmdbg: -gdb stdio uses stdin/stdout: serial output goes nowhere "
+                             "(use -serial file:PATH to keep it)\n");
+        config.serial = "none";
+    }
     for (const auto& [key, value] : options_.machine.props) {
         if (key == "kernel-irqchip" || key == "kernel_irqchip") {
             if (value == "on" || value == "split") {
@@ -147,7 +166,13 @@ Status Emulator::build() {
     if (auto s = accel_->create_vcpus(options_.smp_cpus); !s) {
         return s;
     }
-    return boot_vcpus();
+    if (auto s = boot_vcpus(); !s) {
+        return s;
+    }
+    if (gdb_endpoint) {
+        return start_gdb_server(*gdb_endpoint);
+    }
+    return ok_status();
 }
 
 Status Emulator::boot_vcpus() {
@@ -227,6 +252,7 @@ void Emulator::event(const KvmdbgEvent& event) {
     case KVMDBG_EVENT_DEBUG:
         // A debug stop is the debugger's business, not the end of the run;
         // the vCPU stays parked until resumed.
+        queue_stop(AccelDebugTarget::to_stop_event(event.cpu, event.debug));
         return;
     case KVMDBG_EVENT_SHUTDOWN:
     case KVMDBG_EVENT_INTERNAL_ERROR:
@@ -234,6 +260,16 @@ void Emulator::event(const KvmdbgEvent& event) {
     case KVMDBG_EVENT_RUN_ERROR:
     case KVMDBG_EVENT_UNHANDLED_EXIT:
     default:
+        if (debugger_attached_) {
+            // Keep the wreck inspectable: gdb gets a stop with SIGSEGV.
+            std::fprintf(stderr, "kvmdbg: %s\n", event.message);
+            gdb::StopEvent stop;
+            stop.thread = event.cpu + 1;
+            stop.reason = gdb::StopReason::signal;
+            stop.signal = gdb::kSigSegv;
+            queue_stop(stop);
+            return;
+        }
         finish(1, event.message);
         return;
     }
@@ -241,6 +277,14 @@ void Emulator::event(const KvmdbgEvent& event) {
 
 void Emulator::request_exit(int status, const std::string& reason) {
     log_.write(LogCategory::exits, "guest requested exit with status %d (%s)", status, reason.c_str());
+    if (debugger_attached_) {
+        // gdb hears "exited with code" (W) before the process ends.
+        gdb::StopEvent stop;
+        stop.reason = gdb::StopReason::exited;
+        stop.exit_code = status;
+        queue_stop(stop);
+        return;
+    }
     finish(status, "");
 }
 
@@ -317,6 +361,114 @@ gboolean Emulator::on_signal(gpointer data) {
     std::fprintf(stderr, "kvmdbg: terminating on signal\n");
     self->finish(0, "");
     return G_SOURCE_CONTINUE;
+}
+
+Status Emulator::start_gdb_server(const GdbEndpoint& endpoint) {
+    AccelDebugTarget::Hooks hooks;
+    hooks.kill = [this] { finish(0, ""); };
+    hooks.monitor = [this](std::string_view command) { return monitor_command(command); };
+    gdb_target_ = std::make_unique<AccelDebugTarget>(*accel_, options_.smp_cpus, hooks);
+    GdbServer::Callbacks callbacks;
+    callbacks.on_connect = [this] { on_gdb_connect(); };
+    callbacks.on_bytes = [this](std::string_view bytes) { on_gdb_bytes(bytes); };
+    callbacks.on_disconnect = [this] { on_gdb_disconnect(); };
+    auto server = GdbServer::listen(endpoint, std::move(callbacks));
+    if (!server) {
+        return server.error();
+    }
+    gdb_server_ = std::move(server).value();
+    if (endpoint.kind != GdbEndpoint::Kind::stdio) {
+        std::fprintf(stderr, "kvmdbg: gdb server listening on %s%s\n", gdb_server_->bound_address().c_str(),
+                     options_.start_stopped ? " (vCPUs wait for the debugger: -S)" : "");
+    }
+    return ok_status();
+}
+
+void Emulator::on_gdb_connect() {
+    gdb_session_ = std::make_unique<gdb::GdbSession>(*gdb_target_, gdb_conditions_);
+    debugger_attached_ = true;
+    gdb_session_->on_connect();
+    pump_gdb();
+}
+
+void Emulator::on_gdb_bytes(std::string_view bytes) {
+    if (!gdb_session_) {
+        return;
+    }
+    gdb_session_->receive(bytes);
+    pump_gdb();
+}
+
+void Emulator::on_gdb_disconnect() {
+    if (!gdb_session_) {
+        return;
+    }
+    if (!gdb_session_->finished()) {
+        // gdb vanished mid-session (killed, network gone): behave as a
+        // detach, so the guest runs on with no breakpoint left in memory.
+        std::fprintf(stderr, "kvmdbg: the debugger went away; removing its breakpoints and resuming the guest\n");
+        gdb_target_->remove_all_breakpoints();
+        gdb_target_->detach();
+    }
+    gdb_session_.reset();
+    debugger_attached_ = false;
+}
+
+void Emulator::pump_gdb() {
+    if (!gdb_session_) {
+        return;
+    }
+    std::string out = gdb_session_->take_output();
+    gdb_server_->send(out);
+    if (!gdb_session_->finished()) {
+        return;
+    }
+    gdb::SessionState state = gdb_session_->state();
+    std::optional<int> status = gdb_session_->exit_status();
+    gdb_session_.reset();
+    debugger_attached_ = false;
+    gdb_server_->close_client();
+    if (state == gdb::SessionState::killed) {
+        finish(status.value_or(0), "");
+    }
+    // exited: dispatch_stops() ends the run with the guest's own status.
+}
+
+void Emulator::queue_stop(const gdb::StopEvent& stop) {
+    std::lock_guard lock(stops_mu_);
+    stops_.push_back(stop);
+    if (!stop_dispatch_pending_) {
+        stop_dispatch_pending_ = true;
+        g_idle_add(dispatch_stops, this);
+    }
+}
+
+gboolean Emulator::dispatch_stops(gpointer data) {
+    auto* self = static_cast<Emulator*>(data);
+    std::deque<gdb::StopEvent> stops;
+    {
+        std::lock_guard lock(self->stops_mu_);
+        stops.swap(self->stops_);
+        self->stop_dispatch_pending_ = false;
+    }
+    for (const auto& stop : stops) {
+        if (stop.reason != gdb::StopReason::exited && self->gdb_target_) {
+            self->gdb_target_->note_stopped(stop.thread - 1);
+        }
+        if (self->gdb_session_) {
+            self->gdb_session_->on_target_stop(stop);
+            self->pump_gdb();
+            if (stop.reason == gdb::StopReason::exited) {
+                self->finish(stop.exit_code, "");
+            }
+        } else if (stop.reason == gdb::StopReason::exited) {
+            self->finish(stop.exit_code, "");
+        } else if (self->gdb_target_ && stop.reason != gdb::StopReason::signal) {
+            // A stop nobody waits for any more (gdb left as it arrived): go on.
+            (void)self->accel_->resume(stop.thread - 1, KVMDBG_RESUME_RUN);
+        }
+    }
+    return G_SOURCE_REMOVE;
 }
 
 }  // namespace kvmdbg::system

@@ -18,6 +18,7 @@
 #include <glib.h>
 
 #include <atomic>
+#include <deque>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -28,7 +29,11 @@
 #include "common/log.h"
 #include "common/result.h"
 #include "hw-models/pc/pc_lite.h"
+#include "gdbstub-glue/condition_evaluator.h"
+#include "gdbstub-glue/gdb_session.h"
+#include "system/accel_debug_target.h"
 #include "system/cli.h"
+#include "system/gdb_server.h"
 
 namespace kvmdbg::system {
 
@@ -70,6 +75,18 @@ private:
     static gboolean on_serial_input(gint fd, GIOCondition condition, gpointer self);
     static gboolean on_signal(gpointer self);
 
+    // ---- gdb stub (main thread unless noted)
+    Status start_gdb_server(const GdbEndpoint& endpoint);
+    void on_gdb_connect();
+    void on_gdb_bytes(std::string_view bytes);
+    void on_gdb_disconnect();
+    /// Sends the session's output; acts on detach/kill/exit.
+    void pump_gdb();
+    /// Any thread: queues a stop for the session and wakes the main loop.
+    void queue_stop(const gdb::StopEvent& stop);
+    static gboolean dispatch_stops(gpointer self);
+    std::string monitor_command(std::string_view command);
+
     const CliOptions options_;
     Log& log_;
     std::unique_ptr<hw::PcLite> machine_;
@@ -83,6 +100,15 @@ private:
     int exit_status_ = 0;
     std::string exit_message_;
     std::atomic<std::uint32_t> halted_vcpus_{0};
+
+    std::unique_ptr<AccelDebugTarget> gdb_target_;
+    gdb::AgentExprConditionEvaluator gdb_conditions_;
+    std::unique_ptr<gdb::GdbSession> gdb_session_;
+    std::unique_ptr<GdbServer> gdb_server_;
+    std::atomic<bool> debugger_attached_{false};  // read on vCPU threads
+    std::mutex stops_mu_;
+    std::deque<gdb::StopEvent> stops_;
+    bool stop_dispatch_pending_ = false;  // guarded by stops_mu_
 };
 
 /// Directory accel-*.so modules are loaded from: $KVMDBG_MODULE_DIR, else

@@ -650,4 +650,48 @@ Status GuestDebug::write_memory(std::uint32_t cpu, std::uint64_t addr, std::span
     return mem.write(addr, buf);
 }
 
+std::string GuestDebug::describe_breakpoints() const {
+    std::lock_guard lock(mu_);
+    char line[160];
+    std::string out;
+    std::snprintf(line, sizeof line, "software breakpoints: %zu in memory (int3)%s\n", sw_.size(),
+                  host_.sw_breakpoints_intercepted ? "" : "; this host cannot intercept int3, gdb's are served by hardware slots");
+    out += line;
+    for (const auto& e : hw_) {
+        auto access = access_of(e.type);
+        const char* what = e.serves_sw ? "software breakpoint (hardware slot)"
+                           : access    ? x86::debug_access_name(access.value())
+                                       : "breakpoint";
+        std::snprintf(line, sizeof line, "  %s at 0x%llx len %llu (inserted %u time%s)\n", what,
+                      static_cast<unsigned long long>(e.addr), static_cast<unsigned long long>(e.len), e.refs,
+                      e.refs == 1 ? "" : "s");
+        out += line;
+    }
+    for (std::size_t cpu = 0; cpu < vcpus_.size(); ++cpu) {
+        const auto& plan = vcpus_[cpu].plan;
+        std::snprintf(line, sizeof line, "vCPU %zu debug registers (DR7=0x%llx):\n", cpu,
+                      static_cast<unsigned long long>(plan.regs.dr7));
+        out += line;
+        for (unsigned n = 0; n < x86::kNumDebugRegs; ++n) {
+            const auto& owner = plan.owners[n];
+            switch (owner.kind) {
+            case x86::SlotOwner::Kind::free:
+                std::snprintf(line, sizeof line, "  DR%u free\n", n);
+                break;
+            case x86::SlotOwner::Kind::guest:
+                std::snprintf(line, sizeof line, "  DR%u the guest's own DR%u at 0x%llx\n", n, owner.guest_slot,
+                              static_cast<unsigned long long>(plan.regs.dr[n]));
+                break;
+            case x86::SlotOwner::Kind::debugger:
+                std::snprintf(line, sizeof line, "  DR%u debugger %s at 0x%llx\n", n,
+                              x86::debug_access_name(owner.request.kind),
+                              static_cast<unsigned long long>(plan.regs.dr[n]));
+                break;
+            }
+            out += line;
+        }
+    }
+    return out;
+}
+
 }  // namespace kvmdbg::accel::kvm

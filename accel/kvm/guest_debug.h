@@ -96,6 +96,11 @@ public:
     /// Errors: ENOTSUP to enable it on a host without BLOCKIRQ.
     Status set_step_blocks_irq(bool enable);
 
+    /// Human-readable state for `monitor info breakpoints`: software
+    /// breakpoints (and how they are served), then every vCPU's four debug
+    /// slots with their owner (debugger request, the guest's own DRn, free).
+    std::string describe_breakpoints() const;
+
     /// True while `cpu` runs a debugger (or internal step-over) single step.
     bool stepping(std::uint32_t cpu) const;
 

@@ -224,6 +224,11 @@ Result<KvmVcpu*> KvmVm::vcpu(std::uint32_t cpu) {
 
 const std::string& KvmVm::debug_report(std::uint32_t kind) const {
     static_assert(KVMDBG_REPORT_ADAPTATION == 2, "reports_ holds one text per report kind");
+    if (kind == KVMDBG_REPORT_BREAKPOINTS) {
+        std::lock_guard lock(report_mu_);
+        breakpoint_report_ = debug_->describe_breakpoints();
+        return breakpoint_report_;
+    }
     return reports_[kind <= KVMDBG_REPORT_ADAPTATION ? kind : std::uint32_t{KVMDBG_REPORT_SUMMARY}];
 }
 

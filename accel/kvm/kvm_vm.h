@@ -89,6 +89,8 @@ private:
     std::unique_ptr<GuestDebug> debug_;
     HostDebugCaps caps_{};
     std::string reports_[3];
+    mutable std::mutex report_mu_;
+    mutable std::string breakpoint_report_;
 };
 
 }  // namespace kvmdbg::accel::kvm

@@ -1,0 +1,232 @@
+#include "system/accel_debug_target.h"
+
+#include "arch/x86/gdb_registers.h"
+#include "gdbstub-glue/x86_64_target.h"
+
+namespace kvmdbg::system {
+
+namespace {
+
+constexpr std::uint64_t kPage = 4096;
+
+const gdb::TargetDescription& x86_64_description() {
+    // Built once: the description is immutable and shared by every target.
+    static const gdb::TargetDescription description = gdb::x86_64_target_description();
+    return description;
+}
+
+}  // namespace
+
+AccelDebugTarget::AccelDebugTarget(accel::Accelerator& accel, unsigned vcpus, Hooks hooks)
+    : accel_(accel), vcpus_(vcpus), hooks_(std::move(hooks)), states_(vcpus, gdb::ThreadRunState::running) {}
+
+gdb::StopEvent AccelDebugTarget::to_stop_event(std::uint32_t cpu, const KvmdbgDebugStop& stop) {
+    gdb::StopEvent event;
+    event.thread = static_cast<gdb::ThreadId>(cpu) + 1;
+    event.address = stop.addr;
+    switch (stop.reason) {
+    case KVMDBG_STOP_SW_BREAK: event.reason = gdb::StopReason::software_breakpoint; break;
+    case KVMDBG_STOP_HW_BREAK: event.reason = gdb::StopReason::hardware_breakpoint; break;
+    case KVMDBG_STOP_WATCH:
+        event.reason = stop.type == KVMDBG_WP_READ    ? gdb::StopReason::read_watchpoint
+                       : stop.type == KVMDBG_WP_WRITE ? gdb::StopReason::write_watchpoint
+                                                      : gdb::StopReason::access_watchpoint;
+        break;
+    case KVMDBG_STOP_STEP:
+    default:
+        event.reason = gdb::StopReason::step;
+        event.address = stop.pc;
+        break;
+    }
+    return event;
+}
+
+void AccelDebugTarget::note_stopped(std::uint32_t cpu) {
+    if (cpu < states_.size()) {
+        states_[cpu] = gdb::ThreadRunState::paused;
+    }
+}
+
+Status AccelDebugTarget::set_step_blocks_irq(bool block) {
+    if (auto s = accel_.set_debug_option(KVMDBG_OPT_STEP_BLOCK_IRQ, block ? 1 : 0); !s) {
+        return s;
+    }
+    step_blocks_irq_ = block;
+    return ok_status();
+}
+
+const gdb::TargetDescription& AccelDebugTarget::description() const { return x86_64_description(); }
+
+std::vector<gdb::MemoryRegion> AccelDebugTarget::memory_map() const {
+    // gdb addresses are virtual: a map of physical RAM would make gdb refuse
+    // every access outside it (mem inaccessible-by-default) in paging guests.
+    // pc-lite has no ROM to protect, so no map is offered.
+    return {};
+}
+
+Result<std::uint32_t> AccelDebugTarget::cpu_of(gdb::ThreadId thread) const {
+    if (thread < 1 || thread > static_cast<gdb::ThreadId>(vcpus_)) {
+        return make_error(EINVAL, "no thread " + std::to_string(thread));
+    }
+    return static_cast<std::uint32_t>(thread - 1);
+}
+
+Result<std::vector<std::uint8_t>> AccelDebugTarget::read_registers(gdb::ThreadId thread) {
+    auto cpu = cpu_of(thread);
+    if (!cpu) {
+        return cpu.error();
+    }
+    auto st = accel_.get_x86_state(*cpu);
+    if (!st) {
+        return st.error();
+    }
+    return arch::x86::gdb_registers_from_state(*st);
+}
+
+Status AccelDebugTarget::write_registers(gdb::ThreadId thread, std::span<const std::uint8_t> data) {
+    auto cpu = cpu_of(thread);
+    if (!cpu) {
+        return cpu.error();
+    }
+    auto st = accel_.get_x86_state(*cpu);
+    if (!st) {
+        return st.error();
+    }
+    if (auto s = arch::x86::gdb_registers_to_state(data, *st); !s) {
+        return s;
+    }
+    return accel_.set_x86_state(*cpu, *st);
+}
+
+Result<std::vector<std::uint8_t>> AccelDebugTarget::read_register(gdb::ThreadId thread, unsigned regnum) {
+    auto cpu = cpu_of(thread);
+    if (!cpu) {
+        return cpu.error();
+    }
+    auto st = accel_.get_x86_state(*cpu);
+    if (!st) {
+        return st.error();
+    }
+    return arch::x86::gdb_register_read(*st, regnum);
+}
+
+Status AccelDebugTarget::write_register(gdb::ThreadId thread, unsigned regnum, std::span<const std::uint8_t> value) {
+    auto cpu = cpu_of(thread);
+    if (!cpu) {
+        return cpu.error();
+    }
+    auto st = accel_.get_x86_state(*cpu);
+    if (!st) {
+        return st.error();
+    }
+    if (auto s = arch::x86::gdb_register_write(*st, regnum, value); !s) {
+        return s;
+    }
+    return accel_.set_x86_state(*cpu, *st);
+}
+
+Result<std::size_t> AccelDebugTarget::read_memory(gdb::ThreadId thread, std::uint64_t addr,
+                                                  std::span<std::uint8_t> out, gdb::AddressSpace space) {
+    auto cpu = cpu_of(thread);
+    if (!cpu) {
+        return cpu.error();
+    }
+    bool physical = space == gdb::AddressSpace::physical;
+    if (accel_.read_memory(*cpu, addr, out, physical)) {
+        return out.size();
+    }
+    // Part of the range is unmapped: return what is readable from the start,
+    // page by page (gdb then asks again for the rest and gets E14).
+    std::size_t done = 0;
+    while (done < out.size()) {
+        std::uint64_t a = addr + done;
+        std::size_t chunk = std::min<std::size_t>(out.size() - done, kPage - (a % kPage));
+        if (!accel_.read_memory(*cpu, a, out.subspan(done, chunk), physical)) {
+            break;
+        }
+        done += chunk;
+    }
+    if (done == 0) {
+        return make_error(EFAULT, "address not mapped");
+    }
+    return done;
+}
+
+Status AccelDebugTarget::write_memory(gdb::ThreadId thread, std::uint64_t addr, std::span<const std::uint8_t> data,
+                                      gdb::AddressSpace space) {
+    auto cpu = cpu_of(thread);
+    if (!cpu) {
+        return cpu.error();
+    }
+    return accel_.write_memory(*cpu, addr, data, space == gdb::AddressSpace::physical);
+}
+
+Status AccelDebugTarget::insert_breakpoint(const gdb::Breakpoint& bp) {
+    return accel_.insert_breakpoint(static_cast<KvmdbgBreakpointType>(bp.type), bp.addr, bp.kind);
+}
+
+Status AccelDebugTarget::remove_breakpoint(const gdb::Breakpoint& bp) {
+    return accel_.remove_breakpoint(static_cast<KvmdbgBreakpointType>(bp.type), bp.addr, bp.kind);
+}
+
+void AccelDebugTarget::remove_all_breakpoints() { (void)accel_.remove_all_breakpoints(); }
+
+std::uint32_t AccelDebugTarget::supported_step_flags() const {
+    return gdb::step_flags::kEnable | gdb::step_flags::kNoIrq;
+}
+
+Status AccelDebugTarget::resume(std::span<const gdb::ResumeRequest> requests, std::uint32_t flags) {
+    // Interrupts are kept out of steps when both the session's NOIRQ flag
+    // (qqemu.sstep) and `monitor sstep` say so; hosts without BLOCKIRQ
+    // cannot mask them at all (ENOTSUP is then not an error for a resume).
+    bool block = step_blocks_irq_ && (flags & gdb::step_flags::kNoIrq) != 0;
+    (void)accel_.set_debug_option(KVMDBG_OPT_STEP_BLOCK_IRQ, block ? 1 : 0);
+    for (const auto& r : requests) {
+        auto cpu = cpu_of(r.thread);
+        if (!cpu) {
+            return cpu.error();
+        }
+        if (r.kind == gdb::ResumeKind::stop) {
+            continue;
+        }
+        KvmdbgResumeMode mode = r.kind == gdb::ResumeKind::step ? KVMDBG_RESUME_STEP : KVMDBG_RESUME_RUN;
+        if (auto s = accel_.resume(*cpu, mode); !s) {
+            return s;
+        }
+        states_[*cpu] = gdb::ThreadRunState::running;
+    }
+    return ok_status();
+}
+
+void AccelDebugTarget::stop_all() {
+    (void)accel_.pause_all();
+    for (auto& s : states_) {
+        s = gdb::ThreadRunState::paused;
+    }
+}
+
+gdb::ThreadRunState AccelDebugTarget::thread_state(gdb::ThreadId thread) const {
+    auto cpu = cpu_of(thread);
+    return cpu ? states_[*cpu] : gdb::ThreadRunState::paused;
+}
+
+std::string AccelDebugTarget::monitor(std::string_view command) {
+    return hooks_.monitor ? hooks_.monitor(command) : "no monitor\n";
+}
+
+void AccelDebugTarget::detach() {
+    (void)accel_.remove_all_breakpoints();
+    for (std::uint32_t cpu = 0; cpu < vcpus_; ++cpu) {
+        if (accel_.resume(cpu, KVMDBG_RESUME_RUN)) {
+            states_[cpu] = gdb::ThreadRunState::running;
+        }
+    }
+}
+
+void AccelDebugTarget::kill() {
+    if (hooks_.kill) {
+        hooks_.kill();
+    }
+}
+
+}  // namespace kvmdbg::system

@@ -1,0 +1,85 @@
+// AccelDebugTarget: the gdb stub's DebugTarget (gdbstub-glue/debug_target.h)
+// on top of the accelerator's guest-debug hooks — the one place where the
+// stub and the accelerator meet (DESIGN.md "Layers").
+//
+//   gdb thread n        <-> vCPU n-1
+//   g/G/p/P             <-> get/set_x86_state + the x86-64 g-packet layout
+//   m/M/X/x             <-> read/write_memory (virtual through the vCPU's
+//                           paging, or physical with Qqemu.PhyMemMode:1)
+//   Z/z                 <-> insert/remove_breakpoint (every vCPU)
+//   vCont c/s           <-> resume(cpu, RUN/STEP); NOIRQ -> step IRQ masking
+//   stop_all            <-> pause_all
+//   monitor CMD         <-> MonitorCommands
+//
+// Threads: main thread only (the session's). Stop events reach it through
+// the emulator, which converts accelerator events with to_stop_event().
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "accel/accelerator.h"
+#include "gdbstub-glue/debug_target.h"
+#include "gdbstub-glue/stop_event.h"
+#include "gdbstub-glue/target_description.h"
+
+namespace kvmdbg::system {
+
+class AccelDebugTarget final : public gdb::DebugTarget {
+public:
+    /// What the emulator does for the target that the accelerator cannot.
+    struct Hooks {
+        std::function<void()> kill;                              ///< end the emulator with status 0
+        std::function<std::string(std::string_view)> monitor;   ///< run a monitor command
+    };
+
+    AccelDebugTarget(accel::Accelerator& accel, unsigned vcpus, Hooks hooks);
+
+    /// Converts an accelerator debug stop of vCPU `cpu` to the stub's event.
+    static gdb::StopEvent to_stop_event(std::uint32_t cpu, const KvmdbgDebugStop& stop);
+
+    /// The emulator saw vCPU `cpu` stop for the debugger (it is parked).
+    void note_stopped(std::uint32_t cpu);
+
+    /// `monitor sstep`: whether single steps block interrupts. Effective
+    /// only together with the session's NOIRQ step flag (qqemu.sstep),
+    /// which is on by default. Errors: ENOTSUP on a host without BLOCKIRQ.
+    Status set_step_blocks_irq(bool block);
+    bool step_blocks_irq() const { return step_blocks_irq_; }
+
+    unsigned thread_count() const override { return vcpus_; }
+    const gdb::TargetDescription& description() const override;
+    std::vector<gdb::MemoryRegion> memory_map() const override;
+    Result<std::vector<std::uint8_t>> read_registers(gdb::ThreadId thread) override;
+    Status write_registers(gdb::ThreadId thread, std::span<const std::uint8_t> data) override;
+    Result<std::vector<std::uint8_t>> read_register(gdb::ThreadId thread, unsigned regnum) override;
+    Status write_register(gdb::ThreadId thread, unsigned regnum, std::span<const std::uint8_t> value) override;
+    Result<std::size_t> read_memory(gdb::ThreadId thread, std::uint64_t addr, std::span<std::uint8_t> out,
+                                    gdb::AddressSpace space) override;
+    Status write_memory(gdb::ThreadId thread, std::uint64_t addr, std::span<const std::uint8_t> data,
+                        gdb::AddressSpace space) override;
+    Status insert_breakpoint(const gdb::Breakpoint& bp) override;
+    Status remove_breakpoint(const gdb::Breakpoint& bp) override;
+    void remove_all_breakpoints() override;
+    std::uint32_t supported_step_flags() const override;
+    Status resume(std::span<const gdb::ResumeRequest> requests, std::uint32_t flags) override;
+    void stop_all() override;
+    gdb::ThreadRunState thread_state(gdb::ThreadId thread) const override;
+    std::string monitor(std::string_view command) override;
+    void detach() override;
+    void kill() override;
+
+private:
+    Result<std::uint32_t> cpu_of(gdb::ThreadId thread) const;
+
+    accel::Accelerator& accel_;
+    const unsigned vcpus_;
+    Hooks hooks_;
+    std::vector<gdb::ThreadRunState> states_;
+    bool step_blocks_irq_ = true;
+};
+
+}  // namespace kvmdbg::system

@@ -1,0 +1,329 @@
+#include "system/gdb_server.h"
+
+#include <gio/gunixsocketaddress.h>
+#include <glib-unix.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace kvmdbg::system {
+
+namespace {
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+std::string gerror_text(GError* error) {
+    std::string text = error != nullptr ? error->message : "unknown error";
+    g_clear_error(&error);
+    return text;
+}
+
+}  // namespace
+
+GdbServer::GdbServer(const GdbEndpoint& endpoint, Callbacks callbacks)
+    : endpoint_(endpoint), callbacks_(std::move(callbacks)) {}
+
+Result<std::unique_ptr<GdbServer>> GdbServer::listen(const GdbEndpoint& endpoint, Callbacks callbacks) {
+    std::unique_ptr<GdbServer> server(new GdbServer(endpoint, std::move(callbacks)));
+    Status s = endpoint.kind == GdbEndpoint::Kind::stdio ? server->start_stdio() : server->start();
+    if (!s) {
+        return s.error();
+    }
+    return server;
+}
+
+Status GdbServer::start() {
+    GError* error = nullptr;
+    GSocketAddress* address = nullptr;
+    GSocketFamily family = G_SOCKET_FAMILY_IPV4;
+    if (endpoint_.kind == GdbEndpoint::Kind::unix_socket) {
+        family = G_SOCKET_FAMILY_UNIX;
+        ::unlink(endpoint_.path.c_str());  // a stale socket from an earlier run
+        address = g_unix_socket_address_new(endpoint_.path.c_str());
+    } else {
+        GInetAddress* inet = g_inet_address_new_from_string(endpoint_.host.c_str());
+        if (inet == nullptr) {
+            return make_error(EINVAL, "-gdb: '" + endpoint_.host + "' is not an IP address");
+        }
+        family = g_inet_address_get_family(inet);
+        address = g_inet_socket_address_new(inet, endpoint_.port);
+        g_object_unref(inet);
+    }
+    listener_ = g_socket_new(family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &error);
+    if (listener_ == nullptr) {
+        g_object_unref(address);
+        return make_error(EIO, "gdb server: cannot create a socket: " + gerror_text(error));
+    }
+    g_socket_set_blocking(listener_, FALSE);
+    // A unix socket must never be reachable by other users, not even for the
+    // instant between bind() and chmod(): bind under a tight umask.
+    mode_t old_mask = endpoint_.kind == GdbEndpoint::Kind::unix_socket ? ::umask(0177) : ::umask(::umask(0));
+    gboolean bound = g_socket_bind(listener_, address, TRUE, &error);
+    ::umask(old_mask);
+    g_object_unref(address);
+    if (!bound) {
+        return make_error(EADDRINUSE, "gdb server: cannot listen on " + endpoint_.describe() + ": " + gerror_text(error));
+    }
+    if (endpoint_.kind == GdbEndpoint::Kind::unix_socket) {
+        ::chmod(endpoint_.path.c_str(), 0600);
+    }
+    if (!g_socket_listen(listener_, &error)) {
+        return make_error(EIO, "gdb server: listen on " + endpoint_.describe() + ": " + gerror_text(error));
+    }
+    if (endpoint_.kind == GdbEndpoint::Kind::tcp) {
+        GSocketAddress* local = g_socket_get_local_address(listener_, nullptr);
+        if (local != nullptr) {
+            bound_port_ = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
+            g_object_unref(local);
+        }
+    }
+    listen_source_ = g_socket_create_source(listener_, G_IO_IN, nullptr);
+    g_source_set_callback(listen_source_, G_SOURCE_FUNC(on_listener_ready), this, nullptr);
+    g_source_attach(listen_source_, nullptr);
+    return ok_status();
+}
+
+Status GdbServer::start_stdio() {
+    g_unix_set_fd_nonblocking(STDIN_FILENO, TRUE, nullptr);
+    g_unix_set_fd_nonblocking(STDOUT_FILENO, TRUE, nullptr);
+    stdin_watch_ = g_unix_fd_add(STDIN_FILENO, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
+                                 on_stdin_ready, this);
+    stdio_connected_ = true;
+    // The debugger is there from the start (it spawned us): connect on the
+    // first main-loop iteration, when the rest of the emulator is ready.
+    g_idle_add(
+        [](gpointer self) -> gboolean {
+            auto* server = static_cast<GdbServer*>(self);
+            if (server->callbacks_.on_connect) {
+                server->callbacks_.on_connect();
+            }
+            return G_SOURCE_REMOVE;
+        },
+        this);
+    return ok_status();
+}
+
+GdbServer::~GdbServer() {
+    drop_client(nullptr);
+    if (listen_source_ != nullptr) {
+        g_source_destroy(listen_source_);
+        g_source_unref(listen_source_);
+    }
+    if (listener_ != nullptr) {
+        g_socket_close(listener_, nullptr);
+        g_object_unref(listener_);
+    }
+    if (endpoint_.kind == GdbEndpoint::Kind::unix_socket) {
+        ::unlink(endpoint_.path.c_str());
+    }
+    if (stdin_watch_ != 0) {
+        g_source_remove(stdin_watch_);
+    }
+    if (stdout_watch_ != 0) {
+        g_source_remove(stdout_watch_);
+    }
+}
+
+std::string GdbServer::bound_address() const {
+    if (endpoint_.kind == GdbEndpoint::Kind::tcp) {
+        GdbEndpoint actual = endpoint_;
+        actual.port = bound_port_;
+        return actual.describe();
+    }
+    return endpoint_.describe();
+}
+
+gboolean GdbServer::on_listener_ready(GSocket*, GIOCondition, gpointer self) {
+    static_cast<GdbServer*>(self)->accept_client();
+    return G_SOURCE_CONTINUE;
+}
+
+void GdbServer::accept_client() {
+    GError* error = nullptr;
+    GSocket* socket = g_socket_accept(listener_, nullptr, &error);
+    if (socket == nullptr) {
+        g_clear_error(&error);  // the peer went away before we accepted: nothing to do
+        return;
+    }
+    if (client_ != nullptr) {
+        std::fprintf(stderr, "kvmdbg: refused a second gdb connection on %s: a debugger is already attached\n",
+                     bound_address().c_str());
+        g_socket_close(socket, nullptr);
+        g_object_unref(socket);
+        return;
+    }
+    g_socket_set_blocking(socket, FALSE);
+    client_ = socket;
+    client_source_ = g_socket_create_source(client_, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
+    g_source_set_callback(client_source_, G_SOURCE_FUNC(on_client_ready), this, nullptr);
+    g_source_attach(client_source_, nullptr);
+    pending_.clear();
+    if (callbacks_.on_connect) {
+        callbacks_.on_connect();
+    }
+}
+
+gboolean GdbServer::on_client_ready(GSocket* socket, GIOCondition cond, gpointer data) {
+    auto* self = static_cast<GdbServer*>(data);
+    if ((cond & G_IO_OUT) != 0) {
+        if (!self->flush()) {
+            self->drop_client("the connection broke");
+        }
+        return G_SOURCE_CONTINUE;
+    }
+    char buf[kReadChunk];
+    GError* error = nullptr;
+    gssize n = g_socket_receive(socket, buf, sizeof buf, nullptr, &error);
+    if (n > 0) {
+        if (self->callbacks_.on_bytes) {
+            self->callbacks_.on_bytes({buf, static_cast<std::size_t>(n)});
+        }
+        return G_SOURCE_CONTINUE;
+    }
+    if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+        g_clear_error(&error);
+        return G_SOURCE_CONTINUE;
+    }
+    g_clear_error(&error);
+    self->drop_client(nullptr);  // EOF or error: gdb went away
+    return G_SOURCE_REMOVE;
+}
+
+gboolean GdbServer::on_stdin_ready(gint fd, GIOCondition, gpointer data) {
+    auto* self = static_cast<GdbServer*>(data);
+    char buf[kReadChunk];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+        if (self->callbacks_.on_bytes) {
+            self->callbacks_.on_bytes({buf, static_cast<std::size_t>(n)});
+        }
+        return G_SOURCE_CONTINUE;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        return G_SOURCE_CONTINUE;
+    }
+    self->stdin_watch_ = 0;
+    self->stdio_connected_ = false;
+    if (self->callbacks_.on_disconnect) {
+        self->callbacks_.on_disconnect();
+    }
+    return G_SOURCE_REMOVE;
+}
+
+gboolean GdbServer::on_stdout_ready(gint, GIOCondition, gpointer data) {
+    auto* self = static_cast<GdbServer*>(data);
+    if (!self->flush()) {
+        self->stdout_watch_ = 0;
+        return G_SOURCE_REMOVE;
+    }
+    if (self->pending_.empty()) {
+        self->stdout_watch_ = 0;
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+void GdbServer::send(std::string_view bytes) {
+    if (!connected() || bytes.empty()) {
+        return;
+    }
+    pending_.append(bytes);
+    if (pending_.size() > kMaxPendingOutput) {
+        drop_client("it stopped reading (output buffer full)");
+        return;
+    }
+    if (!flush()) {
+        drop_client("the connection broke");
+    }
+}
+
+bool GdbServer::flush() {
+    while (!pending_.empty()) {
+        gssize n = 0;
+        if (client_ != nullptr) {
+            GError* error = nullptr;
+            n = g_socket_send(client_, pending_.data(), pending_.size(), nullptr, &error);
+            if (n < 0) {
+                bool would_block = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+                g_clear_error(&error);
+                if (!would_block) {
+                    return false;
+                }
+                if (client_out_source_ == nullptr) {
+                    client_out_source_ = g_socket_create_source(client_, G_IO_OUT, nullptr);
+                    g_source_set_callback(client_out_source_, G_SOURCE_FUNC(on_client_ready), this,
+                                          nullptr);
+                    g_source_attach(client_out_source_, nullptr);
+                }
+                return true;
+            }
+        } else if (stdio_connected_) {
+            n = ::write(STDOUT_FILENO, pending_.data(), pending_.size());
+            if (n < 0) {
+                if (errno != EAGAIN && errno != EINTR) {
+                    return false;
+                }
+                if (stdout_watch_ == 0) {
+                    stdout_watch_ = g_unix_fd_add(STDOUT_FILENO, G_IO_OUT, on_stdout_ready, this);
+                }
+                return true;
+            }
+        } else {
+            pending_.clear();
+            return true;
+        }
+        pending_.erase(0, static_cast<std::size_t>(n));
+    }
+    if (client_out_source_ != nullptr) {
+        g_source_destroy(client_out_source_);
+        g_source_unref(client_out_source_);
+        client_out_source_ = nullptr;
+    }
+    return true;
+}
+
+void GdbServer::close_client() {
+    if (client_ != nullptr) {
+        // Best effort: the last reply (OK to D, W, X) goes out before close.
+        g_socket_set_blocking(client_, TRUE);
+        g_socket_set_timeout(client_, 1);
+        while (!pending_.empty()) {
+            gssize n = g_socket_send(client_, pending_.data(), pending_.size(), nullptr, nullptr);
+            if (n <= 0) {
+                break;
+            }
+            pending_.erase(0, static_cast<std::size_t>(n));
+        }
+    }
+    drop_client(nullptr);
+}
+
+void GdbServer::drop_client(const char* why) {
+    if (client_ == nullptr) {
+        return;
+    }
+    if (why != nullptr) {
+        std::fprintf(stderr, "kvmdbg: dropped the gdb connection: %s\n", why);
+    }
+    if (client_source_ != nullptr) {
+        g_source_destroy(client_source_);
+        g_source_unref(client_source_);
+        client_source_ = nullptr;
+    }
+    if (client_out_source_ != nullptr) {
+        g_source_destroy(client_out_source_);
+        g_source_unref(client_out_source_);
+        client_out_source_ = nullptr;
+    }
+    g_socket_close(client_, nullptr);
+    g_object_unref(client_);
+    client_ = nullptr;
+    pending_.clear();
+    if (callbacks_.on_disconnect) {
+        callbacks_.on_disconnect();
+    }
+}
+
+}  // namespace kvmdbg::system

@@ -1,0 +1,139 @@
+// The gdb stub's monitor commands (qRcmd, gdb's `monitor CMD`), QEMU's HMP
+// names where they exist. Output goes back to gdb as `O` packets.
+#include <cinttypes>
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "arch/x86/register_dump.h"
+#include "system/emulator.h"
+
+namespace kvmdbg::system {
+
+namespace {
+
+constexpr const char* kHelp =
+    "help                      this text\n"
+    "info registers            registers of every vCPU, with control and debug registers\n"
+    "info breakpoints          software breakpoints, hardware debug slots (debugger's, guest's, free)\n"
+    "info capabilities         what the start-up probe found about this host's KVM\n"
+    "xp /N[bhwg] ADDR          N units of guest-physical memory at ADDR, in hex\n"
+    "sstep [noirq|irq]         single steps block interrupts (noirq) or not; no argument: show\n"
+    "system_reset              reset the machine (not supported by pc-lite: says so)\n"
+    "quit                      end kvmdbg with status 0\n";
+
+std::vector<std::string> split_words(std::string_view text) {
+    std::vector<std::string> words;
+    std::istringstream in{std::string(text)};
+    for (std::string w; in >> w;) {
+        words.push_back(w);
+    }
+    return words;
+}
+
+std::string xp(accel::Accelerator& accel, const std::vector<std::string>& w) {
+    // xp /N[fmt] ADDR  (QEMU syntax; the format letter x is accepted and is the only one)
+    unsigned count = 1;
+    unsigned unit = 4;
+    std::size_t arg = 1;
+    if (w.size() > 1 && w[1].starts_with("/")) {
+        std::string spec = w[1].substr(1);
+        std::size_t digits = 0;
+        while (digits < spec.size() && std::isdigit(static_cast<unsigned char>(spec[digits]))) {
+            ++digits;
+        }
+        if (digits > 0) {
+            count = static_cast<unsigned>(std::stoul(spec.substr(0, digits)));
+        }
+        for (char c : spec.substr(digits)) {
+            switch (c) {
+            case 'b': unit = 1; break;
+            case 'h': unit = 2; break;
+            case 'w': unit = 4; break;
+            case 'g': unit = 8; break;
+            case 'x': break;
+            default: return std::string("xp: unsupported format '") + c + "' (use b, h, w, g, x)\n";
+            }
+        }
+        arg = 2;
+    }
+    if (w.size() <= arg || count == 0 || count > 4096) {
+        return "usage: xp /N[bhwg] ADDR (N from 1 to 4096)\n";
+    }
+    char* end = nullptr;
+    std::uint64_t addr = std::strtoull(w[arg].c_str(), &end, 0);
+    if (end == w[arg].c_str() || *end != '\0') {
+        return "xp: bad address '" + w[arg] + "'\n";
+    }
+    std::vector<std::uint8_t> buf(static_cast<std::size_t>(count) * unit);
+    if (auto s = accel.read_memory(0, addr, buf, true); !s) {
+        return "xp: " + s.error().message + "\n";
+    }
+    std::string out;
+    char line[64];
+    for (unsigned i = 0; i < count; ++i) {
+        if (i % (16 / unit) == 0) {
+            std::snprintf(line, sizeof line, "%s%016" PRIx64 ":", i == 0 ? "" : "\n", addr + i * unit);
+            out += line;
+        }
+        std::uint64_t v = 0;
+        for (unsigned b = 0; b < unit; ++b) {
+            v |= static_cast<std::uint64_t>(buf[i * unit + b]) << (8 * b);
+        }
+        std::snprintf(line, sizeof line, " 0x%0*" PRIx64, static_cast<int>(unit * 2), v);
+        out += line;
+    }
+    return out + "\n";
+}
+
+}  // namespace
+
+std::string Emulator::monitor_command(std::string_view command) {
+    auto w = split_words(command);
+    if (w.empty() || w[0] == "help" || w[0] == "?") {
+        return kHelp;
+    }
+    if (w[0] == "info" && w.size() == 2 && w[1] == "registers") {
+        std::string out;
+        for (std::uint32_t cpu = 0; cpu < options_.smp_cpus; ++cpu) {
+            auto st = accel_->get_x86_state(cpu);
+            out += "CPU#" + std::to_string(cpu) + "\n";
+            out += st ? arch::x86::format_register_dump(*st) : "  " + st.error().message + "\n";
+        }
+        return out;
+    }
+    if (w[0] == "info" && w.size() == 2 && w[1] == "breakpoints") {
+        return accel_->debug_report(KVMDBG_REPORT_BREAKPOINTS);
+    }
+    if (w[0] == "info" && w.size() == 2 && w[1] == "capabilities") {
+        return accel_->debug_report(KVMDBG_REPORT_DETAILS);
+    }
+    if (w[0] == "xp") {
+        return xp(*accel_, w);
+    }
+    if (w[0] == "sstep") {
+        if (w.size() == 1) {
+            return gdb_target_->step_blocks_irq() ? "sstep: noirq (single steps block interrupts)\n"
+                                                  : "sstep: irq (interrupts may arrive during single steps)\n";
+        }
+        bool noirq = w[1] == "noirq";
+        if (!noirq && w[1] != "irq") {
+            return "usage: sstep [noirq|irq]\n";
+        }
+        if (auto s = gdb_target_->set_step_blocks_irq(noirq); !s) {
+            return "sstep: " + s.error().message + "\n";
+        }
+        return noirq ? "single steps now block interrupts\n" : "single steps now let interrupts in\n";
+    }
+    if (w[0] == "system_reset") {
+        return "system_reset: pc-lite does not implement machine reset yet\n";
+    }
+    if (w[0] == "quit" || w[0] == "q") {
+        finish(0, "");
+        return "";
+    }
+    return "unknown command '" + std::string(command) + "' (monitor help lists the commands)\n";
+}
+
+}  // namespace kvmdbg::system

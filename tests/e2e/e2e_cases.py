@@ -1,0 +1,283 @@
+"""The end-to-end cases run by gdb_session.py: each drives real gdb against
+the real kvmdbg and a guest from tests/guests/x86, and returns 0 (pass),
+1 (fail, after printing why) or 77 (skip, with the reason)."""
+import os
+import re
+import socket
+import stat
+import subprocess
+import time
+
+
+class Context:
+    def __init__(self, kvmdbg, guest_dir, tmp, emulator_cls, run_gdb):
+        self.kvmdbg = kvmdbg
+        self.guest_dir = guest_dir
+        self.tmp = tmp
+        self.Emulator = emulator_cls
+        self.run_gdb = run_gdb
+
+    def guest(self, name):
+        return os.path.join(self.guest_dir, name)
+
+    def symbols(self, name):
+        out = subprocess.run(["nm", self.guest(name)], capture_output=True, text=True, check=True).stdout
+        syms = {}
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 3:
+                syms[parts[2]] = int(parts[0], 16)
+        return syms
+
+    def emulator(self, guest, extra=(), transport="tcp", stopped=True):
+        args = ["-M", "pc-lite", "-m", "64M", "-kernel", self.guest(guest), "-serial", "stdio"]
+        if stopped:
+            args.append("-S")
+        return self.Emulator(self.kvmdbg, args + list(extra), transport, self.tmp)
+
+
+class Failure(Exception):
+    pass
+
+
+def expect(cond, what, *outputs):
+    if not cond:
+        raise Failure(what + "".join("\n--- output\n" + o for o in outputs))
+
+
+def watchpoints_fire(emu):
+    return not any("watchpoints do not fire" in line for line in emu.stderr_lines)
+
+
+def case(fn):
+    """Runs a case, turning Failure into a printed FAIL and status 1."""
+    def wrapped(ctx):
+        try:
+            status = fn(ctx)
+        except Failure as f:
+            print(f"FAIL: {f}")
+            return 1
+        if status in (None, 0):
+            print("PASS")
+            return 0
+        return status
+    return wrapped
+
+
+@case
+def connect_registers(ctx):
+    syms = ctx.symbols("debug_target.elf64")
+    emu = ctx.emulator("debug_target.elf64")
+    rc, out = ctx.run_gdb(file=ctx.guest("debug_target.elf64"), commands=["info registers rip rsp eflags cs",
+                           "x/4i $pc", "kill"], target=emu.target_command())
+    status, _, err = emu.finish()
+    expect(rc == 0, f"gdb exited {rc}", out, err)
+    expect(re.search(r"rip\s+0x%x\s+0x%x <_start>" % (syms["_start"], syms["_start"]), out),
+           "rip is not _start", out)
+    expect("g packet reply is too long" not in out, "target description rejected", out)
+    expect(re.search(r"=> 0x%x <_start>:" % syms["_start"], out), "x/4i $pc shows no instructions", out)
+    expect(status == 0, f"kvmdbg exited {status} after kill, expected 0", err)
+
+
+@case
+def hbreak_continue_bt(ctx):
+    emu = ctx.emulator("debug_target.elf64")
+    rc, out = ctx.run_gdb(file=ctx.guest("debug_target.elf64"), commands=["hbreak tick", "continue", "bt",
+                           "print tick_count", "kill"], target=emu.target_command())
+    status, _, err = emu.finish()
+    expect(re.search(r"Breakpoint 1, tick \(i=(?:i@entry=)?0\)", out), "no stop at tick(i=0)", out, err)
+    expect(re.search(r"^#[12] .*\bmain \(", out, re.M), "bt does not show main", out)
+    expect(re.search(r"\$1 = 0", out), "tick_count is not 0 at the first tick", out)
+
+
+@case
+def break_software(ctx):
+    emu = ctx.emulator("debug_target.elf64")
+    rc, out = ctx.run_gdb(file=ctx.guest("debug_target.elf64"), commands=["break tick", "continue", "continue",
+                           "print i", "delete", "continue"], target=emu.target_command())
+    status, stdout, err = emu.finish()
+    expect(re.search(r"Breakpoint 1, tick \(i=(?:i@entry=)?1\)", out), "second stop is not tick(i=1)", out, err)
+    expect("debug_target done ticks=100 watched=99" in stdout, "guest did not finish after delete", stdout, err)
+    expect(status == 69, f"kvmdbg exited {status}, expected the guest's 69", err)
+
+
+@case
+def stepi_exact(ctx):
+    syms = ctx.symbols("debug_target.elf64")
+    emu = ctx.emulator("debug_target.elf64")
+    cmds = ["hbreak step_0", "continue", "delete"]
+    for _ in range(8):
+        cmds += ["stepi", "printf \"PC=%lx\\n\", $pc"]
+    cmds.append("kill")
+    rc, out = ctx.run_gdb(file=ctx.guest("debug_target.elf64"), commands=cmds, target=emu.target_command())
+    emu.finish()
+    pcs = [int(x, 16) for x in re.findall(r"PC=([0-9a-f]+)", out)]
+    want = [syms[f"step_{i}"] for i in range(1, 8)] + [syms["step_ret"]]
+    expect(pcs == want, f"stepi pcs {[hex(p) for p in pcs]} != {[hex(w) for w in want]}", out)
+
+
+@case
+def watch_write(ctx):
+    emu = ctx.emulator("debug_target.elf64")
+    if not watchpoints_fire(emu):
+        emu.proc.kill()
+        emu.finish()
+        print("SKIP: data watchpoints do not fire on this host (kvmdbg's start-up probe)")
+        return 77
+    rc, out = ctx.run_gdb(file=ctx.guest("debug_target.elf64"), commands=["watch watched_var", "continue",
+                           "continue", "kill"], target=emu.target_command())
+    emu.finish()
+    expect(re.search(r"Hardware watchpoint 1: watched_var", out), "no watchpoint stop", out)
+    expect(re.search(r"New value = 1", out), "second write not reported", out)
+
+
+@case
+def threads_smp(ctx):
+    emu = ctx.emulator("debug_target.elf64", ["-smp", "2"])
+    # scheduler-locking step: gdb asks to step thread 2 alone (vCont;s:2), so
+    # thread 1 must not move.
+    rc, out = ctx.run_gdb(file=ctx.guest("debug_target.elf64"), commands=["set scheduler-locking step",
+                           "info threads", "thread 2",
+                           "printf \"T2PC=%lx\\n\", $pc", "stepi", "printf \"T2PC=%lx\\n\", $pc",
+                           "thread 1", "printf \"T1PC=%lx\\n\", $pc", "kill"], target=emu.target_command())
+    emu.finish()
+    expect(re.search(r"Thread 1 .*CPU#0", out) and re.search(r"Thread 2 .*CPU#1", out),
+           "info threads does not list CPU#0 and CPU#1", out)
+    t2 = re.findall(r"T2PC=([0-9a-f]+)", out)
+    t1 = re.findall(r"T1PC=([0-9a-f]+)", out)
+    syms = ctx.symbols("debug_target.elf64")
+    expect(len(t2) == 2 and t2[0] != t2[1], "stepi on thread 2 did not move its pc", out)
+    expect(t1 and int(t1[0], 16) == syms["_start"], "thread 1 moved although only thread 2 was stepped", out)
+
+
+@case
+def interrupt_running(ctx):
+    """Ctrl-C in gdb while the guest runs: gdb sends 0x03, the stub stops
+    every vCPU and replies T02 (SIGINT)."""
+    emu = ctx.emulator("stepper.elf64", stopped=False)
+    cmd = ["gdb", "-batch", "-nx", "-ex", "set confirm off", "-ex", "file " + ctx.guest("stepper.elf64"),
+           "-ex", emu.target_command(), "-ex", "continue", "-ex", "printf \"PC=%lx\\n\", $pc",
+           "-ex", "print stepper_counter > 0", "-ex", "kill"]
+    gdb = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+    time.sleep(2)
+    gdb.send_signal(2)  # what Ctrl-C does
+    try:
+        out, _ = gdb.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        gdb.kill()
+        out, _ = gdb.communicate()
+    status, _, err = emu.finish()
+    expect("SIGINT" in out, "the interrupt did not stop the guest with SIGINT", out, err)
+    expect(re.search(r"PC=[0-9a-f]+", out), "registers unreadable after the interrupt", out)
+    expect(re.search(r"\$1 = 1", out), "the guest had not run before the interrupt", out)
+    expect(status == 0, f"kvmdbg exited {status} after kill", err)
+
+
+@case
+def conditional_in_stub(ctx):
+    emu = ctx.emulator("debug_target.elf64")
+    rc, out = ctx.run_gdb(file=ctx.guest("debug_target.elf64"), commands=[
+                           "set breakpoint condition-evaluation target", "hbreak tick if loop_index == 57",
+                           "set debug remote 1", "continue", "set debug remote 0",
+                           "print loop_index", "print tick_count", "kill"], target=emu.target_command())
+    emu.finish()
+    expect(re.search(r"\$1 = 57", out), "did not stop at loop_index == 57", out)
+    expect(re.search(r"\$2 = 57", out), "tick_count is not 57: the guest did not run the false hits", out)
+    stops = re.findall(r"Packet received: T05", out)
+    expect(len(stops) == 1, f"gdb received {len(stops)} stop replies; false hits reached gdb", out)
+
+
+@case
+def detach_reattach(ctx):
+    emu = ctx.emulator("debug_target.elf64")
+    rc1, out1 = ctx.run_gdb(file=ctx.guest("debug_target.elf64"), commands=["hbreak tick", "continue", "detach"],
+                            target=emu.target_command())
+    rc2, out2 = ctx.run_gdb(file=ctx.guest("debug_target.elf64"), commands=["info breakpoints", "detach"],
+                            target=emu.target_command())
+    status, stdout, err = emu.finish()
+    expect("Breakpoint 1, tick" in out1, "first session did not stop at tick", out1, err)
+    expect("Detaching from program" in out1 or "detached" in out1.lower(), "first detach failed", out1)
+    expect("No breakpoints or watchpoints" in out2, "second session sees breakpoints", out2)
+    expect("debug_target done ticks=100" in stdout, "guest did not run to the end after detach", stdout, err)
+    expect(status == 69, f"kvmdbg exited {status}, expected 69", err)
+
+
+@case
+def kill_ends(ctx):
+    emu = ctx.emulator("debug_target.elf64")
+    rc, out = ctx.run_gdb(["kill"], target=emu.target_command())
+    status, _, err = emu.finish()
+    expect(status == 0, f"kvmdbg exited {status} after kill", out, err)
+
+
+@case
+def unix_socket(ctx):
+    emu = ctx.emulator("debug_target.elf64", transport="unix")
+    mode = stat.S_IMODE(os.stat(emu.socket_path).st_mode)
+    rc, out = ctx.run_gdb(file=ctx.guest("debug_target.elf64"), commands=["info registers rip", "kill"],
+                          target=emu.target_command())
+    status, _, err = emu.finish()
+    expect(mode == 0o600, f"socket mode {oct(mode)}, expected 0600")
+    expect(re.search(r"rip\s+0x", out), "no registers over the unix socket", out, err)
+    expect(not os.path.exists(emu.socket_path), "socket file left behind after exit")
+
+
+@case
+def stdio_pipe(ctx):
+    cmd = f"{ctx.kvmdbg} -M pc-lite -m 64M -kernel {ctx.guest('debug_target.elf64')} -gdb stdio -S"
+    rc, out = ctx.run_gdb(file=ctx.guest("debug_target.elf64"), commands=["target remote | " + cmd,
+                           "hbreak tick", "continue", "kill"])
+    expect("Breakpoint 1, tick" in out, "no breakpoint stop over stdio", out)
+
+
+@case
+def hostile_client(ctx):
+    """Garbage, bad checksums, a 1 MiB packet, half a packet, 100 connects:
+    the stub survives and a real gdb session afterwards works. The guest
+    never ends (stepper), since every dropped connection lets it run on."""
+    emu = ctx.emulator("stepper.elf64", stopped=False)
+    host, port = emu.endpoint.rsplit(":", 1)
+
+    def raw(data, read=True):
+        s = socket.create_connection((host, int(port)), timeout=5)
+        s.sendall(data)
+        if read:
+            try:
+                s.recv(65536)
+            except OSError:
+                pass
+        s.close()
+        time.sleep(0.05)  # let the stub see the close before the next client
+
+    raw(os.urandom(4096))
+    raw(b"$g#00$?#00$m0,10#ff")        # bad checksums
+    raw(b"$" + b"a" * (1 << 20) + b"#00")  # 1 MiB packet
+    raw(b"$qSupported:multipro", read=False)  # half a packet, then close
+    for _ in range(100):
+        raw(b"", read=False)
+    if emu.proc.poll() is not None:
+        raise Failure("kvmdbg died under the hostile client\n" + emu.finish()[2])
+    rc, out = ctx.run_gdb(file=ctx.guest("stepper.elf64"), commands=["hbreak stepper_3", "continue",
+                          "printf \"PC=%lx\\n\", $pc", "kill"], target=emu.target_command())
+    status, _, err = emu.finish()
+    syms = ctx.symbols("stepper.elf64")
+    expect(re.search(r"PC=%x" % syms["stepper_3"], out), "gdb session after the hostile client failed", out, err)
+    expect(status == 0, f"kvmdbg exited {status}", err)
+
+
+CASES = {
+    "connect_registers": connect_registers,
+    "hbreak_continue_bt": hbreak_continue_bt,
+    "break_software": break_software,
+    "stepi_exact": stepi_exact,
+    "watch_write": watch_write,
+    "threads_smp": threads_smp,
+    "interrupt_running": interrupt_running,
+    "conditional_in_stub": conditional_in_stub,
+    "detach_reattach": detach_reattach,
+    "kill_ends": kill_ends,
+    "unix_socket": unix_socket,
+    "stdio_pipe": stdio_pipe,
+    "hostile_client": hostile_client,
+}
