@@ -2,7 +2,9 @@
 # The README's test command: installs what is missing, builds, and runs
 # every suite, then the unit and KVM suites again under ASan+UBSan.
 #
-# Build directories: build/ (the normal build) and build-asan/.
+# Build directories: build/ (the normal build), build-asan/ and
+# build-static/ (-Daccel_static=true: the KVM accelerator linked into the
+# binary instead of loaded as a module; its kvm suite runs the guests).
 # Exit status: non-zero if any test failed.
 set -uo pipefail
 
@@ -10,6 +12,7 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh build || exit 1
 scripts/setup.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false || exit 1
+scripts/setup.sh build-static -Daccel_static=true || exit 1
 
 # Optional test packages: only a few tests use them, and those SKIP with the
 # reason when the package is missing, so a failed install is reported and
@@ -20,7 +23,8 @@ scripts/setup.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false || e
 #                               only /boot/xen-4.17-amd64.*; on a machine with
 #                               /boot/grub its postinst runs update-grub, which
 #                               adds Xen menu entries after the normal ones.
-optional_packages=(xen-hypervisor-4.17-amd64)
+#   lldb                        tests/e2e lldb_session: lldb's gdb-remote client
+optional_packages=(xen-hypervisor-4.17-amd64 lldb)
 install_optional_packages() {
   local missing=() p
   for p in "${optional_packages[@]}"; do
@@ -53,4 +57,6 @@ meson test -C build --print-errorlogs --num-processes 2 || status=1
 echo "== unit and kvm suites under ASan+UBSan (build-asan/)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --suite unit --suite kvm --print-errorlogs --num-processes 2 || status=1
+echo "== kvm suite with the accelerator linked in (build-static/)"
+meson test -C build-static --suite kvm --print-errorlogs --num-processes 2 || status=1
 exit $status

@@ -266,6 +266,28 @@ def hostile_client(ctx):
     expect(status == 0, f"kvmdbg exited {status}", err)
 
 
+@case
+def lldb_session(ctx):
+    """lldb's gdb-remote client: registers read and one breakpoint hit."""
+    import shutil
+    if shutil.which("lldb") is None:
+        print("SKIP: lldb is not installed (optional test package: apt-get install lldb)")
+        return 77
+    emu = ctx.emulator("debug_target.elf64")
+    port = emu.endpoint.rsplit(":", 1)[1]
+    p = subprocess.run(["lldb", "--batch", "-o", "file " + ctx.guest("debug_target.elf64"),
+                        "-o", "gdb-remote " + port, "-o", "register read rip", "-o", "breakpoint set --name tick",
+                        "-o", "continue", "-o", "register read rip", "-o", "process kill"],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=90)
+    out = p.stdout + p.stderr
+    status, _, err = emu.finish()
+    syms = ctx.symbols("debug_target.elf64")
+    expect(re.search(r"rip = 0x%016x" % syms["_start"], out), "lldb did not read rip = _start", out, err)
+    expect("stop reason = breakpoint 1.1" in out and "tick(i=0)" in out, "lldb did not stop at tick", out)
+    expect(re.search(r"rip = 0x%016x" % syms["tick"], out), "rip is not tick after the hit", out)
+    expect(status == 0, f"kvmdbg exited {status} after lldb's kill", err)
+
+
 CASES = {
     "connect_registers": connect_registers,
     "hbreak_continue_bt": hbreak_continue_bt,
@@ -280,4 +302,5 @@ CASES = {
     "unix_socket": unix_socket,
     "stdio_pipe": stdio_pipe,
     "hostile_client": hostile_client,
+    "lldb_session": lldb_session,
 }
