@@ -6,6 +6,21 @@
 
 namespace kvmdbg::arch::x86 {
 
+bool segmented_pc(const KvmdbgX86State& state) {
+    constexpr std::uint64_t kCr0Pe = 1ull << 0;
+    constexpr std::uint64_t kRflagsVm = 1ull << 17;
+    return (state.cr0 & kCr0Pe) == 0 || (state.rflags & kRflagsVm) != 0;
+}
+
+std::uint64_t gdb_pc_from_rip(const KvmdbgX86State& state) {
+    return segmented_pc(state) ? ((state.cs.base + (state.rip & 0xffff)) & 0xffffffffu) : state.rip;
+}
+
+std::uint64_t rip_from_gdb_pc(const KvmdbgX86State& state, std::uint64_t pc) {
+    return segmented_pc(state) ? ((pc - state.cs.base) & 0xffff) : pc;
+}
+
+
 namespace {
 
 // gdb's rax..rsp order mapped to the kernel's gpr[] order.
@@ -80,7 +95,7 @@ void read_into(const KvmdbgX86State& s, unsigned n, std::uint8_t* out) {
     if (n < 16) {
         put_le(out, s.gpr[kGprIndex[n]], 8);
     } else if (n == 16) {
-        put_le(out, s.rip, 8);
+        put_le(out, gdb_pc_from_rip(s), 8);
     } else if (n == kEflags) {
         put_le(out, s.rflags, 4);
     } else if (n < kFsBase) {
@@ -115,7 +130,7 @@ void write_from(KvmdbgX86State& s, unsigned n, const std::uint8_t* in) {
     if (n < 16) {
         s.gpr[kGprIndex[n]] = get_le(in, 8);
     } else if (n == 16) {
-        s.rip = get_le(in, 8);
+        s.rip = rip_from_gdb_pc(s, get_le(in, 8));
     } else if (n == kEflags) {
         s.rflags = get_le(in, 4);
     } else if (n < kFsBase) {
@@ -214,6 +229,9 @@ Status gdb_registers_to_state(std::span<const std::uint8_t> bytes, KvmdbgX86Stat
         write_from(state, n, bytes.data() + offset);
         offset += gdb_register_size(n);
     }
+    // The pc converts with the CR0 and EFLAGS of this same packet, which
+    // come after rip in the layout: apply it again now that they are set.
+    state.rip = rip_from_gdb_pc(state, get_le(bytes.data() + gdb_register_offset(kGdbRegRip), 8));
     return ok_status();
 }
 

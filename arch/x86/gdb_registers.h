@@ -53,6 +53,15 @@ inline constexpr unsigned kGdbRegRip = 16;
 inline constexpr unsigned kGdbRegRsp = 7;
 inline constexpr unsigned kGdbRegRbp = 6;
 
+/// Real mode (CR0.PE = 0) and virtual-8086 mode (RFLAGS.VM): gdb's `pc` is
+/// the LINEAR address CS.base + IP, so that `x/i $pc`, breakpoints on
+/// addresses and the stop pc (KVM reports linear pcs) agree; gdb itself
+/// never adds CS*16. Writing `pc` sets IP = pc - CS.base (CS is unchanged).
+/// In protected and long mode `pc` is RIP (flat code segments).
+bool segmented_pc(const KvmdbgX86State& state);
+std::uint64_t gdb_pc_from_rip(const KvmdbgX86State& state);
+std::uint64_t rip_from_gdb_pc(const KvmdbgX86State& state, std::uint64_t pc);
+
 /// Size in bytes of gdb register `regnum`; 0 if there is no such register.
 std::size_t gdb_register_size(unsigned regnum);
 

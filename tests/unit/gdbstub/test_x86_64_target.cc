@@ -247,6 +247,7 @@ void test_converter_round_trip() {
                                         g.begin() + static_cast<long>(x86::gdb_register_offset(n) + r->size()));
         CU_ASSERT_TRUE(*r == slice);
         KvmdbgX86State u{};
+        u.cr0 = 1;  // protected mode: pc is RIP (real mode is tests/unit/arch/test_gdb_pc)
         CU_ASSERT_TRUE(x86::gdb_register_write(u, n, slice).ok());
         auto back = x86::gdb_register_read(u, n);
         if (n == 43) {
