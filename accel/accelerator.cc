@@ -183,4 +183,11 @@ std::string Accelerator::debug_report(KvmdbgDebugReport kind) {
     return text != nullptr ? text : "";
 }
 
+Status Accelerator::wait_for_sipi(std::uint32_t cpu) {
+    if (plugin_.ops->wait_for_sipi == nullptr) {
+        return missing("wait_for_sipi");
+    }
+    return check(plugin_.ops->wait_for_sipi(instance_, cpu), "wait_for_sipi");
+}
+
 }  // namespace kvmdbg::accel

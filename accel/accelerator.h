@@ -91,6 +91,8 @@ public:
     /// The accelerator's text about the host's debug abilities; "" if the
     /// plugin has none.
     std::string debug_report(KvmdbgDebugReport kind);
+    /// Machine reset: the AP waits for INIT/SIPI again.
+    Status wait_for_sipi(std::uint32_t cpu);
 
 private:
     Accelerator(AccelPlugin plugin, KvmdbgAccel* instance, AccelHost& host);

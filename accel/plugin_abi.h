@@ -38,6 +38,7 @@
  *   capability                   no     any thread
  *   read_memory/write_memory     no     any thread except a vCPU thread
  *   set_debug_option             no     any thread except a vCPU thread
+ *   wait_for_sipi                no     any thread except a vCPU thread
  *   debug_report                 no     any thread
  */
 #ifndef KVMDBG_ACCEL_PLUGIN_ABI_H
@@ -52,7 +53,7 @@
 extern "C" {
 #endif
 
-#define KVMDBG_ACCEL_ABI_VERSION 4u
+#define KVMDBG_ACCEL_ABI_VERSION 5u
 #define KVMDBG_ACCEL_ENTRY_SYMBOL "kvmdbg_accel_entry"
 
 /* Guest instruction-set architectures a module may implement. */
@@ -221,6 +222,9 @@ typedef struct KvmdbgAccelOps {
      * KvmdbgDebugReport). SUMMARY/DETAILS/ADAPTATION stay valid as long as
      * the instance; BREAKPOINTS until the next debug_report call. */
     const char *(*debug_report)(KvmdbgAccel *accel, uint32_t kind);
+    /* Machine reset of an AP: it waits for INIT/SIPI again (in-kernel LAPIC:
+     * KVM_MP_STATE_INIT_RECEIVED); no effect without an in-kernel irqchip. */
+    int (*wait_for_sipi)(KvmdbgAccel *accel, uint32_t cpu);
 } KvmdbgAccelOps;
 
 typedef const KvmdbgAccelOps *(*KvmdbgAccelEntryFn)(void);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "accel/plugin_loader.h"
@@ -166,7 +167,7 @@ Status Emulator::build() {
     if (auto s = accel_->create_vcpus(options_.smp_cpus); !s) {
         return s;
     }
-    if (auto s = boot_vcpus(); !s) {
+    if (auto s = boot_vcpus(false); !s) {
         return s;
     }
     if (gdb_endpoint) {
@@ -175,10 +176,17 @@ Status Emulator::build() {
     return ok_status();
 }
 
-Status Emulator::boot_vcpus() {
+Status Emulator::boot_vcpus(bool reset) {
     for (std::uint32_t i = 0; i < options_.smp_cpus; ++i) {
-        if (i == 0 || plan_.all_vcpus_start_at_entry) {
+        if (i == 0 || plan_.all_vcpus_start_at_entry || reset) {
+            // After a reset a multiboot AP gets the INIT state and waits for
+            // its SIPI again, as on a real PC.
             if (auto s = accel_->set_x86_state(i, plan_.vcpu_state(i, options_.smp_cpus)); !s) {
+                return s;
+            }
+        }
+        if (reset && i != 0 && !plan_.all_vcpus_start_at_entry) {
+            if (auto s = accel_->wait_for_sipi(i); !s) {
                 return s;
             }
         }
@@ -255,6 +263,15 @@ void Emulator::event(const KvmdbgEvent& event) {
         queue_stop(AccelDebugTarget::to_stop_event(event.cpu, event.debug));
         return;
     case KVMDBG_EVENT_SHUTDOWN:
+        if (!debugger_attached_ && !options_.no_reboot) {
+            // QEMU resets the machine on a triple fault unless -no-reboot.
+            std::string first_line(event.message, std::strcspn(event.message, "\n"));
+            std::fprintf(stderr, "kvmdbg: %s; resetting the machine (-no-reboot stops instead)\n",
+                         first_line.c_str());
+            schedule_reset("triple fault");
+            return;
+        }
+        [[fallthrough]];
     case KVMDBG_EVENT_INTERNAL_ERROR:
     case KVMDBG_EVENT_FAIL_ENTRY:
     case KVMDBG_EVENT_RUN_ERROR:
@@ -309,11 +326,49 @@ void Emulator::request_poweroff(const std::string& reason) {
 void Emulator::request_reset(const std::string& reason) {
     log_.write(LogCategory::exits, "guest requested a reset (%s)", reason.c_str());
     if (options_.no_reboot) {
-        finish(0, "");
+        finish(0, "");  // QEMU's -no-reboot: a reset ends the run, status 0
         return;
     }
-    finish(0, "guest requested a reset (" + reason +
-                  "); machine reset is not supported, exiting");
+    schedule_reset(reason);
+}
+
+void Emulator::schedule_reset(const std::string& reason) {
+    // vCPU thread: the reset itself pauses every vCPU, so it runs on the main loop.
+    auto* request = new std::pair<Emulator*, std::string>(this, reason);
+    g_idle_add(
+        [](gpointer data) -> gboolean {
+            std::unique_ptr<std::pair<Emulator*, std::string>> r(static_cast<std::pair<Emulator*, std::string>*>(data));
+            (void)r->first->reset_machine(r->second, true);
+            return G_SOURCE_REMOVE;
+        },
+        request);
+}
+
+Status Emulator::reset_machine(const std::string& reason, bool resume) {
+    log_.write(LogCategory::exits, "machine reset (%s)", reason.c_str());
+    (void)accel_->pause_all();
+    // Guest RAM is reloaded from the kernel image, every vCPU gets its boot
+    // state again and COM1 its reset state. The in-kernel PIC/IOAPIC/PIT keep
+    // their programming; a booting guest programs them anew.
+    machine_->ram().clear();
+    auto plan = machine_->load_kernel();
+    if (!plan) {
+        finish(1, "machine reset failed: " + plan.error().message);
+        return plan.error();
+    }
+    plan_ = *plan;
+    machine_->reset_devices();
+    if (auto s = boot_vcpus(true); !s) {
+        finish(1, "machine reset failed: " + s.error().message);
+        return s;
+    }
+    halted_vcpus_ = 0;
+    if (resume) {
+        for (std::uint32_t i = 0; i < options_.smp_cpus; ++i) {
+            (void)accel_->resume(i, KVMDBG_RESUME_RUN);
+        }
+    }
+    return ok_status();
 }
 
 void Emulator::set_irq_line(std::uint32_t irq, bool level) {

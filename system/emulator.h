@@ -68,7 +68,11 @@ public:
 private:
     Emulator(const CliOptions& options, Log& log);
     Status build();
-    Status boot_vcpus();
+    /// Sets every vCPU's boot state from plan_; `reset`: after a machine
+    /// reset (multiboot APs wait for SIPI again).
+    Status boot_vcpus(bool reset);
+    /// Any thread: reset the machine from the main loop, then run it.
+    void schedule_reset(const std::string& reason);
     /// Ends the main loop with `status`; the first request wins. Any thread.
     void finish(int status, std::string message);
     void watch_serial_input();
@@ -86,6 +90,14 @@ private:
     void queue_stop(const gdb::StopEvent& stop);
     static gboolean dispatch_stops(gpointer self);
     std::string monitor_command(std::string_view command);
+
+public:
+    /// Main thread: reloads RAM and every vCPU's boot state (QEMU's
+    /// system_reset); `resume`: let every vCPU run afterwards (else they stay
+    /// stopped, e.g. under a debugger).
+    Status reset_machine(const std::string& reason, bool resume);
+
+private:
 
     const CliOptions options_;
     Log& log_;

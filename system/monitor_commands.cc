@@ -127,7 +127,12 @@ std::string Emulator::monitor_command(std::string_view command) {
         return noirq ? "single steps now block interrupts\n" : "single steps now let interrupts in\n";
     }
     if (w[0] == "system_reset") {
-        return "system_reset: pc-lite does not implement machine reset yet\n";
+        // Under the debugger the vCPUs stay stopped: gdb sees the reset
+        // state at once and `continue` boots the guest again.
+        if (auto s = reset_machine("monitor system_reset", false); !s) {
+            return "system_reset: " + s.error().message + "\n";
+        }
+        return "machine reset: RAM reloaded, every vCPU at its boot state\n";
     }
     if (w[0] == "quit" || w[0] == "q") {
         finish(0, "");

@@ -270,6 +270,20 @@ Status KvmVm::set_mp_runnable(std::uint32_t cpu) {
     });
 }
 
+Status KvmVm::wait_for_sipi(std::uint32_t cpu) {
+    auto v = vcpu(cpu);
+    if (!v) {
+        return v.error();
+    }
+    if (!irqchip_) {
+        return ok_status();
+    }
+    return (*v)->run_on_vcpu([](KvmVcpu& self) {
+        kvm_mp_state mp{KVM_MP_STATE_INIT_RECEIVED};
+        return check(xioctl(self.fd(), KVM_SET_MP_STATE, &mp), "KVM_SET_MP_STATE");
+    });
+}
+
 Status KvmVm::start(bool paused) {
     if (started_) {
         return make_error(EBUSY, "the VM is already started");

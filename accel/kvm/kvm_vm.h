@@ -41,6 +41,8 @@ public:
     Status get_state(std::uint32_t cpu, KvmdbgX86State& out);
     Status set_state(std::uint32_t cpu, const KvmdbgX86State& in);
     Status set_mp_runnable(std::uint32_t cpu);
+    /// Puts an AP back into wait-for-SIPI (machine reset).
+    Status wait_for_sipi(std::uint32_t cpu);
     Status start(bool paused);
     Status pause_all();
     Status resume(std::uint32_t cpu, bool single_step);

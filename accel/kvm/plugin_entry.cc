@@ -145,6 +145,8 @@ int op_set_debug_option(KvmdbgAccel* accel, uint32_t option, uint64_t value) {
 
 const char* op_debug_report(KvmdbgAccel* accel, uint32_t kind) { return accel->vm->debug_report(kind).c_str(); }
 
+int op_wait_for_sipi(KvmdbgAccel* accel, uint32_t cpu) { return report(accel, accel->vm->wait_for_sipi(cpu)); }
+
 constexpr KvmdbgAccelOps kOps = {
     .abi_version = KVMDBG_ACCEL_ABI_VERSION,
     .struct_size = sizeof(KvmdbgAccelOps),
@@ -172,6 +174,7 @@ constexpr KvmdbgAccelOps kOps = {
     .write_memory = op_write_memory,
     .set_debug_option = op_set_debug_option,
     .debug_report = op_debug_report,
+    .wait_for_sipi = op_wait_for_sipi,
 };
 
 }  // namespace

@@ -44,6 +44,10 @@ public:
 
     /// The stored value.
     std::uint64_t read(std::uint64_t offset, unsigned size) override;
+    /// Machine reset, as QEMU's port92_reset: the fast-reset bit clears, the
+    /// A20 bit stays.
+    void reset() { value_ = static_cast<std::uint8_t>(value_ & ~kFastResetBit); }
+
     /// Stores the value; resets on a rising edge of bit 0 (see above).
     IoOutcome write(std::uint64_t offset, std::uint64_t value, unsigned size) override;
 

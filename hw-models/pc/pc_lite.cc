@@ -80,11 +80,18 @@ Status PcLite::build() {
         }
     }
     if (auto s = bus_.map(AddressSpace::pio, Port92::kPort, Port92::kPortSize, "port92",
-                          std::make_shared<Port92>(on_reset));
+                          port92_ = std::make_shared<Port92>(on_reset));
         !s) {
         return s;
     }
     return ok_status();
+}
+
+void PcLite::reset_devices() {
+    bus_.with_lock([this] {
+        com1_->reset();
+        port92_->reset();
+    });
 }
 
 Result<X86BootPlan> PcLite::load_kernel() {

@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "common/result.h"
 #include "hw-models/char_backend.h"
+#include "hw-models/devices/port92.h"
 #include "hw-models/devices/uart16550.h"
 #include "hw-models/guest_ram.h"
 #include "hw-models/io_bus.h"
@@ -83,6 +84,10 @@ public:
     /// Errors carry the file name (see x86_kernel_loader.h).
     Result<X86BootPlan> load_kernel();
 
+    /// Machine reset of the device models (bus lock taken): COM1 and the
+    /// port 0x92 fast-reset bit, as QEMU resets them. Main thread.
+    void reset_devices();
+
     GuestRam& ram() { return ram_; }
     IoBus& bus() { return bus_; }
     Uart16550& com1() { return *com1_; }
@@ -101,6 +106,7 @@ private:
     IoBus bus_;
     std::shared_ptr<CharBackend> serial_backend_;
     std::shared_ptr<Uart16550> com1_;
+    std::shared_ptr<Port92> port92_;
 };
 
 }  // namespace kvmdbg::hw

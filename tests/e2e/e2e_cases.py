@@ -204,6 +204,24 @@ def detach_reattach(ctx):
 
 
 @case
+def monitor_system_reset(ctx):
+    """monitor system_reset under gdb: RAM reloaded, vCPUs back at the entry
+    and still stopped; continue boots the guest from scratch."""
+    syms = ctx.symbols("debug_target.elf64")
+    emu = ctx.emulator("debug_target.elf64")
+    rc, out = ctx.run_gdb(file=ctx.guest("debug_target.elf64"), commands=[
+        "hbreak tick", "continue", "continue", "continue", "print tick_count", "monitor system_reset",
+        "flushregs", "printf \"PC=%lx\\n\", $pc", "print tick_count", "continue", "print i", "kill"],
+        target=emu.target_command())
+    status, _, err = emu.finish()
+    expect(re.search(r"\$1 = 2", out), "tick_count was not 2 before the reset", out, err)
+    expect("machine reset: RAM reloaded" in out, "monitor system_reset did not answer", out)
+    expect(re.search(r"PC=%x\b" % syms["_start"], out), "pc is not _start after the reset", out)
+    expect(re.search(r"\$2 = 0", out), "tick_count not reloaded by the reset", out)
+    expect(re.search(r"\$3 = 0", out), "the rebooted guest did not reach tick(0) first", out)
+
+
+@case
 def kill_ends(ctx):
     emu = ctx.emulator("debug_target.elf64")
     rc, out = ctx.run_gdb(["kill"], target=emu.target_command())
@@ -299,6 +317,7 @@ CASES = {
     "conditional_in_stub": conditional_in_stub,
     "detach_reattach": detach_reattach,
     "kill_ends": kill_ends,
+    "monitor_system_reset": monitor_system_reset,
     "unix_socket": unix_socket,
     "stdio_pipe": stdio_pipe,
     "hostile_client": hostile_client,

@@ -143,6 +143,7 @@ static const KvmdbgAccelOps kFakeOps = {
     .write_memory = nullptr,
     .set_debug_option = nullptr,
     .debug_report = nullptr,
+    .wait_for_sipi = nullptr,
 };
 
 #if defined(FAKE_NULL_OPS)
