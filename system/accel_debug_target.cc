@@ -17,8 +17,13 @@ const gdb::TargetDescription& x86_64_description() {
 
 }  // namespace
 
-AccelDebugTarget::AccelDebugTarget(accel::Accelerator& accel, unsigned vcpus, Hooks hooks)
-    : accel_(accel), vcpus_(vcpus), hooks_(std::move(hooks)), states_(vcpus, gdb::ThreadRunState::running) {}
+AccelDebugTarget::AccelDebugTarget(accel::Accelerator& accel, unsigned vcpus, Hooks hooks,
+                                   std::vector<gdb::MemoryRegion> memory_map)
+    : accel_(accel),
+      vcpus_(vcpus),
+      hooks_(std::move(hooks)),
+      states_(vcpus, gdb::ThreadRunState::running),
+      memory_map_(std::move(memory_map)) {}
 
 gdb::StopEvent AccelDebugTarget::to_stop_event(std::uint32_t cpu, const KvmdbgDebugStop& stop) {
     gdb::StopEvent event;
@@ -57,12 +62,7 @@ Status AccelDebugTarget::set_step_blocks_irq(bool block) {
 
 const gdb::TargetDescription& AccelDebugTarget::description() const { return x86_64_description(); }
 
-std::vector<gdb::MemoryRegion> AccelDebugTarget::memory_map() const {
-    // gdb addresses are virtual: a map of physical RAM would make gdb refuse
-    // every access outside it (mem inaccessible-by-default) in paging guests.
-    // pc-lite has no ROM to protect, so no map is offered.
-    return {};
-}
+std::vector<gdb::MemoryRegion> AccelDebugTarget::memory_map() const { return memory_map_; }
 
 Result<std::uint32_t> AccelDebugTarget::cpu_of(gdb::ThreadId thread) const {
     if (thread < 1 || thread > static_cast<gdb::ThreadId>(vcpus_)) {

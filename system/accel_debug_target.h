@@ -36,7 +36,9 @@ public:
         std::function<std::string(std::string_view)> monitor;   ///< run a monitor command
     };
 
-    AccelDebugTarget(accel::Accelerator& accel, unsigned vcpus, Hooks hooks);
+    /// `memory_map`: the regions offered to gdb (qXfer:memory-map:read).
+    AccelDebugTarget(accel::Accelerator& accel, unsigned vcpus, Hooks hooks,
+                     std::vector<gdb::MemoryRegion> memory_map);
 
     /// Converts an accelerator debug stop of vCPU `cpu` to the stub's event.
     static gdb::StopEvent to_stop_event(std::uint32_t cpu, const KvmdbgDebugStop& stop);
@@ -80,6 +82,7 @@ private:
     Hooks hooks_;
     std::vector<gdb::ThreadRunState> states_;
     bool step_blocks_irq_ = true;
+    std::vector<gdb::MemoryRegion> memory_map_;
 };
 
 }  // namespace kvmdbg::system

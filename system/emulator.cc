@@ -164,6 +164,9 @@ Status Emulator::build() {
             return s;
         }
     }
+    if (auto s = accel_->map_ram(hw::PcLite::kRomBase, hw::PcLite::kRomSize, machine_->rom().data(), true); !s) {
+        return s;
+    }
     if (auto s = accel_->create_vcpus(options_.smp_cpus); !s) {
         return s;
     }
@@ -422,7 +425,17 @@ Status Emulator::start_gdb_server(const GdbEndpoint& endpoint) {
     AccelDebugTarget::Hooks hooks;
     hooks.kill = [this] { finish(0, ""); };
     hooks.monitor = [this](std::string_view command) { return monitor_command(command); };
-    gdb_target_ = std::make_unique<AccelDebugTarget>(*accel_, options_.smp_cpus, hooks);
+    // gdb's memory map: the ROM read-only (gdb turns `break` there into a
+    // hardware breakpoint and refuses writes); everything else "ram", so
+    // that gdb still tries every virtual address and the stub answers E14
+    // where nothing is mapped (a map without it would make gdb refuse them).
+    std::vector<gdb::MemoryRegion> map = {
+        {gdb::MemoryRegion::Kind::ram, 0, hw::PcLite::kRomBase},
+        {gdb::MemoryRegion::Kind::rom, hw::PcLite::kRomBase, hw::PcLite::kRomSize},
+        {gdb::MemoryRegion::Kind::ram, hw::PcLite::kRomBase + hw::PcLite::kRomSize,
+         ~std::uint64_t{0} - (hw::PcLite::kRomBase + hw::PcLite::kRomSize)},
+    };
+    gdb_target_ = std::make_unique<AccelDebugTarget>(*accel_, options_.smp_cpus, hooks, std::move(map));
     GdbServer::Callbacks callbacks;
     callbacks.on_connect = [this] { on_gdb_connect(); };
     callbacks.on_bytes = [this](std::string_view bytes) { on_gdb_bytes(bytes); };

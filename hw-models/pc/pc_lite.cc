@@ -1,6 +1,7 @@
 #include "hw-models/pc/pc_lite.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "hw-models/devices/acpi_poweroff.h"
@@ -43,6 +44,16 @@ Status PcLite::build() {
             return s;
         }
     }
+
+    // Firmware ROM: kvmdbg boots kernels directly, so the ROM only holds a
+    // reset vector that halts (cli; hlt; jmp .-2), for a vCPU that reaches it.
+    auto rom = MappedRegion::anonymous(kRomSize);
+    if (!rom) {
+        return rom.error();
+    }
+    rom_ = std::move(rom).value();
+    const std::uint8_t reset_vector[] = {0xfa, 0xf4, 0xeb, 0xfd};
+    std::memcpy(rom_.data() + kRomSize - 16, reset_vector, sizeof reset_vector);
 
     auto backend = open_char_backend(config_.serial);
     if (!backend) {

@@ -1,6 +1,8 @@
 // PcLite: the `-M pc-lite` x86 machine, kvmdbg's default.
 //
 //   guest-physical map                      port map
+//   0xffff_0000 .. 4 GiB   firmware ROM (64 KiB, read-only: a halting
+//                          reset vector at 0xffff_fff0)
 //   0x0000_0000 .. min(RAM, 3 GiB)  RAM     0x3f8-0x3ff  COM1 16550 UART (IRQ 4)
 //   0xfec0_0000  IOAPIC   (in-kernel)       0xf4-0xf7    isa-debug-exit (default
 //   0xfee0_0000  LAPIC    (in-kernel)                    place; -device moves it)
@@ -84,6 +86,12 @@ public:
     /// Errors carry the file name (see x86_kernel_loader.h).
     Result<X86BootPlan> load_kernel();
 
+    /// The firmware ROM at the top of the 32-bit space (read-only memory:
+    /// the accelerator maps it read-only, guest writes are dropped).
+    static constexpr std::uint64_t kRomBase = 0xffff0000;
+    static constexpr std::uint64_t kRomSize = 0x10000;
+    const MappedRegion& rom() const { return rom_; }
+
     /// Machine reset of the device models (bus lock taken): COM1 and the
     /// port 0x92 fast-reset bit, as QEMU resets them. Main thread.
     void reset_devices();
@@ -107,6 +115,7 @@ private:
     std::shared_ptr<CharBackend> serial_backend_;
     std::shared_ptr<Uart16550> com1_;
     std::shared_ptr<Port92> port92_;
+    MappedRegion rom_;
 };
 
 }  // namespace kvmdbg::hw

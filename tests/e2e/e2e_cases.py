@@ -222,6 +222,24 @@ def monitor_system_reset(ctx):
 
 
 @case
+def memory_map_rom(ctx):
+    """qXfer:memory-map: the firmware ROM is read-only, so gdb turns `break`
+    there into a hardware breakpoint and refuses writes; other addresses stay
+    accessible (E14 only where nothing is mapped)."""
+    emu = ctx.emulator("debug_target.elf64")
+    rc, out = ctx.run_gdb(file=ctx.guest("debug_target.elf64"), commands=[
+        "info mem", "break *0xfffffff0", "x/4xb 0xfffffff0", "set {char}0xfffffff0 = 0", "x/4xb 0xfffffff0",
+        "x/2xb 0x7f0000000000", "print tick_count", "kill"], target=emu.target_command())
+    emu.finish()
+    expect(re.search(r"0x00000000ffff0000 0x0000000100000000 ro", out), "the ROM is not read-only in gdb's map", out)
+    expect("automatically using hardware breakpoints for read-only addresses" in out,
+           "gdb did not turn break into a hardware breakpoint in ROM", out)
+    expect(out.count("0xfffffff0:\t0xfa\t0xf4\t0xeb\t0xfd") == 2, "the ROM's reset vector changed", out)
+    expect("Cannot access memory at address 0x7f0000000000" in out, "an unmapped address did not fail", out)
+    expect(re.search(r"\$1 = 0", out), "RAM is not readable with the map", out)
+
+
+@case
 def kill_ends(ctx):
     emu = ctx.emulator("debug_target.elf64")
     rc, out = ctx.run_gdb(["kill"], target=emu.target_command())
@@ -317,6 +335,7 @@ CASES = {
     "conditional_in_stub": conditional_in_stub,
     "detach_reattach": detach_reattach,
     "kill_ends": kill_ends,
+    "memory_map_rom": memory_map_rom,
     "monitor_system_reset": monitor_system_reset,
     "unix_socket": unix_socket,
     "stdio_pipe": stdio_pipe,
