@@ -7,6 +7,7 @@
 
 #include "arch/x86/boot_tables.h"
 #include "hw-models/loaders/elf_image.h"
+#include "hw-models/loaders/load_messages.h"
 
 namespace kvmdbg::hw {
 
@@ -16,20 +17,6 @@ constexpr std::uint64_t kPage = 0x1000;
 constexpr std::uint64_t k4GiB = 1ull << 32;
 
 std::uint64_t page_align(std::uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
-
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-}
-
-std::string range_text(std::uint64_t start, std::uint64_t end) {
-    return "[" + hex(start) + ", " + hex(end) + ")";
-}
-
-Error file_error(int code, const std::string& path, const std::string& what) {
-    return make_error(code, path + ": " + what);
-}
 
 // The RAM region [start, end) holding `gpa`, if any.
 bool region_of(const GuestRam& ram, std::uint64_t gpa, std::uint64_t& start, std::uint64_t& end) {
@@ -72,9 +59,9 @@ Result<X86BootPlan> load_elf64(const ImageFile& kernel, GuestRam& ram, Log& log)
         }
     }
     if (total > ram.total_size()) {
-        return file_error(EFBIG, path, "the segments need " + hex(total) +
+        return file_error(EFBIG, path, "the segments need " + hex_text(total) +
                                            " bytes but the guest has only " +
-                                           hex(ram.total_size()) + " bytes of RAM");
+                                           hex_text(ram.total_size()) + " bytes of RAM");
     }
     for (const auto& s : *segs) {
         if (s.memsz != 0 && ram.host_ptr(s.paddr, s.memsz) == nullptr) {
@@ -88,7 +75,7 @@ Result<X86BootPlan> load_elf64(const ImageFile& kernel, GuestRam& ram, Log& log)
         return entry >= s.paddr && entry - s.paddr < s.memsz;
     });
     if (!entry_loaded) {
-        return file_error(ENOEXEC, path, "entry point " + hex(entry) +
+        return file_error(ENOEXEC, path, "entry point " + hex_text(entry) +
                                              " is not inside any loaded segment");
     }
 
@@ -133,8 +120,8 @@ Result<X86BootPlan> load_elf64(const ImageFile& kernel, GuestRam& ram, Log& log)
     }
     if (low_top < stack_floor + X86BootPlan::kVcpuStackSize) {
         return file_error(ENOSPC, path, "no room for a 64 KiB vCPU stack between the loaded "
-                                        "image (ends at " + hex(stack_floor) +
-                                            ") and the top of RAM below 4 GiB (" + hex(low_top) +
+                                        "image (ends at " + hex_text(stack_floor) +
+                                            ") and the top of RAM below 4 GiB (" + hex_text(low_top) +
                                             ")");
     }
 

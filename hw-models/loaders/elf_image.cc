@@ -1,4 +1,5 @@
 #include "hw-models/loaders/elf_image.h"
+#include "hw-models/loaders/load_messages.h"
 
 #include <cstdio>
 
@@ -26,12 +27,6 @@ std::uint32_t le32(std::span<const std::uint8_t> b, std::size_t off) {
 
 std::uint64_t le64(std::span<const std::uint8_t> b, std::size_t off) {
     return le32(b, off) | (static_cast<std::uint64_t>(le32(b, off + 4)) << 32);
-}
-
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
 }
 
 Error elf_error(const std::string& name, const std::string& what) {
@@ -71,17 +66,17 @@ Status check_load_segment(const ElfProgramHeader& ph, std::size_t index, ElfClas
                           std::uint64_t file_size, const std::string& name) {
     std::string seg = "segment " + std::to_string(index) + ": ";
     if (ph.filesz > ph.memsz) {
-        return elf_error(name, seg + "file size " + hex(ph.filesz) + " is larger than memory size " +
-                                   hex(ph.memsz));
+        return elf_error(name, seg + "file size " + hex_text(ph.filesz) + " is larger than memory size " +
+                                   hex_text(ph.memsz));
     }
     if (!range_in_file(ph.offset, ph.filesz, file_size)) {
-        return elf_error(name, seg + "file data [" + hex(ph.offset) + ", +" + hex(ph.filesz) +
-                                   ") is past the end of the file (size " + hex(file_size) +
+        return elf_error(name, seg + "file data [" + hex_text(ph.offset) + ", +" + hex_text(ph.filesz) +
+                                   ") is past the end of the file (size " + hex_text(file_size) +
                                    "): truncated file");
     }
     std::uint64_t limit = cls == ElfClass::elf32 ? (1ull << 32) : ~0ull;
     if (ph.paddr > limit - ph.memsz || ph.vaddr > limit - ph.memsz) {
-        return elf_error(name, seg + "address range [" + hex(ph.paddr) + ", +" + hex(ph.memsz) +
+        return elf_error(name, seg + "address range [" + hex_text(ph.paddr) + ", +" + hex_text(ph.memsz) +
                                    ") overflows the address space");
     }
     return ok_status();
@@ -150,9 +145,9 @@ Result<ElfImage> parse_elf_image(std::span<const std::uint8_t> file, const std::
     // phnum and phentsize are 16-bit, so the product cannot overflow.
     std::uint64_t table_size = static_cast<std::uint64_t>(phnum) * phentsize;
     if (!range_in_file(phoff, table_size, file.size())) {
-        return elf_error(name, "truncated program headers (table [" + hex(phoff) + ", +" +
-                                   hex(table_size) + ") is past the end of the file, size " +
-                                   hex(file.size()) + ")");
+        return elf_error(name, "truncated program headers (table [" + hex_text(phoff) + ", +" +
+                                   hex_text(table_size) + ") is past the end of the file, size " +
+                                   hex_text(file.size()) + ")");
     }
     image.program_headers.reserve(phnum);
     for (std::size_t i = 0; i < phnum; ++i) {
@@ -227,10 +222,10 @@ Result<std::vector<ElfLoadSegment>> elf_load_segments(const ElfImage& image,
             const auto& y = segs[b];
             if (x.memsz != 0 && y.memsz != 0 && x.paddr < y.paddr + y.memsz &&
                 y.paddr < x.paddr + x.memsz) {
-                return elf_error(name, "segments " + std::to_string(x.index) + " [" + hex(x.paddr) +
-                                           ", " + hex(x.paddr + x.memsz) + ") and " +
-                                           std::to_string(y.index) + " [" + hex(y.paddr) + ", " +
-                                           hex(y.paddr + y.memsz) + ") overlap");
+                return elf_error(name, "segments " + std::to_string(x.index) + " [" + hex_text(x.paddr) +
+                                           ", " + hex_text(x.paddr + x.memsz) + ") and " +
+                                           std::to_string(y.index) + " [" + hex_text(y.paddr) + ", " +
+                                           hex_text(y.paddr + y.memsz) + ") overlap");
             }
         }
     }

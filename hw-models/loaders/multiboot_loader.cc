@@ -6,6 +6,7 @@
 
 #include "arch/x86/boot_tables.h"
 #include "hw-models/loaders/elf_image.h"
+#include "hw-models/loaders/load_messages.h"
 
 namespace kvmdbg::hw {
 
@@ -69,20 +70,6 @@ void put64(std::uint8_t* p, std::uint64_t v) {
     put32(p + 4, static_cast<std::uint32_t>(v >> 32));
 }
 
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-}
-
-std::string range_text(std::uint64_t start, std::uint64_t end) {
-    return "[" + hex(start) + ", " + hex(end) + ")";
-}
-
-Error file_error(int code, const std::string& path, const std::string& what) {
-    return make_error(code, path + ": " + what);
-}
-
 // A piece of the kernel image: `data` at `gpa`, zeroes up to `size`.
 struct Piece {
     std::uint64_t gpa = 0;
@@ -111,9 +98,9 @@ Status check_in_ram(const GuestRam& ram, std::uint64_t gpa, std::uint64_t size,
 Status check_fits_ram(const GuestRam& ram, std::uint64_t size, const std::string& path,
                       const std::string& what) {
     if (size > ram.total_size()) {
-        return file_error(EFBIG, path, what + " needs " + hex(size) +
+        return file_error(EFBIG, path, what + " needs " + hex_text(size) +
                                            " bytes but the guest has only " +
-                                           hex(ram.total_size()) + " bytes of RAM");
+                                           hex_text(ram.total_size()) + " bytes of RAM");
     }
     return ok_status();
 }
@@ -123,7 +110,7 @@ Status check_fits_ram(const GuestRam& ram, std::uint64_t size, const std::string
 Result<KernelLayout> layout_aout(const ImageFile& kernel, std::size_t off) {
     const auto& file = kernel.bytes;
     if (off + kAoutFieldsEnd > file.size()) {
-        return file_error(ENOEXEC, kernel.path, "truncated multiboot header at offset " + hex(off));
+        return file_error(ENOEXEC, kernel.path, "truncated multiboot header at offset " + hex_text(off));
     }
     std::uint32_t header_addr = le32(file, off + 12);
     std::uint32_t load_addr = le32(file, off + 16);
@@ -132,20 +119,20 @@ Result<KernelLayout> layout_aout(const ImageFile& kernel, std::size_t off) {
     std::uint32_t entry_addr = le32(file, off + 28);
     const std::string aout = "multiboot a.out kludge: ";
     if (header_addr < load_addr) {
-        return file_error(ENOEXEC, kernel.path, aout + "header_addr " + hex(header_addr) +
-                                                    " is below load_addr " + hex(load_addr));
+        return file_error(ENOEXEC, kernel.path, aout + "header_addr " + hex_text(header_addr) +
+                                                    " is below load_addr " + hex_text(load_addr));
     }
     if (header_addr - load_addr > off) {
         return file_error(ENOEXEC, kernel.path,
-                          aout + "header_addr - load_addr (" + hex(header_addr - load_addr) +
-                              ") is larger than the header's file offset " + hex(off));
+                          aout + "header_addr - load_addr (" + hex_text(header_addr - load_addr) +
+                              ") is larger than the header's file offset " + hex_text(off));
     }
     std::uint64_t text_offset = off - (header_addr - load_addr);
     std::uint64_t load_size;
     if (load_end_addr != 0) {
         if (load_end_addr < load_addr) {
-            return file_error(ENOEXEC, kernel.path, aout + "load_end_addr " + hex(load_end_addr) +
-                                                        " is below load_addr " + hex(load_addr));
+            return file_error(ENOEXEC, kernel.path, aout + "load_end_addr " + hex_text(load_end_addr) +
+                                                        " is below load_addr " + hex_text(load_addr));
         }
         load_size = load_end_addr - load_addr;
     } else {
@@ -153,16 +140,16 @@ Result<KernelLayout> layout_aout(const ImageFile& kernel, std::size_t off) {
     }
     if (load_size > UINT32_MAX - load_addr) {
         return file_error(ENOEXEC, kernel.path,
-                          aout + "the load range from " + hex(load_addr) + " (size " +
-                              hex(load_size) + ") goes beyond 4 GiB");
+                          aout + "the load range from " + hex_text(load_addr) + " (size " +
+                              hex_text(load_size) + ") goes beyond 4 GiB");
     }
     std::uint64_t kernel_size = load_size;
     if (bss_end_addr != 0) {
         if (bss_end_addr < load_addr + load_size) {
             return file_error(ENOEXEC, kernel.path,
-                              aout + "bss_end_addr " + hex(bss_end_addr) +
+                              aout + "bss_end_addr " + hex_text(bss_end_addr) +
                                   " is below the end of the loaded data " +
-                                  hex(load_addr + load_size));
+                                  hex_text(load_addr + load_size));
         }
         kernel_size = bss_end_addr - load_addr;
     }
@@ -170,7 +157,7 @@ Result<KernelLayout> layout_aout(const ImageFile& kernel, std::size_t off) {
         return file_error(ENOEXEC, kernel.path,
                           "truncated file: the a.out kludge loads file bytes " +
                               range_text(text_offset, text_offset + load_size) +
-                              " but the file has " + hex(file.size()) + " bytes");
+                              " but the file has " + hex_text(file.size()) + " bytes");
     }
     KernelLayout layout;
     layout.load_addr = load_addr;
@@ -181,9 +168,9 @@ Result<KernelLayout> layout_aout(const ImageFile& kernel, std::size_t off) {
               std::span<const std::uint8_t>(file).subspan(static_cast<std::size_t>(text_offset),
                                                           static_cast<std::size_t>(load_size)),
               kernel_size});
-    layout.description = "a.out kludge, file offset " + hex(text_offset) + " -> " +
+    layout.description = "a.out kludge, file offset " + hex_text(text_offset) + " -> " +
                          range_text(load_addr, load_addr + load_size) + ", bss to " +
-                         hex(load_addr + kernel_size);
+                         hex_text(load_addr + kernel_size);
     return layout;
 }
 
@@ -383,7 +370,7 @@ Result<X86BootPlan> load_multiboot(const ImageFile& kernel, const MultibootOptio
     if (!scan.header) {
         if (scan.bad_checksum) {
             return file_error(ENOEXEC, path,
-                              "multiboot header at offset " + hex(*scan.bad_checksum) +
+                              "multiboot header at offset " + hex_text(*scan.bad_checksum) +
                                   " has a bad checksum (magic + flags + checksum != 0)");
         }
         return file_error(ENOEXEC, path, "no multiboot header in the first 8 KiB");
@@ -427,8 +414,8 @@ Result<X86BootPlan> load_multiboot(const ImageFile& kernel, const MultibootOptio
         std::uint64_t gpa = base + end_off;
         end_off = page_align(end_off + file->bytes.size());
         if (base + end_off > k4GiB) {
-            return file_error(EFAULT, m.path, "module at " + hex(gpa) + " (size " +
-                                                  hex(file->bytes.size()) + ") goes beyond 4 GiB");
+            return file_error(EFAULT, m.path, "module at " + hex_text(gpa) + " (size " +
+                                                  hex_text(file->bytes.size()) + ") goes beyond 4 GiB");
         }
         loaded.push_back(LoadedModule{std::move(m), std::move(file).value(), gpa});
     }
@@ -444,7 +431,7 @@ Result<X86BootPlan> load_multiboot(const ImageFile& kernel, const MultibootOptio
         return st.error();
     }
     if (info + kInfoPageSize > k4GiB) {
-        return file_error(EFAULT, path, "multiboot information at " + hex(info) +
+        return file_error(EFAULT, path, "multiboot information at " + hex_text(info) +
                                             " would be beyond 4 GiB");
     }
     if (auto st = check_in_ram(ram, info, kInfoPageSize, path, "multiboot information page"); !st) {
