@@ -71,7 +71,7 @@ Result<std::uint32_t> AccelDebugTarget::cpu_of(gdb::ThreadId thread) const {
     return static_cast<std::uint32_t>(thread - 1);
 }
 
-Result<std::vector<std::uint8_t>> AccelDebugTarget::read_registers(gdb::ThreadId thread) {
+Result<AccelDebugTarget::CpuState> AccelDebugTarget::cpu_state(gdb::ThreadId thread) {
     auto cpu = cpu_of(thread);
     if (!cpu) {
         return cpu.error();
@@ -80,49 +80,45 @@ Result<std::vector<std::uint8_t>> AccelDebugTarget::read_registers(gdb::ThreadId
     if (!st) {
         return st.error();
     }
-    return arch::x86::gdb_registers_from_state(*st);
+    return CpuState{*cpu, *st};
+}
+
+Result<std::vector<std::uint8_t>> AccelDebugTarget::read_registers(gdb::ThreadId thread) {
+    auto cs = cpu_state(thread);
+    if (!cs) {
+        return cs.error();
+    }
+    return arch::x86::gdb_registers_from_state(cs->state);
 }
 
 Status AccelDebugTarget::write_registers(gdb::ThreadId thread, std::span<const std::uint8_t> data) {
-    auto cpu = cpu_of(thread);
-    if (!cpu) {
-        return cpu.error();
+    auto cs = cpu_state(thread);
+    if (!cs) {
+        return cs.error();
     }
-    auto st = accel_.get_x86_state(*cpu);
-    if (!st) {
-        return st.error();
-    }
-    if (auto s = arch::x86::gdb_registers_to_state(data, *st); !s) {
+    if (auto s = arch::x86::gdb_registers_to_state(data, cs->state); !s) {
         return s;
     }
-    return accel_.set_x86_state(*cpu, *st);
+    return accel_.set_x86_state(cs->cpu, cs->state);
 }
 
 Result<std::vector<std::uint8_t>> AccelDebugTarget::read_register(gdb::ThreadId thread, unsigned regnum) {
-    auto cpu = cpu_of(thread);
-    if (!cpu) {
-        return cpu.error();
+    auto cs = cpu_state(thread);
+    if (!cs) {
+        return cs.error();
     }
-    auto st = accel_.get_x86_state(*cpu);
-    if (!st) {
-        return st.error();
-    }
-    return arch::x86::gdb_register_read(*st, regnum);
+    return arch::x86::gdb_register_read(cs->state, regnum);
 }
 
 Status AccelDebugTarget::write_register(gdb::ThreadId thread, unsigned regnum, std::span<const std::uint8_t> value) {
-    auto cpu = cpu_of(thread);
-    if (!cpu) {
-        return cpu.error();
+    auto cs = cpu_state(thread);
+    if (!cs) {
+        return cs.error();
     }
-    auto st = accel_.get_x86_state(*cpu);
-    if (!st) {
-        return st.error();
-    }
-    if (auto s = arch::x86::gdb_register_write(*st, regnum, value); !s) {
+    if (auto s = arch::x86::gdb_register_write(cs->state, regnum, value); !s) {
         return s;
     }
-    return accel_.set_x86_state(*cpu, *st);
+    return accel_.set_x86_state(cs->cpu, cs->state);
 }
 
 Result<std::size_t> AccelDebugTarget::read_memory(gdb::ThreadId thread, std::uint64_t addr,

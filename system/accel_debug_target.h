@@ -76,6 +76,12 @@ public:
 
 private:
     Result<std::uint32_t> cpu_of(gdb::ThreadId thread) const;
+    struct CpuState {
+        std::uint32_t cpu;
+        KvmdbgX86State state;
+    };
+    /// The vCPU of `thread` and its current state.
+    Result<CpuState> cpu_state(gdb::ThreadId thread);
 
     accel::Accelerator& accel_;
     const unsigned vcpus_;
