@@ -396,10 +396,14 @@ gboolean Emulator::on_serial_input(gint fd, GIOCondition condition, gpointer dat
     std::size_t room = 0;
     self->machine_->bus().with_lock([&] { room = self->machine_->com1().rx_room(); });
     if (room == 0) {
-        // The guest has not drained its FIFO; the bytes wait in the pipe (the
-        // UART drops nothing). Poll again shortly instead of spinning.
-        g_usleep(1000);
-        return G_SOURCE_CONTINUE;
+        // The guest has not drained its FIFO: the bytes wait in the pipe (the
+        // UART drops nothing). Stop watching stdin and look again in 20 ms,
+        // so a guest that never reads costs 50 wake-ups a second, not a spin.
+        g_timeout_add(20, [](gpointer emu) -> gboolean {
+            static_cast<Emulator*>(emu)->watch_serial_input();
+            return G_SOURCE_REMOVE;
+        }, self);
+        return G_SOURCE_REMOVE;
     }
     ssize_t n = ::read(fd, buf, room < sizeof buf ? room : sizeof buf);
     if (n > 0) {
