@@ -19,118 +19,29 @@
 #include "hw-models/loaders/image_file.h"
 #include "hw-models/loaders/x86_kernel_loader.h"
 #include "tests/support/cunit_main.h"
+#include "tests/support/elf_builder.h"
 
 namespace {
 
 using namespace kvmdbg;
 using namespace kvmdbg::hw;
-using Bytes = std::vector<std::uint8_t>;
+using test::build_elf;
+using test::build_elf64;
+using test::Bytes;
+using test::pattern;
+using test::put64;
+using test::Seg;
+using test::seg;
 
 constexpr std::uint64_t kMiB = 1ull << 20;
 constexpr std::uint64_t kGiB = 1ull << 30;
 
 // ------------------------------------------------------------- helpers
 
-void put16(Bytes& b, std::size_t off, std::uint16_t v) {
-    b[off] = static_cast<std::uint8_t>(v);
-    b[off + 1] = static_cast<std::uint8_t>(v >> 8);
-}
-void put32(Bytes& b, std::size_t off, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) b[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-void put64(Bytes& b, std::size_t off, std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) b[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
 std::uint64_t load64(const std::uint8_t* p) {
     std::uint64_t v = 0;
     for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
     return v;
-}
-
-struct Seg {
-    std::uint64_t vaddr = 0;
-    std::uint64_t paddr = 0;
-    Bytes data;
-    std::uint64_t memsz = 0;
-    std::uint32_t flags = 5;
-};
-
-Seg seg(std::uint64_t addr, Bytes data, std::uint64_t memsz) {
-    Seg s;
-    s.vaddr = addr;
-    s.paddr = addr;
-    s.data = std::move(data);
-    s.memsz = memsz;
-    return s;
-}
-
-Bytes pattern(std::size_t n, std::uint8_t seed) {
-    Bytes b(n);
-    for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(seed + i * 7);
-    return b;
-}
-
-// ELF with the program headers after the ELF header and segment data at
-// 0x1000-aligned file offsets from 0x1000.
-Bytes build_elf(bool is64, std::uint16_t machine, std::uint64_t entry, const std::vector<Seg>& segs) {
-    std::size_t ehsize = is64 ? 64 : 52;
-    std::size_t phsize = is64 ? 56 : 32;
-    std::size_t off = 0x1000;
-    std::vector<std::size_t> offsets;
-    for (const auto& s : segs) {
-        offsets.push_back(off);
-        off += (s.data.size() + 0xfff) & ~std::size_t{0xfff};
-    }
-    Bytes b(std::max(off, ehsize + phsize * segs.size()), 0);
-    b[0] = 0x7f; b[1] = 'E'; b[2] = 'L'; b[3] = 'F';
-    b[4] = is64 ? 2 : 1;
-    b[5] = 1;
-    b[6] = 1;
-    put16(b, 16, 2);
-    put16(b, 18, machine);
-    put32(b, 20, 1);
-    if (is64) {
-        put64(b, 24, entry);
-        put64(b, 32, ehsize);
-        put16(b, 52, static_cast<std::uint16_t>(ehsize));
-        put16(b, 54, static_cast<std::uint16_t>(phsize));
-        put16(b, 56, static_cast<std::uint16_t>(segs.size()));
-    } else {
-        put32(b, 24, static_cast<std::uint32_t>(entry));
-        put32(b, 28, static_cast<std::uint32_t>(ehsize));
-        put16(b, 40, static_cast<std::uint16_t>(ehsize));
-        put16(b, 42, static_cast<std::uint16_t>(phsize));
-        put16(b, 44, static_cast<std::uint16_t>(segs.size()));
-    }
-    for (std::size_t i = 0; i < segs.size(); ++i) {
-        const Seg& s = segs[i];
-        std::size_t p = ehsize + i * phsize;
-        if (is64) {
-            put32(b, p, 1);
-            put32(b, p + 4, s.flags);
-            put64(b, p + 8, offsets[i]);
-            put64(b, p + 16, s.vaddr);
-            put64(b, p + 24, s.paddr);
-            put64(b, p + 32, s.data.size());
-            put64(b, p + 40, s.memsz);
-            put64(b, p + 48, 0x1000);
-        } else {
-            put32(b, p, 1);
-            put32(b, p + 4, static_cast<std::uint32_t>(offsets[i]));
-            put32(b, p + 8, static_cast<std::uint32_t>(s.vaddr));
-            put32(b, p + 12, static_cast<std::uint32_t>(s.paddr));
-            put32(b, p + 16, static_cast<std::uint32_t>(s.data.size()));
-            put32(b, p + 20, static_cast<std::uint32_t>(s.memsz));
-            put32(b, p + 24, s.flags);
-            put32(b, p + 28, 0x1000);
-        }
-        std::memcpy(b.data() + offsets[i], s.data.data(), s.data.size());
-    }
-    return b;
-}
-
-Bytes build_elf64(std::uint64_t entry, const std::vector<Seg>& segs) {
-    return build_elf(true, 62, entry, segs);
 }
 
 // A file in the temp directory, removed on destruction.

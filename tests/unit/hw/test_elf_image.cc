@@ -3,108 +3,25 @@
 // QEMU entry translation and segment placement rules.
 #include "hw-models/loaders/elf_image.h"
 
-#include <cstring>
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "tests/support/cunit_main.h"
+#include "tests/support/elf_builder.h"
 
 namespace {
 
 using namespace kvmdbg::hw;
-using Bytes = std::vector<std::uint8_t>;
+using kvmdbg::test::build_elf;
+using kvmdbg::test::Bytes;
+using kvmdbg::test::put16;
+using kvmdbg::test::put32;
+using kvmdbg::test::put64;
+using kvmdbg::test::Seg;
+using kvmdbg::test::seg;
 
 const std::string kName = "/images/k.elf";
-
-void put16(Bytes& b, std::size_t off, std::uint16_t v) {
-    b[off] = static_cast<std::uint8_t>(v);
-    b[off + 1] = static_cast<std::uint8_t>(v >> 8);
-}
-void put32(Bytes& b, std::size_t off, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) b[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-void put64(Bytes& b, std::size_t off, std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) b[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-
-struct Seg {
-    std::uint32_t type = kElfPtLoad;
-    std::uint32_t flags = 5;  // R|X
-    std::uint64_t vaddr = 0;
-    std::uint64_t paddr = 0;
-    Bytes data;
-    std::uint64_t memsz = 0;
-};
-
-// Headers, program headers right after, segment data from 0x1000 on, each
-// at a 0x1000 boundary.
-Bytes build_elf(bool is64, std::uint16_t machine, std::uint64_t entry, const std::vector<Seg>& segs) {
-    std::size_t ehsize = is64 ? 64 : 52;
-    std::size_t phsize = is64 ? 56 : 32;
-    std::size_t off = 0x1000;
-    std::vector<std::size_t> offsets;
-    for (const auto& s : segs) {
-        offsets.push_back(off);
-        off += (s.data.size() + 0xfff) & ~std::size_t{0xfff};
-    }
-    Bytes b(std::max(off, ehsize + phsize * segs.size()), 0);
-    b[0] = 0x7f; b[1] = 'E'; b[2] = 'L'; b[3] = 'F';
-    b[4] = is64 ? 2 : 1;
-    b[5] = 1;
-    b[6] = 1;
-    put16(b, 16, 2);  // ET_EXEC
-    put16(b, 18, machine);
-    put32(b, 20, 1);
-    if (is64) {
-        put64(b, 24, entry);
-        put64(b, 32, ehsize);
-        put16(b, 52, static_cast<std::uint16_t>(ehsize));
-        put16(b, 54, static_cast<std::uint16_t>(phsize));
-        put16(b, 56, static_cast<std::uint16_t>(segs.size()));
-    } else {
-        put32(b, 24, static_cast<std::uint32_t>(entry));
-        put32(b, 28, static_cast<std::uint32_t>(ehsize));
-        put16(b, 40, static_cast<std::uint16_t>(ehsize));
-        put16(b, 42, static_cast<std::uint16_t>(phsize));
-        put16(b, 44, static_cast<std::uint16_t>(segs.size()));
-    }
-    for (std::size_t i = 0; i < segs.size(); ++i) {
-        const Seg& s = segs[i];
-        std::size_t p = ehsize + i * phsize;
-        if (is64) {
-            put32(b, p, s.type);
-            put32(b, p + 4, s.flags);
-            put64(b, p + 8, offsets[i]);
-            put64(b, p + 16, s.vaddr);
-            put64(b, p + 24, s.paddr);
-            put64(b, p + 32, s.data.size());
-            put64(b, p + 40, s.memsz);
-            put64(b, p + 48, 0x1000);
-        } else {
-            put32(b, p, s.type);
-            put32(b, p + 4, static_cast<std::uint32_t>(offsets[i]));
-            put32(b, p + 8, static_cast<std::uint32_t>(s.vaddr));
-            put32(b, p + 12, static_cast<std::uint32_t>(s.paddr));
-            put32(b, p + 16, static_cast<std::uint32_t>(s.data.size()));
-            put32(b, p + 20, static_cast<std::uint32_t>(s.memsz));
-            put32(b, p + 24, s.flags);
-            put32(b, p + 28, 0x1000);
-        }
-        if (!s.data.empty()) {  // memcpy from an empty vector's null data() is UB
-            std::memcpy(b.data() + offsets[i], s.data.data(), s.data.size());
-        }
-    }
-    return b;
-}
-
-Seg seg(std::uint64_t addr, std::size_t filesz, std::uint64_t memsz, std::uint8_t fill = 0x5a) {
-    Seg s;
-    s.vaddr = addr;
-    s.paddr = addr;
-    s.data.assign(filesz, fill);
-    s.memsz = memsz;
-    return s;
-}
 
 bool has(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;

@@ -15,12 +15,18 @@
 #include "arch/x86/boot_tables.h"
 #include "hw-models/loaders/x86_kernel_loader.h"
 #include "tests/support/cunit_main.h"
+#include "tests/support/elf_builder.h"
 
 namespace {
 
 using namespace kvmdbg;
 using namespace kvmdbg::hw;
-using Bytes = std::vector<std::uint8_t>;
+using test::build_elf;
+using test::Bytes;
+using test::long_pattern;
+using test::put32;
+using test::Seg;
+using test::seg;
 
 constexpr std::uint64_t kMiB = 1ull << 20;
 constexpr std::uint64_t kGiB = 1ull << 30;
@@ -28,23 +34,6 @@ constexpr std::uint32_t kMagic = 0x1BADB002;
 constexpr std::uint32_t kAout = 1u << 16;
 
 // ------------------------------------------------------------- helpers
-
-void put16(Bytes& b, std::size_t off, std::uint16_t v) {
-    b[off] = static_cast<std::uint8_t>(v);
-    b[off + 1] = static_cast<std::uint8_t>(v >> 8);
-}
-void put32(Bytes& b, std::size_t off, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) b[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-void put64(Bytes& b, std::size_t off, std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) b[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-
-Bytes pattern(std::size_t n, std::uint8_t seed) {
-    Bytes b(n);
-    for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(seed + i * 13 + (i >> 8));
-    return b;
-}
 
 // Writes a multiboot header at `off`: magic, flags, checksum and, for the
 // a.out kludge, the five address fields.
@@ -66,88 +55,16 @@ void put_header(Bytes& b, std::size_t off, std::uint32_t flags, const Aout* a = 
 
 // An a.out-kludge image: `size` pattern bytes with the header at `off`.
 Bytes aout_image(std::size_t size, std::size_t off, const Aout& a) {
-    Bytes b = pattern(size, 7);
+    Bytes b = long_pattern(size, 7);
     put_header(b, off, kAout | 0x3, &a);
-    return b;
-}
-
-struct Seg {
-    std::uint64_t vaddr = 0;
-    std::uint64_t paddr = 0;
-    Bytes data;
-    std::uint64_t memsz = 0;
-    std::uint32_t flags = 5;
-};
-
-Bytes build_elf(bool is64, std::uint16_t machine, std::uint64_t entry, const std::vector<Seg>& segs) {
-    std::size_t ehsize = is64 ? 64 : 52;
-    std::size_t phsize = is64 ? 56 : 32;
-    std::size_t off = 0x1000;
-    std::vector<std::size_t> offsets;
-    for (const auto& s : segs) {
-        offsets.push_back(off);
-        off += (s.data.size() + 0xfff) & ~std::size_t{0xfff};
-    }
-    Bytes b(off, 0);
-    b[0] = 0x7f; b[1] = 'E'; b[2] = 'L'; b[3] = 'F';
-    b[4] = is64 ? 2 : 1;
-    b[5] = 1;
-    b[6] = 1;
-    put16(b, 16, 2);
-    put16(b, 18, machine);
-    put32(b, 20, 1);
-    if (is64) {
-        put64(b, 24, entry);
-        put64(b, 32, ehsize);
-        put16(b, 52, static_cast<std::uint16_t>(ehsize));
-        put16(b, 54, static_cast<std::uint16_t>(phsize));
-        put16(b, 56, static_cast<std::uint16_t>(segs.size()));
-    } else {
-        put32(b, 24, static_cast<std::uint32_t>(entry));
-        put32(b, 28, static_cast<std::uint32_t>(ehsize));
-        put16(b, 40, static_cast<std::uint16_t>(ehsize));
-        put16(b, 42, static_cast<std::uint16_t>(phsize));
-        put16(b, 44, static_cast<std::uint16_t>(segs.size()));
-    }
-    for (std::size_t i = 0; i < segs.size(); ++i) {
-        const Seg& s = segs[i];
-        std::size_t p = ehsize + i * phsize;
-        if (is64) {
-            put32(b, p, 1);
-            put32(b, p + 4, s.flags);
-            put64(b, p + 8, offsets[i]);
-            put64(b, p + 16, s.vaddr);
-            put64(b, p + 24, s.paddr);
-            put64(b, p + 32, s.data.size());
-            put64(b, p + 40, s.memsz);
-        } else {
-            put32(b, p, 1);
-            put32(b, p + 4, static_cast<std::uint32_t>(offsets[i]));
-            put32(b, p + 8, static_cast<std::uint32_t>(s.vaddr));
-            put32(b, p + 12, static_cast<std::uint32_t>(s.paddr));
-            put32(b, p + 16, static_cast<std::uint32_t>(s.data.size()));
-            put32(b, p + 20, static_cast<std::uint32_t>(s.memsz));
-            put32(b, p + 24, s.flags);
-        }
-        std::memcpy(b.data() + offsets[i], s.data.data(), s.data.size());
-    }
     return b;
 }
 
 // Segment data that starts with a multiboot header without the a.out kludge.
 Bytes mb_text(std::size_t size) {
-    Bytes d = pattern(size, 21);
+    Bytes d = long_pattern(size, 21);
     put_header(d, 0, 0x3);
     return d;
-}
-
-Seg seg(std::uint64_t paddr, Bytes data, std::uint64_t memsz) {
-    Seg s;
-    s.vaddr = paddr;
-    s.paddr = paddr;
-    s.data = std::move(data);
-    s.memsz = memsz;
-    return s;
 }
 
 class TempFile {
@@ -373,7 +290,7 @@ void test_elf32_load() {
     Ram m(16 * kMiB);
     Seg text = seg(0x100000, mb_text(0x200), 0x200);
     text.vaddr = 0xc0100000;
-    Seg data = seg(0x102000, pattern(0x10, 77), 0x1800);
+    Seg data = seg(0x102000, long_pattern(0x10, 77), 0x1800);
     data.vaddr = 0xc0102000;
     data.flags = 6;
     Bytes image = build_elf(false, 3, 0xc0100010, {text, data});
@@ -505,8 +422,8 @@ void test_parse_modules() {
 void test_modules_loaded() {
     Ram m(16 * kMiB);
     TempDir dir;
-    Bytes m1 = pattern(0x1234, 3);
-    Bytes m2 = pattern(0x10, 5);
+    Bytes m1 = long_pattern(0x1234, 3);
+    Bytes m2 = long_pattern(0x10, 5);
     TempFile f1(m1, dir.path() + "/m1");
     TempFile f2(m2, dir.path() + "/m,2");
     TempFile f3(Bytes{}, dir.path() + "/e");
@@ -569,7 +486,7 @@ void test_empty_module_name() {
 
 void test_modules_beyond_ram() {
     Ram m(2 * kMiB);
-    TempFile mod(pattern(kMiB, 1));
+    TempFile mod(long_pattern(kMiB, 1));
     TempFile k(aout_image(0x1000, 0, {0x100000, 0x100000, 0, 0, 0x100000}));
     auto r = load(k.path(), m.ram, "", mod.path());
     CU_ASSERT_FALSE_FATAL(r.ok());
@@ -670,7 +587,8 @@ void test_image_larger_than_ram() {
 void test_elf_segment_outside_ram() {
     Ram m(16 * kMiB);
     Bytes image = build_elf(false, 3, 0x100000,
-                            {seg(0x100000, mb_text(0x100), 0x100), seg(0xfff000, pattern(16, 1), 0x2000)});
+                            {seg(0x100000, mb_text(0x100), 0x100),
+                             seg(0xfff000, long_pattern(16, 1), 0x2000)});
     expect_error(image, m.ram, EFAULT, "segment [0xfff000, 0x1001000) is outside guest RAM");
 }
 
@@ -685,7 +603,7 @@ void test_elf64_multiboot_refused() {
 
 void test_no_kludge_not_elf() {
     Ram m(16 * kMiB);
-    Bytes image = pattern(0x1000, 1);
+    Bytes image = long_pattern(0x1000, 1);
     put_header(image, 0x20, 0x3);
     expect_error(image, m.ram, ENOEXEC,
                  "multiboot header without the a.out kludge (flags bit 16) but not an ELF file");
@@ -700,7 +618,7 @@ void test_elf32_truncated_program_headers() {
 
 void test_direct_api_names_kernel() {
     Ram m(16 * kMiB);
-    ImageFile k{"/some/kernel.bin", pattern(64, 3)};
+    ImageFile k{"/some/kernel.bin", long_pattern(64, 3)};
     Log log;
     auto r = load_multiboot(k, MultibootOptions{}, m.ram, log);
     CU_ASSERT_FALSE_FATAL(r.ok());
