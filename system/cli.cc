@@ -61,8 +61,9 @@ constexpr OptionSpec kOptions[] = {
     {"d", Opt::log_items, true, "-d ITEM[,...]", "enable log items (-d help lists them)"},
     {"D", Opt::log_file, true, "-D FILE", "write the log to FILE instead of stderr"},
     {"S", Opt::stop, false, "-S", "do not start the vCPUs until the debugger continues them"},
-    {"s", Opt::gdb_default, false, "-s", "shorthand for -gdb tcp::1234"},
-    {"gdb", Opt::gdb, true, "-gdb DEV", "wait for gdb connections on DEV (tcp::PORT, tcp:HOST:PORT)"},
+    {"s", Opt::gdb_default, false, "-s", "shorthand for -gdb tcp::1234 (127.0.0.1 only)"},
+    {"gdb", Opt::gdb, true, "-gdb DEV",
+     "wait for gdb on DEV: tcp::PORT (127.0.0.1), tcp:HOST:PORT, unix:PATH (mode 0600) or stdio"},
 };
 
 const OptionSpec* find_option(std::string_view name) {

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -43,6 +44,9 @@ Emulator::Emulator(const CliOptions& options, Log& log)
 Emulator::~Emulator() {
     // The stub goes first (it calls the target, which calls the accelerator);
     // vCPU threads must be gone before the machine (their I/O target) goes.
+    // The session ends first so that closing the connection at exit is not
+    // taken for a debugger that went away (no detach, no resume).
+    gdb_session_.reset();
     gdb_server_.reset();
     gdb_session_.reset();
     gdb_target_.reset();
@@ -323,6 +327,14 @@ void Emulator::request_poweroff(const std::string& reason) {
             this);
         return;
     }
+    if (debugger_attached_) {
+        // gdb hears "exited with code 0" (W00) before the process ends.
+        gdb::StopEvent stop;
+        stop.reason = gdb::StopReason::exited;
+        stop.exit_code = 0;
+        queue_stop(stop);
+        return;
+    }
     finish(0, "");
 }
 
@@ -449,6 +461,10 @@ Status Emulator::start_gdb_server(const GdbEndpoint& endpoint) {
         return server.error();
     }
     gdb_server_ = std::move(server).value();
+    if (!accel_->supports_guest_debug()) {
+        std::fprintf(stderr, "kvmdbg: this host's KVM cannot debug guests (no KVM_CAP_SET_GUEST_DEBUG): "
+                             "gdb can read and write state, but breakpoints and single-step fail\n");
+    }
     if (endpoint.kind != GdbEndpoint::Kind::stdio) {
         std::fprintf(stderr, "kvmdbg: gdb server listening on %s%s\n", gdb_server_->bound_address().c_str(),
                      options_.start_stopped ? " (vCPUs wait for the debugger: -S)" : "");
@@ -466,6 +482,10 @@ void Emulator::on_gdb_connect() {
 void Emulator::on_gdb_bytes(std::string_view bytes) {
     if (!gdb_session_) {
         return;
+    }
+    if (log_.enabled(LogCategory::gdb)) {
+        log_.write(LogCategory::gdb, "<- %.*s", static_cast<int>(std::min<std::size_t>(bytes.size(), 512)),
+                   bytes.data());
     }
     gdb_session_->receive(bytes);
     pump_gdb();
@@ -491,6 +511,9 @@ void Emulator::pump_gdb() {
         return;
     }
     std::string out = gdb_session_->take_output();
+    if (!out.empty() && log_.enabled(LogCategory::gdb)) {
+        log_.write(LogCategory::gdb, "-> %.*s", static_cast<int>(std::min<std::size_t>(out.size(), 512)), out.data());
+    }
     gdb_server_->send(out);
     if (!gdb_session_->finished()) {
         return;

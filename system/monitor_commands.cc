@@ -20,7 +20,7 @@ constexpr const char* kHelp =
     "info capabilities         what the start-up probe found about this host's KVM\n"
     "xp /N[bhwg] ADDR          N units of guest-physical memory at ADDR, in hex\n"
     "sstep [noirq|irq]         single steps block interrupts (noirq) or not; no argument: show\n"
-    "system_reset              reset the machine (not supported by pc-lite: says so)\n"
+    "system_reset              reset the machine: RAM reloaded, every vCPU at its boot state (stays stopped)\n"
     "quit                      end kvmdbg with status 0\n";
 
 std::vector<std::string> split_words(std::string_view text) {
