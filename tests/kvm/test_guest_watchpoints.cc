@@ -12,15 +12,15 @@
 
 #include "tests/kvm/guest_runner.h"
 #include "tests/support/elf_symbols.h"
+#include "tests/support/kvm_available.h"
 
 int main(int argc, char** argv) {
     if (argc != 3) {
         std::fprintf(stderr, "usage: %s ACCEL_KVM_MODULE GUEST_DIR\n", argv[0]);
         return 2;
     }
-    if (access("/dev/kvm", R_OK | W_OK) != 0) {
-        std::printf("SKIP: /dev/kvm is not usable: %s\n", std::strerror(errno));
-        return 77;
+    if (int skip = kvmdbg::test::skip_without_kvm(); skip != 0) {
+        return skip;
     }
     std::string image = std::string(argv[2]) + "/debug_target.elf64";
     auto syms = kvmdbg::test::read_elf_symbols(image);

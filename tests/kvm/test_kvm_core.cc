@@ -18,6 +18,7 @@
 #include "accel/accelerator.h"
 #include "common/mapped_region.h"
 #include "tests/support/cunit_main.h"
+#include "tests/support/kvm_available.h"
 
 namespace {
 
@@ -219,9 +220,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: %s ACCEL_KVM_MODULE\n", argv[0]);
         return 2;
     }
-    if (access("/dev/kvm", R_OK | W_OK) != 0) {
-        std::printf("SKIP: /dev/kvm is not usable: %s\n", std::strerror(errno));
-        return 77;
+    if (int skip = kvmdbg::test::skip_without_kvm(); skip != 0) {
+        return skip;
     }
     g_module = argv[1];
     return kvmdbg::test::run_suites(kSuites);
