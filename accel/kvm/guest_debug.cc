@@ -90,14 +90,6 @@ void GuestDebug::set_vcpu_count(std::uint32_t count) {
     vcpus_.assign(count, VcpuState{});
 }
 
-bool GuestDebug::active() const {
-    std::lock_guard lock(mu_);
-    if (sw_.size() != 0 || !hw_.empty()) {
-        return true;
-    }
-    return std::any_of(vcpus_.begin(), vcpus_.end(), [](const VcpuState& v) { return v.step || v.stepping_over; });
-}
-
 bool GuestDebug::stepping(std::uint32_t cpu) const {
     std::lock_guard lock(mu_);
     return cpu < vcpus_.size() && (vcpus_[cpu].step || vcpus_[cpu].stepping_over);
@@ -118,7 +110,6 @@ std::optional<KvmdbgDebugStop> GuestDebug::on_step_completed(KvmVcpu& vcpu) {
         st.step = false;
         stop = KvmdbgDebugStop{};
         stop->reason = KVMDBG_STOP_STEP;
-        st.last_stop = stop;
     }
     if (stop) {
         stop->pc = pc;

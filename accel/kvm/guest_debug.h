@@ -89,9 +89,6 @@ public:
     /// a continue).
     std::optional<KvmdbgDebugStop> on_debug_exit(KvmVcpu& vcpu);
 
-    /// True while any debugger breakpoint, watchpoint or step is armed.
-    bool active() const;
-
     /// Whether debugger single steps block interrupts (KVM_GUESTDBG_BLOCKIRQ).
     /// Errors: ENOTSUP to enable it on a host without BLOCKIRQ.
     Status set_step_blocks_irq(bool enable);
