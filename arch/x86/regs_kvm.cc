@@ -13,23 +13,10 @@ static_assert(offsetof(kvm_regs, rsp) == 6 * 8 && offsetof(kvm_regs, rbp) == 7 *
 static_assert(sizeof(kvm_fpu) == 416, "kvm_fpu layout");
 static_assert(sizeof(kvm_debugregs) == 128, "kvm_debugregs layout");
 
-void seg_from_kvm(const kvm_segment& s, KvmdbgX86Segment& d) {
-    d.base = s.base;
-    d.limit = s.limit;
-    d.selector = s.selector;
-    d.type = s.type;
-    d.present = s.present;
-    d.dpl = s.dpl;
-    d.db = s.db;
-    d.s = s.s;
-    d.l = s.l;
-    d.g = s.g;
-    d.avl = s.avl;
-    d.unusable = s.unusable;
-    d.padding = 0;
-}
-
-void seg_to_kvm(const KvmdbgX86Segment& s, kvm_segment& d) {
+// kvm_segment and KvmdbgX86Segment have the same field names: one copy
+// serves both directions.
+template <typename From, typename To>
+void copy_segment(const From& s, To& d) {
     d.base = s.base;
     d.limit = s.limit;
     d.selector = s.selector;
@@ -57,14 +44,14 @@ void from_kvm(const KvmX86Regs& in, KvmdbgX86State& out) {
     out.rflags = r.rflags;
 
     const kvm_sregs& s = in.sregs;
-    seg_from_kvm(s.cs, out.cs);
-    seg_from_kvm(s.ds, out.ds);
-    seg_from_kvm(s.es, out.es);
-    seg_from_kvm(s.fs, out.fs);
-    seg_from_kvm(s.gs, out.gs);
-    seg_from_kvm(s.ss, out.ss);
-    seg_from_kvm(s.tr, out.tr);
-    seg_from_kvm(s.ldt, out.ldt);
+    copy_segment(s.cs, out.cs);
+    copy_segment(s.ds, out.ds);
+    copy_segment(s.es, out.es);
+    copy_segment(s.fs, out.fs);
+    copy_segment(s.gs, out.gs);
+    copy_segment(s.ss, out.ss);
+    copy_segment(s.tr, out.tr);
+    copy_segment(s.ldt, out.ldt);
     out.gdt.base = s.gdt.base;
     out.gdt.limit = s.gdt.limit;
     out.idt.base = s.idt.base;
@@ -106,14 +93,14 @@ void to_kvm(const KvmdbgX86State& in, KvmX86Regs& out) {
     r.rflags = in.rflags;
 
     kvm_sregs& s = out.sregs;
-    seg_to_kvm(in.cs, s.cs);
-    seg_to_kvm(in.ds, s.ds);
-    seg_to_kvm(in.es, s.es);
-    seg_to_kvm(in.fs, s.fs);
-    seg_to_kvm(in.gs, s.gs);
-    seg_to_kvm(in.ss, s.ss);
-    seg_to_kvm(in.tr, s.tr);
-    seg_to_kvm(in.ldt, s.ldt);
+    copy_segment(in.cs, s.cs);
+    copy_segment(in.ds, s.ds);
+    copy_segment(in.es, s.es);
+    copy_segment(in.fs, s.fs);
+    copy_segment(in.gs, s.gs);
+    copy_segment(in.ss, s.ss);
+    copy_segment(in.tr, s.tr);
+    copy_segment(in.ldt, s.ldt);
     s.gdt = kvm_dtable{in.gdt.base, in.gdt.limit, {0, 0, 0}};
     s.idt = kvm_dtable{in.idt.base, in.idt.limit, {0, 0, 0}};
     s.cr0 = in.cr0;
