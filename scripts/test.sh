@@ -5,10 +5,18 @@
 # Build directories: build/ (the normal build), build-asan/ and
 # build-static/ (-Daccel_static=true: the KVM accelerator linked into the
 # binary instead of loaded as a module; its kvm suite runs the guests).
-# Exit status: non-zero if any test failed.
+# Further stages (cross builds, nested arm64 KVM, fuzzing, ThreadSanitizer,
+# benchmarks in short mode) are scripts in scripts/test.d/, run in name order
+# after the core suites; each installs what it needs, builds its own build
+# directory and runs `meson test` there, so its testlog.json is counted by
+# .ci/run. A stage exits non-zero only when a test failed.
+# Exit status: non-zero if any test or stage failed.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
+
+# Stale logs from an earlier run must not be counted by .ci/run.
+rm -f build*/meson-logs/testlog.json
 
 scripts/setup.sh build || exit 1
 scripts/setup.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false || exit 1
@@ -59,4 +67,9 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
   meson test -C build-asan --suite unit --suite kvm --print-errorlogs --num-processes 2 || status=1
 echo "== kvm suite with the accelerator linked in (build-static/)"
 meson test -C build-static --suite kvm --print-errorlogs --num-processes 2 || status=1
+for stage in scripts/test.d/*.sh; do
+  [ -e "$stage" ] || continue
+  echo "== stage $(basename "$stage" .sh)"
+  bash "$stage" || status=1
+done
 exit $status
