@@ -19,14 +19,9 @@
 #include "arch/x86/boot_tables.h"
 #include "arch/x86/cpu_state.h"
 #include "common/result.h"
+#include "hw-models/loaders/gpa_range.h"
 
 namespace kvmdbg::hw {
-
-/// A half-open guest-physical range [start, end).
-struct GpaRange {
-    std::uint64_t start = 0;
-    std::uint64_t end = 0;
-};
 
 struct X86BootPlan {
     /// Stack bytes each vCPU gets in ELF64 direct boot.

@@ -35,25 +35,9 @@
 #include "hw-models/guest_ram.h"
 #include "hw-models/io_bus.h"
 #include "hw-models/loaders/x86_boot_plan.h"
+#include "hw-models/machine_host.h"
 
 namespace kvmdbg::hw {
-
-/// Services the machine's owner provides. Called on vCPU threads.
-class MachineHost {
-public:
-    virtual ~MachineHost() = default;
-    /// The guest asked to end the emulator with `status` (debug-exit: any
-    /// value; power-off: 0). `reason` is for logs.
-    virtual void request_exit(int status, const std::string& reason) = 0;
-    /// The guest powered the machine off (ACPI PM1a_CNT SLP_EN); the
-    /// requesting vCPU parks. QEMU exits 0 here unless -no-shutdown.
-    virtual void request_poweroff(const std::string& reason) = 0;
-    /// The guest asked for a machine reset (i8042 pulse, port 0x92);
-    /// `reason` says how. The requesting vCPU parks (stop_machine).
-    virtual void request_reset(const std::string& reason) = 0;
-    /// Drives ISA interrupt line `irq` to `level`.
-    virtual void set_irq_line(std::uint32_t irq, bool level) = 0;
-};
 
 struct PcLiteConfig {
     std::uint64_t ram_size = 128ull << 20;
