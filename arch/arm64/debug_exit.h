@@ -6,7 +6,9 @@
 //   struct kvm_debug_exit_arch { __u32 hsr; __u32 hsr_high; __u64 far; };
 //
 // hsr is ESR_EL2 bits 31:0 of the exception KVM intercepted, hsr_high its
-// bits 63:32 (ISS2), far the FAR_EL2 (meaningful for watchpoints only).
+// bits 61:32 (ISS2 is 55:32), valid only when kvm_run->flags has
+// KVM_DEBUG_ARCH_HSR_HIGH_VALID (pass 0 otherwise); far is FAR_EL2
+// (meaningful for watchpoints only).
 // The PC is not in the exit: the caller reads it (KVM_GET_ONE_REG) and
 // passes it in. ESR layout (ARM ARM DDI 0487, ESR_ELx):
 //
@@ -83,7 +85,7 @@ struct DecodedDebugExit {
     std::uint32_t ec = 0;
     bool from_lower_el = false;  ///< EC is the "lower EL" variant (always, under KVM)
     std::uint32_t iss = 0;       ///< hsr bits 24:0
-    std::uint32_t iss2 = 0;      ///< hsr_high (ESR bits 55:32)
+    std::uint32_t iss2 = 0;      ///< ISS2 = hsr_high bits 23:0 (ESR bits 55:32)
     std::uint16_t brk_imm = 0;   ///< brk: the #imm16
     bool step_isv = false;       ///< software_step: ISS.ISV
     bool step_ex = false;        ///< software_step: ISS.EX (valid if step_isv)
