@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Writes the hand-made part of the seed corpus in tests/fuzz/corpus/.
+
+Run from anywhere: python3 tests/fuzz/make_seeds.py. Idempotent. The real
+gdb traffic (corpus/request_parser/gdb-*, corpus/gdb_session/gdb-session)
+and the real guest images (corpus/elf_loader/hello.elf64,
+corpus/multiboot_loader/hello.mb.*) are kept as captured, not generated.
+"""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def put(target, name, data):
+    d = os.path.join(HERE, 'corpus', target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode('latin-1')
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
+
+
+def frame(payload):
+    return '$%s#%02x' % (payload, sum(payload.encode('latin-1')) & 0xff)
+
+
+# A short gdb exchange; byte 0 of a framer input is the split point.
+EXCHANGE = ['qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386', 'vMustReplyEmpty',
+            'Hg0', '?', 'g', 'm1000,40', 'Z0,1000,1', 'vCont;s:1;c', 'X1000,2:}]}\x03']
+PACKETS = [
+    'qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;fork-events+;vfork-events+;'
+    'exec-events+;vContSupported+;QThreadEvents+;no-resumed+;xmlRegisters=i386',
+    'vMustReplyEmpty', 'QStartNoAckMode', 'Hgp0.0', 'Hg0', 'Hc-1', 'qTStatus', '?', 'qfThreadInfo',
+    'qsThreadInfo', 'qAttached', 'qAttached:1', 'qC', 'qOffsets', 'qL1200000000000000000',
+    'qXfer:features:read:target.xml:0,ffb', 'qXfer:features:read:64bit-core.xml:0,ffb',
+    'qXfer:memory-map:read::0,ffb', 'qXfer:threads:read::0,ffb', 'g', 'G' + '00' * 28,
+    'p10', 'P10=efbeadde00000000', 'm101000,40', 'M101000,4:deadbeef', 'X101000,3:a}]b', 'x101000,40',
+    'Z0,101010,1', 'z0,101010,1', 'Z1,101010,1', 'z1,101010,1', 'Z2,101048,8', 'z2,101048,8',
+    'Z3,101048,4', 'Z4,101048,1', 'Z0,401010,1;Xc,240040300019162022391327',
+    'Z0,401010,1;X3,220127;X2,2627;cmds:0,X2,2627',
+    'vCont?', 'vCont;c', 'vCont;s:1;c', 'vCont;r101000,101040:1;c', 'vCont;t:2', 'c', 's',
+    'c101010', 'C05', 'S05', 'T1', 'T2', 'qThreadExtraInfo,1', 'qRcmd,696e666f20726567697374657273',
+    'qRcmd,7870202f7820307831303030', 'qqemu.sstepbits', 'qqemu.sstep', 'Qqemu.sstep=7',
+    'qqemu.PhyMemMode', 'Qqemu.PhyMemMode:1', 'qSymbol::', 'D', 'D;1', 'k', 'vKill;1',
+    'qfThreadInfo', 'm' + 'f' * 20 + ',ffffffff', 'p' + 'f' * 20, 'mffffffffffffffff,2',
+]
+
+for i, p in enumerate(PACKETS):
+    put('request_parser', 'packet-%02d' % i, p)
+
+put('packet_framer', 'exchange', '\x10' + '+'.join(frame(p) for p in EXCHANGE) + '+\x03-')
+put('packet_framer', 'bad-checksum', '\x05$m1000,4#00+$g#zz$qC#b4')
+put('packet_framer', 'restart', '\x03$m10$g#67$' + 'a' * 600 + '#00')
+
+# Session: chunks of <control><up to 63 bytes>, see fuzz_gdb_session.cc.
+session = b''
+for p in ['qSupported:swbreak+;hwbreak+', '?', 'g', 'm1000,40', 'Z0,1000,1', 'vCont;s:1;c', 'c',
+          'z0,1000,1', 'QStartNoAckMode', 'qXfer:features:read:target.xml:0,ffb', 'D']:
+    b = ('+' + frame(p)).encode('latin-1')
+    while b:
+        chunk, b = b[:63], b[63:]
+        session += bytes([len(chunk) | (0x40 if p.startswith(('c', 'vCont;')) else 0)]) + chunk
+put('gdb_session', 'handmade-session', session)
+
+# Agent expressions: <mode byte><bytecode or condition text>.
+EXPRS = [
+    bytes([0x24, 0x00, 0x40, 0x30, 0x00, 0x19, 0x16, 0x20, 0x22, 0x39, 0x13, 0x27]),  # i == 57
+    bytes([0x26, 0x00, 0x00, 0x16, 0x40, 0x22, 0x03, 0x2b, 0x14, 0x27]),  # $rax < 3 (signed)
+    bytes([0x24, 0x00, 0x10, 0x10, 0x48, 0x1a, 0x22, 0x01, 0x2a, 0x40, 0x0f, 0x27]),
+    bytes([0x26, 0x00, 0x07, 0x2a, 0x40, 0x17, 0x16, 0x08, 0x22, 0x12, 0x13, 0x27]),
+    bytes([0x22, 0x07, 0x22, 0x00, 0x05, 0x27]),  # 7 / 0: division by zero
+    bytes([0x22, 0x01, 0x20, 0x00, 0x00, 0x27]),  # if_goto to itself: a loop
+    bytes([0x25]) + struct.pack('>Q', 1 << 63) + bytes([0x22, 0xff, 0x16, 0x08, 0x05, 0x27]),  # INT64_MIN / -1
+    bytes([0x22, 0x03, 0x22, 0x04, 0x22, 0x05, 0x33, 0x32, 0x01, 0x2b, 0x29, 0x09, 0x27]),
+]
+for i, e in enumerate(EXPRS):
+    put('agent_expr', 'bytecode-%02d' % i, b'\x00' + e)
+    put('agent_expr', 'tight-%02d' % i, b'\x04' + e)
+    put('agent_expr', 'condlist-%02d' % i, b'\x01' + ('X%x,%s' % (len(e), e.hex())).encode())
+put('agent_expr', 'condlist-two', b'\x03X3,220127;X2,2627')
+
+# Page walks: CR0, CR3, CR4, EFER, linear, mode, RAM at GPA 0.
+CR0_PG_PE = (1 << 31) | 1
+CR4_PSE, CR4_PAE, CR4_LA57 = 1 << 4, 1 << 5, 1 << 12
+EFER_LMA_LME = (1 << 10) | (1 << 8)
+
+
+def walk(name, cr0, cr3, cr4, efer, linear, mode, ram):
+    put('x86_page_walk', name, struct.pack('<QQQQQB', cr0, cr3, cr4, efer, linear, mode) + ram)
+
+
+def ram_with(entries, size):
+    r = bytearray(size)
+    for gpa, (value, width) in entries.items():
+        r[gpa:gpa + width] = value.to_bytes(width, 'little')
+    return bytes(r)
+
+
+# 4-level, linear 0x1234: PML4 at 0, PDPT/PD/PT all at 0x1000 (index 0).
+walk('long-4k', CR0_PG_PE, 0, CR4_PAE, EFER_LMA_LME, 0x1234, 0,
+     ram_with({0: (0x1003, 8), 0x1000: (0x1003, 8)}, 0x1008))
+# 4-level, 2 MiB page in the PD.
+walk('long-2m', CR0_PG_PE, 0, CR4_PAE, EFER_LMA_LME, 0x1234, 0,
+     ram_with({0: (0x1003, 8), 0x1000: (0x2003, 8), 0x2000: (0x200083, 8)}, 0x2008))
+# 5-level, aliased RAM: every entry reads the same 8 bytes.
+walk('la57-aliased', CR0_PG_PE, 0, CR4_PAE | CR4_LA57, EFER_LMA_LME, 0xff00000000001234, 1,
+     (0x3).to_bytes(8, 'little'))
+# PAE: PDPTE at 0, PD at 0x1000, PT at 0x1000.
+walk('pae-4k', CR0_PG_PE, 0, CR4_PAE, 0, 0x1234, 0,
+     ram_with({0: (0x1001, 8), 0x1000: (0x1003, 8)}, 0x1008))
+# 32-bit: PDE at 0 with PS (PSE-36 bits), and a 4 KiB walk.
+walk('32-4m', CR0_PG_PE, 0, CR4_PSE, 0, 0x123456, 0, ram_with({0: (0x1fe083, 4)}, 4))
+walk('32-4k', CR0_PG_PE, 0, 0, 0, 0x1234, 0, ram_with({0: (0x1003, 4), 0x1004: (0x5003, 4)}, 0x1008))
+walk('paging-off', 1, 0, 0, 0, 0x1234, 0, b'')
