@@ -59,8 +59,9 @@ bool has_arm64_image_magic(std::span<const std::uint8_t> file);
 /// Parses the header of `file`; `name` starts every error message.
 /// Errors (ENOEXEC): "not an arm64 Image (no ARM\x64 magic at offset 56)",
 /// "truncated arm64 Image header", "big-endian arm64 kernels are not
-/// supported", "text_offset 0x... is not 4 KiB aligned" (nor below 2 MiB),
-/// "image_size 0x... is smaller than the file (0x... bytes)".
+/// supported", "image_size 0x... is smaller than the file (0x... bytes)".
+/// text_offset is taken as written (booting.rst puts no bound on it; the
+/// loader checks that the image fits in RAM).
 /// With image_size 0 the result has text_offset 0x80000 and image_size the
 /// file size (what booting.rst tells loaders of old kernels to assume).
 Result<Arm64ImageHeader> parse_arm64_image_header(std::span<const std::uint8_t> file, const std::string& name);

@@ -41,7 +41,6 @@
 
 namespace kvmdbg::hw {
 
-inline constexpr std::uint16_t kElfMachineAarch64 = 183;  ///< EM_AARCH64
 /// The largest DTB booting.rst allows.
 inline constexpr std::uint64_t kArm64MaxDtbSize = 2ull << 20;
 

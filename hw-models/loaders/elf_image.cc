@@ -88,7 +88,7 @@ bool has_elf_magic(std::span<const std::uint8_t> file) {
     return file.size() >= 4 && file[0] == 0x7f && file[1] == 'E' && file[2] == 'L' && file[3] == 'F';
 }
 
-Result<ElfImage> parse_elf_image(std::span<const std::uint8_t> file, const std::string& name) {
+Result<ElfImage> parse_elf_image(std::span<const std::uint8_t> file, const std::string& name, ElfArch arch) {
     if (!has_elf_magic(file)) {
         return elf_error(name, "not an ELF file");
     }
@@ -103,7 +103,9 @@ Result<ElfImage> parse_elf_image(std::span<const std::uint8_t> file, const std::
     }
     image.elf_class = static_cast<ElfClass>(cls);
     if (file[5] != 1) {
-        return elf_error(name, "big-endian ELF is not supported (x86 is little endian)");
+        return elf_error(name, arch == ElfArch::x86
+                                   ? "big-endian ELF is not supported (x86 is little endian)"
+                                   : "big-endian ELF is not supported (KVM starts arm64 vCPUs little endian)");
     }
     bool is64 = image.elf_class == ElfClass::elf64;
     std::size_t ehdr_size = is64 ? kEhdr64Size : kEhdr32Size;
@@ -113,7 +115,12 @@ Result<ElfImage> parse_elf_image(std::span<const std::uint8_t> file, const std::
     }
     image.type = le16(file, 16);
     image.machine = le16(file, 18);
-    if (image.machine != kElfMachineI386 && image.machine != kElfMachineX86_64) {
+    if (arch == ElfArch::aarch64) {
+        if (image.machine != kElfMachineAarch64) {
+            return elf_error(name, "ELF machine " + std::to_string(image.machine) +
+                                       " is not AArch64 (EM_AARCH64 183)");
+        }
+    } else if (image.machine != kElfMachineI386 && image.machine != kElfMachineX86_64) {
         return elf_error(name, "ELF machine " + std::to_string(image.machine) +
                                    " is not x86 (want EM_386 or EM_X86_64)");
     }

@@ -3,8 +3,9 @@
 //
 // Only what loading needs is parsed (System V gABI, "ELF Header" and
 // "Program Header"): class, machine, entry and the program header table.
-// ELF32 and ELF64, little endian, EM_386 or EM_X86_64. Pure functions; any
-// thread.
+// ELF32 and ELF64, little endian, EM_386 or EM_X86_64 (ElfArch::x86, the
+// default) or EM_AARCH64 (ElfArch::aarch64, for the virt machine). Pure
+// functions; any thread.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,10 @@ enum class ElfClass : std::uint8_t { elf32 = 1, elf64 = 2 };
 
 inline constexpr std::uint16_t kElfMachineI386 = 3;     ///< EM_386
 inline constexpr std::uint16_t kElfMachineX86_64 = 62;  ///< EM_X86_64
+inline constexpr std::uint16_t kElfMachineAarch64 = 183;  ///< EM_AARCH64
+
+/// Which machines parse_elf_image() accepts.
+enum class ElfArch { x86, aarch64 };
 inline constexpr std::uint32_t kElfPtLoad = 1;          ///< PT_LOAD
 inline constexpr std::uint32_t kElfPfX = 1;             ///< PF_X
 
@@ -52,11 +57,13 @@ bool has_elf_magic(std::span<const std::uint8_t> file);
 /// `file`, filesz <= memsz, and paddr + memsz and vaddr + memsz do not
 /// overflow (nor exceed 4 GiB for ELF32). All errors are ENOEXEC:
 ///   "not an ELF file", "truncated ELF header", "unsupported ELF class N",
-///   "big-endian ELF is not supported", "ELF machine N is not x86 ...",
+///   "big-endian ELF is not supported", "ELF machine N is not x86 ..."
+///   (with ElfArch::aarch64: "ELF machine N is not AArch64 (EM_AARCH64 183)"),
 ///   "truncated program headers ...", "program header size N is too small",
 ///   "segment N: ..." (file data past the end of the file: truncated file,
 ///   filesz > memsz, address overflow).
-Result<ElfImage> parse_elf_image(std::span<const std::uint8_t> file, const std::string& name);
+Result<ElfImage> parse_elf_image(std::span<const std::uint8_t> file, const std::string& name,
+                                 ElfArch arch = ElfArch::x86);
 
 /// The entry point as a physical address, as QEMU's load_elf() computes it:
 /// if an executable PT_LOAD segment has paddr != vaddr and e_entry lies in
