@@ -2,9 +2,16 @@
 """Writes the hand-made part of the seed corpus in tests/fuzz/corpus/.
 
 Run from anywhere: python3 tests/fuzz/make_seeds.py. Idempotent. The real
-gdb traffic (corpus/request_parser/gdb-*, corpus/gdb_session/gdb-session)
-and the real guest images (corpus/elf_loader/hello.elf64,
-corpus/multiboot_loader/hello.mb.*) are kept as captured, not generated.
+gdb traffic (corpus/request_parser/gdb-*, corpus/packet_framer/gdb-stream,
+corpus/gdb_session/gdb-session) is what gdb 13 sent in one session, logged
+with `kvmdbg -M pc-lite -m 64M -kernel debug_target.elf64 -S -gdb tcp:...
+-d gdb -D LOG` (gdb: target remote, info registers rip, hbreak main,
+continue, stepi, x/4i $pc, break ... if, print, set var, info threads, bt,
+monitor info registers, delete, detach): the "<- " lines, split into
+payloads or replayed as one stream. The real guest images are built
+tests/guests/x86 images with `objcopy --strip-all` (corpus/elf_loader/
+hello.elf64 and debug_target.mb.elf, corpus/multiboot_loader/hello.mb.elf)
+and hello.mb.bin (a.out kludge) as built.
 """
 import os
 import struct
