@@ -120,3 +120,29 @@ walk('pae-4k', CR0_PG_PE, 0, CR4_PAE, 0, 0x1234, 0,
 walk('32-4m', CR0_PG_PE, 0, CR4_PSE, 0, 0x123456, 0, ram_with({0: (0x1fe083, 4)}, 4))
 walk('32-4k', CR0_PG_PE, 0, 0, 0, 0x1234, 0, ram_with({0: (0x1003, 4), 0x1004: (0x5003, 4)}, 0x1008))
 walk('paging-off', 1, 0, 0, 0, 0x1234, 0, b'')
+
+# arm64 page walks: SCTLR_EL1, TCR_EL1, TTBR0, TTBR1, VA, mode, RAM at GPA 0.
+SCTLR_M = 1
+TCR_4K_39 = 25 | (1 << 23)  # T0SZ=25 (39-bit VA: levels 1-3), TG0=4K, EPD1
+
+
+def a64walk(name, sctlr, tcr, ttbr0, ttbr1, va, mode, ram):
+    put('arm64_page_walk', name, struct.pack('<QQQQQB', sctlr, tcr, ttbr0, ttbr1, va, mode) + ram)
+
+
+# L1 at 0 -> L2 at 0x1000 -> L3 at 0x1000 (index 0 everywhere): page 0x1000.
+a64walk('4k-page', SCTLR_M, TCR_4K_39, 0, 0, 0x1234, 0,
+        ram_with({0: (0x1003, 8), 0x1000: (0x1003 | (1 << 10), 8)}, 0x1008))
+# L1 block (1 GiB) at 0x40000000.
+a64walk('4k-block', SCTLR_M, TCR_4K_39, 0, 0, 0x1234, 0, ram_with({0: (0x40000001 | (1 << 10), 8)}, 8))
+# 64 KiB granule, T0SZ=22 (42-bit VA: levels 2-3), aliased RAM.
+a64walk('64k-aliased', SCTLR_M, 22 | (1 << 14) | (1 << 23), 0, 0, 0x12345, 1, (0x3).to_bytes(8, 'little'))
+# 16 KiB granule, TTBR1 range (T1SZ=16, TG1=16K), DS=1 (FEAT_LPA2), aliased.
+a64walk('16k-ttbr1-lpa2', SCTLR_M, 16 | (1 << 7) | (16 << 16) | (1 << 30) | (1 << 59), 0, 0x4000,
+        0xffff800000001234, 1, (0x4003).to_bytes(8, 'little'))
+a64walk('mmu-off', 0, 0, 0, 0, 0x40001234, 0, b'')
+
+# arm64 Image: 64-byte header (booting.rst), code after it.
+image = bytearray(0x1000)
+struct.pack_into('<IIQQQQQQII', image, 0, 0x14000010, 0, 0, len(image), 0x2 | 0x8, 0, 0, 0, 0x644d5241, 0)
+put('arm64_loader', 'Image', bytes(image))
