@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Stage: ThreadSanitizer over the kvm and e2e suites (vCPU threads, the gdb
+# stub on the main loop, run-on-vCPU queues and kicks) in build-tsan/
+# (gcc, -Db_sanitize=thread). Only what those suites run is built: the
+# emulator binary, the accel-kvm module, the kvm test programs and the
+# guests (which are built without sanitizers); the e2e tests run the TSan
+# kvmdbg binary of build-tsan/.
+#
+# TSan reports make the instrumented process exit non-zero (exitcode 66),
+# so a race fails the test that ran it. Deliberate exceptions, each with
+# the reason, are in tests/tsan/suppressions.txt.
+#
+# ASLR: TSan needs its fixed shadow layout; kernels with more mmap
+# randomization bits (vm.mmap_rnd_bits > 28) place mappings where gcc 12's
+# TSan runtime aborts with "unexpected memory mapping". The tests then run
+# under `setarch -R` (no randomization for them and their children).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+dir=build-tsan
+if [ ! -f "$dir/build.ninja" ]; then
+  if ! meson setup "$dir" -Db_sanitize=thread -Db_lundef=false >"$dir.setup.log" 2>&1; then
+    cat "$dir.setup.log" >&2
+    rm -f "$dir.setup.log"
+    echo "tsan: meson setup $dir failed" >&2
+    exit 1
+  fi
+  rm -f "$dir.setup.log"
+fi
+
+# The build targets the kvm and e2e tests need (their programs and depends).
+mapfile -t targets < <(python3 - "$dir" <<'PY'
+import json, os, subprocess, sys
+b = os.path.abspath(sys.argv[1])
+intro = lambda what: json.loads(subprocess.check_output(['meson', 'introspect', b, what]))
+tests, targets = intro('--tests'), intro('--targets')
+by_id = {t['id']: t for t in targets}
+outputs = {f for t in targets for f in t['filename']}
+need = set()
+for t in tests:
+    if not any(s.split(':')[-1].split('+')[0] in ('kvm', 'e2e') for s in t['suite']):
+        continue
+    for d in t['depends']:
+        need.update(by_id[d]['filename'] if d in by_id else [])
+    need.update(c for c in t['cmd'] if c in outputs)
+for f in sorted(need):
+    print(os.path.relpath(f, b))
+PY
+)
+if ((${#targets[@]} == 0)); then
+  echo "tsan: found no kvm or e2e tests in $dir" >&2
+  exit 1
+fi
+if ! ninja -C "$dir" "${targets[@]}" >"$dir/tsan-build.log" 2>&1; then
+  cat "$dir/tsan-build.log" >&2
+  echo "tsan: build of $dir failed" >&2
+  exit 1
+fi
+
+wrapper=()
+rnd=$(cat /proc/sys/kernel/randomize_va_space 2>/dev/null || echo 0)
+bits=$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 0)
+if [ "$rnd" != 0 ] && [ "$bits" -gt 28 ]; then
+  if setarch "$(uname -m)" -R true 2>/dev/null; then
+    wrapper=(--wrapper "setarch $(uname -m) -R")
+  else
+    echo "tsan: vm.mmap_rnd_bits=$bits and setarch -R is not allowed here; TSan may abort" >&2
+  fi
+fi
+
+export TSAN_OPTIONS="suppressions=$PWD/tests/tsan/suppressions.txt second_deadlock_stack=1 history_size=4 ${TSAN_OPTIONS:-}"
+meson test -C "$dir" --suite kvm --suite e2e --no-rebuild --print-errorlogs --num-processes 2 "${wrapper[@]}"
