@@ -1,0 +1,336 @@
+// rsp_client: a raw GDB remote-protocol client for the benchmark table
+// (docs/performance.md), with no gdb in the loop. It talks to any stub
+// (kvmdbg, qemu-system-x86_64 -s) over TCP and times one scenario:
+//
+//   rsp_client --port P --scenario S [--count N] [--addr A] [--mode A]
+//              [--counter A] [--seconds T] [--stepover 1]
+//
+// Scenarios and what they print (µs per operation, MiB/s):
+//   step      N x `vCont;s:1` -> stop reply                     step_us
+//   hwbp      Z1 at A, N x (`vCont;c` -> T05)                     hit_us
+//             --stepover 1 does gdb's own step-over (z1, s, Z1, c) for
+//             stubs that re-hit a breakpoint they continue from (QEMU)
+//   cond      Z1 at A with the target-side condition `const8 0; end`
+//             (always false), continue for T seconds, Ctrl-C; the hits
+//             are counted by the guest's counter at --counter      cond_hit_us
+//   g         N x `g`                                             g_us
+//   mem       64 MiB from address A with `m` and, if offered, `x`,
+//             in the largest reads the stub's PacketSize allows  m_mibs x_mibs
+//   zbulk     N x Z0 at distinct addresses, then N x z0          z_insert_us z_remove_us z_accepted
+//   stopall   N x (`vCont;c`, 2 ms, Ctrl-C -> T02)                stopall_us
+//   idle      `vCont;c`, then waits T seconds and stops (the caller
+//             measures the stub's CPU time meanwhile)             idle_s
+//
+// Every scenario first reads qSupported, enables QStartNoAckMode when the
+// stub offers it (QEMU does not: acks are then exchanged as gdb does) and
+// writes bench_mode = 0 at --mode. Exit 1 on any protocol error.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+[[noreturn]] void fail(const std::string& what) {
+    std::fprintf(stderr, "rsp_client: %s\n", what.c_str());
+    std::exit(1);
+}
+
+std::string hex_u64(std::uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+class Client {
+public:
+    explicit Client(int port) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons(static_cast<std::uint16_t>(port));
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) fail("connect failed");
+        int one = 1;
+        ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+
+    // Sends a packet; in ack mode waits for the stub's '+'.
+    void send(const std::string& payload) {
+        std::uint8_t sum = 0;
+        for (char c : payload) sum = static_cast<std::uint8_t>(sum + static_cast<std::uint8_t>(c));
+        char tail[4];
+        std::snprintf(tail, sizeof tail, "#%02x", sum);
+        write_all("$" + payload + tail);
+        if (acks_) {
+            for (;;) {
+                char c = get();
+                if (c == '+') break;
+                if (c == '-') fail("stub nacked " + payload.substr(0, 40));
+            }
+        }
+    }
+
+    void send_raw(const std::string& bytes) { write_all(bytes); }
+
+    // The next packet's payload (still escaped); acks it in ack mode.
+    std::string receive() {
+        for (;;) {
+            char c = get();
+            if (c == '$') break;
+        }
+        std::string payload;
+        for (;;) {
+            char c = get();
+            if (c == '#') break;
+            payload.push_back(c);
+        }
+        get();
+        get();
+        if (acks_) write_all("+");
+        return payload;
+    }
+
+    std::string request(const std::string& payload) {
+        send(payload);
+        return receive();
+    }
+
+    // A stop reply, skipping console output (O packets).
+    std::string wait_stop() {
+        for (;;) {
+            std::string r = receive();
+            if (r.empty() || r[0] != 'O' || r == "OK") return r;
+        }
+    }
+
+    void no_ack() { acks_ = false; }
+
+private:
+    char get() {
+        if (pos_ == len_) {
+            ssize_t n = ::read(fd_, buf_, sizeof buf_);
+            if (n <= 0) fail("connection closed");
+            len_ = static_cast<std::size_t>(n);
+            pos_ = 0;
+        }
+        return buf_[pos_++];
+    }
+
+    void write_all(const std::string& s) {
+        std::size_t done = 0;
+        while (done < s.size()) {
+            ssize_t n = ::write(fd_, s.data() + done, s.size() - done);
+            if (n <= 0) fail("write failed");
+            done += static_cast<std::size_t>(n);
+        }
+    }
+
+    int fd_ = -1;
+    bool acks_ = true;
+    char buf_[1 << 17];
+    std::size_t pos_ = 0, len_ = 0;
+};
+
+double us_since(Clock::time_point t0, std::uint64_t n) {
+    return std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / static_cast<double>(n);
+}
+
+void expect_stop(const std::string& r, const char* what) {
+    if (r.empty() || r[0] != 'T') fail(std::string(what) + ": expected a T stop reply, got '" + r.substr(0, 60) + "'");
+}
+
+void expect_ok(const std::string& r, const std::string& what) {
+    if (r != "OK") fail(what + ": expected OK, got '" + r.substr(0, 60) + "'");
+}
+
+// Little-endian value of the hex bytes of an `m` reply.
+std::uint64_t le_value(const std::string& hex) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i + 1 < hex.size() && i < 16; i += 2) {
+        v |= std::strtoull(hex.substr(i, 2).c_str(), nullptr, 16) << (4 * i);
+    }
+    return v;
+}
+
+std::size_t unescaped_size(const std::string& payload, std::size_t from) {
+    std::size_t n = 0;
+    for (std::size_t i = from; i < payload.size(); ++i) {
+        if (payload[i] == '}') ++i;
+        ++n;
+    }
+    return n;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::map<std::string, std::string> args;
+    for (int i = 1; i + 1 < argc; i += 2) args[argv[i]] = argv[i + 1];
+    auto num = [&](const char* key, std::uint64_t def) {
+        auto it = args.find(key);
+        return it == args.end() ? def : std::strtoull(it->second.c_str(), nullptr, 0);
+    };
+    if (!args.count("--port") || !args.count("--scenario")) {
+        std::fprintf(stderr, "usage: rsp_client --port P --scenario step|hwbp|cond|g|mem|zbulk|stopall|idle ...\n");
+        return 2;
+    }
+    const std::string scenario = args["--scenario"];
+    const std::uint64_t count = num("--count", 1000);
+    const std::uint64_t addr = num("--addr", 0);
+    const double seconds = static_cast<double>(num("--seconds", 2));
+    Client c(static_cast<int>(num("--port", 1234)));
+
+    std::string features = c.request("qSupported:swbreak+;hwbreak+");
+    std::size_t packet_size = 4096;
+    if (auto p = features.find("PacketSize="); p != std::string::npos) {
+        packet_size = std::strtoull(features.c_str() + p + 11, nullptr, 16);
+    }
+    if (features.find("QStartNoAckMode+") != std::string::npos) {
+        expect_ok(c.request("QStartNoAckMode"), "QStartNoAckMode");
+        c.no_ack();
+    }
+    bool has_x = features.find("binary-upload+") != std::string::npos;
+    c.request("?");
+    if (std::uint64_t mode = num("--mode", 0); mode != 0) {
+        expect_ok(c.request("M" + hex_u64(mode) + ",4:00000000"), "bench_mode = 0");
+    }
+
+    if (scenario == "step") {
+        for (int i = 0; i < 20; ++i) expect_stop(c.request("vCont;s:1"), "step");
+        auto t0 = Clock::now();
+        for (std::uint64_t i = 0; i < count; ++i) expect_stop(c.request("vCont;s:1"), "step");
+        std::printf("step_us %.3f\n", us_since(t0, count));
+    } else if (scenario == "hwbp") {
+        const std::string z = "Z1," + hex_u64(addr) + ",1";
+        expect_ok(c.request(z), z);
+        bool stepover = num("--stepover", 0) != 0;
+        auto hit = [&] {
+            if (stepover) {
+                expect_ok(c.request("z1," + hex_u64(addr) + ",1"), "z1");
+                expect_stop(c.request("vCont;s:1"), "step over");
+                expect_ok(c.request(z), z);
+            }
+            std::string r = c.request("vCont;c");
+            expect_stop(r, "hit");
+        };
+        hit();
+        std::uint64_t counter = num("--counter", 0);
+        std::uint64_t before = counter ? le_value(c.request("m" + hex_u64(counter) + ",8")) : 0;
+        auto t0 = Clock::now();
+        for (std::uint64_t i = 0; i < count; ++i) hit();
+        double us = us_since(t0, count);
+        if (counter) {
+            std::uint64_t after = le_value(c.request("m" + hex_u64(counter) + ",8"));
+            if (after - before != count) {
+                fail("the guest's counter moved by " + std::to_string(after - before) + " for " +
+                     std::to_string(count) + " hits");
+            }
+        }
+        std::printf("hit_us %.3f\n", us);
+    } else if (scenario == "cond") {
+        std::uint64_t counter = num("--counter", 0);
+        if (counter == 0) fail("cond needs --counter");
+        const std::string z = "Z1," + hex_u64(addr) + ",1;X3,220027";  // const8 0; end
+        expect_ok(c.request(z), z);
+        std::uint64_t before = le_value(c.request("m" + hex_u64(counter) + ",8"));
+        c.send("vCont;c");
+        auto t0 = Clock::now();
+        std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+        c.send_raw("\x03");
+        std::string r = c.wait_stop();
+        double elapsed = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+        expect_stop(r, "Ctrl-C");
+        std::uint64_t after = le_value(c.request("m" + hex_u64(counter) + ",8"));
+        if (after <= before) fail("no false hit went through");
+        std::printf("cond_hit_us %.3f\n", elapsed / static_cast<double>(after - before));
+        std::printf("cond_hits %llu\n", static_cast<unsigned long long>(after - before));
+    } else if (scenario == "g") {
+        for (int i = 0; i < 20; ++i) c.request("g");
+        auto t0 = Clock::now();
+        for (std::uint64_t i = 0; i < count; ++i) {
+            std::string r = c.request("g");
+            if (r.size() < 64 || r[0] == 'E') fail("g: '" + r.substr(0, 40) + "'");
+        }
+        std::printf("g_us %.3f\n", us_since(t0, count));
+    } else if (scenario == "mem") {
+        const std::uint64_t total = num("--bytes", 64ull << 20);
+        // Reply budget: m doubles the bytes; x escapes few of them.
+        std::uint64_t m_chunk = std::min<std::uint64_t>(packet_size / 2, 1u << 16);
+        if (packet_size <= 4096) m_chunk = packet_size / 2;  // QEMU: E22 above 2048
+        auto t0 = Clock::now();
+        for (std::uint64_t off = 0; off < total;) {
+            std::string r = c.request("m" + hex_u64(addr + off) + "," + hex_u64(std::min(m_chunk, total - off)));
+            if (r.empty() || r[0] == 'E') fail("m at 0x" + hex_u64(addr + off) + ": " + r.substr(0, 20));
+            off += r.size() / 2;
+        }
+        std::printf("m_mibs %.2f\n", static_cast<double>(total) / (1 << 20) /
+                                         std::chrono::duration<double>(Clock::now() - t0).count());
+        std::printf("m_chunk %llu\n", static_cast<unsigned long long>(m_chunk));
+        if (has_x) {
+            std::uint64_t x_chunk = std::min<std::uint64_t>(packet_size / 2, 1u << 16);
+            t0 = Clock::now();
+            for (std::uint64_t off = 0; off < total;) {
+                std::string r = c.request("x" + hex_u64(addr + off) + "," + hex_u64(std::min(x_chunk, total - off)));
+                if (r.empty() || r[0] != 'b') fail("x at 0x" + hex_u64(addr + off) + ": " + r.substr(0, 20));
+                off += unescaped_size(r, 1);
+            }
+            std::printf("x_mibs %.2f\n", static_cast<double>(total) / (1 << 20) /
+                                             std::chrono::duration<double>(Clock::now() - t0).count());
+        }
+    } else if (scenario == "zbulk") {
+        std::uint64_t accepted = 0;
+        std::vector<bool> ok(count);
+        auto t0 = Clock::now();
+        for (std::uint64_t i = 0; i < count; ++i) {
+            std::string r = c.request("Z0," + hex_u64(addr + i) + ",1");
+            ok[i] = r == "OK";
+            accepted += ok[i];
+        }
+        std::printf("z_insert_us %.3f\n", us_since(t0, count));
+        t0 = Clock::now();
+        for (std::uint64_t i = 0; i < count; ++i) {
+            std::string r = c.request("z0," + hex_u64(addr + i) + ",1");
+            if (ok[i]) expect_ok(r, "z0");
+        }
+        std::printf("z_remove_us %.3f\n", us_since(t0, count));
+        std::printf("z_accepted %llu\n", static_cast<unsigned long long>(accepted));
+    } else if (scenario == "stopall") {
+        double total = 0;
+        for (std::uint64_t i = 0; i < count; ++i) {
+            c.send("vCont;c");
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            auto t0 = Clock::now();
+            c.send_raw("\x03");
+            std::string r = c.wait_stop();
+            total += std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+            expect_stop(r, "Ctrl-C");
+        }
+        std::printf("stopall_us %.3f\n", total / static_cast<double>(count));
+    } else if (scenario == "idle") {
+        c.send("vCont;c");
+        std::printf("running\n");
+        std::fflush(stdout);
+        std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+        c.send_raw("\x03");
+        expect_stop(c.wait_stop(), "Ctrl-C");
+        std::printf("idle_s %.1f\n", seconds);
+    } else {
+        fail("unknown scenario " + scenario);
+    }
+    return 0;
+}

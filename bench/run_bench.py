@@ -1,0 +1,417 @@
+#!/usr/bin/env python3
+"""The benchmark table of docs/performance.md, measured in one run.
+
+  run_bench.py --build BUILD_DIR [--short] [--no-qemu] [--json FILE]
+
+Every row runs the same guest (bench/bench_target.c) under kvmdbg and under
+a raw KVM_RUN loop (bench/raw_kvm_loop), one right after the other, so that
+both sides see the same machine load; each row prints the kvmdbg figure,
+the raw-KVM figure and their ratio. When qemu-system-x86_64 is installed,
+the protocol rows and the gdb rows also run against
+`qemu-system-x86_64 -accel kvm -s -S` (its multiboot build of the same
+guest) and print kvmdbg's advantage; otherwise that column says why it is
+missing. Nothing here judges a ratio: the table is for people.
+
+--short runs every row with tiny counts and no QEMU: it checks that each
+row can be measured (meson test suite `bench`), and fails (exit 1) only
+when one could not. Exit 77 (SKIP) without /dev/kvm or gdb.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+
+def skip(reason):
+    print("SKIP: " + reason)
+    sys.exit(77)
+
+
+def symbols(elf):
+    out = subprocess.run(["nm", elf], check=True, capture_output=True, text=True).stdout
+    syms = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            syms[parts[2]] = int(parts[0], 16)
+    return syms
+
+
+def parse_kv(text):
+    vals = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            try:
+                vals[parts[0]] = float(parts[1])
+            except ValueError:
+                pass
+    return vals
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stub:
+    """A kvmdbg (or QEMU) process serving gdb on a loopback port."""
+
+    def __init__(self, cmd, port=None, name="kvmdbg"):
+        self.name = name
+        self.cmd = cmd
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        self.stderr = []
+        self.port = port
+        deadline = time.time() + 30
+        if port is None:
+            while time.time() < deadline:
+                line = self.proc.stderr.readline()
+                if not line:
+                    break
+                self.stderr.append(line)
+                m = re.search(r"gdb server listening on tcp \S+:(\d+)", line)
+                if m:
+                    self.port = int(m.group(1))
+                    break
+        else:
+            while time.time() < deadline and self.proc.poll() is None:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            # QEMU counts that probe as a debugger that came and went; harmless.
+        threading.Thread(target=self._drain, daemon=True).start()
+        if self.port is None or self.proc.poll() is not None:
+            self.stop()
+            raise RuntimeError("%s did not start its gdb server: %s\n%s" %
+                               (name, " ".join(cmd), "".join(self.stderr)))
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.stderr.append(line)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        b = args.build
+        self.kvmdbg = os.path.join(b, "kvmdbg")
+        self.guest = os.path.join(b, "bench", "bench_target.elf64")
+        self.guest_mb = os.path.join(b, "bench", "bench_target.mb.elf")
+        self.raw = os.path.join(b, "bench", "raw_kvm_loop")
+        self.client = os.path.join(b, "bench", "rsp_client")
+        self.sym = symbols(self.guest)
+        self.sym_mb = symbols(self.guest_mb)
+        self.short = args.short
+        self.qemu = None if (args.short or args.no_qemu) else shutil.which("qemu-system-x86_64")
+        self.qemu_why = ("--short" if args.short else "--no-qemu" if args.no_qemu
+                         else "qemu-system-x86_64 is not installed (Debian: qemu-system-x86)")
+        self.rows = []
+        self.failures = []
+
+    def n(self, full, short):
+        return short if self.short else full
+
+    # ---- processes
+    def kvmdbg_stub(self, smp=1):
+        cmd = [self.kvmdbg, "-M", "pc-lite", "-m", "128M", "-smp", str(smp), "-kernel", self.guest,
+               "-serial", "none", "-S", "-gdb", "tcp:127.0.0.1:0"]
+        return Stub(cmd)
+
+    def qemu_stub(self):
+        port = free_port()
+        cmd = [self.qemu, "-accel", "kvm", "-M", "pc", "-m", "128M", "-kernel", self.guest_mb,
+               "-nodefaults", "-display", "none", "-serial", "none", "-monitor", "none",
+               "-S", "-gdb", "tcp:127.0.0.1:%d" % port]
+        return Stub(cmd, port=port, name="qemu")
+
+    def client_run(self, stub, scenario, **kw):
+        cmd = [self.client, "--port", str(stub.port), "--scenario", scenario]
+        for k, v in kw.items():
+            cmd += ["--" + k, str(v)]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            raise RuntimeError("%s %s: %s%s" % (stub.name, scenario, r.stdout, r.stderr))
+        return parse_kv(r.stdout)
+
+    def raw_run(self, **kw):
+        cmd = [self.raw, "--guest", self.guest]
+        for k, v in kw.items():
+            cmd += ["--" + k, str(v)]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            raise RuntimeError("raw_kvm_loop: " + r.stdout + r.stderr)
+        return parse_kv(r.stdout)
+
+    def gdb_rates(self, stub, elf, qemu=False):
+        """stepi/s, hbreak hits/s and dump-binary MiB/s as real gdb sees them."""
+        steps = self.n(3000, 30)
+        hits = self.n(1000, 10)
+        dump_bytes = self.n(4 << 20, 64 << 10)
+        tmp = tempfile.mkdtemp(prefix="kvmdbg-bench-")
+        script = os.path.join(tmp, "rates.py")
+        with open(script, "w") as f:
+            f.write(
+                "import gdb, time\n"
+                "gdb.execute('set pagination off')\n"
+                "gdb.execute('set confirm off')\n"
+                "gdb.execute('hbreak bench_hit', to_string=True)\n"
+                "gdb.execute('continue', to_string=True)\n"
+                "t = time.perf_counter()\n"
+                "gdb.execute('stepi %d', to_string=True)\n"
+                "print('stepi_per_s %%.1f' %% (%d / (time.perf_counter() - t)))\n"
+                "gdb.execute('continue', to_string=True)\n"
+                "t = time.perf_counter()\n"
+                "for i in range(%d):\n"
+                "    gdb.execute('continue', to_string=True)\n"
+                "print('hbreak_per_s %%.1f' %% (%d / (time.perf_counter() - t)))\n"
+                "gdb.execute('delete', to_string=True)\n"
+                "t = time.perf_counter()\n"
+                "gdb.execute('dump binary memory %s 0 %d', to_string=True)\n"
+                "print('dump_mibs %%.2f' %% (%d / 1048576.0 / (time.perf_counter() - t)))\n"
+                % (steps, steps, hits, hits, os.path.join(tmp, "dump.bin"), dump_bytes, dump_bytes))
+        cmd = ["gdb", "-batch", "-nx", "-ex", "file " + elf]
+        if qemu:
+            cmd += ["-ex", "set architecture i386:x86-64"]
+        cmd += ["-ex", "target remote 127.0.0.1:%d" % stub.port, "-x", script]
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        vals = parse_kv(r.stdout)
+        if "dump_mibs" not in vals:
+            raise RuntimeError("gdb against %s: %s%s" % (stub.name, r.stdout[-2000:], r.stderr[-2000:]))
+        return vals
+
+    def thread_cpu_ns(self, pid, tid):
+        try:
+            with open("/proc/%d/task/%d/schedstat" % (pid, tid)) as f:
+                return int(f.read().split()[0])
+        except OSError:
+            with open("/proc/%d/task/%d/stat" % (pid, tid)) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+    # ---- rows
+    def add(self, row, what, value, unit, raw, raw_unit, ratio, qemu=None, note=""):
+        self.rows.append(dict(row=row, what=what, value=value, unit=unit, raw=raw, raw_unit=raw_unit,
+                              ratio=ratio, qemu=qemu, note=note))
+
+    def measure(self):
+        s = self.sym
+        hit, mode, counter = s["bench_hit"], s["bench_mode"], s["hit_count"]
+        count = self.n(20000, 200)
+        raw = self.raw_run(hit=hex(hit), mode=hex(mode), count=count)
+
+        q = {}
+        qemu = None
+        if self.qemu:
+            try:
+                qemu = self.qemu_stub()
+            except RuntimeError as e:
+                self.qemu_why = "QEMU did not start: " + str(e).splitlines()[0]
+                self.qemu = None
+        ms = self.sym_mb
+        stub = self.kvmdbg_stub()
+        try:
+            # Rows 1-5: kvmdbg, then the raw loop's figure from just before, then QEMU.
+            k = self.client_run(stub, "step", count=self.n(5000, 50), mode=hex(mode))
+            if qemu:
+                q.update(self.client_run(qemu, "step", count=self.n(2000, 50), mode=hex(ms["bench_mode"])))
+            self.add(1, "step (vCont;s:1 -> T)", k["step_us"], "us", raw["step_us"], "us KVM_RUN step",
+                     k["step_us"] / raw["step_us"], q.get("step_us"))
+
+            k = self.client_run(stub, "hwbp", count=self.n(3000, 30), addr=hex(hit), counter=hex(counter))
+            qh = None
+            if qemu:
+                qh = self.client_run(qemu, "hwbp", count=self.n(1000, 30), addr=hex(ms["bench_hit"]),
+                                     counter=hex(ms["hit_count"]), stepover=1)["hit_us"]
+            self.add(2, "hw breakpoint hit + continue", k["hit_us"], "us", raw["hit_cycle_us"],
+                     "us exit+step-over", k["hit_us"] / raw["hit_cycle_us"], qh,
+                     "QEMU: gdb's step-over z1/s/Z1/c (it re-hits a bp it continues from)")
+
+            k = self.client_run(stub, "cond", addr=hex(hit), counter=hex(counter),
+                                seconds=self.n(3, 1))
+            self.add(3, "false conditional bp hit (in stub)", k["cond_hit_us"], "us", raw["debug_exit_us"],
+                     "us debug exit", k["cond_hit_us"] / raw["debug_exit_us"], None,
+                     "%d hits; QEMU has no target-side conditions" % k["cond_hits"])
+
+            k = self.client_run(stub, "g", count=self.n(5000, 50))
+            if qemu:
+                q.update(self.client_run(qemu, "g", count=self.n(3000, 50)))
+            self.add(4, "g round trip", k["g_us"], "us", raw["getregs_us"], "us GET_REGS/SREGS/FPU",
+                     k["g_us"] / raw["getregs_us"], q.get("g_us"))
+
+            mem = self.n(64 << 20, 1 << 20)
+            k = self.client_run(stub, "mem", addr=0, bytes=mem)
+            if qemu:
+                q.update(self.client_run(qemu, "mem", addr=0, bytes=mem))
+            for key, label in (("m_mibs", "m read throughput"), ("x_mibs", "x read throughput")):
+                self.add(5, "%s (%d MiB)" % (label, mem >> 20) if mem >= 1 << 20 else label, k[key], "MiB/s",
+                         raw["memread_mibs"], "MiB/s memcpy of RAM",
+                         k[key] / raw["memread_mibs"], q.get("m_mibs"),
+                         "QEMU column: its m (no x), %d-byte reads" % q.get("m_chunk", 0) if qemu else "")
+        finally:
+            stub.stop()
+
+        # Row 6: real gdb.
+        stub = self.kvmdbg_stub()
+        try:
+            g = self.gdb_rates(stub, self.guest)
+        finally:
+            stub.stop()
+        qg = {}
+        if qemu:
+            qemu.stop()
+            qemu = self.qemu_stub()
+            try:
+                qg = self.gdb_rates(qemu, self.guest_mb, qemu=True)
+            finally:
+                qemu.stop()
+        self.add(6, "gdb stepi rate", g["stepi_per_s"], "/s", 1e6 / raw["step_us"], "/s KVM_RUN steps",
+                 g["stepi_per_s"] * raw["step_us"] / 1e6, qg.get("stepi_per_s"))
+        self.add(6, "gdb hbreak+continue rate", g["hbreak_per_s"], "/s", 1e6 / raw["hit_cycle_us"],
+                 "/s raw hit cycles", g["hbreak_per_s"] * raw["hit_cycle_us"] / 1e6, qg.get("hbreak_per_s"))
+        self.add(6, "gdb dump binary memory", g["dump_mibs"], "MiB/s", raw["memread_mibs"],
+                 "MiB/s memcpy of RAM", g["dump_mibs"] / raw["memread_mibs"], qg.get("dump_mibs"))
+
+        # Row 7: 10,000 software breakpoints.
+        nbp = self.n(10000, 100)
+        stub = self.kvmdbg_stub()
+        try:
+            z = self.client_run(stub, "zbulk", count=nbp, addr=hex(s["bench_spin"]))
+            # The hit with the session's table holding what the host accepted.
+            h1 = self.client_run(stub, "hwbp", count=self.n(2000, 20), addr=hex(hit), counter=hex(counter))
+        finally:
+            stub.stop()
+        raw_z = raw["getregs_us"]
+        self.add(7, "Z0 insert (%d bps)" % nbp, z["z_insert_us"], "us", None, "", None, None,
+                 "%d of %d accepted" % (z["z_accepted"], nbp))
+        self.add(7, "z0 remove (%d bps)" % nbp, z["z_remove_us"], "us", None, "", None, None, "")
+        self.table_bench(h1["hit_us"])
+
+        # Row 8: stop-all latency.
+        for smp in (1, 2, 4):
+            r8 = self.raw_run(smp=smp, count=self.n(500, 20))
+            stub = self.kvmdbg_stub(smp)
+            try:
+                k = self.client_run(stub, "stopall", count=self.n(300, 10))
+            finally:
+                stub.stop()
+            self.add(8, "stop-all latency, -smp %d" % smp, k["stopall_us"], "us", r8["stopall_us"],
+                     "us kick+join", k["stopall_us"] / r8["stopall_us"])
+
+        # No busy waiting: the stub's (main) thread while the guest runs.
+        secs = self.n(3, 1)
+        stub = self.kvmdbg_stub()
+        try:
+            pid = stub.proc.pid
+            tids = sorted(int(t) for t in os.listdir("/proc/%d/task" % pid))
+            proc = subprocess.Popen([self.client, "--port", str(stub.port), "--scenario", "idle",
+                                     "--seconds", str(secs + 1)], stdout=subprocess.PIPE, text=True)
+            proc.stdout.readline()  # "running"
+            time.sleep(0.3)
+            before = {t: self.thread_cpu_ns(pid, t) for t in tids}
+            t0 = time.time()
+            time.sleep(secs)
+            after = {t: self.thread_cpu_ns(pid, t) for t in tids}
+            wall = time.time() - t0
+            proc.wait(timeout=60)
+        finally:
+            stub.stop()
+        main_ms = (after[pid] - before[pid]) / 1e6
+        others = max((after[t] - before[t]) / 1e6 for t in tids if t != pid) if len(tids) > 1 else 0.0
+        self.add(9, "stub thread CPU while guest runs", main_ms, "ms/%.0fs" % wall, others,
+                 "ms busiest other thread", None, None, "main (GLib) thread; vCPU thread for scale")
+
+    def table_bench(self, hit_us):
+        exe = os.path.join(self.args.build, "bench", "bp_table_bench")
+        if not os.path.exists(exe):
+            return
+        r = subprocess.run([exe, str(self.n(10000, 100))], capture_output=True, text=True, timeout=300)
+        if r.returncode != 0:
+            raise RuntimeError("bp_table_bench: " + r.stdout + r.stderr)
+        v = parse_kv(r.stdout)
+        self.add(7, "table insert+remove per bp (in-process)", v["insert_remove_us"], "us", v["raw_write_us"],
+                 "us byte write+restore", v["insert_remove_us"] / v["raw_write_us"], None,
+                 "SwBreakpointTable + session table, %d bps" % v["count"])
+        n = v["count"]
+        with_n = hit_us + v["lookup_n_us"] - v["lookup_1_us"]
+        self.add(7, "hit cost, %d bps / 1 bp" % n, with_n, "us", hit_us, "us hit with 1",
+                 with_n / hit_us, None,
+                 "row-2 hit measured + per-exit lookups measured at 1 and %d" % n)
+
+    # ---- output
+    def print_table(self):
+        def fmt(v, unit=""):
+            if v is None:
+                return "-"
+            if isinstance(v, float) and abs(v) >= 100:
+                return "%.0f %s" % (v, unit)
+            return "%.2f %s" % (v, unit)
+
+        print()
+        print("load: %s; cpus: %d" % (" ".join("%.2f" % x for x in os.getloadavg()), os.cpu_count()))
+        qhdr = "QEMU (kvmdbg advantage)" if self.qemu else "QEMU: SKIPPED (%s)" % self.qemu_why
+        print("%-3s %-42s %-16s %-38s %-9s %s" % ("row", "what", "kvmdbg", "raw KVM", "ratio", qhdr))
+        for r in self.rows:
+            qcol = ""
+            if self.qemu and r["qemu"]:
+                if r["unit"] in ("us",):
+                    qcol = "%s (%.1fx)" % (fmt(r["qemu"], r["unit"]), r["qemu"] / r["value"])
+                else:
+                    qcol = "%s (%.1fx)" % (fmt(r["qemu"], r["unit"]), r["value"] / r["qemu"])
+            rawcol = "%s %s" % (fmt(r["raw"]), r["raw_unit"]) if r["raw"] is not None else "-"
+            ratio = "%.2fx" % r["ratio"] if r["ratio"] is not None else "-"
+            print("%-3s %-42s %-16s %-38s %-9s %s%s" % (r["row"], r["what"], fmt(r["value"], r["unit"]),
+                                                       rawcol, ratio, qcol,
+                                                       ("  [" + r["note"] + "]") if r["note"] else ""))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--short", action="store_true")
+    ap.add_argument("--no-qemu", action="store_true")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    if not os.path.exists("/dev/kvm") or not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        skip("/dev/kvm is missing or not accessible")
+    if shutil.which("gdb") is None:
+        skip("gdb is not installed (row 6 drives real gdb)")
+    bench = Bench(args)
+    try:
+        bench.measure()
+    except (RuntimeError, KeyError, subprocess.TimeoutExpired) as e:
+        bench.print_table()
+        print("FAILED: a row could not be measured: %s" % e)
+        return 1
+    bench.print_table()
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(bench.rows, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
