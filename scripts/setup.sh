@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 packages=(
   meson ninja-build g++ gcc binutils pkg-config python3
   libglib2.0-dev libfdt-dev libcunit1-dev linux-libc-dev
-  gdb
+  gdb gdb-multiarch
 )
 
 missing=()
