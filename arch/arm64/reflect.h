@@ -27,7 +27,9 @@
 //   PSTATE   = old NZCV/DIT/... with M = EL1h (0b0101), nRW = 0,
 //              D A I F = 1, SS = 0, IL = 0, BTYPE = 0, and per features:
 //              PAN = 1 if SCTLR_EL1.SPAN == 0, UAO = 0,
-//              SSBS = SCTLR_EL1.DSSBS, TCO = 1
+//              SSBS = SCTLR_EL1.DSSBS, TCO = 1 (each only with the feature);
+//              from AArch32 EL0 only NZCV survives (IT, GE, Q, T, E and
+//              AArch32's own SSBS/DIT positions mean nothing in AArch64)
 //   PC       = VBAR_EL1 + vector offset + 0x000 (synchronous):
 //
 //     taken from          offset      (D1.10.2 "Exception vectors")
