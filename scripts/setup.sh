@@ -14,6 +14,7 @@ packages=(
   meson ninja-build g++ gcc binutils pkg-config python3
   libglib2.0-dev libfdt-dev libcunit1-dev linux-libc-dev
   gdb gdb-multiarch
+  device-tree-compiler
 )
 
 missing=()

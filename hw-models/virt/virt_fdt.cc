@@ -117,6 +117,10 @@ void write_tree(FdtWriter& w, const FdtConfig& config) {
     w.prop_string("compatible", "arm,gic-v3");
     w.prop_u32("#interrupt-cells", 3);
     w.prop_empty("interrupt-controller");
+    // As QEMU: address cells for child nodes (an ITS) and interrupt-map users.
+    w.prop_u32("#address-cells", 2);
+    w.prop_u32("#size-cells", 2);
+    w.prop_empty("ranges");
     w.prop_u32("#redistributor-regions", 1);
     w.prop_reg64("reg", {kGicDistBase, kGicDistSize, kGicRedistBase, kGicRedistSize});
     w.prop_u32("phandle", kGicPhandle);

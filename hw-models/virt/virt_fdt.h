@@ -25,7 +25,8 @@
 //       };
 //       intc@8000000 {                    // bindings/interrupt-controller/arm,gic-v3.yaml
 //           compatible = "arm,gic-v3"; #interrupt-cells = <3>;
-//           interrupt-controller; #redistributor-regions = <1>;
+//           interrupt-controller; #address-cells = <2>; #size-cells = <2>;
+//           ranges; #redistributor-regions = <1>;
 //           reg = <0 0x8000000 0 0x10000>, <0 0x80a0000 0 REDIST>;
 //           phandle = <1>;
 //       };

@@ -132,6 +132,10 @@ void test_gic() {
     CU_ASSERT(prop(b, gic, "#interrupt-cells") == cells({3}));
     CU_ASSERT(prop(b, gic, "interrupt-controller").empty());
     CU_ASSERT_TRUE(has_prop(b, gic, "interrupt-controller"));
+    CU_ASSERT(prop(b, gic, "#address-cells") == cells({2}));
+    CU_ASSERT(prop(b, gic, "#size-cells") == cells({2}));
+    CU_ASSERT(prop(b, gic, "ranges").empty());
+    CU_ASSERT_TRUE(has_prop(b, gic, "ranges"));
     CU_ASSERT(prop(b, gic, "#redistributor-regions") == cells({1}));
     CU_ASSERT(prop(b, gic, "reg") == cells({0, 0x08000000, 0, 0x10000, 0, 0x080a0000, 0, 0xf60000}));
     CU_ASSERT(prop(b, gic, "phandle") == cells({kGicPhandle}));
