@@ -6,13 +6,28 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
+
+#include "gdbstub-glue/packet_framer.h"
 
 namespace kvmdbg::system {
 
 namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
+// What a refused client may send before it is answered anyway.
+constexpr std::size_t kRefusedInputCap = 4096;
+
+// True once `bytes` hold a whole packet: '$', payload, '#', two characters.
+bool has_whole_packet(const std::string& bytes) {
+    auto start = bytes.find('$');
+    if (start == std::string::npos) {
+        return false;
+    }
+    auto hash = bytes.find('#', start);
+    return hash != std::string::npos && bytes.size() >= hash + 3;
+}
 
 std::string gerror_text(GError* error) {
     std::string text = error != nullptr ? error->message : "unknown error";
@@ -106,6 +121,13 @@ Status GdbServer::start_stdio() {
 }
 
 GdbServer::~GdbServer() {
+    if (deferred_disconnect_ != 0) {
+        g_source_remove(deferred_disconnect_);  // nobody is left to tell
+        deferred_disconnect_ = 0;
+    }
+    while (!refused_.empty()) {
+        close_refused(refused_.back().get());
+    }
     drop_client(nullptr);
     if (listen_source_ != nullptr) {
         g_source_destroy(listen_source_);
@@ -150,10 +172,10 @@ void GdbServer::accept_client() {
     if (client_ != nullptr) {
         std::fprintf(stderr, "kvmdbg: refused a second gdb connection on %s: a debugger is already attached\n",
                      bound_address().c_str());
-        g_socket_close(socket, nullptr);
-        g_object_unref(socket);
+        refuse_client(socket);
         return;
     }
+    deliver_deferred_disconnect();  // the previous client's end comes before this one's start
     g_socket_set_blocking(socket, FALSE);
     client_ = socket;
     client_source_ = g_socket_create_source(client_, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
@@ -163,6 +185,68 @@ void GdbServer::accept_client() {
     if (callbacks_.on_connect) {
         callbacks_.on_connect();
     }
+}
+
+void GdbServer::refuse_client(GSocket* socket) {
+    if (refused_.size() >= kMaxRefusedClients) {
+        g_socket_close(socket, nullptr);
+        g_object_unref(socket);
+        return;
+    }
+    g_socket_set_blocking(socket, FALSE);
+    auto refused = std::make_unique<RefusedClient>();
+    refused->server = this;
+    refused->socket = socket;
+    refused->source = g_socket_create_source(socket, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
+    g_source_set_callback(refused->source, G_SOURCE_FUNC(on_refused_ready), refused.get(), nullptr);
+    g_source_attach(refused->source, nullptr);
+    refused->timeout_id = g_timeout_add(kRefusedClientTimeoutMs, on_refused_timeout, refused.get());
+    refused_.push_back(std::move(refused));
+}
+
+gboolean GdbServer::on_refused_ready(GSocket* socket, GIOCondition, gpointer data) {
+    auto* refused = static_cast<RefusedClient*>(data);
+    char buf[1024];
+    GError* error = nullptr;
+    gssize n = g_socket_receive(socket, buf, sizeof buf, nullptr, &error);
+    if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+        g_clear_error(&error);
+        return G_SOURCE_CONTINUE;
+    }
+    g_clear_error(&error);
+    if (n <= 0) {
+        refused->server->close_refused(refused);  // it left without a packet
+        return G_SOURCE_REMOVE;
+    }
+    refused->received.append(buf, std::min<std::size_t>(static_cast<std::size_t>(n),
+                                                        kRefusedInputCap - refused->received.size()));
+    if (!has_whole_packet(refused->received) && refused->received.size() < kRefusedInputCap) {
+        return G_SOURCE_CONTINUE;
+    }
+    // One small packet into an empty socket buffer: a non-blocking send
+    // takes it whole or the peer is gone anyway.
+    std::string reply = "+" + gdb::frame_packet(kRefusalReply);
+    g_socket_send(socket, reply.data(), reply.size(), nullptr, nullptr);
+    refused->server->close_refused(refused);
+    return G_SOURCE_REMOVE;
+}
+
+gboolean GdbServer::on_refused_timeout(gpointer data) {
+    auto* refused = static_cast<RefusedClient*>(data);
+    refused->timeout_id = 0;
+    refused->server->close_refused(refused);
+    return G_SOURCE_REMOVE;
+}
+
+void GdbServer::close_refused(RefusedClient* refused) {
+    if (refused->timeout_id != 0) {
+        g_source_remove(refused->timeout_id);
+    }
+    g_source_destroy(refused->source);
+    g_source_unref(refused->source);
+    g_socket_close(refused->socket, nullptr);
+    g_object_unref(refused->socket);
+    std::erase_if(refused_, [refused](const auto& r) { return r.get() == refused; });
 }
 
 gboolean GdbServer::on_client_ready(GSocket* socket, GIOCondition cond, gpointer data) {
@@ -231,11 +315,55 @@ void GdbServer::send(std::string_view bytes) {
     }
     pending_.append(bytes);
     if (pending_.size() > kMaxPendingOutput) {
-        drop_client("it stopped reading (output buffer full)");
+        drop_client_deferred("it stopped reading (output buffer full)");
         return;
     }
     if (!flush()) {
-        drop_client("the connection broke");
+        drop_client_deferred("the connection broke");
+    }
+}
+
+void GdbServer::drop_client_deferred(const char* why) {
+    auto callback = std::move(callbacks_.on_disconnect);
+    callbacks_.on_disconnect = nullptr;
+    if (client_ != nullptr) {
+        drop_client(why);
+    } else if (stdio_connected_) {
+        std::fprintf(stderr, "kvmdbg: dropped the gdb connection: %s\n", why);
+        if (stdin_watch_ != 0) {
+            g_source_remove(stdin_watch_);
+            stdin_watch_ = 0;
+        }
+        if (stdout_watch_ != 0) {
+            g_source_remove(stdout_watch_);
+            stdout_watch_ = 0;
+        }
+        stdio_connected_ = false;
+        pending_.clear();
+    }
+    callbacks_.on_disconnect = std::move(callback);
+    if (deferred_disconnect_ == 0) {
+        deferred_disconnect_ = g_idle_add_full(G_PRIORITY_HIGH, on_deferred_disconnect, this, nullptr);
+    }
+}
+
+gboolean GdbServer::on_deferred_disconnect(gpointer data) {
+    auto* self = static_cast<GdbServer*>(data);
+    self->deferred_disconnect_ = 0;
+    if (self->callbacks_.on_disconnect) {
+        self->callbacks_.on_disconnect();
+    }
+    return G_SOURCE_REMOVE;
+}
+
+void GdbServer::deliver_deferred_disconnect() {
+    if (deferred_disconnect_ == 0) {
+        return;
+    }
+    g_source_remove(deferred_disconnect_);
+    deferred_disconnect_ = 0;
+    if (callbacks_.on_disconnect) {
+        callbacks_.on_disconnect();
     }
 }
 
