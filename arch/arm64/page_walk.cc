@@ -131,6 +131,10 @@ Result<Translation> translate(const PagingState& paging, std::uint64_t va, const
 
     const unsigned stride = f.g - 3;
     const unsigned levels = (va_bits - f.g + stride - 1) / stride;
+    if (levels == 0) {
+        return make_error(EINVAL, std::string("TCR_EL1 ") + hex(tcr) + ": T" + std::to_string(range) + "SZ " +
+                                      std::to_string(tsz) + " leaves no translation level for this granule");
+    }
     int level = 4 - static_cast<int>(levels);
     // Start table base: BADDR[47:1] (we use [47:6] at least: tables are
     // 64-byte aligned at minimum), BADDR[51:48] in TTBR[5:2] for 52-bit PAs.

@@ -286,6 +286,49 @@ void test_malformed_tables() {
     CU_ASSERT(!r.ok() && r.error().code == EINVAL);
 }
 
+// Random TCR/TTBR/VA values over a memory of random descriptors: every
+// walk ends (success or a clear error) and reads at most 5 descriptors.
+void test_random_tables_never_crash() {
+    std::uint64_t seed = 0x9e3779b97f4a7c15ull;
+    auto next = [&seed]() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        return seed;
+    };
+    unsigned ok = 0, failed = 0;
+    for (int i = 0; i < 20000; ++i) {
+        std::uint64_t tcr = next();
+        if (i % 2 == 0) {  // half the walks with in-range T0SZ/T1SZ, no EPD
+            tcr = (tcr & ~0xbf00bfull) | (16 + next() % 33) | (16 + next() % 33) << 16;
+        }
+        PagingState ps{1, tcr, next(), next()};
+        unsigned reads = 0;
+        std::uint64_t salt = next();
+        PhysReader reader = [&](std::uint64_t gpa) -> std::optional<std::uint64_t> {
+            ++reads;
+            if ((gpa ^ salt) % 7 == 0) {
+                return std::nullopt;
+            }
+            return (gpa * 0xff51afd7ed558ccdull) ^ salt;
+        };
+        auto r = translate(ps, next(), reader);
+        CU_ASSERT(reads <= 5);
+        if (r.ok()) {
+            ++ok;
+            CU_ASSERT(r->page_size >= 0x1000);
+        } else {
+            ++failed;
+            CU_ASSERT(!r.error().message.empty());
+        }
+    }
+    CU_ASSERT(ok + failed == 20000);
+    CU_ASSERT(ok > 0);  // some random walks do reach a leaf
+    // 64 KiB with T0SZ 48: no level at all.
+    auto r = translate(paging(t0sz(48) | kTg0_64K, 0, 0), 0x1234, [](std::uint64_t) { return std::nullopt; });
+    CU_ASSERT(!r.ok() && r.error().code == EINVAL && contains(r.error().message, "no translation level"));
+}
+
 const kvmdbg::test::TestCase kCases[] = {
     {"TG0 and TG1 encodings differ", test_granule_encodings_differ},
     {"MMU off is identity", test_mmu_off_identity},
@@ -297,6 +340,7 @@ const kvmdbg::test::TestCase kCases[] = {
     {"4K 52-bit (FEAT_LPA2)", test_4k_52bit_lpa2},
     {"16K 52-bit (FEAT_LPA2)", test_16k_52bit_lpa2},
     {"malformed tables", test_malformed_tables},
+    {"random tables never crash", test_random_tables_never_crash},
 };
 const kvmdbg::test::TestSuite kSuites[] = {{"arm64 page walk", kCases}};
 

@@ -172,6 +172,52 @@ void test_refusals() {
     CU_ASSERT(!r.ok() && r.error().code == EINVAL && contains(r.error().message, "0x38"));
 }
 
+// Random exits and guest states: classification never crashes and a
+// reflection either lands on one of the four synchronous vectors or is
+// refused with a message.
+void test_random_exits() {
+    std::uint64_t seed = 0x2545f4914f6cdd1dull;
+    auto next = [&seed]() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        return seed;
+    };
+    DebugRegPlan plan = make_debug_reg_plan({6, 4});
+    CU_ASSERT_FATAL(place_debug_request(plan, 1, {DebugAccess::write, 0x1003, 14}).ok());
+    CU_ASSERT_FATAL(place_debug_request(plan, 2, {DebugAccess::exec, 0x4000, 4}).ok());
+    unsigned planned = 0;
+    for (int i = 0; i < 20000; ++i) {
+        std::uint32_t hsr = static_cast<std::uint32_t>(next());
+        if (i % 2 == 0) {  // half of them with a debug EC
+            const std::uint32_t ecs[] = {0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x3c};
+            hsr = (hsr & 0x3ffffff) | ecs[next() % 7] << 26;
+        }
+        DebugExitInfo e{hsr, static_cast<std::uint32_t>(next()), 0x1000 + next() % 0x20, 0x4000 + (next() % 2) * 4,
+                        (next() & 1) != 0, (next() & 1) != 0};
+        DebugEvent ev = classify_debug_exit(e, plan);
+        CU_ASSERT(!ev.valueless_by_exception());
+        ReflectInput in;
+        in.pstate = next() & 0xffffffffull;
+        in.pc = next();
+        in.vbar_el1 = (i % 3 == 0) ? next() : next() & ~0x7ffull;
+        in.sctlr_el1 = next();
+        in.event = decode_debug_exit(e.hsr, e.hsr_high, e.far);
+        auto r = plan_reflection(in);
+        if (r.ok()) {
+            ++planned;
+            std::uint64_t off = r->pc - in.vbar_el1;
+            CU_ASSERT(off == 0 || off == 0x200 || off == 0x400 || off == 0x600);
+            CU_ASSERT_EQUAL(r->pstate & 0x1f, 0b00101ull);
+            CU_ASSERT_EQUAL(r->pstate & pstate::kDaif, pstate::kDaif);
+            CU_ASSERT_EQUAL(r->elr_el1, in.pc);
+        } else {
+            CU_ASSERT(!r.error().message.empty());
+        }
+    }
+    CU_ASSERT(planned > 0);
+}
+
 const kvmdbg::test::TestCase kCases[] = {
     {"every event x every mode", test_every_event_every_mode},
     {"every event x every mode, PSTATE.SS set", test_every_event_every_mode_with_ss},
@@ -180,6 +226,7 @@ const kvmdbg::test::TestCase kCases[] = {
     {"PAN/UAO/SSBS/TCO on entry", test_entry_features},
     {"AArch32 state bits dropped", test_aarch32_state_bits_dropped},
     {"refusals", test_refusals},
+    {"random exits and states", test_random_exits},
 };
 const kvmdbg::test::TestSuite kSuites[] = {{"arm64 reflection", kCases}};
 
