@@ -30,6 +30,16 @@
 //
 // Only the DAIF bits are restored: every other PSTATE change the
 // instruction made (flags, SP selection, PAN, ...) stays.
+//
+// When to restore: once, after whatever KVM_EXIT_DEBUG ends the stepping
+// run: the step itself, a watchpoint or breakpoint the stepped instruction
+// hit (the instruction did not complete: nothing of it is seen, the saved
+// bits come back), or a guest event (BRK) that is then reflected. Either
+// order works for a reflection: restoring first makes SPSR_EL1 record the
+// guest's own DAIF directly; reflecting first leaves the PC on a
+// synchronous vector in EL1h, which restore_step_daif recognises and
+// repairs SPSR_EL1. Exits that do not end the run (MMIO completed with
+// immediate_exit) keep the plan pending.
 // A normal resume (continue) never touches DAIF: the plan is only made for
 // a step.
 //
