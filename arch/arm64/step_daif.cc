@@ -68,6 +68,12 @@ StepDaifRestore restore_step_daif(const StepDaifPlan& plan, std::uint64_t pstate
     }
     std::uint64_t bits = 0;
     DaifEffect effect = plan.insn_known ? daif_effect(plan.insn, &bits) : DaifEffect::none;
+    if (pc_after == plan.pc) {
+        // Still at the stepped instruction: it did not execute (a breakpoint
+        // or watchpoint fired first). None of the DAIF writers can end on its
+        // own address, so only the saved bits count.
+        effect = DaifEffect::none;
+    }
     std::uint64_t daif = plan.saved_daif;
     switch (effect) {
     case DaifEffect::set: daif |= bits; break;

@@ -26,7 +26,8 @@
 //   (PC landed on VBAR_EL1 +      `saved`, or the handler's ERET would
 //   0x000/0x200/0x400/0x600       return with interrupts masked forever
 //   with PSTATE EL1h)
-//   any other instruction         saved
+//   any other instruction, or     saved
+//   none (PC still on it)
 //
 // Only the DAIF bits are restored: every other PSTATE change the
 // instruction made (flags, SP selection, PAN, ...) stays.

@@ -114,6 +114,18 @@ void test_restore_exception_entry_fixes_spsr() {
     CU_ASSERT(!r.exception_taken);
 }
 
+void test_restore_instruction_not_executed() {
+    // A breakpoint fired on the stepped `msr daifset, #2` before it ran
+    // (PC unchanged): the guest's DAIF is the saved one, not saved | I.
+    StepDaifPlan p = plan_step_daif(kEl1h, 0x1000, kVbar, daifset(0x2));
+    StepDaifRestore r = restore_step_daif(p, kEl1h | kAIF, 0x1000, 0);
+    CU_ASSERT_EQUAL(r.pstate, kEl1h);
+    // Same for an ERET that did not execute: forced bits must not stay.
+    p = plan_step_daif(kEl1h, 0x2000, kVbar, 0xd69f03e0);
+    r = restore_step_daif(p, kEl1h | kAIF, 0x2000, 0);
+    CU_ASSERT_EQUAL(r.pstate, kEl1h);
+}
+
 const kvmdbg::test::TestCase kCases[] = {
     {"decode DAIF instructions", test_decode_daif_instructions},
     {"plan forces A I F, keeps D", test_plan_forces_aif_keeps_d},
@@ -122,6 +134,7 @@ const kvmdbg::test::TestCase kCases[] = {
     {"stepping msr daifclr", test_restore_stepping_msr_daifclr},
     {"msr daif / eret keep the result", test_restore_msr_daif_and_eret_keep_result},
     {"exception entry fixes SPSR_EL1", test_restore_exception_entry_fixes_spsr},
+    {"instruction not executed", test_restore_instruction_not_executed},
 };
 const kvmdbg::test::TestSuite kSuites[] = {{"arm64 step DAIF", kCases}};
 
