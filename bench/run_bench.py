@@ -402,7 +402,7 @@ def main():
     bench = Bench(args)
     try:
         bench.measure()
-    except (RuntimeError, KeyError, subprocess.TimeoutExpired) as e:
+    except (RuntimeError, KeyError, OSError, subprocess.TimeoutExpired) as e:
         bench.print_table()
         print("FAILED: a row could not be measured: %s" % e)
         return 1

@@ -86,8 +86,42 @@ void GdbSession::on_packet(std::string_view payload) {
 }
 
 void GdbSession::send(std::string_view payload) {
+    if (!ack_mode_) {
+        // Nobody can nack any more: frame straight into the output, with
+        // no copy kept for a resend (m/x replies are up to 128 KiB).
+        std::string framed = frame_packet(payload);
+        if (output_.empty()) {
+            output_.swap(framed);
+        } else {
+            output_.append(framed);
+        }
+        return;
+    }
     last_packet_ = frame_packet(payload);
     output_ += last_packet_;
+}
+
+Result<std::vector<std::uint8_t>> GdbSession::registers_of(ThreadId thread) {
+    if (auto it = register_cache_.find(thread); it != register_cache_.end()) {
+        return it->second;
+    }
+    auto regs = target_.read_registers(thread);
+    if (regs && regs->size() == target_.description().registers_size()) {
+        register_cache_[thread] = *regs;
+    }
+    return regs;
+}
+
+Result<std::vector<std::uint8_t>> GdbSession::register_of(ThreadId thread, unsigned regnum) {
+    const TargetDescription& desc = target_.description();
+    if (regnum < desc.register_count()) {
+        auto regs = registers_of(thread);
+        if (regs && regs->size() == desc.registers_size()) {
+            auto first = regs->begin() + static_cast<std::ptrdiff_t>(desc.register_offset(regnum));
+            return std::vector<std::uint8_t>(first, first + desc.register_size(regnum));
+        }
+    }
+    return target_.read_register(thread, regnum);
 }
 
 void GdbSession::send_error(const Error& error) { send(error_reply(error.code)); }

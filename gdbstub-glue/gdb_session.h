@@ -127,6 +127,15 @@ private:
     void send(std::string_view payload);
     void send_error(const Error& error);
     bool valid_thread(ThreadId thread) const;
+    // Register reads go through a per-stop cache: one DebugTarget
+    // read_registers per thread per stop serves the stop reply's expedited
+    // registers, `g`, `p` and condition evaluation (each target read is a
+    // round trip to the vCPU's thread). Dropped whenever anything may have
+    // changed the registers: a resume, a stop, a register write, a monitor
+    // command, a detach.
+    Result<std::vector<std::uint8_t>> registers_of(ThreadId thread);
+    Result<std::vector<std::uint8_t>> register_of(ThreadId thread, unsigned regnum);
+    void forget_registers() { register_cache_.clear(); }
     ThreadId general_thread() const;
     ThreadId selected_continue_thread() const;
 
@@ -200,6 +209,7 @@ private:
     std::vector<ThreadId> thread_list_;  // qfThreadInfo snapshot
     std::size_t thread_list_pos_ = 0;
     std::string memory_map_xml_;  // snapshot at offset 0
+    std::map<ThreadId, std::vector<std::uint8_t>> register_cache_;  // see registers_of()
 };
 
 }  // namespace kvmdbg::gdb

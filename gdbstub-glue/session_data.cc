@@ -37,7 +37,7 @@ void GdbSession::handle(const QueryHaltReason&) {
 }
 
 void GdbSession::handle(const ReadRegisters&) {
-    auto regs = target_.read_registers(general_thread());
+    auto regs = registers_of(general_thread());
     if (!regs) {
         send_error(regs.error());
         return;
@@ -50,6 +50,7 @@ void GdbSession::handle(const WriteRegisters& r) {
         send(error_reply(EINVAL));
         return;
     }
+    forget_registers();
     Status st = target_.write_registers(general_thread(), r.data);
     st ? send("OK") : send_error(st.error());
 }
@@ -59,7 +60,7 @@ void GdbSession::handle(const ReadRegister& r) {
         send(error_reply(EINVAL));
         return;
     }
-    auto value = target_.read_register(general_thread(), static_cast<unsigned>(r.regnum));
+    auto value = register_of(general_thread(), static_cast<unsigned>(r.regnum));
     if (!value) {
         send_error(value.error());
         return;
@@ -73,6 +74,7 @@ void GdbSession::handle(const WriteRegister& r) {
         send(error_reply(EINVAL));
         return;
     }
+    forget_registers();
     Status st = target_.write_register(general_thread(), static_cast<unsigned>(r.regnum), r.value);
     st ? send("OK") : send_error(st.error());
 }

@@ -53,7 +53,9 @@ void GdbSession::handle(const XferRead& x) {
 }
 
 void GdbSession::handle(const MonitorCommand& m) {
+    forget_registers();  // e.g. system_reset
     std::string output = target_.monitor(m.command);
+    forget_registers();
     for (const std::string& packet : encode_console_output_packets(output, options_.console_chunk)) {
         send(packet);
     }

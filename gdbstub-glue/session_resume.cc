@@ -1,6 +1,8 @@
 // Resuming and stopping (gdb manual, "Packets" c/C/s/S/vCont/D/k,
 // "Stop Reply Packets", "All-Stop Mode"), target-side breakpoint
 // conditions and range stepping.
+#include <functional>
+
 #include "gdbstub-glue/gdb_session.h"
 #include "gdbstub-glue/reply_encoder.h"
 
@@ -11,15 +13,17 @@ namespace {
 // Reads for a condition go through the target, on the stopped vCPU.
 class TargetContext final : public AgentContext {
 public:
-    TargetContext(DebugTarget& target, ThreadId thread, AddressSpace space)
-        : target_(target), thread_(thread), space_(space) {}
+    using RegisterReader = std::function<Result<std::vector<std::uint8_t>>(unsigned)>;
+
+    TargetContext(DebugTarget& target, ThreadId thread, AddressSpace space, RegisterReader registers)
+        : target_(target), thread_(thread), space_(space), registers_(std::move(registers)) {}
 
     Result<std::uint64_t> read_register(unsigned regnum) override {
         const TargetDescription& desc = target_.description();
         if (regnum >= desc.register_count()) {
             return make_error(EINVAL, "no register " + std::to_string(regnum));
         }
-        auto raw = target_.read_register(thread_, regnum);
+        auto raw = registers_(regnum);
         if (!raw) {
             return raw.error();
         }
@@ -43,6 +47,7 @@ private:
     DebugTarget& target_;
     ThreadId thread_;
     AddressSpace space_;
+    RegisterReader registers_;
 };
 
 StopReply::Reason reply_reason(StopReason r, bool swbreak_ok, bool hwbreak_ok) {
@@ -107,7 +112,7 @@ std::string GdbSession::stop_reply(const StopEvent& ev) {
         if (!regnum) {
             continue;
         }
-        auto value = target_.read_register(reply.thread, *regnum);
+        auto value = register_of(reply.thread, *regnum);
         if (value) {
             reply.registers.push_back({*regnum, std::move(*value)});
         }
@@ -123,10 +128,17 @@ void GdbSession::report(const StopEvent& ev) {
     }
     // All-stop: nobody runs while gdb looks at the stop.
     target_.stop_all();
+    ThreadId thread = valid_thread(ev.thread) ? ev.thread : 1;
+    // The reporting vCPU was already parked (its registers, if read for a
+    // condition or a range, are still right); the others may have run.
+    auto kept = register_cache_.extract(thread);
+    forget_registers();
+    if (!kept.empty()) {
+        register_cache_.insert(std::move(kept));
+    }
     state_ = SessionState::stopped;
     ranges_.clear();
     plan_.clear();
-    ThreadId thread = valid_thread(ev.thread) ? ev.thread : 1;
     last_stop_thread_ = thread;
     g_thread_ = thread;
     last_stop_reply_ = stop_reply(ev);
@@ -148,6 +160,7 @@ void GdbSession::on_target_stop(const StopEvent& event) {
         return;
     }
     StopEvent ev = event;
+    forget_registers();  // that vCPU ran
     if (!valid_thread(ev.thread)) {
         ev.thread = last_stop_thread_;  // a glue bug; keep the session sane
     }
@@ -175,6 +188,7 @@ void GdbSession::on_target_stop(const StopEvent& event) {
             again.kind = r.kind;
         }
     }
+    forget_registers();
     Status st = target_.resume(std::span(&again, 1), step_flags_);
     if (!st) {
         report(ev);
@@ -188,7 +202,7 @@ bool GdbSession::should_report(const StopEvent& ev) {
         if (range == ranges_.end() || !pc_reg) {
             return true;
         }
-        auto raw = target_.read_register(ev.thread, *pc_reg);
+        auto raw = register_of(ev.thread, *pc_reg);
         if (!raw) {
             return true;
         }
@@ -206,7 +220,8 @@ bool GdbSession::conditions_hold(const StopEvent& ev) {
     if (lists.empty()) {
         return true;  // not one of gdb's (or already removed): let gdb decide
     }
-    TargetContext context(target_, ev.thread, space_);
+    TargetContext context(target_, ev.thread, space_,
+                          [this, &ev](unsigned regnum) { return register_of(ev.thread, regnum); });
     for (const BreakpointTable::Conditions* conds : lists) {
         if (conds->empty()) {
             return true;
@@ -273,6 +288,7 @@ void GdbSession::start(std::vector<ResumeRequest> plan, std::map<ThreadId, Range
     if (report_pending(plan)) {
         return;
     }
+    forget_registers();
     Status st = target_.resume(plan, step_flags_);
     if (!st) {
         send_error(st.error());
@@ -297,6 +313,7 @@ void GdbSession::handle(const Resume& r) {
             std::size_t pos = desc.byte_order() == std::endian::little ? i : value.size() - 1 - i;
             value[pos] = static_cast<std::uint8_t>(*r.addr >> (8 * i));
         }
+        forget_registers();
         Status st = target_.write_register(selected, *pc, value);
         if (!st) {
             send_error(st.error());
@@ -358,6 +375,7 @@ void GdbSession::handle(const VCont& v) {
 }
 
 void GdbSession::handle(const Detach&) {
+    forget_registers();
     breakpoints_.clear();
     target_.remove_all_breakpoints();
     pending_.clear();

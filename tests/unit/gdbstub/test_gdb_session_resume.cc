@@ -156,7 +156,8 @@ void test_ctrl_c() {
     h.send_raw("vCont;c");
     h.target.log.clear();
     h.session.receive("\x03");
-    CU_ASSERT_TRUE(h.target.log == Strings{"stop_all"});
+    // Registers are read once for the stop reply, after every vCPU stopped.
+    CU_ASSERT_TRUE(h.target.log == (Strings{"stop_all", "read_registers 1"}));
     CU_ASSERT_TRUE(h.target.output_pending_at_stop_all == std::vector<bool>{false});
     CU_ASSERT_TRUE(h.drain() == Strings{"T02thread:1;" + kRegs1});
     CU_ASSERT_EQUAL(h.session.state(), SessionState::stopped);
@@ -251,14 +252,15 @@ void test_range_step() {
     h.target.set_reg(1, 2, 0x3304);
     h.session.on_target_stop(step_done(1));
     CU_ASSERT_FALSE(h.session.has_output());
-    CU_ASSERT_TRUE(h.target.log == Strings{"resume 1:s flags=3"});
+    CU_ASSERT_TRUE(h.target.log == (Strings{"read_registers 1", "resume 1:s flags=3"}));
     h.target.set_reg(1, 2, 0x330f);
     h.session.on_target_stop(step_done(1));
     CU_ASSERT_FALSE(h.session.has_output());
     h.target.log.clear();
     h.target.set_reg(1, 2, 0x3310);  // end is exclusive
     h.session.on_target_stop(step_done(1));
-    CU_ASSERT_TRUE(h.target.log == Strings{"stop_all"});
+    // One register read serves the range check and the stop reply.
+    CU_ASSERT_TRUE(h.target.log == (Strings{"read_registers 1", "stop_all"}));
     CU_ASSERT_TRUE(h.drain() == Strings{"T05thread:1;2:1033000000000000;1:0122000000000000;0:0111000000000000;"});
     // The range is gone after the stop: a plain step stops at once.
     h.target.set_reg(1, 2, 0x3304);
@@ -357,6 +359,40 @@ void test_kill_while_running() {
     CU_ASSERT_FALSE(h.session.has_output());
 }
 
+// One target register read per thread per stop: the stop reply, g and p
+// share it; a write, a resume or a monitor command drops it.
+void test_register_cache() {
+    Harness h;
+    announce(h);
+    h.send_raw("vCont;c");
+    h.session.on_target_stop(bp(2, 0x3302));
+    h.drain();
+    CU_ASSERT_TRUE(h.target.calls("read_registers") == Strings{"read_registers 2"});
+    h.target.log.clear();
+    CU_ASSERT_EQUAL(h.ask("p0").size(), 16u);
+    CU_ASSERT_EQUAL(h.ask("g").size(), 2 * h.target.description().registers_size());
+    CU_ASSERT_TRUE(h.target.calls("read_registers").empty());
+    // Another thread's registers are read once, too.
+    CU_ASSERT_EQUAL(h.ask("Hg1"), "OK");
+    h.ask("g");
+    h.ask("p7");
+    CU_ASSERT_TRUE(h.target.calls("read_registers") == Strings{"read_registers 1"});
+    // A register write drops the cache: the next read sees the new value.
+    CU_ASSERT_EQUAL(h.ask("P2=0044000000000000"), "OK");
+    h.target.log.clear();
+    CU_ASSERT_EQUAL(h.ask("p2"), "0044000000000000");
+    CU_ASSERT_TRUE(h.target.calls("read_registers") == Strings{"read_registers 1"});
+    // So does a monitor command (system_reset changes every register).
+    h.target.set_reg(1, 2, 0x5500);
+    h.ask("qRcmd,68656c70");  // "help"
+    CU_ASSERT_EQUAL(h.ask("p2"), "0055000000000000");
+    // And a resume: the vCPU runs, its registers change.
+    h.send_raw("vCont;s:1");
+    h.target.set_reg(1, 2, 0x6600);
+    h.session.on_target_stop(step_done(1));
+    CU_ASSERT_TRUE(h.drain() == Strings{"T05thread:1;2:0066000000000000;1:0122000000000000;0:0111000000000000;"});
+}
+
 const kvmdbg::test::TestCase kResume[] = {
     {"c, breakpoint, all-stop", test_continue_and_breakpoint_stop},
     {"stop reply reasons", test_stop_reply_reasons},
@@ -368,6 +404,7 @@ const kvmdbg::test::TestCase kResume[] = {
     {"machine exit", test_machine_exit},
     {"exit while stopped", test_exit_while_stopped_waits_for_resume},
     {"kill while running", test_kill_while_running},
+    {"register cache", test_register_cache},
 };
 const kvmdbg::test::TestCase kConditions[] = {
     {"false condition: silent resume", test_false_condition_resumes_silently},
