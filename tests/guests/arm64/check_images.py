@@ -138,7 +138,8 @@ def check_debug_target(elf):
             check(word is not None and word & 0x1f == 1, f'{name}: {label} does not write x1')
         else:
             check(word == want, f'{name}: {label} is {word:#010x}, want {want:#010x}')
-    for s in ('tick', 'read_only_probe', 'watched_var', 'loop_index', 'tick_count', 'probe_sink', 'loops'):
+    for s in ('tick', 'read_only_probe', 'watched_var', 'loop_index', 'tick_count', 'probe_sink', 'loops',
+              'spin_cpu1', 'cpu1_counter', 'cpu1_checked_in', 'done_flag'):
         check(s in elf.symbols, f'{name}: no symbol {s}')
     check(elf.symbols.get('watched_var', 1) % 8 == 0, f'{name}: watched_var not 8-byte aligned')
 

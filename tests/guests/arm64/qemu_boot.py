@@ -23,6 +23,7 @@ CASES = [
     # image, -smp, expected serial output (exact), expected status
     ('hello.elf', 1, 'Hello from kvmdbg arm64 guest\ndtb 0x0 no fdt\n', 0),
     ('debug_target.elf', 1, 'debug_target done ticks=100 watched=99\n', 0),
+    ('debug_target.elf', 2, 'debug_target done ticks=100 watched=99\n', 0),
     ('guest_self_brk.elf', 1, 'self_brk count=3 imm=1,2,3 elr_ok=1\n', 0),
     ('smp.elf', 1, 'cpu 0 online\nall 1 cpus online\n', 0),
     ('smp.elf', 3, 'cpu 0 online\ncpu 1 online\ncpu 2 online\nall 3 cpus online\n', 0),
