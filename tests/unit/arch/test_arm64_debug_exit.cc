@@ -74,6 +74,26 @@ void test_decode_unknown_classes() {
     CU_ASSERT_EQUAL(d.iss2, 0xffffffu);
 }
 
+void test_decode_values_measured_on_real_kvm() {
+    // HOST-KVM.md: the hsr values a real arm64 KVM (nested, VHE) reported.
+    DecodedDebugExit d = decode_debug_exit(0xf2000000, 0, 0);  // BRK #0
+    CU_ASSERT(d.kind == DebugExceptionKind::brk);
+    CU_ASSERT_EQUAL(d.brk_imm, 0u);
+    d = decode_debug_exit(0xcb000022, 0, 0);  // software step
+    CU_ASSERT(d.kind == DebugExceptionKind::software_step);
+    CU_ASSERT(d.from_lower_el);
+    CU_ASSERT(d.step_isv);
+    CU_ASSERT(!d.step_ex);
+    d = decode_debug_exit(0xc2000022, 0, 0);  // hardware breakpoint
+    CU_ASSERT(d.kind == DebugExceptionKind::breakpoint);
+    CU_ASSERT(d.from_lower_el);
+    d = decode_debug_exit(0xd2000062, 0, 0x412000);  // write watchpoint
+    CU_ASSERT(d.kind == DebugExceptionKind::watchpoint);
+    CU_ASSERT(d.watch_write);
+    CU_ASSERT(!d.watch_cm);
+    CU_ASSERT_EQUAL(d.far, 0x412000ull);
+}
+
 // ---------------------------------------------------------------- classification
 
 DebugRegPlan plan_with(std::initializer_list<std::pair<std::uint32_t, DebugRequest>> reqs) {
@@ -188,6 +208,7 @@ const kvmdbg::test::TestCase kDecode[] = {
     {"breakpoint and step variants", test_decode_breakpoint_and_step_variants},
     {"watchpoint fields", test_decode_watchpoint_fields},
     {"unknown classes", test_decode_unknown_classes},
+    {"hsr values measured on real KVM", test_decode_values_measured_on_real_kvm},
 };
 const kvmdbg::test::TestCase kClassify[] = {
     {"BRK ours / guest's", test_classify_brk},
