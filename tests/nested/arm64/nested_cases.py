@@ -1,0 +1,303 @@
+"""The nested-arm64 cases: tests/e2e's gdb cases, on a real arm64 KVM.
+
+Each case boots the rig (rig.py), runs the cross-built kvmdbg inside on an
+arm64 guest of tests/guests/arm64 and drives it with gdb-multiarch from this
+side; it returns 0 (pass), 1 (fail, after printing why) or 77 (skip, with
+the reason). The guests and symbols used are the ones tests/guests/arm64
+builds: debug_target.elf (tick, tick_count, watched_var, probe_sink,
+read_only_probe, step_0..step_7, step_ret) and guest_self_brk.elf.
+"""
+import functools
+import os
+import re
+import subprocess
+import time
+
+DEBUG_TARGET = "debug_target.elf"
+SELF_BRK = "guest_self_brk.elf"
+# debug_target's last serial line after a full run (tests/guests/arm64/README.md).
+DEBUG_TARGET_DONE = "debug_target done ticks=100 watched=99"
+# A64 BRK #imm16 is 0xd4200000 | imm16 << 5 (ARM ARM C6.2.38).
+BRK_MASK, BRK_BASE = 0xffe0001f, 0xd4200000
+
+
+class Failure(Exception):
+    pass
+
+
+def expect(cond, what, *outputs):
+    if not cond:
+        raise Failure(what + "".join("\n--- output\n" + o for o in outputs))
+
+
+class Run:
+    """What one kvmdbg run inside the rig left: its exit status, the guest's
+    serial output, kvmdbg's stderr, gdb's output (if any) and the console."""
+
+    def __init__(self, boot, gdb_out=None, gdb_rc=None):
+        text = boot.console()
+        self.console = text
+        self.gdb_out = gdb_out or ""
+        self.gdb_rc = gdb_rc
+        m = re.search(r"^NESTED-KVMDBG-STATUS (\d+)$", text, re.M)
+        self.status = int(m.group(1)) if m else None
+        m = re.search(r"^NESTED-SERIAL-BEGIN\n(.*?)^NESTED-SERIAL-END$", text, re.M | re.S)
+        self.serial = m.group(1) if m else ""
+        m = re.search(r"^NESTED-STDERR-BEGIN\n(.*?)^NESTED-STDERR-END$", text, re.M | re.S)
+        self.stderr = m.group(1) if m else ""
+        self.elapsed = boot.elapsed
+
+    def all(self):
+        return f"gdb:\n{self.gdb_out}\nconsole (kvmdbg status {self.status}):\n{self.console}"
+
+
+def _run_script(kvmdbg_args, gdb):
+    """/run.sh: kvmdbg with the guest's serial in a file, its stderr in
+    another, and (gdb=True) its stdio on the gdb port, opened once (a virtio
+    port allows one opener) before the marker the x86 side waits for."""
+    args = " ".join(kvmdbg_args)
+    lines = ["cd /tmp"]
+    if gdb:
+        lines += ['[ -n "$GDB_PORT" ] || { echo "NESTED-RUN no gdb port"; exit 90; }',
+                  'exec 3<>"$GDB_PORT"',
+                  "echo NESTED-KVMDBG-START",
+                  f"/kvmdbg/kvmdbg {args} -serial file:/tmp/serial.log -gdb stdio <&3 >&3 2>/tmp/kvmdbg.err"]
+    else:
+        lines += ["echo NESTED-KVMDBG-START",
+                  f"/kvmdbg/kvmdbg {args} -serial file:/tmp/serial.log </dev/null >/dev/null 2>/tmp/kvmdbg.err"]
+    lines += ['echo "NESTED-KVMDBG-STATUS $?"',
+              "exec 3<&-",
+              "echo NESTED-SERIAL-BEGIN", "cat /tmp/serial.log 2>/dev/null", "echo", "echo NESTED-SERIAL-END",
+              "echo NESTED-STDERR-BEGIN", "cat /tmp/kvmdbg.err 2>/dev/null", "echo NESTED-STDERR-END"]
+    return "\n".join(lines) + "\n"
+
+
+class Context:
+    def __init__(self, rig, tmp):
+        self.rig = rig
+        self.tmp = tmp
+        self.guest_dir = rig.payload.guest_dir
+        self.runs = 0
+
+    def guest(self, name):
+        return os.path.join(self.guest_dir, name)
+
+    def need_kvmdbg(self, guest):
+        p = self.rig.payload
+        expect(os.path.exists(p.kvmdbg), f"{p.kvmdbg} was not built")
+        expect(os.path.exists(p.accel), f"{p.accel} was not built: no arm64 KVM accelerator module yet")
+        expect(os.path.exists(self.guest(guest)), f"arm64 guest {self.guest(guest)} was not built")
+
+    def symbols(self, name):
+        out = subprocess.run(["aarch64-linux-gnu-nm", self.guest(name)], capture_output=True, text=True,
+                             check=True).stdout
+        syms = {}
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 3:
+                syms[parts[2]] = int(parts[0], 16)
+        return syms
+
+    def kvmdbg_args(self, guest, extra=(), stopped=True):
+        args = ["-M", "virt", "-m", "64M", "-kernel", "/guests/" + guest] + list(extra)
+        return args + (["-S"] if stopped else [])
+
+    def _boot_dir(self):
+        self.runs += 1
+        d = os.path.join(self.tmp, f"boot{self.runs}")
+        os.makedirs(d)
+        return d
+
+    def plain(self, guest, extra=()):
+        """kvmdbg runs the guest to its end with no debugger."""
+        self.need_kvmdbg(guest)
+        boot = self.rig.boot(_run_script(self.kvmdbg_args(guest, extra, stopped=False), gdb=False),
+                             self._boot_dir())
+        boot.finish()
+        return Run(boot)
+
+    def session(self, guest, commands, extra=(), timeout=180):
+        """kvmdbg -S with its stub on the gdb port; one gdb-multiarch -batch
+        session with `commands` (after file + target remote)."""
+        self.need_kvmdbg(guest)
+        boot = self.rig.boot(_run_script(self.kvmdbg_args(guest, extra), gdb=True), self._boot_dir())
+        try:
+            if not boot.wait_for(r"^NESTED-KVMDBG-START$", timeout=120):
+                boot.kill()
+                raise Failure("kvmdbg did not start in the rig\n" + boot.console())
+            cmd = ["gdb-multiarch", "-batch", "-nx", "-ex", "set confirm off", "-ex", "set pagination off",
+                   # TCG runs the nested kernel: packets take longer than on hardware.
+                   "-ex", "set remotetimeout 60",
+                   "-ex", "file " + self.guest(guest), "-ex", "target remote " + boot.gdb_socket]
+            for c in commands:
+                cmd += ["-ex", c]
+            try:
+                p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                   timeout=timeout)
+                gdb_out, gdb_rc = p.stdout + p.stderr, p.returncode
+            except subprocess.TimeoutExpired as e:
+                gdb_out = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+                gdb_out += f"\n[gdb killed by the test after {timeout}s]"
+                gdb_rc = None
+            boot.finish()
+        except BaseException:
+            boot.kill()
+            raise
+        return Run(boot, gdb_out, gdb_rc)
+
+
+def case(fn):
+    @functools.wraps(fn)
+    def wrapped(ctx):
+        start = time.monotonic()
+        try:
+            status = fn(ctx)
+        except Failure as f:
+            print(f"FAIL: {f}")
+            return 1
+        print(f"({ctx.runs} boot(s), {time.monotonic() - start:.1f} s)")
+        if status in (None, 0):
+            print("PASS")
+            return 0
+        return status
+    return wrapped
+
+
+@case
+def kvm_probe(ctx):
+    """The rig itself: the nested kernel's /dev/kvm runs a vCPU to a BRK
+    exit, and it offers hardware breakpoints and watchpoints."""
+    expect(os.path.exists(ctx.rig.payload.probe), f"{ctx.rig.payload.probe} was not built")
+    boot = ctx.rig.boot("kvm_probe\n", ctx._boot_dir(), timeout=120)
+    status = boot.finish()
+    out = boot.console()
+    m = re.search(r"kvm-probe: ok api=12 hw_bps=(\d+) hw_wps=(\d+) guest_debug=1 hsr=(0x[0-9a-f]+)", out)
+    expect(status == 0 and m, f"kvm_probe did not succeed (status {status})", out)
+    expect(int(m.group(1)) >= 2 and int(m.group(2)) >= 2, "fewer than 2 hw breakpoints/watchpoints", out)
+    expect(int(m.group(3), 16) >> 26 == 0x3c, "the BRK exit's ESR class is not 0x3c", out)
+    print(f"{m.group(0)}; boot to power-off {boot.elapsed:.1f} s")
+
+
+@case
+def connect_registers(ctx):
+    syms = ctx.symbols(DEBUG_TARGET)
+    r = ctx.session(DEBUG_TARGET, ["info registers pc sp cpsr", "x/4i $pc", "kill"])
+    expect(re.search(r"^pc\s+0x%x\s+0x%x <_start>" % (syms["_start"], syms["_start"]), r.gdb_out, re.M),
+           "pc is not _start", r.all())
+    expect("g packet reply is too long" not in r.gdb_out, "target description rejected", r.all())
+    expect(re.search(r"=> 0x%x <_start>:" % syms["_start"], r.gdb_out), "x/4i $pc shows no instructions", r.all())
+    expect(r.status == 0, f"kvmdbg exited {r.status} after kill, expected 0", r.all())
+
+
+@case
+def hbreak_continue(ctx):
+    r = ctx.session(DEBUG_TARGET, ["hbreak tick", "continue", "bt", "print tick_count", "continue",
+                                   "print tick_count", "kill"])
+    expect(re.search(r"Breakpoint 1, tick \(i=(?:i@entry=)?0\)", r.gdb_out), "no stop at tick(i=0)", r.all())
+    expect(re.search(r"^#[12] .*\bmain \(", r.gdb_out, re.M), "bt does not show main", r.all())
+    expect(re.search(r"\$1 = 0\b", r.gdb_out), "tick_count is not 0 at the first tick", r.all())
+    expect(re.search(r"Breakpoint 1, tick \(i=(?:i@entry=)?1\)", r.gdb_out), "no second stop at tick(i=1)",
+           r.all())
+    expect(re.search(r"\$2 = 1\b", r.gdb_out), "tick_count is not 1 at the second tick", r.all())
+
+
+@case
+def break_brk(ctx):
+    """gdb's software breakpoint: a BRK written into guest memory, its exit
+    (EC 0x3c) kept by the debugger; delete restores the instruction."""
+    r = ctx.session(DEBUG_TARGET, ["break tick", "continue", "continue", "print i", "delete", "continue"])
+    expect(re.search(r"Breakpoint 1, tick \(i=(?:i@entry=)?0\)", r.gdb_out), "first stop is not tick(i=0)",
+           r.all())
+    expect(re.search(r"Breakpoint 1, tick \(i=(?:i@entry=)?1\)", r.gdb_out), "second stop is not tick(i=1)",
+           r.all())
+    expect(DEBUG_TARGET_DONE in r.serial, "guest did not finish after delete", r.all())
+    expect(r.status == 0, f"kvmdbg exited {r.status}, expected 0 (the guest's PSCI SYSTEM_OFF)", r.all())
+
+
+@case
+def stepi_exact(ctx):
+    syms = ctx.symbols(DEBUG_TARGET)
+    cmds = ["hbreak step_0", "continue", "delete"]
+    for _ in range(8):
+        cmds += ["stepi", "printf \"PC=%lx\\n\", $pc"]
+    cmds.append("kill")
+    r = ctx.session(DEBUG_TARGET, cmds)
+    pcs = [int(x, 16) for x in re.findall(r"PC=([0-9a-f]+)", r.gdb_out)]
+    want = [syms[f"step_{i}"] for i in range(1, 8)] + [syms["step_ret"]]
+    expect(pcs == want, f"stepi pcs {[hex(p) for p in pcs]} != {[hex(w) for w in want]}", r.all())
+
+
+@case
+def watch_write(ctx):
+    r = ctx.session(DEBUG_TARGET, ["watch watched_var", "continue", "continue", "print tick_count", "kill"])
+    expect(re.search(r"Hardware watchpoint 1: watched_var", r.gdb_out), "no watchpoint stop", r.all())
+    expect(re.search(r"New value = 1\b", r.gdb_out), "second write (tick(1)) not reported", r.all())
+    expect(re.search(r"\$1 = 2\b", r.gdb_out), "tick_count is not 2 after two writes", r.all())
+
+
+@case
+def awatch_access(ctx):
+    """An access watchpoint stops on the write in tick() and on the read in
+    read_only_probe()."""
+    r = ctx.session(DEBUG_TARGET, ["awatch watched_var", "continue", "bt 1", "delete", "hbreak read_only_probe",
+                                   "continue", "delete", "awatch watched_var", "continue", "bt 1", "kill"])
+    hits = re.findall(r"Hardware access \(read/write\) watchpoint \d+: watched_var", r.gdb_out)
+    expect(len(hits) == 2, f"{len(hits)} access watchpoint stops, expected 2", r.all())
+    expect(re.search(r"^#0 .*\btick \(", r.gdb_out, re.M), "the write stop is not in tick", r.all())
+    expect(re.search(r"^#0 .*\bread_only_probe \(", r.gdb_out, re.M), "the read stop is not in read_only_probe",
+           r.all())
+    expect(re.search(r"Value = 99\b", r.gdb_out), "the read does not report watched_var = 99", r.all())
+
+
+@case
+def rwatch_read(ctx):
+    """A read watchpoint ignores the 100 writes in tick() and stops on the
+    only read, in read_only_probe()."""
+    r = ctx.session(DEBUG_TARGET, ["rwatch watched_var", "continue", "bt 1", "print tick_count", "kill"])
+    expect(re.search(r"Hardware read watchpoint 1: watched_var", r.gdb_out), "no read watchpoint stop", r.all())
+    expect(re.search(r"Value = 99\b", r.gdb_out), "the read does not report watched_var = 99", r.all())
+    expect(re.search(r"^#0 .*\bread_only_probe \(", r.gdb_out, re.M), "the stop is not in read_only_probe",
+           r.all())
+    expect(re.search(r"\$1 = 100\b", r.gdb_out), "tick_count is not 100: a write stopped the read watchpoint",
+           r.all())
+
+
+@case
+def guest_self_brk(ctx):
+    """The guest's own BRKs, taken while gdb has a software breakpoint in
+    (KVM_GUESTDBG_USE_SW_BP traps every BRK), are reflected through the
+    guest's VBAR_EL1 vector and counted by the guest exactly as without a
+    debugger."""
+    plain = ctx.plain(SELF_BRK)
+    m = re.search(r"self_brk count=(\d+)", plain.serial)
+    expect(m, "the guest without a debugger printed no count", plain.all())
+    count = m.group(1)
+    r = ctx.session(SELF_BRK, ["break main", "continue", "continue"])
+    expect(re.search(r"Breakpoint 1, .*main \(", r.gdb_out), "no stop at main", r.all())
+    m2 = re.search(r"self_brk count=(\d+)", r.serial)
+    expect(m2, "the guest under gdb printed no count", r.all())
+    expect(m2.group(1) == count, f"count {m2.group(1)} under gdb, {count} without", r.all())
+    expect(r.status == plain.status, f"kvmdbg exited {r.status} under gdb, {plain.status} without", r.all())
+
+
+@case
+def detach_restores_memory(ctx):
+    """A software breakpoint is in guest memory (monitor xp reads the BRK)
+    while gdb is stopped with always-inserted on; after detach the guest
+    runs every tick() to the end: the original instruction is back."""
+    syms = ctx.symbols(DEBUG_TARGET)
+    tick = syms["tick"]
+    r = ctx.session(DEBUG_TARGET, ["set breakpoint always-inserted on", "break tick", "continue",
+                                   f"monitor xp /1w 0x{tick:x}", "detach"])
+    expect(re.search(r"Breakpoint 1, tick \(i=(?:i@entry=)?0\)", r.gdb_out), "no stop at tick(i=0)", r.all())
+    m = re.search(r"%016x: 0x([0-9a-f]{8})" % tick, r.gdb_out)
+    expect(m and (int(m.group(1), 16) & BRK_MASK) == BRK_BASE,
+           "monitor xp does not show a BRK at tick while the breakpoint is inserted", r.all())
+    expect("Detaching from program" in r.gdb_out or "detached" in r.gdb_out.lower(), "detach failed", r.all())
+    expect(DEBUG_TARGET_DONE in r.serial, "guest did not run to the end after detach", r.all())
+    expect(r.status == 0, f"kvmdbg exited {r.status}, expected 0", r.all())
+
+
+CASES = {fn.__name__: fn for fn in [
+    kvm_probe, connect_registers, hbreak_continue, break_brk, stepi_exact, watch_write, awatch_access,
+    rwatch_read, guest_self_brk, detach_restores_memory]}

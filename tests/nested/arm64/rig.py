@@ -1,0 +1,468 @@
+"""The nested arm64 KVM rig: a real arm64 KVM on an x86-64 machine.
+
+An arm64 Debian kernel (linux-image-*-cloud-arm64, unpacked into a cache,
+never installed) boots under qemu-system-aarch64 (TCG) with
+virtualization=on, so its KVM runs in VHE mode at the emulated EL2. An
+initramfs made here holds busybox, the virtio modules the kernel lacks
+built in, the cross-built kvmdbg with its accelerator module and libraries,
+kvm_probe and the arm64 test guests. Each boot runs one shell script
+(/run.sh, packed as a second cpio archive appended to the base one: the
+kernel unpacks both) and powers off.
+
+gdb's channel: a virtio-serial port (virtio-mmio) named org.kvmdbg.gdb. On
+the x86 side it is QEMU's unix socket chardev, which gdb-multiarch opens with
+`target remote PATH`; inside, kvmdbg runs with `-gdb stdio` redirected to
+the port's /dev/vportNpM (a plain character device: no tty line discipline).
+
+Console protocol (ttyAMA0, read by Boot): /init prints NESTED-BOOTED, the
+run script's own markers follow, and /init prints NESTED-EXIT <status> of
+the run script before `poweroff -f` (PSCI SYSTEM_OFF ends QEMU).
+"""
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import socket
+import stat
+import subprocess
+import threading
+import time
+
+KERNEL_PACKAGE = "linux-image-cloud-arm64:arm64"
+BUSYBOX_PACKAGE = "busybox-static:arm64"
+# virtio_console needs virtio and virtio_ring; virtio_mmio is the transport
+# QEMU's virt machine offers. All four are modules in Debian's cloud kernel.
+VIRTIO_MODULES = [
+    "kernel/drivers/virtio/virtio_ring.ko",
+    "kernel/drivers/virtio/virtio.ko",
+    "kernel/drivers/virtio/virtio_mmio.ko",
+    "kernel/drivers/char/virtio_console.ko",
+]
+# Kernel options the rig relies on being built in (=y).
+KERNEL_CONFIG = ["CONFIG_KVM", "CONFIG_BLK_DEV_INITRD", "CONFIG_DEVTMPFS",
+                 "CONFIG_SERIAL_AMBA_PL011_CONSOLE", "CONFIG_ARM_PSCI_FW"]
+# Host tools: program -> Debian package.
+HOST_TOOLS = {
+    "qemu-system-aarch64": "qemu-system-arm",
+    "gdb-multiarch": "gdb-multiarch",
+    "dpkg-deb": "dpkg",
+    "apt-get": "apt",
+    "aarch64-linux-gnu-nm": "binutils-aarch64-linux-gnu",
+    "aarch64-linux-gnu-readelf": "binutils-aarch64-linux-gnu",
+}
+ARM64_LIB_DIRS = ["/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu"]
+GDB_PORT_NAME = "org.kvmdbg.gdb"
+
+
+class Skip(Exception):
+    """A package the rig needs is missing and could not be installed."""
+
+
+class RigError(Exception):
+    """The rig itself failed (boot, kernel, packing): a test failure."""
+
+
+def missing_tools():
+    return [f"{tool} (package {pkg})" for tool, pkg in HOST_TOOLS.items() if shutil.which(tool) is None]
+
+
+class _Lock:
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
+def _apt_download(package, dest):
+    """apt-get download PACKAGE into dest; returns the .deb path."""
+    os.makedirs(dest, exist_ok=True)
+    before = set(os.listdir(dest))
+    p = subprocess.run(["apt-get", "download", package], cwd=dest, capture_output=True, text=True)
+    if p.returncode != 0:
+        # Stale package lists are the usual reason; the caller decides.
+        raise Skip(f"package {package} cannot be downloaded: apt-get download said: "
+                   + (p.stderr.strip().splitlines() or ["(nothing)"])[-1])
+    name = package.split(":")[0]
+    debs = [f for f in os.listdir(dest) if f.startswith(name + "_") and f.endswith(".deb")]
+    new = [f for f in debs if f not in before] or debs
+    if not new:
+        raise RigError(f"apt-get download {package} left no .deb in {dest}")
+    return os.path.join(dest, sorted(new)[-1])
+
+
+def _extract(deb, dest):
+    tmp = dest + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    subprocess.run(["dpkg-deb", "-x", deb, tmp], check=True)
+    shutil.rmtree(dest, ignore_errors=True)
+    os.rename(tmp, dest)
+
+
+class Kernel:
+    def __init__(self, root):
+        self.root = root
+        boot = os.path.join(root, "boot")
+        names = sorted(os.listdir(boot))
+        self.vmlinuz = os.path.join(boot, next(n for n in names if n.startswith("vmlinuz-")))
+        self.config = os.path.join(boot, next(n for n in names if n.startswith("config-")))
+        self.release = os.path.basename(self.vmlinuz)[len("vmlinuz-"):]
+        self.modules = os.path.join(root, "lib", "modules", self.release)
+
+    def check(self):
+        with open(self.config) as f:
+            text = f.read()
+        missing = [c for c in KERNEL_CONFIG if not re.search(r"^%s=y$" % c, text, re.M)]
+        if missing:
+            raise RigError(f"{self.vmlinuz}: not built in: {', '.join(missing)}")
+        for m in VIRTIO_MODULES:
+            if not os.path.exists(os.path.join(self.modules, m)):
+                raise RigError(f"kernel {self.release} has no {m}")
+
+
+def fetch_kernel(cache):
+    """The cloud-arm64 kernel unpacked in cache/kernel (downloaded once)."""
+    os.makedirs(cache, exist_ok=True)
+    with _Lock(os.path.join(cache, ".kernel.lock")):
+        root = os.path.join(cache, "kernel")
+        if not os.path.isdir(os.path.join(root, "boot")):
+            debs = os.path.join(cache, "debs")
+            meta = _apt_download(KERNEL_PACKAGE, debs)
+            depends = subprocess.run(["dpkg-deb", "-f", meta, "Depends"], capture_output=True, text=True,
+                                     check=True).stdout
+            m = re.search(r"(linux-image-[0-9][^\s,(]*-cloud-arm64)", depends)
+            if not m:
+                raise RigError(f"{meta}: no versioned linux-image in Depends: {depends.strip()}")
+            _extract(_apt_download(m.group(1) + ":arm64", debs), root)
+        kernel = Kernel(root)
+        kernel.check()
+        return kernel
+
+
+def fetch_busybox(cache):
+    os.makedirs(cache, exist_ok=True)
+    with _Lock(os.path.join(cache, ".busybox.lock")):
+        root = os.path.join(cache, "busybox")
+        binary = os.path.join(root, "bin", "busybox")
+        if not os.path.exists(binary):
+            _extract(_apt_download(BUSYBOX_PACKAGE, os.path.join(cache, "debs")), root)
+        return binary
+
+
+class Cpio:
+    """An uncompressed cpio archive in the "newc" format the kernel unpacks
+    (Documentation/driver-api/early-userspace/buffer-format.rst)."""
+
+    def __init__(self):
+        self.parts = []
+        self.ino = 1
+        self.seen = set()
+
+    def _entry(self, name, mode, data=b"", rdev=(0, 0)):
+        name = name.lstrip("/")
+        if name in self.seen:
+            return
+        self.seen.add(name)
+        nb = name.encode() + b"\0"
+        fields = [self.ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1], len(nb), 0]
+        self.ino += 1
+        hdr = b"070701" + b"".join(b"%08x" % v for v in fields)
+        self.parts.append(hdr + nb + b"\0" * (-(len(hdr) + len(nb)) % 4))
+        self.parts.append(data + b"\0" * (-len(data) % 4))
+
+    def dir(self, name):
+        parts = name.strip("/").split("/")
+        for i in range(1, len(parts) + 1):
+            self._entry("/".join(parts[:i]), stat.S_IFDIR | 0o755)
+
+    def file(self, name, data, mode=0o755):
+        self.dir(os.path.dirname(name.strip("/")) or ".")
+        self._entry(name, stat.S_IFREG | mode, data)
+
+    def copy(self, name, path, mode=None):
+        with open(path, "rb") as f:
+            data = f.read()
+        self.file(name, data, mode if mode is not None else (os.stat(path).st_mode & 0o777))
+
+    def symlink(self, name, target):
+        self.dir(os.path.dirname(name.strip("/")) or ".")
+        self._entry(name, stat.S_IFLNK | 0o777, target.encode())
+
+    def chardev(self, name, major, minor):
+        self._entry(name, stat.S_IFCHR | 0o600, rdev=(major, minor))
+
+    def bytes(self):
+        self.seen.discard("TRAILER!!!")
+        self._entry("TRAILER!!!", 0)
+        return b"".join(self.parts)
+
+
+INIT = r"""#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+ip link set lo up 2>/dev/null
+for m in %(modules)s; do insmod /modules/$m || echo "NESTED-INIT insmod $m failed"; done
+# The gdb port: the virtio-serial port named %(port)s, once udev-less
+# devtmpfs has its node.
+GDB_PORT=
+i=0
+while [ $i -lt 200 ]; do
+  for p in /sys/class/virtio-ports/*; do
+    [ -e "$p/name" ] && [ "$(cat $p/name)" = %(port)s ] && GDB_PORT=/dev/${p##*/}
+  done
+  [ -n "$GDB_PORT" ] && [ -e "$GDB_PORT" ] && break
+  GDB_PORT=
+  i=$((i+1))
+  sleep 0.05
+done
+export GDB_PORT
+echo "NESTED-BOOTED uptime=$(cut -d' ' -f1 /proc/uptime) gdb_port=${GDB_PORT:-none}"
+sh /run.sh
+echo "NESTED-EXIT $?"
+poweroff -f
+"""
+
+
+def _needed(path):
+    out = subprocess.run(["aarch64-linux-gnu-readelf", "-d", path], capture_output=True, text=True).stdout
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out)
+
+
+def _interp(path):
+    out = subprocess.run(["aarch64-linux-gnu-readelf", "-l", path], capture_output=True, text=True).stdout
+    m = re.search(r"Requesting program interpreter: ([^\]]+)\]", out)
+    return m.group(1) if m else None
+
+
+def _add_libraries(cpio, binaries):
+    """Every shared library the binaries need, from the :arm64 packages."""
+    todo = list(binaries)
+    done = set()
+    interps = {i for i in (_interp(b) for b in binaries) if i}
+    while todo:
+        for lib in _needed(todo.pop()):
+            if lib in done:
+                continue
+            done.add(lib)
+            for d in ARM64_LIB_DIRS:
+                p = os.path.join(d, lib)
+                if os.path.exists(p):
+                    real = os.path.realpath(p)
+                    cpio.copy("/lib/aarch64-linux-gnu/" + lib, real, 0o755)
+                    todo.append(real)
+                    break
+            else:
+                raise Skip(f"arm64 library {lib} is not installed (its :arm64 package is missing)")
+    for interp in interps:
+        real = os.path.realpath(interp)
+        if not os.path.exists(real):
+            raise Skip(f"arm64 dynamic loader {interp} is missing (package libc6:arm64)")
+        cpio.copy("/lib/aarch64-linux-gnu/" + os.path.basename(interp), real, 0o755)
+        cpio.symlink(interp, "/lib/aarch64-linux-gnu/" + os.path.basename(interp))
+
+
+class Payload:
+    """What the base initramfs carries from the aarch64 build directory."""
+
+    def __init__(self, build_dir):
+        self.build_dir = build_dir
+        self.kvmdbg = os.path.join(build_dir, "kvmdbg")
+        self.accel = os.path.join(build_dir, "accel", "kvm", "accel-kvm.so")
+        self.probe = os.path.join(build_dir, "tests", "nested", "arm64", "kvm_probe")
+        self.guest_dir = os.path.join(build_dir, "tests", "guests", "arm64")
+
+    def guests(self):
+        if not os.path.isdir(self.guest_dir):
+            return []
+        return sorted(f for f in os.listdir(self.guest_dir)
+                      if f.endswith((".elf", ".elf64", ".bin", ".img")) and
+                      os.path.isfile(os.path.join(self.guest_dir, f)))
+
+    def files(self):
+        """[(path in the initramfs, host path)] of everything present."""
+        files = []
+        if os.path.exists(self.probe):
+            files.append(("/bin/kvm_probe", self.probe))
+        if os.path.exists(self.kvmdbg):
+            files.append(("/kvmdbg/kvmdbg", self.kvmdbg))
+        if os.path.exists(self.accel):
+            files.append(("/kvmdbg/accel/kvm/accel-kvm.so", self.accel))
+        for g in self.guests():
+            files.append(("/guests/" + g, os.path.join(self.guest_dir, g)))
+        return files
+
+
+def base_initramfs(cache, kernel, busybox, payload):
+    """The base archive, rebuilt only when an input changed."""
+    files = payload.files()
+    key = hashlib.sha256()
+    for src in [busybox, kernel.vmlinuz, __file__] + [f for _, f in files]:
+        st = os.stat(src)
+        key.update(f"{src}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    digest = key.hexdigest()[:16]
+    path = os.path.join(cache, f"base-{digest}.cpio")
+    with _Lock(os.path.join(cache, ".initramfs.lock")):
+        if os.path.exists(path):
+            return path
+        c = Cpio()
+        for d in ["bin", "dev", "proc", "sys", "tmp", "modules", "guests", "lib/aarch64-linux-gnu"]:
+            c.dir(d)
+        c.chardev("dev/console", 5, 1)
+        c.copy("/bin/busybox", busybox, 0o755)
+        c.file("/init", (INIT % {
+            "modules": " ".join(os.path.basename(m) for m in VIRTIO_MODULES),
+            "port": GDB_PORT_NAME}).encode())
+        for m in VIRTIO_MODULES:
+            c.copy("/modules/" + os.path.basename(m), os.path.join(kernel.modules, m), 0o644)
+        dynamic = []
+        for dest, src in files:
+            c.copy(dest, src)
+            if dest.startswith("/kvmdbg/"):
+                dynamic.append(src)
+        _add_libraries(c, dynamic)
+        for old in os.listdir(cache):
+            if old.startswith("base-") and old.endswith(".cpio"):
+                os.unlink(os.path.join(cache, old))
+        tmp = path + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(c.bytes())
+        os.rename(tmp, path)
+        return path
+
+
+class Boot:
+    """One boot of the rig running `script` as /run.sh.
+
+    gdb_socket is the unix socket path of the gdb port on this side.
+    lines() holds the console so far; wait_for(regex) blocks for a line."""
+
+    def __init__(self, kernel, base, script, tmp, timeout=180, memory="1G"):
+        self.tmp = tmp
+        self.gdb_socket = os.path.join(tmp, "gdb.sock")
+        c = Cpio()
+        c.file("/run.sh", script.encode(), 0o755)
+        initrd = os.path.join(tmp, "initramfs.cpio")
+        with open(initrd, "wb") as out:
+            with open(base, "rb") as b:
+                shutil.copyfileobj(b, out)
+            out.write(c.bytes())
+        self.cmd = [
+            "qemu-system-aarch64",
+            "-M", "virt,virtualization=on,gic-version=3", "-cpu", "max,pauth-impdef=on",
+            "-m", memory, "-smp", "1", "-display", "none", "-monitor", "none", "-serial", "stdio",
+            "-no-reboot", "-kernel", kernel.vmlinuz, "-initrd", initrd,
+            "-append", "console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=3",
+            "-device", "virtio-serial-device",
+            "-chardev", f"socket,id=gdb,path={self.gdb_socket},server=on,wait=off",
+            "-device", f"virtserialport,chardev=gdb,name={GDB_PORT_NAME}",
+        ]
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout
+        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self._lines = []
+        self._cond = threading.Condition()
+        self._eof = False
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            with self._cond:
+                self._lines.append(line)
+                self._cond.notify_all()
+        with self._cond:
+            self._eof = True
+            self._cond.notify_all()
+
+    def lines(self):
+        with self._cond:
+            return list(self._lines)
+
+    def console(self):
+        return "\n".join(self.lines())
+
+    def wait_for(self, regex, timeout=None):
+        """The first match of regex in a console line, or None at EOF/timeout."""
+        end = self.deadline if timeout is None else min(self.deadline, time.monotonic() + timeout)
+        pattern = re.compile(regex)
+        seen = 0
+        with self._cond:
+            while True:
+                for line in self._lines[seen:]:
+                    m = pattern.search(line)
+                    if m:
+                        return m
+                seen = len(self._lines)
+                if self._eof:
+                    return None
+                left = end - time.monotonic()
+                if left <= 0:
+                    return None
+                self._cond.wait(left)
+
+    def finish(self):
+        """Waits for power-off (kills at the deadline); returns the run
+        script's status (None if /init never printed NESTED-EXIT)."""
+        try:
+            self.proc.wait(timeout=max(1, self.deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            with self._cond:
+                self._lines.append("[rig: qemu killed at the time limit]")
+        self._reader.join(5)
+        self.elapsed = time.monotonic() - self.started
+        m = self.wait_for(r"^NESTED-EXIT (\d+)", timeout=0)
+        return int(m.group(1)) if m else None
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.finish()
+
+
+class Rig:
+    """Kernel + base initramfs, ready to boot scripts."""
+
+    def __init__(self, build_dir, cache):
+        missing = missing_tools()
+        if missing:
+            raise Skip("missing host tools: " + ", ".join(missing))
+        self.payload = Payload(build_dir)
+        self.cache = cache
+        self.kernel = fetch_kernel(cache)
+        self.busybox = fetch_busybox(cache)
+        self.base = base_initramfs(cache, self.kernel, self.busybox, self.payload)
+
+    def boot(self, script, tmp, timeout=180):
+        return Boot(self.kernel, self.base, script, tmp, timeout)
+
+
+def wait_for_socket(path, timeout=20):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if os.path.exists(path):
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(path)
+                s.close()
+                return True
+            except OSError:
+                pass
+            finally:
+                s.close()
+        time.sleep(0.05)
+    return False
