@@ -164,6 +164,7 @@ int run_gdb() {
                           "-ex", "p/x $sctlr_el1",
                           "-ex", "p/x $sp_el0",
                           "-ex", "p/x $fpcr",
+                          "-ex", "info registers system",
                           "-ex", "set $x5 = 0x5555",
                           "-ex", "set $sp = 0xffff800000004000",
                           "-ex", "set $v2.d.u[1] = 0x0123456789abcdef",
@@ -199,6 +200,8 @@ int run_gdb() {
         "$6 = 0x30d0199d",
         "$7 = 0xffffcafe0000",
         "$8 = 0x3c00000",
+        "\nmdscr_el1      0x8000 ",  // `info registers system`: the sys feature's group
+        "\nsp_el1         0xffff8000deadb000 ",
         "$9 = 0x5555",               // P 5 -> state -> g after the flush
         "$10 = 0xffff800000004000",  // P 31 went to SP_EL1 (EL1h)
         "$11 = 0xffffcafe0000",      // SP_EL0 untouched
