@@ -26,6 +26,9 @@ Result<std::unique_ptr<Accelerator>> Accelerator::create(AccelPlugin plugin, con
     c.arch = config.arch;
     c.kernel_irqchip = config.kernel_irqchip ? 1 : 0;
     c.device_path = config.device_path.c_str();
+    c.gic_dist_base = config.gic_dist_base;
+    c.gic_redist_base = config.gic_redist_base;
+    c.gic_nr_irqs = config.gic_nr_irqs;
     KvmdbgHostCallbacks callbacks{};
     callbacks.opaque = &host;
     callbacks.pio = host_pio;
@@ -78,6 +81,18 @@ Result<KvmdbgX86State> Accelerator::get_x86_state(std::uint32_t cpu) {
 }
 
 Status Accelerator::set_x86_state(std::uint32_t cpu, const KvmdbgX86State& state) {
+    return check(plugin_.ops->set_cpu_state(instance_, cpu, &state, sizeof state), "set_cpu_state");
+}
+
+Result<KvmdbgArm64State> Accelerator::get_arm64_state(std::uint32_t cpu) {
+    KvmdbgArm64State st{};
+    if (auto s = check(plugin_.ops->get_cpu_state(instance_, cpu, &st, sizeof st), "get_cpu_state"); !s) {
+        return s.error();
+    }
+    return st;
+}
+
+Status Accelerator::set_arm64_state(std::uint32_t cpu, const KvmdbgArm64State& state) {
     return check(plugin_.ops->set_cpu_state(instance_, cpu, &state, sizeof state), "set_cpu_state");
 }
 

@@ -24,6 +24,7 @@
 
 #include "accel/plugin_abi.h"
 #include "accel/plugin_loader.h"
+#include "arch/arm64/cpu_state.h"
 #include "arch/x86/cpu_state.h"
 #include "common/result.h"
 
@@ -47,7 +48,20 @@ struct AccelConfig {
     KvmdbgArch arch = KVMDBG_ARCH_X86_64;
     bool kernel_irqchip = true;
     std::string device_path = "/dev/kvm";
+    /// arm64 with kernel_irqchip: GICv3 frames and INTID count (plugin_abi.h).
+    std::uint64_t gic_dist_base = 0;
+    std::uint64_t gic_redist_base = 0;
+    std::uint32_t gic_nr_irqs = 0;
 };
+
+/// The ISA of the machine kvmdbg was built for (KVM runs guests of the host's ISA only).
+constexpr KvmdbgArch host_arch() {
+#if defined(__aarch64__)
+    return KVMDBG_ARCH_ARM64;
+#else
+    return KVMDBG_ARCH_X86_64;
+#endif
+}
 
 class Accelerator {
 public:
@@ -67,6 +81,8 @@ public:
     Status create_vcpus(std::uint32_t count);
     Result<KvmdbgX86State> get_x86_state(std::uint32_t cpu);
     Status set_x86_state(std::uint32_t cpu, const KvmdbgX86State& state);
+    Result<KvmdbgArm64State> get_arm64_state(std::uint32_t cpu);
+    Status set_arm64_state(std::uint32_t cpu, const KvmdbgArm64State& state);
     Status set_mp_runnable(std::uint32_t cpu);
     Status start(bool paused);
     Status pause_all();

@@ -47,13 +47,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/arm64/cpu_state.h"
 #include "arch/x86/cpu_state.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define KVMDBG_ACCEL_ABI_VERSION 5u
+#define KVMDBG_ACCEL_ABI_VERSION 6u
 #define KVMDBG_ACCEL_ENTRY_SYMBOL "kvmdbg_accel_entry"
 
 /* Guest instruction-set architectures a module may implement. */
@@ -72,6 +73,8 @@ enum KvmdbgEventKind {
     KVMDBG_EVENT_UNHANDLED_EXIT = 6, /* an exit reason the module does not handle */
     KVMDBG_EVENT_PAUSED = 7,         /* the vCPU parked after pause_all */
     KVMDBG_EVENT_DEBUG = 8,          /* the vCPU stopped for the debugger: see `debug` */
+    KVMDBG_EVENT_POWEROFF = 9,       /* the guest powered the machine off (arm64: PSCI SYSTEM_OFF) */
+    KVMDBG_EVENT_RESET = 10,         /* the guest asked for a machine reset (arm64: PSCI SYSTEM_RESET) */
 };
 
 /* Why a vCPU stopped for the debugger (KVMDBG_EVENT_DEBUG). */
@@ -121,8 +124,17 @@ typedef struct KvmdbgHostCallbacks {
 
 typedef struct KvmdbgVmConfig {
     uint32_t arch;            /* enum KvmdbgArch */
-    uint32_t kernel_irqchip;  /* 1: in-kernel PIC/IOAPIC/LAPIC/PIT; 0: none (HLT exits) */
+    uint32_t kernel_irqchip;  /* 1: in-kernel irqchip (x86: PIC/IOAPIC/LAPIC/PIT; arm64: GICv3);
+                                 0: none (x86: HLT exits) */
     const char *device_path;  /* "/dev/kvm" unless overridden (tests) */
+    /* arm64 with kernel_irqchip: where the machine puts the GICv3
+     * distributor and redistributor frames (guest-physical), and the number
+     * of INTIDs (32 private + SPIs, a multiple of 32; 0 = KVM's default).
+     * Ignored on x86. */
+    uint64_t gic_dist_base;
+    uint64_t gic_redist_base;
+    uint32_t gic_nr_irqs;
+    uint32_t reserved0;
 } KvmdbgVmConfig;
 
 /* Breakpoint types of insert_breakpoint, numbered as gdb's Z packets. */
@@ -181,11 +193,14 @@ typedef struct KvmdbgAccelOps {
     int (*map_ram)(KvmdbgAccel *accel, uint64_t gpa, uint64_t size, void *host, int read_only);
     int (*create_vcpus)(KvmdbgAccel *accel, uint32_t count);
     /* State of one vCPU; `size` must be the arch's state size
-     * (sizeof(KvmdbgX86State) for x86-64). */
+     * (sizeof(KvmdbgX86State) for x86-64, sizeof(KvmdbgArm64State) for
+     * arm64); anything else is -EINVAL. */
     int (*get_cpu_state)(KvmdbgAccel *accel, uint32_t cpu, void *state, uint32_t size);
     int (*set_cpu_state)(KvmdbgAccel *accel, uint32_t cpu, const void *state, uint32_t size);
     /* Marks an AP runnable at start instead of waiting for INIT/SIPI (direct
-     * ELF boot of every vCPU). No effect without an in-kernel irqchip. */
+     * ELF boot of every vCPU). x86: no effect without an in-kernel irqchip.
+     * arm64: APs start powered off (waiting for PSCI CPU_ON); this powers
+     * one on at the state set with set_cpu_state. */
     int (*set_mp_runnable)(KvmdbgAccel *accel, uint32_t cpu);
     /* Spawns one thread per vCPU. paused=1: no vCPU runs until resume(). */
     int (*start)(KvmdbgAccel *accel, int paused);
@@ -197,6 +212,8 @@ typedef struct KvmdbgAccelOps {
     int (*kick)(KvmdbgAccel *accel, uint32_t cpu);
 
     /* -------- optional (NULL = not supported) -------- */
+    /* x86: `irq` is a GSI of the in-kernel PIC/IOAPIC. arm64: `irq` is an
+     * SPI number (INTID 32 + irq, as a device tree's GIC_SPI cell). */
     int (*set_irq_line)(KvmdbgAccel *accel, uint32_t irq, int level);
     /* 1 if the host can debug guests (KVM_CAP_SET_GUEST_DEBUG), else 0. */
     int (*supports_guest_debug)(KvmdbgAccel *accel);
@@ -223,7 +240,8 @@ typedef struct KvmdbgAccelOps {
      * the instance; BREAKPOINTS until the next debug_report call. */
     const char *(*debug_report)(KvmdbgAccel *accel, uint32_t kind);
     /* Machine reset of an AP: it waits for INIT/SIPI again (in-kernel LAPIC:
-     * KVM_MP_STATE_INIT_RECEIVED); no effect without an in-kernel irqchip. */
+     * KVM_MP_STATE_INIT_RECEIVED; no effect without an in-kernel irqchip);
+     * arm64: powered off again (KVM_MP_STATE_STOPPED), waiting for PSCI CPU_ON. */
     int (*wait_for_sipi)(KvmdbgAccel *accel, uint32_t cpu);
 } KvmdbgAccelOps;
 

@@ -1,152 +1,89 @@
-// GuestDebug: the generic guest-debug core of the KVM module. It gives the
-// plugin hooks insert_breakpoint / remove_breakpoint / remove_all_breakpoints
-// / update_guest_debug and the debugger's single step their meaning on top of
-// KVM_SET_GUEST_DEBUG (Documentation/virt/kvm/api.rst 4.87), classifies
-// every KVM_EXIT_DEBUG and reflects the guest's own debug events back.
+// GuestDebug: what the KVM module's guest-debug core offers the rest of the
+// module, whatever the ISA. The plugin hooks insert_breakpoint /
+// remove_breakpoint / remove_all_breakpoints / update_guest_debug, the
+// debugger's memory access and single step, and the classification of every
+// KVM_EXIT_DEBUG (Documentation/virt/kvm/api.rst "KVM_SET_GUEST_DEBUG",
+// "KVM_EXIT_DEBUG") go through this interface; the ISA's ArchBackend
+// (arch_backend.h) creates the implementation:
 //
-// State (DESIGN.md "Threads"): the debugger's requests are global (software
-// breakpoints in one reference-counted table, hardware breakpoints and
-// watchpoints in one list); each vCPU has one value holding its step flag,
-// its effective debug-register plan (the guest's own enabled DR slots merged
-// with the debugger's, arch/x86/debug_reg_merge.h) and a pending step-over.
-// Every change rebuilds struct kvm_guest_debug whole from that value and
-// pushes it to every vCPU on the vCPU's own thread.
+//   x86_guest_debug.h    DR0-3/DR7 through USE_HW_BP, int3, RFLAGS.TF steps,
+//                        #DB/#BP reflection with KVM_SET_VCPU_EVENTS
+//   arm64_guest_debug.h  dbg_bcr/bvr/wcr/wvr through USE_HW, BRK #0 through
+//                        USE_SW_BP, SINGLESTEP with DAIF kept, reflection by
+//                        emulating the exception entry to EL1 with ONE_REG
 //
-// Software breakpoints: int3 written into guest memory when the host
-// intercepts it (probe: KVM_GUESTDBG_USE_SW_BP gives KVM_EXIT_DEBUG #BP);
-// otherwise (PVM hosts, HOST-KVM.md) they are served by free hardware
-// execution slots and the user is told once.
+// Every implementation keeps one guest-debug value per vCPU and rebuilds
+// struct kvm_guest_debug whole from it on every change (DESIGN.md
+// "Threads"), and steps over the debugger's breakpoint a vCPU sits on
+// before a continue.
 //
-// Continuing from a breakpoint: resume() of a vCPU that stopped at one of
-// the debugger's breakpoints first single-steps that vCPU with that
-// breakpoint suppressed (interrupts blocked with KVM_GUESTDBG_BLOCKIRQ where
-// offered), then re-arms it: a continue never loops on its breakpoint.
-//
-// Threads: hooks from any non-vCPU thread; on_debug_exit() on the vCPU's
-// thread. A mutex guards the tables; it is never held across run_on_vcpu().
+// Threads: the hooks from any non-vCPU thread; on_debug_exit() and
+// on_step_completed() on the vCPU's own thread.
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
-#include <vector>
 
-#include "accel/kvm/sw_breakpoint_table.h"
 #include "accel/plugin_abi.h"
-#include "arch/x86/debug_reg_merge.h"
-#include "arch/x86/debug_regs.h"
 #include "common/result.h"
 
 namespace kvmdbg::accel::kvm {
 
-class KvmVm;
 class KvmVcpu;
-
-/// What the host's KVM can do for the debugger (from capabilities and the
-/// start-up probe).
-struct GuestDebugHost {
-    bool sw_breakpoints_intercepted = false;  ///< int3 exits with USE_SW_BP
-    bool block_irq = false;                   ///< KVM_GUESTDBG_BLOCKIRQ offered
-    bool exception_payload = false;           ///< KVM_CAP_EXCEPTION_PAYLOAD enabled
-};
 
 class GuestDebug {
 public:
-    GuestDebug(KvmVm& vm, GuestDebugHost host);
+    virtual ~GuestDebug() = default;
 
-    /// Sizes the per-vCPU state. Main thread, once, before start.
-    void set_vcpu_count(std::uint32_t count);
+    /// Sizes the per-vCPU state. Main thread, once per vCPU, before start.
+    virtual void set_vcpu_count(std::uint32_t count) = 0;
 
-    // ---- hooks (any non-vCPU thread)
-    /// Errors: ENOTSUP for a combination the ISA lacks (x86 read-only
-    /// watchpoint), ENOSPC when no hardware slot is left (with the guest's
-    /// own use named), EFAULT for an unmapped software-breakpoint address,
-    /// EINVAL for a bad length.
-    Status insert(std::uint32_t type, std::uint64_t addr, std::uint64_t len);
+    /// Inserts a breakpoint or watchpoint (enum KvmdbgBreakpointType) for
+    /// every vCPU. Errors: ENOTSUP for a combination the ISA lacks, ENOSPC
+    /// when no hardware slot is left, EFAULT for an unmapped software
+    /// breakpoint address, EINVAL for a bad type or length.
+    virtual Status insert(std::uint32_t type, std::uint64_t addr, std::uint64_t len) = 0;
     /// Errors: ENOENT when no such breakpoint exists.
-    Status remove(std::uint32_t type, std::uint64_t addr, std::uint64_t len);
-    /// Removes everything and restores guest memory (where the guest did not
-    /// rewrite a breakpoint byte itself); guest debug is then off.
-    Status remove_all();
-    /// Rebuilds and pushes the guest-debug state of `cpu`.
-    Status update(std::uint32_t cpu);
+    virtual Status remove(std::uint32_t type, std::uint64_t addr, std::uint64_t len) = 0;
+    /// Removes everything and restores guest memory; guest debug is then off.
+    virtual Status remove_all() = 0;
+    /// Rebuilds and pushes the guest-debug state of `cpu` on its thread.
+    virtual Status update(std::uint32_t cpu) = 0;
 
     /// Called by KvmVm::resume before the vCPU runs: arms or disarms the
-    /// debugger's single step and, when the vCPU sits on a debugger
-    /// breakpoint, sets up the step-over.
-    Status prepare_resume(std::uint32_t cpu, bool single_step);
+    /// debugger's single step and sets up the step-over of a breakpoint the
+    /// vCPU sits on.
+    virtual Status prepare_resume(std::uint32_t cpu, bool single_step) = 0;
 
-    /// Debugger memory access at a virtual address of `cpu` (or physical).
-    Status read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out, bool physical);
-    Status write_memory(std::uint32_t cpu, std::uint64_t addr, std::span<const std::uint8_t> in,
-                        bool physical);
+    /// Debugger memory access at a virtual address of `cpu` (its current
+    /// translation regime) or physical. Reads show the original bytes under
+    /// software breakpoints; writes over one update its saved bytes.
+    virtual Status read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out,
+                               bool physical) = 0;
+    virtual Status write_memory(std::uint32_t cpu, std::uint64_t addr, std::span<const std::uint8_t> in,
+                                bool physical) = 0;
 
-    /// Handles KVM_EXIT_DEBUG on the vCPU's thread. Returns the stop to
-    /// report (the vCPU then parks), or nothing when the vCPU just goes on
-    /// (a reflected guest event, an emulated MOV DR, a finished step-over of
-    /// a continue).
-    std::optional<KvmdbgDebugStop> on_debug_exit(KvmVcpu& vcpu);
+    /// KVM_EXIT_DEBUG on the vCPU's thread: the stop to report (the vCPU then
+    /// parks), or nothing when the vCPU goes on (a reflected guest event, a
+    /// finished step-over of a continue).
+    virtual std::optional<KvmdbgDebugStop> on_debug_exit(KvmVcpu& vcpu) = 0;
 
-    /// Whether debugger single steps block interrupts (KVM_GUESTDBG_BLOCKIRQ).
-    /// Errors: ENOTSUP to enable it on a host without BLOCKIRQ.
-    Status set_step_blocks_irq(bool enable);
+    /// A single step that ended without a KVM_EXIT_DEBUG (the stepped
+    /// instruction was port I/O or MMIO, completed by an immediate-exit
+    /// KVM_RUN). Same result as on_debug_exit for a finished step.
+    virtual std::optional<KvmdbgDebugStop> on_step_completed(KvmVcpu& vcpu) = 0;
 
-    /// Human-readable state for `monitor info breakpoints`: software
-    /// breakpoints (and how they are served), then every vCPU's four debug
-    /// slots with their owner (debugger request, the guest's own DRn, free).
-    std::string describe_breakpoints() const;
+    /// Whether debugger single steps keep interrupts out. Errors: ENOTSUP
+    /// to enable it where the host cannot.
+    virtual Status set_step_blocks_irq(bool enable) = 0;
+
+    /// Text for `monitor info breakpoints`.
+    virtual std::string describe_breakpoints() const = 0;
 
     /// True while `cpu` runs a debugger (or internal step-over) single step.
-    bool stepping(std::uint32_t cpu) const;
-
-    /// A single step that ended without a KVM_EXIT_DEBUG: the stepped
-    /// instruction was port I/O or MMIO, completed by the vCPU with an
-    /// immediate-exit KVM_RUN (some hosts drop the step #DB after userspace
-    /// I/O). Same result as on_debug_exit for a finished step.
-    std::optional<KvmdbgDebugStop> on_step_completed(KvmVcpu& vcpu);
-
-private:
-    struct HwEntry {
-        std::uint32_t id = 0;
-        std::uint32_t type = 0;  ///< KvmdbgBreakpointType
-        std::uint64_t addr = 0;
-        std::uint64_t len = 0;
-        unsigned refs = 0;
-        bool serves_sw = false;  ///< a software breakpoint served by a hardware slot
-    };
-    struct VcpuState {
-        bool step = false;                       ///< the debugger asked for one step
-        arch::x86::DebugRegPlan plan{};          ///< what was last loaded
-        std::optional<KvmdbgDebugStop> last_stop;  ///< where it last stopped for us
-        bool stepping_over = false;              ///< internal step-over in flight
-        bool continue_after_step_over = false;   ///< then run (true) or report (false)
-        std::optional<std::uint64_t> suppressed_sw;  ///< sw bp lifted for the step-over
-        std::optional<std::uint32_t> suppressed_hw;  ///< hw request left out for it
-    };
-
-    Status insert_hw(std::uint32_t type, std::uint64_t addr, std::uint64_t len, bool serves_sw);
-    Status remove_hw(std::uint32_t type, std::uint64_t addr, std::uint64_t len, bool serves_sw);
-    /// Recomputes every vCPU's plan from its guest DRs and the requests;
-    /// fails (and changes nothing) if any vCPU cannot fit them.
-    Status replan_all();
-    Status push_all();
-    std::vector<arch::x86::DebuggerRequestEntry> requests_locked(std::optional<std::uint32_t> skip) const;
-    /// Runs on the vCPU thread: KVM_SET_GUEST_DEBUG from the vCPU's state.
-    Status push_on_vcpu(KvmVcpu& vcpu);
-    std::optional<KvmdbgDebugStop> finish_step_over(KvmVcpu& vcpu, VcpuState& st);
-    Status reflect(KvmVcpu& vcpu, std::uint32_t vector, std::uint64_t dr6);
-    Status emulate_dr_access(KvmVcpu& vcpu, bool& was_step);
-
-    KvmVm& vm_;
-    const GuestDebugHost host_;
-    mutable std::mutex mu_;
-    bool step_blocks_irq_;  ///< default: host_.block_irq
-    SwBreakpointTable sw_;
-    std::vector<HwEntry> hw_;
-    std::uint32_t next_id_ = 1;
-    std::vector<VcpuState> vcpus_;
+    virtual bool stepping(std::uint32_t cpu) const = 0;
 };
 
 }  // namespace kvmdbg::accel::kvm

@@ -22,28 +22,29 @@ Error unmapped(std::uint64_t addr, bool physical) {
 
 }  // namespace
 
-GuestMemory::GuestMemory(const KvmVm& vm, const KvmdbgX86State& state)
-    : vm_(vm), paging_{state.cr0, state.cr3, state.cr4, state.efer} {}
+GuestMemory::GuestMemory(const KvmVm& vm, VirtualTranslator translate)
+    : vm_(vm), translate_(std::move(translate)) {}
+
+std::optional<std::uint64_t> GuestMemory::read_physical(const KvmVm& vm, std::uint64_t gpa, unsigned size) {
+    auto bytes = vm.guest_bytes(gpa, size);
+    if (bytes.empty() || size > 8) {
+        return std::nullopt;
+    }
+    std::uint64_t v = 0;
+    std::memcpy(&v, bytes.data(), size);
+    return v;
+}
 
 GuestMemory::GuestMemory(const KvmVm& vm) : vm_(vm), physical_(true) {}
 
 Result<std::span<std::uint8_t>> GuestMemory::map_chunk(std::uint64_t addr, std::uint64_t len) const {
     std::uint64_t gpa = addr;
     if (!physical_) {
-        auto reader = [this](std::uint64_t pa, unsigned size) -> std::optional<std::uint64_t> {
-            auto bytes = vm_.guest_bytes(pa, size);
-            if (bytes.empty()) {
-                return std::nullopt;
-            }
-            std::uint64_t v = 0;
-            std::memcpy(&v, bytes.data(), size);
-            return v;
-        };
-        auto t = arch::x86::translate(paging_, addr, reader);
+        auto t = translate_ ? translate_(addr) : std::nullopt;
         if (!t) {
             return unmapped(addr, false);
         }
-        gpa = t->physical;
+        gpa = *t;
     }
     auto bytes = vm_.guest_bytes(gpa, len);
     if (bytes.empty()) {
@@ -84,6 +85,10 @@ Status GuestMemory::write(std::uint64_t addr, std::span<const std::uint8_t> in) 
     done = 0;
     for (auto c : chunks) {
         std::memcpy(c.data(), in.data() + done, c.size());
+        // A breakpoint instruction written into guest code must be what the
+        // guest fetches next: clean the data cache and invalidate the
+        // instruction cache for it (a no-op on x86, DC CVAU + IC IVAU on arm64).
+        __builtin___clear_cache(reinterpret_cast<char*>(c.data()), reinterpret_cast<char*>(c.data() + c.size()));
         done += c.size();
     }
     return ok_status();

@@ -81,6 +81,11 @@ struct HostDebugCaps {
     /// A #DB from the guest's own RFLAGS.TF exits to userspace while USE_HW_BP
     /// is on (as on hardware KVM) instead of being delivered to the guest.
     bool guest_tf_exits = false;
+    /// arm64: KVM_CAP_GUEST_DEBUG_HW_BPS / _HW_WPS, the breakpoint and
+    /// watchpoint register pairs the debugger gets (0 on x86: its four DRs
+    /// are a fixed shared pool).
+    unsigned hw_breakpoints = 0;
+    unsigned hw_watchpoints = 0;
     /// One line per probe: what was observed ("sw_breakpoint: KVM_EXIT_INTERNAL_ERROR
     /// suberror 1 (emulation failure)"), including unexpected exits.
     std::string notes;

@@ -8,10 +8,6 @@
 
 #include "accel/kvm/kvm_system.h"
 #include "accel/kvm/kvm_vm.h"
-#include "accel/kvm/vcpu_exit_report.h"
-#include "accel/kvm/x86_vcpu_state.h"
-#include "arch/x86/hint_nop.h"
-#include "arch/x86/page_walk.h"
 
 namespace kvmdbg::accel::kvm {
 
@@ -21,42 +17,8 @@ namespace {
 // interrupts KVM_RUN (EINTR) while immediate_exit covers the window before it.
 constexpr int kKickSignal = SIGUSR1;
 
-std::string hex_u64(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-}
-
 void store_immediate_exit(kvm_run* run, std::uint8_t value) {
     __atomic_store_n(&run->immediate_exit, value, __ATOMIC_SEQ_CST);
-}
-
-// Up to 16 code bytes at the guest's PC, stopping at the first unmapped byte.
-std::vector<std::uint8_t> code_bytes_at_pc(const KvmVm& vm, const KvmdbgX86State& st) {
-    arch::x86::PagingState paging{st.cr0, st.cr3, st.cr4, st.efer};
-    auto reader = [&vm](std::uint64_t gpa, unsigned size) -> std::optional<std::uint64_t> {
-        auto bytes = vm.guest_bytes(gpa, size);
-        if (bytes.empty()) {
-            return std::nullopt;
-        }
-        std::uint64_t v = 0;
-        std::memcpy(&v, bytes.data(), size);
-        return v;
-    };
-    std::vector<std::uint8_t> out;
-    std::uint64_t pc = x86_pc_linear(st);
-    for (unsigned i = 0; i < 16; ++i) {
-        auto t = arch::x86::translate(paging, pc + i, reader);
-        if (!t) {
-            break;
-        }
-        auto byte = vm.guest_bytes(t->physical, 1);
-        if (byte.empty()) {
-            break;
-        }
-        out.push_back(byte[0]);
-    }
-    return out;
 }
 
 }  // namespace
@@ -253,25 +215,6 @@ bool KvmVcpu::handle_mmio() {
     return outcome != KVMDBG_IO_PARK;
 }
 
-bool KvmVcpu::skip_hint_nop(KvmdbgX86State& st, const std::vector<std::uint8_t>& code) {
-    // A reserved-NOP (0F 19..1F /r: rdssp, endbr, multi-byte nop) executes as
-    // a NOP while CR4.CET is clear; some hosts' KVM emulators fail on it
-    // (Xen's rdsspq on PVM). Complete it here: advance RIP and go on.
-    if ((st.cr4 & arch::x86::kCr4Cet) != 0) {
-        return false;
-    }
-    auto len = arch::x86::hint_nop_length(code, st.cs.l != 0, st.cs.db != 0);
-    if (!len) {
-        return false;
-    }
-    st.rip += *len;
-    if (!store_x86_state(fd(), st)) {
-        return false;
-    }
-    ++hint_nops_skipped_;
-    return true;
-}
-
 bool KvmVcpu::finish_stepped_io() {
     io_pending_ = false;
     store_immediate_exit(run(), 1);
@@ -320,37 +263,13 @@ bool KvmVcpu::handle_exit() {
     default:
         break;
     }
-    KvmdbgX86State st{};
-    Status loaded = load_x86_state(fd(), st);
-    std::string regs_note = loaded ? "" : "\n(registers unavailable: " + loaded.error().message + ")";
-    switch (r->exit_reason) {
-    case KVM_EXIT_SHUTDOWN:
-        park_with_event(KVMDBG_EVENT_SHUTDOWN, 0,
-                        describe_shutdown(index_, st, code_bytes_at_pc(vm_, st)) + regs_note);
-        return false;
-    case KVM_EXIT_INTERNAL_ERROR: {
-        auto code = code_bytes_at_pc(vm_, st);
-        if (loaded && r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && skip_hint_nop(st, code)) {
-            return true;
-        }
-        park_with_event(KVMDBG_EVENT_INTERNAL_ERROR, static_cast<int>(r->internal.suberror),
-                        describe_internal_error(*r, index_, st, code) + regs_note);
-        return false;
+    // SHUTDOWN, INTERNAL_ERROR, FAIL_ENTRY, SYSTEM_EVENT, ...: the ISA's business.
+    ArchExitOutcome outcome = vm_.backend().handle_exit(*this);
+    if (outcome.keep_running) {
+        return true;
     }
-    case KVM_EXIT_FAIL_ENTRY:
-        park_with_event(KVMDBG_EVENT_FAIL_ENTRY, 0, describe_fail_entry(*r, index_, st) + regs_note);
-        return false;
-    case KVM_EXIT_SYSTEM_EVENT:
-        park_with_event(KVMDBG_EVENT_SHUTDOWN, 0,
-                        "vCPU " + std::to_string(index_) + " system event " +
-                            std::to_string(r->system_event.type));
-        return false;
-    default:
-        park_with_event(KVMDBG_EVENT_UNHANDLED_EXIT, static_cast<int>(r->exit_reason),
-                        "vCPU " + std::to_string(index_) + ": unhandled " +
-                            exit_reason_name(r->exit_reason) + " at RIP=" + hex_u64(st.rip));
-        return false;
-    }
+    park_with_event(outcome.kind, outcome.error, outcome.message);
+    return false;
 }
 
 }  // namespace kvmdbg::accel::kvm

@@ -24,7 +24,6 @@
 #include <vector>
 
 #include "accel/plugin_abi.h"
-#include "arch/x86/cpu_state.h"
 #include "common/mapped_region.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
@@ -64,6 +63,8 @@ public:
     void kick();
 
     std::uint32_t index() const { return index_; }
+    /// The VM this vCPU belongs to.
+    KvmVm& vm() const { return vm_; }
     /// The vCPU fd. Use only on the vCPU thread (inside a Job).
     int fd() const { return fd_.get(); }
     /// The kvm_run page. Use only on the vCPU thread.
@@ -85,9 +86,6 @@ private:
     bool handle_exit();
     bool handle_io();
     bool handle_mmio();
-    /// Completes a hint-NOP the host's emulator failed on (see hint_nop.h);
-    /// false if the instruction at RIP is not one (or CET is on).
-    bool skip_hint_nop(KvmdbgX86State& st, const std::vector<std::uint8_t>& code);
     /// After the I/O of a single-stepped instruction: completes it without
     /// running further and reports the step.
     bool finish_stepped_io();
@@ -111,7 +109,6 @@ private:
     bool quit_ = false;
     bool thread_alive_ = false;
     bool io_pending_ = false;  // touched by the vCPU thread only
-    std::uint64_t hint_nops_skipped_ = 0;  // vCPU thread only
 };
 
 }  // namespace kvmdbg::accel::kvm

@@ -5,17 +5,10 @@
 
 #include <cstring>
 
-#include "accel/kvm/kvm_flex_structs.h"
-#include "accel/kvm/x86_vcpu_state.h"
 
 namespace kvmdbg::accel::kvm {
 
 namespace {
-
-// Addresses QEMU uses for the VMX real-mode helpers (just below the BIOS).
-constexpr std::uint64_t kTssAddr = 0xfffbd000;
-constexpr std::uint64_t kIdentityMapAddr = 0xfffbc000;
-constexpr int kMaxCpuidEntries = 256;
 
 Status check(long rc, const std::string& what) {
     if (rc < 0) {
@@ -31,8 +24,9 @@ void ignore_kick(int) {}
 
 Result<std::unique_ptr<KvmVm>> KvmVm::create(const KvmdbgVmConfig& config,
                                              const KvmdbgHostCallbacks& host) {
-    if (config.arch != KVMDBG_ARCH_X86_64) {
-        return make_error(ENOTSUP, "this KVM module drives x86-64 guests only");
+    auto backend = make_arch_backend(config);
+    if (!backend) {
+        return backend.error();
     }
     if (host.pio == nullptr || host.mmio == nullptr) {
         return make_error(EINVAL, "host callbacks pio and mmio are mandatory");
@@ -47,7 +41,7 @@ Result<std::unique_ptr<KvmVm>> KvmVm::create(const KvmdbgVmConfig& config,
             return make_error(ENOTSUP, path + " lacks required capability " + std::to_string(cap));
         }
     }
-    long vm_fd = xioctl(system->fd(), KVM_CREATE_VM, 0ul);
+    long vm_fd = xioctl(system->fd(), KVM_CREATE_VM, (*backend)->vm_type(*system));
     if (vm_fd < 0) {
         return make_error(static_cast<int>(-vm_fd),
                           "KVM_CREATE_VM failed: " + std::string(std::strerror(static_cast<int>(-vm_fd))));
@@ -60,73 +54,41 @@ Result<std::unique_ptr<KvmVm>> KvmVm::create(const KvmdbgVmConfig& config,
     sigaction(SIGUSR1, &sa, nullptr);
 
     std::unique_ptr<KvmVm> vm(new KvmVm(std::move(system).value(), UniqueFd(static_cast<int>(vm_fd)),
-                                        host, config.kernel_irqchip != 0));
-    if (auto s = vm->setup_x86(); !s) {
+                                        host, config.kernel_irqchip != 0, std::move(backend).value()));
+    if (auto s = vm->backend_->setup_vm(*vm); !s) {
         return s.error();
     }
     // The start-up probe: what this host's KVM really does for a debugger.
     if (vm->system_.check_extension(KVM_CAP_SET_GUEST_DEBUG) > 0) {
-        auto caps = probe_host_debug(vm->system_);
+        auto caps = vm->backend_->probe_debug(vm->system_);
         if (!caps) {
             return make_error(caps.error().code, "host guest-debug probe: " + caps.error().message);
         }
         vm->caps_ = *caps;
     }
-    vm->reports_[KVMDBG_REPORT_SUMMARY] = one_line_summary(vm->caps_);
-    vm->reports_[KVMDBG_REPORT_DETAILS] = describe(vm->caps_);
-    vm->reports_[KVMDBG_REPORT_ADAPTATION] = adaptation_notice(vm->caps_);
-
-    GuestDebugHost debug_host;
-    debug_host.block_irq = vm->caps_.block_irq;
-    if (vm->caps_.exception_payload) {
-        kvm_enable_cap cap{};
-        cap.cap = KVM_CAP_EXCEPTION_PAYLOAD;
-        cap.args[0] = 1;
-        debug_host.exception_payload = xioctl(vm->vm_fd_.get(), KVM_ENABLE_CAP, &cap) == 0;
+    DebugReportTexts texts = vm->backend_->debug_reports(vm->caps_);
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        vm->reports_[i] = std::move(texts[i]);
     }
-    // Where int3 does not exit to us, software breakpoints use hardware slots.
-    debug_host.sw_breakpoints_intercepted = vm->caps_.sw_breakpoint_exits;
-    vm->debug_ = std::make_unique<GuestDebug>(*vm, debug_host);
+    auto debug = vm->backend_->make_guest_debug(*vm, vm->caps_);
+    if (!debug) {
+        return debug.error();
+    }
+    vm->debug_ = std::move(debug).value();
     return vm;
 }
 
-KvmVm::KvmVm(KvmSystem system, UniqueFd vm_fd, const KvmdbgHostCallbacks& host, bool irqchip)
-    : system_(std::move(system)), vm_fd_(std::move(vm_fd)), host_(host), irqchip_(irqchip) {}
+KvmVm::KvmVm(KvmSystem system, UniqueFd vm_fd, const KvmdbgHostCallbacks& host, bool irqchip,
+             std::unique_ptr<ArchBackend> backend)
+    : system_(std::move(system)),
+      vm_fd_(std::move(vm_fd)),
+      host_(host),
+      irqchip_(irqchip),
+      backend_(std::move(backend)) {}
 
 KvmVm::~KvmVm() {
     // Destroying the vCPUs quits and joins their threads before the VM fd closes.
     vcpus_.clear();
-}
-
-Status KvmVm::setup_x86() {
-    if (auto s = check(xioctl(vm_fd_.get(), KVM_SET_TSS_ADDR, kTssAddr), "KVM_SET_TSS_ADDR"); !s) {
-        return s;
-    }
-    std::uint64_t identity = kIdentityMapAddr;
-    if (system_.check_extension(KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0) {
-        if (auto s = check(xioctl(vm_fd_.get(), KVM_SET_IDENTITY_MAP_ADDR, &identity),
-                           "KVM_SET_IDENTITY_MAP_ADDR");
-            !s) {
-            return s;
-        }
-    }
-    if (!irqchip_) {
-        return ok_status();
-    }
-    if (system_.check_extension(KVM_CAP_IRQCHIP) <= 0) {
-        return make_error(ENOTSUP, "the host has no in-kernel irqchip (use kernel-irqchip=off)");
-    }
-    if (auto s = check(xioctl(vm_fd_.get(), KVM_CREATE_IRQCHIP, 0ul), "KVM_CREATE_IRQCHIP"); !s) {
-        return s;
-    }
-    if (system_.check_extension(KVM_CAP_PIT2) > 0) {
-        kvm_pit_config pit{};
-        pit.flags = KVM_PIT_SPEAKER_DUMMY;
-        if (auto s = check(xioctl(vm_fd_.get(), KVM_CREATE_PIT2, &pit), "KVM_CREATE_PIT2"); !s) {
-            return s;
-        }
-    }
-    return ok_status();
 }
 
 Status KvmVm::map_ram(std::uint64_t gpa, std::uint64_t size, void* host, bool read_only) {
@@ -160,29 +122,6 @@ std::span<std::uint8_t> KvmVm::guest_bytes(std::uint64_t gpa, std::uint64_t len)
     return {};
 }
 
-Status KvmVm::setup_cpuid(KvmVcpu& vcpu) {
-    std::vector<std::uint8_t> buf(sizeof(KvmCpuid2Header) + kMaxCpuidEntries * sizeof(kvm_cpuid_entry2));
-    auto* header = reinterpret_cast<KvmCpuid2Header*>(buf.data());
-    auto* entries = reinterpret_cast<kvm_cpuid_entry2*>(buf.data() + sizeof(KvmCpuid2Header));
-    header->nent = kMaxCpuidEntries;
-    if (auto s = check(xioctl(system_.fd(), kKvmGetSupportedCpuid, buf.data()), "KVM_GET_SUPPORTED_CPUID");
-        !s) {
-        return s;
-    }
-    // Give each vCPU its own APIC ID, as QEMU does (CPUID.1:EBX[31:24], 0xB/0x1F:EDX).
-    for (__u32 i = 0; i < header->nent; ++i) {
-        kvm_cpuid_entry2& e = entries[i];
-        if (e.function == 1) {
-            e.ebx = (e.ebx & 0x00ffffffu) | (vcpu.index() << 24);
-        } else if (e.function == 0xb || e.function == 0x1f) {
-            e.edx = vcpu.index();
-        }
-    }
-    return vcpu.run_on_vcpu([&buf](KvmVcpu& v) {
-        return check(xioctl(v.fd(), kKvmSetCpuid2, buf.data()), "KVM_SET_CPUID2");
-    });
-}
-
 Status KvmVm::create_vcpus(std::uint32_t count) {
     if (!vcpus_.empty() || count == 0) {
         return make_error(EINVAL, "vCPUs can be created once, at least one");
@@ -208,11 +147,12 @@ Status KvmVm::create_vcpus(std::uint32_t count) {
         vcpus_.push_back(std::make_unique<KvmVcpu>(*this, i, std::move(vcpu_fd), std::move(run).value()));
         debug_->set_vcpu_count(i + 1);
         vcpus_.back()->spawn();
-        if (auto s = setup_cpuid(*vcpus_.back()); !s) {
+        if (auto s = vcpus_.back()->run_on_vcpu([this](KvmVcpu& v) { return backend_->init_vcpu(*this, v); });
+            !s) {
             return s;
         }
     }
-    return ok_status();
+    return backend_->vcpus_created(*this);
 }
 
 Result<KvmVcpu*> KvmVm::vcpu(std::uint32_t cpu) {
@@ -232,28 +172,28 @@ const std::string& KvmVm::debug_report(std::uint32_t kind) const {
     return reports_[kind <= KVMDBG_REPORT_ADAPTATION ? kind : std::uint32_t{KVMDBG_REPORT_SUMMARY}];
 }
 
-Result<KvmdbgX86State> KvmVm::vcpu_state(std::uint32_t cpu) {
-    KvmdbgX86State st{};
-    if (auto s = get_state(cpu, st); !s) {
-        return s.error();
+Status KvmVm::get_state(std::uint32_t cpu, void* out, std::uint32_t size) {
+    if (size != backend_->state_size()) {
+        return make_error(EINVAL, "cpu state size " + std::to_string(size) + " does not match this ISA's " +
+                                      std::to_string(backend_->state_size()));
     }
-    return st;
-}
-
-Status KvmVm::get_state(std::uint32_t cpu, KvmdbgX86State& out) {
     auto v = vcpu(cpu);
     if (!v) {
         return v.error();
     }
-    return (*v)->run_on_vcpu([&out](KvmVcpu& self) { return load_x86_state(self.fd(), out); });
+    return (*v)->run_on_vcpu([this, out](KvmVcpu& self) { return backend_->load_state(self, out); });
 }
 
-Status KvmVm::set_state(std::uint32_t cpu, const KvmdbgX86State& in) {
+Status KvmVm::set_state(std::uint32_t cpu, const void* in, std::uint32_t size) {
+    if (size != backend_->state_size()) {
+        return make_error(EINVAL, "cpu state size " + std::to_string(size) + " does not match this ISA's " +
+                                      std::to_string(backend_->state_size()));
+    }
     auto v = vcpu(cpu);
     if (!v) {
         return v.error();
     }
-    return (*v)->run_on_vcpu([&in](KvmVcpu& self) { return store_x86_state(self.fd(), in); });
+    return (*v)->run_on_vcpu([this, in](KvmVcpu& self) { return backend_->store_state(self, in); });
 }
 
 Status KvmVm::set_mp_runnable(std::uint32_t cpu) {
@@ -261,13 +201,7 @@ Status KvmVm::set_mp_runnable(std::uint32_t cpu) {
     if (!v) {
         return v.error();
     }
-    if (!irqchip_) {
-        return ok_status();  // without a local APIC every vCPU is runnable
-    }
-    return (*v)->run_on_vcpu([](KvmVcpu& self) {
-        kvm_mp_state mp{KVM_MP_STATE_RUNNABLE};
-        return check(xioctl(self.fd(), KVM_SET_MP_STATE, &mp), "KVM_SET_MP_STATE");
-    });
+    return (*v)->run_on_vcpu([this](KvmVcpu& self) { return backend_->set_mp_runnable(*this, self); });
 }
 
 Status KvmVm::wait_for_sipi(std::uint32_t cpu) {
@@ -275,13 +209,7 @@ Status KvmVm::wait_for_sipi(std::uint32_t cpu) {
     if (!v) {
         return v.error();
     }
-    if (!irqchip_) {
-        return ok_status();
-    }
-    return (*v)->run_on_vcpu([](KvmVcpu& self) {
-        kvm_mp_state mp{KVM_MP_STATE_INIT_RECEIVED};
-        return check(xioctl(self.fd(), KVM_SET_MP_STATE, &mp), "KVM_SET_MP_STATE");
-    });
+    return (*v)->run_on_vcpu([this](KvmVcpu& self) { return backend_->wait_for_sipi(*this, self); });
 }
 
 Status KvmVm::start(bool paused) {
@@ -340,10 +268,7 @@ Status KvmVm::set_irq_line(std::uint32_t irq, bool level) {
     if (!irqchip_) {
         return make_error(ENOTSUP, "no in-kernel irqchip");
     }
-    kvm_irq_level line{};
-    line.irq = irq;
-    line.level = level ? 1 : 0;
-    return check(xioctl(vm_fd_.get(), KVM_IRQ_LINE, &line), "KVM_IRQ_LINE");
+    return backend_->set_irq_line(*this, irq, level);
 }
 
 bool KvmVm::supports_guest_debug() const {

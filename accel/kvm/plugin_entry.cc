@@ -73,17 +73,17 @@ int op_create_vcpus(KvmdbgAccel* accel, uint32_t count) {
 }
 
 int op_get_cpu_state(KvmdbgAccel* accel, uint32_t cpu, void* state, uint32_t size) {
-    if (size != sizeof(KvmdbgX86State)) {
-        return report(accel, make_error(EINVAL, "x86 state size mismatch"));
+    if (state == nullptr) {
+        return report(accel, make_error(EINVAL, "get_cpu_state: no buffer"));
     }
-    return report(accel, accel->vm->get_state(cpu, *static_cast<KvmdbgX86State*>(state)));
+    return report(accel, accel->vm->get_state(cpu, state, size));
 }
 
 int op_set_cpu_state(KvmdbgAccel* accel, uint32_t cpu, const void* state, uint32_t size) {
-    if (size != sizeof(KvmdbgX86State)) {
-        return report(accel, make_error(EINVAL, "x86 state size mismatch"));
+    if (state == nullptr) {
+        return report(accel, make_error(EINVAL, "set_cpu_state: no state"));
     }
-    return report(accel, accel->vm->set_state(cpu, *static_cast<const KvmdbgX86State*>(state)));
+    return report(accel, accel->vm->set_state(cpu, state, size));
 }
 
 int op_set_mp_runnable(KvmdbgAccel* accel, uint32_t cpu) {

@@ -7,6 +7,8 @@
 
 #include "accel/kvm/kvm_flex_structs.h"
 #include "accel/kvm/kvm_system.h"
+#include "accel/kvm/kvm_vm.h"
+#include "arch/x86/page_walk.h"
 #include "arch/x86/regs_kvm.h"
 
 namespace kvmdbg::accel::kvm {
@@ -56,6 +58,26 @@ Status store_x86_state(int fd, const KvmdbgX86State& in) {
         return make_error(EIO, "KVM_SET_MSRS(KERNEL_GS_BASE) failed");
     }
     return ok_status();
+}
+
+Result<KvmdbgX86State> x86_vcpu_state(KvmVm& vm, std::uint32_t cpu) {
+    KvmdbgX86State st{};
+    if (auto s = vm.get_state(cpu, &st, sizeof st); !s) {
+        return s.error();
+    }
+    return st;
+}
+
+GuestMemory x86_guest_memory(const KvmVm& vm, const KvmdbgX86State& state) {
+    arch::x86::PagingState paging{state.cr0, state.cr3, state.cr4, state.efer};
+    return GuestMemory(vm, [&vm, paging](std::uint64_t va) -> std::optional<std::uint64_t> {
+        auto reader = [&vm](std::uint64_t pa, unsigned size) { return GuestMemory::read_physical(vm, pa, size); };
+        auto t = arch::x86::translate(paging, va, reader);
+        if (!t) {
+            return std::nullopt;
+        }
+        return t->physical;
+    });
 }
 
 }  // namespace kvmdbg::accel::kvm

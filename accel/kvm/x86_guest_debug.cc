@@ -1,4 +1,4 @@
-#include "accel/kvm/guest_debug.h"
+#include "accel/kvm/x86_guest_debug.h"
 
 #include <linux/kvm.h>
 
@@ -73,10 +73,10 @@ Result<x86::X86DebugRegs> guest_debug_regs(KvmVcpu& vcpu) {
 
 }  // namespace
 
-GuestDebug::GuestDebug(KvmVm& vm, GuestDebugHost host)
+X86GuestDebug::X86GuestDebug(KvmVm& vm, GuestDebugHost host)
     : vm_(vm), host_(host), step_blocks_irq_(host.block_irq), sw_(make_int3_table()) {}
 
-Status GuestDebug::set_step_blocks_irq(bool enable) {
+Status X86GuestDebug::set_step_blocks_irq(bool enable) {
     if (enable && !host_.block_irq) {
         return make_error(ENOTSUP, "this host's KVM has no KVM_GUESTDBG_BLOCKIRQ: steps cannot mask interrupts");
     }
@@ -85,17 +85,17 @@ Status GuestDebug::set_step_blocks_irq(bool enable) {
     return ok_status();
 }
 
-void GuestDebug::set_vcpu_count(std::uint32_t count) {
+void X86GuestDebug::set_vcpu_count(std::uint32_t count) {
     std::lock_guard lock(mu_);
     vcpus_.assign(count, VcpuState{});
 }
 
-bool GuestDebug::stepping(std::uint32_t cpu) const {
+bool X86GuestDebug::stepping(std::uint32_t cpu) const {
     std::lock_guard lock(mu_);
     return cpu < vcpus_.size() && (vcpus_[cpu].step || vcpus_[cpu].stepping_over);
 }
 
-std::optional<KvmdbgDebugStop> GuestDebug::on_step_completed(KvmVcpu& vcpu) {
+std::optional<KvmdbgDebugStop> X86GuestDebug::on_step_completed(KvmVcpu& vcpu) {
     KvmdbgX86State state{};
     std::uint64_t pc = 0;
     if (load_x86_state(vcpu.fd(), state)) {
@@ -120,7 +120,7 @@ std::optional<KvmdbgDebugStop> GuestDebug::on_step_completed(KvmVcpu& vcpu) {
     return stop;
 }
 
-std::vector<x86::DebuggerRequestEntry> GuestDebug::requests_locked(std::optional<std::uint32_t> skip) const {
+std::vector<x86::DebuggerRequestEntry> X86GuestDebug::requests_locked(std::optional<std::uint32_t> skip) const {
     std::vector<x86::DebuggerRequestEntry> out;
     for (const auto& e : hw_) {
         if (skip && *skip == e.id) {
@@ -132,7 +132,7 @@ std::vector<x86::DebuggerRequestEntry> GuestDebug::requests_locked(std::optional
     return out;
 }
 
-Status GuestDebug::replan_all() {
+Status X86GuestDebug::replan_all() {
     // The guest's own registers are read on each vCPU's thread, without the lock.
     std::vector<x86::X86DebugRegs> guest(vm_.vcpu_count());
     for (std::uint32_t i = 0; i < vm_.vcpu_count(); ++i) {
@@ -162,7 +162,7 @@ Status GuestDebug::replan_all() {
     return ok_status();
 }
 
-Status GuestDebug::push_on_vcpu(KvmVcpu& vcpu) {
+Status X86GuestDebug::push_on_vcpu(KvmVcpu& vcpu) {
     kvm_guest_debug dbg{};
     {
         std::lock_guard lock(mu_);
@@ -198,7 +198,7 @@ Status GuestDebug::push_on_vcpu(KvmVcpu& vcpu) {
     return check(xioctl(vcpu.fd(), KVM_SET_GUEST_DEBUG, &dbg), "KVM_SET_GUEST_DEBUG");
 }
 
-Status GuestDebug::update(std::uint32_t cpu) {
+Status X86GuestDebug::update(std::uint32_t cpu) {
     KvmVcpu* v = vm_.vcpu_at(cpu);
     if (v == nullptr) {
         return make_error(EINVAL, "no vCPU " + std::to_string(cpu));
@@ -206,7 +206,7 @@ Status GuestDebug::update(std::uint32_t cpu) {
     return v->run_on_vcpu([this](KvmVcpu& self) { return push_on_vcpu(self); });
 }
 
-Status GuestDebug::push_all() {
+Status X86GuestDebug::push_all() {
     for (std::uint32_t i = 0; i < vm_.vcpu_count(); ++i) {
         if (auto s = update(i); !s) {
             return s;
@@ -215,7 +215,7 @@ Status GuestDebug::push_all() {
     return ok_status();
 }
 
-Status GuestDebug::insert_hw(std::uint32_t type, std::uint64_t addr, std::uint64_t len, bool serves_sw) {
+Status X86GuestDebug::insert_hw(std::uint32_t type, std::uint64_t addr, std::uint64_t len, bool serves_sw) {
     std::uint64_t eff_len = type <= KVMDBG_BP_HARDWARE ? 1 : len;
     auto access = access_of(type);
     if (!access) {
@@ -245,7 +245,7 @@ Status GuestDebug::insert_hw(std::uint32_t type, std::uint64_t addr, std::uint64
     return push_all();
 }
 
-Status GuestDebug::remove_hw(std::uint32_t type, std::uint64_t addr, std::uint64_t len, bool serves_sw) {
+Status X86GuestDebug::remove_hw(std::uint32_t type, std::uint64_t addr, std::uint64_t len, bool serves_sw) {
     std::uint64_t eff_len = type <= KVMDBG_BP_HARDWARE ? 1 : len;
     {
         std::lock_guard lock(mu_);
@@ -271,18 +271,18 @@ Status GuestDebug::remove_hw(std::uint32_t type, std::uint64_t addr, std::uint64
     return push_all();
 }
 
-Status GuestDebug::insert(std::uint32_t type, std::uint64_t addr, std::uint64_t len) {
+Status X86GuestDebug::insert(std::uint32_t type, std::uint64_t addr, std::uint64_t len) {
     if (type != KVMDBG_BP_SOFTWARE) {
         return insert_hw(type, addr, len, false);
     }
     if (!host_.sw_breakpoints_intercepted) {
         return insert_hw(KVMDBG_BP_HARDWARE, addr, 1, true);
     }
-    auto state = vm_.vcpu_state(0);
+    auto state = x86_vcpu_state(vm_, 0);
     if (!state) {
         return state.error();
     }
-    GuestMemory mem(vm_, *state);
+    GuestMemory mem = x86_guest_memory(vm_, *state);
     {
         std::lock_guard lock(mu_);
         if (auto s = sw_.insert(addr, mem); !s) {
@@ -292,18 +292,18 @@ Status GuestDebug::insert(std::uint32_t type, std::uint64_t addr, std::uint64_t 
     return push_all();
 }
 
-Status GuestDebug::remove(std::uint32_t type, std::uint64_t addr, std::uint64_t len) {
+Status X86GuestDebug::remove(std::uint32_t type, std::uint64_t addr, std::uint64_t len) {
     if (type != KVMDBG_BP_SOFTWARE) {
         return remove_hw(type, addr, len, false);
     }
     if (!host_.sw_breakpoints_intercepted) {
         return remove_hw(KVMDBG_BP_HARDWARE, addr, 1, true);
     }
-    auto state = vm_.vcpu_state(0);
+    auto state = x86_vcpu_state(vm_, 0);
     if (!state) {
         return state.error();
     }
-    GuestMemory mem(vm_, *state);
+    GuestMemory mem = x86_guest_memory(vm_, *state);
     {
         std::lock_guard lock(mu_);
         if (auto s = sw_.remove(addr, mem); !s) {
@@ -313,14 +313,14 @@ Status GuestDebug::remove(std::uint32_t type, std::uint64_t addr, std::uint64_t 
     return push_all();
 }
 
-Status GuestDebug::remove_all() {
+Status X86GuestDebug::remove_all() {
     Status first = ok_status();
     if (sw_.size() != 0) {
-        auto state = vm_.vcpu_state(0);
+        auto state = x86_vcpu_state(vm_, 0);
         if (!state) {
             return state.error();
         }
-        GuestMemory mem(vm_, *state);
+        GuestMemory mem = x86_guest_memory(vm_, *state);
         std::lock_guard lock(mu_);
         first = sw_.remove_all(mem);
     }
@@ -341,7 +341,7 @@ Status GuestDebug::remove_all() {
     return first;
 }
 
-Status GuestDebug::prepare_resume(std::uint32_t cpu, bool single_step) {
+Status X86GuestDebug::prepare_resume(std::uint32_t cpu, bool single_step) {
     KvmVcpu* v = vm_.vcpu_at(cpu);
     if (v == nullptr) {
         return make_error(EINVAL, "no vCPU " + std::to_string(cpu));
@@ -376,11 +376,11 @@ Status GuestDebug::prepare_resume(std::uint32_t cpu, bool single_step) {
         }
     }
     if (lift_sw) {
-        auto state = vm_.vcpu_state(cpu);
+        auto state = x86_vcpu_state(vm_, cpu);
         if (!state) {
             return state.error();
         }
-        GuestMemory mem(vm_, *state);
+        GuestMemory mem = x86_guest_memory(vm_, *state);
         auto saved = sw_.saved_bytes(*lift_sw);
         if (saved) {
             // Put the original instruction back for one step; re-armed in finish_step_over.
@@ -399,12 +399,12 @@ Status GuestDebug::prepare_resume(std::uint32_t cpu, bool single_step) {
     return update(cpu);
 }
 
-std::optional<KvmdbgDebugStop> GuestDebug::finish_step_over(KvmVcpu& vcpu, VcpuState& st) {
+std::optional<KvmdbgDebugStop> X86GuestDebug::finish_step_over(KvmVcpu& vcpu, VcpuState& st) {
     // Called with mu_ held.
     if (st.suppressed_sw) {
-        auto state = vm_.vcpu_state(vcpu.index());
+        auto state = x86_vcpu_state(vm_, vcpu.index());
         if (state) {
-            GuestMemory mem(vm_, *state);
+            GuestMemory mem = x86_guest_memory(vm_, *state);
             std::uint8_t op = kInt3;
             (void)mem.write(*st.suppressed_sw, {&op, 1});
         }
@@ -432,7 +432,7 @@ std::optional<KvmdbgDebugStop> GuestDebug::finish_step_over(KvmVcpu& vcpu, VcpuS
     return stop;
 }
 
-Status GuestDebug::reflect(KvmVcpu& vcpu, std::uint32_t vector, std::uint64_t dr6) {
+Status X86GuestDebug::reflect(KvmVcpu& vcpu, std::uint32_t vector, std::uint64_t dr6) {
     kvm_vcpu_events ev{};
     if (auto s = check(xioctl(vcpu.fd(), KVM_GET_VCPU_EVENTS, &ev), "KVM_GET_VCPU_EVENTS"); !s) {
         return s;
@@ -466,13 +466,13 @@ Status GuestDebug::reflect(KvmVcpu& vcpu, std::uint32_t vector, std::uint64_t dr
     return check(xioctl(vcpu.fd(), KVM_SET_VCPU_EVENTS, &ev), "KVM_SET_VCPU_EVENTS");
 }
 
-Status GuestDebug::emulate_dr_access(KvmVcpu& vcpu, bool& was_step) {
+Status X86GuestDebug::emulate_dr_access(KvmVcpu& vcpu, bool& was_step) {
     KvmdbgX86State st{};
     if (auto s = load_x86_state(vcpu.fd(), st); !s) {
         return s;
     }
     std::uint8_t insn[15] = {};
-    GuestMemory mem(vm_, st);
+    GuestMemory mem = x86_guest_memory(vm_, st);
     std::uint64_t pc = x86_pc_linear(st);
     std::size_t got = 0;
     for (; got < sizeof insn; ++got) {
@@ -527,7 +527,7 @@ Status GuestDebug::emulate_dr_access(KvmVcpu& vcpu, bool& was_step) {
     return ok_status();
 }
 
-std::optional<KvmdbgDebugStop> GuestDebug::on_debug_exit(KvmVcpu& vcpu) {
+std::optional<KvmdbgDebugStop> X86GuestDebug::on_debug_exit(KvmVcpu& vcpu) {
     const kvm_run& run = *vcpu.run();
     x86::DebugExitInfo info;
     info.vector = run.debug.arch.exception;
@@ -599,17 +599,17 @@ std::optional<KvmdbgDebugStop> GuestDebug::on_debug_exit(KvmVcpu& vcpu) {
     return stop;
 }
 
-Status GuestDebug::read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out, bool physical) {
+Status X86GuestDebug::read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out, bool physical) {
     Status s = ok_status();
     if (physical) {
         GuestMemory mem(vm_);
         s = mem.read(addr, out);
     } else {
-        auto state = vm_.vcpu_state(cpu);
+        auto state = x86_vcpu_state(vm_, cpu);
         if (!state) {
             return state.error();
         }
-        GuestMemory mem(vm_, *state);
+        GuestMemory mem = x86_guest_memory(vm_, *state);
         s = mem.read(addr, out);
         if (s) {
             std::lock_guard lock(mu_);
@@ -619,17 +619,17 @@ Status GuestDebug::read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<
     return s;
 }
 
-Status GuestDebug::write_memory(std::uint32_t cpu, std::uint64_t addr, std::span<const std::uint8_t> in,
+Status X86GuestDebug::write_memory(std::uint32_t cpu, std::uint64_t addr, std::span<const std::uint8_t> in,
                                 bool physical) {
     if (physical) {
         GuestMemory mem(vm_);
         return mem.write(addr, in);
     }
-    auto state = vm_.vcpu_state(cpu);
+    auto state = x86_vcpu_state(vm_, cpu);
     if (!state) {
         return state.error();
     }
-    GuestMemory mem(vm_, *state);
+    GuestMemory mem = x86_guest_memory(vm_, *state);
     std::vector<std::uint8_t> buf(in.begin(), in.end());
     // Fail before touching the breakpoint table when the range is not mapped.
     if (auto probe = mem.read(addr, buf); !probe) {
@@ -641,7 +641,7 @@ Status GuestDebug::write_memory(std::uint32_t cpu, std::uint64_t addr, std::span
     return mem.write(addr, buf);
 }
 
-std::string GuestDebug::describe_breakpoints() const {
+std::string X86GuestDebug::describe_breakpoints() const {
     std::lock_guard lock(mu_);
     char line[160];
     std::string out;
