@@ -1,6 +1,8 @@
 #include "system/accel_debug_target.h"
 
+#include "arch/arm64/gdb_registers.h"
 #include "arch/x86/gdb_registers.h"
+#include "gdbstub-glue/aarch64_target.h"
 #include "gdbstub-glue/x86_64_target.h"
 
 namespace kvmdbg::system {
@@ -15,15 +17,21 @@ const gdb::TargetDescription& x86_64_description() {
     return description;
 }
 
+const gdb::TargetDescription& aarch64_description() {
+    static const gdb::TargetDescription description = gdb::aarch64_target_description();
+    return description;
+}
+
 }  // namespace
 
 AccelDebugTarget::AccelDebugTarget(accel::Accelerator& accel, unsigned vcpus, Hooks hooks,
-                                   std::vector<gdb::MemoryRegion> memory_map)
+                                   std::vector<gdb::MemoryRegion> memory_map, KvmdbgArch arch)
     : accel_(accel),
       vcpus_(vcpus),
       hooks_(std::move(hooks)),
       states_(vcpus, gdb::ThreadRunState::running),
-      memory_map_(std::move(memory_map)) {}
+      memory_map_(std::move(memory_map)),
+      arch_(arch) {}
 
 gdb::StopEvent AccelDebugTarget::to_stop_event(std::uint32_t cpu, const KvmdbgDebugStop& stop) {
     gdb::StopEvent event;
@@ -60,7 +68,9 @@ Status AccelDebugTarget::set_step_blocks_irq(bool block) {
     return ok_status();
 }
 
-const gdb::TargetDescription& AccelDebugTarget::description() const { return x86_64_description(); }
+const gdb::TargetDescription& AccelDebugTarget::description() const {
+    return arm64() ? aarch64_description() : x86_64_description();
+}
 
 std::vector<gdb::MemoryRegion> AccelDebugTarget::memory_map() const { return memory_map_; }
 
@@ -83,7 +93,26 @@ Result<AccelDebugTarget::CpuState> AccelDebugTarget::cpu_state(gdb::ThreadId thr
     return CpuState{*cpu, *st};
 }
 
+Result<AccelDebugTarget::Arm64CpuState> AccelDebugTarget::arm64_cpu_state(gdb::ThreadId thread) {
+    auto cpu = cpu_of(thread);
+    if (!cpu) {
+        return cpu.error();
+    }
+    auto st = accel_.get_arm64_state(*cpu);
+    if (!st) {
+        return st.error();
+    }
+    return Arm64CpuState{*cpu, *st};
+}
+
 Result<std::vector<std::uint8_t>> AccelDebugTarget::read_registers(gdb::ThreadId thread) {
+    if (arm64()) {
+        auto cs = arm64_cpu_state(thread);
+        if (!cs) {
+            return cs.error();
+        }
+        return arch::arm64::gdb_registers_from_state(cs->state);
+    }
     auto cs = cpu_state(thread);
     if (!cs) {
         return cs.error();
@@ -92,6 +121,16 @@ Result<std::vector<std::uint8_t>> AccelDebugTarget::read_registers(gdb::ThreadId
 }
 
 Status AccelDebugTarget::write_registers(gdb::ThreadId thread, std::span<const std::uint8_t> data) {
+    if (arm64()) {
+        auto cs = arm64_cpu_state(thread);
+        if (!cs) {
+            return cs.error();
+        }
+        if (auto s = arch::arm64::gdb_registers_to_state(data, cs->state); !s) {
+            return s;
+        }
+        return accel_.set_arm64_state(cs->cpu, cs->state);
+    }
     auto cs = cpu_state(thread);
     if (!cs) {
         return cs.error();
@@ -103,6 +142,13 @@ Status AccelDebugTarget::write_registers(gdb::ThreadId thread, std::span<const s
 }
 
 Result<std::vector<std::uint8_t>> AccelDebugTarget::read_register(gdb::ThreadId thread, unsigned regnum) {
+    if (arm64()) {
+        auto cs = arm64_cpu_state(thread);
+        if (!cs) {
+            return cs.error();
+        }
+        return arch::arm64::gdb_register_read(cs->state, regnum);
+    }
     auto cs = cpu_state(thread);
     if (!cs) {
         return cs.error();
@@ -111,6 +157,16 @@ Result<std::vector<std::uint8_t>> AccelDebugTarget::read_register(gdb::ThreadId 
 }
 
 Status AccelDebugTarget::write_register(gdb::ThreadId thread, unsigned regnum, std::span<const std::uint8_t> value) {
+    if (arm64()) {
+        auto cs = arm64_cpu_state(thread);
+        if (!cs) {
+            return cs.error();
+        }
+        if (auto s = arch::arm64::gdb_register_write(cs->state, regnum, value); !s) {
+            return s;
+        }
+        return accel_.set_arm64_state(cs->cpu, cs->state);
+    }
     auto cs = cpu_state(thread);
     if (!cs) {
         return cs.error();

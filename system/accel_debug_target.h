@@ -3,7 +3,9 @@
 // stub and the accelerator meet (DESIGN.md "Layers").
 //
 //   gdb thread n        <-> vCPU n-1
-//   g/G/p/P             <-> get/set_x86_state + the x86-64 g-packet layout
+//   g/G/p/P             <-> get/set_x86_state + the x86-64 g-packet layout,
+//                           or get/set_arm64_state + the aarch64 layout
+//                           (arch/arm64/gdb_registers.h), by the VM's ISA
 //   m/M/X/x             <-> read/write_memory (virtual through the vCPU's
 //                           paging, or physical with Qqemu.PhyMemMode:1)
 //   Z/z                 <-> insert/remove_breakpoint (every vCPU)
@@ -37,8 +39,9 @@ public:
     };
 
     /// `memory_map`: the regions offered to gdb (qXfer:memory-map:read).
+    /// `arch`: the guest ISA (register layout and target description).
     AccelDebugTarget(accel::Accelerator& accel, unsigned vcpus, Hooks hooks,
-                     std::vector<gdb::MemoryRegion> memory_map);
+                     std::vector<gdb::MemoryRegion> memory_map, KvmdbgArch arch = KVMDBG_ARCH_X86_64);
 
     /// Converts an accelerator debug stop of vCPU `cpu` to the stub's event.
     static gdb::StopEvent to_stop_event(std::uint32_t cpu, const KvmdbgDebugStop& stop);
@@ -80,8 +83,14 @@ private:
         std::uint32_t cpu;
         KvmdbgX86State state;
     };
+    struct Arm64CpuState {
+        std::uint32_t cpu;
+        KvmdbgArm64State state;
+    };
     /// The vCPU of `thread` and its current state.
     Result<CpuState> cpu_state(gdb::ThreadId thread);
+    Result<Arm64CpuState> arm64_cpu_state(gdb::ThreadId thread);
+    bool arm64() const { return arch_ == KVMDBG_ARCH_ARM64; }
 
     accel::Accelerator& accel_;
     const unsigned vcpus_;
@@ -89,6 +98,7 @@ private:
     std::vector<gdb::ThreadRunState> states_;
     bool step_blocks_irq_ = true;
     std::vector<gdb::MemoryRegion> memory_map_;
+    KvmdbgArch arch_;
 };
 
 }  // namespace kvmdbg::system

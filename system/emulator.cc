@@ -70,9 +70,6 @@ Result<std::unique_ptr<Emulator>> Emulator::create(const CliOptions& options, Lo
 }
 
 Status Emulator::build() {
-    if (!options_.machine.name.empty() && options_.machine.name != hw::PcLite::kName) {
-        return make_error(EINVAL, "unsupported machine type '" + options_.machine.name + "' (use -M help)");
-    }
     std::string accel_name = options_.accel.substr(0, options_.accel.find(','));
     if (accel_name.empty()) {
         accel_name = "kvm";
@@ -85,6 +82,47 @@ Status Emulator::build() {
         }
         gdb_endpoint = *ep;
     }
+    // KVM runs guests of the host's own ISA: the default machine follows the host.
+    std::string machine = options_.machine.name;
+    if (machine.empty()) {
+        machine = accel::host_arch() == KVMDBG_ARCH_ARM64 ? hw::Virt::kName : hw::PcLite::kName;
+    }
+    if (machine == hw::Virt::kName) {
+        return build_virt(accel_name, gdb_endpoint);
+    }
+    if (machine != hw::PcLite::kName) {
+        return make_error(EINVAL, "unsupported machine type '" + machine + "' (use -M help)");
+    }
+    if (accel::host_arch() != KVMDBG_ARCH_X86_64) {
+        return make_error(ENOTSUP, "machine pc-lite runs x86-64 guests and needs an x86-64 host: KVM runs guests "
+                                   "of the host's own ISA (use -M virt here)");
+    }
+    return build_pc(accel_name, gdb_endpoint);
+}
+
+Status Emulator::create_accel(const std::string& accel_name, const accel::AccelConfig& accel_config) {
+    auto plugin = accel::load_accel_plugin(accel_name, accel_module_dir());
+    if (!plugin) {
+        return plugin.error();
+    }
+    auto accel = accel::Accelerator::create(std::move(plugin).value(), accel_config, *this);
+    if (!accel) {
+        return accel.error();
+    }
+    accel_ = std::move(accel).value();
+    log_.write(LogCategory::guest_debug, "%s", accel_->debug_report(KVMDBG_REPORT_SUMMARY).c_str());
+    if (!options_.gdb.empty()) {
+        // What the host forces on the debugger (e.g. int3 not interceptable),
+        // said once, before gdb attaches.
+        std::string notice = accel_->debug_report(KVMDBG_REPORT_ADAPTATION);
+        if (!notice.empty()) {
+            std::fprintf(stderr, "%s\n", notice.c_str());
+        }
+    }
+    return ok_status();
+}
+
+Status Emulator::build_pc(const std::string& accel_name, const std::optional<GdbEndpoint>& gdb_endpoint) {
     hw::PcLiteConfig config;
     config.ram_size = options_.ram_size;
     config.cpus = options_.smp_cpus;
@@ -143,25 +181,10 @@ Status Emulator::build() {
                                       " needs kernel-irqchip=on: its APs wait for INIT/SIPI in the local APIC");
     }
 
-    auto plugin = accel::load_accel_plugin(accel_name, accel_module_dir());
-    if (!plugin) {
-        return plugin.error();
-    }
     accel::AccelConfig accel_config;
     accel_config.kernel_irqchip = config.kernel_irqchip;
-    auto accel = accel::Accelerator::create(std::move(plugin).value(), accel_config, *this);
-    if (!accel) {
-        return accel.error();
-    }
-    accel_ = std::move(accel).value();
-    log_.write(LogCategory::guest_debug, "%s", accel_->debug_report(KVMDBG_REPORT_SUMMARY).c_str());
-    if (!options_.gdb.empty()) {
-        // What the host forces on the debugger (e.g. int3 not interceptable),
-        // said once, before gdb attaches.
-        std::string notice = accel_->debug_report(KVMDBG_REPORT_ADAPTATION);
-        if (!notice.empty()) {
-            std::fprintf(stderr, "%s\n", notice.c_str());
-        }
+    if (auto st = create_accel(accel_name, accel_config); !st) {
+        return st;
     }
     for (const auto& region : machine_->ram().regions()) {
         if (auto s = accel_->map_ram(region.gpa, region.memory.size(), region.memory.data(), false); !s) {
@@ -242,14 +265,26 @@ void Emulator::finish(int status, std::string message) {
         this);
 }
 
+hw::IoBus& Emulator::bus() { return virt_ ? virt_->bus() : machine_->bus(); }
+
+hw::CharBackend& Emulator::serial_backend() { return virt_ ? virt_->serial_backend() : machine_->serial_backend(); }
+
+std::size_t Emulator::serial_rx_room() { return virt_ ? virt_->uart().rx_room() : machine_->com1().rx_room(); }
+
+void Emulator::serial_push_input(std::span<const std::uint8_t> bytes) {
+    if (virt_) {
+        virt_->uart().push_input(bytes);
+    } else {
+        machine_->com1().push_input(bytes);
+    }
+}
+
 bool Emulator::pio(std::uint32_t, std::uint16_t port, std::uint8_t* data, std::uint32_t size, bool is_write) {
-    return machine_->bus().dispatch(hw::AddressSpace::pio, port, data, size, is_write) ==
-           hw::IoOutcome::stop_machine;
+    return bus().dispatch(hw::AddressSpace::pio, port, data, size, is_write) == hw::IoOutcome::stop_machine;
 }
 
 bool Emulator::mmio(std::uint32_t, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size, bool is_write) {
-    return machine_->bus().dispatch(hw::AddressSpace::mmio, gpa, data, size, is_write) ==
-           hw::IoOutcome::stop_machine;
+    return bus().dispatch(hw::AddressSpace::mmio, gpa, data, size, is_write) == hw::IoOutcome::stop_machine;
 }
 
 void Emulator::event(const KvmdbgEvent& event) {
@@ -263,6 +298,14 @@ void Emulator::event(const KvmdbgEvent& event) {
         }
         return;
     case KVMDBG_EVENT_PAUSED:
+        return;
+    case KVMDBG_EVENT_POWEROFF:
+        // arm64: PSCI SYSTEM_OFF (KVM_EXIT_SYSTEM_EVENT SHUTDOWN).
+        request_poweroff(event.message);
+        return;
+    case KVMDBG_EVENT_RESET:
+        // arm64: PSCI SYSTEM_RESET.
+        request_reset(event.message);
         return;
     case KVMDBG_EVENT_DEBUG:
         // A debug stop is the debugger's business, not the end of the run;
@@ -362,6 +405,29 @@ void Emulator::schedule_reset(const std::string& reason) {
 Status Emulator::reset_machine(const std::string& reason, bool resume) {
     log_.write(LogCategory::exits, "machine reset (%s)", reason.c_str());
     (void)accel_->pause_all();
+    if (virt_) {
+        // virt: RAM, the kernel and its device tree again; every vCPU
+        // re-initialised (KVM_ARM_VCPU_INIT) and given its boot state; the
+        // in-kernel GIC keeps its programming, a booting guest programs it anew.
+        virt_->ram().clear();
+        auto plan = virt_->load_kernel();
+        if (!plan) {
+            finish(1, "machine reset failed: " + plan.error().message);
+            return plan.error();
+        }
+        arm64_plan_ = *plan;
+        virt_->reset_devices();
+        if (auto s = boot_virt_vcpus(true); !s) {
+            finish(1, "machine reset failed: " + s.error().message);
+            return s;
+        }
+        if (resume) {
+            for (std::uint32_t i = 0; i < options_.smp_cpus; ++i) {
+                (void)accel_->resume(i, KVMDBG_RESUME_RUN);
+            }
+        }
+        return ok_status();
+    }
     // Guest RAM is reloaded from the kernel image, every vCPU gets its boot
     // state again and COM1 its reset state. The in-kernel PIC/IOAPIC/PIT keep
     // their programming; a booting guest programs them anew.
@@ -393,7 +459,7 @@ void Emulator::set_irq_line(std::uint32_t irq, bool level) {
 }
 
 void Emulator::watch_serial_input() {
-    int fd = machine_->serial_backend().input_fd();
+    int fd = serial_backend().input_fd();
     if (fd < 0) {
         return;
     }
@@ -406,7 +472,7 @@ gboolean Emulator::on_serial_input(gint fd, GIOCondition condition, gpointer dat
     auto* self = static_cast<Emulator*>(data);
     std::uint8_t buf[kSerialReadChunk];
     std::size_t room = 0;
-    self->machine_->bus().with_lock([&] { room = self->machine_->com1().rx_room(); });
+    self->bus().with_lock([&] { room = self->serial_rx_room(); });
     if (room == 0) {
         // The guest has not drained its FIFO: the bytes wait in the pipe (the
         // UART drops nothing). Stop watching stdin and look again in 20 ms,
@@ -419,8 +485,7 @@ gboolean Emulator::on_serial_input(gint fd, GIOCondition condition, gpointer dat
     }
     ssize_t n = ::read(fd, buf, room < sizeof buf ? room : sizeof buf);
     if (n > 0) {
-        self->machine_->bus().with_lock(
-            [&] { self->machine_->com1().push_input({buf, static_cast<std::size_t>(n)}); });
+        self->bus().with_lock([&] { self->serial_push_input({buf, static_cast<std::size_t>(n)}); });
         return G_SOURCE_CONTINUE;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -451,7 +516,13 @@ Status Emulator::start_gdb_server(const GdbEndpoint& endpoint) {
         {gdb::MemoryRegion::Kind::ram, hw::PcLite::kRomBase + hw::PcLite::kRomSize,
          ~std::uint64_t{0} - (hw::PcLite::kRomBase + hw::PcLite::kRomSize)},
     };
-    gdb_target_ = std::make_unique<AccelDebugTarget>(*accel_, options_.smp_cpus, hooks, std::move(map));
+    KvmdbgArch arch = KVMDBG_ARCH_X86_64;
+    if (virt_) {
+        // virt has no ROM: every address is offered as RAM.
+        map = {{gdb::MemoryRegion::Kind::ram, 0, ~std::uint64_t{0}}};
+        arch = KVMDBG_ARCH_ARM64;
+    }
+    gdb_target_ = std::make_unique<AccelDebugTarget>(*accel_, options_.smp_cpus, hooks, std::move(map), arch);
     GdbServer::Callbacks callbacks;
     callbacks.on_connect = [this] { on_gdb_connect(); };
     callbacks.on_bytes = [this](std::string_view bytes) { on_gdb_bytes(bytes); };

@@ -1,14 +1,16 @@
 // Emulator: everything one `build/kvmdbg` process runs, wired together.
 //
-// It owns the machine (hw-models), the accelerator (accel, loaded as a
-// plugin) and the GLib main loop, and it is the host of both: the
+// It owns the machine (hw-models: pc-lite on x86-64 hosts, virt on aarch64
+// hosts; -M picks it, the default follows the host), the accelerator
+// (accel, loaded as a plugin) and the GLib main loop, and it is the host of both: the
 // accelerator's vCPU threads call pio()/mmio()/event(), the devices call
 // request_exit()/request_reset()/set_irq_line(). The main loop serves
 // serial input and signals and ends when the guest or the user ends the run.
 //
 // Exit status of run() (QEMU-compatible):
-//   the isa-debug-exit status (V << 1) | 1 when the guest wrote V;
-//   0 on a clean guest power-off, on a guest reset request (kvmdbg cannot
+//   the isa-debug-exit status (V << 1) | 1 when the guest wrote V (pc-lite),
+//     the test-exit device's status (virt, docs/user-guide.md);
+//   0 on a clean guest power-off (ACPI on pc-lite, PSCI SYSTEM_OFF on virt), on a guest reset request (kvmdbg cannot
 //     reset the machine: it exits as QEMU does with -no-reboot), on
 //     SIGINT/SIGTERM, or when every vCPU halted with no interrupt source
 //     left (kernel-irqchip=off only);
@@ -29,6 +31,7 @@
 #include "common/log.h"
 #include "common/result.h"
 #include "hw-models/pc/pc_lite.h"
+#include "hw-models/virt/virt.h"
 #include "gdbstub-glue/condition_evaluator.h"
 #include "gdbstub-glue/gdb_session.h"
 #include "system/accel_debug_target.h"
@@ -68,6 +71,21 @@ public:
 private:
     Emulator(const CliOptions& options, Log& log);
     Status build();
+    /// The pc-lite machine (x86-64 hosts) and the virt machine (aarch64
+    /// hosts, emulator_virt.cc).
+    Status build_pc(const std::string& accel_name, const std::optional<GdbEndpoint>& gdb_endpoint);
+    Status build_virt(const std::string& accel_name, const std::optional<GdbEndpoint>& gdb_endpoint);
+    /// Loads the accelerator plugin and creates the VM; says what the host
+    /// forces on the debugger when gdb is in use.
+    Status create_accel(const std::string& accel_name, const accel::AccelConfig& config);
+    /// virt: every vCPU's boot state from arm64_plan_; `reset`: re-initialise
+    /// them first (KVM_ARM_VCPU_INIT: reset values, APs powered off).
+    Status boot_virt_vcpus(bool reset);
+    /// The machine's MMIO/PIO bus, serial backend and serial receiver.
+    hw::IoBus& bus();
+    hw::CharBackend& serial_backend();
+    std::size_t serial_rx_room();
+    void serial_push_input(std::span<const std::uint8_t> bytes);
     /// Sets every vCPU's boot state from plan_; `reset`: after a machine
     /// reset (multiboot APs wait for SIPI again).
     Status boot_vcpus(bool reset);
@@ -101,9 +119,11 @@ private:
 
     const CliOptions options_;
     Log& log_;
-    std::unique_ptr<hw::PcLite> machine_;
+    std::unique_ptr<hw::PcLite> machine_;  // pc-lite, or
+    std::unique_ptr<hw::Virt> virt_;       // virt
     std::unique_ptr<accel::Accelerator> accel_;
     hw::X86BootPlan plan_{};
+    hw::Arm64BootPlan arm64_plan_{};
     GMainLoop* loop_ = nullptr;
     std::vector<guint> sources_;
 
