@@ -26,6 +26,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -50,6 +51,7 @@ HOST_TOOLS = {
     "apt-get": "apt",
     "aarch64-linux-gnu-nm": "binutils-aarch64-linux-gnu",
     "aarch64-linux-gnu-readelf": "binutils-aarch64-linux-gnu",
+    "aarch64-linux-gnu-strip": "binutils-aarch64-linux-gnu",
 }
 ARM64_LIB_DIRS = ["/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu"]
 GDB_PORT_NAME = "org.kvmdbg.gdb"
@@ -245,6 +247,14 @@ def _interp(path):
     return m.group(1) if m else None
 
 
+def _stripped(path):
+    with tempfile.TemporaryDirectory(prefix="kvmdbg-strip-") as tmp:
+        out = os.path.join(tmp, "stripped")
+        subprocess.run(["aarch64-linux-gnu-strip", "--strip-debug", "-o", out, path], check=True)
+        with open(out, "rb") as f:
+            return f.read()
+
+
 def _add_libraries(cpio, binaries):
     """Every shared library the binaries need, from the :arm64 packages."""
     todo = list(binaries)
@@ -327,9 +337,12 @@ def base_initramfs(cache, kernel, busybox, payload):
             c.copy("/modules/" + os.path.basename(m), os.path.join(kernel.modules, m), 0o644)
         dynamic = []
         for dest, src in files:
-            c.copy(dest, src)
             if dest.startswith("/kvmdbg/"):
+                # Debug info is for gdb on this side; a smaller archive boots faster.
+                c.file(dest, _stripped(src))
                 dynamic.append(src)
+            else:
+                c.copy(dest, src)
         _add_libraries(c, dynamic)
         for old in os.listdir(cache):
             if old.startswith("base-") and old.endswith(".cpio"):
