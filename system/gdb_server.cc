@@ -2,6 +2,8 @@
 
 #include <gio/gunixsocketaddress.h>
 #include <glib-unix.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,6 +179,10 @@ void GdbServer::accept_client() {
     }
     deliver_deferred_disconnect();  // the previous client's end comes before this one's start
     g_socket_set_blocking(socket, FALSE);
+    if (endpoint_.kind == GdbEndpoint::Kind::tcp) {
+        // Every reply is one small write that gdb waits for: no Nagle delay.
+        g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
+    }
     client_ = socket;
     client_source_ = g_socket_create_source(client_, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
     g_source_set_callback(client_source_, G_SOURCE_FUNC(on_client_ready), this, nullptr);
