@@ -165,7 +165,7 @@ class Bench:
 
     def gdb_rates(self, stub, elf, qemu=False):
         """stepi/s, hbreak hits/s and dump-binary MiB/s as real gdb sees them."""
-        steps = self.n(3000, 30)
+        steps = self.n(1000, 20)
         hits = self.n(1000, 10)
         dump_bytes = self.n(4 << 20, 64 << 10)
         tmp = tempfile.mkdtemp(prefix="kvmdbg-bench-")
@@ -177,9 +177,14 @@ class Bench:
                 "gdb.execute('set confirm off')\n"
                 "gdb.execute('hbreak bench_hit', to_string=True)\n"
                 "gdb.execute('continue', to_string=True)\n"
+                "gdb.execute('disable', to_string=True)\n"
+                # One stepi command per step, as a user types them (`stepi N`
+                # would stop early at a breakpoint).
                 "t = time.perf_counter()\n"
-                "gdb.execute('stepi %d', to_string=True)\n"
+                "for i in range(%d):\n"
+                "    gdb.execute('stepi', to_string=True)\n"
                 "print('stepi_per_s %%.1f' %% (%d / (time.perf_counter() - t)))\n"
+                "gdb.execute('enable', to_string=True)\n"
                 "gdb.execute('continue', to_string=True)\n"
                 "t = time.perf_counter()\n"
                 "for i in range(%d):\n"
