@@ -15,7 +15,8 @@
 #     run under qemu-s390x-static (the byte-order proof), the adaptor
 #     compile checks for powerpc/s390x/riscv64, and the SKIPs naming the
 #     -dev packages Debian 12 lacks for powerpc and riscv64.
-# Exits non-zero when a test failed or the s390x build could not be set up.
+# Exits non-zero when a test failed or the s390x build failed. Without the
+# s390x toolchain, qemu or packages it falls back to a native build-cross/.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -60,11 +61,20 @@ make_sysroot() {
   touch "$sysroot/.complete"
 }
 
-status=0
-if ! make_sysroot; then
-  echo "cross: could not unpack the s390x packages ${s390x_debs[*]/%/:s390x} (is s390x added with dpkg --add-architecture?)" >&2
-  exit 1
-fi
+# Without the s390x toolchain, qemu or packages nothing can be cross-built:
+# a native build-cross/ still runs suite 'cross' (script tests only, nothing
+# to compile), whose adaptor checks SKIP naming the missing compilers.
+fallback() {
+  echo "cross: $1; the s390x unit suites are NOT run, the script tests of suite 'cross' run natively in build-cross/" >&2
+  if [ ! -f build-cross/build.ninja ]; then
+    meson setup build-cross >/dev/null || { echo "cross: meson setup build-cross failed" >&2; exit 1; }
+  fi
+  meson test -C build-cross --no-rebuild --suite cross --print-errorlogs --num-processes 2
+  exit $?
+}
+command -v s390x-linux-gnu-g++ >/dev/null || fallback "s390x-linux-gnu-g++ (g++-s390x-linux-gnu) is not installed"
+command -v qemu-s390x-static >/dev/null || fallback "qemu-s390x-static (qemu-user-static) is not installed"
+make_sysroot || fallback "could not unpack the s390x packages ${s390x_debs[*]/%/:s390x} (is s390x added with dpkg --add-architecture?)"
 printf "[constants]\nsysroot = '%s'\n" "$sysroot" > "$sysroot/paths.ini"
 
 dir=build-cross-s390x
@@ -88,5 +98,4 @@ if [ -n "$targets" ]; then
   # shellcheck disable=SC2086
   ninja -C "$dir" $targets >/dev/null || { echo "cross: build of $targets failed" >&2; exit 1; }
 fi
-meson test -C "$dir" --no-rebuild --suite cross --print-errorlogs --num-processes 2 || status=1
-exit $status
+meson test -C "$dir" --no-rebuild --suite cross --print-errorlogs --num-processes 2
