@@ -28,17 +28,21 @@ if [ ! -f "$dir/build.ninja" ]; then
   rm -f "$dir.setup.log"
 fi
 
-# The build targets the kvm and e2e tests need (their programs and depends).
-mapfile -t targets < <(python3 - "$dir" <<'PY'
+# The build targets the tests of those suites need (programs and depends).
+# KVMDBG_TSAN_SUITES overrides the suites (e.g. "reliability"; see
+# docs/reliability.md for what that suite does under TSan).
+suites=(${KVMDBG_TSAN_SUITES:-kvm e2e})
+mapfile -t targets < <(python3 - "$dir" "${suites[@]}" <<'PY'
 import json, os, subprocess, sys
 b = os.path.abspath(sys.argv[1])
+wanted = set(sys.argv[2:])
 intro = lambda what: json.loads(subprocess.check_output(['meson', 'introspect', b, what]))
 tests, targets = intro('--tests'), intro('--targets')
 by_id = {t['id']: t for t in targets}
 outputs = {f for t in targets for f in t['filename']}
 need = set()
 for t in tests:
-    if not any(s.split(':')[-1].split('+')[0] in ('kvm', 'e2e') for s in t['suite']):
+    if not any(s.split(':')[-1].split('+')[0] in wanted for s in t['suite']):
         continue
     for d in t['depends']:
         need.update(by_id[d]['filename'] if d in by_id else [])
@@ -48,7 +52,7 @@ for f in sorted(need):
 PY
 )
 if ((${#targets[@]} == 0)); then
-  echo "tsan: found no kvm or e2e tests in $dir" >&2
+  echo "tsan: found no ${suites[*]} tests in $dir" >&2
   exit 1
 fi
 if ! ninja -C "$dir" "${targets[@]}" >"$dir/tsan-build.log" 2>&1; then
@@ -69,4 +73,8 @@ if [ "$rnd" != 0 ] && [ "$bits" -gt 28 ]; then
 fi
 
 export TSAN_OPTIONS="suppressions=$PWD/tests/tsan/suppressions.txt second_deadlock_stack=1 history_size=4 ${TSAN_OPTIONS:-}"
-meson test -C "$dir" --suite kvm --suite e2e --no-rebuild --print-errorlogs --num-processes 2 "${wrapper[@]}"
+suite_args=()
+for s in "${suites[@]}"; do
+  suite_args+=(--suite "$s")
+done
+meson test -C "$dir" "${suite_args[@]}" --no-rebuild --print-errorlogs --num-processes 2 "${wrapper[@]}"
