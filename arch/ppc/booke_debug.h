@@ -79,9 +79,10 @@ struct PpcDebugRegs {
 /// gdb's Z1 exec, Z2 write, Z3 read, Z4 access.
 enum class DebugAccess : std::uint8_t { exec, write, read, access };
 
-/// One debugger request. `len` is what gdb asked for; BookE DACs compare
-/// the effective address of an access with `addr` (e500 DBCR2 exact mode,
-/// as KVM programs it), so only accesses that start at `addr` match.
+/// One debugger request. `len` is what gdb asked for; KVM loads only
+/// `addr` into a DAC register (no DBCR2 range mode), so an access is
+/// guaranteed to match only when its effective address is `addr`; one
+/// that starts below `addr` and overlaps it may not.
 struct DebugRequest {
     DebugAccess kind = DebugAccess::exec;
     std::uint64_t addr = 0;

@@ -90,9 +90,10 @@ struct DebugRequest {
 using TranslateFn = std::function<Result<std::uint64_t>(std::uint64_t vaddr)>;
 
 /// The hw_bp[] array for one vCPU: one entry per request, in order, with
-/// phys_addr = translate(addr). exec -> KVM_HW_BP with len 1 (a PER
-/// instruction-fetch range starting at addr: QEMU passes gdb's length, the
-/// kernel uses addr only); write -> KVM_HW_WP_WRITE with len.
+/// phys_addr = translate(addr). exec -> KVM_HW_BP with len 1 (gdb's
+/// hbreak names one instruction start; guestdbg.c derives the PER
+/// instruction-fetch range from addr and len); write -> KVM_HW_WP_WRITE
+/// with len.
 /// Errors: ENOTSUP for read/access watchpoints ("s390 PER has no
 /// storage-fetch event"); ENOSPC for more than 50 entries; EINVAL for
 /// len 0, a watchpoint longer than 100 bytes, or a range wrapping 2^64;
