@@ -79,6 +79,19 @@ def kvm_run_eagain(ctx):
     _kvm_run_injected(ctx, "EAGAIN")
 
 
+def _wait_signal_caught(pid, sig, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                caught = next(int(l.split()[1], 16) for l in f if l.startswith("SigCgt:"))
+        except (FileNotFoundError, StopIteration):
+            return
+        if caught & (1 << (sig - 1)):
+            return
+        time.sleep(0.001)
+
+
 def _tgkill_all(pid, sig, rounds):
     libc = ctypes.CDLL(None, use_errno=True)
     sent = 0
@@ -105,7 +118,10 @@ def kvm_run_signal_storm(ctx):
     qstatus, qout, qerr = quiet.finish()
     _, _, quiet_eintr = shim_report(qerr)
     emu = ctx.emulator(stopped=False, gdb=(), env=env)
-    time.sleep(0.02)
+    # SIGUSR1's default action ends the process: wait until kvmdbg has
+    # installed its kick handler (SigCgt in /proc/PID/status), which a slow
+    # start (a sanitizer build, a loaded machine) can delay past any fixed sleep.
+    _wait_signal_caught(emu.proc.pid, signal.SIGUSR1)
     sent = _tgkill_all(emu.proc.pid, signal.SIGUSR1, 400)
     status, out, err = emu.finish()
     _, _, storm_eintr = shim_report(err)
