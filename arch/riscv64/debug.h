@@ -6,7 +6,8 @@
 // breakpoint exception (hedeleg bit 3) so every EBREAK/C.EBREAK the guest
 // executes exits to userspace as KVM_EXIT_DEBUG, with the vCPU's pc at the
 // instruction (Linux arch/riscv/kvm/vcpu.c kvm_arch_vcpu_ioctl_set_guest_debug,
-// vcpu_exit.c EXC_BREAKPOINT). Nothing else: no hardware breakpoints, no
+// vcpu_exit.c EXC_BREAKPOINT; added in 2024, so probe KVM_CAP_SET_GUEST_DEBUG
+// first: Debian 12's 6.1 kernel lacks it). Nothing else: no hardware breakpoints, no
 // watchpoints, no single-step (gdb steps riscv by software: it computes the
 // next pc and plants a breakpoint there).
 //
