@@ -17,6 +17,7 @@ DEBUG_TARGET = "debug_target.elf"
 SELF_BRK = "guest_self_brk.elf"
 # debug_target's last serial line after a full run (tests/guests/arm64/README.md).
 DEBUG_TARGET_DONE = "debug_target done ticks=100 watched=99"
+SELF_BRK_LINE = "self_brk count=3 imm=1,2,3 elr_ok=1"
 # A64 BRK #imm16 is 0xd4200000 | imm16 << 5 (ARM ARM C6.2.38).
 BRK_MASK, BRK_BASE = 0xffe0001f, 0xd4200000
 
@@ -269,15 +270,17 @@ def guest_self_brk(ctx):
     guest's VBAR_EL1 vector and counted by the guest exactly as without a
     debugger."""
     plain = ctx.plain(SELF_BRK)
-    m = re.search(r"self_brk count=(\d+)", plain.serial)
-    expect(m, "the guest without a debugger printed no count", plain.all())
-    count = m.group(1)
+    m = re.search(r"^self_brk count=\d+ .*$", plain.serial, re.M)
+    expect(m, "the guest without a debugger printed no self_brk line", plain.all())
+    expect(m.group(0) == SELF_BRK_LINE, f"without a debugger: {m.group(0)!r}, expected {SELF_BRK_LINE!r}",
+           plain.all())
     r = ctx.session(SELF_BRK, ["break main", "continue", "continue"])
     expect(re.search(r"Breakpoint 1, .*main \(", r.gdb_out), "no stop at main", r.all())
-    m2 = re.search(r"self_brk count=(\d+)", r.serial)
-    expect(m2, "the guest under gdb printed no count", r.all())
-    expect(m2.group(1) == count, f"count {m2.group(1)} under gdb, {count} without", r.all())
-    expect(r.status == plain.status, f"kvmdbg exited {r.status} under gdb, {plain.status} without", r.all())
+    m2 = re.search(r"^self_brk count=\d+ .*$", r.serial, re.M)
+    expect(m2, "the guest under gdb printed no self_brk line", r.all())
+    expect(m2.group(0) == m.group(0), f"under gdb {m2.group(0)!r}, without {m.group(0)!r}", r.all())
+    expect(r.status == plain.status == 0, f"kvmdbg exited {r.status} under gdb, {plain.status} without",
+           r.all())
 
 
 @case
