@@ -149,7 +149,15 @@ int run_gdb() {
         std::printf("cannot resolve /proc/self/exe\n");
         return 1;
     }
-    std::string remote = std::string("target remote | ") + self + " --stub";
+    // In a cross build meson runs this test through its exe_wrapper (e.g.
+    // qemu-aarch64-static) and says so in MESON_EXE_WRAPPER; the stub gdb
+    // starts is this same foreign binary, so it needs the wrapper too.
+    const char* wrapper = g_getenv("MESON_EXE_WRAPPER");
+    std::string remote = "target remote | ";
+    if (wrapper != nullptr && wrapper[0] != '\0') {
+        remote += std::string(wrapper) + " ";
+    }
+    remote += std::string(self) + " --stub";
     const char* argv[] = {gdb,
                           "-batch",
                           "-nx",
