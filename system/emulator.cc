@@ -632,6 +632,13 @@ gboolean Emulator::dispatch_stops(gpointer data) {
         } else if (self->gdb_target_ && stop.reason != gdb::StopReason::signal) {
             // A stop nobody waits for any more (gdb left as it arrived): go on.
             (void)self->accel_->resume(stop.thread - 1, KVMDBG_RESUME_RUN);
+        } else if (stop.reason == gdb::StopReason::signal && stop.signal == gdb::kSigSegv) {
+            // A fatal vCPU exit that raced with a detach: queued for gdb
+            // (its report is already on stderr) while gdb was leaving. Nobody
+            // will inspect it: end as without a debugger instead of leaving
+            // the vCPU parked for good (tests/reliability
+            // fatal_exit_after_detach).
+            self->finish(1, "");
         }
     }
     return G_SOURCE_REMOVE;

@@ -179,6 +179,25 @@ def fatal_exit_under_gdb(ctx):
     expect(status == 0, f"kvmdbg exited {status}", err)
 
 
+def fatal_exit_after_detach(ctx):
+    """gdb detaches from a guest whose next instruction is fatal (int3 at the
+    entry: an emulation failure here, a triple fault with no IDT elsewhere;
+    -no-reboot): the error is handled as without a debugger, kvmdbg exits 1
+    with its report, 8 times in a row. The fatal exit races with the detach;
+    before the fix in Emulator::dispatch_stops kvmdbg sometimes kept the vCPU
+    parked for a debugger that had gone, and never ended."""
+    guest = _fatal_guest(ctx, "int3_entry.elf64", bytes([0xCC, 0x90, 0xF4]))
+    for i in range(8):
+        emu = ctx.emulator(guest, extra=["-no-reboot"])
+        c, _ = rsp_client.connect_retry(emu.endpoint)
+        expect(c.request("D") == "OK", "D refused")
+        c.close()
+        status, _, err = emu.finish(timeout=10)
+        expect(status == 1 and "KVM" in err and "killed by the test" not in err,
+               f"run {i}: kvmdbg ended with {status} after the detach", err)
+    print("8 detaches before a fatal instruction: kvmdbg exited 1 each time")
+
+
 def kvm_run_error_under_gdb(ctx):
     """KVM_RUN fails with EFAULT once (shim) while gdb is attached: a
     SIGSEGV stop, registers and memory readable; continuing re-enters
@@ -328,6 +347,7 @@ CASES = {
     "kvm_run_eagain": kvm_run_eagain,
     "kvm_run_signal_storm": kvm_run_signal_storm,
     "fatal_exit_under_gdb": fatal_exit_under_gdb,
+    "fatal_exit_after_detach": fatal_exit_after_detach,
     "kvm_run_error_under_gdb": kvm_run_error_under_gdb,
     "client_stops_reading": client_stops_reading,
     "slow_client": slow_client,
