@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -193,6 +194,7 @@ int main(int argc, char** argv) {
     const std::uint64_t count = num("--count", 1000);
     const std::uint64_t addr = num("--addr", 0);
     const double seconds = static_cast<double>(num("--seconds", 2));
+    std::signal(SIGPIPE, SIG_IGN);  // a closed connection is reported, not fatal
     Client c(static_cast<int>(num("--port", 1234)));
 
     std::string features = c.request("qSupported:swbreak+;hwbreak+");

@@ -97,6 +97,19 @@ class Stub:
             raise RuntimeError("%s did not start its gdb server: %s\n%s" %
                                (name, " ".join(cmd), "".join(self.stderr)))
 
+    def disconnects(self):
+        return sum("the debugger went away" in line for line in self.stderr)
+
+    def wait_disconnect(self, before, timeout=10):
+        # kvmdbg takes one debugger at a time: the next client must not
+        # connect before it has seen this one leave (it would be refused).
+        if self.name != "kvmdbg":
+            time.sleep(0.2)
+            return
+        deadline = time.time() + timeout
+        while self.disconnects() <= before and time.time() < deadline and self.proc.poll() is None:
+            time.sleep(0.01)
+
     def _drain(self):
         for line in self.proc.stderr:
             self.stderr.append(line)
@@ -149,9 +162,11 @@ class Bench:
         cmd = [self.client, "--port", str(stub.port), "--scenario", scenario]
         for k, v in kw.items():
             cmd += ["--" + k, str(v)]
+        gone = stub.disconnects()
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         if r.returncode != 0:
-            raise RuntimeError("%s %s: %s%s" % (stub.name, scenario, r.stdout, r.stderr))
+            raise RuntimeError("%s %s (exit %d): %s%s" % (stub.name, scenario, r.returncode, r.stdout, r.stderr))
+        stub.wait_disconnect(gone)
         return parse_kv(r.stdout)
 
     def raw_run(self, **kw):
