@@ -10,6 +10,7 @@ read_only_probe, step_0..step_7, step_ret) and guest_self_brk.elf.
 import functools
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -40,8 +41,11 @@ class Run:
         self.console = text
         self.gdb_out = gdb_out or ""
         self.gdb_rc = gdb_rc
-        m = re.search(r"^NESTED-KVMDBG-STATUS (\d+)$", text, re.M)
+        m = re.search(r"^NESTED-KVMDBG-STATUS (\d+) uptime=([\d.]+)$", text, re.M)
         self.status = int(m.group(1)) if m else None
+        m2 = re.search(r"^NESTED-KVMDBG-START uptime=([\d.]+)$", text, re.M)
+        # Seconds kvmdbg ran inside the rig (nested kernel clock).
+        self.kvmdbg_seconds = float(m.group(2)) - float(m2.group(1)) if m and m2 else None
         m = re.search(r"^NESTED-SERIAL-BEGIN\n(.*?)^NESTED-SERIAL-END$", text, re.M | re.S)
         self.serial = m.group(1) if m else ""
         m = re.search(r"^NESTED-STDERR-BEGIN\n(.*?)^NESTED-STDERR-END$", text, re.M | re.S)
@@ -61,16 +65,36 @@ def _run_script(kvmdbg_args, gdb):
     if gdb:
         lines += ['[ -n "$GDB_PORT" ] || { echo "NESTED-RUN no gdb port"; exit 90; }',
                   'exec 3<>"$GDB_PORT"',
-                  "echo NESTED-KVMDBG-START",
+                  'echo "NESTED-KVMDBG-START uptime=$(cut -d" " -f1 /proc/uptime)"',
                   f"/kvmdbg/kvmdbg {args} -serial file:/tmp/serial.log -gdb stdio <&3 >&3 2>/tmp/kvmdbg.err"]
     else:
-        lines += ["echo NESTED-KVMDBG-START",
+        lines += ['echo "NESTED-KVMDBG-START uptime=$(cut -d" " -f1 /proc/uptime)"',
                   f"/kvmdbg/kvmdbg {args} -serial file:/tmp/serial.log </dev/null >/dev/null 2>/tmp/kvmdbg.err"]
-    lines += ['echo "NESTED-KVMDBG-STATUS $?"',
+    lines += ['echo "NESTED-KVMDBG-STATUS $? uptime=$(cut -d" " -f1 /proc/uptime)"',
               "exec 3<&-",
               "echo NESTED-SERIAL-BEGIN", "cat /tmp/serial.log 2>/dev/null", "echo", "echo NESTED-SERIAL-END",
               "echo NESTED-STDERR-BEGIN", "cat /tmp/kvmdbg.err 2>/dev/null", "echo NESTED-STDERR-END"]
     return "\n".join(lines) + "\n"
+
+
+def _run_gdb(cmd, timeout):
+    """Runs gdb; when it is still waiting after `timeout` (a stop that never
+    came), interrupts it like Ctrl-C, so that its output so far and where
+    the guest was are printed, then kills it 30 s later."""
+    gdb = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+    try:
+        out, _ = gdb.communicate(timeout=timeout)
+        return out, gdb.returncode
+    except subprocess.TimeoutExpired:
+        pass
+    gdb.send_signal(signal.SIGINT)
+    try:
+        out, _ = gdb.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        gdb.kill()
+        out, _ = gdb.communicate()
+    return out + f"\n[the test interrupted gdb after {timeout} s]", None
 
 
 class Context:
@@ -79,6 +103,7 @@ class Context:
         self.tmp = tmp
         self.guest_dir = rig.payload.guest_dir
         self.runs = 0
+        self.timings = []
 
     def guest(self, name):
         return os.path.join(self.guest_dir, name)
@@ -115,15 +140,21 @@ class Context:
         boot = self.rig.boot(_run_script(self.kvmdbg_args(guest, extra, stopped=False), gdb=False),
                              self._boot_dir())
         boot.finish()
-        return Run(boot)
+        return self._timed(Run(boot))
 
-    def session(self, guest, commands, extra=(), timeout=180):
+    def _timed(self, run):
+        self.timings.append(f"boot {self.runs}: power-off after {run.elapsed:.1f} s, kvmdbg ran "
+                            + (f"{run.kvmdbg_seconds:.1f} s" if run.kvmdbg_seconds is not None else "?"))
+        return run
+
+    def session(self, guest, commands, extra=(), timeout=120):
         """kvmdbg -S with its stub on the gdb port; one gdb-multiarch -batch
         session with `commands` (after file + target remote)."""
         self.need_kvmdbg(guest)
-        boot = self.rig.boot(_run_script(self.kvmdbg_args(guest, extra), gdb=True), self._boot_dir())
+        boot = self.rig.boot(_run_script(self.kvmdbg_args(guest, extra), gdb=True), self._boot_dir(),
+                             timeout=timeout + 90)
         try:
-            if not boot.wait_for(r"^NESTED-KVMDBG-START$", timeout=120):
+            if not boot.wait_for(r"^NESTED-KVMDBG-START ", timeout=120):
                 boot.kill()
                 raise Failure("kvmdbg did not start in the rig\n" + boot.console())
             cmd = ["gdb-multiarch", "-batch", "-nx", "-ex", "set confirm off", "-ex", "set pagination off",
@@ -132,19 +163,12 @@ class Context:
                    "-ex", "file " + self.guest(guest), "-ex", "target remote " + boot.gdb_socket]
             for c in commands:
                 cmd += ["-ex", c]
-            try:
-                p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                   timeout=timeout)
-                gdb_out, gdb_rc = p.stdout + p.stderr, p.returncode
-            except subprocess.TimeoutExpired as e:
-                gdb_out = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-                gdb_out += f"\n[gdb killed by the test after {timeout}s]"
-                gdb_rc = None
+            gdb_out, gdb_rc = _run_gdb(cmd, timeout)
             boot.finish()
         except BaseException:
             boot.kill()
             raise
-        return Run(boot, gdb_out, gdb_rc)
+        return self._timed(Run(boot, gdb_out, gdb_rc))
 
 
 def case(fn):
@@ -154,8 +178,10 @@ def case(fn):
         try:
             status = fn(ctx)
         except Failure as f:
+            print("\n".join(ctx.timings))
             print(f"FAIL: {f}")
             return 1
+        print("\n".join(ctx.timings))
         print(f"({ctx.runs} boot(s), {time.monotonic() - start:.1f} s)")
         if status in (None, 0):
             print("PASS")
