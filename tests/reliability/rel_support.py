@@ -23,6 +23,18 @@ def expect(cond, what, *outputs):
         raise Failure(what + "".join("\n--- output\n" + str(o) for o in outputs))
 
 
+def _asan_runtime(kvmdbg):
+    """The ASan runtime a sanitizer build of kvmdbg links (build-asan/), or
+    None. ASan aborts unless its runtime comes first in the library list,
+    and an LD_PRELOAD shim would come before it: it is preloaded first."""
+    try:
+        out = subprocess.run(["ldd", kvmdbg], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"^\s*libasan\.so\S* => (\S+)", out, re.M)
+    return m.group(1) if m else None
+
+
 class Emulator:
     """One kvmdbg process; gdb server on an ephemeral loopback port (or as
     asked), serial on stdout."""
@@ -35,6 +47,10 @@ class Emulator:
         cmd += list(gdb) + list(extra)
         full_env = dict(os.environ)
         full_env.update(env or {})
+        if full_env.get("LD_PRELOAD") and "LD_PRELOAD" in (env or {}):
+            asan = _asan_runtime(ctx.kvmdbg)
+            if asan:
+                full_env["LD_PRELOAD"] = asan + ":" + full_env["LD_PRELOAD"]
         self.cmd = cmd
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=full_env)
