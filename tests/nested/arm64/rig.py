@@ -22,6 +22,7 @@ import fcntl
 import hashlib
 import os
 import re
+import select
 import shutil
 import socket
 import stat
@@ -354,15 +355,92 @@ def base_initramfs(cache, kernel, busybox, payload):
         return path
 
 
+class _GdbRelay(threading.Thread):
+    """Holds this side of the gdb port open from boot on, and relays one gdb
+    connection at a time from `listen_path` to it.
+
+    A virtio-serial port polls POLLHUP inside while nobody is connected to
+    its chardev here; kvmdbg's `-gdb stdio` takes that as the debugger
+    leaving, so the port must already be connected when kvmdbg starts, and
+    stay connected between gdb sessions."""
+
+    def __init__(self, qemu_path, listen_path):
+        super().__init__(daemon=True)
+        self.qemu_path = qemu_path
+        self.listen_path = listen_path
+        self.listener = socket.socket(socket.AF_UNIX)
+        self.listener.bind(listen_path)
+        self.listener.listen(1)
+        self.listener.settimeout(0.2)
+        self.qemu = None
+        self.connected = threading.Event()
+        self.stopped = threading.Event()
+        self.start()
+
+    def _connect(self):
+        end = time.monotonic() + 30
+        while not self.stopped.is_set() and time.monotonic() < end:
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(self.qemu_path)
+                self.qemu = s
+                self.connected.set()
+                return True
+            except OSError:
+                s.close()
+                time.sleep(0.02)
+        return False
+
+    def run(self):
+        if not self._connect():
+            return
+        while not self.stopped.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            try:
+                self._pump(client)
+            finally:
+                client.close()
+
+    def _pump(self, client):
+        client.setblocking(True)
+        while not self.stopped.is_set():
+            ready, _, _ = select.select([client, self.qemu], [], [], 0.2)
+            for src in ready:
+                dst = self.qemu if src is client else client
+                try:
+                    data = src.recv(65536)
+                except OSError:
+                    data = b""
+                if not data:
+                    if src is self.qemu:
+                        self.stopped.set()
+                    return
+                dst.sendall(data)
+
+    def close(self):
+        self.stopped.set()
+        self.join(2)
+        for s in (self.listener, self.qemu):
+            if s is not None:
+                s.close()
+
+
 class Boot:
     """One boot of the rig running `script` as /run.sh.
 
-    gdb_socket is the unix socket path of the gdb port on this side.
+    gdb_socket is QEMU's unix socket of the gdb port, held open by a relay
+    from boot on; gdb connects to gdb_endpoint, the relay's socket.
     lines() holds the console so far; wait_for(regex) blocks for a line."""
 
     def __init__(self, kernel, base, script, tmp, timeout=180, memory="1G"):
         self.tmp = tmp
         self.gdb_socket = os.path.join(tmp, "gdb.sock")
+        self.gdb_endpoint = os.path.join(tmp, "gdb-relay.sock")
         c = Cpio()
         c.file("/run.sh", script.encode(), 0o755)
         initrd = os.path.join(tmp, "initramfs.cpio")
@@ -389,6 +467,7 @@ class Boot:
         self._eof = False
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        self._relay = _GdbRelay(self.gdb_socket, self.gdb_endpoint)
 
     def _read(self):
         for raw in self.proc.stdout:
@@ -437,6 +516,7 @@ class Boot:
             with self._cond:
                 self._lines.append("[rig: qemu killed at the time limit]")
         self._reader.join(5)
+        self._relay.close()
         self.elapsed = time.monotonic() - self.started
         m = self.wait_for(r"^NESTED-EXIT (\d+)", timeout=0)
         return int(m.group(1)) if m else None
@@ -464,18 +544,3 @@ class Rig:
         return Boot(self.kernel, self.base, script, tmp, timeout)
 
 
-def wait_for_socket(path, timeout=20):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if os.path.exists(path):
-            s = socket.socket(socket.AF_UNIX)
-            try:
-                s.connect(path)
-                s.close()
-                return True
-            except OSError:
-                pass
-            finally:
-                s.close()
-        time.sleep(0.05)
-    return False
