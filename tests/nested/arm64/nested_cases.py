@@ -278,8 +278,13 @@ def awatch_access(ctx):
     read_only_probe()."""
     r = ctx.session(DEBUG_TARGET, ["awatch watched_var", "continue", "bt 1", "delete", "hbreak read_only_probe",
                                    "continue", "delete", "awatch watched_var", "continue", "bt 1", "kill"])
-    hits = re.findall(r"Hardware access \(read/write\) watchpoint \d+: watched_var", r.gdb_out)
+    # gdb prints "Hardware access (read/write) watchpoint N: watched_var"
+    # when setting it and again at each stop, followed by "Value = V" (or
+    # "Old value = ..." when the value changed): one per stop.
+    hits = re.findall(r"^(?:Value = |Old value = )", r.gdb_out, re.M)
     expect(len(hits) == 2, f"{len(hits)} access watchpoint stops, expected 2", r.all())
+    expect(re.search(r"^Value = 0\n.* in tick \(", r.gdb_out, re.M),
+           "the write in tick(0) is not reported (Value = 0, in tick)", r.all())
     expect(re.search(r"^#0 .*\btick \(", r.gdb_out, re.M), "the write stop is not in tick", r.all())
     expect(re.search(r"^#0 .*\bread_only_probe \(", r.gdb_out, re.M), "the read stop is not in read_only_probe",
            r.all())
