@@ -105,16 +105,21 @@ Status GdbServer::start() {
 Status GdbServer::start_stdio() {
     g_unix_set_fd_nonblocking(STDIN_FILENO, TRUE, nullptr);
     g_unix_set_fd_nonblocking(STDOUT_FILENO, TRUE, nullptr);
-    stdin_watch_ = g_unix_fd_add(STDIN_FILENO, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
-                                 on_stdin_ready, this);
     stdio_connected_ = true;
     // The debugger is there from the start (it spawned us): connect on the
-    // first main-loop iteration, when the rest of the emulator is ready.
+    // first main-loop iteration, when the rest of the emulator is ready, and
+    // only then watch stdin. An fd watch runs before an idle source, so bytes
+    // already waiting (gdb's first qSupported) would otherwise be read before
+    // the session exists and be lost: gdb then waits remotetimeout to resend.
     g_idle_add(
         [](gpointer self) -> gboolean {
             auto* server = static_cast<GdbServer*>(self);
             if (server->callbacks_.on_connect) {
                 server->callbacks_.on_connect();
+            }
+            if (server->stdio_connected_ && server->stdin_watch_ == 0) {
+                server->stdin_watch_ = g_unix_fd_add(
+                    STDIN_FILENO, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), on_stdin_ready, server);
             }
             return G_SOURCE_REMOVE;
         },
