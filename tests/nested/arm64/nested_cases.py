@@ -158,12 +158,9 @@ class Context:
                 boot.kill()
                 raise Failure("kvmdbg did not start in the rig\n" + boot.console())
             debug = ["-ex", "set debug remote 1"] if os.environ.get("NESTED_DEBUG_REMOTE") else []
-            # kvmdbg's -gdb stdio can drop bytes that are already waiting when
-            # its main loop starts (they are read before the session's
-            # connect callback runs), so gdb's first qSupported may get no
-            # answer: a short timeout makes gdb resend it after 5 s instead
-            # of 60. Afterwards 60 s: TCG runs the nested kernel, packets
-            # take longer than on hardware.
+            # A short timeout while connecting (a lost first packet is resent
+            # after 5 s, not 60), then 60 s: TCG runs the nested kernel and
+            # packets take longer than on hardware.
             cmd = ["gdb-multiarch", "-batch", "-nx", "-ex", "set confirm off", "-ex", "set pagination off",
                    *debug, "-ex", "set remotetimeout 5",
                    "-ex", "file " + self.guest(guest), "-ex", "target remote " + boot.gdb_endpoint,
