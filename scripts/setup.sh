@@ -45,7 +45,17 @@ if [ ! -f "$build_dir/build.ninja" ]; then
     exit 1
   fi
 fi
-if ! ninja -C "$build_dir" >"$log" 2>&1; then
+# KVMDBG_BUILD_SUITES="kvm ...": build only what those suites' tests run.
+targets=()
+if [ -n "${KVMDBG_BUILD_SUITES:-}" ]; then
+  # shellcheck disable=SC2086
+  mapfile -t targets < <(python3 scripts/suite_targets.py "$build_dir" $KVMDBG_BUILD_SUITES)
+  if ((${#targets[@]} == 0)); then
+    echo "setup: no tests of suites '$KVMDBG_BUILD_SUITES' in $build_dir" >&2
+    exit 1
+  fi
+fi
+if ! ninja -C "$build_dir" "${targets[@]}" >"$log" 2>&1; then
   cat "$log" >&2
   echo "setup: build of $build_dir failed" >&2
   exit 1

@@ -32,25 +32,7 @@ fi
 # KVMDBG_TSAN_SUITES overrides the suites (e.g. "reliability"; see
 # docs/reliability.md for what that suite does under TSan).
 suites=(${KVMDBG_TSAN_SUITES:-kvm e2e})
-mapfile -t targets < <(python3 - "$dir" "${suites[@]}" <<'PY'
-import json, os, subprocess, sys
-b = os.path.abspath(sys.argv[1])
-wanted = set(sys.argv[2:])
-intro = lambda what: json.loads(subprocess.check_output(['meson', 'introspect', b, what]))
-tests, targets = intro('--tests'), intro('--targets')
-by_id = {t['id']: t for t in targets}
-outputs = {f for t in targets for f in t['filename']}
-need = set()
-for t in tests:
-    if not any(s.split(':')[-1].split('+')[0] in wanted for s in t['suite']):
-        continue
-    for d in t['depends']:
-        need.update(by_id[d]['filename'] if d in by_id else [])
-    need.update(c for c in t['cmd'] if c in outputs)
-for f in sorted(need):
-    print(os.path.relpath(f, b))
-PY
-)
+mapfile -t targets < <(python3 scripts/suite_targets.py "$dir" "${suites[@]}")
 if ((${#targets[@]} == 0)); then
   echo "tsan: found no ${suites[*]} tests in $dir" >&2
   exit 1
