@@ -323,7 +323,7 @@ void Arm64GuestDebug::restore_daif(KvmVcpu& vcpu) {
     }
 }
 
-Status Arm64GuestDebug::prepare_resume(std::uint32_t cpu, bool single_step) {
+Result<GuestDebug::PreRunJob> Arm64GuestDebug::prepare_resume(std::uint32_t cpu, bool single_step) {
     KvmVcpu* v = vm_.vcpu_at(cpu);
     if (v == nullptr) {
         return make_error(EINVAL, "no vCPU " + std::to_string(cpu));
@@ -369,13 +369,14 @@ Status Arm64GuestDebug::prepare_resume(std::uint32_t cpu, bool single_step) {
         if (auto saved = sw_.saved_bytes(*lift_sw)) {
             // The original instruction goes back for one step; finish_step_over re-arms it.
             if (auto s = mem.write(*lift_sw, *saved); !s) {
-                return s;
+                return s.error();
             }
             std::lock_guard lock(mu_);
             vcpus_.at(cpu).suppressed_sw = lift_sw;
         }
     }
-    return v->run_on_vcpu([this, mask](KvmVcpu& self) {
+    // Run by the vCPU's thread right before KVM_RUN (KvmVcpu::resume).
+    return PreRunJob([this, mask](KvmVcpu& self) -> Status {
         if (mask) {
             if (auto s = mask_daif_for_step(self); !s) {
                 return s;

@@ -75,7 +75,7 @@ public:
     Status remove(std::uint32_t type, std::uint64_t addr, std::uint64_t len) override;
     Status remove_all() override;
     Status update(std::uint32_t cpu) override;
-    Status prepare_resume(std::uint32_t cpu, bool single_step) override;
+    Result<PreRunJob> prepare_resume(std::uint32_t cpu, bool single_step) override;
     Status read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out, bool physical) override;
     Status write_memory(std::uint32_t cpu, std::uint64_t addr, std::span<const std::uint8_t> in,
                         bool physical) override;

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -52,10 +53,15 @@ public:
     /// Rebuilds and pushes the guest-debug state of `cpu` on its thread.
     virtual Status update(std::uint32_t cpu) = 0;
 
+    /// Work on the vCPU's own thread right before its next KVM_RUN.
+    using PreRunJob = std::function<Status(KvmVcpu&)>;
+
     /// Called by KvmVm::resume before the vCPU runs: arms or disarms the
     /// debugger's single step and sets up the step-over of a breakpoint the
-    /// vCPU sits on.
-    virtual Status prepare_resume(std::uint32_t cpu, bool single_step) = 0;
+    /// vCPU sits on. Returns the guest-debug push (KVM_SET_GUEST_DEBUG and
+    /// what goes with it), which KvmVcpu::resume runs on the vCPU's thread
+    /// just before KVM_RUN: no round trip to the vCPU thread per resume.
+    virtual Result<PreRunJob> prepare_resume(std::uint32_t cpu, bool single_step) = 0;
 
     /// Debugger memory access at a virtual address of `cpu` (its current
     /// translation regime) or physical. Reads show the original bytes under

@@ -72,10 +72,27 @@ Status KvmVcpu::run_on_vcpu(const Job& job) {
     return pending.result;
 }
 
-void KvmVcpu::resume() {
+void KvmVcpu::resume(Job before_run) {
     std::lock_guard lock(mu_);
+    if (before_run) {
+        if (before_run_) {
+            // The previous resume's work has not run (paused first): keep its order.
+            before_run_ = [first = std::move(before_run_), then = std::move(before_run)](KvmVcpu& self) -> Status {
+                if (auto s = first(self); !s) {
+                    return s;
+                }
+                return then(self);
+            };
+        } else {
+            before_run_ = std::move(before_run);
+        }
+        if (!parked_) {
+            kick_locked();  // in KVM_RUN: let it take the work before it goes on
+        }
+    }
     run_requested_ = true;
     pause_requested_ = false;
+    ++resumes_;
     cv_.notify_all();
 }
 
@@ -143,10 +160,30 @@ void KvmVcpu::thread_main() {
             continue;
         }
         parked_ = false;
+        // A resume() that arrives while this run's exit is being handled
+        // (the host may answer the stop event at once) must not be undone
+        // by the park below.
+        std::uint64_t resumes_seen = resumes_.load();
+        Job before_run = std::move(before_run_);
+        before_run_ = nullptr;
         lock.unlock();
 
+        if (before_run) {
+            flush_pending_io();  // as for a queued job: the access completes first
+            if (Status s = before_run(*this); !s) {
+                park_with_event(KVMDBG_EVENT_RUN_ERROR, -s.error().code,
+                                "vCPU " + std::to_string(index_) + " could not be prepared to run: " +
+                                    s.error().message);
+                lock.lock();
+                if (resumes_ == resumes_seen) {
+                    run_requested_ = false;
+                }
+                continue;
+            }
+        }
         io_pending_ = false;  // this KVM_RUN completes any pending access first
         long rc = xioctl(fd(), KVM_RUN);
+        resumes_seen = resumes_.load();  // a resume() from now on answers this exit
         bool keep_running = true;
         if (rc < 0) {
             if (rc != -EINTR && rc != -EAGAIN) {
@@ -159,7 +196,7 @@ void KvmVcpu::thread_main() {
             keep_running = handle_exit();
         }
         lock.lock();
-        if (!keep_running) {
+        if (!keep_running && resumes_ == resumes_seen) {
             run_requested_ = false;
         }
     }

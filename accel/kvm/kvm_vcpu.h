@@ -15,6 +15,7 @@
 
 #include <linux/kvm.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -52,7 +53,11 @@ public:
 
     /// Lets the vCPU run until an exit parks it (a debugger single step is
     /// armed beforehand through the guest-debug state). Any thread.
-    void resume();
+    /// `before_run`, if given, runs on the vCPU thread right before its next
+    /// KVM_RUN (after any queued job), so that a resume needs no round trip
+    /// (e.g. the guest-debug push); it is queued behind one not run yet. If
+    /// it fails the vCPU parks with a KVMDBG_EVENT_RUN_ERROR event.
+    void resume(Job before_run = {});
 
     /// Asks the vCPU to park and returns at once. Any thread.
     void request_pause();
@@ -103,7 +108,11 @@ private:
     std::condition_variable cv_parked_;  // wakes waiters of wait_parked()
     std::condition_variable cv_done_;    // wakes run_on_vcpu() callers
     std::deque<PendingJob*> jobs_;
+    Job before_run_;  // see resume()
     bool run_requested_ = false;
+    // Counts resume() calls (written under mu_): an exit parks the vCPU only
+    // if no resume() came in after KVM_RUN returned.
+    std::atomic<std::uint64_t> resumes_{0};
     bool pause_requested_ = false;
     bool parked_ = true;
     bool quit_ = false;

@@ -248,10 +248,11 @@ Status KvmVm::resume(std::uint32_t cpu, bool single_step) {
     if (!v) {
         return v.error();
     }
-    if (auto s = debug_->prepare_resume(cpu, single_step); !s) {
-        return s;
+    auto before_run = debug_->prepare_resume(cpu, single_step);
+    if (!before_run) {
+        return before_run.error();
     }
-    (*v)->resume();
+    (*v)->resume(std::move(before_run).value());
     return ok_status();
 }
 

@@ -341,7 +341,7 @@ Status X86GuestDebug::remove_all() {
     return first;
 }
 
-Status X86GuestDebug::prepare_resume(std::uint32_t cpu, bool single_step) {
+Result<GuestDebug::PreRunJob> X86GuestDebug::prepare_resume(std::uint32_t cpu, bool single_step) {
     KvmVcpu* v = vm_.vcpu_at(cpu);
     if (v == nullptr) {
         return make_error(EINVAL, "no vCPU " + std::to_string(cpu));
@@ -385,18 +385,43 @@ Status X86GuestDebug::prepare_resume(std::uint32_t cpu, bool single_step) {
         if (saved) {
             // Put the original instruction back for one step; re-armed in finish_step_over.
             if (auto s = mem.write(*lift_sw, *saved); !s) {
-                return s;
+                return s.error();
             }
             std::lock_guard lock(mu_);
             vcpus_.at(cpu).suppressed_sw = lift_sw;
         }
     }
-    if (replan) {
-        if (auto s = replan_all(); !s) {
-            return s;
+    // On the vCPU's thread right before KVM_RUN: only this vCPU's plan
+    // changes for its step-over (suppressed_hw is per vCPU), so it is
+    // rebuilt there from its own guest DRs, then pushed.
+    return PreRunJob([this, replan](KvmVcpu& self) -> Status {
+        if (replan) {
+            if (auto s = replan_on_vcpu(self); !s) {
+                return s;
+            }
         }
+        return push_on_vcpu(self);
+    });
+}
+
+Status X86GuestDebug::replan_on_vcpu(KvmVcpu& vcpu) {
+    auto guest = guest_debug_regs(vcpu);  // inline: this is the vCPU's thread
+    if (!guest) {
+        return guest.error();
     }
-    return update(cpu);
+    std::lock_guard lock(mu_);
+    VcpuState& st = vcpus_.at(vcpu.index());
+    auto requests = requests_locked(st.suppressed_hw);
+    if (requests.empty()) {
+        st.plan = x86::DebugRegPlan{};
+        return ok_status();
+    }
+    auto plan = x86::merge_debug_regs(*guest, requests);
+    if (!plan) {
+        return plan.error();
+    }
+    st.plan = *plan;
+    return ok_status();
 }
 
 std::optional<KvmdbgDebugStop> X86GuestDebug::finish_step_over(KvmVcpu& vcpu, VcpuState& st) {

@@ -77,7 +77,7 @@ public:
     /// Called by KvmVm::resume before the vCPU runs: arms or disarms the
     /// debugger's single step and, when the vCPU sits on a debugger
     /// breakpoint, sets up the step-over.
-    Status prepare_resume(std::uint32_t cpu, bool single_step) override;
+    Result<PreRunJob> prepare_resume(std::uint32_t cpu, bool single_step) override;
 
     /// Debugger memory access at a virtual address of `cpu` (or physical).
     Status read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out, bool physical) override;
@@ -132,6 +132,8 @@ private:
     /// Recomputes every vCPU's plan from its guest DRs and the requests;
     /// fails (and changes nothing) if any vCPU cannot fit them.
     Status replan_all();
+    /// On `vcpu`'s thread: rebuilds its plan alone (its step-over lifted a request).
+    Status replan_on_vcpu(KvmVcpu& vcpu);
     Status push_all();
     std::vector<arch::x86::DebuggerRequestEntry> requests_locked(std::optional<std::uint32_t> skip) const;
     /// Runs on the vCPU thread: KVM_SET_GUEST_DEBUG from the vCPU's state.
