@@ -19,8 +19,11 @@ cd "$(dirname "$0")/.."
 rm -f build*/meson-logs/testlog.json
 
 scripts/setup.sh build || exit 1
-scripts/setup.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false || exit 1
-KVMDBG_BUILD_SUITES=kvm scripts/setup.sh build-static -Daccel_static=true || exit 1
+# The checking builds compile without optimisation (-O0, line tables only):
+# about twice as fast to build, and they exist to run tests, not to be fast.
+scripts/setup.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+  -Dbuildtype=plain -Dc_args=-g1 -Dcpp_args=-g1 || exit 1
+KVMDBG_BUILD_SUITES=kvm scripts/setup.sh build-static -Daccel_static=true -Dbuildtype=plain || exit 1
 
 # Optional test packages: only a few tests use them, and those SKIP with the
 # reason when the package is missing, so a failed install is reported and

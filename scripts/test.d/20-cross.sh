@@ -80,7 +80,7 @@ printf "[constants]\nsysroot = '%s'\n" "$sysroot" > "$sysroot/paths.ini"
 dir=build-cross-s390x
 if [ ! -f "$dir/build.ninja" ]; then
   rm -rf "$dir"
-  meson setup "$dir" --cross-file "$sysroot/paths.ini" --cross-file cross/s390x.ini >/dev/null || {
+  meson setup "$dir" -Dbuildtype=plain --cross-file "$sysroot/paths.ini" --cross-file cross/s390x.ini >/dev/null || {
     echo "cross: meson setup of $dir failed" >&2
     exit 1
   }

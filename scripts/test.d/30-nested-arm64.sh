@@ -38,7 +38,7 @@ source_of() {  # the source directory build-aarch64/ was configured from
 cross_ok=1
 if [ ! -f "$dir/build.ninja" ] || [ "$(source_of)" != "$PWD" ]; then
   rm -rf "$dir"
-  if ! meson setup "$dir" --cross-file cross/aarch64.ini >"$log" 2>&1; then
+  if ! meson setup "$dir" -Dbuildtype=plain --cross-file cross/aarch64.ini >"$log" 2>&1; then
     cross_ok=0
     if [ -z "$deps_missing" ]; then
       cat "$log" >&2

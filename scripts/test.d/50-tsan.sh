@@ -19,7 +19,7 @@ cd "$(dirname "$0")/../.."
 
 dir=build-tsan
 if [ ! -f "$dir/build.ninja" ]; then
-  if ! meson setup "$dir" -Db_sanitize=thread -Db_lundef=false >"$dir.setup.log" 2>&1; then
+  if ! meson setup "$dir" -Db_sanitize=thread -Db_lundef=false -Dbuildtype=plain -Dc_args=-g1 -Dcpp_args=-g1 >"$dir.setup.log" 2>&1; then
     cat "$dir.setup.log" >&2
     rm -f "$dir.setup.log"
     echo "tsan: meson setup $dir failed" >&2
