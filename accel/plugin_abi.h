@@ -54,7 +54,7 @@
 extern "C" {
 #endif
 
-#define KVMDBG_ACCEL_ABI_VERSION 6u
+#define KVMDBG_ACCEL_ABI_VERSION 7u  /* 7: KvmdbgEvent.state */
 #define KVMDBG_ACCEL_ENTRY_SYMBOL "kvmdbg_accel_entry"
 
 /* Guest instruction-set architectures a module may implement. */
@@ -100,6 +100,13 @@ typedef struct KvmdbgEvent {
     uint32_t interrupts_enabled; /* HALTED: RFLAGS.IF at the HLT */
     const char *message; /* one or more lines for the user; valid during the call */
     KvmdbgDebugStop debug; /* KVMDBG_EVENT_DEBUG only */
+    /* KVMDBG_EVENT_DEBUG: the vCPU's whole state at the stop, read on its
+     * thread as it parks (get_cpu_state's layout, state_size bytes), so the
+     * host needs no get_cpu_state round trip for the stop; NULL when the
+     * module did not capture it (the KVM module sends it with
+     * KVMDBG_STOP_STEP stops only). Valid during the call. */
+    const void *state;
+    uint32_t state_size;
 } KvmdbgEvent;
 
 /* Callbacks the framework gives the module. All are called on vCPU threads,

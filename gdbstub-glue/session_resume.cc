@@ -167,10 +167,16 @@ void GdbSession::on_target_stop(const StopEvent& event) {
     if (state_ != SessionState::running) {
         // gdb is not waiting for a stop reply (all-stop): an unsolicited one
         // would be read as the answer to its next packet. Keep it for the
-        // next resume; the machine's exit, too.
+        // next resume; the machine's exit, too. Its registers may be stale
+        // by then (gdb may write them): they are read again.
+        ev.registers.clear();
         pending_.push_back(ev);
         return;
     }
+    if (ev.registers.size() == target_.description().registers_size()) {
+        register_cache_[ev.thread] = std::move(ev.registers);  // read as the vCPU parked
+    }
+    ev.registers.clear();
     if (ev.reason == StopReason::exited) {
         pending_.clear();
         report(ev);

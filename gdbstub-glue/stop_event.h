@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "gdbstub-glue/request.h"
 
@@ -32,6 +33,10 @@ struct StopEvent {
     std::uint64_t address = 0;
     int signal = 0;     ///< reason == signal only
     int exit_code = 0;  ///< reason == exited only
+    /// The thread's registers at the stop in `g` layout, when the target
+    /// sent them along (then the stop reply and gdb's reads need no target
+    /// round trip); empty: read on demand.
+    std::vector<std::uint8_t> registers{};
 };
 
 }  // namespace kvmdbg::gdb

@@ -1,5 +1,7 @@
 #include "system/accel_debug_target.h"
 
+#include <cstring>
+
 #include "arch/arm64/gdb_registers.h"
 #include "arch/x86/gdb_registers.h"
 #include "gdbstub-glue/aarch64_target.h"
@@ -52,6 +54,23 @@ gdb::StopEvent AccelDebugTarget::to_stop_event(std::uint32_t cpu, const KvmdbgDe
         break;
     }
     return event;
+}
+
+std::vector<std::uint8_t> AccelDebugTarget::registers_from_state(const void* state, std::size_t size) const {
+    if (arm64()) {
+        KvmdbgArm64State st{};
+        if (state == nullptr || size != sizeof st) {
+            return {};
+        }
+        std::memcpy(&st, state, sizeof st);
+        return arch::arm64::gdb_registers_from_state(st);
+    }
+    KvmdbgX86State st{};
+    if (state == nullptr || size != sizeof st) {
+        return {};
+    }
+    std::memcpy(&st, state, sizeof st);
+    return arch::x86::gdb_registers_from_state(st);
 }
 
 void AccelDebugTarget::note_stopped(std::uint32_t cpu) {

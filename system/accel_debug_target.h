@@ -46,6 +46,10 @@ public:
     /// Converts an accelerator debug stop of vCPU `cpu` to the stub's event.
     static gdb::StopEvent to_stop_event(std::uint32_t cpu, const KvmdbgDebugStop& stop);
 
+    /// The `g` block of an accelerator state (KvmdbgEvent.state): empty if
+    /// `size` is not this target's state size. Any thread.
+    std::vector<std::uint8_t> registers_from_state(const void* state, std::size_t size) const;
+
     /// The emulator saw vCPU `cpu` stop for the debugger (it is parked).
     void note_stopped(std::uint32_t cpu);
 

@@ -310,8 +310,15 @@ void Emulator::event(const KvmdbgEvent& event) {
     case KVMDBG_EVENT_DEBUG:
         // A debug stop is the debugger's business, not the end of the run;
         // the vCPU stays parked until resumed.
-        queue_stop(AccelDebugTarget::to_stop_event(event.cpu, event.debug));
+    {
+        gdb::StopEvent stop = AccelDebugTarget::to_stop_event(event.cpu, event.debug);
+        if (gdb_target_) {
+            // The registers read as the vCPU parked: the stop reply needs no round trip.
+            stop.registers = gdb_target_->registers_from_state(event.state, event.state_size);
+        }
+        queue_stop(stop);
         return;
+    }
     case KVMDBG_EVENT_SHUTDOWN:
         if (!debugger_attached_ && !options_.no_reboot) {
             // QEMU resets the machine on a triple fault unless -no-reboot.

@@ -393,6 +393,46 @@ void test_register_cache() {
     CU_ASSERT_TRUE(h.drain() == Strings{"T05thread:1;2:0066000000000000;1:0122000000000000;0:0111000000000000;"});
 }
 
+// Registers the target sends along with a stop (read as the vCPU parked)
+// fill the cache: the stop reply and gdb's g need no target read. Those of
+// a stop kept for later, or of the wrong size, are not used.
+void test_registers_with_stop() {
+    Harness h;
+    announce(h);
+    CU_ASSERT_EQUAL(h.ask("Z0,3302,1"), "OK");
+    h.send_raw("vCont;c");
+    StopEvent ev = bp(2, 0x3302);
+    auto regs = h.target.read_registers(2);
+    CU_ASSERT_FATAL(regs.ok());
+    ev.registers = *regs;
+    ev.registers[h.target.description().register_offset(0)] = 0x77;  // differs from the target's own
+    h.target.log.clear();
+    h.session.on_target_stop(ev);
+    CU_ASSERT_TRUE(h.drain() == Strings{"T05thread:2;2:0233000000000000;1:0222000000000000;0:7711000000000000;"
+                                        "swbreak:;"});
+    CU_ASSERT_EQUAL(h.ask("p0"), "7711000000000000");
+    CU_ASSERT_TRUE(h.target.calls("read_registers").empty());
+    // Wrong size: ignored, read from the target.
+    h.send_raw("vCont;s:2");
+    ev = step_done(2);
+    ev.registers.assign(3, 0x77);
+    h.session.on_target_stop(ev);
+    CU_ASSERT_TRUE(h.drain() == Strings{"T05thread:2;" + kRegs2});
+    CU_ASSERT_TRUE(h.target.calls("read_registers") == Strings{"read_registers 2"});
+    // A stop that arrives while stopped is reported later: its registers
+    // may be stale by then (here gdb writes one) and are read again.
+    ev = bp(1, 0x3302);
+    auto regs1 = h.target.read_registers(1);
+    CU_ASSERT_FATAL(regs1.ok());
+    ev.registers = *regs1;
+    ev.registers[h.target.description().register_offset(0)] = 0x77;
+    h.session.on_target_stop(ev);
+    CU_ASSERT_EQUAL(h.ask("Hg1"), "OK");
+    CU_ASSERT_EQUAL(h.ask("P0=0088000000000000"), "OK");
+    CU_ASSERT_EQUAL(h.send_raw("vCont;c"),
+                    frame_packet("T05thread:1;2:0133000000000000;1:0122000000000000;0:0088000000000000;swbreak:;"));
+}
+
 const kvmdbg::test::TestCase kResume[] = {
     {"c, breakpoint, all-stop", test_continue_and_breakpoint_stop},
     {"stop reply reasons", test_stop_reply_reasons},
@@ -405,6 +445,7 @@ const kvmdbg::test::TestCase kResume[] = {
     {"exit while stopped", test_exit_while_stopped_waits_for_resume},
     {"kill while running", test_kill_while_running},
     {"register cache", test_register_cache},
+    {"registers sent with the stop", test_registers_with_stop},
 };
 const kvmdbg::test::TestCase kConditions[] = {
     {"false condition: silent resume", test_false_condition_resumes_silently},
