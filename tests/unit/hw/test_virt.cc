@@ -206,10 +206,10 @@ void test_load_kernel_dtb() {
     CU_ASSERT_STRING_EQUAL(args, "console=ttyAMA0");
     const fdt64_t* start = static_cast<const fdt64_t*>(fdt_getprop(fdt, chosen, "linux,initrd-start", &len));
     CU_ASSERT_FATAL(start != nullptr && len == 8);
-    CU_ASSERT_EQUAL(fdt64_to_cpu(*start), plan->initrd.start);
+    CU_ASSERT_EQUAL(fdt64_ld(start), plan->initrd.start);  // properties are only 4-byte aligned
     const fdt64_t* end = static_cast<const fdt64_t*>(fdt_getprop(fdt, chosen, "linux,initrd-end", &len));
     CU_ASSERT_FATAL(end != nullptr && len == 8);
-    CU_ASSERT_EQUAL(fdt64_to_cpu(*end), plan->initrd.end);
+    CU_ASSERT_EQUAL(fdt64_ld(end), plan->initrd.end);
     CU_ASSERT_TRUE(fdt_path_offset(fdt, "/cpus/cpu@1") >= 0);
     CU_ASSERT_TRUE(fdt_path_offset(fdt, "/cpus/cpu@2") < 0);
     const fdt32_t* mem = static_cast<const fdt32_t*>(fdt_getprop(fdt, fdt_path_offset(fdt, "/memory@40000000"), "reg", &len));
