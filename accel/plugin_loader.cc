@@ -77,6 +77,12 @@ Result<AccelPlugin> load_accel_plugin_file(const std::string& path) {
     if (auto s = validate_accel_ops(ops, "accelerator module " + path); !s) {
         return s.error();
     }
+    // An accepted module stays mapped until the process ends: it installs
+    // process-wide state (the KVM module's SIGUSR1 kick handler) that a
+    // signal arriving after the accelerator is gone would otherwise jump into
+    // unmapped code (seen: SIGSEGV under rel_kvm_run_signal_storm when the
+    // accelerator failed to start).
+    g_module_make_resident(raw);
     return AccelPlugin{path, ops, std::move(module)};
 }
 

@@ -8,14 +8,19 @@
 
 namespace kvmdbg::accel::kvm {
 
+// A signal (a kick, or one sent from outside) can interrupt any KVM ioctl,
+// e.g. KVM_CREATE_VM; only KVM_RUN's EINTR means something (a kick), so every
+// other request is simply retried.
 long xioctl(int fd, unsigned long request, unsigned long arg) {
-    long rc = ::ioctl(fd, request, arg);
+    long rc;
+    do {
+        rc = ::ioctl(fd, request, arg);
+    } while (rc < 0 && errno == EINTR && request != KVM_RUN);
     return rc < 0 ? -errno : rc;
 }
 
 long xioctl(int fd, unsigned long request, const void* arg) {
-    long rc = ::ioctl(fd, request, arg);
-    return rc < 0 ? -errno : rc;
+    return xioctl(fd, request, reinterpret_cast<unsigned long>(arg));
 }
 
 Result<KvmSystem> KvmSystem::open(const std::string& path) {

@@ -13,6 +13,7 @@
 namespace kvmdbg::accel::kvm {
 
 /// ioctl() that returns the result, or -errno on failure (DESIGN rule 5).
+/// EINTR is retried for every request but KVM_RUN (where it is a kick).
 long xioctl(int fd, unsigned long request, unsigned long arg = 0);
 long xioctl(int fd, unsigned long request, const void* arg);
 

@@ -20,9 +20,9 @@ import tiny_guest  # noqa: E402
 SIGSEGV_STOP = "T0b"
 
 
-def shim_report(err):
+def shim_report(err, status=None):
     m = re.search(r"kvm_run_fault: (\d+) KVM_RUN calls, (\d+) failed with (\w+), (\d+) real EINTR", err)
-    expect(m, "the kvm_run_fault shim did not report (not preloaded?)", err)
+    expect(m, f"the kvm_run_fault shim did not report (not preloaded?); kvmdbg exit status {status}", err)
     return int(m.group(1)), int(m.group(2)), int(m.group(4))
 
 
@@ -116,7 +116,7 @@ def kvm_run_signal_storm(ctx):
     env = {"LD_PRELOAD": ctx.fault_shim, "KVMDBG_FAULT_KVM_RUN": "count"}
     quiet = ctx.emulator(stopped=False, gdb=(), env=env)
     qstatus, qout, qerr = quiet.finish()
-    _, _, quiet_eintr = shim_report(qerr)
+    _, _, quiet_eintr = shim_report(qerr, qstatus)
     emu = ctx.emulator(stopped=False, gdb=(), env=env)
     # SIGUSR1's default action ends the process: wait until kvmdbg has
     # installed its kick handler (SigCgt in /proc/PID/status), which a slow
@@ -124,7 +124,7 @@ def kvm_run_signal_storm(ctx):
     _wait_signal_caught(emu.proc.pid, signal.SIGUSR1)
     sent = _tgkill_all(emu.proc.pid, signal.SIGUSR1, 400)
     status, out, err = emu.finish()
-    _, _, storm_eintr = shim_report(err)
+    _, _, storm_eintr = shim_report(err, status)
     print(f"{sent} signals sent; KVM_RUN returned EINTR {storm_eintr} times (quiet run: {quiet_eintr})")
     expect(qstatus == status0 and integrity_line(qout) == line0, "quiet counted run differs", qout, qerr)
     expect(storm_eintr > quiet_eintr, "the signals never interrupted KVM_RUN", err)
