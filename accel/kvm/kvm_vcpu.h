@@ -75,6 +75,9 @@ public:
     /// The kvm_run page. Use only on the vCPU thread.
     kvm_run* run() const { return reinterpret_cast<kvm_run*>(run_map_.data()); }
     bool on_own_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+    /// Parked, and no resume() pending: its registers cannot change until the next resume(). Any thread
+    /// not holding this vCPU's lock (takes it).
+    bool parked() const { std::lock_guard lock(const_cast<std::mutex&>(mu_)); return parked_ && !run_requested_; }
 
 private:
     struct PendingJob {
