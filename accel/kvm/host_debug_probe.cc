@@ -47,6 +47,17 @@ constexpr std::uint8_t kGuestTfCode[] = {
     kNop, kNop, kOutSentinel[0], kOutSentinel[1], kHlt,
 };
 
+// mov ecx, 2; L: nop; dec ecx; jnz L; out 0x80, al; hlt (the resume-flag probe)
+constexpr std::uint64_t kRfLoopAddr = kProbeCodeAddr + 5;
+constexpr std::uint8_t kRfLoopCode[] = {
+    0xb9, 0x02, 0x00, 0x00, 0x00,  // mov ecx, 2
+    kNop,                          // L: the breakpoint
+    0xff, 0xc9,                    // dec ecx
+    0x75, 0xfb,                    // jnz L (rel8 -5)
+    kOutSentinel[0], kOutSentinel[1], kHlt,
+};
+constexpr std::uint64_t kRflagsRf = 1ull << 16;  // SDM Vol. 1 3.4.3, Figure 3-8
+
 std::string hex(std::uint64_t v) {
     char buf[24];
     std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
@@ -163,7 +174,109 @@ void add_note(std::string& notes, const char* name, bool yes, const std::string&
 
 const char* yes_no(bool b) { return b ? "yes" : "no"; }
 
+// The first exit of a KVM_RUN that is not an interrupted run, bounded.
+Result<ProbeExit> run_once(ProbeVm& vm) {
+    for (unsigned i = 0; i < kMaxRuns; ++i) {
+        auto e = vm.run();
+        if (!e || e->reason != KVM_EXIT_INTR) {
+            return e;
+        }
+    }
+    return make_error(EINTR, "KVM_RUN was interrupted " + std::to_string(kMaxRuns) + " times");
+}
+
+bool is_rf_bp_hit(const ProbeExit& e) {
+    return e.reason == KVM_EXIT_DEBUG && e.exception == kDbVector && (e.dr6 & x86::dr6::hit(0)) != 0 &&
+           e.pc == kRfLoopAddr;
+}
+
+// The resume-flag probe (host_debug_probe.h): stop at L (rcx 2), resume with
+// RF=1, expect the next stop at L with rcx 1 (the resumed nop ran without a
+// re-fire, the breakpoint fired on the second pass), resume with RF=1 again,
+// expect the end of the code with rcx 0 and RF cleared by the processor.
+Result<bool> resume_flag_probe(const KvmSystem& system, const HostCpuid& cpuid, std::string& notes) {
+    auto fail = [](const Error& e) {
+        return make_error(e.code, "host debug probe 'resume-flag': " + e.message);
+    };
+    auto vm = ProbeVm::create(system, cpuid, kRfLoopCode);
+    if (!vm) {
+        return fail(vm.error());
+    }
+    const char* name = "resume flag (RFLAGS.RF) skips a hw breakpoint once";
+    if (auto s = vm->set_guest_debug(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP,
+                                     one_slot(kRfLoopAddr, x86::Dr7Rw::exec, 1));
+        !s) {
+        add_note(notes, name, false, s.error().message);
+        return false;
+    }
+    std::string text;
+    // Three passes: the first stop, then two resumes with RF = 1.
+    for (unsigned pass = 0; pass < 3; ++pass) {
+        if (pass > 0) {
+            auto regs = vm->regs();
+            if (!regs) {
+                return fail(regs.error());
+            }
+            kvm_regs r = regs.value();
+            r.rflags |= kRflagsRf;
+            if (auto s = vm->set_regs(r); !s) {
+                return fail(s.error());
+            }
+            text += ", resumed with RF=1: ";
+            if (pass == 1) {
+                // Whether KVM kept RF (it should: x86.c __kvm_set_rflags) tells
+                // a host that drops it at KVM_SET_REGS from one that loses it
+                // at guest entry.
+                auto back = vm->regs();
+                if (!back) {
+                    return fail(back.error());
+                }
+                text += (back->rflags & kRflagsRf) != 0 ? "(KVM_GET_REGS shows RF) " : "(KVM_GET_REGS shows RF clear) ";
+            }
+        }
+        auto e = run_once(vm.value());
+        if (!e) {
+            return fail(e.error());
+        }
+        auto regs = vm->regs();
+        if (!regs) {
+            return fail(regs.error());
+        }
+        const std::uint64_t rcx = regs->rcx & 0xffffffffu;
+        text += observed(e.value()) + " rcx " + std::to_string(rcx);
+        const std::uint64_t want_rcx = 2 - pass;
+        bool ok = pass < 2 ? is_rf_bp_hit(e.value()) && rcx == want_rcx
+                           : e->reason == KVM_EXIT_IO && e->io_out && e->port == kProbeSentinelPort && rcx == 0 &&
+                                 (regs->rflags & kRflagsRf) == 0;
+        if (!ok) {
+            if (pass == 1 && is_rf_bp_hit(e.value()) && rcx == 2) {
+                text += " (the breakpoint fired again at once: RF was not honoured)";
+            } else if (pass == 2 && (regs->rflags & kRflagsRf) != 0) {
+                text += " (RF still set after the code ran on)";
+            } else {
+                text += " (expected " +
+                        std::string(pass < 2 ? "the breakpoint at " + hex(kRfLoopAddr) + " with rcx " +
+                                                   std::to_string(want_rcx)
+                                             : "the end of the code with rcx 0 and RF clear") +
+                        ")";
+            }
+            add_note(notes, name, false, text);
+            return false;
+        }
+    }
+    add_note(notes, name, true, text);
+    return true;
+}
+
 }  // namespace
+
+Result<bool> probe_resume_flag(const KvmSystem& system, std::string& notes) {
+    auto cpuid = HostCpuid::fetch(system);
+    if (!cpuid) {
+        return make_error(cpuid.error().code, "host debug probe: " + cpuid.error().message);
+    }
+    return resume_flag_probe(system, cpuid.value(), notes);
+}
 
 Result<HostDebugCaps> probe_host_debug(const KvmSystem& system) {
     HostDebugCaps caps;
@@ -222,6 +335,15 @@ Result<HostDebugCaps> probe_host_debug(const KvmSystem& system) {
         }
         add_note(caps.notes, a.name, *a.field, text);
     }
+    if (caps.hw_exec_breakpoint) {
+        auto rf = resume_flag_probe(system, cpuid.value(), caps.notes);
+        if (!rf) {
+            return rf.error();
+        }
+        caps.hw_bp_resume_flag = rf.value();
+    } else {
+        caps.notes += "resume flag (RFLAGS.RF): not probed: hardware execution breakpoints do not work\n";
+    }
     return caps;
 }
 
@@ -255,6 +377,9 @@ std::string describe(const HostDebugCaps& caps) {
     }
     s += row("software breakpoint", sw);
     s += row("data watchpoint", caps.data_watchpoints_fire ? "fires" : "does NOT fire: gdb watchpoints never trigger");
+    s += row("resume flag (RFLAGS.RF)",
+             caps.hw_bp_resume_flag ? "honoured: a continue from a hw breakpoint resumes with RF=1 (no step-over)"
+                                    : "not honoured: a continue single-steps over its hw breakpoint first");
     s += row("guest TF single-step trap",
              caps.guest_tf_exits ? "exits to userspace (classified, reflected to the guest)"
                                  : "no exit: the debugger does not see it (see Observed)");
@@ -278,10 +403,10 @@ std::string one_line_summary(const HostDebugCaps& caps) {
     std::snprintf(buf, sizeof buf,
                   "host guest-debug probe: set_guest_debug=%d mask=0x%" PRIx32
                   " blockirq=%d exception_payload=%d debugregs=%d step=%d hw_bp=%d sw_bp=%d watch=%d "
-                  "guest_tf_exit=%d",
+                  "guest_tf_exit=%d hw_bp_rf=%d",
                   caps.set_guest_debug, caps.guest_debug_mask, caps.block_irq, caps.exception_payload,
                   caps.debugregs, caps.single_step, caps.hw_exec_breakpoint, caps.sw_breakpoint_exits,
-                  caps.data_watchpoints_fire, caps.guest_tf_exits);
+                  caps.data_watchpoints_fire, caps.guest_tf_exits, caps.hw_bp_resume_flag);
     return buf;
 }
 

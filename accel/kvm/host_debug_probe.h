@@ -29,6 +29,23 @@
 //   guest TF           ENABLE|USE_HW_BP, DR7 with pushfq; or [rsp], 0x100;     KVM_EXIT_DEBUG exception 1,
 //                      no slot enabled            popfq; nop; nop; out 0x80    DR6.BS (else: #DB reaches the
 //                                                                              guest IDT -> out 0x81, 1)
+//   resume flag (RF)   ENABLE|USE_HW_BP,          mov ecx, 2; L: nop; dec ecx; exit at L with rcx 2; resumed
+//                      DR0 = L, DR7 L0 exec       jnz L; out 0x80              with RF=1: exit at L with rcx 1
+//                                                                              (no re-fire, fires on the next
+//                                                                              pass); RF=1 again: out 0x80,
+//                                                                              rcx 0, RF clear
+//
+// The resume-flag probe (Intel SDM Vol. 3B 17.3.1.1 "Instruction-Breakpoint
+// Exception Condition": with RFLAGS.RF = 1 the processor ignores instruction
+// breakpoints for the next instruction and clears RF once it completes;
+// AMD APM Vol. 2 13.1.1.6 likewise; VM entry loads RFLAGS with RF) sets RF
+// with KVM_SET_REGS between runs: KVM passes RF through to the guest
+// (arch/x86/kvm/x86.c __kvm_set_rflags only adds TF for its own
+// single-step; kvm_is_code_breakpoint_inhibited honours RF for the code
+// breakpoints KVM checks itself while emulating). A nested or
+// page-table-based host may or may not, so it is asked, not assumed. Where
+// it works, X86GuestDebug continues from a debugger hardware breakpoint
+// with RF = 1 instead of a single-step over it (one KVM_RUN instead of two).
 //
 // DR7 as loaded (17.2.4): bit 10 reads as 1; slot 0 enabled with L0 (bit 0),
 // R/W0 in bits 17:16 (00 execute, 01 write), LEN0 in bits 19:18 (00 one
@@ -81,6 +98,11 @@ struct HostDebugCaps {
     /// A #DB from the guest's own RFLAGS.TF exits to userspace while USE_HW_BP
     /// is on (as on hardware KVM) instead of being delivered to the guest.
     bool guest_tf_exits = false;
+    /// RFLAGS.RF = 1 set with KVM_SET_REGS at a hardware execute breakpoint
+    /// lets that instruction run without the breakpoint re-firing, and the
+    /// breakpoint fires again the next time the instruction runs (RF is
+    /// cleared after one instruction). Only probed where hw_exec_breakpoint.
+    bool hw_bp_resume_flag = false;
     /// arm64: KVM_CAP_GUEST_DEBUG_HW_BPS / _HW_WPS, the breakpoint and
     /// watchpoint register pairs the debugger gets (0 on x86: its four DRs
     /// are a fixed shared pool).
@@ -99,6 +121,13 @@ struct HostDebugCaps {
 /// call it once at start-up before the vCPU threads exist.
 Result<HostDebugCaps> probe_host_debug(const KvmSystem& system);
 
+/// The resume-flag probe alone (see the table above; run by
+/// probe_host_debug after the hardware execution breakpoint probe found
+/// that breakpoint working): true when RF = 1 skips the breakpoint once and
+/// only once. Appends one line to `notes` with what was observed. Errors:
+/// as probe_host_debug (a VM could not be set up, KVM_RUN failed).
+Result<bool> probe_resume_flag(const KvmSystem& system, std::string& notes);
+
 /// Multi-line human text for `monitor info capabilities`: one line per
 /// capability and per probe (with the consequence for the debugger), then
 /// the notes. Ends with a newline.
@@ -106,7 +135,7 @@ std::string describe(const HostDebugCaps& caps);
 
 /// One line (no newline) for `-d guest_debug`, e.g. "host guest-debug probe:
 /// set_guest_debug=1 mask=0x1f0003 blockirq=1 exception_payload=1
-/// debugregs=1 step=1 hw_bp=1 sw_bp=0 watch=0 guest_tf_exit=0".
+/// debugregs=1 step=1 hw_bp=1 sw_bp=0 watch=0 guest_tf_exit=0 hw_bp_rf=1".
 std::string one_line_summary(const HostDebugCaps& caps);
 
 /// The one line to print at start-up when the host forces an adaptation or

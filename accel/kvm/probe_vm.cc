@@ -241,6 +241,19 @@ Status ProbeVm::set_guest_debug(std::uint32_t control, const arch::x86::X86Debug
     return check(xioctl(vcpu_fd_.get(), KVM_SET_GUEST_DEBUG, &dbg), "KVM_SET_GUEST_DEBUG");
 }
 
+Result<kvm_regs> ProbeVm::regs() const {
+    kvm_regs r{};
+    if (auto s = check(xioctl(vcpu_fd_.get(), KVM_GET_REGS, &r), "KVM_GET_REGS"); !s) {
+        return s.error();
+    }
+    return r;
+}
+
+Status ProbeVm::set_regs(const kvm_regs& regs) {
+    kvm_regs copy = regs;
+    return check(xioctl(vcpu_fd_.get(), KVM_SET_REGS, &copy), "KVM_SET_REGS");
+}
+
 Result<ProbeExit> ProbeVm::run() {
     ProbeExit e;
     long rc = xioctl(vcpu_fd_.get(), KVM_RUN, 0ul);

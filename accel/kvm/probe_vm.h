@@ -34,6 +34,8 @@
 // it issues the vCPU ioctls). All kernel resources are RAII members.
 #pragma once
 
+#include <linux/kvm.h>
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -118,6 +120,13 @@ public:
     /// `regs` in debugreg[0..3] and debugreg[7]. Returns the ioctl's -errno
     /// as an Error; the caller decides whether that is an answer or a failure.
     Status set_guest_debug(std::uint32_t control, const arch::x86::X86DebugRegs& regs);
+
+    /// KVM_GET_REGS / KVM_SET_REGS of the vCPU (api.rst "KVM_GET_REGS"), for
+    /// probes that change RIP, RFLAGS or a GPR between runs (the
+    /// resume-flag probe sets RFLAGS.RF) or look at a GPR after an exit.
+    /// Errors: the ioctl's errno with its name in the message.
+    Result<kvm_regs> regs() const;
+    Status set_regs(const kvm_regs& regs);
 
     /// One KVM_RUN. An interrupted run (EINTR) is reported as KVM_EXIT_INTR.
     /// Errors: any other KVM_RUN failure.

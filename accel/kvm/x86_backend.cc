@@ -220,6 +220,8 @@ public:
         }
         // Where int3 does not exit to us, software breakpoints use hardware slots.
         host.sw_breakpoints_intercepted = caps.sw_breakpoint_exits;
+        // Where RF skips a hardware breakpoint once, a continue needs no step-over.
+        host.resume_flag = caps.hw_bp_resume_flag;
         return std::unique_ptr<GuestDebug>(std::make_unique<X86GuestDebug>(vm, host));
     }
 };

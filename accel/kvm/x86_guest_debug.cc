@@ -3,6 +3,7 @@
 #include <linux/kvm.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <variant>
 
@@ -21,6 +22,7 @@ namespace {
 namespace x86 = arch::x86;
 
 constexpr std::uint8_t kInt3 = 0xcc;
+constexpr std::uint64_t kRflagsRf = 1ull << 16;  // RFLAGS.RF, SDM Vol. 1 3.4.3
 
 SwBreakpointTable make_int3_table() {
     const std::uint8_t opcode[] = {kInt3};
@@ -73,8 +75,24 @@ Result<x86::X86DebugRegs> guest_debug_regs(KvmVcpu& vcpu) {
 
 }  // namespace
 
+bool use_resume_flag(bool host_honours_rf, const char* env) {
+    if (!host_honours_rf) {
+        return false;
+    }
+    // Only an explicit "0", "off", "no" or "false" forces the step-over.
+    if (env != nullptr) {
+        const std::string v(env);
+        return !(v == "0" || v == "off" || v == "no" || v == "false");
+    }
+    return true;
+}
+
 X86GuestDebug::X86GuestDebug(KvmVm& vm, GuestDebugHost host)
-    : vm_(vm), host_(host), step_blocks_irq_(host.block_irq), sw_(make_int3_table()) {}
+    : vm_(vm),
+      host_(host),
+      step_blocks_irq_(host.block_irq),
+      sw_(make_int3_table()),
+      rf_resume_(use_resume_flag(host.resume_flag, std::getenv("KVMDBG_X86_RF_RESUME"))) {}
 
 Status X86GuestDebug::set_step_blocks_irq(bool enable) {
     if (enable && !host_.block_irq) {
@@ -195,7 +213,29 @@ Status X86GuestDebug::push_on_vcpu(KvmVcpu& vcpu) {
             }
         }
     }
-    return check(xioctl(vcpu.fd(), KVM_SET_GUEST_DEBUG, &dbg), "KVM_SET_GUEST_DEBUG");
+    // This vCPU's pushes all run on its own thread, one at a time: `pushed`
+    // is what its kernel state holds. Loading the same value again without
+    // SINGLESTEP changes nothing in KVM (with SINGLESTEP it would re-arm the
+    // step at the current RIP), so it is skipped: the stop's push and the
+    // next continue's are then free.
+    const std::array<std::uint64_t, 6> key = {dbg.control,         dbg.arch.debugreg[0], dbg.arch.debugreg[1],
+                                              dbg.arch.debugreg[2], dbg.arch.debugreg[3], dbg.arch.debugreg[7]};
+    {
+        std::lock_guard lock(mu_);
+        VcpuState& st = vcpus_.at(vcpu.index());
+        if ((dbg.control & KVM_GUESTDBG_SINGLESTEP) == 0 && st.pushed == key) {
+            return ok_status();
+        }
+    }
+    Status s = check(xioctl(vcpu.fd(), KVM_SET_GUEST_DEBUG, &dbg), "KVM_SET_GUEST_DEBUG");
+    std::lock_guard lock(mu_);
+    VcpuState& st = vcpus_.at(vcpu.index());
+    if (s) {
+        st.pushed = key;
+    } else {
+        st.pushed.reset();
+    }
+    return s;
 }
 
 Status X86GuestDebug::update(std::uint32_t cpu) {
@@ -331,6 +371,7 @@ Status X86GuestDebug::remove_all() {
             v.plan = x86::DebugRegPlan{};
             v.suppressed_hw.reset();
             v.suppressed_sw.reset();
+            v.step_over_guest.reset();
             v.step = false;
             v.stepping_over = false;
         }
@@ -349,6 +390,8 @@ Result<GuestDebug::PreRunJob> X86GuestDebug::prepare_resume(std::uint32_t cpu, b
     std::optional<KvmdbgDebugStop> at;
     bool replan = false;
     std::optional<std::uint64_t> lift_sw;
+    std::optional<std::uint32_t> rf_request;  // continue from this hw request: RF or step-over (vCPU thread)
+    bool rf_stale = false;
     {
         std::lock_guard lock(mu_);
         VcpuState& st = vcpus_.at(cpu);
@@ -362,8 +405,13 @@ Result<GuestDebug::PreRunJob> X86GuestDebug::prepare_resume(std::uint32_t cpu, b
             } else {
                 for (const auto& e : hw_) {
                     if (e.addr == at->addr && e.type <= KVMDBG_BP_HARDWARE) {
-                        st.suppressed_hw = e.id;
-                        replan = true;
+                        if (rf_resume_ && !single_step) {
+                            rf_request = e.id;
+                        } else {
+                            st.suppressed_hw = e.id;
+                            replan = true;
+                            hw_step_overs_ += single_step ? 0 : 1;
+                        }
                         break;
                     }
                 }
@@ -374,6 +422,7 @@ Result<GuestDebug::PreRunJob> X86GuestDebug::prepare_resume(std::uint32_t cpu, b
                 st.step = false;
             }
         }
+        rf_stale = !rf_request && st.rf_pending_rip.has_value();
     }
     if (lift_sw) {
         auto state = x86_vcpu_state(vm_, cpu);
@@ -394,7 +443,22 @@ Result<GuestDebug::PreRunJob> X86GuestDebug::prepare_resume(std::uint32_t cpu, b
     // On the vCPU's thread right before KVM_RUN: only this vCPU's plan
     // changes for its step-over (suppressed_hw is per vCPU), so it is
     // rebuilt there from its own guest DRs, then pushed.
-    return PreRunJob([this, replan](KvmVcpu& self) -> Status {
+    //
+    // Safe on the vCPU's own thread too (a false target-side condition
+    // continues the vCPU from there): nothing above waits for the vCPU
+    // (x86_vcpu_state runs inline there), and the job is run by the caller.
+    if (rf_request) {
+        const std::uint64_t addr = at->addr;
+        return PreRunJob([this, id = *rf_request, addr](KvmVcpu& self) -> Status {
+            return resume_over_hw_breakpoint(self, id, addr);
+        });
+    }
+    return PreRunJob([this, replan, rf_stale](KvmVcpu& self) -> Status {
+        if (rf_stale) {
+            if (auto s = drop_stale_resume_flag(self); !s) {
+                return s;
+            }
+        }
         if (replan) {
             if (auto s = replan_on_vcpu(self); !s) {
                 return s;
@@ -404,6 +468,82 @@ Result<GuestDebug::PreRunJob> X86GuestDebug::prepare_resume(std::uint32_t cpu, b
     });
 }
 
+Status X86GuestDebug::resume_over_hw_breakpoint(KvmVcpu& vcpu, std::uint32_t request_id, std::uint64_t addr) {
+    // On the vCPU's thread, right before KVM_RUN (x86_guest_debug.h, top).
+    kvm_regs regs{};
+    if (auto s = check(xioctl(vcpu.fd(), KVM_GET_REGS, &regs), "KVM_GET_REGS"); !s) {
+        return s;
+    }
+    kvm_debugregs d{};
+    if (auto s = check(xioctl(vcpu.fd(), KVM_GET_DEBUGREGS, &d), "KVM_GET_DEBUGREGS"); !s) {
+        return s;
+    }
+    x86::X86DebugRegs guest{};
+    std::memcpy(guest.dr, d.db, sizeof guest.dr);
+    guest.dr7 = d.dr7;
+    // RIP equals the linear breakpoint address in 64-bit mode and in flat
+    // code; otherwise (RIP moved by the debugger, a CS base) RF is not
+    // known to land on the breakpoint's instruction.
+    if (regs.rip == addr && !x86::exec_breakpoint_at(guest, addr)) {
+        regs.rflags |= kRflagsRf;
+        if (auto s = check(xioctl(vcpu.fd(), KVM_SET_REGS, &regs), "KVM_SET_REGS"); !s) {
+            return s;
+        }
+        {
+            std::lock_guard lock(mu_);
+            vcpus_.at(vcpu.index()).rf_pending_rip = regs.rip;
+            ++rf_resumes_;
+        }
+        return push_on_vcpu(vcpu);  // normally unchanged since the stop: no ioctl
+    }
+    {
+        // The step-over, planned from the guest's registers just read.
+        std::lock_guard lock(mu_);
+        VcpuState& st = vcpus_.at(vcpu.index());
+        st.suppressed_hw = request_id;
+        st.stepping_over = true;
+        st.continue_after_step_over = true;
+        st.step = false;
+        st.rf_pending_rip.reset();
+        st.step_over_guest = guest;
+        ++hw_step_overs_;
+        auto requests = requests_locked(st.suppressed_hw);
+        if (requests.empty()) {
+            st.plan = x86::DebugRegPlan{};
+        } else {
+            auto plan = x86::merge_debug_regs(guest, requests);
+            if (!plan) {
+                return plan.error();
+            }
+            st.plan = *plan;
+        }
+    }
+    return push_on_vcpu(vcpu);
+}
+
+Status X86GuestDebug::drop_stale_resume_flag(KvmVcpu& vcpu) {
+    std::optional<std::uint64_t> pending;
+    {
+        std::lock_guard lock(mu_);
+        pending.swap(vcpus_.at(vcpu.index()).rf_pending_rip);
+    }
+    if (!pending) {
+        return ok_status();
+    }
+    kvm_regs regs{};
+    if (auto s = check(xioctl(vcpu.fd(), KVM_GET_REGS, &regs), "KVM_GET_REGS"); !s) {
+        return s;
+    }
+    // Still on the breakpoint it was continued from: the continue was only
+    // deferred, RF stays. Elsewhere the debugger moved RIP: RF must not hide
+    // a breakpoint there.
+    if ((regs.rflags & kRflagsRf) == 0 || regs.rip == *pending) {
+        return ok_status();
+    }
+    regs.rflags &= ~kRflagsRf;
+    return check(xioctl(vcpu.fd(), KVM_SET_REGS, &regs), "KVM_SET_REGS");
+}
+
 Status X86GuestDebug::replan_on_vcpu(KvmVcpu& vcpu) {
     auto guest = guest_debug_regs(vcpu);  // inline: this is the vCPU's thread
     if (!guest) {
@@ -411,6 +551,7 @@ Status X86GuestDebug::replan_on_vcpu(KvmVcpu& vcpu) {
     }
     std::lock_guard lock(mu_);
     VcpuState& st = vcpus_.at(vcpu.index());
+    st.step_over_guest = *guest;
     auto requests = requests_locked(st.suppressed_hw);
     if (requests.empty()) {
         st.plan = x86::DebugRegPlan{};
@@ -439,16 +580,23 @@ std::optional<KvmdbgDebugStop> X86GuestDebug::finish_step_over(KvmVcpu& vcpu, Vc
     st.suppressed_hw.reset();
     st.stepping_over = false;
     if (had_hw) {
-        // Re-arm the lifted slot for this vCPU (its guest DRs are unchanged).
+        // Re-arm the lifted slot for this vCPU from its guest DRs as read for
+        // the step-over (one instruction ran since; an emulated MOV DR kept
+        // them current), without reading them again (an ioctl per hit).
         x86::X86DebugRegs guest{};
-        kvm_debugregs d{};
-        if (xioctl(vcpu.fd(), KVM_GET_DEBUGREGS, &d) >= 0) {
-            std::memcpy(guest.dr, d.db, sizeof guest.dr);
-            guest.dr7 = d.dr7;
+        if (st.step_over_guest) {
+            guest = *st.step_over_guest;
+        } else {
+            kvm_debugregs d{};
+            if (xioctl(vcpu.fd(), KVM_GET_DEBUGREGS, &d) >= 0) {
+                std::memcpy(guest.dr, d.db, sizeof guest.dr);
+                guest.dr7 = d.dr7;
+            }
         }
         auto merged = x86::merge_debug_regs_evicting(guest, requests_locked(std::nullopt));
         st.plan = merged.plan;
     }
+    st.step_over_guest.reset();
     if (st.continue_after_step_over) {
         return std::nullopt;
     }
@@ -523,6 +671,7 @@ Status X86GuestDebug::emulate_dr_access(KvmVcpu& vcpu, bool& was_step) {
     case x86::MovDrAction::done: {
         std::copy(out->gpr.begin(), out->gpr.end(), std::begin(st.gpr));
         st.rip += out->length;
+        st.rflags &= ~kRflagsRf;  // the MOV completed: the processor clears RF (17.3.1.1)
         for (unsigned n = 0; n < 4; ++n) {
             st.dr[n] = out->regs.dr[n];
         }
@@ -538,6 +687,9 @@ Status X86GuestDebug::emulate_dr_access(KvmVcpu& vcpu, bool& was_step) {
             guest.dr7 = st.dr7;
             VcpuState& vs = vcpus_.at(vcpu.index());
             vs.plan = x86::merge_debug_regs_evicting(guest, requests_locked(vs.suppressed_hw)).plan;
+            if (vs.step_over_guest) {
+                vs.step_over_guest = guest;  // the re-arm after the step-over plans from these
+            }
         }
         {
             std::lock_guard lock(mu_);
@@ -561,6 +713,9 @@ std::optional<KvmdbgDebugStop> X86GuestDebug::on_debug_exit(KvmVcpu& vcpu) {
 
     std::unique_lock lock(mu_);
     VcpuState& st = vcpus_.at(vcpu.index());
+    // Any debug exit means an instruction completed or a breakpoint fired:
+    // either way an RF set for a continue is clear by now.
+    st.rf_pending_rip.reset();
     info.debugger_stepping = st.step || st.stepping_over;
     info.sw_breakpoint_at_pc = sw_.contains(info.pc);
     x86::DebugEvent event = x86::classify_debug_exit(info, st.plan);
@@ -668,10 +823,17 @@ Status X86GuestDebug::write_memory(std::uint32_t cpu, std::uint64_t addr, std::s
 
 std::string X86GuestDebug::describe_breakpoints() const {
     std::lock_guard lock(mu_);
-    char line[160];
+    char line[224];
     std::string out;
     std::snprintf(line, sizeof line, "software breakpoints: %zu in memory (int3)%s\n", sw_.size(),
                   host_.sw_breakpoints_intercepted ? "" : "; this host cannot intercept int3, gdb's are served by hardware slots");
+    out += line;
+    std::snprintf(line, sizeof line,
+                  "continue from a hardware breakpoint: %s (RFLAGS.RF resumes: %llu, step-overs: %llu)\n",
+                  rf_resume_          ? "resume with RFLAGS.RF"
+                  : host_.resume_flag ? "step-over (KVMDBG_X86_RF_RESUME forbids RFLAGS.RF)"
+                                      : "step-over (this host does not honour RFLAGS.RF)",
+                  static_cast<unsigned long long>(rf_resumes_), static_cast<unsigned long long>(hw_step_overs_));
     out += line;
     for (const auto& e : hw_) {
         auto access = access_of(e.type);

@@ -22,10 +22,35 @@
 // breakpoint suppressed (interrupts blocked with KVM_GUESTDBG_BLOCKIRQ where
 // offered), then re-arms it: a continue never loops on its breakpoint.
 //
+// Where the start-up probe found that the host honours RFLAGS.RF
+// (host_debug_probe.h, HostDebugCaps::hw_bp_resume_flag), a continue (not a
+// step) from a debugger HARDWARE execute breakpoint instead resumes with
+// RF = 1 (Intel SDM Vol. 3B 17.3.1.1: the processor ignores instruction
+// breakpoints for the next instruction and clears RF when it completes):
+// one KVM_RUN, no step-over exit, no replan, no re-arm. On the vCPU's
+// thread, right before KVM_RUN (the PreRunJob):
+//
+//   KVM_GET_REGS, KVM_GET_DEBUGREGS
+//   rip == the breakpoint address            (64-bit or flat code; else the
+//   and the guest has no enabled execute      debugger moved RIP, or CS has
+//   breakpoint of its own at that address?    a base: step-over as before)
+//     yes: RFLAGS |= RF, KVM_SET_REGS         (the guest's own breakpoint
+//     no:  step-over, planned from the DRs     there must still fire: RF
+//          just read                           would hide it, step-over not)
+//
+// Software (int3) breakpoints, single steps (also from a breakpoint) and
+// watchpoints keep the step-over / plain paths. An RF that the vCPU did not
+// consume (it was paused before it entered the guest) stays set while the
+// vCPU still sits on the breakpoint (the continue is merely deferred: `g`
+// shows RF in eflags until then); if the debugger moved RIP meanwhile, the
+// next resume clears it. KVMDBG_X86_RF_RESUME=0 in the environment forces
+// the step-over (tests compare both paths; docs/guest-debug.md).
+//
 // Threads: hooks from any non-vCPU thread; on_debug_exit() on the vCPU's
 // thread. A mutex guards the tables; it is never held across run_on_vcpu().
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -51,7 +76,13 @@ struct GuestDebugHost {
     bool sw_breakpoints_intercepted = false;  ///< int3 exits with USE_SW_BP
     bool block_irq = false;                   ///< KVM_GUESTDBG_BLOCKIRQ offered
     bool exception_payload = false;           ///< KVM_CAP_EXCEPTION_PAYLOAD enabled
+    bool resume_flag = false;                 ///< RFLAGS.RF skips a hw breakpoint once (probe)
 };
+
+/// Whether a continue from a debugger hardware breakpoint resumes with
+/// RFLAGS.RF: the host honours it (probe) and the environment does not
+/// forbid it (KVMDBG_X86_RF_RESUME=0, `env` = its value or null). Pure.
+bool use_resume_flag(bool host_honours_rf, const char* env);
 
 class X86GuestDebug final : public GuestDebug {
 public:
@@ -95,8 +126,10 @@ public:
     Status set_step_blocks_irq(bool enable) override;
 
     /// Human-readable state for `monitor info breakpoints`: software
-    /// breakpoints (and how they are served), then every vCPU's four debug
-    /// slots with their owner (debugger request, the guest's own DRn, free).
+    /// breakpoints (and how they are served), how a continue leaves a
+    /// hardware breakpoint (RFLAGS.RF or step-over, with how often each was
+    /// used), then every vCPU's four debug slots with their owner (debugger
+    /// request, the guest's own DRn, free).
     std::string describe_breakpoints() const override;
 
     /// True while `cpu` runs a debugger (or internal step-over) single step.
@@ -125,7 +158,23 @@ private:
         bool continue_after_step_over = false;   ///< then run (true) or report (false)
         std::optional<std::uint64_t> suppressed_sw;  ///< sw bp lifted for the step-over
         std::optional<std::uint32_t> suppressed_hw;  ///< hw request left out for it
+        /// The guest's own DRs as read for a hardware step-over: the re-arm
+        /// after it plans from them (one guest instruction ran in between;
+        /// an emulated MOV DR updates them) instead of reading them again.
+        std::optional<arch::x86::X86DebugRegs> step_over_guest;
+        /// RIP at which the pre-run job set RFLAGS.RF, until a debug exit
+        /// shows it consumed (any #DB/#BP exit: RF is clear by then).
+        std::optional<std::uint64_t> rf_pending_rip;
+        /// What push_on_vcpu last loaded successfully (control, DR0-3, DR7):
+        /// an identical push without SINGLESTEP is skipped.
+        std::optional<std::array<std::uint64_t, 6>> pushed;
     };
+    /// A continue from the debugger's hardware breakpoint `request_id` at
+    /// `addr`, decided on the vCPU thread: RF or step-over (see the top).
+    Status resume_over_hw_breakpoint(KvmVcpu& vcpu, std::uint32_t request_id, std::uint64_t addr);
+    /// A resume after an RF continue that ended without a debug exit: clears
+    /// the RF left over if the debugger moved RIP away from it.
+    Status drop_stale_resume_flag(KvmVcpu& vcpu);
 
     Status insert_hw(std::uint32_t type, std::uint64_t addr, std::uint64_t len, bool serves_sw);
     Status remove_hw(std::uint32_t type, std::uint64_t addr, std::uint64_t len, bool serves_sw);
@@ -150,6 +199,9 @@ private:
     std::vector<HwEntry> hw_;
     std::uint32_t next_id_ = 1;
     std::vector<VcpuState> vcpus_;
+    const bool rf_resume_;          ///< use_resume_flag(host_.resume_flag, KVMDBG_X86_RF_RESUME)
+    std::uint64_t rf_resumes_ = 0;  ///< continues from a hw breakpoint with RF (mu_)
+    std::uint64_t hw_step_overs_ = 0;  ///< continues from a hw breakpoint by step-over (mu_)
 };
 
 }  // namespace kvmdbg::accel::kvm

@@ -99,6 +99,15 @@ bool dr7_slot_enabled(std::uint64_t dr7, unsigned n) {
     return (dr7 & (dr7::local_enable(n) | dr7::global_enable(n))) != 0;
 }
 
+bool exec_breakpoint_at(const X86DebugRegs& regs, std::uint64_t addr) {
+    for (unsigned n = 0; n < kNumDebugRegs; ++n) {
+        if (dr7_slot_enabled(regs.dr7, n) && dr7_get_slot(regs.dr7, n).rw == Dr7Rw::exec && regs.dr[n] == addr) {
+            return true;
+        }
+    }
+    return false;
+}
+
 unsigned dr7_enabled_mask(std::uint64_t dr7) {
     unsigned mask = 0;
     for (unsigned n = 0; n < kNumDebugRegs; ++n) {

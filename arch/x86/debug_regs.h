@@ -144,6 +144,13 @@ bool dr7_slot_enabled(std::uint64_t dr7, unsigned n);
 /// Bit n set for every enabled slot n.
 unsigned dr7_enabled_mask(std::uint64_t dr7);
 
+/// True if `regs` has an enabled (Ln or Gn) instruction-execution slot
+/// (R/Wn = 00) whose address is `addr`: an instruction breakpoint that
+/// fires when the instruction at linear `addr` is about to run (17.3.1.1;
+/// LENn is not looked at: it must be 00 for execution slots, 17.2.5).
+/// Resuming there with RFLAGS.RF = 1 would hide it.
+bool exec_breakpoint_at(const X86DebugRegs& regs, std::uint64_t addr);
+
 /// What a debugger request watches. gdb's Z1 is `exec`, Z2 `write`,
 /// Z3 `read`, Z4 `access`.
 enum class DebugAccess : std::uint8_t { exec, write, read, access };
