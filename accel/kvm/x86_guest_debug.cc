@@ -14,6 +14,7 @@
 #include "accel/kvm/vcpu_exit_report.h"
 #include "accel/kvm/x86_vcpu_state.h"
 #include "arch/x86/debug_exit.h"
+#include "arch/x86/resume_flag.h"
 
 namespace kvmdbg::accel::kvm {
 
@@ -22,7 +23,7 @@ namespace {
 namespace x86 = arch::x86;
 
 constexpr std::uint8_t kInt3 = 0xcc;
-constexpr std::uint64_t kRflagsRf = 1ull << 16;  // RFLAGS.RF, SDM Vol. 1 3.4.3
+constexpr std::uint64_t kRflagsRf = x86::kRflagsRf;
 
 SwBreakpointTable make_int3_table() {
     const std::uint8_t opcode[] = {kInt3};
@@ -75,24 +76,12 @@ Result<x86::X86DebugRegs> guest_debug_regs(KvmVcpu& vcpu) {
 
 }  // namespace
 
-bool use_resume_flag(bool host_honours_rf, const char* env) {
-    if (!host_honours_rf) {
-        return false;
-    }
-    // Only an explicit "0", "off", "no" or "false" forces the step-over.
-    if (env != nullptr) {
-        const std::string v(env);
-        return !(v == "0" || v == "off" || v == "no" || v == "false");
-    }
-    return true;
-}
-
 X86GuestDebug::X86GuestDebug(KvmVm& vm, GuestDebugHost host)
     : vm_(vm),
       host_(host),
       step_blocks_irq_(host.block_irq),
       sw_(make_int3_table()),
-      rf_resume_(use_resume_flag(host.resume_flag, std::getenv("KVMDBG_X86_RF_RESUME"))) {}
+      rf_resume_(x86::resume_flag_enabled(host.resume_flag, std::getenv("KVMDBG_X86_RF_RESUME"))) {}
 
 Status X86GuestDebug::set_step_blocks_irq(bool enable) {
     if (enable && !host_.block_irq) {
@@ -400,12 +389,13 @@ Result<GuestDebug::PreRunJob> X86GuestDebug::prepare_resume(std::uint32_t cpu, b
         st.last_stop.reset();
         if (at && (at->reason == KVMDBG_STOP_SW_BREAK || at->reason == KVMDBG_STOP_HW_BREAK)) {
             // Step over the breakpoint this vCPU sits on, with only that one lifted.
-            if (sw_.contains(at->addr)) {
+            const auto how = x86::leave_breakpoint(sw_.contains(at->addr), single_step, rf_resume_);
+            if (how == x86::LeaveBreakpoint::lift_int3) {
                 lift_sw = at->addr;
             } else {
                 for (const auto& e : hw_) {
                     if (e.addr == at->addr && e.type <= KVMDBG_BP_HARDWARE) {
-                        if (rf_resume_ && !single_step) {
+                        if (how == x86::LeaveBreakpoint::resume_flag) {
                             rf_request = e.id;
                         } else {
                             st.suppressed_hw = e.id;
@@ -484,7 +474,7 @@ Status X86GuestDebug::resume_over_hw_breakpoint(KvmVcpu& vcpu, std::uint32_t req
     // RIP equals the linear breakpoint address in 64-bit mode and in flat
     // code; otherwise (RIP moved by the debugger, a CS base) RF is not
     // known to land on the breakpoint's instruction.
-    if (regs.rip == addr && !x86::exec_breakpoint_at(guest, addr)) {
+    if (x86::resume_flag_fits(regs.rip, addr, guest)) {
         regs.rflags |= kRflagsRf;
         if (auto s = check(xioctl(vcpu.fd(), KVM_SET_REGS, &regs), "KVM_SET_REGS"); !s) {
             return s;
@@ -534,10 +524,7 @@ Status X86GuestDebug::drop_stale_resume_flag(KvmVcpu& vcpu) {
     if (auto s = check(xioctl(vcpu.fd(), KVM_GET_REGS, &regs), "KVM_GET_REGS"); !s) {
         return s;
     }
-    // Still on the breakpoint it was continued from: the continue was only
-    // deferred, RF stays. Elsewhere the debugger moved RIP: RF must not hide
-    // a breakpoint there.
-    if ((regs.rflags & kRflagsRf) == 0 || regs.rip == *pending) {
+    if (!x86::must_clear_stale_resume_flag(regs.rflags, regs.rip, *pending)) {
         return ok_status();
     }
     regs.rflags &= ~kRflagsRf;

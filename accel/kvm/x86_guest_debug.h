@@ -39,7 +39,8 @@
 //          just read                           would hide it, step-over not)
 //
 // Software (int3) breakpoints, single steps (also from a breakpoint) and
-// watchpoints keep the step-over / plain paths. An RF that the vCPU did not
+// watchpoints keep the step-over / plain paths (the policy and its table:
+// arch/x86/resume_flag.h). An RF that the vCPU did not
 // consume (it was paused before it entered the guest) stays set while the
 // vCPU still sits on the breakpoint (the continue is merely deferred: `g`
 // shows RF in eflags until then); if the debugger moved RIP meanwhile, the
@@ -78,11 +79,6 @@ struct GuestDebugHost {
     bool exception_payload = false;           ///< KVM_CAP_EXCEPTION_PAYLOAD enabled
     bool resume_flag = false;                 ///< RFLAGS.RF skips a hw breakpoint once (probe)
 };
-
-/// Whether a continue from a debugger hardware breakpoint resumes with
-/// RFLAGS.RF: the host honours it (probe) and the environment does not
-/// forbid it (KVMDBG_X86_RF_RESUME=0, `env` = its value or null). Pure.
-bool use_resume_flag(bool host_honours_rf, const char* env);
 
 class X86GuestDebug final : public GuestDebug {
 public:
@@ -199,7 +195,7 @@ private:
     std::vector<HwEntry> hw_;
     std::uint32_t next_id_ = 1;
     std::vector<VcpuState> vcpus_;
-    const bool rf_resume_;          ///< use_resume_flag(host_.resume_flag, KVMDBG_X86_RF_RESUME)
+    const bool rf_resume_;  ///< resume_flag_enabled(host_.resume_flag, $KVMDBG_X86_RF_RESUME)
     std::uint64_t rf_resumes_ = 0;  ///< continues from a hw breakpoint with RF (mu_)
     std::uint64_t hw_step_overs_ = 0;  ///< continues from a hw breakpoint by step-over (mu_)
 };
