@@ -61,6 +61,12 @@ public:
     /// vCPU sits on. Returns the guest-debug push (KVM_SET_GUEST_DEBUG and
     /// what goes with it), which KvmVcpu::resume runs on the vCPU's thread
     /// just before KVM_RUN: no round trip to the vCPU thread per resume.
+    /// Also safe on `cpu`'s own thread (a false target-side condition
+    /// continues from there): it never waits for that vCPU (run_on_vcpu
+    /// runs inline there), and the caller runs the returned job itself
+    /// before its next KVM_RUN. x86 decides there, from the vCPU's
+    /// registers, whether the continue leaves a hardware breakpoint with
+    /// RFLAGS.RF or by a step-over (x86_guest_debug.h).
     virtual Result<PreRunJob> prepare_resume(std::uint32_t cpu, bool single_step) = 0;
 
     /// Debugger memory access at a virtual address of `cpu` (its current
