@@ -20,6 +20,10 @@ void Accelerator::host_event(void* opaque, const KvmdbgEvent* event) {
     static_cast<AccelHost*>(opaque)->event(*event);
 }
 
+int Accelerator::host_debug_stop(void* opaque, uint32_t cpu, const KvmdbgDebugStop* stop) {
+    return static_cast<AccelHost*>(opaque)->wants_stop(cpu, *stop) ? KVMDBG_STOP_REPORT : KVMDBG_STOP_PASS;
+}
+
 Result<std::unique_ptr<Accelerator>> Accelerator::create(AccelPlugin plugin, const AccelConfig& config,
                                                          AccelHost& host) {
     KvmdbgVmConfig c{};
@@ -34,6 +38,7 @@ Result<std::unique_ptr<Accelerator>> Accelerator::create(AccelPlugin plugin, con
     callbacks.pio = host_pio;
     callbacks.mmio = host_mmio;
     callbacks.event = host_event;
+    callbacks.debug_stop = host_debug_stop;
     char err[512] = "";
     KvmdbgAccel* instance = plugin.ops->create(&c, &callbacks, err, sizeof err);
     if (instance == nullptr) {

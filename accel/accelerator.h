@@ -42,6 +42,16 @@ public:
                       bool is_write) = 0;
     /// A vCPU stopped for a reason the framework must handle.
     virtual void event(const KvmdbgEvent& event) = 0;
+    /// A debugger breakpoint stop of `cpu`, asked on that vCPU's thread
+    /// before it parks (KvmdbgHostCallbacks.debug_stop): false lets the
+    /// vCPU step over the breakpoint and run on, with no event. The host
+    /// may read this vCPU's state and memory through the Accelerator
+    /// meanwhile (inline on its thread). Default: every stop is wanted.
+    virtual bool wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop) {
+        (void)cpu;
+        (void)stop;
+        return true;
+    }
 };
 
 struct AccelConfig {
@@ -120,6 +130,7 @@ private:
     static int host_mmio(void* opaque, uint32_t cpu, uint64_t gpa, uint8_t* data, uint32_t size,
                          int is_write);
     static void host_event(void* opaque, const KvmdbgEvent* event);
+    static int host_debug_stop(void* opaque, uint32_t cpu, const KvmdbgDebugStop* stop);
 
     AccelPlugin plugin_;
     KvmdbgAccel* instance_ = nullptr;

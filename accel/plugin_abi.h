@@ -37,6 +37,7 @@
  *   update_guest_debug           no     any thread except a vCPU thread
  *   capability                   no     any thread
  *   read_memory/write_memory     no     any thread except a vCPU thread
+ *                                       (read_memory also inside debug_stop)
  *   set_debug_option             no     any thread except a vCPU thread
  *   wait_for_sipi                no     any thread except a vCPU thread
  *   debug_report                 no     any thread
@@ -54,7 +55,7 @@
 extern "C" {
 #endif
 
-#define KVMDBG_ACCEL_ABI_VERSION 7u  /* 7: KvmdbgEvent.state */
+#define KVMDBG_ACCEL_ABI_VERSION 8u  /* 8: KvmdbgHostCallbacks.debug_stop */
 #define KVMDBG_ACCEL_ENTRY_SYMBOL "kvmdbg_accel_entry"
 
 /* Guest instruction-set architectures a module may implement. */
@@ -120,6 +121,13 @@ enum KvmdbgIoResult {
     KVMDBG_IO_PARK = 1,
 };
 
+/* What debug_stop answers. */
+enum KvmdbgStopVerdict {
+    KVMDBG_STOP_REPORT = 0, /* park the vCPU and send the KVMDBG_EVENT_DEBUG event */
+    KVMDBG_STOP_PASS = 1,   /* not wanted (e.g. a false target-side condition):
+                               step over the breakpoint and go on running */
+};
+
 typedef struct KvmdbgHostCallbacks {
     void *opaque;
     int (*pio)(void *opaque, uint32_t cpu, uint16_t port, uint8_t *data, uint32_t size,
@@ -127,6 +135,14 @@ typedef struct KvmdbgHostCallbacks {
     int (*mmio)(void *opaque, uint32_t cpu, uint64_t gpa, uint8_t *data, uint32_t size,
                 int is_write);
     void (*event)(void *opaque, const KvmdbgEvent *event);
+    /* Optional (NULL: every stop is reported). A debugger breakpoint stop
+     * (KVMDBG_STOP_SW_BREAK or KVMDBG_STOP_HW_BREAK) of vCPU `cpu`, asked on
+     * that vCPU's own thread before it parks, so that the host can drop a
+     * stop nobody wants without any thread hand-off: it returns enum
+     * KvmdbgStopVerdict. During the call the host may use get_cpu_state and
+     * read_memory for this `cpu` (they run inline on its thread) and
+     * nothing else of the module. */
+    int (*debug_stop)(void *opaque, uint32_t cpu, const KvmdbgDebugStop *stop);
 } KvmdbgHostCallbacks;
 
 typedef struct KvmdbgVmConfig {

@@ -25,7 +25,10 @@ public:
     void set(const Breakpoint& bp, Conditions conditions);
     /// Returns whether it was there.
     bool erase(const Breakpoint& bp);
-    void clear() { entries_.clear(); }
+    void clear() {
+        entries_.clear();
+        conditional_ = 0;
+    }
     std::size_t size() const { return entries_.size(); }
 
     /// The condition lists of every breakpoint of `type` at `addr` (any
@@ -35,12 +38,20 @@ public:
 
     /// Whether any watchpoint of `type` is inserted.
     bool has_type(BreakpointType type) const;
+    /// Whether any breakpoint has a target-side condition. O(1).
+    bool has_conditions() const { return conditional_ != 0; }
+    /// The breakpoints that decide a conditional stop: every entry at a
+    /// (type, address) where at least one entry has conditions (its
+    /// unconditional siblings of another kind included, since they make
+    /// the stop unconditional). What DebugTarget::set_stop_conditions gets.
+    BreakpointTable conditional_part() const;
 
 private:
     using Key = std::tuple<std::uint8_t, std::uint64_t, std::uint64_t>;
     static Key key(const Breakpoint& bp) { return {static_cast<std::uint8_t>(bp.type), bp.addr, bp.kind}; }
 
     std::map<Key, Conditions> entries_;
+    std::size_t conditional_ = 0;  // entries with a non-empty condition list
 };
 
 }  // namespace kvmdbg::gdb

@@ -29,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -87,6 +88,8 @@ inline constexpr std::uint32_t kNoIrq = 2;    ///< no interrupt injection while 
 inline constexpr std::uint32_t kNoTimer = 4;  ///< no timers while stepping
 }  // namespace step_flags
 
+class BreakpointTable;
+
 class DebugTarget {
 public:
     virtual ~DebugTarget() = default;
@@ -130,6 +133,18 @@ public:
     virtual Status remove_breakpoint(const Breakpoint& bp) = 0;
     /// Removes every breakpoint and watchpoint the debugger inserted.
     virtual void remove_all_breakpoints() = 0;
+
+    /// The session's breakpoints that carry target-side conditions
+    /// (BreakpointTable::conditional_part; nullptr: none), sent after every
+    /// change, and the address space their memory reads use. A target
+    /// that can evaluate them where the stop happens (on the vCPU's thread,
+    /// before any hand-off: docs/performance.md) keeps vCPUs running
+    /// through false hits; the session still decides every stop it gets
+    /// (a second, equal evaluation). Default: ignored. Main thread.
+    virtual void set_stop_conditions(std::shared_ptr<const BreakpointTable> conditional, AddressSpace space) {
+        (void)conditional;
+        (void)space;
+    }
 
     /// step_flags::* bits this target can honour (kEnable at least).
     virtual std::uint32_t supported_step_flags() const = 0;

@@ -179,6 +179,8 @@ private:
     bool report_pending(const std::vector<ResumeRequest>& plan);
     bool should_report(const StopEvent& event);
     bool conditions_hold(const StopEvent& event);
+    /// Sends the conditional breakpoints to the target after a change.
+    void publish_conditions();
     void report(const StopEvent& event);
     std::string stop_reply(const StopEvent& event);
 
@@ -203,6 +205,7 @@ private:
     AddressSpace space_ = AddressSpace::virtual_;
 
     BreakpointTable breakpoints_;
+    bool conditions_published_ = false;  // the target holds a non-null set
     std::vector<ResumeRequest> plan_;  // the running resume, for silent re-resumes
     std::map<ThreadId, Range> ranges_;
     std::deque<StopEvent> pending_;

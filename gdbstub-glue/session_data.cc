@@ -122,6 +122,7 @@ void GdbSession::handle(const InsertBreakpoint& z) {
         }
     }
     breakpoints_.set(bp, z.conditions);  // gdb resends Z0 to replace conditions
+    publish_conditions();
     send("OK");
 }
 
@@ -137,6 +138,7 @@ void GdbSession::handle(const RemoveBreakpoint& z) {
         return;
     }
     breakpoints_.erase(bp);
+    publish_conditions();
     send("OK");
 }
 

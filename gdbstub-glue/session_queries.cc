@@ -96,6 +96,9 @@ void GdbSession::handle(const QemuQueryPhysicalMode&) { send(space_ == AddressSp
 
 void GdbSession::handle(const QemuSetPhysicalMode& s) {
     space_ = s.physical ? AddressSpace::physical : AddressSpace::virtual_;
+    if (conditions_published_) {
+        publish_conditions();  // their memory reads follow the new mode
+    }
     send("OK");
 }
 

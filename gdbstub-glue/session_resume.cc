@@ -5,50 +5,11 @@
 
 #include "gdbstub-glue/gdb_session.h"
 #include "gdbstub-glue/reply_encoder.h"
+#include "gdbstub-glue/target_context.h"
 
 namespace kvmdbg::gdb {
 
 namespace {
-
-// Reads for a condition go through the target, on the stopped vCPU.
-class TargetContext final : public AgentContext {
-public:
-    using RegisterReader = std::function<Result<std::vector<std::uint8_t>>(unsigned)>;
-
-    TargetContext(DebugTarget& target, ThreadId thread, AddressSpace space, RegisterReader registers)
-        : target_(target), thread_(thread), space_(space), registers_(std::move(registers)) {}
-
-    Result<std::uint64_t> read_register(unsigned regnum) override {
-        const TargetDescription& desc = target_.description();
-        if (regnum >= desc.register_count()) {
-            return make_error(EINVAL, "no register " + std::to_string(regnum));
-        }
-        auto raw = registers_(regnum);
-        if (!raw) {
-            return raw.error();
-        }
-        return register_value(*raw, desc.byte_order());
-    }
-
-    Status read_memory(std::uint64_t addr, std::span<std::uint8_t> out) override {
-        auto n = target_.read_memory(thread_, addr, out, space_);
-        if (!n) {
-            return n.error();
-        }
-        if (*n < out.size()) {
-            return make_error(EFAULT, "partial read at 0x" + std::to_string(addr));
-        }
-        return ok_status();
-    }
-
-    std::endian byte_order() const override { return target_.description().byte_order(); }
-
-private:
-    DebugTarget& target_;
-    ThreadId thread_;
-    AddressSpace space_;
-    RegisterReader registers_;
-};
 
 StopReply::Reason reply_reason(StopReason r, bool swbreak_ok, bool hwbreak_ok) {
     switch (r) {
@@ -222,24 +183,9 @@ bool GdbSession::conditions_hold(const StopEvent& ev) {
     if (ev.reason != StopReason::software_breakpoint && ev.reason != StopReason::hardware_breakpoint) {
         return true;
     }
-    auto lists = breakpoints_.at(*breakpoint_type(ev.reason), ev.address);
-    if (lists.empty()) {
-        return true;  // not one of gdb's (or already removed): let gdb decide
-    }
     TargetContext context(target_, ev.thread, space_,
                           [this, &ev](unsigned regnum) { return register_of(ev.thread, regnum); });
-    for (const BreakpointTable::Conditions* conds : lists) {
-        if (conds->empty()) {
-            return true;
-        }
-        for (const auto& bytecode : *conds) {
-            auto result = conditions_.evaluate(bytecode, context);
-            if (!result || *result) {
-                return true;  // a broken condition stops rather than hides
-            }
-        }
-    }
-    return false;
+    return stop_wanted(breakpoints_.at(*breakpoint_type(ev.reason), ev.address), conditions_, context);
 }
 
 bool GdbSession::report_pending(const std::vector<ResumeRequest>& plan) {
@@ -380,9 +326,22 @@ void GdbSession::handle(const VCont& v) {
     start(std::move(plan), std::move(ranges));
 }
 
+void GdbSession::publish_conditions() {
+    if (!breakpoints_.has_conditions()) {
+        if (conditions_published_) {
+            target_.set_stop_conditions(nullptr, space_);
+            conditions_published_ = false;
+        }
+        return;
+    }
+    target_.set_stop_conditions(std::make_shared<const BreakpointTable>(breakpoints_.conditional_part()), space_);
+    conditions_published_ = true;
+}
+
 void GdbSession::handle(const Detach&) {
     forget_registers();
     breakpoints_.clear();
+    publish_conditions();
     target_.remove_all_breakpoints();
     pending_.clear();
     ranges_.clear();

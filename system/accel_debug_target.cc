@@ -5,6 +5,7 @@
 #include "arch/arm64/gdb_registers.h"
 #include "arch/x86/gdb_registers.h"
 #include "gdbstub-glue/aarch64_target.h"
+#include "gdbstub-glue/target_context.h"
 #include "gdbstub-glue/x86_64_target.h"
 
 namespace kvmdbg::system {
@@ -77,6 +78,48 @@ void AccelDebugTarget::note_stopped(std::uint32_t cpu) {
     if (cpu < states_.size()) {
         states_[cpu] = gdb::ThreadRunState::paused;
     }
+}
+
+void AccelDebugTarget::set_stop_conditions(std::shared_ptr<const gdb::BreakpointTable> conditional,
+                                           gdb::AddressSpace space) {
+    std::lock_guard lock(conditions_mu_);
+    conditions_ = std::move(conditional);
+    conditions_space_ = space;
+}
+
+bool AccelDebugTarget::wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop) {
+    std::shared_ptr<const gdb::BreakpointTable> table;
+    gdb::AddressSpace space;
+    {
+        std::lock_guard lock(conditions_mu_);
+        table = conditions_;
+        space = conditions_space_;
+    }
+    if (!table || cpu >= vcpus_) {
+        return true;
+    }
+    gdb::BreakpointType type =
+        stop.reason == KVMDBG_STOP_SW_BREAK ? gdb::BreakpointType::software : gdb::BreakpointType::hardware;
+    auto lists = table->at(type, stop.addr);
+    if (lists.empty()) {
+        return true;  // no condition there: the session decides as usual
+    }
+    gdb::ThreadId thread = static_cast<gdb::ThreadId>(cpu) + 1;
+    // The registers are read once, only if a condition asks for one.
+    std::optional<Result<std::vector<std::uint8_t>>> registers;
+    gdb::TargetContext context(*this, thread, space, [&](unsigned regnum) -> Result<std::vector<std::uint8_t>> {
+        if (!registers) {
+            registers = read_registers(thread);
+        }
+        if (!*registers) {
+            return (*registers).error();
+        }
+        const gdb::TargetDescription& desc = description();
+        std::size_t offset = desc.register_offset(regnum);
+        auto first = (*registers)->begin() + static_cast<std::ptrdiff_t>(offset);
+        return std::vector<std::uint8_t>(first, first + static_cast<std::ptrdiff_t>(desc.register_size(regnum)));
+    });
+    return gdb::stop_wanted(lists, evaluator_, context);
 }
 
 Status AccelDebugTarget::set_step_blocks_irq(bool block) {
@@ -240,7 +283,10 @@ Status AccelDebugTarget::remove_breakpoint(const gdb::Breakpoint& bp) {
     return accel_.remove_breakpoint(static_cast<KvmdbgBreakpointType>(bp.type), bp.addr, bp.kind);
 }
 
-void AccelDebugTarget::remove_all_breakpoints() { (void)accel_.remove_all_breakpoints(); }
+void AccelDebugTarget::remove_all_breakpoints() {
+    set_stop_conditions(nullptr, gdb::AddressSpace::virtual_);
+    (void)accel_.remove_all_breakpoints();
+}
 
 std::uint32_t AccelDebugTarget::supported_step_flags() const {
     return gdb::step_flags::kEnable | gdb::step_flags::kNoIrq;
@@ -286,7 +332,7 @@ std::string AccelDebugTarget::monitor(std::string_view command) {
 }
 
 void AccelDebugTarget::detach() {
-    (void)accel_.remove_all_breakpoints();
+    remove_all_breakpoints();
     for (std::uint32_t cpu = 0; cpu < vcpus_; ++cpu) {
         if (accel_.resume(cpu, KVMDBG_RESUME_RUN)) {
             states_[cpu] = gdb::ThreadRunState::running;

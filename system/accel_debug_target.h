@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "accel/accelerator.h"
+#include "gdbstub-glue/breakpoint_table.h"
+#include "gdbstub-glue/condition_evaluator.h"
 #include "gdbstub-glue/debug_target.h"
 #include "gdbstub-glue/stop_event.h"
 #include "gdbstub-glue/target_description.h"
@@ -52,6 +54,15 @@ public:
 
     /// The emulator saw vCPU `cpu` stop for the debugger (it is parked).
     void note_stopped(std::uint32_t cpu);
+
+    /// Whether the debugger wants this breakpoint stop of `cpu`: false
+    /// when the session's target-side conditions for it are all false
+    /// (set_stop_conditions), evaluated here, on the vCPU's own thread
+    /// before it parks (AccelHost::wants_stop), reading its registers and
+    /// memory inline. Any vCPU thread, for its own vCPU.
+    bool wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop);
+    void set_stop_conditions(std::shared_ptr<const gdb::BreakpointTable> conditional,
+                             gdb::AddressSpace space) override;
 
     /// `monitor sstep`: whether single steps block interrupts. Effective
     /// only together with the session's NOIRQ step flag (qqemu.sstep),
@@ -103,6 +114,11 @@ private:
     bool step_blocks_irq_ = true;
     std::vector<gdb::MemoryRegion> memory_map_;
     KvmdbgArch arch_;
+    // What wants_stop() evaluates; replaced whole by the main thread.
+    std::mutex conditions_mu_;
+    std::shared_ptr<const gdb::BreakpointTable> conditions_;
+    gdb::AddressSpace conditions_space_ = gdb::AddressSpace::virtual_;
+    gdb::AgentExprConditionEvaluator evaluator_;  // stateless: shared by vCPU threads
 };
 
 }  // namespace kvmdbg::system

@@ -349,6 +349,10 @@ void Emulator::event(const KvmdbgEvent& event) {
     }
 }
 
+bool Emulator::wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop) {
+    return !gdb_target_ || gdb_target_->wants_stop(cpu, stop);
+}
+
 void Emulator::request_exit(int status, const std::string& reason) {
     log_.write(LogCategory::exits, "guest requested exit with status %d (%s)", status, reason.c_str());
     if (debugger_attached_) {

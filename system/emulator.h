@@ -57,6 +57,9 @@ public:
     bool mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size,
               bool is_write) override;
     void event(const KvmdbgEvent& event) override;
+    /// vCPU thread: a breakpoint stop whose target-side conditions are all
+    /// false is not wanted (AccelDebugTarget::wants_stop).
+    bool wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop) override;
 
     // hw::MachineHost (vCPU threads)
     void request_exit(int status, const std::string& reason) override;

@@ -45,8 +45,12 @@ void KvmVcpu::spawn() {
 }
 
 void KvmVcpu::kick_locked() {
+    // Dekker-style with the vCPU thread, which sets in_run_ before KVM_RUN
+    // reads immediate_exit: either it sees immediate_exit = 1 or we see
+    // in_run_ and signal. A thread outside KVM_RUN needs no signal (a
+    // signal costs tens of us on a nested host).
     store_immediate_exit(run(), 1);
-    if (thread_alive_) {
+    if (thread_alive_ && in_run_.load(std::memory_order_seq_cst)) {
         pthread_kill(thread_.native_handle(), kKickSignal);
     }
 }
@@ -163,7 +167,7 @@ void KvmVcpu::thread_main() {
         // A resume() that arrives while this run's exit is being handled
         // (the host may answer the stop event at once) must not be undone
         // by the park below.
-        std::uint64_t resumes_seen = resumes_.load();
+        resumes_seen_ = resumes_.load();
         Job before_run = std::move(before_run_);
         before_run_ = nullptr;
         lock.unlock();
@@ -175,15 +179,15 @@ void KvmVcpu::thread_main() {
                                 "vCPU " + std::to_string(index_) + " could not be prepared to run: " +
                                     s.error().message);
                 lock.lock();
-                if (resumes_ == resumes_seen) {
-                    run_requested_ = false;
-                }
+                park_locked();
                 continue;
             }
         }
         io_pending_ = false;  // this KVM_RUN completes any pending access first
+        in_run_.store(true, std::memory_order_seq_cst);
         long rc = xioctl(fd(), KVM_RUN);
-        resumes_seen = resumes_.load();  // a resume() from now on answers this exit
+        in_run_.store(false, std::memory_order_seq_cst);
+        resumes_seen_ = resumes_.load();  // a resume() from now on answers this exit
         bool keep_running = true;
         if (rc < 0) {
             if (rc != -EINTR && rc != -EAGAIN) {
@@ -196,8 +200,8 @@ void KvmVcpu::thread_main() {
             keep_running = handle_exit();
         }
         lock.lock();
-        if (!keep_running && resumes_ == resumes_seen) {
-            run_requested_ = false;
+        if (!keep_running) {
+            park_locked();
         }
     }
     parked_ = true;
@@ -210,6 +214,17 @@ void KvmVcpu::thread_main() {
     }
     jobs_.clear();
     cv_done_.notify_all();
+}
+
+void KvmVcpu::park_locked() {
+    if (resumes_ != resumes_seen_) {
+        return;  // resumed while the exit was handled: run on
+    }
+    run_requested_ = false;
+    if (!parked_) {
+        parked_ = true;
+        cv_parked_.notify_all();
+    }
 }
 
 void KvmVcpu::park_with_event(std::uint32_t kind, int error, std::string message,
@@ -238,9 +253,35 @@ void KvmVcpu::park_with_event(std::uint32_t kind, int error, std::string message
             event.state_size = static_cast<std::uint32_t>(state.size());
         }
     }
+    {
+        // Parked before the host hears of it: the host's stop handling
+        // (all-stop's pause_all) finds this vCPU parked and need not kick it.
+        // Nothing below touches the vCPU; a pending I/O is completed by
+        // the thread loop before any job or run.
+        std::lock_guard lock(mu_);
+        park_locked();
+    }
     if (vm_.host().event != nullptr) {
         vm_.host().event(vm_.host().opaque, &event);
     }
+}
+
+bool KvmVcpu::host_passes_over(const KvmdbgDebugStop& stop) {
+    const KvmdbgHostCallbacks& host = vm_.host();
+    if (host.debug_stop == nullptr ||
+        (stop.reason != KVMDBG_STOP_SW_BREAK && stop.reason != KVMDBG_STOP_HW_BREAK)) {
+        return false;
+    }
+    if (host.debug_stop(host.opaque, index_, &stop) != KVMDBG_STOP_PASS) {
+        return false;
+    }
+    // What a resume of the host would do (step over the breakpoint, then
+    // continue), here on the vCPU's thread: no wake-up of any other thread.
+    auto before_run = vm_.debug().prepare_resume(index_, false);
+    if (!before_run) {
+        return false;
+    }
+    return !*before_run || static_cast<bool>((*before_run)(*this));
 }
 
 bool KvmVcpu::handle_io() {
@@ -300,7 +341,7 @@ bool KvmVcpu::handle_exit() {
         return true;
     case KVM_EXIT_DEBUG: {
         auto stop = vm_.debug().on_debug_exit(*this);
-        if (!stop) {
+        if (!stop || host_passes_over(*stop)) {
             return true;
         }
         park_with_event(KVMDBG_EVENT_DEBUG, 0, "vCPU " + std::to_string(index_) + " stopped for the debugger",

@@ -97,8 +97,17 @@ private:
     /// After the I/O of a single-stepped instruction: completes it without
     /// running further and reports the step.
     bool finish_stepped_io();
+    /// Parks the vCPU (unless a resume() came in since its KVM_RUN
+    /// returned), then reports the event to the host: waiters of
+    /// wait_parked() need not wait for the host's handling of the event.
     void park_with_event(std::uint32_t kind, int error, std::string message,
                          const KvmdbgDebugStop* stop = nullptr);
+    /// Marks the vCPU parked unless resumed since resumes_seen_. Lock held.
+    void park_locked();
+    /// A debugger breakpoint stop the host does not want (a false
+    /// target-side condition): prepares the step-over and continues.
+    /// Returns false when the stop must be reported after all.
+    bool host_passes_over(const KvmdbgDebugStop& stop);
 
     KvmVm& vm_;
     const std::uint32_t index_;
@@ -116,6 +125,13 @@ private:
     // Counts resume() calls (written under mu_): an exit parks the vCPU only
     // if no resume() came in after KVM_RUN returned.
     std::atomic<std::uint64_t> resumes_{0};
+    // resumes_ as the last KVM_RUN returned (vCPU thread only): an exit
+    // parks the vCPU only if it is unchanged.
+    std::uint64_t resumes_seen_ = 0;
+    // True while the vCPU thread is inside the KVM_RUN that runs the guest:
+    // a kick signals the thread only then (immediate_exit covers the entry
+    // window: both are seq_cst, see kick_locked()).
+    std::atomic<bool> in_run_{false};
     bool pause_requested_ = false;
     bool parked_ = true;
     bool quit_ = false;

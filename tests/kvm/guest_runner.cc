@@ -105,6 +105,10 @@ bool GuestRunner::mmio(std::uint32_t, std::uint64_t, std::uint8_t* data, std::ui
     return false;
 }
 
+bool GuestRunner::wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop) {
+    return !stop_filter || stop_filter(cpu, stop);
+}
+
 void GuestRunner::event(const KvmdbgEvent& e) {
     std::lock_guard lock(mu_);
     KvmdbgEvent copy = e;

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -47,6 +48,12 @@ public:
     bool pio(std::uint32_t cpu, std::uint16_t port, std::uint8_t* data, std::uint32_t size, bool is_write) override;
     bool mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size, bool is_write) override;
     void event(const KvmdbgEvent& event) override;
+    /// Asks `stop_filter` (on the vCPU thread) when one is set.
+    bool wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop) override;
+
+    /// Decides breakpoint stops on the vCPU thread (AccelHost::wants_stop);
+    /// set before resuming. Empty: every stop is wanted.
+    std::function<bool(std::uint32_t, const KvmdbgDebugStop&)> stop_filter;
 
 private:
     GuestRunner() = default;

@@ -3,12 +3,15 @@
 //  - single-step through debug_target's step_sequence, RIP == step_N exactly;
 //  - a hardware breakpoint on tick(): 100 hits, continued without looping;
 //  - a software breakpoint on tick(), served as the host probe decided;
+//  - stops the host does not want dropped on the vCPU thread (wants_stop);
 //  - guest RAM checksum after remove_all_breakpoints == before any insert;
 //  - a guest that uses its own TF and DR0 while the debugger has its own
 //    breakpoints (and steps) prints the same counts as without a debugger.
 // Skips (77) with the reason when /dev/kvm cannot be used.
+#include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <string>
@@ -109,6 +112,49 @@ void test_hw_breakpoint_on_tick() { count_tick_hits(KVMDBG_BP_HARDWARE, KVMDBG_S
 
 void test_sw_breakpoint_on_tick() { count_tick_hits(KVMDBG_BP_SOFTWARE, KVMDBG_STOP_SW_BREAK); }
 
+// The host drops breakpoint stops it does not want (a false target-side
+// condition) on the vCPU thread: no event, no resume from outside, and the
+// vCPU steps over the breakpoint by itself. Every 20th hit is wanted.
+void filter_tick_hits(KvmdbgBreakpointType type, std::uint32_t reason) {
+    auto syms = kvmdbg::test::read_elf_symbols(guest("debug_target.elf64"));
+    auto r = boot("debug_target.elf64");
+    std::uint64_t tick = sym(syms, "tick");
+    std::uint64_t tick_count = sym(syms, "tick_count");
+    std::atomic<std::uint64_t> asked{0};
+    std::atomic<std::uint64_t> wrong{0};
+    const pthread_t test_thread = pthread_self();
+    GuestRunner& runner = *r;
+    r->stop_filter = [&](std::uint32_t cpu, const KvmdbgDebugStop& stop) {
+        // Called on the vCPU's thread, which can read its state inline.
+        auto st = runner.accel().get_x86_state(cpu);
+        if (pthread_equal(pthread_self(), test_thread) || stop.addr != tick || stop.reason != reason || !st.ok() ||
+            st->rip != tick) {
+            ++wrong;
+        }
+        return ++asked % 20 == 0;
+    };
+    CU_ASSERT_FATAL(r->accel().insert_breakpoint(type, tick, 1).ok());
+    CU_ASSERT_FATAL(r->resume_all().ok());
+    for (std::uint64_t i = 1; i <= 5; ++i) {
+        KvmdbgEvent e = expect_stop(*r);
+        CU_ASSERT_EQUAL(e.debug.reason, reason);
+        CU_ASSERT_EQUAL(e.debug.addr, tick);
+        CU_ASSERT_EQUAL(asked.load(), 20 * i);
+        // 20*i - 1 calls of tick() completed: the passed-over ones ran whole.
+        CU_ASSERT_EQUAL(read_u64(*r, tick_count) & 0xffffffffu, 20 * i - 1);
+        CU_ASSERT_FATAL(r->accel().resume(0, KVMDBG_RESUME_RUN).ok());
+    }
+    CU_ASSERT_EQUAL(r->wait_exit(), 69);
+    CU_ASSERT_EQUAL(wrong.load(), 0u);
+    CU_ASSERT_EQUAL(asked.load(), 100u);
+    CU_ASSERT(r->serial().find("debug_target done ticks=100 watched=99") != std::string::npos);
+    CU_ASSERT_FALSE(r->next_event(0).has_value());  // the 100th stop was the last
+}
+
+void test_hw_breakpoint_filtered_on_vcpu() { filter_tick_hits(KVMDBG_BP_HARDWARE, KVMDBG_STOP_HW_BREAK); }
+
+void test_sw_breakpoint_filtered_on_vcpu() { filter_tick_hits(KVMDBG_BP_SOFTWARE, KVMDBG_STOP_SW_BREAK); }
+
 void test_ram_restored_after_remove_all() {
     auto syms = kvmdbg::test::read_elf_symbols(guest("debug_target.elf64"));
     auto r = boot("debug_target.elf64");
@@ -186,6 +232,8 @@ const kvmdbg::test::TestCase kCases[] = {
     {"step through step_sequence", test_step_sequence},
     {"hardware breakpoint on tick: 100 hits", test_hw_breakpoint_on_tick},
     {"software breakpoint on tick: 100 hits", test_sw_breakpoint_on_tick},
+    {"hardware breakpoint stops filtered on the vCPU thread", test_hw_breakpoint_filtered_on_vcpu},
+    {"software breakpoint stops filtered on the vCPU thread", test_sw_breakpoint_filtered_on_vcpu},
     {"RAM restored after remove_all", test_ram_restored_after_remove_all},
     {"guest TF counts unchanged by the debugger", test_guest_tf_with_debugger},
     {"guest DR0 counts unchanged by the debugger", test_guest_dr0_with_debugger},

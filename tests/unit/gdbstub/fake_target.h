@@ -11,10 +11,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "gdbstub-glue/breakpoint_table.h"
 #include "gdbstub-glue/condition_evaluator.h"
 #include "gdbstub-glue/debug_target.h"
 #include "gdbstub-glue/gdb_session.h"
@@ -49,6 +51,11 @@ public:
     gdb::ThreadRunState thread_state(gdb::ThreadId thread) const override;
     std::string monitor(std::string_view command) override;
     void detach() override { log.push_back("detach"); }
+    void set_stop_conditions(std::shared_ptr<const gdb::BreakpointTable> conditional,
+                             gdb::AddressSpace space) override {
+        published.push_back(std::move(conditional));
+        published_space = space;
+    }
     void kill() override { log.push_back("kill"); }
 
     /// Sets register `regnum` of `thread` to `value` (little-endian).
@@ -69,6 +76,9 @@ public:
     const gdb::GdbSession* session = nullptr;
     std::vector<bool> output_pending_at_stop_all;
     std::vector<gdb::ThreadRunState> states;
+    /// Every set_stop_conditions() call, in order, and the last space.
+    std::vector<std::shared_ptr<const gdb::BreakpointTable>> published;
+    gdb::AddressSpace published_space = gdb::AddressSpace::virtual_;
 
 private:
     unsigned threads_;

@@ -232,6 +232,44 @@ void test_condition_lists() {
     CU_ASSERT_TRUE(h.target.log == Strings{"resume 2:c flags=3"});
 }
 
+// The target gets the conditional breakpoints after every change, to
+// evaluate them where the stop happens: only the (type, address) groups
+// with a condition, unconditional siblings of another kind included.
+void test_conditions_published() {
+    Harness h;
+    announce(h);
+    auto& pub = h.target.published;
+    CU_ASSERT_EQUAL(h.ask("Z0,3301,1"), "OK");
+    CU_ASSERT_EQUAL(h.ask("Z1,4000,1"), "OK");
+    CU_ASSERT_TRUE(pub.empty());  // nothing conditional: nothing sent
+    CU_ASSERT_EQUAL(h.ask("Z0,3301,2;X1,00"), "OK");
+    CU_ASSERT_EQUAL_FATAL(pub.size(), 1u);
+    CU_ASSERT_FATAL(pub.back() != nullptr);
+    auto lists = pub.back()->at(BreakpointType::software, 0x3301);
+    CU_ASSERT_EQUAL_FATAL(lists.size(), 2u);
+    CU_ASSERT_TRUE(lists[0]->empty());  // kind 1: unconditional, makes the stop unconditional
+    CU_ASSERT_EQUAL(lists[1]->size(), 1u);
+    CU_ASSERT_TRUE(pub.back()->at(BreakpointType::hardware, 0x4000).empty());
+    CU_ASSERT_EQUAL(pub.back()->size(), 2u);
+    CU_ASSERT_TRUE(h.target.published_space == AddressSpace::virtual_);
+    // Physical mode: the conditions' memory reads follow it.
+    CU_ASSERT_EQUAL(h.ask("Qqemu.PhyMemMode:1"), "OK");
+    CU_ASSERT_EQUAL(pub.size(), 2u);
+    CU_ASSERT_TRUE(h.target.published_space == AddressSpace::physical);
+    // The last condition goes: the target hears "none".
+    CU_ASSERT_EQUAL(h.ask("z0,3301,2"), "OK");
+    CU_ASSERT_EQUAL_FATAL(pub.size(), 3u);
+    CU_ASSERT_TRUE(pub.back() == nullptr);
+    CU_ASSERT_EQUAL(h.ask("z0,3301,1"), "OK");
+    CU_ASSERT_EQUAL(pub.size(), 3u);  // still none: not sent again
+    // Detach clears them.
+    CU_ASSERT_EQUAL(h.ask("Z1,4000,1;X1,01"), "OK");
+    CU_ASSERT_EQUAL(pub.size(), 4u);
+    CU_ASSERT_EQUAL(h.ask("D"), "OK");
+    CU_ASSERT_EQUAL_FATAL(pub.size(), 5u);
+    CU_ASSERT_TRUE(pub.back() == nullptr);
+}
+
 void test_false_condition_keeps_step_action() {
     Harness h;
     announce(h);
@@ -450,6 +488,7 @@ const kvmdbg::test::TestCase kResume[] = {
 const kvmdbg::test::TestCase kConditions[] = {
     {"false condition: silent resume", test_false_condition_resumes_silently},
     {"condition lists", test_condition_lists},
+    {"conditions published to the target", test_conditions_published},
     {"false condition keeps step", test_false_condition_keeps_step_action},
     {"range step", test_range_step},
     {"pending stop on resume", test_pending_stop_reported_on_resume},
