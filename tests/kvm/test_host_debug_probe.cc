@@ -2,7 +2,8 @@
 // real /dev/kvm: it completes, its capability answers match
 // KVM_CHECK_EXTENSION, the behaviours every x86 KVM with guest debug has
 // (single-step, hardware execution breakpoints) are found, every answer is
-// stable across runs, and describe() covers every probe. Prints the answers
+// stable across runs, and describe() covers every probe (the resume-flag
+// probe is also timed alone). Prints the answers
 // and the probe's duration so the test log shows what this host does.
 // Skips (77) with the reason when /dev/kvm cannot be used.
 #include <dirent.h>
@@ -94,9 +95,11 @@ void test_universal_behaviours_found() {
     const HostDebugCaps& c = *g_first;
     if (!c.set_guest_debug) {
         CU_ASSERT_FALSE(c.single_step || c.hw_exec_breakpoint || c.sw_breakpoint_exits ||
-                        c.data_watchpoints_fire || c.guest_tf_exits);
+                        c.data_watchpoints_fire || c.guest_tf_exits || c.hw_bp_resume_flag);
         return;
     }
+    // RF is only asked where hardware execution breakpoints work.
+    CU_ASSERT(c.hw_exec_breakpoint || !c.hw_bp_resume_flag);
     CU_ASSERT_TRUE(c.single_step);
     CU_ASSERT_TRUE(c.hw_exec_breakpoint);
     // The consequence drawn from the answers is consistent with them.
@@ -120,6 +123,7 @@ void test_answers_are_stable() {
         CU_ASSERT_EQUAL(caps->sw_breakpoint_exits, g_first->sw_breakpoint_exits);
         CU_ASSERT_EQUAL(caps->data_watchpoints_fire, g_first->data_watchpoints_fire);
         CU_ASSERT_EQUAL(caps->guest_tf_exits, g_first->guest_tf_exits);
+        CU_ASSERT_EQUAL(caps->hw_bp_resume_flag, g_first->hw_bp_resume_flag);
     }
 }
 
@@ -139,22 +143,49 @@ void test_describe_mentions_every_probe() {
     for (const char* what : {"KVM_CAP_SET_GUEST_DEBUG", "KVM_CAP_SET_GUEST_DEBUG2", "KVM_GUESTDBG_BLOCKIRQ",
                              "KVM_CAP_EXCEPTION_PAYLOAD", "KVM_CAP_DEBUGREGS", "single-step",
                              "hardware execution breakpoint", "software breakpoint", "data watchpoint",
-                             "guest TF"}) {
+                             "guest TF", "resume flag (RFLAGS.RF)"}) {
         CU_ASSERT(mentions(text, what));
     }
     if (g_first->set_guest_debug) {
         // The observations of every behavioural probe are in the notes.
         for (const char* what : {"single-step:", "hardware execution breakpoint:", "software breakpoint (int3):",
-                                 "data watchpoint (write, 4 bytes):", "guest RFLAGS.TF trap exits:"}) {
+                                 "data watchpoint (write, 4 bytes):", "guest RFLAGS.TF trap exits:",
+                                 "resume flag (RFLAGS.RF)"}) {
             CU_ASSERT(mentions(g_first->notes, what));
         }
     }
     std::string line = probe::one_line_summary(*g_first);
     CU_ASSERT_EQUAL(line.find('\n'), std::string::npos);
     for (const char* key : {"set_guest_debug=", "mask=", "blockirq=", "exception_payload=", "debugregs=",
-                            "step=", "hw_bp=", "sw_bp=", "watch=", "guest_tf_exit="}) {
+                            "step=", "hw_bp=", "sw_bp=", "watch=", "guest_tf_exit=", "hw_bp_rf="}) {
         CU_ASSERT(line.find(key) != std::string::npos);
     }
+}
+
+// The resume-flag probe on its own (what kvmdbg adds to every start-up for
+// it): same answer as in the whole probe, its cost printed, and its note
+// says what was observed at the breakpoint.
+void test_resume_flag_probe_alone() {
+    CU_ASSERT_FATAL(g_first.has_value());
+    if (!g_first->hw_exec_breakpoint) {
+        std::printf("\n  hardware execution breakpoints do not work: the resume-flag probe is not run\n");
+        return;
+    }
+    for (int i = 0; i < kRuns; ++i) {
+        std::string notes;
+        auto t0 = std::chrono::steady_clock::now();
+        auto rf = probe::probe_resume_flag(*g_system, notes);
+        double ms = ms_since(t0);
+        CU_ASSERT_FATAL(rf.ok());
+        std::printf("\n  resume-flag probe alone: %.2f ms, answer %s", ms, rf.value() ? "yes" : "no");
+        CU_ASSERT_EQUAL(rf.value(), g_first->hw_bp_resume_flag);
+        CU_ASSERT(notes.find("resume flag (RFLAGS.RF) skips a hw breakpoint once: ") == 0);
+        // Whatever the answer, the first stop is the breakpoint with the loop counter at 2.
+        CU_ASSERT(notes.find("pc 0x4005") != std::string::npos);
+        CU_ASSERT(notes.find("rcx 2") != std::string::npos);
+        CU_ASSERT_EQUAL(notes.find('\n'), notes.size() - 1);
+    }
+    std::printf("\n");
 }
 
 // A host without the feature gets a clear notice; one with everything, none.
@@ -189,6 +220,7 @@ const kvmdbg::test::TestCase kProbe[] = {
     {"answers are stable across runs", test_answers_are_stable},
     {"describe mentions every probe", test_describe_mentions_every_probe},
     {"notice for synthetic hosts", test_notice_for_synthetic_hosts},
+    {"resume-flag probe alone", test_resume_flag_probe_alone},
 };
 
 const kvmdbg::test::TestSuite kSuites[] = {{"host_debug_probe", kProbe}};
