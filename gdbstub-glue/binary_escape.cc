@@ -1,5 +1,7 @@
 #include "gdbstub-glue/binary_escape.h"
 
+#include <cstring>
+
 namespace kvmdbg::gdb {
 
 namespace {
@@ -8,20 +10,57 @@ constexpr char kEscape = '}';
 
 bool needs_escape(std::uint8_t b) { return b == '#' || b == '$' || b == '}' || b == '*'; }
 
+// Whether any of the 8 bytes at p needs an escape, a word at a time: a
+// byte of w ^ (c * 0x01..01) is zero where w holds c, and (x - 0x01..01) &
+// ~x & 0x80..80 is non-zero exactly when some byte of x is zero.
+bool word_needs_escape(const std::uint8_t* p) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+    constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+    std::uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    auto has_zero = [](std::uint64_t x) { return (x - kOnes) & ~x & kHighs; };
+    return (has_zero(w ^ (kOnes * '#')) | has_zero(w ^ (kOnes * '$')) | has_zero(w ^ (kOnes * '}')) |
+            has_zero(w ^ (kOnes * '*'))) != 0;
+}
+
 }  // namespace
 
 std::string escape_binary(std::span<const std::uint8_t> bytes) {
     std::string out;
-    out.reserve(bytes.size() + bytes.size() / 8);
-    for (std::uint8_t b : bytes) {
-        if (needs_escape(b)) {
-            out.push_back(kEscape);
-            out.push_back(static_cast<char>(b ^ 0x20));
-        } else {
-            out.push_back(static_cast<char>(b));
-        }
-    }
+    append_escaped_binary(out, bytes);
     return out;
+}
+
+void append_escaped_binary(std::string& out, std::span<const std::uint8_t> bytes) {
+    // Room for the worst case (every byte escaped), trimmed at the end.
+    std::size_t at = out.size();
+    out.resize(at + 2 * bytes.size());
+    char* p = out.data() + at;
+    const std::uint8_t* run = bytes.data();  // start of the bytes not yet copied
+    const std::uint8_t* end = run + bytes.size();
+    const std::uint8_t* q = run;
+    while (q != end) {
+        if (end - q >= 8 && !word_needs_escape(q)) {
+            q += 8;
+            continue;
+        }
+        if (needs_escape(*q)) {
+            std::size_t n = static_cast<std::size_t>(q - run);
+            if (n != 0) {
+                std::memcpy(p, run, n);
+                p += n;
+            }
+            *p++ = kEscape;
+            *p++ = static_cast<char>(*q ^ 0x20);
+            run = q + 1;
+        }
+        ++q;
+    }
+    if (run != end) {
+        std::memcpy(p, run, static_cast<std::size_t>(end - run));
+        p += end - run;
+    }
+    out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 std::string escape_binary_text(std::string_view text) {

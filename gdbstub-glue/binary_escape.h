@@ -25,6 +25,11 @@ namespace kvmdbg::gdb {
 /// Escapes `bytes` for a packet payload.
 std::string escape_binary(std::span<const std::uint8_t> bytes);
 
+/// escape_binary(bytes) appended to `out`: one size pass, one allocation at
+/// most, and runs of bytes that need no escape copied whole (guest memory
+/// is mostly such runs).
+void append_escaped_binary(std::string& out, std::span<const std::uint8_t> bytes);
+
 /// Escapes the characters of `text` (qXfer documents).
 std::string escape_binary_text(std::string_view text);
 

@@ -1,10 +1,25 @@
 #include "gdbstub-glue/hex.h"
 
+#include <array>
+#include <bit>
+#include <cstring>
+
 namespace kvmdbg::gdb {
 
 namespace {
 constexpr char kDigits[] = "0123456789abcdef";
+
+// The two digits of every byte value, so a byte costs one 2-byte copy.
+constexpr std::array<char, 512> make_pairs() {
+    std::array<char, 512> t{};
+    for (unsigned b = 0; b < 256; ++b) {
+        t[2 * b] = kDigits[b >> 4];
+        t[2 * b + 1] = kDigits[b & 0xf];
+    }
+    return t;
 }
+constexpr std::array<char, 512> kPairs = make_pairs();
+}  // namespace
 
 int hex_digit_value(char c) {
     if (c >= '0' && c <= '9') {
@@ -53,12 +68,39 @@ std::optional<std::vector<std::uint8_t>> decode_hex(std::string_view text) {
 
 std::string encode_hex(std::span<const std::uint8_t> bytes) {
     std::string out;
-    out.reserve(bytes.size() * 2);
-    for (std::uint8_t b : bytes) {
-        out.push_back(kDigits[b >> 4]);
-        out.push_back(kDigits[b & 0xf]);
-    }
+    append_hex(out, bytes);
     return out;
+}
+
+void append_hex(std::string& out, std::span<const std::uint8_t> bytes) {
+    std::size_t at = out.size();
+    out.resize(at + bytes.size() * 2);
+    char* p = out.data() + at;
+    const std::uint8_t* in = bytes.data();
+    std::size_t n = bytes.size();
+    if constexpr (std::endian::native == std::endian::little) {
+        // Four bytes to eight digits in one 64-bit word: byte i of the
+        // input goes to the 16-bit lane i, its high nibble into the lane's
+        // low byte (the digit that comes first), then each nibble becomes
+        // '0' + n, plus 'a' - '0' - 10 = 0x27 where n > 9 (n + 6 carries
+        // into bit 4 exactly then).
+        constexpr std::uint64_t kNibbles = 0x000f000f000f000full;
+        constexpr std::uint64_t kBytes = 0x0101010101010101ull;
+        for (; n >= 4; n -= 4, in += 4, p += 8) {
+            std::uint32_t v;
+            std::memcpy(&v, in, sizeof v);
+            std::uint64_t x = v;
+            x = (x | (x << 16)) & 0x0000ffff0000ffffull;
+            x = (x | (x << 8)) & 0x00ff00ff00ff00ffull;
+            std::uint64_t nib = ((x >> 4) & kNibbles) | ((x & kNibbles) << 8);
+            std::uint64_t above9 = ((nib + 6 * kBytes) >> 4) & kBytes;
+            std::uint64_t digits = nib + '0' * kBytes + above9 * ('a' - '0' - 10);
+            std::memcpy(p, &digits, sizeof digits);
+        }
+    }
+    for (; n > 0; --n, ++in, p += 2) {
+        std::memcpy(p, &kPairs[2 * *in], 2);
+    }
 }
 
 std::string encode_hex_text(std::string_view text) {

@@ -27,6 +27,10 @@ std::optional<std::vector<std::uint8_t>> decode_hex(std::string_view text);
 /// Lower-case hex, two digits per byte, in order.
 std::string encode_hex(std::span<const std::uint8_t> bytes);
 
+/// encode_hex(bytes) appended to `out` (one allocation at most, no
+/// temporary: `m` replies are 128 KiB).
+void append_hex(std::string& out, std::span<const std::uint8_t> bytes);
+
 /// Lower-case hex of the characters of `text` (qRcmd output, thread extra
 /// info).
 std::string encode_hex_text(std::string_view text);

@@ -1,5 +1,8 @@
 #include "gdbstub-glue/packet_framer.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "gdbstub-glue/hex.h"
 
 namespace kvmdbg::gdb {
@@ -81,11 +84,29 @@ std::vector<FrameEvent> PacketFramer::feed(std::string_view bytes) {
 }
 
 std::uint8_t packet_checksum(std::string_view payload) {
-    std::uint8_t sum = 0;
-    for (char c : payload) {
-        sum = static_cast<std::uint8_t>(sum + static_cast<std::uint8_t>(c));
+    // The sum modulo 256 is the low byte of the plain sum of the bytes, so
+    // add eight at a time: two bytes into each of four 16-bit lanes, at
+    // most 2 * 255 per word, so 128 words fit a lane (65,280 < 65,536).
+    // `m` replies are 128 KiB; a byte at a time cost 6% of a read's time.
+    constexpr std::uint64_t kLowBytes = 0x00ff00ff00ff00ffull;
+    const char* p = payload.data();
+    std::size_t n = payload.size();
+    std::uint64_t sum = 0;
+    while (n >= 8) {
+        std::size_t words = std::min<std::size_t>(n / 8, 128);
+        std::uint64_t lanes = 0;
+        for (std::size_t i = 0; i < words; ++i, p += 8) {
+            std::uint64_t w;
+            std::memcpy(&w, p, sizeof w);
+            lanes += (w & kLowBytes) + ((w >> 8) & kLowBytes);
+        }
+        n -= words * 8;
+        sum += (lanes & 0xffff) + ((lanes >> 16) & 0xffff) + ((lanes >> 32) & 0xffff) + (lanes >> 48);
     }
-    return sum;
+    for (; n > 0; --n) {
+        sum += static_cast<std::uint8_t>(*p++);
+    }
+    return static_cast<std::uint8_t>(sum);
 }
 
 std::string frame_packet(std::string_view payload) {

@@ -86,7 +86,11 @@ std::string encode_xfer_chunk(std::string_view document, std::uint64_t offset, s
     return (last ? "l" : "m") + escape_binary_text(part);
 }
 
-std::string encode_binary_memory(std::span<const std::uint8_t> bytes) { return "b" + escape_binary(bytes); }
+std::string encode_binary_memory(std::span<const std::uint8_t> bytes) {
+    std::string out = "b";
+    append_escaped_binary(out, bytes);
+    return out;
+}
 
 std::string encode_supported(const SupportedFeatures& features) {
     std::string out = "PacketSize=" + format_hex(features.packet_size);

@@ -2,6 +2,7 @@
 // qC/qfThreadInfo/qThreadExtraInfo/qAttached from "General Query Packets").
 #include <algorithm>
 
+#include "gdbstub-glue/binary_escape.h"
 #include "gdbstub-glue/gdb_session.h"
 #include "gdbstub-glue/hex.h"
 #include "gdbstub-glue/reply_encoder.h"
@@ -90,14 +91,27 @@ void GdbSession::handle(const ReadMemory& r) {
         send(r.binary ? "b" : "");
         return;
     }
-    std::vector<std::uint8_t> buf(length);
+    // The bytes and the reply are up to 64 and 128 KiB: fresh buffers per
+    // packet cost more than the encoding (each new block of that size is
+    // mapped and page-faulted in again after glibc trims the heap). These
+    // keep their capacity; the session lives on one thread.
+    thread_local std::vector<std::uint8_t> buf;
+    thread_local std::string reply;
+    buf.resize(length);
     auto n = target_.read_memory(general_thread(), r.addr, buf, space_);
     if (!n) {
         send_error(n.error());
         return;
     }
-    buf.resize(std::min<std::size_t>(*n, buf.size()));
-    send(r.binary ? encode_binary_memory(buf) : encode_hex(buf));
+    std::span<const std::uint8_t> bytes(buf.data(), std::min<std::size_t>(*n, buf.size()));
+    reply.clear();
+    if (r.binary) {
+        reply += 'b';
+        append_escaped_binary(reply, bytes);
+    } else {
+        append_hex(reply, bytes);
+    }
+    send(reply);
 }
 
 void GdbSession::handle(const WriteMemory& w) {

@@ -187,6 +187,9 @@ void GdbServer::accept_client() {
     if (endpoint_.kind == GdbEndpoint::Kind::tcp) {
         // Every reply is one small write that gdb waits for: no Nagle delay.
         g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
+        // A 128 KiB `m` reply in one send(): the loopback default (16 KiB,
+        // grown by autotuning) took part of it per main-loop wake-up.
+        g_socket_set_option(socket, SOL_SOCKET, SO_SNDBUF, static_cast<gint>(kSendBufferBytes), nullptr);
     }
     client_ = socket;
     client_source_ = g_socket_create_source(client_, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
@@ -324,6 +327,20 @@ void GdbServer::send(std::string_view bytes) {
     if (!connected() || bytes.empty()) {
         return;
     }
+    if (pending_.empty()) {
+        // Nothing queued before: write straight from the caller's buffer
+        // and queue only what the peer does not take now (no copy of a
+        // 128 KiB `m` reply in the common case).
+        gssize n = write_some(bytes);
+        if (n < 0) {
+            drop_client_deferred("the connection broke");
+            return;
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+        if (bytes.empty()) {
+            return;
+        }
+    }
     pending_.append(bytes);
     if (pending_.size() > kMaxPendingOutput) {
         drop_client_deferred("it stopped reading (output buffer full)");
@@ -378,39 +395,42 @@ void GdbServer::deliver_deferred_disconnect() {
     }
 }
 
+gssize GdbServer::write_some(std::string_view bytes) {
+    if (client_ != nullptr) {
+        GError* error = nullptr;
+        gssize n = g_socket_send(client_, bytes.data(), bytes.size(), nullptr, &error);
+        if (n < 0) {
+            bool would_block = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+            g_clear_error(&error);
+            return would_block ? 0 : -1;
+        }
+        return n;
+    }
+    if (stdio_connected_) {
+        ssize_t n = ::write(STDOUT_FILENO, bytes.data(), bytes.size());
+        if (n < 0) {
+            return errno == EAGAIN || errno == EINTR ? 0 : -1;
+        }
+        return n;
+    }
+    return static_cast<gssize>(bytes.size());  // nobody to write to: dropped
+}
+
 bool GdbServer::flush() {
     while (!pending_.empty()) {
-        gssize n = 0;
-        if (client_ != nullptr) {
-            GError* error = nullptr;
-            n = g_socket_send(client_, pending_.data(), pending_.size(), nullptr, &error);
-            if (n < 0) {
-                bool would_block = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
-                g_clear_error(&error);
-                if (!would_block) {
-                    return false;
-                }
-                if (client_out_source_ == nullptr) {
-                    client_out_source_ = g_socket_create_source(client_, G_IO_OUT, nullptr);
-                    g_source_set_callback(client_out_source_, G_SOURCE_FUNC(on_client_ready), this,
-                                          nullptr);
-                    g_source_attach(client_out_source_, nullptr);
-                }
-                return true;
+        gssize n = write_some(pending_);
+        if (n < 0) {
+            return false;
+        }
+        if (n == 0) {
+            // The peer takes no more now: continue when it can.
+            if (client_ != nullptr && client_out_source_ == nullptr) {
+                client_out_source_ = g_socket_create_source(client_, G_IO_OUT, nullptr);
+                g_source_set_callback(client_out_source_, G_SOURCE_FUNC(on_client_ready), this, nullptr);
+                g_source_attach(client_out_source_, nullptr);
+            } else if (client_ == nullptr && stdio_connected_ && stdout_watch_ == 0) {
+                stdout_watch_ = g_unix_fd_add(STDOUT_FILENO, G_IO_OUT, on_stdout_ready, this);
             }
-        } else if (stdio_connected_) {
-            n = ::write(STDOUT_FILENO, pending_.data(), pending_.size());
-            if (n < 0) {
-                if (errno != EAGAIN && errno != EINTR) {
-                    return false;
-                }
-                if (stdout_watch_ == 0) {
-                    stdout_watch_ = g_unix_fd_add(STDOUT_FILENO, G_IO_OUT, on_stdout_ready, this);
-                }
-                return true;
-            }
-        } else {
-            pending_.clear();
             return true;
         }
         pending_.erase(0, static_cast<std::size_t>(n));

@@ -38,6 +38,9 @@ public:
 
     /// Most bytes queued for a client that does not read before it is dropped.
     static constexpr std::size_t kMaxPendingOutput = 64u << 20;
+    /// SO_SNDBUF of a TCP client (the kernel doubles it): the largest reply
+    /// (`m` of 64 KiB: 128 KiB of hex) fits in one send().
+    static constexpr std::size_t kSendBufferBytes = 1u << 20;
     /// Refused clients waiting for their E.text reply at one time; more are
     /// closed at once without a reply.
     static constexpr std::size_t kMaxRefusedClients = 4;
@@ -87,6 +90,10 @@ private:
     /// Writes as much of pending_ as the peer takes; arms a G_IO_OUT watch
     /// for the rest. Returns false if the connection broke.
     bool flush();
+    /// One write of `bytes` to the client (or stdout): how many it took (0
+    /// when it would block), -1 when the connection broke. With no client,
+    /// all of them (dropped).
+    gssize write_some(std::string_view bytes);
 
     GdbEndpoint endpoint_;
     Callbacks callbacks_;

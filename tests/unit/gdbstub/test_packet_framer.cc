@@ -2,7 +2,9 @@
 // "Interrupts") and binary escapes, byte for byte; hostile streams: bad
 // checksums, half packets, oversized packets, 1 MiB of garbage.
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gdbstub-glue/binary_escape.h"
@@ -188,7 +190,81 @@ void test_hex_helpers() {
     CU_ASSERT_EQUAL(format_hex(0xffffffff81000000u), "ffffffff81000000");
 }
 
+// The byte-at-a-time definitions the fast encoders must match.
+std::uint8_t naive_checksum(std::string_view s) {
+    std::uint8_t sum = 0;
+    for (char c : s) {
+        sum = static_cast<std::uint8_t>(sum + static_cast<std::uint8_t>(c));
+    }
+    return sum;
+}
+
+std::string naive_hex(const std::string& bytes) {
+    static const char kDigits[] = "0123456789abcdef";
+    std::string out;
+    for (char c : bytes) {
+        auto b = static_cast<std::uint8_t>(c);
+        out += kDigits[b >> 4];
+        out += kDigits[b & 0xf];
+    }
+    return out;
+}
+
+std::string naive_escape(const std::string& bytes) {
+    std::string out;
+    for (char c : bytes) {
+        if (c == '#' || c == '$' || c == '}' || c == '*') {
+            out += '}';
+            out += static_cast<char>(c ^ 0x20);
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+std::span<const std::uint8_t> as_bytes(const std::string& s) {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+void test_checksum_long_payloads() {
+    // Every length around the 8-byte words and the 128-word lane limit,
+    // every start alignment, and all-0xff (the largest lane sums).
+    std::string data = pseudo_random(140 * 1024, 7);
+    for (std::size_t len : {1u, 7u, 8u, 9u, 15u, 16u, 17u, 1023u, 1024u, 1025u, 1031u, 2048u, 131072u, 140u * 1024u - 3u}) {
+        for (std::size_t start = 0; start < 3; ++start) {
+            std::string_view part = std::string_view(data).substr(start, len);
+            CU_ASSERT_EQUAL(packet_checksum(part), naive_checksum(part));
+        }
+    }
+    std::string ff(128 * 1024 + 5, '\xff');
+    CU_ASSERT_EQUAL(packet_checksum(ff), naive_checksum(ff));
+    CU_ASSERT_EQUAL(packet_checksum(std::string(8 * 128, '\xff')), naive_checksum(std::string(8 * 128, '\xff')));
+    std::string framed = frame_packet(ff);
+    CU_ASSERT_EQUAL(framed.substr(framed.size() - 3), "#" + naive_hex(std::string(1, static_cast<char>(naive_checksum(ff)))));
+}
+
+void test_fast_encoders_match() {
+    // m and x replies of 64 KiB: random bytes (escapes here and there),
+    // runs of specials back to back, specials at both ends.
+    std::string random = pseudo_random(64 * 1024, 3);
+    std::string specials = "##$$}}**a*}$#";
+    for (const std::string& in : {random, specials, std::string("}abc#"), std::string(), std::string(4096, '\0')}) {
+        CU_ASSERT_EQUAL(encode_hex(as_bytes(in)), naive_hex(in));
+        CU_ASSERT_EQUAL(escape_binary(as_bytes(in)), naive_escape(in));
+        std::string out = "b";
+        append_escaped_binary(out, as_bytes(in));
+        CU_ASSERT_EQUAL(out, "b" + naive_escape(in));
+        std::string hex = "x";
+        append_hex(hex, as_bytes(in));
+        CU_ASSERT_EQUAL(hex, "x" + naive_hex(in));
+        auto back = unescape_binary(escape_binary(as_bytes(in)));
+        CU_ASSERT_TRUE(back.has_value() && std::string(back->begin(), back->end()) == in);
+    }
+}
+
 const kvmdbg::test::TestCase kFraming[] = {
+    {"checksum of long payloads", test_checksum_long_payloads},
     {"checksum and frame", test_checksum_and_frame},
     {"packets, acks, interrupts", test_packets_acks_interrupts},
     {"0x03 inside a packet", test_interrupt_inside_packet_is_data},
@@ -204,6 +280,7 @@ const kvmdbg::test::TestCase kEscapes[] = {
     {"round trip", test_escape_round_trip},
     {"unescape errors", test_unescape_errors},
     {"hex helpers", test_hex_helpers},
+    {"fast encoders match the definitions", test_fast_encoders_match},
 };
 const kvmdbg::test::TestSuite kSuites[] = {
     {"packet framer", kFraming},
