@@ -133,6 +133,10 @@ Status KvmVm::create_vcpus(std::uint32_t count) {
     if (max > 0 && count > static_cast<std::uint64_t>(max)) {
         return make_error(EINVAL, "the host supports at most " + std::to_string(max) + " vCPUs");
     }
+    {
+        std::lock_guard lock(cache_mu_);
+        cache_.resize(count);  // before any vCPU exists: get_state() indexes it
+    }
     for (std::uint32_t i = 0; i < count; ++i) {
         long fd = xioctl(vm_fd_.get(), KVM_CREATE_VCPU, static_cast<unsigned long>(i));
         if (fd < 0) {
@@ -152,7 +156,11 @@ Status KvmVm::create_vcpus(std::uint32_t count) {
             return s;
         }
     }
-    return backend_->vcpus_created(*this);
+    Status created = backend_->vcpus_created(*this);
+    for (std::uint32_t i = 0; i < count; ++i) {
+        forget_state(i);  // the backend may have set up registers directly
+    }
+    return created;
 }
 
 Result<KvmVcpu*> KvmVm::vcpu(std::uint32_t cpu) {
@@ -181,7 +189,75 @@ Status KvmVm::get_state(std::uint32_t cpu, void* out, std::uint32_t size) {
     if (!v) {
         return v.error();
     }
-    return (*v)->run_on_vcpu([this, out](KvmVcpu& self) { return backend_->load_state(self, out); });
+    KvmVcpu& vcpu = **v;
+    std::uint64_t epoch = 0;
+    bool parked = false;
+    {
+        std::lock_guard lock(cache_mu_);
+        StateCache& c = cache_[cpu];
+        parked = vcpu.parked();
+        if (parked && c.valid) {
+            std::memcpy(out, c.state.data(), size);
+            return ok_status();
+        }
+        epoch = c.epoch;
+        ++c.loads;
+    }
+    Status s = vcpu.run_on_vcpu([this, out](KvmVcpu& self) { return backend_->load_state(self, out); });
+    if (s && parked) {
+        // Parked before the read and no invalidation since: a parked vCPU
+        // runs again only through resume()/start(), which bump the epoch.
+        std::lock_guard lock(cache_mu_);
+        StateCache& c = cache_[cpu];
+        if (c.epoch == epoch) {
+            auto* bytes = static_cast<const std::uint8_t*>(out);
+            c.state.assign(bytes, bytes + size);
+            c.valid = true;
+        }
+    }
+    return s;
+}
+
+void KvmVm::remember_state(std::uint32_t cpu, const void* state) {
+    if (cpu >= vcpus_.size() || state == nullptr) {
+        return;
+    }
+    std::lock_guard lock(cache_mu_);
+    // Checked under the cache's lock: a resume() that comes in after this
+    // check bumps the epoch (after it resumed) only once the state is stored.
+    if (!vcpus_[cpu]->parked()) {
+        return;
+    }
+    StateCache& c = cache_[cpu];
+    auto* bytes = static_cast<const std::uint8_t*>(state);
+    c.state.assign(bytes, bytes + backend_->state_size());
+    c.valid = true;
+}
+
+void KvmVm::forget_state(std::uint32_t cpu) {
+    std::lock_guard lock(cache_mu_);
+    if (cpu < cache_.size()) {
+        ++cache_[cpu].epoch;
+        cache_[cpu].valid = false;
+    }
+}
+
+std::uint64_t KvmVm::state_loads(std::uint32_t cpu) const {
+    std::lock_guard lock(cache_mu_);
+    return cpu < cache_.size() ? cache_[cpu].loads : 0;
+}
+
+Status KvmVm::changing_state(std::uint32_t cpu, const KvmVcpu::Job& job) {
+    auto v = vcpu(cpu);
+    if (!v) {
+        return v.error();
+    }
+    // Before: no cached copy outlives the change. After: a get_state() that
+    // read while the change ran does not store what it read.
+    forget_state(cpu);
+    Status s = (*v)->run_on_vcpu(job);
+    forget_state(cpu);
+    return s;
 }
 
 Status KvmVm::set_state(std::uint32_t cpu, const void* in, std::uint32_t size) {
@@ -189,27 +265,15 @@ Status KvmVm::set_state(std::uint32_t cpu, const void* in, std::uint32_t size) {
         return make_error(EINVAL, "cpu state size " + std::to_string(size) + " does not match this ISA's " +
                                       std::to_string(backend_->state_size()));
     }
-    auto v = vcpu(cpu);
-    if (!v) {
-        return v.error();
-    }
-    return (*v)->run_on_vcpu([this, in](KvmVcpu& self) { return backend_->store_state(self, in); });
+    return changing_state(cpu, [this, in](KvmVcpu& self) { return backend_->store_state(self, in); });
 }
 
 Status KvmVm::set_mp_runnable(std::uint32_t cpu) {
-    auto v = vcpu(cpu);
-    if (!v) {
-        return v.error();
-    }
-    return (*v)->run_on_vcpu([this](KvmVcpu& self) { return backend_->set_mp_runnable(*this, self); });
+    return changing_state(cpu, [this](KvmVcpu& self) { return backend_->set_mp_runnable(*this, self); });
 }
 
 Status KvmVm::wait_for_sipi(std::uint32_t cpu) {
-    auto v = vcpu(cpu);
-    if (!v) {
-        return v.error();
-    }
-    return (*v)->run_on_vcpu([this](KvmVcpu& self) { return backend_->wait_for_sipi(*this, self); });
+    return changing_state(cpu, [this](KvmVcpu& self) { return backend_->wait_for_sipi(*this, self); });
 }
 
 Status KvmVm::start(bool paused) {
@@ -221,8 +285,10 @@ Status KvmVm::start(bool paused) {
     }
     started_ = true;
     if (!paused) {
-        for (auto& v : vcpus_) {
-            v->resume();
+        for (std::uint32_t i = 0; i < vcpus_.size(); ++i) {
+            forget_state(i);
+            vcpus_[i]->resume();
+            forget_state(i);  // see get_state(): a read that raced is not kept
         }
     }
     return ok_status();
@@ -252,7 +318,9 @@ Status KvmVm::resume(std::uint32_t cpu, bool single_step) {
     if (!before_run) {
         return before_run.error();
     }
+    forget_state(cpu);
     (*v)->resume(std::move(before_run).value());
+    forget_state(cpu);  // see get_state(): a read that raced is not kept
     return ok_status();
 }
 

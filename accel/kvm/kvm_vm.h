@@ -10,6 +10,33 @@
 // Threads: created, configured and destroyed on the main thread. pause_all(),
 // resume(), kick(), get_state()/set_state() may be called from any non-vCPU
 // thread once the vCPUs exist; vCPU threads call host() and guest_bytes().
+//
+// The state cache. Every read of guest memory by virtual address needs the
+// vCPU's paging state, and a get_state() that asks the vCPU's thread costs
+// a cross-thread wake-up plus 5 ioctls (x86; one ONE_REG each on arm64),
+// tens of microseconds on a nested host, per gdb `m`/`x` packet. So each
+// vCPU has a copy of its last state, under these rules:
+//
+//   filled by   get_state() of a PARKED vCPU (KvmVcpu::parked(): parked
+//               with no resume pending, checked before the read), or
+//               remember_state() from the vCPU's own thread as it parks
+//   served      only while the vCPU is still parked: a running vCPU is
+//               always read from KVM (on its thread)
+//   dropped     resume(), start(), set_state(), set_mp_runnable(),
+//               wait_for_sipi(), create_vcpus(): each bumps the vCPU's
+//               epoch before AND after it acts, so a read that raced with
+//               it is never stored (a fill stores only if the epoch it saw
+//               before its read is still current)
+//
+// Whatever else changes a parked vCPU's registers must go through one of
+// those (or call forget_state()): the guest-debug core only pushes
+// KVM_SET_GUEST_DEBUG to a parked vCPU, which leaves the registers that
+// get_state() returns as they are (x86: the kernel keeps the debugger's
+// debug registers apart from the guest's that KVM_GET_DEBUGREGS returns,
+// and hides the TF it sets for a step from KVM_GET_REGS; arm64: they are
+// switched in only around KVM_RUN). The
+// cache's lock is taken before a vCPU's lock (parked()), never the other
+// way round: remember_state() must not be called with the vCPU's lock held.
 #pragma once
 
 #include <cstdint>
@@ -42,8 +69,23 @@ public:
     Status map_ram(std::uint64_t gpa, std::uint64_t size, void* host, bool read_only);
     Status create_vcpus(std::uint32_t count);
     /// The vCPU's state as the ABI struct of the VM's ISA; `size` must be
-    /// backend().state_size() (EINVAL otherwise).
+    /// backend().state_size() (EINVAL otherwise). From the state cache
+    /// (above) when the vCPU is parked and its state was read since it last
+    /// ran; otherwise read on the vCPU's thread (and cached if it is parked).
     Status get_state(std::uint32_t cpu, void* out, std::uint32_t size);
+    /// vCPU `cpu`'s own thread, as it parks with its state already read
+    /// (backend().state_size() bytes at `state`, read after any pending I/O
+    /// was completed): get_state() serves it until the vCPU runs again.
+    /// Ignored unless the vCPU is parked (parked()) when it is called, so
+    /// call it after the vCPU marked itself parked and before the host
+    /// hears of the stop, without holding the vCPU's lock.
+    void remember_state(std::uint32_t cpu, const void* state);
+    /// Drops vCPU `cpu`'s cached state (for a change of its registers that
+    /// does not go through this class). Any thread.
+    void forget_state(std::uint32_t cpu);
+    /// How many times get_state() read vCPU `cpu`'s state from KVM rather
+    /// than from the cache (tests, diagnostics).
+    std::uint64_t state_loads(std::uint32_t cpu) const;
     Status set_state(std::uint32_t cpu, const void* in, std::uint32_t size);
     Status set_mp_runnable(std::uint32_t cpu);
     /// Puts an AP back into wait-for-SIPI (machine reset).
@@ -87,9 +129,20 @@ private:
         std::uint8_t* host;
     };
 
+    // One vCPU's cached state (see "The state cache" above). cache_mu_.
+    struct StateCache {
+        std::uint64_t epoch = 0;  // bumped by every invalidation
+        bool valid = false;
+        std::uint64_t loads = 0;  // reads from KVM by get_state()
+        std::vector<std::uint8_t> state;
+    };
+
     KvmVm(KvmSystem system, UniqueFd vm_fd, const KvmdbgHostCallbacks& host, bool irqchip,
           std::unique_ptr<ArchBackend> backend);
     Result<KvmVcpu*> vcpu(std::uint32_t cpu);
+    /// Runs `job` (which changes the vCPU's registers) on vCPU `cpu`'s
+    /// thread, dropping its cached state before and after.
+    Status changing_state(std::uint32_t cpu, const KvmVcpu::Job& job);
 
     KvmSystem system_;
     UniqueFd vm_fd_;
@@ -103,6 +156,8 @@ private:
     HostDebugCaps caps_{};
     std::string reports_[3];
     mutable std::mutex report_mu_;
+    mutable std::mutex cache_mu_;    // taken before any vCPU's lock
+    std::vector<StateCache> cache_;  // one per vCPU
     mutable std::string breakpoint_report_;
 };
 
