@@ -117,6 +117,26 @@ def stepi_exact(ctx):
 
 
 @case
+def registers_written_read_back(ctx):
+    """G/P writes reach the vCPU and are what the next g reads, before and
+    after a step (the accelerator's state cache must drop its copy on every
+    register write and resume; gdb's own cache is flushed before each read)."""
+    syms = ctx.symbols("debug_target.elf64")
+    emu = ctx.emulator("debug_target.elf64")
+    flush_print = ["maintenance flush register-cache",
+                   "printf \"REGS rbx=%lx r12=%lx pc=%lx\\n\", $rbx, $r12, $pc"]
+    cmds = (["hbreak step_0", "continue", "delete", "set $rbx = 0x1122334455667788", "set $r12 = 0xbadc0de"]
+            + flush_print + ["stepi"] + flush_print + ["set $rbx = 0x55aa"] + flush_print + ["kill"])
+    rc, out = ctx.run_gdb(file=ctx.guest("debug_target.elf64"), commands=cmds, target=emu.target_command())
+    emu.finish()
+    got = re.findall(r"REGS rbx=([0-9a-f]+) r12=([0-9a-f]+) pc=([0-9a-f]+)", out)
+    want = [("1122334455667788", "badc0de", "%x" % syms["step_0"]),
+            ("1122334455667788", "badc0de", "%x" % syms["step_1"]),
+            ("55aa", "badc0de", "%x" % syms["step_1"])]
+    expect(got == want, f"registers read back {got}, wrote {want}", out)
+
+
+@case
 def watch_write(ctx):
     emu = ctx.emulator("debug_target.elf64")
     if not watchpoints_fire(emu):
@@ -329,6 +349,7 @@ CASES = {
     "hbreak_continue_bt": hbreak_continue_bt,
     "break_software": break_software,
     "stepi_exact": stepi_exact,
+    "registers_written_read_back": registers_written_read_back,
     "watch_write": watch_write,
     "threads_smp": threads_smp,
     "interrupt_running": interrupt_running,
