@@ -4,6 +4,10 @@
 #include <bit>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace kvmdbg::gdb {
 
 namespace {
@@ -78,6 +82,26 @@ void append_hex(std::string& out, std::span<const std::uint8_t> bytes) {
     char* p = out.data() + at;
     const std::uint8_t* in = bytes.data();
     std::size_t n = bytes.size();
+#if defined(__SSE2__)
+    // Sixteen bytes at a time (SSE2 is part of x86-64): split the nibbles,
+    // make each a digit ('0' + n, plus 0x27 where n > 9), interleave the
+    // high digits with the low ones.
+    const __m128i low_nibbles = _mm_set1_epi8(0x0f);
+    const __m128i nine = _mm_set1_epi8(9);
+    const __m128i zero_char = _mm_set1_epi8('0');
+    const __m128i letter_gap = _mm_set1_epi8('a' - '0' - 10);
+    auto digits = [&](__m128i nib) {
+        __m128i above9 = _mm_cmpgt_epi8(nib, nine);
+        return _mm_add_epi8(_mm_add_epi8(nib, zero_char), _mm_and_si128(above9, letter_gap));
+    };
+    for (; n >= 16; n -= 16, in += 16, p += 32) {
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+        __m128i hi = digits(_mm_and_si128(_mm_srli_epi16(v, 4), low_nibbles));
+        __m128i lo = digits(_mm_and_si128(v, low_nibbles));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm_unpacklo_epi8(hi, lo));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 16), _mm_unpackhi_epi8(hi, lo));
+    }
+#endif
     if constexpr (std::endian::native == std::endian::little) {
         // Four bytes to eight digits in one 64-bit word: byte i of the
         // input goes to the 16-bit lane i, its high nibble into the lane's
