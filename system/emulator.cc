@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -37,6 +39,20 @@ std::string accel_module_dir() {
     }
     return KVMDBG_MODULE_DIR;
 }
+
+namespace {
+
+// How long the main loop and a vCPU parked for the debugger busy-poll
+// after debugger activity (docs/performance.md). KVMDBG_SPIN_US overrides
+// it for measurements; 0 turns busy-polling off.
+std::chrono::microseconds busy_poll_length() {
+    if (const char* us = std::getenv("KVMDBG_SPIN_US")) {
+        return std::chrono::microseconds(std::strtol(us, nullptr, 10));
+    }
+    return std::chrono::microseconds(0);
+}
+
+}  // namespace
 
 Emulator::Emulator(const CliOptions& options, Log& log)
     : options_(options), log_(log), loop_(g_main_loop_new(nullptr, FALSE)) {}
@@ -543,6 +559,7 @@ Status Emulator::start_gdb_server(const GdbEndpoint& endpoint) {
         return server.error();
     }
     gdb_server_ = std::move(server).value();
+    busy_poll_ = std::make_unique<BusyPollWindow>(busy_poll_length());
     if (!accel_->supports_guest_debug()) {
         std::fprintf(stderr, "kvmdbg: this host's KVM cannot debug guests (no KVM_CAP_SET_GUEST_DEBUG): "
                              "gdb can read and write state, but breakpoints and single-step fail\n");
@@ -592,6 +609,7 @@ void Emulator::pump_gdb() {
     if (!gdb_session_) {
         return;
     }
+    busy_poll_->open();  // the next packet or stop comes within a round trip
     std::string out = gdb_session_->take_output();
     if (!out.empty() && log_.enabled(LogCategory::gdb)) {
         log_.write(LogCategory::gdb, "-> %.*s", static_cast<int>(std::min<std::size_t>(out.size(), 512)), out.data());

@@ -35,6 +35,7 @@
 #include "gdbstub-glue/condition_evaluator.h"
 #include "gdbstub-glue/gdb_session.h"
 #include "system/accel_debug_target.h"
+#include "system/busy_poll_window.h"
 #include "system/cli.h"
 #include "system/gdb_server.h"
 
@@ -140,6 +141,9 @@ private:
     gdb::AgentExprConditionEvaluator gdb_conditions_;
     std::unique_ptr<gdb::GdbSession> gdb_session_;
     std::unique_ptr<GdbServer> gdb_server_;
+    // Opened on every exchange with gdb: the main loop polls without
+    // sleeping until the next packet or stop (busy_poll_window.h).
+    std::unique_ptr<BusyPollWindow> busy_poll_;
     std::atomic<bool> debugger_attached_{false};  // read on vCPU threads
     std::mutex stops_mu_;
     std::deque<gdb::StopEvent> stops_;

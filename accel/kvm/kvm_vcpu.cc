@@ -4,6 +4,8 @@
 #include <signal.h>
 
 #include <array>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 #include "accel/kvm/kvm_system.h"
@@ -17,6 +19,16 @@ namespace {
 // interrupts KVM_RUN (EINTR) while immediate_exit covers the window before it.
 constexpr int kKickSignal = SIGUSR1;
 
+// The spin-wait hint (x86 PAUSE, Arm YIELD): lets a sibling hyperthread
+// or the hypervisor run while this thread busy-polls.
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 void store_immediate_exit(kvm_run* run, std::uint8_t value) {
     __atomic_store_n(&run->immediate_exit, value, __ATOMIC_SEQ_CST);
 }
@@ -24,13 +36,18 @@ void store_immediate_exit(kvm_run* run, std::uint8_t value) {
 }  // namespace
 
 KvmVcpu::KvmVcpu(KvmVm& vm, std::uint32_t index, UniqueFd fd, MappedRegion run)
-    : vm_(vm), index_(index), fd_(std::move(fd)), run_map_(std::move(run)) {}
+    : vm_(vm), index_(index), fd_(std::move(fd)), run_map_(std::move(run)) {
+    if (const char* us = std::getenv("KVMDBG_SPIN_US")) {
+        spin_budget_ = std::chrono::microseconds(std::strtol(us, nullptr, 10));
+    }
+}
 
 KvmVcpu::~KvmVcpu() {
     {
         std::lock_guard lock(mu_);
         quit_ = true;
         kick_locked();
+        ++wake_seq_;
         cv_.notify_all();
     }
     if (thread_.joinable()) {
@@ -71,13 +88,18 @@ Status KvmVcpu::run_on_vcpu(const Job& job) {
     }
     jobs_.push_back(&pending);
     kick_locked();
+    ++wake_seq_;
+    // Notified without the lock: a woken thread that must then wait for the
+    // lock costs a second wake-up (tens of us on a nested host).
+    lock.unlock();
     cv_.notify_all();
+    lock.lock();
     cv_done_.wait(lock, [&] { return pending.done; });
     return pending.result;
 }
 
 void KvmVcpu::resume(Job before_run) {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     if (before_run) {
         if (before_run_) {
             // The previous resume's work has not run (paused first): keep its order.
@@ -97,15 +119,18 @@ void KvmVcpu::resume(Job before_run) {
     run_requested_ = true;
     pause_requested_ = false;
     ++resumes_;
-    cv_.notify_all();
+    ++wake_seq_;
+    lock.unlock();
+    cv_.notify_all();  // see run_on_vcpu()
 }
 
 void KvmVcpu::request_pause() {
+    // No notify: a parked thread has nothing to do for a pause (waking it
+    // costs a wake-up of another CPU), a running one is kicked.
     std::lock_guard lock(mu_);
     pause_requested_ = true;
     run_requested_ = false;
     kick_locked();
-    cv_.notify_all();
 }
 
 void KvmVcpu::wait_parked() {
@@ -149,8 +174,10 @@ void KvmVcpu::thread_main() {
             Status result = (*pending->job)(*this);
             lock.lock();
             pending->result = std::move(result);
-            pending->done = true;
-            cv_done_.notify_all();
+            pending->done = true;  // `pending` may be gone once the lock is released
+            lock.unlock();
+            cv_done_.notify_all();  // without the lock: see run_on_vcpu()
+            lock.lock();
         }
         if (quit_) {
             break;
@@ -160,10 +187,11 @@ void KvmVcpu::thread_main() {
                 parked_ = true;
                 cv_parked_.notify_all();
             }
-            cv_.wait(lock, [&] { return quit_ || !jobs_.empty() || run_requested_; });
+            wait_for_work(lock);
             continue;
         }
         parked_ = false;
+        debugger_stop_ = false;
         // A resume() that arrives while this run's exit is being handled
         // (the host may answer the stop event at once) must not be undone
         // by the park below.
@@ -216,6 +244,22 @@ void KvmVcpu::thread_main() {
     cv_done_.notify_all();
 }
 
+void KvmVcpu::wait_for_work(std::unique_lock<std::mutex>& lock) {
+    auto work = [&] { return quit_ || !jobs_.empty() || run_requested_; };
+    if (debugger_stop_ && !work() && spin_budget_.count() > 0) {
+        std::uint64_t seen = wake_seq_.load(std::memory_order_acquire);
+        lock.unlock();
+        auto until = std::chrono::steady_clock::now() + spin_budget_;
+        while (wake_seq_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until) {
+            for (int i = 0; i < 16; ++i) {
+                cpu_relax();
+            }
+        }
+        lock.lock();
+    }
+    cv_.wait(lock, work);
+}
+
 void KvmVcpu::park_locked() {
     if (resumes_ != resumes_seen_) {
         return;  // resumed while the exit was handled: run on
@@ -260,6 +304,7 @@ void KvmVcpu::park_with_event(std::uint32_t kind, int error, std::string message
         // the thread loop before any job or run.
         std::lock_guard lock(mu_);
         park_locked();
+        debugger_stop_ = kind == KVMDBG_EVENT_DEBUG;
     }
     if (vm_.host().event != nullptr) {
         vm_.host().event(vm_.host().opaque, &event);

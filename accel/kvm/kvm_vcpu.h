@@ -16,6 +16,7 @@
 #include <linux/kvm.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -87,6 +88,11 @@ private:
     };
 
     void thread_main();
+    /// Parked: waits for a job, a resume or quit. After a debugger stop it
+    /// first spins (busy-polls wake_seq_) for up to kParkSpin, since a
+    /// wake-up of a sleeping thread on another CPU costs tens of us on a
+    /// nested host; then it sleeps on cv_. Lock held on entry and exit.
+    void wait_for_work(std::unique_lock<std::mutex>& lock);
     void kick_locked();
     /// Completes a pending I/O or MMIO access without running the guest.
     void flush_pending_io();
@@ -132,6 +138,13 @@ private:
     // a kick signals the thread only then (immediate_exit covers the entry
     // window: both are seq_cst, see kick_locked()).
     std::atomic<bool> in_run_{false};
+    // Bumped (under mu_) with every notify of cv_, so that the parked
+    // thread can watch it without the lock while it spins (wait_for_work).
+    std::atomic<std::uint64_t> wake_seq_{0};
+    // Parked for the debugger (vCPU thread only): the next request comes
+    // within a protocol round trip, so the thread spins for it first.
+    bool debugger_stop_ = false;
+    std::chrono::microseconds spin_budget_{0};  // KVMDBG_SPIN_US sets it
     bool pause_requested_ = false;
     bool parked_ = true;
     bool quit_ = false;
