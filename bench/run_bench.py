@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The benchmark table of docs/performance.md, measured in one run.
 
-  run_bench.py --build BUILD_DIR [--short] [--no-qemu] [--json FILE]
+  run_bench.py --build BUILD_DIR [--short] [--no-qemu] [--json FILE] [--rows 1,3]
 
 Every row runs the same guest (bench/bench_target.c) under kvmdbg and under
 a raw KVM_RUN loop (bench/raw_kvm_loop), one right after the other, so that
@@ -14,7 +14,9 @@ missing. Nothing here judges a ratio: the table is for people.
 
 --short runs every row with tiny counts and no QEMU: it checks that each
 row can be measured (meson test suite `bench`), and fails (exit 1) only
-when one could not. Exit 77 (SKIP) without /dev/kvm or gdb.
+when one could not. Exit 77 (SKIP) without /dev/kvm or gdb. --rows measures
+only the rows listed (for development; the table of docs/performance.md is
+always a full run).
 """
 import argparse
 import json
@@ -141,6 +143,10 @@ class Bench:
                          else "qemu-system-x86_64 is not installed (Debian: qemu-system-x86)")
         self.rows = []
         self.failures = []
+        self.only = {int(r) for r in args.rows.split(",")} if args.rows else None
+
+    def want(self, row):
+        return self.only is None or row in self.only
 
     def n(self, full, short):
         return short if self.short else full
@@ -242,6 +248,8 @@ class Bench:
         hit, mode, counter = s["bench_hit"], s["bench_mode"], s["hit_count"]
         count = self.n(20000, 200)
         raw = self.raw_run(hit=hex(hit), mode=hex(mode), count=count)
+        if self.want(0):
+            self.transport_floor(raw)
 
         q = {}
         qemu = None
@@ -252,86 +260,95 @@ class Bench:
                 self.qemu_why = "QEMU did not start: " + str(e).splitlines()[0]
                 self.qemu = None
         ms = self.sym_mb
-        stub = self.kvmdbg_stub()
+        stub = self.kvmdbg_stub() if any(self.want(r) for r in range(1, 6)) else None
         try:
             # Rows 1-5: kvmdbg, then the raw loop's figure from just before, then QEMU.
-            k = self.client_run(stub, "step", count=self.n(5000, 50), mode=hex(mode))
-            if qemu:
-                q.update(self.client_run(qemu, "step", count=self.n(2000, 50), mode=hex(ms["bench_mode"])))
-            self.add(1, "step (vCont;s:1 -> T)", k["step_us"], "us", raw["step_us"], "us KVM_RUN step",
-                     k["step_us"] / raw["step_us"], q.get("step_us"))
+            if self.want(1):
+                k = self.client_run(stub, "step", count=self.n(5000, 50), mode=hex(mode))
+                if qemu:
+                    q.update(self.client_run(qemu, "step", count=self.n(2000, 50), mode=hex(ms["bench_mode"])))
+                self.add(1, "step (vCont;s:1 -> T)", k["step_us"], "us", raw["step_us"], "us KVM_RUN step",
+                         k["step_us"] / raw["step_us"], q.get("step_us"))
 
-            k = self.client_run(stub, "hwbp", count=self.n(3000, 30), addr=hex(hit), counter=hex(counter))
-            qh = None
-            if qemu:
-                qh = self.client_run(qemu, "hwbp", count=self.n(1000, 30), addr=hex(ms["bench_hit"]),
-                                     counter=hex(ms["hit_count"]), stepover=1)["hit_us"]
-            self.add(2, "hw breakpoint hit + continue", k["hit_us"], "us", raw["hit_cycle_us"],
-                     "us exit+step-over", k["hit_us"] / raw["hit_cycle_us"], qh,
-                     "QEMU: gdb's step-over z1/s/Z1/c (it re-hits a bp it continues from)")
+            if self.want(2):
+                k = self.client_run(stub, "hwbp", count=self.n(3000, 30), addr=hex(hit), counter=hex(counter))
+                qh = None
+                if qemu:
+                    qh = self.client_run(qemu, "hwbp", count=self.n(1000, 30), addr=hex(ms["bench_hit"]),
+                                         counter=hex(ms["hit_count"]), stepover=1)["hit_us"]
+                self.add(2, "hw breakpoint hit + continue", k["hit_us"], "us", raw["hit_cycle_us"],
+                         "us exit+step-over", k["hit_us"] / raw["hit_cycle_us"], qh,
+                         "QEMU: gdb's step-over z1/s/Z1/c (it re-hits a bp it continues from)")
 
-            k = self.client_run(stub, "cond", addr=hex(hit), counter=hex(counter),
-                                seconds=self.n(3, 1))
-            self.add(3, "false conditional bp hit (in stub)", k["cond_hit_us"], "us", raw["debug_exit_us"],
-                     "us debug exit", k["cond_hit_us"] / raw["debug_exit_us"], None,
-                     "%d hits; QEMU has no target-side conditions" % k["cond_hits"])
+            if self.want(3):
+                k = self.client_run(stub, "cond", addr=hex(hit), counter=hex(counter),
+                                    seconds=self.n(3, 1))
+                self.add(3, "false conditional bp hit (in stub)", k["cond_hit_us"], "us", raw["debug_exit_us"],
+                         "us debug exit", k["cond_hit_us"] / raw["debug_exit_us"], None,
+                         "%d hits; QEMU has no target-side conditions" % k["cond_hits"])
 
-            k = self.client_run(stub, "g", count=self.n(5000, 50))
-            if qemu:
-                q.update(self.client_run(qemu, "g", count=self.n(3000, 50)))
-            self.add(4, "g round trip", k["g_us"], "us", raw["getregs_us"], "us GET_REGS/SREGS/FPU",
-                     k["g_us"] / raw["getregs_us"], q.get("g_us"))
+            if self.want(4):
+                k = self.client_run(stub, "g", count=self.n(5000, 50))
+                if qemu:
+                    q.update(self.client_run(qemu, "g", count=self.n(3000, 50)))
+                self.add(4, "g round trip", k["g_us"], "us", raw["getregs_us"], "us GET_REGS/SREGS/FPU",
+                         k["g_us"] / raw["getregs_us"], q.get("g_us"))
 
-            mem = self.n(64 << 20, 1 << 20)
-            k = self.client_run(stub, "mem", addr=0, bytes=mem)
-            if qemu:
-                q.update(self.client_run(qemu, "mem", addr=0, bytes=mem))
-            for key, label in (("m_mibs", "m read throughput"), ("x_mibs", "x read throughput")):
-                self.add(5, "%s (%d MiB)" % (label, mem >> 20) if mem >= 1 << 20 else label, k[key], "MiB/s",
-                         raw["memread_mibs"], "MiB/s memcpy of RAM",
-                         k[key] / raw["memread_mibs"], q.get("m_mibs"),
-                         "QEMU column: its m (no x), %d-byte reads" % q.get("m_chunk", 0) if qemu else "")
+            if self.want(5):
+                mem = self.n(64 << 20, 1 << 20)
+                k = self.client_run(stub, "mem", addr=0, bytes=mem)
+                if qemu:
+                    q.update(self.client_run(qemu, "mem", addr=0, bytes=mem))
+                for key, label in (("m_mibs", "m read throughput"), ("x_mibs", "x read throughput")):
+                    self.add(5, "%s (%d MiB)" % (label, mem >> 20) if mem >= 1 << 20 else label, k[key], "MiB/s",
+                             raw["memread_mibs"], "MiB/s memcpy of RAM",
+                             k[key] / raw["memread_mibs"], q.get("m_mibs"),
+                             "QEMU column: its m (no x), %d-byte reads" % q.get("m_chunk", 0) if qemu else "")
         finally:
-            stub.stop()
+            if stub:
+                stub.stop()
 
         # Row 6: real gdb.
-        stub = self.kvmdbg_stub()
-        try:
-            g = self.gdb_rates(stub, self.guest)
-        finally:
-            stub.stop()
-        qg = {}
+        if self.want(6):
+            stub = self.kvmdbg_stub()
+            try:
+                g = self.gdb_rates(stub, self.guest)
+            finally:
+                stub.stop()
+            qg = {}
+            if qemu:
+                qemu.stop()
+                qemu = self.qemu_stub()
+                try:
+                    qg = self.gdb_rates(qemu, self.guest_mb, qemu=True)
+                finally:
+                    qemu.stop()
+            self.add(6, "gdb stepi rate", g["stepi_per_s"], "/s", 1e6 / raw["step_us"], "/s KVM_RUN steps",
+                     g["stepi_per_s"] * raw["step_us"] / 1e6, qg.get("stepi_per_s"))
+            self.add(6, "gdb hbreak+continue rate", g["hbreak_per_s"], "/s", 1e6 / raw["hit_cycle_us"],
+                     "/s raw hit cycles", g["hbreak_per_s"] * raw["hit_cycle_us"] / 1e6, qg.get("hbreak_per_s"))
+            self.add(6, "gdb dump binary memory", g["dump_mibs"], "MiB/s", raw["memread_mibs"],
+                     "MiB/s memcpy of RAM", g["dump_mibs"] / raw["memread_mibs"], qg.get("dump_mibs"))
         if qemu:
             qemu.stop()
-            qemu = self.qemu_stub()
-            try:
-                qg = self.gdb_rates(qemu, self.guest_mb, qemu=True)
-            finally:
-                qemu.stop()
-        self.add(6, "gdb stepi rate", g["stepi_per_s"], "/s", 1e6 / raw["step_us"], "/s KVM_RUN steps",
-                 g["stepi_per_s"] * raw["step_us"] / 1e6, qg.get("stepi_per_s"))
-        self.add(6, "gdb hbreak+continue rate", g["hbreak_per_s"], "/s", 1e6 / raw["hit_cycle_us"],
-                 "/s raw hit cycles", g["hbreak_per_s"] * raw["hit_cycle_us"] / 1e6, qg.get("hbreak_per_s"))
-        self.add(6, "gdb dump binary memory", g["dump_mibs"], "MiB/s", raw["memread_mibs"],
-                 "MiB/s memcpy of RAM", g["dump_mibs"] / raw["memread_mibs"], qg.get("dump_mibs"))
 
         # Row 7: 10,000 software breakpoints.
-        nbp = self.n(10000, 100)
-        stub = self.kvmdbg_stub()
-        try:
-            z = self.client_run(stub, "zbulk", count=nbp, addr=hex(s["bench_spin"]))
-            # The hit with the session's table holding what the host accepted.
-            h1 = self.client_run(stub, "hwbp", count=self.n(2000, 20), addr=hex(hit), counter=hex(counter))
-        finally:
-            stub.stop()
-        raw_z = raw["getregs_us"]
-        self.add(7, "Z0 insert (%d bps)" % nbp, z["z_insert_us"], "us", None, "", None, None,
-                 "%d of %d accepted" % (z["z_accepted"], nbp))
-        self.add(7, "z0 remove (%d bps)" % nbp, z["z_remove_us"], "us", None, "", None, None, "")
-        self.table_bench(h1["hit_us"])
+        if self.want(7):
+            nbp = self.n(10000, 100)
+            stub = self.kvmdbg_stub()
+            try:
+                z = self.client_run(stub, "zbulk", count=nbp, addr=hex(s["bench_spin"]))
+                # The hit with the session's table holding what the host accepted.
+                h1 = self.client_run(stub, "hwbp", count=self.n(2000, 20), addr=hex(hit), counter=hex(counter))
+            finally:
+                stub.stop()
+            self.add(7, "Z0 insert (%d bps)" % nbp, z["z_insert_us"], "us", None, "", None, None,
+                     "%d of %d accepted" % (z["z_accepted"], nbp))
+            self.add(7, "z0 remove (%d bps)" % nbp, z["z_remove_us"], "us", None, "", None, None, "")
+            self.table_bench(h1["hit_us"])
 
         # Row 8: stop-all latency.
-        for smp in (1, 2, 4):
+        for smp in (1, 2, 4) if self.want(8) else ():
             r8 = self.raw_run(smp=smp, count=self.n(500, 20))
             stub = self.kvmdbg_stub(smp)
             try:
@@ -341,6 +358,19 @@ class Bench:
             self.add(8, "stop-all latency, -smp %d" % smp, k["stopall_us"], "us", r8["stopall_us"],
                      "us kick+join", k["stopall_us"] / r8["stopall_us"])
 
+        if self.want(9):
+            self.idle_cpu()
+
+    def transport_floor(self, raw):
+        exe = os.path.join(self.args.build, "bench", "tcp_floor")
+        r = subprocess.run([exe, "--count", str(self.n(5000, 50))], capture_output=True, text=True, timeout=300)
+        if r.returncode != 0:
+            raise RuntimeError("tcp_floor: " + r.stdout + r.stderr)
+        rtt = parse_kv(r.stdout)["rtt_us"]
+        self.add(0, "transport floor: TCP round trip", rtt, "us", raw["step_us"], "us KVM_RUN step",
+                 rtt / raw["step_us"], None, "2 processes, 14-byte request, 100-byte reply, no stub")
+
+    def idle_cpu(self):
         # No busy waiting: the stub's (main) thread while the guest runs.
         secs = self.n(3, 1)
         stub = self.kvmdbg_stub()
@@ -414,6 +444,7 @@ def main():
     ap.add_argument("--short", action="store_true")
     ap.add_argument("--no-qemu", action="store_true")
     ap.add_argument("--json")
+    ap.add_argument("--rows", help="comma-separated row numbers to measure (default: all)")
     args = ap.parse_args()
     if not os.path.exists("/dev/kvm") or not os.access("/dev/kvm", os.R_OK | os.W_OK):
         skip("/dev/kvm is missing or not accessible")
