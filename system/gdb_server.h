@@ -38,9 +38,6 @@ public:
 
     /// Most bytes queued for a client that does not read before it is dropped.
     static constexpr std::size_t kMaxPendingOutput = 64u << 20;
-    /// SO_SNDBUF of a TCP client (the kernel doubles it): the largest reply
-    /// (`m` of 64 KiB: 128 KiB of hex) fits in one send().
-    static constexpr std::size_t kSendBufferBytes = 1u << 20;
     /// Refused clients waiting for their E.text reply at one time; more are
     /// closed at once without a reply.
     static constexpr std::size_t kMaxRefusedClients = 4;
