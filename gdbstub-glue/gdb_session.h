@@ -181,6 +181,8 @@ private:
     bool conditions_hold(const StopEvent& event);
     /// Sends the conditional breakpoints to the target after a change.
     void publish_conditions();
+    /// qThreadExtraInfo's text for `thread` ("CPU#0 [paused]").
+    std::string thread_extra_info(ThreadId thread) const;
     void report(const StopEvent& event);
     std::string stop_reply(const StopEvent& event);
 
@@ -212,6 +214,7 @@ private:
     std::vector<ThreadId> thread_list_;  // qfThreadInfo snapshot
     std::size_t thread_list_pos_ = 0;
     std::string memory_map_xml_;  // snapshot at offset 0
+    std::string threads_xml_;     // snapshot at offset 0
     std::map<ThreadId, std::vector<std::uint8_t>> register_cache_;  // see registers_of()
 };
 

@@ -94,7 +94,7 @@ std::string encode_binary_memory(std::span<const std::uint8_t> bytes) {
 
 std::string encode_supported(const SupportedFeatures& features) {
     std::string out = "PacketSize=" + format_hex(features.packet_size);
-    out += ";qXfer:features:read+";
+    out += ";qXfer:features:read+;qXfer:threads:read+";
     if (features.memory_map) {
         out += ";qXfer:memory-map:read+";
     }

@@ -189,9 +189,12 @@ void GdbSession::handle(const QueryThreadExtraInfo& q) {
         send(error_reply(EINVAL));
         return;
     }
+    send(encode_hex_text(thread_extra_info(q.thread)));
+}
+
+std::string GdbSession::thread_extra_info(ThreadId thread) const {
     // QEMU's wording, with the 0-based cpu index.
-    std::string text = "CPU#" + std::to_string(q.thread - 1) + " [" + run_state_name(target_.thread_state(q.thread)) + "]";
-    send(encode_hex_text(text));
+    return "CPU#" + std::to_string(thread - 1) + " [" + run_state_name(target_.thread_state(thread)) + "]";
 }
 
 void GdbSession::handle(const QueryAttached&) {

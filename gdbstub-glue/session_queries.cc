@@ -1,4 +1,4 @@
-// qSupported, qXfer, qRcmd (gdb manual, "General Query Packets") and QEMU's
+// qSupported, qXfer (features, memory-map, threads), qRcmd (gdb manual, "General Query Packets") and QEMU's
 // vendor packets (QEMU gdbstub.c: qqemu.Supported, qqemu.sstepbits,
 // qqemu.sstep, Qqemu.sstep=, qqemu.PhyMemMode, Qqemu.PhyMemMode:).
 #include <cstdio>
@@ -6,6 +6,7 @@
 #include "gdbstub-glue/gdb_session.h"
 #include "gdbstub-glue/memory_map.h"
 #include "gdbstub-glue/reply_encoder.h"
+#include "gdbstub-glue/thread_list.h"
 
 namespace kvmdbg::gdb {
 
@@ -47,6 +48,22 @@ void GdbSession::handle(const XferRead& x) {
             memory_map_xml_ = memory_map_xml(regions);
         }
         send(encode_xfer_chunk(memory_map_xml_, x.offset, x.length));
+        return;
+    }
+    if (x.object == "threads") {
+        if (!x.annex.empty()) {
+            send("E00");
+            return;
+        }
+        if (x.offset == 0 || threads_xml_.empty()) {
+            std::vector<ThreadListEntry> threads;
+            for (ThreadId t = 1; t <= static_cast<ThreadId>(target_.thread_count()); ++t) {
+                threads.push_back({t, static_cast<unsigned>(t - 1), "CPU#" + std::to_string(t - 1),
+                                   thread_extra_info(t)});
+            }
+            threads_xml_ = thread_list_xml(threads);
+        }
+        send(encode_xfer_chunk(threads_xml_, x.offset, x.length));
         return;
     }
     send("");  // other objects are not supported

@@ -36,12 +36,12 @@ void test_connect_stops_all() {
 void test_qsupported_byte_exact_with_ack() {
     Harness h;
     std::string out = h.send_raw("qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;xmlRegisters=i386");
-    CU_ASSERT_EQUAL(out, "+" + frame_packet("PacketSize=20000;qXfer:features:read+;QStartNoAckMode+;swbreak+;"
+    CU_ASSERT_EQUAL(out, "+" + frame_packet("PacketSize=20000;qXfer:features:read+;qXfer:threads:read+;QStartNoAckMode+;swbreak+;"
                                             "hwbreak+;vContSupported+;ConditionalBreakpoints+;binary-upload+"));
     // A memory map is offered only when the target has one.
     h.target.regions = {{MemoryRegion::Kind::ram, 0, 0x1000}};
     CU_ASSERT_EQUAL(h.ask("qSupported"),
-                    "PacketSize=20000;qXfer:features:read+;qXfer:memory-map:read+;QStartNoAckMode+;swbreak+;"
+                    "PacketSize=20000;qXfer:features:read+;qXfer:threads:read+;qXfer:memory-map:read+;QStartNoAckMode+;swbreak+;"
                     "hwbreak+;vContSupported+;ConditionalBreakpoints+;binary-upload+");
 }
 

@@ -74,7 +74,37 @@ void test_xfer_features() {
     CU_ASSERT_EQUAL(h.ask("qXfer:features:read:odd.xml:0,100"), std::string("la}]b}\x0a" "c}\x03" "d}\x04" "e"));
     CU_ASSERT_EQUAL(h.ask("qXfer:features:read:target.xml:0"), "E22");
     CU_ASSERT_EQUAL(h.ask("qXfer:features:write:target.xml:0:abc"), "");
-    CU_ASSERT_EQUAL(h.ask("qXfer:threads:read::0,100"), "");
+    CU_ASSERT_EQUAL(h.ask("qXfer:osdata:read::0,100"), "");
+}
+
+// One round trip for gdb's thread list after a stop, names and state inside.
+void test_xfer_threads() {
+    Harness h;  // two threads
+    h.no_ack();
+    h.target.states = {ThreadRunState::paused, ThreadRunState::running};
+    std::string xml =
+        "<?xml version=\"1.0\"?>\n<threads>\n"
+        "  <thread id=\"1\" core=\"0\" name=\"CPU#0\">CPU#0 [paused]</thread>\n"
+        "  <thread id=\"2\" core=\"1\" name=\"CPU#1\">CPU#1 [running]</thread>\n"
+        "</threads>\n";
+    // As binary data: each '#' goes as "}" + ('#' ^ 0x20).
+    auto escaped = [](std::string text) {
+        for (std::size_t at; (at = text.find('#')) != std::string::npos;) {
+            text.replace(at, 1, "}\x03");
+        }
+        return text;
+    };
+    CU_ASSERT_EQUAL(h.ask("qXfer:threads:read::0,fff"), "l" + escaped(xml));
+    // In pieces: the document is the snapshot taken at offset 0.
+    CU_ASSERT_EQUAL(h.ask("qXfer:threads:read::0,20"), "m" + escaped(xml.substr(0, 0x20)));
+    h.target.states = {ThreadRunState::running, ThreadRunState::running};
+    CU_ASSERT_EQUAL(h.ask("qXfer:threads:read::20,fff"), "l" + escaped(xml.substr(0x20)));
+    CU_ASSERT_EQUAL(h.ask("qXfer:threads:read:x:0,fff"), "E00");
+    // 17 threads: ids are hex, as in qfThreadInfo.
+    Harness many(17);
+    many.no_ack();
+    std::string doc = many.ask("qXfer:threads:read::0,fff");
+    CU_ASSERT(doc.find(escaped("<thread id=\"11\" core=\"16\" name=\"CPU#16\">")) != std::string::npos);
 }
 
 void test_xfer_memory_map() {
@@ -191,6 +221,7 @@ const kvmdbg::test::TestCase kQueries[] = {
     {"thread list chunks", test_thread_list_chunks},
     {"qXfer features", test_xfer_features},
     {"qXfer memory-map", test_xfer_memory_map},
+    {"qXfer threads", test_xfer_threads},
     {"qRcmd", test_monitor},
     {"Z and z", test_breakpoints},
     {"detach", test_detach_removes_everything},
