@@ -104,8 +104,8 @@ typedef struct KvmdbgEvent {
     /* KVMDBG_EVENT_DEBUG: the vCPU's whole state at the stop, read on its
      * thread as it parks (get_cpu_state's layout, state_size bytes), so the
      * host needs no get_cpu_state round trip for the stop; NULL when the
-     * module did not capture it (the KVM module sends it with
-     * KVMDBG_STOP_STEP stops only). Valid during the call. */
+     * module did not capture it (the KVM module sends it with every
+     * debug stop). Valid during the call. */
     const void *state;
     uint32_t state_size;
 } KvmdbgEvent;

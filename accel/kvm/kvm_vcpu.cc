@@ -282,15 +282,15 @@ void KvmVcpu::park_with_event(std::uint32_t kind, int error, std::string message
     event.error = error;
     event.interrupts_enabled = run()->if_flag;
     event.message = message.c_str();
-    // A finished step carries the registers: they are read here, on the
+    // A debugger stop carries the registers: they are read here, on the
     // vCPU's own thread, instead of through a run_on_vcpu round trip for the
     // stop reply (it always needs them). The vCPU parks right after, so they
-    // stay right until resumed. Not for breakpoint hits: reading the whole
-    // state (5 ioctls) costs more than the round trip it saves where the
-    // hit is a false target-side condition, which needs no registers
-    // (docs/performance.md).
+    // stay right until resumed, and KvmVm's state cache serves them to the
+    // debugger's next reads (memory through the vCPU's paging too). A
+    // breakpoint hit nobody wants (a false target-side condition) never
+    // gets here: host_passes_over() drops it first.
     std::vector<std::uint8_t> state;
-    if (kind == KVMDBG_EVENT_DEBUG && stop != nullptr && stop->reason == KVMDBG_STOP_STEP) {
+    if (kind == KVMDBG_EVENT_DEBUG && stop != nullptr) {
         state.resize(vm_.backend().state_size());
         if (vm_.backend().load_state(*this, state.data())) {
             event.state = state.data();
@@ -305,6 +305,9 @@ void KvmVcpu::park_with_event(std::uint32_t kind, int error, std::string message
         std::lock_guard lock(mu_);
         park_locked();
         debugger_stop_ = kind == KVMDBG_EVENT_DEBUG;
+    }
+    if (event.state != nullptr && !io_pending_) {
+        vm_.remember_state(index_, event.state);  // only if still parked (a resume may have come)
     }
     if (vm_.host().event != nullptr) {
         vm_.host().event(vm_.host().opaque, &event);
