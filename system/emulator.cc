@@ -202,18 +202,23 @@ Status Emulator::build_pc(const std::string& accel_name, const std::optional<Gdb
     if (auto st = create_accel(accel_name, accel_config); !st) {
         return st;
     }
-    for (const auto& region : machine_->ram().regions()) {
+    if (auto s = accel_->map_ram(hw::PcLite::kRomBase, hw::PcLite::kRomSize, machine_->rom().data(), true); !s) {
+        return s;
+    }
+    return bring_up(machine_->ram(), &Emulator::boot_vcpus, gdb_endpoint);
+}
+
+Status Emulator::bring_up(hw::GuestRam& ram, Status (Emulator::*boot)(bool),
+                          const std::optional<GdbEndpoint>& gdb_endpoint) {
+    for (const auto& region : ram.regions()) {
         if (auto s = accel_->map_ram(region.gpa, region.memory.size(), region.memory.data(), false); !s) {
             return s;
         }
     }
-    if (auto s = accel_->map_ram(hw::PcLite::kRomBase, hw::PcLite::kRomSize, machine_->rom().data(), true); !s) {
-        return s;
-    }
     if (auto s = accel_->create_vcpus(options_.smp_cpus); !s) {
         return s;
     }
-    if (auto s = boot_vcpus(false); !s) {
+    if (auto s = (this->*boot)(false); !s) {
         return s;
     }
     if (gdb_endpoint) {

@@ -82,6 +82,10 @@ private:
     /// Loads the accelerator plugin and creates the VM; says what the host
     /// forces on the debugger when gdb is in use.
     Status create_accel(const std::string& accel_name, const accel::AccelConfig& config);
+    /// Both machines, once the accelerator exists: maps `ram`, creates the
+    /// vCPUs, gives them their boot state with `boot` and starts the gdb
+    /// server when one is asked for.
+    Status bring_up(hw::GuestRam& ram, Status (Emulator::*boot)(bool), const std::optional<GdbEndpoint>& gdb_endpoint);
     /// virt: every vCPU's boot state from arm64_plan_; `reset`: re-initialise
     /// them first (KVM_ARM_VCPU_INIT: reset values, APs powered off).
     Status boot_virt_vcpus(bool reset);

@@ -77,21 +77,7 @@ Status Emulator::build_virt(const std::string& accel_name, const std::optional<G
     if (auto s = create_accel(accel_name, accel_config); !s) {
         return s;
     }
-    for (const auto& region : virt_->ram().regions()) {
-        if (auto s = accel_->map_ram(region.gpa, region.memory.size(), region.memory.data(), false); !s) {
-            return s;
-        }
-    }
-    if (auto s = accel_->create_vcpus(options_.smp_cpus); !s) {
-        return s;
-    }
-    if (auto s = boot_virt_vcpus(false); !s) {
-        return s;
-    }
-    if (gdb_endpoint) {
-        return start_gdb_server(*gdb_endpoint);
-    }
-    return ok_status();
+    return bring_up(virt_->ram(), &Emulator::boot_virt_vcpus, gdb_endpoint);
 }
 
 Status Emulator::boot_virt_vcpus(bool reset) {
