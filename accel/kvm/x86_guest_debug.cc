@@ -817,7 +817,8 @@ std::string X86GuestDebug::describe_breakpoints() const {
     out += line;
     std::snprintf(line, sizeof line,
                   "continue from a hardware breakpoint: %s (RFLAGS.RF resumes: %llu, step-overs: %llu)\n",
-                  rf_resume_          ? "resume with RFLAGS.RF"
+                  rf_resume_ && host_.resume_flag ? "resume with RFLAGS.RF"
+                  : rf_resume_ ? "resume with RFLAGS.RF (KVMDBG_X86_RF_RESUME=force; this host does not honour it)"
                   : host_.resume_flag ? "step-over (KVMDBG_X86_RF_RESUME forbids RFLAGS.RF)"
                                       : "step-over (this host does not honour RFLAGS.RF)",
                   static_cast<unsigned long long>(rf_resumes_), static_cast<unsigned long long>(hw_step_overs_));

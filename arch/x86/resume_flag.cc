@@ -5,13 +5,13 @@
 namespace kvmdbg::arch::x86 {
 
 bool resume_flag_enabled(bool host_honours_rf, const char* env) {
+    const std::string_view v(env == nullptr ? "" : env);
+    if (v == "force") {
+        return true;
+    }
     if (!host_honours_rf) {
         return false;
     }
-    if (env == nullptr) {
-        return true;
-    }
-    const std::string_view v(env);
     return !(v == "0" || v == "off" || v == "no" || v == "false");
 }
 

@@ -49,6 +49,8 @@ inline constexpr std::uint64_t kRflagsRf = 1ull << 16;
 /// Whether continues may use RF at all: the host honours it (start-up
 /// probe) and `env` (the value of KVMDBG_X86_RF_RESUME, or null) is not
 /// "0", "off", "no" or "false" (tests force the step-over with it).
+/// "force" uses RF even where the probe said the host ignores it: for
+/// tests only (a continue then re-hits its breakpoint on such a host).
 bool resume_flag_enabled(bool host_honours_rf, const char* env);
 
 /// How a resume leaves the debugger breakpoint the vCPU stopped at.

@@ -8,6 +8,11 @@
 //   rf         RF allowed; SKIPs (77) with the probe's observation where the
 //              host does not honour RF (the PVM hosts here: the breakpoint
 //              re-fires at once); then also compares both ways
+//   rf-forced  KVMDBG_X86_RF_RESUME=force: RF whatever the probe said, on
+//              every host: the stop after a continue from tick() is the
+//              next call where the probe said yes, the same call (a re-hit)
+//              where it said no; and the guest's own DR0 at the debugger's
+//              address still makes the accelerator step over instead
 //
 // Cases, each on debug_target.elf64 / guest_self_debug_dr0.elf64:
 //  - 100 hits on tick() and continues: the guest's tick_count moves by
@@ -41,7 +46,8 @@ using kvmdbg::test::GuestRunner;
 
 std::string g_module;
 std::string g_guests;
-bool g_rf_mode = false;  // expect RF continues (else step-overs)
+bool g_rf_mode = false;   // expect RF continues (else step-overs)
+bool g_probe_rf = false;  // the start-up probe's answer on this host
 
 constexpr unsigned kHits = 100;
 
@@ -235,6 +241,36 @@ void test_tick_loop() { (void)tick_loop(true); }
 void test_step_from_breakpoint() { (void)step_from_breakpoint(true); }
 void test_same_address_as_guest_dr0() { (void)same_address_as_guest_dr0(true); }
 
+// rf-forced: RF set on every continue from tick(); what the host does with
+// it must be what the probe found.
+void test_forced_rf_agrees_with_probe() {
+    auto syms = kvmdbg::test::read_elf_symbols(guest("debug_target.elf64"));
+    auto r = boot("debug_target.elf64");
+    const std::uint64_t tick = sym(syms, "tick");
+    const std::uint64_t tick_count = sym(syms, "tick_count");
+    CU_ASSERT_FATAL(r->accel().insert_breakpoint(KVMDBG_BP_HARDWARE, tick, 1).ok());
+    CU_ASSERT_FATAL(r->resume_all().ok());
+    CU_ASSERT_EQUAL(expect_stop(*r).debug.addr, tick);
+    constexpr unsigned kContinues = 3;
+    for (unsigned i = 1; i <= kContinues; ++i) {
+        CU_ASSERT_FATAL(r->accel().resume(0, KVMDBG_RESUME_RUN).ok());
+        KvmdbgEvent e = expect_stop(*r);
+        CU_ASSERT_EQUAL(e.debug.reason, KVMDBG_STOP_HW_BREAK);
+        CU_ASSERT_EQUAL(e.debug.addr, tick);
+        CU_ASSERT_EQUAL(rip(*r), tick);
+        // Honoured: the next call. Ignored: the same call, re-hit at once.
+        std::uint32_t count = read_u32(*r, tick_count);
+        std::printf("%scontinue %u with RF: stopped at tick with tick_count %u", i == 1 ? "\n  " : ", ", i, count);
+        CU_ASSERT_EQUAL(count, g_probe_rf ? i : 0u);
+    }
+    std::printf(" (probe: RF %s)\n", g_probe_rf ? "honoured" : "ignored");
+    expect_counts(*r, kContinues);
+    CU_ASSERT(r->accel().remove_breakpoint(KVMDBG_BP_HARDWARE, tick, 1).ok());
+    CU_ASSERT_FATAL(r->accel().resume(0, KVMDBG_RESUME_RUN).ok());
+    CU_ASSERT_EQUAL(r->wait_exit(), 69);
+    CU_ASSERT(r->serial().find("debug_target done ticks=100 watched=99") != std::string::npos);
+}
+
 // rf mode: every scenario gives the same trace with RF as with the step-over.
 void test_same_results_both_ways() {
     allow_rf(true);
@@ -261,14 +297,21 @@ const kvmdbg::test::TestCase kRfCases[] = {
     {"same results with RF as with the step-over", test_same_results_both_ways},
 };
 
+const kvmdbg::test::TestCase kForcedCases[] = {
+    {"forced RF: the host does what the probe found", test_forced_rf_agrees_with_probe},
+    {"forced RF: guest's own DR0 at the address makes it step over", test_same_address_as_guest_dr0},
+};
+
 const kvmdbg::test::TestSuite kSuites[] = {{"hw_bp_resume step-over", kCases}};
 const kvmdbg::test::TestSuite kRfSuites[] = {{"hw_bp_resume rf", kRfCases}};
+const kvmdbg::test::TestSuite kForcedSuites[] = {{"hw_bp_resume rf-forced", kForcedCases}};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 4 || (std::string(argv[3]) != "step-over" && std::string(argv[3]) != "rf")) {
-        std::fprintf(stderr, "usage: %s ACCEL_KVM_MODULE GUEST_DIR step-over|rf\n", argv[0]);
+    const std::string mode = argc == 4 ? argv[3] : "";
+    if (mode != "step-over" && mode != "rf" && mode != "rf-forced") {
+        std::fprintf(stderr, "usage: %s ACCEL_KVM_MODULE GUEST_DIR step-over|rf|rf-forced\n", argv[0]);
         return 2;
     }
     if (int skip = kvmdbg::test::skip_without_kvm(); skip != 0) {
@@ -276,11 +319,11 @@ int main(int argc, char** argv) {
     }
     g_module = argv[1];
     g_guests = argv[2];
-    g_rf_mode = std::string(argv[3]) == "rf";
-    if (!g_rf_mode) {
+    if (mode == "step-over") {
         allow_rf(false);
         return kvmdbg::test::run_suites(kSuites);
     }
+    g_rf_mode = true;
     // The accelerator uses RF only where its start-up probe found it honoured: ask the same probe.
     auto system = kvmdbg::accel::kvm::KvmSystem::open("/dev/kvm");
     if (!system) {
@@ -292,6 +335,12 @@ int main(int argc, char** argv) {
     if (!rf) {
         std::printf("FAIL: the resume-flag probe failed: %s\n", rf.error().message.c_str());
         return 1;
+    }
+    g_probe_rf = rf.value();
+    if (mode == "rf-forced") {
+        setenv("KVMDBG_X86_RF_RESUME", "force", 1);
+        std::printf("probe: %s", notes.c_str());
+        return kvmdbg::test::run_suites(kForcedSuites);
     }
     if (!rf.value()) {
         std::printf("SKIP: this host's KVM does not honour RFLAGS.RF at a hardware breakpoint, so kvmdbg "

@@ -37,6 +37,9 @@ void test_rf_bit() {
 void test_enabled_needs_host_and_env() {
     CU_ASSERT_FALSE(resume_flag_enabled(false, nullptr));
     CU_ASSERT_FALSE(resume_flag_enabled(false, "1"));
+    // Tests only: "force" overrides the probe's "no".
+    CU_ASSERT_TRUE(resume_flag_enabled(false, "force"));
+    CU_ASSERT_TRUE(resume_flag_enabled(true, "force"));
     CU_ASSERT_TRUE(resume_flag_enabled(true, nullptr));
     for (const char* off : {"0", "off", "no", "false"}) {
         CU_ASSERT_FALSE(resume_flag_enabled(true, off));
@@ -103,7 +106,7 @@ void test_stale_rule() {
 
 const kvmdbg::test::TestCase kCases[] = {
     {"RF is RFLAGS bit 16", test_rf_bit},
-    {"enabled needs the host and no KVMDBG_X86_RF_RESUME=0", test_enabled_needs_host_and_env},
+    {"enabled needs the host and no KVMDBG_X86_RF_RESUME=0 (force: tests)", test_enabled_needs_host_and_env},
     {"policy table: int3 lifted, steps step over, continues use RF", test_policy_table},
     {"exec_breakpoint_at: every slot, L/G, disabled, data, other address", test_exec_breakpoint_at_every_slot},
     {"RF fits only at the breakpoint with no guest bp there", test_fits},
