@@ -45,7 +45,8 @@
 // vCPU still sits on the breakpoint (the continue is merely deferred: `g`
 // shows RF in eflags until then); if the debugger moved RIP meanwhile, the
 // next resume clears it. KVMDBG_X86_RF_RESUME=0 in the environment forces
-// the step-over (tests compare both paths; docs/guest-debug.md).
+// the step-over, =force uses RF even where the probe said no (tests only;
+// docs/guest-debug.md).
 //
 // Threads: hooks from any non-vCPU thread; on_debug_exit() on the vCPU's
 // thread. A mutex guards the tables; it is never held across run_on_vcpu().
