@@ -355,6 +355,13 @@ Result<GuestDebug::PreRunJob> Arm64GuestDebug::prepare_resume(std::uint32_t cpu,
             if (st.stepping_over) {
                 st.step = false;
             }
+        } else if (st.stepping_over) {
+            // A step-over prepared but not run yet (a false conditional hit
+            // passed over on the vCPU thread, then a pause came first): it
+            // is still this resume's first instruction; what follows it is
+            // what this resume asks for.
+            st.continue_after_step_over = !single_step;
+            st.step = false;
         }
         // A continue's internal step-over always keeps interrupts out: the
         // breakpoint must be re-armed at once. A normal run never touches DAIF.
