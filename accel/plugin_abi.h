@@ -181,6 +181,11 @@ enum KvmdbgDebugOption {
      * single step executes with interrupts blocked; 0: interrupts may be
      * taken during the step (QEMU's `sstep` IRQ flag). */
     KVMDBG_OPT_STEP_BLOCK_IRQ = 1,
+    /* Microseconds a vCPU parked for the debugger busy-polls for its next
+     * request (a resume or a state read) before it sleeps; 0 (default):
+     * it sleeps at once. Waking a sleeping thread on an idle CPU costs
+     * tens of us on nested hosts; busy-polling costs CPU time. */
+    KVMDBG_OPT_PARK_SPIN_US = 2,
 };
 
 /* Reports of debug_report. */

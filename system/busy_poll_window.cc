@@ -7,9 +7,6 @@ GSourceFuncs BusyPollWindow::funcs_ = {
 };
 
 BusyPollWindow::BusyPollWindow(std::chrono::microseconds length) : length_us_(length.count()) {
-    if (length_us_ <= 0) {
-        return;
-    }
     source_ = g_source_new(&funcs_, sizeof(Source));
     reinterpret_cast<Source*>(source_)->self = this;
     g_source_set_name(source_, "kvmdbg busy-poll window");
@@ -23,9 +20,14 @@ BusyPollWindow::~BusyPollWindow() {
     }
 }
 
-void BusyPollWindow::open() { until_us_ = g_get_monotonic_time() + length_us_; }
+void BusyPollWindow::open() { until_us_ = length_us_ > 0 ? g_get_monotonic_time() + length_us_ : 0; }
 
-bool BusyPollWindow::is_open() const { return source_ != nullptr && g_get_monotonic_time() < until_us_; }
+void BusyPollWindow::set_length(std::chrono::microseconds length) {
+    length_us_ = length.count();
+    until_us_ = 0;
+}
+
+bool BusyPollWindow::is_open() const { return until_us_ != 0 && g_get_monotonic_time() < until_us_; }
 
 gboolean BusyPollWindow::prepare(GSource* source, gint* timeout) {
     const BusyPollWindow* self = reinterpret_cast<Source*>(source)->self;

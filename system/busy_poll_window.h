@@ -25,7 +25,7 @@ namespace kvmdbg::system {
 
 class BusyPollWindow {
 public:
-    /// Attaches to the default main context. `length` 0 disables the window.
+    /// Attaches to the default main context. `length` 0: open() does nothing.
     explicit BusyPollWindow(std::chrono::microseconds length);
     ~BusyPollWindow();
     BusyPollWindow(const BusyPollWindow&) = delete;
@@ -33,6 +33,8 @@ public:
 
     /// Polls without sleeping from now until `length` has passed.
     void open();
+    /// Changes the length of the next windows (0: none); closes an open one.
+    void set_length(std::chrono::microseconds length);
     /// Whether the window is open now.
     bool is_open() const;
 
@@ -48,7 +50,7 @@ private:
     static GSourceFuncs funcs_;
     gint64 length_us_;
     gint64 until_us_ = 0;  // g_get_monotonic_time() at which the window closes
-    GSource* source_ = nullptr;
+    GSource* source_ = nullptr;  // attached for the window's lifetime
 };
 
 }  // namespace kvmdbg::system

@@ -40,20 +40,6 @@ std::string accel_module_dir() {
     return KVMDBG_MODULE_DIR;
 }
 
-namespace {
-
-// How long the main loop and a vCPU parked for the debugger busy-poll
-// after debugger activity (docs/performance.md). KVMDBG_SPIN_US overrides
-// it for measurements; 0 turns busy-polling off.
-std::chrono::microseconds busy_poll_length() {
-    if (const char* us = std::getenv("KVMDBG_SPIN_US")) {
-        return std::chrono::microseconds(std::strtol(us, nullptr, 10));
-    }
-    return std::chrono::microseconds(0);
-}
-
-}  // namespace
-
 Emulator::Emulator(const CliOptions& options, Log& log)
     : options_(options), log_(log), loop_(g_main_loop_new(nullptr, FALSE)) {}
 
@@ -564,7 +550,7 @@ Status Emulator::start_gdb_server(const GdbEndpoint& endpoint) {
         return server.error();
     }
     gdb_server_ = std::move(server).value();
-    busy_poll_ = std::make_unique<BusyPollWindow>(busy_poll_length());
+    busy_poll_ = std::make_unique<BusyPollWindow>(std::chrono::microseconds(0));
     if (!accel_->supports_guest_debug()) {
         std::fprintf(stderr, "kvmdbg: this host's KVM cannot debug guests (no KVM_CAP_SET_GUEST_DEBUG): "
                              "gdb can read and write state, but breakpoints and single-step fail\n");
@@ -610,10 +596,23 @@ void Emulator::on_gdb_disconnect() {
     debugger_attached_ = false;
 }
 
+void Emulator::apply_busy_poll_budget() {
+    std::chrono::microseconds budget = busy_poll_policy_.budget_now();
+    if (budget == busy_poll_budget_) {
+        return;
+    }
+    busy_poll_budget_ = budget;
+    busy_poll_->set_length(budget);
+    // The parked vCPUs too; a module without the option just sleeps.
+    (void)accel_->set_debug_option(KVMDBG_OPT_PARK_SPIN_US, static_cast<std::uint64_t>(budget.count()));
+    log_.write(LogCategory::guest_debug, "busy-polling after debugger activity: %lld us", static_cast<long long>(budget.count()));
+}
+
 void Emulator::pump_gdb() {
     if (!gdb_session_) {
         return;
     }
+    apply_busy_poll_budget();
     busy_poll_->open();  // the next packet or stop comes within a round trip
     std::string out = gdb_session_->take_output();
     if (!out.empty() && log_.enabled(LogCategory::gdb)) {

@@ -35,6 +35,7 @@
 #include "gdbstub-glue/condition_evaluator.h"
 #include "gdbstub-glue/gdb_session.h"
 #include "system/accel_debug_target.h"
+#include "system/busy_poll_policy.h"
 #include "system/busy_poll_window.h"
 #include "system/cli.h"
 #include "system/gdb_server.h"
@@ -148,6 +149,11 @@ private:
     // Opened on every exchange with gdb: the main loop polls without
     // sleeping until the next packet or stop (busy_poll_window.h).
     std::unique_ptr<BusyPollWindow> busy_poll_;
+    BusyPollPolicy busy_poll_policy_;
+    std::chrono::microseconds busy_poll_budget_{0};  // what busy_poll_ and the vCPUs use now
+    /// Main thread: applies busy_poll_policy_'s current budget to the main
+    /// loop's window and the parked vCPUs when it changed.
+    void apply_busy_poll_budget();
     std::atomic<bool> debugger_attached_{false};  // read on vCPU threads
     std::mutex stops_mu_;
     std::deque<gdb::StopEvent> stops_;

@@ -5,7 +5,6 @@
 
 #include <array>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 
 #include "accel/kvm/kvm_system.h"
@@ -36,11 +35,7 @@ void store_immediate_exit(kvm_run* run, std::uint8_t value) {
 }  // namespace
 
 KvmVcpu::KvmVcpu(KvmVm& vm, std::uint32_t index, UniqueFd fd, MappedRegion run)
-    : vm_(vm), index_(index), fd_(std::move(fd)), run_map_(std::move(run)) {
-    if (const char* us = std::getenv("KVMDBG_SPIN_US")) {
-        spin_budget_ = std::chrono::microseconds(std::strtol(us, nullptr, 10));
-    }
-}
+    : vm_(vm), index_(index), fd_(std::move(fd)), run_map_(std::move(run)) {}
 
 KvmVcpu::~KvmVcpu() {
     {
@@ -246,10 +241,11 @@ void KvmVcpu::thread_main() {
 
 void KvmVcpu::wait_for_work(std::unique_lock<std::mutex>& lock) {
     auto work = [&] { return quit_ || !jobs_.empty() || run_requested_; };
-    if (debugger_stop_ && !work() && spin_budget_.count() > 0) {
+    const std::int64_t budget_us = spin_budget_us_.load(std::memory_order_relaxed);
+    if (debugger_stop_ && !work() && budget_us > 0) {
         std::uint64_t seen = wake_seq_.load(std::memory_order_acquire);
         lock.unlock();
-        auto until = std::chrono::steady_clock::now() + spin_budget_;
+        auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(budget_us);
         while (wake_seq_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until) {
             for (int i = 0; i < 16; ++i) {
                 cpu_relax();

@@ -68,6 +68,10 @@ public:
     /// Forces the vCPU out of KVM_RUN once. Any thread.
     void kick();
 
+    /// How long the thread busy-polls for work after parking for the
+    /// debugger (wait_for_work); 0: it sleeps at once. Any thread.
+    void set_park_spin(std::chrono::microseconds budget) { spin_budget_us_ = budget.count(); }
+
     std::uint32_t index() const { return index_; }
     /// The VM this vCPU belongs to.
     KvmVm& vm() const { return vm_; }
@@ -144,7 +148,7 @@ private:
     // Parked for the debugger (vCPU thread only): the next request comes
     // within a protocol round trip, so the thread spins for it first.
     bool debugger_stop_ = false;
-    std::chrono::microseconds spin_budget_{0};  // KVMDBG_SPIN_US sets it
+    std::atomic<std::int64_t> spin_budget_us_{0};  // set_park_spin()
     bool pause_requested_ = false;
     bool parked_ = true;
     bool quit_ = false;

@@ -333,6 +333,12 @@ Status KvmVm::kick(std::uint32_t cpu) {
     return ok_status();
 }
 
+void KvmVm::set_park_spin(std::chrono::microseconds budget) {
+    for (auto& v : vcpus_) {
+        v->set_park_spin(budget);
+    }
+}
+
 Status KvmVm::set_irq_line(std::uint32_t irq, bool level) {
     if (!irqchip_) {
         return make_error(ENOTSUP, "no in-kernel irqchip");

@@ -39,6 +39,7 @@
 // way round: remember_state() must not be called with the vCPU's lock held.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -95,6 +96,9 @@ public:
     Status resume(std::uint32_t cpu, bool single_step);
     Status kick(std::uint32_t cpu);
     Status set_irq_line(std::uint32_t irq, bool level);
+    /// How long a vCPU parked for the debugger busy-polls before it sleeps
+    /// (KVMDBG_OPT_PARK_SPIN_US), for every vCPU. Any thread.
+    void set_park_spin(std::chrono::microseconds budget);
     /// The guest-debug core (breakpoints, watchpoints, step, reflection).
     GuestDebug& debug() { return *debug_; }
     /// The vCPU with index `cpu`, or nullptr.

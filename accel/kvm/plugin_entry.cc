@@ -2,6 +2,7 @@
 // static ops table whose functions forward to KvmVm and turn Result/Status
 // into -errno plus a per-thread last-error message. No C++ exception or type
 // leaves this file.
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -138,6 +139,12 @@ int op_set_debug_option(KvmdbgAccel* accel, uint32_t option, uint64_t value) {
     switch (option) {
     case KVMDBG_OPT_STEP_BLOCK_IRQ:
         return report(accel, accel->vm->debug().set_step_blocks_irq(value != 0));
+    case KVMDBG_OPT_PARK_SPIN_US:
+        if (value > 1000000) {
+            return report(accel, make_error(EINVAL, "park spin of " + std::to_string(value) + " us: at most 1 s"));
+        }
+        accel->vm->set_park_spin(std::chrono::microseconds(value));
+        return 0;
     default:
         return report(accel, make_error(EINVAL, "unknown guest-debug option " + std::to_string(option)));
     }

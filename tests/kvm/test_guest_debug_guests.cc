@@ -27,6 +27,7 @@ using kvmdbg::test::GuestRunner;
 
 std::string g_module;
 std::string g_guests;
+std::uint64_t g_park_spin_us = 0;  // busy-poll mode: KVMDBG_OPT_PARK_SPIN_US
 
 std::string guest(const char* name) { return g_guests + "/" + name; }
 
@@ -36,6 +37,9 @@ std::unique_ptr<GuestRunner> boot(const char* name, std::uint32_t cpus = 1) {
         std::printf("boot %s: %s\n", name, r.error().message.c_str());
     }
     CU_ASSERT_FATAL(r.ok());
+    if (g_park_spin_us != 0) {
+        CU_ASSERT_FATAL((*r)->accel().set_debug_option(KVMDBG_OPT_PARK_SPIN_US, g_park_spin_us).ok());
+    }
     return std::move(r).value();
 }
 
@@ -269,7 +273,7 @@ int run_int3_mode() {
 
 int main(int argc, char** argv) {
     if (argc != 3 && argc != 4) {
-        std::fprintf(stderr, "usage: %s ACCEL_KVM_MODULE GUEST_DIR [int3]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s ACCEL_KVM_MODULE GUEST_DIR [int3|busy-poll]\n", argv[0]);
         return 2;
     }
     if (int skip = kvmdbg::test::skip_without_kvm(); skip != 0) {
@@ -279,6 +283,9 @@ int main(int argc, char** argv) {
     g_guests = argv[2];
     if (argc == 4 && std::string(argv[3]) == "int3") {
         return run_int3_mode();
+    }
+    if (argc == 4 && std::string(argv[3]) == "busy-poll") {
+        g_park_spin_us = 300;  // every stop's vCPU busy-polls for the next request first
     }
     return kvmdbg::test::run_suites(kSuites);
 }

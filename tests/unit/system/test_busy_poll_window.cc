@@ -1,11 +1,13 @@
 // BusyPollWindow (system/busy_poll_window.h) on a real GLib main context:
 // while the window is open the main loop polls without sleeping (each
 // iteration returns although nothing is ready); once it closes the loop
-// sleeps until a source is ready; length 0 never opens a window.
+// sleeps until a source is ready; length 0 never opens a window. And
+// BusyPollPolicy's budget for a load average and CPU count.
 #include "system/busy_poll_window.h"
 
 #include <glib.h>
 
+#include "system/busy_poll_policy.h"
 #include "tests/support/cunit_main.h"
 
 namespace {
@@ -59,12 +61,36 @@ void test_zero_length_never_opens() {
     BusyPollWindow window(std::chrono::microseconds(0));
     window.open();
     CU_ASSERT_FALSE(window.is_open());
+    window.set_length(std::chrono::microseconds(50000));
+    window.open();
+    CU_ASSERT_TRUE(window.is_open());
+    window.set_length(std::chrono::microseconds(0));  // closes it
+    CU_ASSERT_FALSE(window.is_open());
+}
+
+// The policy: busy-poll only while a CPU is left idle besides the client's.
+void test_policy() {
+    using kvmdbg::system::busy_poll_budget;
+    using kvmdbg::system::kBusyPollBudget;
+    using us = std::chrono::microseconds;
+    CU_ASSERT_TRUE(busy_poll_budget(0.6, 2, std::nullopt) == kBusyPollBudget);
+    CU_ASSERT_TRUE(busy_poll_budget(1.0, 2, std::nullopt) == kBusyPollBudget);
+    CU_ASSERT_TRUE(busy_poll_budget(1.01, 2, std::nullopt) == us(0));
+    CU_ASSERT_TRUE(busy_poll_budget(4.6, 2, std::nullopt) == us(0));
+    CU_ASSERT_TRUE(busy_poll_budget(0.0, 1, std::nullopt) == us(0));  // no CPU to spare
+    CU_ASSERT_TRUE(busy_poll_budget(6.5, 8, std::nullopt) == kBusyPollBudget);
+    CU_ASSERT_TRUE(busy_poll_budget(7.5, 8, std::nullopt) == us(0));
+    // KVMDBG_SPIN_US wins whatever the load; negative means 0.
+    CU_ASSERT_TRUE(busy_poll_budget(9.0, 2, 150) == us(150));
+    CU_ASSERT_TRUE(busy_poll_budget(0.0, 16, 0) == us(0));
+    CU_ASSERT_TRUE(busy_poll_budget(0.0, 16, -5) == us(0));
 }
 
 const kvmdbg::test::TestCase kCases[] = {
     {"polls without sleeping while open", test_polls_without_sleeping_while_open},
     {"sleeps once closed", test_sleeps_once_closed},
-    {"length 0 never opens", test_zero_length_never_opens},
+    {"length 0 never opens; set_length", test_zero_length_never_opens},
+    {"policy", test_policy},
 };
 const kvmdbg::test::TestSuite kSuites[] = {{"busy_poll_window", kCases}};
 
