@@ -68,7 +68,8 @@ void test_zero_length_never_opens() {
     CU_ASSERT_FALSE(window.is_open());
 }
 
-// The policy: busy-poll only while a CPU is left idle besides the client's.
+// The policy: busy-poll only while the CPU time of everything but kvmdbg
+// leaves a CPU free.
 void test_policy() {
     using kvmdbg::system::busy_poll_budget;
     using kvmdbg::system::kBusyPollBudget;
@@ -76,7 +77,7 @@ void test_policy() {
     CU_ASSERT_TRUE(busy_poll_budget(0.6, 2, std::nullopt) == kBusyPollBudget);
     CU_ASSERT_TRUE(busy_poll_budget(1.0, 2, std::nullopt) == kBusyPollBudget);
     CU_ASSERT_TRUE(busy_poll_budget(1.01, 2, std::nullopt) == us(0));
-    CU_ASSERT_TRUE(busy_poll_budget(4.6, 2, std::nullopt) == us(0));
+    CU_ASSERT_TRUE(busy_poll_budget(1.9, 2, std::nullopt) == us(0));
     CU_ASSERT_TRUE(busy_poll_budget(0.0, 1, std::nullopt) == us(0));  // no CPU to spare
     CU_ASSERT_TRUE(busy_poll_budget(6.5, 8, std::nullopt) == kBusyPollBudget);
     CU_ASSERT_TRUE(busy_poll_budget(7.5, 8, std::nullopt) == us(0));
@@ -86,11 +87,33 @@ void test_policy() {
     CU_ASSERT_TRUE(busy_poll_budget(0.0, 16, -5) == us(0));
 }
 
+// The samples it is computed from.
+void test_proc_parsers() {
+    using kvmdbg::system::proc_pid_stat_ticks;
+    using kvmdbg::system::proc_stat_busy_ticks;
+    // user nice system idle iowait irq softirq steal guest guest_nice
+    CU_ASSERT_TRUE(proc_stat_busy_ticks("cpu  100 20 30 5000 7 1 2 3 0 0\ncpu0 1 2 3 4\n") ==
+                   std::optional<std::uint64_t>(100 + 20 + 30 + 1 + 2 + 3));
+    CU_ASSERT_TRUE(proc_stat_busy_ticks("cpu  10 0 5 99\n") == std::optional<std::uint64_t>(15));  // old kernels
+    CU_ASSERT_FALSE(proc_stat_busy_ticks("cpu0 1 2 3 4\n").has_value());
+    CU_ASSERT_FALSE(proc_stat_busy_ticks("cpu  1 2\n").has_value());
+    CU_ASSERT_FALSE(proc_stat_busy_ticks("").has_value());
+    // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+    CU_ASSERT_TRUE(proc_pid_stat_ticks("42 (kvmdbg) S 1 42 42 0 -1 4194560 10 0 0 0 250 75 0 0 20 0\n") ==
+                   std::optional<std::uint64_t>(325));
+    // A command name with spaces and parentheses: fields count from the last ')'.
+    CU_ASSERT_TRUE(proc_pid_stat_ticks("7 (a (b) c) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0\n") ==
+                   std::optional<std::uint64_t>(7));
+    CU_ASSERT_FALSE(proc_pid_stat_ticks("7 (cut) R 1 2").has_value());
+    CU_ASSERT_FALSE(proc_pid_stat_ticks("no paren").has_value());
+}
+
 const kvmdbg::test::TestCase kCases[] = {
     {"polls without sleeping while open", test_polls_without_sleeping_while_open},
     {"sleeps once closed", test_sleeps_once_closed},
     {"length 0 never opens; set_length", test_zero_length_never_opens},
     {"policy", test_policy},
+    {"/proc samples", test_proc_parsers},
 };
 const kvmdbg::test::TestSuite kSuites[] = {{"busy_poll_window", kCases}};
 
