@@ -15,7 +15,8 @@
 //
 // The sample: /proc/stat's busy time of all CPUs minus /proc/self/stat's
 // utime + stime, over the last second (re-read at most once a second,
-// only while a debugger talks). KVMDBG_SPIN_US fixes the budget (0: never).
+// only while a debugger talks); before the first second, the 1-minute load
+// average. KVMDBG_SPIN_US fixes the budget (0: never).
 //
 // Threads: main thread.
 #pragma once
@@ -47,7 +48,7 @@ class BusyPollPolicy {
 public:
     /// Reads KVMDBG_SPIN_US once.
     BusyPollPolicy();
-    /// The budget now (0 until the first second has been sampled).
+    /// The budget now; the first second is judged by the 1-minute load average.
     std::chrono::microseconds budget_now();
 
 private:
