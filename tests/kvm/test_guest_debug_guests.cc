@@ -17,6 +17,7 @@
 #include <string>
 
 #include "tests/kvm/guest_runner.h"
+#include "tests/kvm/guest_test_helpers.h"
 #include "tests/support/cunit_main.h"
 #include "tests/support/elf_symbols.h"
 #include "tests/support/kvm_available.h"
@@ -32,38 +33,20 @@ std::uint64_t g_park_spin_us = 0;  // busy-poll mode: KVMDBG_OPT_PARK_SPIN_US
 std::string guest(const char* name) { return g_guests + "/" + name; }
 
 std::unique_ptr<GuestRunner> boot(const char* name, std::uint32_t cpus = 1) {
-    auto r = GuestRunner::create(g_module, guest(name), cpus);
-    if (!r.ok()) {
-        std::printf("boot %s: %s\n", name, r.error().message.c_str());
-    }
-    CU_ASSERT_FATAL(r.ok());
+    auto r = kvmdbg::test::boot_guest(g_module, guest(name), cpus);
     if (g_park_spin_us != 0) {
-        CU_ASSERT_FATAL((*r)->accel().set_debug_option(KVMDBG_OPT_PARK_SPIN_US, g_park_spin_us).ok());
+        CU_ASSERT_FATAL(r->accel().set_debug_option(KVMDBG_OPT_PARK_SPIN_US, g_park_spin_us).ok());
     }
-    return std::move(r).value();
+    return r;
 }
 
 std::uint64_t sym(const std::map<std::string, std::uint64_t>& syms, const char* name) {
-    auto it = syms.find(name);
-    if (it == syms.end()) {
-        std::printf("symbol %s missing\n", name);
-    }
-    CU_ASSERT_FATAL(it != syms.end());
-    return it->second;
+    return kvmdbg::test::symbol_address(syms, name);
 }
 
-std::uint64_t read_u64(GuestRunner& r, std::uint64_t addr) {
-    std::uint64_t v = 0;
-    CU_ASSERT(r.accel().read_memory(0, addr, {reinterpret_cast<std::uint8_t*>(&v), 8}, false).ok());
-    return v;
-}
+std::uint64_t read_u64(GuestRunner& r, std::uint64_t addr) { return kvmdbg::test::read_guest<std::uint64_t>(r, addr); }
 
-KvmdbgEvent expect_stop(GuestRunner& r) {
-    auto e = r.next_event();
-    CU_ASSERT_FATAL(e.has_value());
-    CU_ASSERT_FATAL(e->kind == KVMDBG_EVENT_DEBUG);
-    return *e;
-}
+KvmdbgEvent expect_stop(GuestRunner& r) { return kvmdbg::test::expect_debug_stop(r); }
 
 void test_step_sequence() {
     auto syms = kvmdbg::test::read_elf_symbols(guest("debug_target.elf64"));

@@ -36,6 +36,7 @@
 #include "accel/kvm/host_debug_probe.h"
 #include "accel/kvm/kvm_system.h"
 #include "tests/kvm/guest_runner.h"
+#include "tests/kvm/guest_test_helpers.h"
 #include "tests/support/cunit_main.h"
 #include "tests/support/elf_symbols.h"
 #include "tests/support/kvm_available.h"
@@ -63,36 +64,15 @@ void allow_rf(bool allow) {
     }
 }
 
-std::unique_ptr<GuestRunner> boot(const char* name) {
-    auto r = GuestRunner::create(g_module, guest(name));
-    if (!r.ok()) {
-        std::printf("boot %s: %s\n", name, r.error().message.c_str());
-    }
-    CU_ASSERT_FATAL(r.ok());
-    return std::move(r).value();
-}
+std::unique_ptr<GuestRunner> boot(const char* name) { return kvmdbg::test::boot_guest(g_module, guest(name)); }
 
 std::uint64_t sym(const std::map<std::string, std::uint64_t>& syms, const char* name) {
-    auto it = syms.find(name);
-    if (it == syms.end()) {
-        std::printf("symbol %s missing\n", name);
-    }
-    CU_ASSERT_FATAL(it != syms.end());
-    return it->second;
+    return kvmdbg::test::symbol_address(syms, name);
 }
 
-std::uint32_t read_u32(GuestRunner& r, std::uint64_t addr) {
-    std::uint32_t v = 0;
-    CU_ASSERT(r.accel().read_memory(0, addr, {reinterpret_cast<std::uint8_t*>(&v), 4}, false).ok());
-    return v;
-}
+std::uint32_t read_u32(GuestRunner& r, std::uint64_t addr) { return kvmdbg::test::read_guest<std::uint32_t>(r, addr); }
 
-KvmdbgEvent expect_stop(GuestRunner& r) {
-    auto e = r.next_event();
-    CU_ASSERT_FATAL(e.has_value());
-    CU_ASSERT_FATAL(e->kind == KVMDBG_EVENT_DEBUG);
-    return *e;
-}
+KvmdbgEvent expect_stop(GuestRunner& r) { return kvmdbg::test::expect_debug_stop(r); }
 
 std::uint64_t rip(GuestRunner& r) {
     auto st = r.accel().get_x86_state(0);
