@@ -136,8 +136,8 @@ typedef struct KvmdbgHostCallbacks {
                 int is_write);
     void (*event)(void *opaque, const KvmdbgEvent *event);
     /* Optional (NULL: every stop is reported). A debugger breakpoint stop
-     * (KVMDBG_STOP_SW_BREAK or KVMDBG_STOP_HW_BREAK) of vCPU `cpu`, asked on
-     * that vCPU's own thread before it parks, so that the host can drop a
+     * (KVMDBG_STOP_SW_BREAK or KVMDBG_STOP_HW_BREAK) of vCPU `cpu` that was
+     * continuing (not stepping), asked on that vCPU's own thread before it parks, so that the host can drop a
      * stop nobody wants without any thread hand-off: it returns enum
      * KvmdbgStopVerdict. During the call the host may use get_cpu_state and
      * read_memory for this `cpu` (they run inline on its thread) and

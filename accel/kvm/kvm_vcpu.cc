@@ -384,8 +384,11 @@ bool KvmVcpu::handle_exit() {
     case KVM_EXIT_INTR:
         return true;
     case KVM_EXIT_DEBUG: {
+        // Only a continue may be passed over here: a hit during a step is
+        // the debugger's to judge (its step must not become a continue).
+        const bool stepping = vm_.debug().stepping(index_);
         auto stop = vm_.debug().on_debug_exit(*this);
-        if (!stop || host_passes_over(*stop)) {
+        if (!stop || (!stepping && host_passes_over(*stop))) {
             return true;
         }
         park_with_event(KVMDBG_EVENT_DEBUG, 0, "vCPU " + std::to_string(index_) + " stopped for the debugger",

@@ -115,8 +115,9 @@ private:
     /// Marks the vCPU parked unless resumed since resumes_seen_. Lock held.
     void park_locked();
     /// A debugger breakpoint stop the host does not want (a false
-    /// target-side condition): prepares the step-over and continues.
-    /// Returns false when the stop must be reported after all.
+    /// target-side condition) while the vCPU was continuing: prepares the
+    /// step-over and continues. Returns false when the stop must be
+    /// reported after all.
     bool host_passes_over(const KvmdbgDebugStop& stop);
 
     KvmVm& vm_;

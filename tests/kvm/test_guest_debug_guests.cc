@@ -138,6 +138,41 @@ void filter_tick_hits(KvmdbgBreakpointType type, std::uint32_t reason) {
     CU_ASSERT_FALSE(r->next_event(0).has_value());  // the 100th stop was the last
 }
 
+// A hit while the vCPU steps is never passed over on the vCPU thread (the
+// step would become a continue): it reaches the debugger, which judges it.
+void test_step_onto_filtered_breakpoint() {
+    auto syms = kvmdbg::test::read_elf_symbols(guest("debug_target.elf64"));
+    auto r = boot("debug_target.elf64");
+    std::uint64_t step0 = sym(syms, "step_0");
+    std::uint64_t step1 = sym(syms, "step_1");
+    std::atomic<int> asked_at_step1{0};
+    r->stop_filter = [&](std::uint32_t, const KvmdbgDebugStop& stop) {
+        if (stop.addr == step1) {
+            ++asked_at_step1;
+            return false;  // "a false condition" at step_1
+        }
+        return true;
+    };
+    CU_ASSERT_FATAL(r->accel().insert_breakpoint(KVMDBG_BP_HARDWARE, step0, 1).ok());
+    CU_ASSERT_FATAL(r->accel().insert_breakpoint(KVMDBG_BP_HARDWARE, step1, 1).ok());
+    CU_ASSERT_FATAL(r->resume_all().ok());
+    KvmdbgEvent at0 = expect_stop(*r);
+    CU_ASSERT_EQUAL_FATAL(at0.debug.addr, step0);
+    // step_0 -> step_1, then a step from step_1, whose breakpoint fires first.
+    for (int i = 0; i < 2; ++i) {
+        CU_ASSERT_FATAL(r->accel().resume(0, KVMDBG_RESUME_STEP).ok());
+        auto e = r->next_event();
+        CU_ASSERT_FATAL(e.has_value() && e->kind == KVMDBG_EVENT_DEBUG);
+        auto st = r->accel().get_x86_state(0);
+        CU_ASSERT_FATAL(st.ok());
+        CU_ASSERT_TRUE(st->rip == step1 || st->rip == sym(syms, "step_2"));
+    }
+    CU_ASSERT_EQUAL(asked_at_step1.load(), 0);
+    CU_ASSERT(r->accel().remove_all_breakpoints().ok());
+    CU_ASSERT(r->resume_all().ok());
+    CU_ASSERT_EQUAL(r->wait_exit(), 69);
+}
+
 void test_hw_breakpoint_filtered_on_vcpu() { filter_tick_hits(KVMDBG_BP_HARDWARE, KVMDBG_STOP_HW_BREAK); }
 
 void test_sw_breakpoint_filtered_on_vcpu() { filter_tick_hits(KVMDBG_BP_SOFTWARE, KVMDBG_STOP_SW_BREAK); }
@@ -221,6 +256,7 @@ const kvmdbg::test::TestCase kCases[] = {
     {"software breakpoint on tick: 100 hits", test_sw_breakpoint_on_tick},
     {"hardware breakpoint stops filtered on the vCPU thread", test_hw_breakpoint_filtered_on_vcpu},
     {"software breakpoint stops filtered on the vCPU thread", test_sw_breakpoint_filtered_on_vcpu},
+    {"a step onto a filtered breakpoint stays a step", test_step_onto_filtered_breakpoint},
     {"RAM restored after remove_all", test_ram_restored_after_remove_all},
     {"guest TF counts unchanged by the debugger", test_guest_tf_with_debugger},
     {"guest DR0 counts unchanged by the debugger", test_guest_dr0_with_debugger},
