@@ -266,7 +266,17 @@ const kvmdbg::test::TestCase kInt3Cases[] = {
     {"guest int3 counts unchanged by the debugger", test_guest_int3_with_debugger},
 };
 
+// busy-poll mode: the cases that stop and resume most, with the parked vCPU
+// busy-polling (the rest do not exercise it differently).
+const kvmdbg::test::TestCase kBusyPollCases[] = {
+    {"step through step_sequence", test_step_sequence},
+    {"hardware breakpoint on tick: 100 hits", test_hw_breakpoint_on_tick},
+    {"hardware breakpoint stops filtered on the vCPU thread", test_hw_breakpoint_filtered_on_vcpu},
+    {"a step onto a filtered breakpoint stays a step", test_step_onto_filtered_breakpoint},
+};
+
 const kvmdbg::test::TestSuite kSuites[] = {{"guest_debug_guests", kCases}};
+const kvmdbg::test::TestSuite kBusyPollSuites[] = {{"guest_debug_guests_busy_poll", kBusyPollCases}};
 const kvmdbg::test::TestSuite kInt3Suites[] = {{"guest_debug_guest_int3", kInt3Cases}};
 
 // The guest's own int3 needs a host that runs it at all: on PVM hosts it is
@@ -305,6 +315,7 @@ int main(int argc, char** argv) {
     }
     if (argc == 4 && std::string(argv[3]) == "busy-poll") {
         g_park_spin_us = 300;  // every stop's vCPU busy-polls for the next request first
+        return kvmdbg::test::run_suites(kBusyPollSuites);
     }
     return kvmdbg::test::run_suites(kSuites);
 }
