@@ -18,6 +18,7 @@
 #include "accel/accelerator.h"
 #include "common/mapped_region.h"
 #include "tests/support/cunit_main.h"
+#include "tests/support/wait_for.h"
 #include "tests/support/kvm_available.h"
 
 namespace {
@@ -63,15 +64,7 @@ struct Vm {
     std::unique_ptr<Accelerator> accel;
 };
 
-bool wait_for(const std::function<bool()>& pred) {
-    for (int i = 0; i < 2000; ++i) {
-        if (pred()) {
-            return true;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-}
+using kvmdbg::test::wait_for;
 
 // Real-mode code at 0x1000 with CS base 0.
 std::unique_ptr<Vm> make_vm(const std::vector<std::uint8_t>& code, std::uint32_t cpus = 1,
@@ -124,8 +117,10 @@ void test_pause_resume_spinning_vcpu() {
     auto st = vm->accel->get_x86_state(0);
     CU_ASSERT_FATAL(st.ok());
     CU_ASSERT(st->rip >= kCodeAddr && st->rip < kCodeAddr + 5);
-    // The I/O completed before parking: AX counted every write we saw.
-    CU_ASSERT_EQUAL(st->gpr[KVMDBG_X86_RAX] & 0xff, static_cast<std::uint64_t>(frozen) & 0xff);
+    // The I/O completed before parking: AX counted every write we saw, or
+    // one more when the kick stopped the guest between `inc ax` and `out`.
+    std::uint64_t ahead = (st->gpr[KVMDBG_X86_RAX] - static_cast<std::uint64_t>(frozen)) & 0xff;
+    CU_ASSERT_TRUE(ahead == 0 || ahead == 1);
     CU_ASSERT(vm->accel->resume(0, KVMDBG_RESUME_RUN).ok());
     CU_ASSERT(wait_for([&] { return vm->host.port80_writes.load() > frozen + 10; }));
     CU_ASSERT(vm->accel->pause_all().ok());
@@ -146,6 +141,10 @@ void test_state_round_trip_while_running() {
     auto back = vm->accel->get_x86_state(0);
     CU_ASSERT_FATAL(back.ok());
     CU_ASSERT_EQUAL(back->gpr[KVMDBG_X86_RBX], 0x1234u);
+    if (back->xmm[3][0] != 0x5a) {
+        std::printf("xmm3 byte 0 read back as 0x%02x (rip 0x%llx, rbx 0x%llx)\n", back->xmm[3][0],
+                    static_cast<unsigned long long>(back->rip), static_cast<unsigned long long>(back->gpr[KVMDBG_X86_RBX]));
+    }
     CU_ASSERT_EQUAL(back->xmm[3][0], 0x5a);
     CU_ASSERT(vm->accel->kick(0).ok());
     CU_ASSERT(!vm->accel->kick(5).ok());

@@ -17,6 +17,7 @@
 #include "accel/kvm/kvm_vm.h"
 #include "common/mapped_region.h"
 #include "tests/support/cunit_main.h"
+#include "tests/support/wait_for.h"
 #include "tests/support/kvm_available.h"
 
 namespace {
@@ -52,15 +53,7 @@ struct Vm {
     std::uint64_t loads() const { return vm->state_loads(0); }
 };
 
-bool wait_for(const std::function<bool()>& pred) {
-    for (int i = 0; i < 2000; ++i) {
-        if (pred()) {
-            return true;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-}
+using kvmdbg::test::wait_for;
 
 // Real-mode code at 0x1000, CS base 0; no in-kernel irqchip, so HLT exits
 // and parks the vCPU with a HALTED event.
