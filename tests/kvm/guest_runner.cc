@@ -124,7 +124,9 @@ void GuestRunner::event(const KvmdbgEvent& e) {
 
 std::optional<KvmdbgEvent> GuestRunner::next_event(int ms) {
     std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return !events_.empty(); })) {
+    // A guest that wrote its debug-exit sends no further event: no wait.
+    if (!cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return !events_.empty() || exit_status_; }) ||
+        events_.empty()) {
         return std::nullopt;
     }
     KvmdbgEvent e = events_.front();

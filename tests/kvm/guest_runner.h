@@ -35,7 +35,8 @@ public:
 
     /// Resumes every vCPU (RUN).
     Status resume_all();
-    /// The next event (debug stop, exit...), or nothing after `ms`.
+    /// The next event (debug stop, exit...), or nothing after `ms` or once
+    /// the guest has written its debug-exit with no event left.
     std::optional<KvmdbgEvent> next_event(int ms = 10000);
     /// Waits for the guest's debug-exit; returns its status, -1 on timeout,
     /// -2 when a vCPU stopped for good (internal error, triple fault...).
