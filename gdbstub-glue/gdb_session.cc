@@ -115,10 +115,10 @@ Result<std::vector<std::uint8_t>> GdbSession::registers_of(ThreadId thread) {
 Result<std::vector<std::uint8_t>> GdbSession::register_of(ThreadId thread, unsigned regnum) {
     const TargetDescription& desc = target_.description();
     if (regnum < desc.register_count()) {
-        auto regs = registers_of(thread);
-        if (regs && regs->size() == desc.registers_size()) {
-            auto first = regs->begin() + static_cast<std::ptrdiff_t>(desc.register_offset(regnum));
-            return std::vector<std::uint8_t>(first, first + desc.register_size(regnum));
+        if (auto regs = registers_of(thread)) {
+            if (auto one = desc.register_in(*regs, regnum)) {
+                return std::move(*one);
+            }
         }
     }
     return target_.read_register(thread, regnum);

@@ -25,6 +25,15 @@ std::size_t TargetDescription::register_offset(std::uint64_t regnum) const {
     return regnum < sizes_.size() ? offsets_[regnum] : registers_size();
 }
 
+std::optional<std::vector<std::uint8_t>> TargetDescription::register_in(std::span<const std::uint8_t> block,
+                                                                         std::uint64_t regnum) const {
+    if (regnum >= sizes_.size() || block.size() != registers_size()) {
+        return std::nullopt;
+    }
+    auto first = block.begin() + static_cast<std::ptrdiff_t>(offsets_[regnum]);
+    return std::vector<std::uint8_t>(first, first + sizes_[regnum]);
+}
+
 const std::string* TargetDescription::annex(std::string_view name) const {
     for (const Annex& a : annexes_) {
         if (a.name == name) {

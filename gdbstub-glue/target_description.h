@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,6 +51,10 @@ public:
     std::size_t register_offset(std::uint64_t regnum) const;
     /// Size of the whole g packet in bytes.
     std::size_t registers_size() const { return offsets_.empty() ? 0 : offsets_.back(); }
+    /// Register `regnum`'s bytes out of a whole g block; nothing when the
+    /// number is past the end or `block` is not registers_size() long.
+    std::optional<std::vector<std::uint8_t>> register_in(std::span<const std::uint8_t> block,
+                                                         std::uint64_t regnum) const;
 
     /// The document named `name`, or nullptr.
     const std::string* annex(std::string_view name) const;

@@ -114,10 +114,11 @@ bool AccelDebugTarget::wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop
         if (!*registers) {
             return (*registers).error();
         }
-        const gdb::TargetDescription& desc = description();
-        std::size_t offset = desc.register_offset(regnum);
-        auto first = (*registers)->begin() + static_cast<std::ptrdiff_t>(offset);
-        return std::vector<std::uint8_t>(first, first + static_cast<std::ptrdiff_t>(desc.register_size(regnum)));
+        if (auto one = description().register_in(**registers, regnum)) {
+            return std::move(*one);
+        }
+        return make_error(EIO, "register block of " + std::to_string((*registers)->size()) + " bytes, register " +
+                                   std::to_string(regnum) + " not in it");
     });
     return gdb::stop_wanted(lists, evaluator_, context);
 }

@@ -128,6 +128,17 @@ void test_target_description_layout() {
     CU_ASSERT_EQUAL(d.register_size(2), 10u);
     CU_ASSERT_EQUAL(d.register_size(4), 0u);
     CU_ASSERT_EQUAL(d.register_size(1ull << 40), 0u);
+    // One register out of a whole g block; nothing for a bad number or block.
+    std::vector<std::uint8_t> block(38);
+    for (std::size_t i = 0; i < block.size(); ++i) {
+        block[i] = static_cast<std::uint8_t>(i);
+    }
+    auto r2 = d.register_in(block, 2);
+    CU_ASSERT_TRUE(r2 && r2->size() == 10 && r2->front() == 12 && r2->back() == 21);
+    auto r3 = d.register_in(block, 3);
+    CU_ASSERT_TRUE(r3 && r3->size() == 16 && r3->front() == 22 && r3->back() == 37);
+    CU_ASSERT_FALSE(d.register_in(block, 4).has_value());
+    CU_ASSERT_FALSE(d.register_in(std::span(block).first(37), 0).has_value());
     CU_ASSERT_PTR_NOT_NULL(d.annex("target.xml"));
     CU_ASSERT_PTR_NULL(d.annex("other.xml"));
     CU_ASSERT_TRUE(d.expedited().pc == 0u && d.expedited().sp == 1u && !d.expedited().fp);
