@@ -2,7 +2,7 @@
 // debugged, and nothing more. The glue that implements it on top of the
 // accelerator's guest-debug hooks (system/ or a glue module) is the only
 // place where gdbstub-glue and accel/ meet; gdbstub-glue never includes
-// <linux/kvm.h> or accel/ headers (DESIGN.md, "Layers").
+// <linux/kvm.h> or accel/ headers (docs/design.md, "Layers").
 //
 // Threads: gdb thread n is vCPU n-1; ids run 1..thread_count(). Every call
 // is made by the GdbSession on the main (GLib) thread. An implementation

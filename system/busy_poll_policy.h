@@ -2,7 +2,8 @@
 // main loop's BusyPollWindow and a vCPU parked for the debugger,
 // KVMDBG_OPT_PARK_SPIN_US), decided from how busy the machine is.
 //
-// Measured on the 2-CPU nested development hosts (docs/performance.md):
+// Measured on the 2-CPU x86 development machines, whose KVM is the nested
+// page-table-based kind of docs/hosts.md (docs/performance.md):
 // with the machine otherwise idle, busy-polling for 300 us cut a protocol
 // step from 169-200 to 131-143 us and a `g` round trip from 75-84 to 27 us,
 // because a wake-up of a thread sleeping on an idle CPU costs 25-50 us

@@ -18,8 +18,9 @@
 //   probe   capabilities only: SET_GUEST_DEBUG, SET_GUEST_DEBUG2 (the
 //           control bits), GUEST_DEBUG_HW_BPS / _HW_WPS. arm64 KVM
 //           forwards every debug exception class to userspace while guest
-//           debug is on (arch/arm64/kvm/handle_exit.c, seed 004); the
-//           nested rig's measurements (HOST-KVM.md) agree.
+//           debug is on (Linux arch/arm64/kvm/handle_exit.c and
+//           arch/arm64/kvm/debug.c); the exits measured on the nested
+//           arm64 KVM (docs/hosts.md) agree.
 // Compiled only into a module built for an aarch64 host.
 #include <linux/kvm.h>
 

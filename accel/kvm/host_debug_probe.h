@@ -5,8 +5,8 @@
 // Why: KVM_CHECK_EXTENSION only says which ioctls and flags exist. Whether
 // an int3 reaches userspace, whether a data watchpoint fires or whether a
 // guest's own RFLAGS.TF trap exits depends on the host: hardware VT-x/SVM
-// KVM does all three, nested and page-table-based hosts (HOST-KVM.md: PVM)
-// may not. The accelerator adapts to the answers (for example, it serves
+// KVM does all three, nested and page-table-based hosts (docs/hosts.md: the
+// PVM hosts) may not. The accelerator adapts to the answers (for example, it serves
 // gdb's software breakpoints with free hardware slots when int3 cannot be
 // intercepted) and reports them through `monitor info capabilities`
 // (describe()) and `-d guest_debug` (one_line_summary()).

@@ -84,7 +84,7 @@ private:
 struct ProbeExit {
     std::uint32_t reason = 0;  ///< KVM_EXIT_*; KVM_EXIT_INTR for -EINTR
     // KVM_EXIT_DEBUG (struct kvm_debug_exit_arch; dr7 is not copied: it is
-    // garbage on some hosts, HOST-KVM.md)
+    // garbage on some hosts, docs/hosts.md)
     std::uint32_t exception = 0;  ///< 1 = #DB, 3 = #BP
     std::uint64_t pc = 0;         ///< linear RIP
     std::uint64_t dr6 = 0;

@@ -58,7 +58,7 @@ std::vector<std::uint8_t> code_bytes_at_pc(const KvmVm& vm, const KvmdbgX86State
 
 // A reserved-NOP (0F 19..1F /r: rdssp, endbr, multi-byte nop) executes as a
 // NOP while CR4.CET is clear; some hosts' KVM emulators fail on it (Xen's
-// rdsspq on PVM). Complete it here: advance RIP and go on.
+// rdsspq on the PVM hosts of docs/hosts.md). Complete it here: advance RIP and go on.
 bool skip_hint_nop(KvmVcpu& vcpu, KvmdbgX86State& st, const std::vector<std::uint8_t>& code) {
     if ((st.cr4 & arch::x86::kCr4Cet) != 0) {
         return false;

@@ -41,8 +41,8 @@
 // is taken once one instruction completed: PC is the next instruction.
 //
 // While the debugger uses the hardware registers (KVM_GUESTDBG_USE_HW),
-// KVM loads ITS registers, not the guest's (arch/arm64/kvm/debug.c, seed
-// 004), so a breakpoint or watchpoint exit is always against the plan we
+// KVM loads ITS registers, not the guest's (Linux arch/arm64/kvm/debug.c),
+// so a breakpoint or watchpoint exit is always against the plan we
 // loaded; the matching below is still strict, and anything unmatched is
 // reported as the guest's.
 //

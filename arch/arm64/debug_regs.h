@@ -6,13 +6,14 @@
 // Arm64DebugRegs into struct kvm_guest_debug_arch (merged uapi,
 // arch/arm64/include/uapi/asm/kvm.h: every array is __u64 dbg_bcr[16],
 // dbg_bvr[16], dbg_wcr[16], dbg_wvr[16]; the __u32 control arrays of the
-// seed patch were NOT merged) and sets KVM_GUESTDBG_USE_HW
+// posted arm64 guest-debug ABI patch were NOT merged, docs/design.md
+// "Kernel ABI sources") and sets KVM_GUESTDBG_USE_HW
 // (Documentation/virt/kvm/api.rst, "KVM_SET_GUEST_DEBUG").
 //
 // Slot counts: the host reports how many breakpoint and watchpoint register
 // pairs it gives the debugger with KVM_CAP_GUEST_DEBUG_HW_BPS and
 // KVM_CAP_GUEST_DEBUG_HW_WPS (api.rst, section of the same name; at most KVM_ARM_MAX_DBG_REGS =
-// 16 each; the measured nested rig has 6 and 4). Only slots below those
+// 16 each; the nested arm64 KVM measured in docs/hosts.md has 6 and 4). Only slots below those
 // counts are ever used. accel/kvm/hw_slot_allocator.h counts the same pools
 // for early errors; this file decides which register holds what.
 //

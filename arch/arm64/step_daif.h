@@ -1,7 +1,7 @@
 // Keeping interrupts out of a debugger single step on arm64.
 //
 // KVM_GUESTDBG_SINGLESTEP makes KVM set MDSCR_EL1.SS and PSTATE.SS for the
-// next KVM_RUN (arch/arm64/kvm/debug.c, seed 004); it does not mask
+// next KVM_RUN (Linux arch/arm64/kvm/debug.c); it does not mask
 // interrupts. With a timer or device interrupt pending, the "one
 // instruction" the guest executes is the exception entry, and the step
 // stops at VBAR_EL1 + 0x280 instead of the next instruction, which is not

@@ -32,7 +32,8 @@
 //     kernel compares with KVM_REG_PPC_DEBUG_INST) both exit with status 0,
 //     address = NIP; the debugger tells them apart by what it asked for.
 //   - The kernel does not emulate debug resources for the guest: while
-//     userspace debugs, every debug event exits (seed 003), owned or not.
+//     userspace debugs, every debug event exits (the e500 debug-stub
+//     commit, Linux ce11e48b7fdd), owned or not.
 //
 // Threads: pure, any thread.
 #pragma once

@@ -7,8 +7,8 @@
 // pc) plus what only the accelerator knows: whether it asked KVM to
 // single-step, whether its software-breakpoint table has an entry at pc,
 // and the DebugRegPlan it loaded (its own DR7 copy and slot owners).
-// kvm_run->debug.arch.dr7 is deliberately NOT an input: HOST-KVM.md measured
-// it as garbage on PVM hosts.
+// kvm_run->debug.arch.dr7 is deliberately NOT an input: it was measured as
+// garbage on the PVM hosts (docs/hosts.md).
 //
 // Exception semantics (Intel SDM Vol. 3B 17.3.1, Table 17-2):
 //   #BP (vector 3)  int3; KVM reports pc = the int3's own address

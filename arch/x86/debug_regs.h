@@ -203,7 +203,7 @@ struct SlotOwner {
 /// The effective debug registers to load into the vCPU and, for every
 /// physical slot, who owns it. The project's own copy of the DR7 it loads:
 /// exits are decoded against `regs.dr7`, never against the DR7 the kernel
-/// reports (HOST-KVM.md: garbage on PVM hosts).
+/// reports (garbage on the PVM hosts, docs/hosts.md).
 ///
 /// Invariant kept by the functions below: a slot is enabled in regs.dr7 iff
 /// its owner is not free; a free slot has DRn = 0 and R/W, LEN = 0.

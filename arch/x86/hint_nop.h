@@ -4,7 +4,8 @@
 // a ModRM byte are reserved NOPs; ENDBR32/64 (F3 0F 1E FB/FA) and RDSSPD/Q
 // (F3 [REX.W] 0F 1E /1, mod=11) live there and execute as NOPs while CET is
 // disabled (CR4.CET = 0). Some hosts' KVM instruction emulators do not know
-// them (PVM: KVM_EXIT_INTERNAL_ERROR, emulation failure, on Xen's rdsspq), so
+// them (the PVM hosts of docs/hosts.md: KVM_EXIT_INTERNAL_ERROR, emulation
+// failure, on Xen's rdsspq), so
 // the accelerator completes them itself. Pure; any thread.
 #pragma once
 
