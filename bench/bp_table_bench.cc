@@ -1,6 +1,6 @@
 // bp_table_bench: row 7 of the benchmark table (docs/performance.md) at the
 // level where it is measurable on every host. On hosts whose KVM cannot
-// intercept int3 (the PVM development hosts), gdb's software breakpoints are
+// intercept int3 (the PVM hosts of docs/hosts.md), gdb's software breakpoints are
 // served by the 4 debug registers, so 10,000 of them cannot be inserted
 // through the stub there; what scales with their number is the two tables
 // every insert, remove and debug exit goes through:

@@ -3,7 +3,7 @@
 // and reports the watched address; an access watchpoint also stops at
 // read_only_probe's read. Exits 77 (SKIP) with the reason when /dev/kvm is
 // unusable or when the start-up probe found that data watchpoints do not
-// fire on this host (HOST-KVM.md: PVM hosts).
+// fire on this host (as on the PVM hosts of docs/hosts.md).
 #include <unistd.h>
 
 #include <cstdio>

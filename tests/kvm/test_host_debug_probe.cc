@@ -89,7 +89,7 @@ void test_capabilities_match_check_extension() {
 }
 
 // Every x86 KVM with KVM_SET_GUEST_DEBUG steps and has DR0-3 execute
-// breakpoints (HOST-KVM.md confirms it for the PVM hosts too).
+// breakpoints (docs/hosts.md measured it on the PVM hosts too).
 void test_universal_behaviours_found() {
     CU_ASSERT_FATAL(g_first.has_value());
     const HostDebugCaps& c = *g_first;

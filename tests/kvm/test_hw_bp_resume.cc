@@ -6,8 +6,8 @@
 //
 //   step-over  KVMDBG_X86_RF_RESUME=0: every continue steps over
 //   rf         RF allowed; SKIPs (77) with the probe's observation where the
-//              host does not honour RF (the PVM hosts here: the breakpoint
-//              re-fires at once); then also compares both ways
+//              host does not honour RF (the PVM hosts of docs/hosts.md:
+//              the breakpoint re-fires at once); then also compares both ways
 //   rf-forced  KVMDBG_X86_RF_RESUME=force: RF whatever the probe said, on
 //              every host: the stop after a continue from tick() is the
 //              next call where the probe said yes, the same call (a re-hit)
@@ -201,9 +201,10 @@ std::string same_address_as_guest_dr0(bool check_counts) {
     CU_ASSERT_STRING_EQUAL(r->serial().c_str(), plain_out.c_str());
     // GUARDED_CALLS = 2: the debugger sees every call, and at most twice:
     // where the guest's own IRET with RF (its #DB handler resumes
-    // guarded_fn so) is lost at VM entry, as on the PVM hosts here, the
-    // debugger's breakpoint fires again at the same call (4 stops there,
-    // with the code before RF continues too); hardware KVM stops once.
+    // guarded_fn so) is lost at VM entry, as on the PVM hosts
+    // (docs/hosts.md), the debugger's breakpoint fires again at the same
+    // call (4 stops there, with the code before RF continues too);
+    // hardware KVM stops once.
     CU_ASSERT(stops >= 2u && stops <= 4u);
     if (check_counts) {
         unsigned long long rf = 0;

@@ -17,9 +17,9 @@ Exit 0 pass, 1 fail (both streams printed), 77 SKIP with the reason:
   - /dev/kvm is unusable, or
   - this host's KVM cannot run the instruction Xen stopped at: Xen's early
     boot executes RDSSP (F3 [REX.W] 0F 1E /1, a NOP while CET shadow stacks
-    are off); some hosts (the PVM-based KVM of our CI machines, see
-    HOST-KVM.md for that host) trap it into KVM's instruction emulator,
-    which fails (KVM_EXIT_INTERNAL_ERROR, emulation failure); QEMU 7.2 with
+    are off); some hosts (the page-table-based "PVM" KVM the project's
+    x86 development and CI machines have, see docs/hosts.md) trap it into
+    KVM's instruction emulator, which fails (KVM_EXIT_INTERNAL_ERROR, emulation failure); QEMU 7.2 with
     -enable-kvm stops at the same RIP there. The SKIP requires
     both: kvmdbg reported exactly that failure at an RDSSP encoding, and a
     tiny guest running only RDSSP fails the same way on this host. Anything

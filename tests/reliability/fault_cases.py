@@ -1,4 +1,4 @@
-"""Faults (issue 8): KVM_RUN failing with EINTR/EAGAIN (injected by the
+"""Faults (docs/reliability.md): KVM_RUN failing with EINTR/EAGAIN (injected by the
 kvm_run_fault.so LD_PRELOAD shim, or real signals), a fatal vCPU exit or a
 KVM_RUN error while gdb is attached, a client that stops reading, a slow
 client, 1,000 connect/disconnect cycles."""

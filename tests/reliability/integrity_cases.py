@@ -1,4 +1,4 @@
-"""Guest-state integrity (issue 8): whatever a debugger does, the guest's
+"""Guest-state integrity (docs/reliability.md): whatever a debugger does, the guest's
 memory ends as in a run without one. The integrity guest hashes its whole
 image at the end (integrity.c); every case compares that line and the exit
 status with a run that had no debugger at all."""

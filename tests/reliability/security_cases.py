@@ -1,4 +1,4 @@
-"""Security (issue 8): loopback by default, unix socket 0600, a second
+"""Security: loopback by default, unix socket 0600, a second
 client refused clearly while the first keeps working, packet and reply size
 caps. See docs/security.md."""
 import os

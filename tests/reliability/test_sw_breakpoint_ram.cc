@@ -2,12 +2,12 @@
 // on the real guest RAM of a real KVM guest that keeps running and writing
 // that RAM between the debugger's operations.
 //
-// Why here: on hosts whose KVM cannot intercept int3 (HOST-KVM.md: PVM),
+// Why here: on hosts whose KVM cannot intercept int3 (docs/hosts.md: PVM),
 // kvmdbg serves gdb's software breakpoints with hardware slots, so the e2e
 // and integrity cases never put 0xCC into guest memory there. This test
 // drives the very table the accelerator uses on int3-intercepting hosts,
 // over the memory KVM runs the guest in, at addresses the guest writes but
-// never executes (an executed 0xCC is an emulation failure on PVM hosts).
+// never executes (an executed 0xCC is an emulation failure on the PVM hosts).
 //
 // Property (seeded, the seed printed; KVMDBG_REL_SEED=N reruns one): for a
 // random sequence of inserts (refcounted), removes and guest runs of 1..40

@@ -75,7 +75,7 @@ void test_decode_unknown_classes() {
 }
 
 void test_decode_values_measured_on_real_kvm() {
-    // HOST-KVM.md: the hsr values a real arm64 KVM (nested, VHE) reported.
+    // docs/hosts.md: the hsr values a real arm64 KVM (nested, VHE) reported.
     DecodedDebugExit d = decode_debug_exit(0xf2000000, 0, 0);  // BRK #0
     CU_ASSERT(d.kind == DebugExceptionKind::brk);
     CU_ASSERT_EQUAL(d.brk_imm, 0u);

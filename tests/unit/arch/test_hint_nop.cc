@@ -1,5 +1,6 @@
 // hint_nop_length: the reserved-NOP instructions the accelerator completes
-// itself when a host's KVM emulator cannot (Xen's rdsspq on PVM hosts).
+// itself when a host's KVM emulator cannot (Xen's rdsspq on the PVM hosts,
+// docs/hosts.md).
 #include <vector>
 
 #include "arch/x86/hint_nop.h"
