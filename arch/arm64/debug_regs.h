@@ -13,8 +13,8 @@
 // Slot counts: the host reports how many breakpoint and watchpoint register
 // pairs it gives the debugger with KVM_CAP_GUEST_DEBUG_HW_BPS and
 // KVM_CAP_GUEST_DEBUG_HW_WPS (api.rst, section of the same name; at most KVM_ARM_MAX_DBG_REGS =
-// 16 each; the nested arm64 KVM measured in docs/hosts.md has 6 and 4). Only slots below those
-// counts are ever used. accel/kvm/hw_slot_allocator.h counts the same pools
+// 16 each; the nested arm64 KVM measured in docs/hosts.md has 6 and 4).
+// Only slots below those counts are ever used. accel/kvm/hw_slot_allocator.h counts the same pools
 // for early errors; this file decides which register holds what.
 //
 // References: ARM ARM (DDI 0487) D2.9 "Breakpoint exceptions", D2.10

@@ -19,11 +19,11 @@ Exit 0 pass, 1 fail (both streams printed), 77 SKIP with the reason:
     boot executes RDSSP (F3 [REX.W] 0F 1E /1, a NOP while CET shadow stacks
     are off); some hosts (the page-table-based "PVM" KVM the project's
     x86 development and CI machines have, see docs/hosts.md) trap it into
-    KVM's instruction emulator, which fails (KVM_EXIT_INTERNAL_ERROR, emulation failure); QEMU 7.2 with
-    -enable-kvm stops at the same RIP there. The SKIP requires
-    both: kvmdbg reported exactly that failure at an RDSSP encoding, and a
-    tiny guest running only RDSSP fails the same way on this host. Anything
-    else is a failure.
+    KVM's instruction emulator, which fails (KVM_EXIT_INTERNAL_ERROR,
+    emulation failure); QEMU 7.2 with -enable-kvm stops at the same RIP
+    there. The SKIP requires both: kvmdbg reported exactly that failure at
+    an RDSSP encoding, and a tiny guest running only RDSSP fails the same
+    way on this host. Anything else is a failure.
 """
 import gzip
 import os
