@@ -1,7 +1,7 @@
 // Log: QEMU-style `-d CATEGORIES` / `-D FILE` logging.
 //
 // One Log object is owned by the emulator and passed by reference to whoever
-// logs; there is no global logger (DESIGN.md rule 6). Enabled categories are
+// logs; there is no global logger (docs/design.md rule 6). Enabled categories are
 // fixed after set-up; write() may then be called from any thread (each call
 // emits one whole line under a mutex).
 #pragma once

@@ -1,4 +1,4 @@
-// MappedRegion: sole owner of an mmap()ed range (DESIGN.md rule 4).
+// MappedRegion: sole owner of an mmap()ed range (docs/design.md rule 4).
 //
 // Used for guest RAM (anonymous, private) and for each vCPU's kvm_run page
 // (shared mapping of the vCPU fd). Move-only; munmap()s on destruction.

@@ -1,4 +1,4 @@
-// Result<T>: the project's one error style for C++ code (DESIGN.md rule 5).
+// Result<T>: the project's one error style for C++ code (docs/design.md rule 5).
 //
 // A Result holds either a value or an Error (an errno-style number plus a
 // message that already carries its context, e.g. "hello.elf: not an ELF file").

@@ -1,4 +1,4 @@
-// UniqueFd: sole owner of a file descriptor (DESIGN.md rule 4).
+// UniqueFd: sole owner of a file descriptor (docs/design.md rule 4).
 //
 // Move-only; closes the descriptor on destruction. Construction from an int
 // is explicit and there is no implicit conversion back: call get().
