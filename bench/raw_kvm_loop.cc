@@ -332,7 +332,8 @@ int main(int argc, char** argv) {
     RawVm vm(guest, 1);
     std::uint8_t* mode_ptr = vm.ram().host_ptr(mode, 4);
     if (mode_ptr == nullptr) {
-        std::fprintf(stderr, "raw_kvm_loop: bench_mode at 0x%llx is outside RAM\n", static_cast<unsigned long long>(mode));
+        std::fprintf(stderr, "raw_kvm_loop: bench_mode at 0x%llx is outside RAM\n",
+                     static_cast<unsigned long long>(mode));
         return 1;
     }
     measure_step(vm, count);
