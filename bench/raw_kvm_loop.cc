@@ -164,6 +164,147 @@ void expect(std::uint32_t got, std::uint32_t want, const char* what) {
 
 void on_kick(int) {}
 
+// Kicks every vCPU thread out of KVM_RUN (immediate_exit covers a thread
+// about to enter it).
+void kick_all(RawVm& vm, const std::vector<pthread_t>& handles) {
+    for (unsigned i = 0; i < handles.size(); ++i) {
+        __atomic_store_n(&vm.vcpu(i).run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+        pthread_kill(handles[i], SIGUSR1);
+    }
+}
+
+// Stop-all: N threads in KVM_RUN, kicked at once, joined on return.
+int measure_stop_all(const std::string& guest, unsigned smp, std::uint64_t count) {
+    struct sigaction sa {};
+    sa.sa_handler = on_kick;
+    sigaction(SIGUSR1, &sa, nullptr);
+    RawVm vm(guest, smp);
+    std::atomic<unsigned> out{0};
+    std::atomic<unsigned> generation{0};
+    std::atomic<bool> quit{false};
+    std::vector<pthread_t> handles(smp);
+    std::vector<std::thread> threads;
+    std::atomic<unsigned> ready{0};
+    std::atomic<unsigned> armed{0};
+    for (unsigned i = 0; i < smp; ++i) {
+        threads.emplace_back([&, i] {
+            handles[i] = pthread_self();
+            ready++;
+            unsigned seen = 0;
+            while (!quit) {
+                // Cleared before saying "armed": a kick after that point
+                // sets it again, so KVM_RUN cannot miss it.
+                __atomic_store_n(&vm.vcpu(i).run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+                armed++;
+                (void)vm.run(i);  // returns on the kick (EINTR)
+                out++;
+                out.notify_all();
+                generation.wait(seen);  // no spinning: the machine has few cores
+                seen = generation;
+            }
+        });
+    }
+    while (ready < smp) std::this_thread::yield();
+    std::uint64_t rounds = count < 2000 ? count : 2000;
+    double total = 0;
+    for (std::uint64_t r = 0; r < rounds; ++r) {
+        while (armed < smp) std::this_thread::sleep_for(std::chrono::microseconds(100));
+        std::this_thread::sleep_for(std::chrono::microseconds(500));  // let them enter the guest
+        auto t0 = Clock::now();
+        kick_all(vm, handles);
+        for (unsigned o = out; o < smp; o = out) {
+            out.wait(o);
+        }
+        total += std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+        out = 0;
+        armed = 0;
+        generation++;
+        generation.notify_all();
+    }
+    quit = true;
+    generation++;
+    generation.notify_all();
+    kick_all(vm, handles);
+    for (auto& t : threads) t.join();
+    std::printf("stopall_us %.3f\n", total / static_cast<double>(rounds));
+    return 0;
+}
+
+// Single-step: the first steps are the start-up code, then the loop.
+void measure_step(RawVm& vm, std::uint64_t count) {
+    vm.set_debug(0, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP);
+    for (int i = 0; i < 200; ++i) expect(vm.run(0), KVM_EXIT_DEBUG, "step warm-up");
+    auto t0 = Clock::now();
+    for (std::uint64_t i = 0; i < count; ++i) expect(vm.run(0), KVM_EXIT_DEBUG, "step");
+    std::printf("step_us %.3f\n", us_since(t0, count));
+}
+
+// Hardware breakpoint hits, each followed by a step over it (the
+// breakpoint is fault-like: resuming on it would hit it again). False if
+// a hit stopped elsewhere.
+bool measure_hw_bp(RawVm& vm, std::uint64_t hit, std::uint64_t count) {
+    std::uint64_t hits = count / 2;
+    double exit_total = 0;
+    vm.set_debug(0, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, hit);
+    expect(vm.run(0), KVM_EXIT_DEBUG, "first hit");
+    auto t0 = Clock::now();
+    for (std::uint64_t i = 0; i < hits; ++i) {
+        vm.set_debug(0, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP);
+        expect(vm.run(0), KVM_EXIT_DEBUG, "step over");
+        vm.set_debug(0, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, hit);
+        auto e0 = Clock::now();
+        expect(vm.run(0), KVM_EXIT_DEBUG, "hit");
+        exit_total += std::chrono::duration<double, std::micro>(Clock::now() - e0).count();
+        if (vm.vcpu(0).run->debug.arch.pc != hit) {
+            std::fprintf(stderr, "raw_kvm_loop: hit at 0x%llx, not the breakpoint\n",
+                         static_cast<unsigned long long>(vm.vcpu(0).run->debug.arch.pc));
+            return false;
+        }
+    }
+    std::printf("hit_cycle_us %.3f\n", us_since(t0, hits));
+    std::printf("debug_exit_us %.3f\n", exit_total / static_cast<double>(hits));
+    return true;
+}
+
+// Register reads: what a `g` reply is built from.
+void measure_get_regs(RawVm& vm, std::uint64_t count) {
+    auto t0 = Clock::now();
+    for (std::uint64_t i = 0; i < count; ++i) {
+        kvmdbg::arch::x86::KvmX86Regs k;
+        if (ioctl(vm.vcpu(0).fd, KVM_GET_REGS, &k.regs) < 0) die("KVM_GET_REGS");
+        if (ioctl(vm.vcpu(0).fd, KVM_GET_SREGS, &k.sregs) < 0) die("KVM_GET_SREGS");
+        if (ioctl(vm.vcpu(0).fd, KVM_GET_FPU, &k.fpu) < 0) die("KVM_GET_FPU");
+    }
+    std::printf("getregs_us %.3f\n", us_since(t0, count));
+}
+
+// PIO exits: the guest's loop does one `out` per iteration once bench_mode
+// (at mode_ptr) is 1.
+void measure_pio(RawVm& vm, std::uint8_t* mode_ptr, std::uint64_t count) {
+    vm.set_debug(0, 0);
+    std::uint32_t one = 1;
+    std::memcpy(mode_ptr, &one, sizeof one);
+    for (int i = 0; i < 100; ++i) expect(vm.run(0), KVM_EXIT_IO, "pio warm-up");
+    auto t0 = Clock::now();
+    for (std::uint64_t i = 0; i < count; ++i) expect(vm.run(0), KVM_EXIT_IO, "pio");
+    std::printf("pio_us %.3f\n", us_since(t0, count));
+}
+
+// 64 MiB out of guest RAM in 64 KiB pieces (the stub's largest m/x read).
+// Returns a sum of bytes read, so that the copies are not optimised away.
+std::uint64_t measure_memread(RawVm& vm) {
+    std::vector<std::uint8_t> buf(64 * 1024);
+    std::uint64_t sum = 0;
+    auto t0 = Clock::now();
+    for (std::uint64_t off = 0; off < (64ull << 20); off += buf.size()) {
+        if (auto s = vm.ram().read(off, buf); !s) die("RAM read");
+        sum += buf[off % buf.size()];
+    }
+    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::printf("memread_mibs %.1f\n", 64.0 / secs);
+    return sum;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -184,135 +325,23 @@ int main(int argc, char** argv) {
                              "       raw_kvm_loop --guest ELF --smp N [--count N]\n");
         return 2;
     }
-
     if (smp != 0) {
-        // Stop-all: N threads in KVM_RUN, kicked at once, joined on return.
-        struct sigaction sa {};
-        sa.sa_handler = on_kick;
-        sigaction(SIGUSR1, &sa, nullptr);
-        RawVm vm(guest, smp);
-        std::atomic<unsigned> out{0};
-        std::atomic<unsigned> generation{0};
-        std::atomic<bool> quit{false};
-        std::vector<pthread_t> handles(smp);
-        std::vector<std::thread> threads;
-        std::atomic<unsigned> ready{0};
-        std::atomic<unsigned> armed{0};
-        for (unsigned i = 0; i < smp; ++i) {
-            threads.emplace_back([&, i] {
-                handles[i] = pthread_self();
-                ready++;
-                unsigned seen = 0;
-                while (!quit) {
-                    // Cleared before saying "armed": a kick after that point
-                    // sets it again, so KVM_RUN cannot miss it.
-                    __atomic_store_n(&vm.vcpu(i).run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-                    armed++;
-                    (void)vm.run(i);  // returns on the kick (EINTR)
-                    out++;
-                    out.notify_all();
-                    generation.wait(seen);  // no spinning: the machine has few cores
-                    seen = generation;
-                }
-            });
-        }
-        while (ready < smp) std::this_thread::yield();
-        std::uint64_t rounds = count < 2000 ? count : 2000;
-        double total = 0;
-        for (std::uint64_t r = 0; r < rounds; ++r) {
-            while (armed < smp) std::this_thread::sleep_for(std::chrono::microseconds(100));
-            std::this_thread::sleep_for(std::chrono::microseconds(500));  // let them enter the guest
-            auto t0 = Clock::now();
-            for (unsigned i = 0; i < smp; ++i) {
-                __atomic_store_n(&vm.vcpu(i).run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-                pthread_kill(handles[i], SIGUSR1);
-            }
-            for (unsigned o = out; o < smp; o = out) {
-                out.wait(o);
-            }
-            total += std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-            out = 0;
-            armed = 0;
-            generation++;
-            generation.notify_all();
-        }
-        quit = true;
-        generation++;
-        generation.notify_all();
-        for (unsigned i = 0; i < smp; ++i) {
-            __atomic_store_n(&vm.vcpu(i).run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-            pthread_kill(handles[i], SIGUSR1);
-        }
-        for (auto& t : threads) t.join();
-        std::printf("stopall_us %.3f\n", total / static_cast<double>(rounds));
-        return 0;
+        return measure_stop_all(guest, smp, count);
     }
 
     RawVm vm(guest, 1);
     std::uint8_t* mode_ptr = vm.ram().host_ptr(mode, 4);
     if (mode_ptr == nullptr) {
-        std::fprintf(stderr, "raw_kvm_loop: bench_mode at 0x%llx is outside RAM\n", static_cast<unsigned long long>(mode));
+        std::fprintf(stderr, "raw_kvm_loop: bench_mode at 0x%llx is outside RAM\n",
+                     static_cast<unsigned long long>(mode));
         return 1;
     }
-
-    // Single-step: the first steps are the start-up code, then the loop.
-    vm.set_debug(0, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP);
-    for (int i = 0; i < 200; ++i) expect(vm.run(0), KVM_EXIT_DEBUG, "step warm-up");
-    auto t0 = Clock::now();
-    for (std::uint64_t i = 0; i < count; ++i) expect(vm.run(0), KVM_EXIT_DEBUG, "step");
-    std::printf("step_us %.3f\n", us_since(t0, count));
-
-    // Hardware breakpoint hits, each followed by a step over it (the
-    // breakpoint is fault-like: resuming on it would hit it again).
-    std::uint64_t hits = count / 2;
-    double exit_total = 0;
-    vm.set_debug(0, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, hit);
-    expect(vm.run(0), KVM_EXIT_DEBUG, "first hit");
-    t0 = Clock::now();
-    for (std::uint64_t i = 0; i < hits; ++i) {
-        vm.set_debug(0, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP);
-        expect(vm.run(0), KVM_EXIT_DEBUG, "step over");
-        vm.set_debug(0, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, hit);
-        auto e0 = Clock::now();
-        expect(vm.run(0), KVM_EXIT_DEBUG, "hit");
-        exit_total += std::chrono::duration<double, std::micro>(Clock::now() - e0).count();
-        if (vm.vcpu(0).run->debug.arch.pc != hit) {
-            std::fprintf(stderr, "raw_kvm_loop: hit at 0x%llx, not the breakpoint\n",
-                         static_cast<unsigned long long>(vm.vcpu(0).run->debug.arch.pc));
-            return 1;
-        }
+    measure_step(vm, count);
+    if (!measure_hw_bp(vm, hit, count)) {
+        return 1;
     }
-    std::printf("hit_cycle_us %.3f\n", us_since(t0, hits));
-    std::printf("debug_exit_us %.3f\n", exit_total / static_cast<double>(hits));
-
-    // Register reads: what a `g` reply is built from.
-    t0 = Clock::now();
-    for (std::uint64_t i = 0; i < count; ++i) {
-        kvmdbg::arch::x86::KvmX86Regs k;
-        if (ioctl(vm.vcpu(0).fd, KVM_GET_REGS, &k.regs) < 0) die("KVM_GET_REGS");
-        if (ioctl(vm.vcpu(0).fd, KVM_GET_SREGS, &k.sregs) < 0) die("KVM_GET_SREGS");
-        if (ioctl(vm.vcpu(0).fd, KVM_GET_FPU, &k.fpu) < 0) die("KVM_GET_FPU");
-    }
-    std::printf("getregs_us %.3f\n", us_since(t0, count));
-
-    // PIO exits: the guest's loop does one `out` per iteration.
-    vm.set_debug(0, 0);
-    std::uint32_t one = 1;
-    std::memcpy(mode_ptr, &one, sizeof one);
-    for (int i = 0; i < 100; ++i) expect(vm.run(0), KVM_EXIT_IO, "pio warm-up");
-    t0 = Clock::now();
-    for (std::uint64_t i = 0; i < count; ++i) expect(vm.run(0), KVM_EXIT_IO, "pio");
-    std::printf("pio_us %.3f\n", us_since(t0, count));
-
-    // 64 MiB out of guest RAM in 64 KiB pieces (the stub's largest m/x read).
-    std::vector<std::uint8_t> buf(64 * 1024);
-    std::uint64_t sum = 0;
-    t0 = Clock::now();
-    for (std::uint64_t off = 0; off < (64ull << 20); off += buf.size()) {
-        if (auto s = vm.ram().read(off, buf); !s) die("RAM read");
-        sum += buf[off % buf.size()];
-    }
-    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-    std::printf("memread_mibs %.1f\n", 64.0 / secs);
+    measure_get_regs(vm, count);
+    measure_pio(vm, mode_ptr, count);
+    std::uint64_t sum = measure_memread(vm);
     return sum == 0xffffffffffffffffull ? 1 : 0;  // keeps the copies
 }

@@ -189,162 +189,202 @@ std::size_t unescaped_size(const std::string& payload, std::size_t from) {
     return n;
 }
 
+// The command line's options and what the stub offers, for the scenarios.
+struct Options {
+    const std::map<std::string, std::string>& args;  // --key value
+    std::uint64_t count = 0;
+    std::uint64_t addr = 0;
+    double seconds = 0;
+    std::size_t packet_size = 4096;  // the stub's PacketSize
+    bool has_x = false;              // the stub offers binary-upload (x)
+
+    std::uint64_t num(const char* key, std::uint64_t def) const {
+        auto it = args.find(key);
+        return it == args.end() ? def : std::strtoull(it->second.c_str(), nullptr, 0);
+    }
+};
+
+void run_step(Client& c, const Options& o) {
+    for (int i = 0; i < 20; ++i) expect_stop(c.request("vCont;s:1"), "step");
+    auto t0 = Clock::now();
+    for (std::uint64_t i = 0; i < o.count; ++i) expect_stop(c.request("vCont;s:1"), "step");
+    std::printf("step_us %.3f\n", us_since(t0, o.count));
+}
+
+void run_hwbp(Client& c, const Options& o) {
+    const std::string z = "Z1," + hex_u64(o.addr) + ",1";
+    expect_ok(c.request(z), z);
+    bool stepover = o.num("--stepover", 0) != 0;
+    auto hit = [&] {
+        if (stepover) {
+            expect_ok(c.request("z1," + hex_u64(o.addr) + ",1"), "z1");
+            expect_stop(c.request("vCont;s:1"), "step over");
+            expect_ok(c.request(z), z);
+        }
+        std::string r = c.request("vCont;c");
+        expect_stop(r, "hit");
+    };
+    hit();
+    std::uint64_t counter = o.num("--counter", 0);
+    std::uint64_t before = counter ? le_value(c.request("m" + hex_u64(counter) + ",8")) : 0;
+    auto t0 = Clock::now();
+    for (std::uint64_t i = 0; i < o.count; ++i) hit();
+    double us = us_since(t0, o.count);
+    if (counter) {
+        std::uint64_t after = le_value(c.request("m" + hex_u64(counter) + ",8"));
+        if (after - before != o.count) {
+            fail("the guest's counter moved by " + std::to_string(after - before) + " for " +
+                 std::to_string(o.count) + " hits");
+        }
+    }
+    std::printf("hit_us %.3f\n", us);
+}
+
+void run_cond(Client& c, const Options& o) {
+    std::uint64_t counter = o.num("--counter", 0);
+    if (counter == 0) fail("cond needs --counter");
+    const std::string z = "Z1," + hex_u64(o.addr) + ",1;X3,220027";  // const8 0; end
+    expect_ok(c.request(z), z);
+    std::uint64_t before = le_value(c.request("m" + hex_u64(counter) + ",8"));
+    c.send("vCont;c");
+    auto t0 = Clock::now();
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
+    c.send_raw("\x03");
+    std::string r = c.wait_stop();
+    double elapsed = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+    expect_stop(r, "Ctrl-C");
+    std::uint64_t after = le_value(c.request("m" + hex_u64(counter) + ",8"));
+    if (after <= before) fail("no false hit went through");
+    std::printf("cond_hit_us %.3f\n", elapsed / static_cast<double>(after - before));
+    std::printf("cond_hits %llu\n", static_cast<unsigned long long>(after - before));
+}
+
+void run_g(Client& c, const Options& o) {
+    for (int i = 0; i < 20; ++i) c.request("g");
+    auto t0 = Clock::now();
+    for (std::uint64_t i = 0; i < o.count; ++i) {
+        std::string r = c.request("g");
+        if (r.size() < 64 || r[0] == 'E') fail("g: '" + r.substr(0, 40) + "'");
+    }
+    std::printf("g_us %.3f\n", us_since(t0, o.count));
+}
+
+void run_mem(Client& c, const Options& o) {
+    const std::uint64_t total = o.num("--bytes", 64ull << 20);
+    // Reply budget: m doubles the bytes; x escapes few of them.
+    std::uint64_t m_chunk = std::min<std::uint64_t>(o.packet_size / 2, 1u << 16);
+    if (o.packet_size <= 4096) m_chunk = o.packet_size / 2;  // QEMU: E22 above 2048
+    auto t0 = Clock::now();
+    for (std::uint64_t off = 0; off < total;) {
+        std::string r = c.request("m" + hex_u64(o.addr + off) + "," + hex_u64(std::min(m_chunk, total - off)));
+        if (r.empty() || r[0] == 'E') fail("m at 0x" + hex_u64(o.addr + off) + ": " + r.substr(0, 20));
+        off += r.size() / 2;
+    }
+    std::printf("m_mibs %.2f\n", static_cast<double>(total) / (1 << 20) /
+                                     std::chrono::duration<double>(Clock::now() - t0).count());
+    std::printf("m_chunk %llu\n", static_cast<unsigned long long>(m_chunk));
+    if (o.has_x) {
+        std::uint64_t x_chunk = std::min<std::uint64_t>(o.packet_size / 2, 1u << 16);
+        t0 = Clock::now();
+        for (std::uint64_t off = 0; off < total;) {
+            std::string r = c.request("x" + hex_u64(o.addr + off) + "," + hex_u64(std::min(x_chunk, total - off)));
+            if (r.empty() || r[0] != 'b') fail("x at 0x" + hex_u64(o.addr + off) + ": " + r.substr(0, 20));
+            off += unescaped_size(r, 1);
+        }
+        std::printf("x_mibs %.2f\n", static_cast<double>(total) / (1 << 20) /
+                                         std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+}
+
+void run_zbulk(Client& c, const Options& o) {
+    std::uint64_t accepted = 0;
+    std::vector<bool> ok(o.count);
+    auto t0 = Clock::now();
+    for (std::uint64_t i = 0; i < o.count; ++i) {
+        std::string r = c.request("Z0," + hex_u64(o.addr + i) + ",1");
+        ok[i] = r == "OK";
+        accepted += ok[i];
+    }
+    std::printf("z_insert_us %.3f\n", us_since(t0, o.count));
+    t0 = Clock::now();
+    for (std::uint64_t i = 0; i < o.count; ++i) {
+        std::string r = c.request("z0," + hex_u64(o.addr + i) + ",1");
+        if (ok[i]) expect_ok(r, "z0");
+    }
+    std::printf("z_remove_us %.3f\n", us_since(t0, o.count));
+    std::printf("z_accepted %llu\n", static_cast<unsigned long long>(accepted));
+}
+
+void run_stopall(Client& c, const Options& o) {
+    double total = 0;
+    for (std::uint64_t i = 0; i < o.count; ++i) {
+        c.send("vCont;c");
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        auto t0 = Clock::now();
+        c.send_raw("\x03");
+        std::string r = c.wait_stop();
+        total += std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+        expect_stop(r, "Ctrl-C");
+    }
+    std::printf("stopall_us %.3f\n", total / static_cast<double>(o.count));
+}
+
+void run_idle(Client& c, const Options& o) {
+    c.send("vCont;c");
+    std::printf("running\n");
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
+    c.send_raw("\x03");
+    expect_stop(c.wait_stop(), "Ctrl-C");
+    std::printf("idle_s %.1f\n", o.seconds);
+}
+
+const std::map<std::string, void (*)(Client&, const Options&)> kScenarios = {
+    {"step", run_step},
+    {"hwbp", run_hwbp},
+    {"cond", run_cond},
+    {"g", run_g},
+    {"mem", run_mem},
+    {"zbulk", run_zbulk},
+    {"stopall", run_stopall},
+    {"idle", run_idle},
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::map<std::string, std::string> args;
     for (int i = 1; i + 1 < argc; i += 2) args[argv[i]] = argv[i + 1];
-    auto num = [&](const char* key, std::uint64_t def) {
-        auto it = args.find(key);
-        return it == args.end() ? def : std::strtoull(it->second.c_str(), nullptr, 0);
-    };
     if (!args.count("--port") || !args.count("--scenario")) {
         std::fprintf(stderr, "usage: rsp_client --port P --scenario step|hwbp|cond|g|mem|zbulk|stopall|idle ...\n");
         return 2;
     }
-    const std::string scenario = args["--scenario"];
-    const std::uint64_t count = num("--count", 1000);
-    const std::uint64_t addr = num("--addr", 0);
-    const double seconds = static_cast<double>(num("--seconds", 2));
+    Options o{args};
+    o.count = o.num("--count", 1000);
+    o.addr = o.num("--addr", 0);
+    o.seconds = static_cast<double>(o.num("--seconds", 2));
     std::signal(SIGPIPE, SIG_IGN);  // a closed connection is reported, not fatal
-    Client c(static_cast<int>(num("--port", 1234)));
+    Client c(static_cast<int>(o.num("--port", 1234)));
 
     std::string features = c.request("qSupported:swbreak+;hwbreak+");
-    std::size_t packet_size = 4096;
     if (auto p = features.find("PacketSize="); p != std::string::npos) {
-        packet_size = std::strtoull(features.c_str() + p + 11, nullptr, 16);
+        o.packet_size = std::strtoull(features.c_str() + p + 11, nullptr, 16);
     }
     if (features.find("QStartNoAckMode+") != std::string::npos) {
         expect_ok(c.request("QStartNoAckMode"), "QStartNoAckMode");
         c.no_ack();
     }
-    bool has_x = features.find("binary-upload+") != std::string::npos;
+    o.has_x = features.find("binary-upload+") != std::string::npos;
     c.request("?");
-    if (std::uint64_t mode = num("--mode", 0); mode != 0) {
+    if (std::uint64_t mode = o.num("--mode", 0); mode != 0) {
         expect_ok(c.request("M" + hex_u64(mode) + ",4:00000000"), "bench_mode = 0");
     }
 
-    if (scenario == "step") {
-        for (int i = 0; i < 20; ++i) expect_stop(c.request("vCont;s:1"), "step");
-        auto t0 = Clock::now();
-        for (std::uint64_t i = 0; i < count; ++i) expect_stop(c.request("vCont;s:1"), "step");
-        std::printf("step_us %.3f\n", us_since(t0, count));
-    } else if (scenario == "hwbp") {
-        const std::string z = "Z1," + hex_u64(addr) + ",1";
-        expect_ok(c.request(z), z);
-        bool stepover = num("--stepover", 0) != 0;
-        auto hit = [&] {
-            if (stepover) {
-                expect_ok(c.request("z1," + hex_u64(addr) + ",1"), "z1");
-                expect_stop(c.request("vCont;s:1"), "step over");
-                expect_ok(c.request(z), z);
-            }
-            std::string r = c.request("vCont;c");
-            expect_stop(r, "hit");
-        };
-        hit();
-        std::uint64_t counter = num("--counter", 0);
-        std::uint64_t before = counter ? le_value(c.request("m" + hex_u64(counter) + ",8")) : 0;
-        auto t0 = Clock::now();
-        for (std::uint64_t i = 0; i < count; ++i) hit();
-        double us = us_since(t0, count);
-        if (counter) {
-            std::uint64_t after = le_value(c.request("m" + hex_u64(counter) + ",8"));
-            if (after - before != count) {
-                fail("the guest's counter moved by " + std::to_string(after - before) + " for " +
-                     std::to_string(count) + " hits");
-            }
-        }
-        std::printf("hit_us %.3f\n", us);
-    } else if (scenario == "cond") {
-        std::uint64_t counter = num("--counter", 0);
-        if (counter == 0) fail("cond needs --counter");
-        const std::string z = "Z1," + hex_u64(addr) + ",1;X3,220027";  // const8 0; end
-        expect_ok(c.request(z), z);
-        std::uint64_t before = le_value(c.request("m" + hex_u64(counter) + ",8"));
-        c.send("vCont;c");
-        auto t0 = Clock::now();
-        std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-        c.send_raw("\x03");
-        std::string r = c.wait_stop();
-        double elapsed = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-        expect_stop(r, "Ctrl-C");
-        std::uint64_t after = le_value(c.request("m" + hex_u64(counter) + ",8"));
-        if (after <= before) fail("no false hit went through");
-        std::printf("cond_hit_us %.3f\n", elapsed / static_cast<double>(after - before));
-        std::printf("cond_hits %llu\n", static_cast<unsigned long long>(after - before));
-    } else if (scenario == "g") {
-        for (int i = 0; i < 20; ++i) c.request("g");
-        auto t0 = Clock::now();
-        for (std::uint64_t i = 0; i < count; ++i) {
-            std::string r = c.request("g");
-            if (r.size() < 64 || r[0] == 'E') fail("g: '" + r.substr(0, 40) + "'");
-        }
-        std::printf("g_us %.3f\n", us_since(t0, count));
-    } else if (scenario == "mem") {
-        const std::uint64_t total = num("--bytes", 64ull << 20);
-        // Reply budget: m doubles the bytes; x escapes few of them.
-        std::uint64_t m_chunk = std::min<std::uint64_t>(packet_size / 2, 1u << 16);
-        if (packet_size <= 4096) m_chunk = packet_size / 2;  // QEMU: E22 above 2048
-        auto t0 = Clock::now();
-        for (std::uint64_t off = 0; off < total;) {
-            std::string r = c.request("m" + hex_u64(addr + off) + "," + hex_u64(std::min(m_chunk, total - off)));
-            if (r.empty() || r[0] == 'E') fail("m at 0x" + hex_u64(addr + off) + ": " + r.substr(0, 20));
-            off += r.size() / 2;
-        }
-        std::printf("m_mibs %.2f\n", static_cast<double>(total) / (1 << 20) /
-                                         std::chrono::duration<double>(Clock::now() - t0).count());
-        std::printf("m_chunk %llu\n", static_cast<unsigned long long>(m_chunk));
-        if (has_x) {
-            std::uint64_t x_chunk = std::min<std::uint64_t>(packet_size / 2, 1u << 16);
-            t0 = Clock::now();
-            for (std::uint64_t off = 0; off < total;) {
-                std::string r = c.request("x" + hex_u64(addr + off) + "," + hex_u64(std::min(x_chunk, total - off)));
-                if (r.empty() || r[0] != 'b') fail("x at 0x" + hex_u64(addr + off) + ": " + r.substr(0, 20));
-                off += unescaped_size(r, 1);
-            }
-            std::printf("x_mibs %.2f\n", static_cast<double>(total) / (1 << 20) /
-                                             std::chrono::duration<double>(Clock::now() - t0).count());
-        }
-    } else if (scenario == "zbulk") {
-        std::uint64_t accepted = 0;
-        std::vector<bool> ok(count);
-        auto t0 = Clock::now();
-        for (std::uint64_t i = 0; i < count; ++i) {
-            std::string r = c.request("Z0," + hex_u64(addr + i) + ",1");
-            ok[i] = r == "OK";
-            accepted += ok[i];
-        }
-        std::printf("z_insert_us %.3f\n", us_since(t0, count));
-        t0 = Clock::now();
-        for (std::uint64_t i = 0; i < count; ++i) {
-            std::string r = c.request("z0," + hex_u64(addr + i) + ",1");
-            if (ok[i]) expect_ok(r, "z0");
-        }
-        std::printf("z_remove_us %.3f\n", us_since(t0, count));
-        std::printf("z_accepted %llu\n", static_cast<unsigned long long>(accepted));
-    } else if (scenario == "stopall") {
-        double total = 0;
-        for (std::uint64_t i = 0; i < count; ++i) {
-            c.send("vCont;c");
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
-            auto t0 = Clock::now();
-            c.send_raw("\x03");
-            std::string r = c.wait_stop();
-            total += std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-            expect_stop(r, "Ctrl-C");
-        }
-        std::printf("stopall_us %.3f\n", total / static_cast<double>(count));
-    } else if (scenario == "idle") {
-        c.send("vCont;c");
-        std::printf("running\n");
-        std::fflush(stdout);
-        std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-        c.send_raw("\x03");
-        expect_stop(c.wait_stop(), "Ctrl-C");
-        std::printf("idle_s %.1f\n", seconds);
-    } else {
+    const std::string scenario = args["--scenario"];
+    auto run = kScenarios.find(scenario);
+    if (run == kScenarios.end()) {
         fail("unknown scenario " + scenario);
     }
+    run->second(c, o);
     return 0;
 }

@@ -129,8 +129,14 @@ private:
         next_pc_ = static_cast<std::size_t>(target);
         return ok_status();
     }
-    Status ref(unsigned bytes);
-    Status binary(AgentOp op);
+    // The steps of one opcode family each (step() picks the family).
+    Status binary(AgentOp op);   // two values in, one out
+    Status unary(AgentOp op);    // the top value changed in place
+    Status load(AgentOp op, const OpInfo& info);  // memory, constant or register pushed
+    Status ref(unsigned bytes);  // load's memory read
+    Status control(AgentOp op);  // jumps and end
+    Status shuffle(AgentOp op);  // dup, pop, swap, pick, rot
+    Status trace(AgentOp op);    // tracepoint collection: stack effect only
     Error error(int code, const std::string& what) const { return op_error(code, kOps[code_[pc_]].name, pc_, what); }
 
     std::span<const std::uint8_t> code_;
@@ -241,25 +247,8 @@ Status Machine::binary(AgentOp op) {
     return ok_status();
 }
 
-Status Machine::step(AgentOp op, const OpInfo& info) {
+Status Machine::unary(AgentOp op) {
     switch (op) {
-    case AgentOp::add:
-    case AgentOp::sub:
-    case AgentOp::mul:
-    case AgentOp::div_signed:
-    case AgentOp::div_unsigned:
-    case AgentOp::rem_signed:
-    case AgentOp::rem_unsigned:
-    case AgentOp::lsh:
-    case AgentOp::rsh_signed:
-    case AgentOp::rsh_unsigned:
-    case AgentOp::bit_and:
-    case AgentOp::bit_or:
-    case AgentOp::bit_xor:
-    case AgentOp::equal:
-    case AgentOp::less_signed:
-    case AgentOp::less_unsigned:
-        return binary(op);
     case AgentOp::log_not:
         stack_.back() = stack_.back() == 0 ? 1 : 0;
         return ok_status();
@@ -285,16 +274,16 @@ Status Machine::step(AgentOp op, const OpInfo& info) {
         }
         return ok_status();
     }
+    default: return error(EINVAL, "unknown opcode");  // unreachable: step() dispatches
+    }
+}
+
+Status Machine::load(AgentOp op, const OpInfo& info) {
+    switch (op) {
     case AgentOp::ref8: return ref(1);
     case AgentOp::ref16: return ref(2);
     case AgentOp::ref32: return ref(4);
     case AgentOp::ref64: return ref(8);
-    case AgentOp::if_goto:
-        if (pop() != 0) {
-            return jump(operand(2));
-        }
-        return ok_status();
-    case AgentOp::goto_: return jump(operand(2));
     case AgentOp::const8:
     case AgentOp::const16:
     case AgentOp::const32:
@@ -307,12 +296,30 @@ Status Machine::step(AgentOp op, const OpInfo& info) {
         }
         return push(*value);
     }
+    default: return error(EINVAL, "unknown opcode");  // unreachable: step() dispatches
+    }
+}
+
+Status Machine::control(AgentOp op) {
+    switch (op) {
+    case AgentOp::if_goto:
+        if (pop() != 0) {
+            return jump(operand(2));
+        }
+        return ok_status();
+    case AgentOp::goto_: return jump(operand(2));
     case AgentOp::end:
         if (stack_.empty()) {
             return error(EINVAL, "stack underflow (empty stack, no result)");
         }
         done_ = true;
         return ok_status();
+    default: return error(EINVAL, "unknown opcode");  // unreachable: step() dispatches
+    }
+}
+
+Status Machine::shuffle(AgentOp op) {
+    switch (op) {
     case AgentOp::dup: return push(stack_.back());
     case AgentOp::pop: stack_.pop_back(); return ok_status();
     case AgentOp::swap: std::swap(stack_[stack_.size() - 1], stack_[stack_.size() - 2]); return ok_status();
@@ -333,6 +340,12 @@ Status Machine::step(AgentOp op, const OpInfo& info) {
         stack_[n - 3] = c;
         return ok_status();
     }
+    default: return error(EINVAL, "unknown opcode");  // unreachable: step() dispatches
+    }
+}
+
+Status Machine::trace(AgentOp op) {
+    switch (op) {
     // Tracepoint collection: a condition has no trace buffer, so only the
     // stack effect remains (trace, tracenz: addr size =>; trace_quick,
     // trace16: addr => addr; tracev: =>).
@@ -344,6 +357,56 @@ Status Machine::step(AgentOp op, const OpInfo& info) {
     case AgentOp::trace_quick:
     case AgentOp::trace16:
     case AgentOp::tracev: return ok_status();
+    default: return error(EINVAL, "unknown opcode");  // unreachable: step() dispatches
+    }
+}
+
+// One switch over every opcode (no default: the compiler checks that none
+// is missing), each family handled by its own step.
+Status Machine::step(AgentOp op, const OpInfo& info) {
+    switch (op) {
+    case AgentOp::add:
+    case AgentOp::sub:
+    case AgentOp::mul:
+    case AgentOp::div_signed:
+    case AgentOp::div_unsigned:
+    case AgentOp::rem_signed:
+    case AgentOp::rem_unsigned:
+    case AgentOp::lsh:
+    case AgentOp::rsh_signed:
+    case AgentOp::rsh_unsigned:
+    case AgentOp::bit_and:
+    case AgentOp::bit_or:
+    case AgentOp::bit_xor:
+    case AgentOp::equal:
+    case AgentOp::less_signed:
+    case AgentOp::less_unsigned: return binary(op);
+    case AgentOp::log_not:
+    case AgentOp::bit_not:
+    case AgentOp::ext:
+    case AgentOp::zero_ext: return unary(op);
+    case AgentOp::ref8:
+    case AgentOp::ref16:
+    case AgentOp::ref32:
+    case AgentOp::ref64:
+    case AgentOp::const8:
+    case AgentOp::const16:
+    case AgentOp::const32:
+    case AgentOp::const64:
+    case AgentOp::reg: return load(op, info);
+    case AgentOp::if_goto:
+    case AgentOp::goto_:
+    case AgentOp::end: return control(op);
+    case AgentOp::dup:
+    case AgentOp::pop:
+    case AgentOp::swap:
+    case AgentOp::pick:
+    case AgentOp::rot: return shuffle(op);
+    case AgentOp::trace:
+    case AgentOp::tracenz:
+    case AgentOp::trace_quick:
+    case AgentOp::trace16:
+    case AgentOp::tracev: return trace(op);
     case AgentOp::getv:
     case AgentOp::setv: return error(ENOTSUP, "trace state variables are not supported");
     case AgentOp::printf_: return error(ENOTSUP, "printf is not supported in conditions");

@@ -15,6 +15,7 @@ packages=(
   libglib2.0-dev libfdt-dev libcunit1-dev linux-libc-dev
   gdb gdb-multiarch
   device-tree-compiler
+  clang-format-14  # scripts/check_format.sh (suite style) pins clang-format 14
 )
 
 missing=()

@@ -3,12 +3,13 @@
 #include <glib.h>
 
 #include <cstddef>
-#include <cstdio>
 #include <new>
 #include <optional>
 #include <span>
 #include <string_view>
 #include <utility>
+
+#include "common/hex_string.h"
 
 namespace kvmdbg::system {
 
@@ -364,12 +365,6 @@ Status apply_smp(const RawOption& o, CliOptions& out) {
     return ok_status();
 }
 
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-}
-
 Status apply_device(const RawOption& o, CliOptions& out) {
     auto kvs = split_qemu_opts(o, "driver");
     if (!kvs) {
@@ -410,7 +405,7 @@ Status apply_device(const RawOption& o, CliOptions& out) {
             auto n = parse_integer(value);
             if (!n || *n < prop->min || *n > prop->max) {
                 return o.error("Property " + qualified + " doesn't take value '" + value + "' (" +
-                               hex(prop->min) + " to " + hex(prop->max) + ")");
+                               hex_string(prop->min) + " to " + hex_string(prop->max) + ")");
             }
             dev.numbers[key] = *n;
         }
@@ -419,8 +414,8 @@ Status apply_device(const RawOption& o, CliOptions& out) {
         }
         if (dev.numbers.count("iobase") && dev.numbers.count("iosize") &&
             dev.numbers["iobase"] + dev.numbers["iosize"] > 0x10000) {
-            return o.error("ports " + hex(dev.numbers["iobase"]) + " + " +
-                           hex(dev.numbers["iosize"]) + " go past the last I/O port 0xffff");
+            return o.error("ports " + hex_string(dev.numbers["iobase"]) + " + " +
+                           hex_string(dev.numbers["iosize"]) + " go past the last I/O port 0xffff");
         }
     }
     out.devices.push_back(std::move(dev));
@@ -677,7 +672,7 @@ std::string device_help_text() {
                d.description + "\"\n";
         for (const auto& p : d.props) {
             out += "  " + std::string(p.name) + "=<uint32>  " + p.help + " (default " +
-                   hex(p.default_value) + ")\n";
+                   hex_string(p.default_value) + ")\n";
         }
     }
     return out;

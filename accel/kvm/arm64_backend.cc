@@ -24,7 +24,6 @@
 // Compiled only into a module built for an aarch64 host.
 #include <linux/kvm.h>
 
-#include <cinttypes>
 #include <cstdio>
 #include <cstring>
 
@@ -35,24 +34,12 @@
 #include "accel/kvm/kvm_vm.h"
 #include "arch/arm64/debug_regs.h"
 #include "arch/arm64/regs_kvm.h"
+#include "common/hex_string.h"
+#include "common/ioctl_status.h"
 
 namespace kvmdbg::accel::kvm {
 
 namespace {
-
-Status check(long rc, const std::string& what) {
-    if (rc < 0) {
-        int err = static_cast<int>(-rc);
-        return make_error(err, what + " failed: " + std::strerror(err));
-    }
-    return ok_status();
-}
-
-std::string hex_u64(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-    return buf;
-}
 
 ArchExitOutcome park(std::uint32_t kind, int error, std::string message) {
     ArchExitOutcome out;
@@ -93,7 +80,7 @@ public:
             return make_error(ENOTSUP, "the host's KVM has no in-kernel PSCI 0.2 (KVM_CAP_ARM_PSCI_0_2)");
         }
         long rc = xioctl(vm.fd(), KVM_ARM_PREFERRED_TARGET, &init_);
-        return check(rc, "KVM_ARM_PREFERRED_TARGET");
+        return ioctl_status(rc, "KVM_ARM_PREFERRED_TARGET");
     }
 
     Status init_vcpu(KvmVm&, KvmVcpu& vcpu) override {
@@ -105,7 +92,7 @@ public:
         if (vcpu.index() != 0) {
             init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
         }
-        return check(xioctl(vcpu.fd(), KVM_ARM_VCPU_INIT, &init),
+        return ioctl_status(xioctl(vcpu.fd(), KVM_ARM_VCPU_INIT, &init),
                      "KVM_ARM_VCPU_INIT of vCPU " + std::to_string(vcpu.index()));
     }
 
@@ -115,7 +102,7 @@ public:
         }
         kvm_create_device dev{};
         dev.type = KVM_DEV_TYPE_ARM_VGIC_V3;
-        if (auto s = check(xioctl(vm.fd(), KVM_CREATE_DEVICE, &dev), "KVM_CREATE_DEVICE(VGIC_V3)"); !s) {
+        if (auto s = ioctl_status(xioctl(vm.fd(), KVM_CREATE_DEVICE, &dev), "KVM_CREATE_DEVICE(VGIC_V3)"); !s) {
             return make_error(s.error().code, s.error().message + " (the host has no GICv3 KVM support)");
         }
         gic_fd_ = UniqueFd(static_cast<int>(dev.fd));
@@ -145,7 +132,7 @@ public:
 
     Status set_mp_runnable(KvmVm&, KvmVcpu& vcpu) override {
         kvm_mp_state mp{KVM_MP_STATE_RUNNABLE};
-        return check(xioctl(vcpu.fd(), KVM_SET_MP_STATE, &mp), "KVM_SET_MP_STATE(RUNNABLE)");
+        return ioctl_status(xioctl(vcpu.fd(), KVM_SET_MP_STATE, &mp), "KVM_SET_MP_STATE(RUNNABLE)");
     }
 
     Status wait_for_sipi(KvmVm& vm, KvmVcpu& vcpu) override {
@@ -163,14 +150,14 @@ public:
         kvm_irq_level line{};
         line.irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | (32 + irq);
         line.level = level ? 1 : 0;
-        return check(xioctl(vm.fd(), KVM_IRQ_LINE, &line), "KVM_IRQ_LINE(SPI " + std::to_string(irq) + ")");
+        return ioctl_status(xioctl(vm.fd(), KVM_IRQ_LINE, &line), "KVM_IRQ_LINE(SPI " + std::to_string(irq) + ")");
     }
 
     ArchExitOutcome handle_exit(KvmVcpu& vcpu) override {
         const kvm_run& r = *vcpu.run();
         const std::string who = "vCPU " + std::to_string(vcpu.index());
         auto pc = get_one_reg(vcpu.fd(), arch::arm64::reg_id::pc(), "pc");
-        std::string at = pc ? " at PC=" + hex_u64(*pc) : " (PC unavailable: " + pc.error().message + ")";
+        std::string at = pc ? " at PC=" + hex_string(*pc) : " (PC unavailable: " + pc.error().message + ")";
         switch (r.exit_reason) {
         case KVM_EXIT_SYSTEM_EVENT:
             switch (r.system_event.type) {
@@ -190,12 +177,12 @@ public:
         case KVM_EXIT_FAIL_ENTRY:
             return park(KVMDBG_EVENT_FAIL_ENTRY, 0,
                         who + ": KVM_EXIT_FAIL_ENTRY, hardware reason " +
-                            hex_u64(r.fail_entry.hardware_entry_failure_reason) + at);
+                            hex_string(r.fail_entry.hardware_entry_failure_reason) + at);
         case KVM_EXIT_ARM_NISV:
             // A data abort on MMIO without a valid syndrome (e.g. a load/store
             // pair or writeback to a device): KVM cannot emulate it.
             return park(KVMDBG_EVENT_UNHANDLED_EXIT, static_cast<int>(r.exit_reason),
-                        who + ": MMIO access without instruction syndrome at " + hex_u64(r.arm_nisv.fault_ipa) +
+                        who + ": MMIO access without instruction syndrome at " + hex_string(r.arm_nisv.fault_ipa) +
                             " (KVM_EXIT_ARM_NISV: use single loads/stores for device registers)" + at);
         default: {
             const char* name = exit_name(r.exit_reason);
@@ -280,7 +267,8 @@ private:
         a.group = group;
         a.attr = attr;
         a.addr = reinterpret_cast<std::uintptr_t>(value);
-        return check(xioctl(gic_fd_.get(), KVM_SET_DEVICE_ATTR, &a), std::string("KVM_SET_DEVICE_ATTR(") + what + ")");
+        return ioctl_status(xioctl(gic_fd_.get(), KVM_SET_DEVICE_ATTR, &a),
+                            std::string("KVM_SET_DEVICE_ATTR(") + what + ")");
     }
 
     kvm_vcpu_init init_{};

@@ -9,6 +9,7 @@
 
 #include "accel/kvm/probe_vm.h"
 #include "arch/x86/debug_regs.h"
+#include "common/hex_string.h"
 
 namespace kvmdbg::accel::kvm {
 
@@ -58,12 +59,6 @@ constexpr std::uint8_t kRfLoopCode[] = {
 };
 constexpr std::uint64_t kRflagsRf = 1ull << 16;  // SDM Vol. 1 3.4.3, Figure 3-8
 
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-    return buf;
-}
-
 // What one exit means for a probe program.
 std::string observed(const ProbeExit& e) {
     std::string s = e.describe();
@@ -112,7 +107,7 @@ Result<ProbeRun> run_probe(const KvmSystem& system, const HostCpuid& cpuid, cons
     ProbeRun out;
     if (auto s = vm->set_guest_debug(spec.control, spec.regs); !s) {
         out.accepted = false;
-        out.refusal = s.error().message + " for control " + hex(spec.control);
+        out.refusal = s.error().message + " for control " + hex_string(spec.control);
         return out;
     }
     unsigned debug_exits = 0;
@@ -255,7 +250,7 @@ Result<bool> resume_flag_probe(const KvmSystem& system, const HostCpuid& cpuid, 
                 text += " (RF still set after the code ran on)";
             } else {
                 text += " (expected " +
-                        std::string(pass < 2 ? "the breakpoint at " + hex(kRfLoopAddr) + " with rcx " +
+                        std::string(pass < 2 ? "the breakpoint at " + hex_string(kRfLoopAddr) + " with rcx " +
                                                    std::to_string(want_rcx)
                                              : "the end of the code with rcx 0 and RF clear") +
                         ")";
@@ -331,7 +326,7 @@ Result<HostDebugCaps> probe_host_debug(const KvmSystem& system) {
         *a.field = run->accepted && a.judge(run.value());
         std::string text = run->text();
         if (a.field == &caps.data_watchpoints_fire && *a.field && run->first()->pc != kAfterStore) {
-            text += " (expected pc " + hex(kAfterStore) + ")";
+            text += " (expected pc " + hex_string(kAfterStore) + ")";
         }
         add_note(caps.notes, a.name, *a.field, text);
     }
@@ -360,7 +355,7 @@ std::string describe(const HostDebugCaps& caps) {
     std::string s = "Host KVM guest-debug capabilities (probed at start-up):\n";
     s += row("KVM_CAP_SET_GUEST_DEBUG", yes_no(caps.set_guest_debug));
     s += row("KVM_CAP_SET_GUEST_DEBUG2 mask",
-             caps.guest_debug_mask != 0 ? hex(caps.guest_debug_mask) : std::string("absent"));
+             caps.guest_debug_mask != 0 ? hex_string(caps.guest_debug_mask) : std::string("absent"));
     s += row("KVM_GUESTDBG_BLOCKIRQ", caps.block_irq ? "yes: single-step does not enter interrupt handlers"
                                                      : "no: a step may land in an interrupt handler");
     s += row("KVM_CAP_EXCEPTION_PAYLOAD", yes_no(caps.exception_payload));

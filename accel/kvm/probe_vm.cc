@@ -2,13 +2,13 @@
 
 #include <linux/kvm.h>
 
-#include <cinttypes>
-#include <cstdio>
 #include <cstring>
 
 #include "accel/kvm/kvm_flex_structs.h"
 #include "accel/kvm/vcpu_exit_report.h"
 #include "arch/x86/boot_tables.h"
+#include "common/hex_string.h"
+#include "common/ioctl_status.h"
 
 namespace kvmdbg::accel::kvm {
 
@@ -39,24 +39,10 @@ constexpr std::uint64_t kCr4Pae = 1u << 5;
 constexpr std::uint64_t kEferLme = 1u << 8;
 constexpr std::uint64_t kEferLma = 1u << 10;
 
-Status check(long rc, const char* what) {
-    if (rc < 0) {
-        int err = static_cast<int>(-rc);
-        return make_error(err, std::string(what) + " failed: " + std::strerror(err));
-    }
-    return ok_status();
-}
-
 void store_le64(std::uint8_t* p, std::uint64_t v) {
     for (int i = 0; i < 8; ++i) {
         p[i] = static_cast<std::uint8_t>(v >> (8 * i));
     }
-}
-
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-    return buf;
 }
 
 kvm_segment flat_segment(std::uint16_t selector, std::uint8_t type, bool long_code) {
@@ -111,7 +97,7 @@ Status write_layout(std::span<std::uint8_t> ram, std::span<const std::uint8_t> c
 Result<HostCpuid> HostCpuid::fetch(const KvmSystem& system) {
     std::vector<std::uint8_t> buf(sizeof(KvmCpuid2Header) + kMaxCpuidEntries * sizeof(kvm_cpuid_entry2));
     reinterpret_cast<KvmCpuid2Header*>(buf.data())->nent = kMaxCpuidEntries;
-    if (auto s = check(xioctl(system.fd(), kKvmGetSupportedCpuid, buf.data()), "KVM_GET_SUPPORTED_CPUID"); !s) {
+    if (auto s = ioctl_status(xioctl(system.fd(), kKvmGetSupportedCpuid, buf.data()), "KVM_GET_SUPPORTED_CPUID"); !s) {
         return s.error();
     }
     return HostCpuid(std::move(buf));
@@ -121,12 +107,12 @@ std::string ProbeExit::describe() const {
     std::string out = exit_reason_name(reason);
     switch (reason) {
     case KVM_EXIT_DEBUG:
-        out += " exception " + std::to_string(exception) + " pc " + hex(pc) + " dr6 " + hex(dr6);
+        out += " exception " + std::to_string(exception) + " pc " + hex_string(pc) + " dr6 " + hex_string(dr6);
         break;
     case KVM_EXIT_IO:
-        out += std::string(io_out ? " out" : " in") + " port " + hex(port);
+        out += std::string(io_out ? " out" : " in") + " port " + hex_string(port);
         if (io_out) {
-            out += " value " + hex(value);
+            out += " value " + hex_string(value);
         }
         break;
     case KVM_EXIT_INTERNAL_ERROR:
@@ -134,10 +120,10 @@ std::string ProbeExit::describe() const {
                (suberror == KVM_INTERNAL_ERROR_EMULATION ? " (emulation failure)" : "");
         break;
     case KVM_EXIT_MMIO:
-        out += " at " + hex(mmio_addr);
+        out += " at " + hex_string(mmio_addr);
         break;
     case KVM_EXIT_FAIL_ENTRY:
-        out += " hardware reason " + hex(hw_reason);
+        out += " hardware reason " + hex_string(hw_reason);
         break;
     default:
         break;
@@ -160,11 +146,11 @@ Result<ProbeVm> ProbeVm::create(const KvmSystem& system, const HostCpuid& cpuid,
 
 Status ProbeVm::setup(const KvmSystem& system, const HostCpuid& cpuid, std::span<const std::uint8_t> code) {
     long fd = xioctl(system.fd(), KVM_CREATE_VM, 0ul);
-    if (auto s = check(fd, "KVM_CREATE_VM"); !s) {
+    if (auto s = ioctl_status(fd, "KVM_CREATE_VM"); !s) {
         return s;
     }
     vm_fd_.reset(static_cast<int>(fd));
-    if (auto s = check(xioctl(vm_fd_.get(), KVM_SET_TSS_ADDR, kTssAddr), "KVM_SET_TSS_ADDR"); !s) {
+    if (auto s = ioctl_status(xioctl(vm_fd_.get(), KVM_SET_TSS_ADDR, kTssAddr), "KVM_SET_TSS_ADDR"); !s) {
         return s;
     }
     auto ram = MappedRegion::anonymous(kProbeRamSize);
@@ -180,12 +166,12 @@ Status ProbeVm::setup(const KvmSystem& system, const HostCpuid& cpuid, std::span
     region.guest_phys_addr = 0;
     region.memory_size = kProbeRamSize;
     region.userspace_addr = reinterpret_cast<std::uintptr_t>(ram_.data());
-    if (auto s = check(xioctl(vm_fd_.get(), KVM_SET_USER_MEMORY_REGION, &region), "KVM_SET_USER_MEMORY_REGION");
+    if (auto s = ioctl_status(xioctl(vm_fd_.get(), KVM_SET_USER_MEMORY_REGION, &region), "KVM_SET_USER_MEMORY_REGION");
         !s) {
         return s;
     }
     fd = xioctl(vm_fd_.get(), KVM_CREATE_VCPU, 0ul);
-    if (auto s = check(fd, "KVM_CREATE_VCPU"); !s) {
+    if (auto s = ioctl_status(fd, "KVM_CREATE_VCPU"); !s) {
         return s;
     }
     vcpu_fd_.reset(static_cast<int>(fd));
@@ -195,12 +181,12 @@ Status ProbeVm::setup(const KvmSystem& system, const HostCpuid& cpuid, std::span
         return run.error();
     }
     run_ = std::move(run).value();
-    if (auto s = check(xioctl(vcpu_fd_.get(), kKvmSetCpuid2, cpuid.data()), "KVM_SET_CPUID2"); !s) {
+    if (auto s = ioctl_status(xioctl(vcpu_fd_.get(), kKvmSetCpuid2, cpuid.data()), "KVM_SET_CPUID2"); !s) {
         return s;
     }
 
     kvm_sregs sregs{};
-    if (auto s = check(xioctl(vcpu_fd_.get(), KVM_GET_SREGS, &sregs), "KVM_GET_SREGS"); !s) {
+    if (auto s = ioctl_status(xioctl(vcpu_fd_.get(), KVM_GET_SREGS, &sregs), "KVM_GET_SREGS"); !s) {
         return s;
     }
     sregs.cs = flat_segment(arch::x86::kBootCode64Selector, 0xb, true);
@@ -221,14 +207,14 @@ Status ProbeVm::setup(const KvmSystem& system, const HostCpuid& cpuid, std::span
     sregs.cr3 = kPml4Addr;
     sregs.cr4 = kCr4Pae;
     sregs.efer = kEferLme | kEferLma;
-    if (auto s = check(xioctl(vcpu_fd_.get(), KVM_SET_SREGS, &sregs), "KVM_SET_SREGS"); !s) {
+    if (auto s = ioctl_status(xioctl(vcpu_fd_.get(), KVM_SET_SREGS, &sregs), "KVM_SET_SREGS"); !s) {
         return s;
     }
     kvm_regs regs{};
     regs.rip = kProbeCodeAddr;
     regs.rsp = kStackTop;
     regs.rflags = 0x2;
-    return check(xioctl(vcpu_fd_.get(), KVM_SET_REGS, &regs), "KVM_SET_REGS");
+    return ioctl_status(xioctl(vcpu_fd_.get(), KVM_SET_REGS, &regs), "KVM_SET_REGS");
 }
 
 Status ProbeVm::set_guest_debug(std::uint32_t control, const arch::x86::X86DebugRegs& regs) {
@@ -238,12 +224,12 @@ Status ProbeVm::set_guest_debug(std::uint32_t control, const arch::x86::X86Debug
         dbg.arch.debugreg[i] = regs.dr[i];
     }
     dbg.arch.debugreg[7] = regs.dr7;
-    return check(xioctl(vcpu_fd_.get(), KVM_SET_GUEST_DEBUG, &dbg), "KVM_SET_GUEST_DEBUG");
+    return ioctl_status(xioctl(vcpu_fd_.get(), KVM_SET_GUEST_DEBUG, &dbg), "KVM_SET_GUEST_DEBUG");
 }
 
 Result<kvm_regs> ProbeVm::regs() const {
     kvm_regs r{};
-    if (auto s = check(xioctl(vcpu_fd_.get(), KVM_GET_REGS, &r), "KVM_GET_REGS"); !s) {
+    if (auto s = ioctl_status(xioctl(vcpu_fd_.get(), KVM_GET_REGS, &r), "KVM_GET_REGS"); !s) {
         return s.error();
     }
     return r;
@@ -251,7 +237,7 @@ Result<kvm_regs> ProbeVm::regs() const {
 
 Status ProbeVm::set_regs(const kvm_regs& regs) {
     kvm_regs copy = regs;
-    return check(xioctl(vcpu_fd_.get(), KVM_SET_REGS, &copy), "KVM_SET_REGS");
+    return ioctl_status(xioctl(vcpu_fd_.get(), KVM_SET_REGS, &copy), "KVM_SET_REGS");
 }
 
 Result<ProbeExit> ProbeVm::run() {
@@ -261,7 +247,7 @@ Result<ProbeExit> ProbeVm::run() {
         e.reason = KVM_EXIT_INTR;
         return e;
     }
-    if (auto s = check(rc, "KVM_RUN"); !s) {
+    if (auto s = ioctl_status(rc, "KVM_RUN"); !s) {
         return s.error();
     }
     const auto* run = reinterpret_cast<const kvm_run*>(run_.data());

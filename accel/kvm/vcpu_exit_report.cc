@@ -1,19 +1,13 @@
 #include "accel/kvm/vcpu_exit_report.h"
 
-#include <cinttypes>
 #include <cstdio>
 
 #include "arch/x86/register_dump.h"
+#include "common/hex_string.h"
 
 namespace kvmdbg::accel::kvm {
 
 namespace {
-
-std::string hex64(std::uint64_t v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-    return buf;
-}
 
 std::string code_line(std::span<const std::uint8_t> code) {
     std::string msg = "code bytes at RIP:";
@@ -74,28 +68,27 @@ std::string describe_internal_error(const kvm_run& run, std::uint32_t cpu,
                                     const KvmdbgX86State& st, std::span<const std::uint8_t> code) {
     std::uint32_t sub = run.internal.suberror;
     std::string msg = "KVM internal error on vCPU " + std::to_string(cpu) + ": suberror " +
-                      std::to_string(sub) + " (" + suberror_name(sub) + ") at RIP=" + hex64(st.rip);
+                      std::to_string(sub) + " (" + suberror_name(sub) + ") at RIP=" + hex_string(st.rip);
     msg += '\n' + code_line(code);
     std::uint32_t n = run.internal.ndata;
     if (n > 0) {
         msg += "extra data:";
         for (std::uint32_t i = 0; i < n && i < 16; ++i) {
-            msg += ' ' + hex64(run.internal.data[i]);
+            msg += ' ' + hex_string(run.internal.data[i]);
         }
         msg += '\n';
     }
     return msg + arch::x86::format_register_dump(st);
 }
 
-
 std::string describe_shutdown(std::uint32_t cpu, const KvmdbgX86State& st, std::span<const std::uint8_t> code) {
-    return "vCPU " + std::to_string(cpu) + " shut down (triple fault) at RIP=" + hex64(st.rip) + "\n" +
+    return "vCPU " + std::to_string(cpu) + " shut down (triple fault) at RIP=" + hex_string(st.rip) + "\n" +
            code_line(code) + arch::x86::format_register_dump(st);
 }
 
 std::string describe_fail_entry(const kvm_run& run, std::uint32_t cpu, const KvmdbgX86State& st) {
     return "KVM entry failed on vCPU " + std::to_string(cpu) + ": hardware reason " +
-           hex64(run.fail_entry.hardware_entry_failure_reason) + " (host cpu " +
+           hex_string(run.fail_entry.hardware_entry_failure_reason) + " (host cpu " +
            std::to_string(run.fail_entry.cpu) + ")\n" + arch::x86::format_register_dump(st);
 }
 

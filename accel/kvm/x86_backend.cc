@@ -5,8 +5,6 @@
 // Compiled only into a module built for an x86-64 host.
 #include <linux/kvm.h>
 
-#include <cstdio>
-#include <cstring>
 #include <vector>
 
 #include "accel/kvm/arch_backend.h"
@@ -17,6 +15,8 @@
 #include "accel/kvm/x86_guest_debug.h"
 #include "accel/kvm/x86_vcpu_state.h"
 #include "arch/x86/hint_nop.h"
+#include "common/hex_string.h"
+#include "common/ioctl_status.h"
 
 namespace kvmdbg::accel::kvm {
 
@@ -26,20 +26,6 @@ namespace {
 constexpr std::uint64_t kTssAddr = 0xfffbd000;
 constexpr std::uint64_t kIdentityMapAddr = 0xfffbc000;
 constexpr int kMaxCpuidEntries = 256;
-
-Status check(long rc, const std::string& what) {
-    if (rc < 0) {
-        int err = static_cast<int>(-rc);
-        return make_error(err, what + " failed: " + std::strerror(err));
-    }
-    return ok_status();
-}
-
-std::string hex_u64(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-}
 
 // Up to 16 code bytes at the guest's PC, stopping at the first unmapped byte.
 std::vector<std::uint8_t> code_bytes_at_pc(const KvmVm& vm, const KvmdbgX86State& st) {
@@ -88,12 +74,13 @@ public:
     Status setup_vm(KvmVm& vm) override {
         // api.rst 4.40 KVM_SET_TSS_ADDR, 4.60 KVM_SET_IDENTITY_MAP_ADDR,
         // 4.24 KVM_CREATE_IRQCHIP, 4.71 KVM_CREATE_PIT2.
-        if (auto s = check(xioctl(vm.fd(), KVM_SET_TSS_ADDR, kTssAddr), "KVM_SET_TSS_ADDR"); !s) {
+        if (auto s = ioctl_status(xioctl(vm.fd(), KVM_SET_TSS_ADDR, kTssAddr), "KVM_SET_TSS_ADDR"); !s) {
             return s;
         }
         std::uint64_t identity = kIdentityMapAddr;
         if (vm.system().check_extension(KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0) {
-            if (auto s = check(xioctl(vm.fd(), KVM_SET_IDENTITY_MAP_ADDR, &identity), "KVM_SET_IDENTITY_MAP_ADDR");
+            if (auto s = ioctl_status(xioctl(vm.fd(), KVM_SET_IDENTITY_MAP_ADDR, &identity),
+                                      "KVM_SET_IDENTITY_MAP_ADDR");
                 !s) {
                 return s;
             }
@@ -104,13 +91,13 @@ public:
         if (vm.system().check_extension(KVM_CAP_IRQCHIP) <= 0) {
             return make_error(ENOTSUP, "the host has no in-kernel irqchip (use kernel-irqchip=off)");
         }
-        if (auto s = check(xioctl(vm.fd(), KVM_CREATE_IRQCHIP, 0ul), "KVM_CREATE_IRQCHIP"); !s) {
+        if (auto s = ioctl_status(xioctl(vm.fd(), KVM_CREATE_IRQCHIP, 0ul), "KVM_CREATE_IRQCHIP"); !s) {
             return s;
         }
         if (vm.system().check_extension(KVM_CAP_PIT2) > 0) {
             kvm_pit_config pit{};
             pit.flags = KVM_PIT_SPEAKER_DUMMY;
-            if (auto s = check(xioctl(vm.fd(), KVM_CREATE_PIT2, &pit), "KVM_CREATE_PIT2"); !s) {
+            if (auto s = ioctl_status(xioctl(vm.fd(), KVM_CREATE_PIT2, &pit), "KVM_CREATE_PIT2"); !s) {
                 return s;
             }
         }
@@ -123,7 +110,8 @@ public:
         auto* header = reinterpret_cast<KvmCpuid2Header*>(buf.data());
         auto* entries = reinterpret_cast<kvm_cpuid_entry2*>(buf.data() + sizeof(KvmCpuid2Header));
         header->nent = kMaxCpuidEntries;
-        if (auto s = check(xioctl(vm.system().fd(), kKvmGetSupportedCpuid, buf.data()), "KVM_GET_SUPPORTED_CPUID");
+        if (auto s = ioctl_status(xioctl(vm.system().fd(), kKvmGetSupportedCpuid, buf.data()),
+                                  "KVM_GET_SUPPORTED_CPUID");
             !s) {
             return s;
         }
@@ -136,7 +124,7 @@ public:
                 e.edx = vcpu.index();
             }
         }
-        return check(xioctl(vcpu.fd(), kKvmSetCpuid2, buf.data()), "KVM_SET_CPUID2");
+        return ioctl_status(xioctl(vcpu.fd(), kKvmSetCpuid2, buf.data()), "KVM_SET_CPUID2");
     }
 
     Status vcpus_created(KvmVm&) override { return ok_status(); }
@@ -153,7 +141,7 @@ public:
             return ok_status();  // without a local APIC every vCPU is runnable
         }
         kvm_mp_state mp{KVM_MP_STATE_RUNNABLE};
-        return check(xioctl(vcpu.fd(), KVM_SET_MP_STATE, &mp), "KVM_SET_MP_STATE");
+        return ioctl_status(xioctl(vcpu.fd(), KVM_SET_MP_STATE, &mp), "KVM_SET_MP_STATE");
     }
 
     Status wait_for_sipi(KvmVm& vm, KvmVcpu& vcpu) override {
@@ -161,14 +149,14 @@ public:
             return ok_status();
         }
         kvm_mp_state mp{KVM_MP_STATE_INIT_RECEIVED};
-        return check(xioctl(vcpu.fd(), KVM_SET_MP_STATE, &mp), "KVM_SET_MP_STATE");
+        return ioctl_status(xioctl(vcpu.fd(), KVM_SET_MP_STATE, &mp), "KVM_SET_MP_STATE");
     }
 
     Status set_irq_line(KvmVm& vm, std::uint32_t irq, bool level) override {
         kvm_irq_level line{};
         line.irq = irq;  // a GSI of the in-kernel PIC/IOAPIC
         line.level = level ? 1 : 0;
-        return check(xioctl(vm.fd(), KVM_IRQ_LINE, &line), "KVM_IRQ_LINE");
+        return ioctl_status(xioctl(vm.fd(), KVM_IRQ_LINE, &line), "KVM_IRQ_LINE");
     }
 
     ArchExitOutcome handle_exit(KvmVcpu& vcpu) override {
@@ -199,7 +187,7 @@ public:
         default:
             return park(KVMDBG_EVENT_UNHANDLED_EXIT, static_cast<int>(r.exit_reason),
                         "vCPU " + std::to_string(index) + ": unhandled " + exit_reason_name(r.exit_reason) +
-                            " at RIP=" + hex_u64(st.rip));
+                            " at RIP=" + hex_string(st.rip));
         }
     }
 

@@ -2,7 +2,6 @@
 
 #include <linux/kvm.h>
 
-#include <cstring>
 #include <string>
 
 #include "accel/kvm/kvm_flex_structs.h"
@@ -10,27 +9,16 @@
 #include "accel/kvm/kvm_vm.h"
 #include "arch/x86/page_walk.h"
 #include "arch/x86/regs_kvm.h"
+#include "common/ioctl_status.h"
 
 namespace kvmdbg::accel::kvm {
 
-namespace {
-
-
-Status check(long rc, const char* what) {
-    if (rc < 0) {
-        return make_error(static_cast<int>(-rc), std::string(what) + " failed: " + std::strerror(static_cast<int>(-rc)));
-    }
-    return ok_status();
-}
-
-}  // namespace
-
 Status load_x86_state(int fd, KvmdbgX86State& out) {
     arch::x86::KvmX86Regs k;
-    if (auto s = check(xioctl(fd, KVM_GET_REGS, &k.regs), "KVM_GET_REGS"); !s) return s;
-    if (auto s = check(xioctl(fd, KVM_GET_SREGS, &k.sregs), "KVM_GET_SREGS"); !s) return s;
-    if (auto s = check(xioctl(fd, KVM_GET_FPU, &k.fpu), "KVM_GET_FPU"); !s) return s;
-    if (auto s = check(xioctl(fd, KVM_GET_DEBUGREGS, &k.debugregs), "KVM_GET_DEBUGREGS"); !s) return s;
+    if (auto s = ioctl_status(xioctl(fd, KVM_GET_REGS, &k.regs), "KVM_GET_REGS"); !s) return s;
+    if (auto s = ioctl_status(xioctl(fd, KVM_GET_SREGS, &k.sregs), "KVM_GET_SREGS"); !s) return s;
+    if (auto s = ioctl_status(xioctl(fd, KVM_GET_FPU, &k.fpu), "KVM_GET_FPU"); !s) return s;
+    if (auto s = ioctl_status(xioctl(fd, KVM_GET_DEBUGREGS, &k.debugregs), "KVM_GET_DEBUGREGS"); !s) return s;
     KvmOneMsr msr{};
     msr.header.nmsrs = 1;
     msr.entry.index = arch::x86::kMsrKernelGsBase;
@@ -44,12 +32,12 @@ Status load_x86_state(int fd, KvmdbgX86State& out) {
 Status store_x86_state(int fd, const KvmdbgX86State& in) {
     arch::x86::KvmX86Regs k;
     // Keep pending interrupts (interrupt_bitmap) as the kernel has them.
-    if (auto s = check(xioctl(fd, KVM_GET_SREGS, &k.sregs), "KVM_GET_SREGS"); !s) return s;
+    if (auto s = ioctl_status(xioctl(fd, KVM_GET_SREGS, &k.sregs), "KVM_GET_SREGS"); !s) return s;
     arch::x86::to_kvm(in, k);
-    if (auto s = check(xioctl(fd, KVM_SET_SREGS, &k.sregs), "KVM_SET_SREGS"); !s) return s;
-    if (auto s = check(xioctl(fd, KVM_SET_REGS, &k.regs), "KVM_SET_REGS"); !s) return s;
-    if (auto s = check(xioctl(fd, KVM_SET_FPU, &k.fpu), "KVM_SET_FPU"); !s) return s;
-    if (auto s = check(xioctl(fd, KVM_SET_DEBUGREGS, &k.debugregs), "KVM_SET_DEBUGREGS"); !s) return s;
+    if (auto s = ioctl_status(xioctl(fd, KVM_SET_SREGS, &k.sregs), "KVM_SET_SREGS"); !s) return s;
+    if (auto s = ioctl_status(xioctl(fd, KVM_SET_REGS, &k.regs), "KVM_SET_REGS"); !s) return s;
+    if (auto s = ioctl_status(xioctl(fd, KVM_SET_FPU, &k.fpu), "KVM_SET_FPU"); !s) return s;
+    if (auto s = ioctl_status(xioctl(fd, KVM_SET_DEBUGREGS, &k.debugregs), "KVM_SET_DEBUGREGS"); !s) return s;
     KvmOneMsr msr{};
     msr.header.nmsrs = 1;
     msr.entry.index = arch::x86::kMsrKernelGsBase;

@@ -1,17 +1,10 @@
 #include "arch/arm64/debug_exit.h"
 
-#include <cinttypes>
-#include <cstdio>
+#include "common/hex_string.h"
 
 namespace kvmdbg::arch::arm64 {
 
 namespace {
-
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-    return buf;
-}
 
 const char* ec_name(std::uint32_t ec) {
     switch (ec) {
@@ -70,7 +63,7 @@ DecodedDebugExit decode_debug_exit(std::uint32_t hsr, std::uint32_t hsr_high, st
     case ec::kBrk64:
         d.kind = DebugExceptionKind::brk;
         d.brk_imm = static_cast<std::uint16_t>(d.iss & 0xffff);
-        d.description = "BRK #" + hex(d.brk_imm);
+        d.description = "BRK #" + hex_string(d.brk_imm);
         break;
     case ec::kBreakpointLower:
     case ec::kBreakpointCurrent:
@@ -93,12 +86,13 @@ DecodedDebugExit decode_debug_exit(std::uint32_t hsr, std::uint32_t hsr_high, st
         d.watch_write = (d.iss >> 6) & 1;
         d.watch_cm = (d.iss >> 8) & 1;
         d.description = std::string("watchpoint (") + (d.watch_cm ? "cache maintenance" : d.watch_write ? "write" : "read") +
-                        ") at " + hex(far);
+                        ") at " + hex_string(far);
         break;
     default:
         d.kind = DebugExceptionKind::unknown;
-        d.description = "exception class " + hex(d.ec) + " (" + ec_name(d.ec) +
-                        ") is not a debug event kvmdbg handles (hsr " + hex(hsr) + ", hsr_high " + hex(hsr_high) + ")";
+        d.description = "exception class " + hex_string(d.ec) + " (" + ec_name(d.ec) +
+                        ") is not a debug event kvmdbg handles (hsr " + hex_string(hsr) + ", hsr_high " +
+                        hex_string(hsr_high) + ")";
         break;
     }
     return d;

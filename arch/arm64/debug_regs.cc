@@ -1,25 +1,19 @@
 #include "arch/arm64/debug_regs.h"
 
 #include <bit>
-#include <cinttypes>
-#include <cstdio>
+
+#include "common/hex_string.h"
 
 namespace kvmdbg::arch::arm64 {
 
 namespace {
 
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-    return buf;
-}
-
 std::string describe(const DebugRequest& r) {
     if (r.kind == DebugAccess::exec) {
-        return std::string(debug_access_name(r.kind)) + " at " + hex(r.addr);
+        return std::string(debug_access_name(r.kind)) + " at " + hex_string(r.addr);
     }
-    return std::string(debug_access_name(r.kind)) + " on " + hex(r.addr) + ".." + hex(r.addr + r.len - 1) + " (" +
-           std::to_string(r.len) + " bytes)";
+    return std::string(debug_access_name(r.kind)) + " on " + hex_string(r.addr) + ".." +
+           hex_string(r.addr + r.len - 1) + " (" + std::to_string(r.len) + " bytes)";
 }
 
 constexpr std::uint64_t kMaxMaskLen = 1ull << 31;  // MASK = 31: 2 GiB
@@ -49,7 +43,7 @@ WatchLsc watch_lsc(DebugAccess kind) {
 
 Result<std::uint64_t> breakpoint_bvr(std::uint64_t addr) {
     if ((addr & 3) != 0) {
-        return make_error(EINVAL, "hardware breakpoint at " + hex(addr) +
+        return make_error(EINVAL, "hardware breakpoint at " + hex_string(addr) +
                                       ": address not 4-byte aligned (A64 instructions are 4-byte aligned; "
                                       "DBGBVR bits 1:0 are RES0)");
     }
@@ -99,11 +93,11 @@ Result<std::vector<WatchPiece>> split_watch_request(const DebugRequest& request)
         return make_error(EINVAL, describe(request) + ": not a watchpoint");
     }
     if (request.len == 0) {
-        return make_error(EINVAL, std::string(debug_access_name(request.kind)) + " at " + hex(request.addr) +
+        return make_error(EINVAL, std::string(debug_access_name(request.kind)) + " at " + hex_string(request.addr) +
                                       ": length 0");
     }
     if (request.addr + (request.len - 1) < request.addr) {
-        return make_error(EINVAL, std::string(debug_access_name(request.kind)) + " at " + hex(request.addr) +
+        return make_error(EINVAL, std::string(debug_access_name(request.kind)) + " at " + hex_string(request.addr) +
                                       " length " + std::to_string(request.len) + ": range wraps past 2^64");
     }
     WatchLsc lsc = watch_lsc(request.kind);

@@ -1,17 +1,10 @@
 #include "arch/arm64/reflect.h"
 
-#include <cinttypes>
-#include <cstdio>
+#include "common/hex_string.h"
 
 namespace kvmdbg::arch::arm64 {
 
 namespace {
-
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-    return buf;
-}
 
 // The EC the guest sees: current-EL variant (odd) when the guest was at
 // EL1, lower-EL variant (even) from EL0. BRK has a single class.
@@ -32,7 +25,7 @@ Result<std::uint32_t> sync_vector_offset(std::uint64_t ps) {
         // AArch32 M[3:0] = 0b0000 is User mode (EL0); everything else is a
         // privileged AArch32 mode, which KVM arm64 guests cannot be in.
         if ((ps & 0xf) != 0) {
-            return make_error(ENOTSUP, "PSTATE " + hex(ps) +
+            return make_error(ENOTSUP, "PSTATE " + hex_string(ps) +
                                            ": AArch32 privileged mode; only AArch32 EL0 is supported");
         }
         return 0x600u;
@@ -41,7 +34,7 @@ Result<std::uint32_t> sync_vector_offset(std::uint64_t ps) {
     case 0: return 0x400u;
     case 1: return (ps & pstate::kSp) != 0 ? 0x200u : 0x000u;
     default:
-        return make_error(ENOTSUP, "PSTATE " + hex(ps) + ": the guest is at EL" + std::to_string(el) +
+        return make_error(ENOTSUP, "PSTATE " + hex_string(ps) + ": the guest is at EL" + std::to_string(el) +
                                        "; reflecting into a nested hypervisor's EL2 is not supported");
     }
 }
@@ -52,7 +45,7 @@ Result<ReflectPlan> plan_reflection(const ReflectInput& in) {
         return make_error(EINVAL, "cannot reflect " + ev.description);
     }
     if ((in.vbar_el1 & 0x7ff) != 0) {
-        return make_error(EINVAL, "VBAR_EL1 " + hex(in.vbar_el1) +
+        return make_error(EINVAL, "VBAR_EL1 " + hex_string(in.vbar_el1) +
                                       " is not 2 KiB aligned (bits 10:0 are RES0): the guest has no usable vector table");
     }
     auto offset = sync_vector_offset(in.pstate);

@@ -1,7 +1,8 @@
 #include "arch/ppc/booke_debug.h"
 
-#include <cstdio>
 #include <string>
+
+#include "common/hex_string.h"
 
 namespace kvmdbg::arch::ppc {
 
@@ -19,12 +20,6 @@ const char* kind_name(DebugAccess kind) {
         return "access watchpoint";
     }
     return "?";
-}
-
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
 }
 
 }  // namespace
@@ -49,7 +44,7 @@ Result<PpcDebugRegs> build_debug_regs(std::span<const DebugRequest> requests) {
     unsigned data = 0;
     unsigned n = 0;
     for (const DebugRequest& r : requests) {
-        std::string what = std::string(kind_name(r.kind)) + " at " + hex(r.addr);
+        std::string what = std::string(kind_name(r.kind)) + " at " + hex_string(r.addr);
         if (r.len == 0) {
             return make_error(EINVAL, what + ": length 0");
         }

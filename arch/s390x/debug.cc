@@ -1,17 +1,12 @@
 #include "arch/s390x/debug.h"
 
-#include <cstdio>
 #include <string>
+
+#include "common/hex_string.h"
 
 namespace kvmdbg::arch::s390x {
 
 namespace {
-
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-}
 
 void put_be(std::span<std::uint8_t> out, std::uint64_t value, unsigned bytes) {
     for (unsigned i = 0; i < bytes; ++i) {
@@ -51,18 +46,19 @@ Result<std::vector<S390HwBp>> build_hw_bps(std::span<const DebugRequest> request
         S390HwBp bp;
         bp.addr = r.addr;
         if (r.kind == DebugAccess::read || r.kind == DebugAccess::access) {
-            return make_error(ENOTSUP, "watchpoint at " + hex(r.addr) +
+            return make_error(ENOTSUP, "watchpoint at " + hex_string(r.addr) +
                                            ": s390 PER has no storage-fetch event (write watchpoints only)");
         }
         if (r.len == 0 || r.addr + r.len - 1 < r.addr) {
-            return make_error(EINVAL, "range at " + hex(r.addr) + " length " + std::to_string(r.len) + " is invalid");
+            return make_error(EINVAL,
+                              "range at " + hex_string(r.addr) + " length " + std::to_string(r.len) + " is invalid");
         }
         if (r.kind == DebugAccess::exec) {
             bp.type = kHwBp;
             bp.len = 1;
         } else {
             if (r.len > kMaxWpLen) {
-                return make_error(EINVAL, "watchpoint at " + hex(r.addr) + " is " + std::to_string(r.len) +
+                return make_error(EINVAL, "watchpoint at " + hex_string(r.addr) + " is " + std::to_string(r.len) +
                                               " bytes: s390 KVM watches at most 100");
             }
             bp.type = kHwWpWrite;
@@ -70,7 +66,7 @@ Result<std::vector<S390HwBp>> build_hw_bps(std::span<const DebugRequest> request
         }
         Result<std::uint64_t> phys = translate(r.addr);
         if (!phys.ok()) {
-            return make_error(phys.error().code, "translating " + hex(r.addr) + ": " + phys.error().message);
+            return make_error(phys.error().code, "translating " + hex_string(r.addr) + ": " + phys.error().message);
         }
         bp.phys_addr = phys.value();
         out.push_back(bp);

@@ -1,7 +1,6 @@
 #include "arch/x86/debug_regs.h"
 
-#include <cinttypes>
-#include <cstdio>
+#include "common/hex_string.h"
 
 namespace kvmdbg::arch::x86 {
 
@@ -12,15 +11,9 @@ constexpr unsigned kLenShift = 18;
 
 unsigned field_shift(unsigned n) { return 4 * n; }
 
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-    return buf;
-}
-
 std::string describe(const DebugRequest& r) {
     std::string s = debug_access_name(r.kind);
-    s += " at " + hex(r.addr);
+    s += " at " + hex_string(r.addr);
     if (r.kind != DebugAccess::exec) {
         s += " len " + std::to_string(r.len);
     }

@@ -88,7 +88,17 @@ bool has_elf_magic(std::span<const std::uint8_t> file) {
     return file.size() >= 4 && file[0] == 0x7f && file[1] == 'E' && file[2] == 'L' && file[3] == 'F';
 }
 
-Result<ElfImage> parse_elf_image(std::span<const std::uint8_t> file, const std::string& name, ElfArch arch) {
+namespace {
+
+// Where the program header table is: e_phoff, e_phentsize, e_phnum.
+struct PhdrTable {
+    std::uint64_t offset = 0;
+    std::uint16_t entry_size = 0;
+    std::uint16_t count = 0;
+};
+
+// e_ident: magic, class (sets image.elf_class) and data encoding.
+Status check_ident(std::span<const std::uint8_t> file, const std::string& name, ElfArch arch, ElfImage& image) {
     if (!has_elf_magic(file)) {
         return elf_error(name, "not an ELF file");
     }
@@ -96,7 +106,6 @@ Result<ElfImage> parse_elf_image(std::span<const std::uint8_t> file, const std::
         return elf_error(name, "truncated ELF header (file has " + std::to_string(file.size()) +
                                    " bytes)");
     }
-    ElfImage image;
     std::uint8_t cls = file[4];
     if (cls != 1 && cls != 2) {
         return elf_error(name, "unsupported ELF class " + std::to_string(cls));
@@ -107,6 +116,13 @@ Result<ElfImage> parse_elf_image(std::span<const std::uint8_t> file, const std::
                                    ? "big-endian ELF is not supported (x86 is little endian)"
                                    : "big-endian ELF is not supported (KVM starts arm64 vCPUs little endian)");
     }
+    return ok_status();
+}
+
+// The rest of the ELF header: type, machine, entry (into `image`) and the
+// program header table's place.
+Result<PhdrTable> read_header(std::span<const std::uint8_t> file, const std::string& name, ElfArch arch,
+                              ElfImage& image) {
     bool is64 = image.elf_class == ElfClass::elf64;
     std::size_t ehdr_size = is64 ? kEhdr64Size : kEhdr32Size;
     if (file.size() < ehdr_size) {
@@ -124,48 +140,63 @@ Result<ElfImage> parse_elf_image(std::span<const std::uint8_t> file, const std::
         return elf_error(name, "ELF machine " + std::to_string(image.machine) +
                                    " is not x86 (want EM_386 or EM_X86_64)");
     }
-    std::uint64_t phoff;
-    std::uint16_t phentsize;
-    std::uint16_t phnum;
+    PhdrTable table;
     if (is64) {
         image.entry = le64(file, 24);
-        phoff = le64(file, 32);
-        phentsize = le16(file, 54);
-        phnum = le16(file, 56);
+        table = PhdrTable{le64(file, 32), le16(file, 54), le16(file, 56)};
     } else {
         image.entry = le32(file, 24);
-        phoff = le32(file, 28);
-        phentsize = le16(file, 42);
-        phnum = le16(file, 44);
+        table = PhdrTable{le32(file, 28), le16(file, 42), le16(file, 44)};
     }
-    if (phnum == kPnXnum) {
+    if (table.count == kPnXnum) {
         return elf_error(name, "extended program header numbering (PN_XNUM) is not supported");
     }
-    if (phnum == 0) {
-        return image;
-    }
-    std::size_t phdr_size = is64 ? kPhdr64Size : kPhdr32Size;
-    if (phentsize < phdr_size) {
-        return elf_error(name, "program header size " + std::to_string(phentsize) +
+    return table;
+}
+
+Status read_program_headers(std::span<const std::uint8_t> file, const std::string& name, const PhdrTable& table,
+                            ElfImage& image) {
+    std::size_t phdr_size = image.elf_class == ElfClass::elf64 ? kPhdr64Size : kPhdr32Size;
+    if (table.entry_size < phdr_size) {
+        return elf_error(name, "program header size " + std::to_string(table.entry_size) +
                                    " is too small (want " + std::to_string(phdr_size) + ")");
     }
     // phnum and phentsize are 16-bit, so the product cannot overflow.
-    std::uint64_t table_size = static_cast<std::uint64_t>(phnum) * phentsize;
-    if (!range_in_file(phoff, table_size, file.size())) {
-        return elf_error(name, "truncated program headers (table [" + hex_text(phoff) + ", +" +
+    std::uint64_t table_size = static_cast<std::uint64_t>(table.count) * table.entry_size;
+    if (!range_in_file(table.offset, table_size, file.size())) {
+        return elf_error(name, "truncated program headers (table [" + hex_text(table.offset) + ", +" +
                                    hex_text(table_size) + ") is past the end of the file, size " +
                                    hex_text(file.size()) + ")");
     }
-    image.program_headers.reserve(phnum);
-    for (std::size_t i = 0; i < phnum; ++i) {
-        auto bytes = file.subspan(static_cast<std::size_t>(phoff) + i * phentsize, phdr_size);
+    image.program_headers.reserve(table.count);
+    for (std::size_t i = 0; i < table.count; ++i) {
+        auto bytes = file.subspan(static_cast<std::size_t>(table.offset) + i * table.entry_size, phdr_size);
         ElfProgramHeader ph = read_phdr(bytes, image.elf_class);
         if (ph.type == kElfPtLoad) {
             if (auto st = check_load_segment(ph, i, image.elf_class, file.size(), name); !st) {
-                return st.error();
+                return st;
             }
         }
         image.program_headers.push_back(ph);
+    }
+    return ok_status();
+}
+
+}  // namespace
+
+Result<ElfImage> parse_elf_image(std::span<const std::uint8_t> file, const std::string& name, ElfArch arch) {
+    ElfImage image;
+    if (auto st = check_ident(file, name, arch, image); !st) {
+        return st.error();
+    }
+    auto table = read_header(file, name, arch, image);
+    if (!table) {
+        return table.error();
+    }
+    if (table->count != 0) {
+        if (auto st = read_program_headers(file, name, *table, image); !st) {
+            return st.error();
+        }
     }
     return image;
 }

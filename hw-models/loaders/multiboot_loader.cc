@@ -363,44 +363,64 @@ std::vector<MultibootModule> parse_multiboot_modules(std::string_view spec) {
     return modules;
 }
 
-Result<X86BootPlan> load_multiboot(const ImageFile& kernel, const MultibootOptions& options,
-                                   GuestRam& ram, Log& log) {
-    const std::string& path = kernel.path;
+namespace {
+
+// Where the boot area goes: offsets from the kernel's load address, computed
+// as QEMU computes them so that the addresses match. The module list and
+// its strings follow the page-aligned kernel, then the boot loader name,
+// then the modules (each page aligned), then the information page.
+struct BootArea {
+    std::uint64_t base = 0;              // the kernel's load address
+    std::uint64_t mods_off = 0;          // module list, then the strings
+    std::uint64_t strings_off = 0;
+    std::uint64_t loader_name_off = 0;
+    std::uint64_t first_module_off = 0;
+    std::uint64_t end_off = 0;           // after the last module: the information page
+
+    std::uint64_t info() const { return base + end_off; }
+};
+
+// The strings the information page points at, as written to the guest.
+struct BootStrings {
+    std::string cmdline;
+    std::uint32_t cmdline_gpa = 0;
+    std::uint32_t loader_name_gpa = 0;
+};
+
+Result<std::size_t> find_multiboot_header(const ImageFile& kernel) {
     MultibootHeaderScan scan = scan_multiboot_header(kernel.bytes);
-    if (!scan.header) {
-        if (scan.bad_checksum) {
-            return file_error(ENOEXEC, path,
-                              "multiboot header at offset " + hex_text(*scan.bad_checksum) +
-                                  " has a bad checksum (magic + flags + checksum != 0)");
-        }
-        return file_error(ENOEXEC, path, "no multiboot header in the first 8 KiB");
+    if (scan.header) {
+        return *scan.header;
     }
-    std::size_t header_off = *scan.header;
-    std::uint32_t flags = le32(kernel.bytes, header_off + 4);
+    if (scan.bad_checksum) {
+        return file_error(ENOEXEC, kernel.path,
+                          "multiboot header at offset " + hex_text(*scan.bad_checksum) +
+                              " has a bad checksum (magic + flags + checksum != 0)");
+    }
+    return file_error(ENOEXEC, kernel.path, "no multiboot header in the first 8 KiB");
+}
 
-    auto layout = (flags & kFlagAoutKludge) != 0 ? layout_aout(kernel, header_off)
-                                                 : layout_elf(kernel);
-    if (!layout) {
-        return layout.error();
-    }
-    if (auto st = check_kernel_layout(*layout, ram, path); !st) {
-        return st.error();
-    }
-
-    // The module list and strings follow the page-aligned kernel; the sizes
-    // are computed as QEMU computes them so that the addresses match.
-    std::vector<MultibootModule> modules = parse_multiboot_modules(options.modules);
-    const std::uint64_t base = layout->load_addr;
-    const std::uint64_t mods_off = page_align(layout->size);
+BootArea plan_boot_area(const KernelLayout& layout, const MultibootOptions& options,
+                        const std::string& path, std::size_t module_count) {
+    BootArea area;
+    area.base = layout.load_addr;
+    area.mods_off = page_align(layout.size);
     std::uint64_t strings_len = path.size() + 1 + options.append.size() + 1;
     if (!options.modules.empty()) {
         strings_len += options.modules.size() + 1;
     }
-    const std::uint64_t strings_off = mods_off + modules.size() * kModEntrySize;
-    const std::uint64_t loader_name_off = strings_off + strings_len;
-    const std::uint64_t first_module_off = page_align(loader_name_off + sizeof kBootLoaderName);
-    std::uint64_t end_off = first_module_off;
+    area.strings_off = area.mods_off + module_count * kModEntrySize;
+    area.loader_name_off = area.strings_off + strings_len;
+    area.first_module_off = page_align(area.loader_name_off + sizeof kBootLoaderName);
+    area.end_off = area.first_module_off;
+    return area;
+}
 
+// Reads the modules and places them one after the other from
+// area.first_module_off, moving area.end_off past the last.
+Result<std::vector<LoadedModule>> read_modules(std::vector<MultibootModule> modules,
+                                               const MultibootOptions& options,
+                                               const std::string& path, BootArea& area) {
     std::vector<LoadedModule> loaded;
     for (auto& m : modules) {
         if (m.path.empty()) {
@@ -411,30 +431,160 @@ Result<X86BootPlan> load_multiboot(const ImageFile& kernel, const MultibootOptio
         if (!file) {
             return file.error();
         }
-        std::uint64_t gpa = base + end_off;
-        end_off = page_align(end_off + file->bytes.size());
-        if (base + end_off > k4GiB) {
+        std::uint64_t gpa = area.base + area.end_off;
+        area.end_off = page_align(area.end_off + file->bytes.size());
+        if (area.base + area.end_off > k4GiB) {
             return file_error(EFAULT, m.path, "module at " + hex_text(gpa) + " (size " +
                                                   hex_text(file->bytes.size()) + ") goes beyond 4 GiB");
         }
         loaded.push_back(LoadedModule{std::move(m), std::move(file).value(), gpa});
     }
-    const std::uint64_t info = base + end_off;
-    if (auto st = check_fits_ram(ram, end_off + kInfoPageSize, path,
+    return loaded;
+}
+
+Status check_boot_area(const BootArea& area, const GuestRam& ram, const std::string& path) {
+    if (auto st = check_fits_ram(ram, area.end_off + kInfoPageSize, path,
                                  "the kernel, its modules and the boot information");
         !st) {
-        return st.error();
+        return st;
     }
-    if (auto st = check_in_ram(ram, base + mods_off, end_off - mods_off, path,
+    if (auto st = check_in_ram(ram, area.base + area.mods_off, area.end_off - area.mods_off, path,
                                "the module list and strings plus modules");
         !st) {
-        return st.error();
+        return st;
     }
-    if (info + kInfoPageSize > k4GiB) {
-        return file_error(EFAULT, path, "multiboot information at " + hex_text(info) +
+    if (area.info() + kInfoPageSize > k4GiB) {
+        return file_error(EFAULT, path, "multiboot information at " + hex_text(area.info()) +
                                             " would be beyond 4 GiB");
     }
-    if (auto st = check_in_ram(ram, info, kInfoPageSize, path, "multiboot information page"); !st) {
+    return check_in_ram(ram, area.info(), kInfoPageSize, path, "multiboot information page");
+}
+
+// [mods_off, first_module_off): the module list, then the strings; then
+// the modules themselves.
+BootStrings write_modules(GuestRam& ram, const BootArea& area, const std::vector<LoadedModule>& loaded,
+                          const std::string& path, const MultibootOptions& options) {
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(area.first_module_off - area.mods_off), 0);
+    std::uint64_t next_string = area.strings_off;
+    auto add_string = [&](const std::string& s) {
+        std::memcpy(bytes.data() + (next_string - area.mods_off), s.c_str(), s.size() + 1);
+        std::uint64_t gpa = area.base + next_string;
+        next_string += s.size() + 1;
+        return static_cast<std::uint32_t>(gpa);
+    };
+    for (std::size_t i = 0; i < loaded.size(); ++i) {
+        const auto& lm = loaded[i];
+        std::uint8_t* entry = bytes.data() + i * kModEntrySize;
+        put32(entry + 0, static_cast<std::uint32_t>(lm.gpa));
+        put32(entry + 4, static_cast<std::uint32_t>(lm.gpa + lm.file.bytes.size()));
+        put32(entry + 8, add_string(lm.module.string()));
+    }
+    BootStrings strings;
+    strings.cmdline = path + " " + options.append;
+    strings.cmdline_gpa = add_string(strings.cmdline);
+    next_string = area.loader_name_off;
+    strings.loader_name_gpa = add_string(kBootLoaderName);
+    write_piece(ram, Piece{area.base + area.mods_off, bytes, bytes.size()});
+    for (const auto& lm : loaded) {
+        write_piece(ram, Piece{lm.gpa, lm.file.bytes, page_align(lm.file.bytes.size())});
+    }
+    return strings;
+}
+
+// The information page: multiboot_info, the memory map after it and the
+// boot GDT at kInfoGdtOffset.
+Status write_info_page(GuestRam& ram, const BootArea& area, std::size_t module_count,
+                       const std::vector<MmapEntry>& mmap, const BootStrings& strings) {
+    std::vector<std::uint8_t> page(kInfoPageSize, 0);
+    std::uint8_t* mbi = page.data();
+    put32(mbi + kMbiFlags, kMbiFlagsValue);
+    put32(mbi + kMbiMemLower, kMemLowerKiB);
+    put32(mbi + kMbiMemUpper, mem_upper_kib(mmap));
+    put32(mbi + kMbiBootDevice, kBootDevice);
+    put32(mbi + kMbiCmdline, strings.cmdline_gpa);
+    put32(mbi + kMbiModsCount, static_cast<std::uint32_t>(module_count));
+    put32(mbi + kMbiModsAddr, static_cast<std::uint32_t>(area.base + area.mods_off));
+    put32(mbi + kMbiMmapLength, static_cast<std::uint32_t>(mmap.size() * kMmapEntrySize));
+    put32(mbi + kMbiMmapAddr, static_cast<std::uint32_t>(area.info() + kInfoMmapOffset));
+    put32(mbi + kMbiBootLoaderName, strings.loader_name_gpa);
+    for (std::size_t i = 0; i < mmap.size(); ++i) {
+        std::uint8_t* e = page.data() + kInfoMmapOffset + i * kMmapEntrySize;
+        put32(e, kMmapEntrySize - 4);
+        put64(e + 4, mmap[i].base);
+        put64(e + 12, mmap[i].length);
+        put32(e + 20, mmap[i].type);
+    }
+    auto gdt = std::span<std::uint8_t>(page).subspan(kInfoGdtOffset, arch::x86::kBootGdtSize);
+    if (auto st = arch::x86::write_boot_gdt(gdt); !st) {
+        return st;
+    }
+    write_piece(ram, Piece{area.info(), page, page.size()});
+    return ok_status();
+}
+
+void log_multiboot_load(Log& log, const std::string& path, std::size_t header_off, std::uint32_t flags,
+                        const KernelLayout& layout, const std::vector<LoadedModule>& loaded,
+                        const BootArea& area, std::size_t mmap_entries, const std::string& cmdline) {
+    log.write(LogCategory::loader, "multiboot: %s: header at file offset 0x%zx, flags 0x%x, %s",
+              path.c_str(), header_off, flags, layout.description.c_str());
+    for (std::size_t i = 0; i < loaded.size(); ++i) {
+        const auto& lm = loaded[i];
+        log.write(LogCategory::loader, "multiboot: module %zu '%s' at [0x%llx, 0x%llx)", i,
+                  lm.module.string().c_str(), static_cast<unsigned long long>(lm.gpa),
+                  static_cast<unsigned long long>(lm.gpa + lm.file.bytes.size()));
+    }
+    log.write(LogCategory::loader,
+              "multiboot: info at 0x%llx (mmap %zu entries, GDT at 0x%llx), cmdline '%s', "
+              "entry 0x%x",
+              static_cast<unsigned long long>(area.info()), mmap_entries,
+              static_cast<unsigned long long>(area.info() + kInfoGdtOffset), cmdline.c_str(),
+              layout.entry);
+}
+
+// The BSP enters in protected mode at the kernel's entry with EAX the boot
+// loader magic and EBX the information page (Multiboot spec 3.2).
+X86BootPlan multiboot_boot_plan(const KernelLayout& layout, const BootArea& area) {
+    X86BootPlan plan;
+    arch::x86::ProtectedModeEntry entry;
+    entry.eip = layout.entry;
+    entry.eax = kMultibootBootloaderMagic;
+    entry.ebx = static_cast<std::uint32_t>(area.info());
+    entry.gdt_base = static_cast<std::uint32_t>(area.info() + kInfoGdtOffset);
+    plan.bsp_state = arch::x86::protected_mode_entry_state(entry);
+    plan.all_vcpus_start_at_entry = false;
+    plan.entry = layout.entry;
+    plan.loaded.push_back({layout.load_addr, layout.load_addr + layout.size});
+    plan.loaded.push_back({area.base + area.mods_off, area.base + area.end_off});
+    plan.loaded.push_back({area.info(), area.info() + kInfoPageSize});
+    return plan;
+}
+
+}  // namespace
+
+Result<X86BootPlan> load_multiboot(const ImageFile& kernel, const MultibootOptions& options,
+                                   GuestRam& ram, Log& log) {
+    const std::string& path = kernel.path;
+    auto header_off = find_multiboot_header(kernel);
+    if (!header_off) {
+        return header_off.error();
+    }
+    std::uint32_t flags = le32(kernel.bytes, *header_off + 4);
+    auto layout = (flags & kFlagAoutKludge) != 0 ? layout_aout(kernel, *header_off)
+                                                 : layout_elf(kernel);
+    if (!layout) {
+        return layout.error();
+    }
+    if (auto st = check_kernel_layout(*layout, ram, path); !st) {
+        return st.error();
+    }
+
+    std::vector<MultibootModule> modules = parse_multiboot_modules(options.modules);
+    BootArea area = plan_boot_area(*layout, options, path, modules.size());
+    auto loaded = read_modules(std::move(modules), options, path, area);
+    if (!loaded) {
+        return loaded.error();
+    }
+    if (auto st = check_boot_area(area, ram, path); !st) {
         return st.error();
     }
     std::vector<MmapEntry> mmap = build_mmap(ram);
@@ -446,84 +596,12 @@ Result<X86BootPlan> load_multiboot(const ImageFile& kernel, const MultibootOptio
     for (const auto& p : layout->pieces) {
         write_piece(ram, p);
     }
-    // [mods_off, first_module_off): the module list, then the strings.
-    std::vector<std::uint8_t> area(static_cast<std::size_t>(first_module_off - mods_off), 0);
-    std::uint64_t next_string = strings_off;
-    auto add_string = [&](const std::string& s) {
-        std::memcpy(area.data() + (next_string - mods_off), s.c_str(), s.size() + 1);
-        std::uint64_t gpa = base + next_string;
-        next_string += s.size() + 1;
-        return static_cast<std::uint32_t>(gpa);
-    };
-    for (std::size_t i = 0; i < loaded.size(); ++i) {
-        const auto& lm = loaded[i];
-        std::uint8_t* entry = area.data() + i * kModEntrySize;
-        put32(entry + 0, static_cast<std::uint32_t>(lm.gpa));
-        put32(entry + 4, static_cast<std::uint32_t>(lm.gpa + lm.file.bytes.size()));
-        put32(entry + 8, add_string(lm.module.string()));
-    }
-    std::string cmdline = path + " " + options.append;
-    std::uint32_t cmdline_gpa = add_string(cmdline);
-    next_string = loader_name_off;
-    std::uint32_t loader_name_gpa = add_string(kBootLoaderName);
-    write_piece(ram, Piece{base + mods_off, area, area.size()});
-    for (const auto& lm : loaded) {
-        write_piece(ram, Piece{lm.gpa, lm.file.bytes, page_align(lm.file.bytes.size())});
-    }
-
-    std::vector<std::uint8_t> page(kInfoPageSize, 0);
-    std::uint8_t* mbi = page.data();
-    put32(mbi + kMbiFlags, kMbiFlagsValue);
-    put32(mbi + kMbiMemLower, kMemLowerKiB);
-    put32(mbi + kMbiMemUpper, mem_upper_kib(mmap));
-    put32(mbi + kMbiBootDevice, kBootDevice);
-    put32(mbi + kMbiCmdline, cmdline_gpa);
-    put32(mbi + kMbiModsCount, static_cast<std::uint32_t>(loaded.size()));
-    put32(mbi + kMbiModsAddr, static_cast<std::uint32_t>(base + mods_off));
-    put32(mbi + kMbiMmapLength, static_cast<std::uint32_t>(mmap.size() * kMmapEntrySize));
-    put32(mbi + kMbiMmapAddr, static_cast<std::uint32_t>(info + kInfoMmapOffset));
-    put32(mbi + kMbiBootLoaderName, loader_name_gpa);
-    for (std::size_t i = 0; i < mmap.size(); ++i) {
-        std::uint8_t* e = page.data() + kInfoMmapOffset + i * kMmapEntrySize;
-        put32(e, kMmapEntrySize - 4);
-        put64(e + 4, mmap[i].base);
-        put64(e + 12, mmap[i].length);
-        put32(e + 20, mmap[i].type);
-    }
-    auto gdt = std::span<std::uint8_t>(page).subspan(kInfoGdtOffset, arch::x86::kBootGdtSize);
-    if (auto st = arch::x86::write_boot_gdt(gdt); !st) {
+    BootStrings strings = write_modules(ram, area, *loaded, path, options);
+    if (auto st = write_info_page(ram, area, loaded->size(), mmap, strings); !st) {
         return st.error();
     }
-    write_piece(ram, Piece{info, page, page.size()});
-
-    log.write(LogCategory::loader, "multiboot: %s: header at file offset 0x%zx, flags 0x%x, %s",
-              path.c_str(), header_off, flags, layout->description.c_str());
-    for (std::size_t i = 0; i < loaded.size(); ++i) {
-        const auto& lm = loaded[i];
-        log.write(LogCategory::loader, "multiboot: module %zu '%s' at [0x%llx, 0x%llx)", i,
-                  lm.module.string().c_str(), static_cast<unsigned long long>(lm.gpa),
-                  static_cast<unsigned long long>(lm.gpa + lm.file.bytes.size()));
-    }
-    log.write(LogCategory::loader,
-              "multiboot: info at 0x%llx (mmap %zu entries, GDT at 0x%llx), cmdline '%s', "
-              "entry 0x%x",
-              static_cast<unsigned long long>(info), mmap.size(),
-              static_cast<unsigned long long>(info + kInfoGdtOffset), cmdline.c_str(),
-              layout->entry);
-
-    X86BootPlan plan;
-    arch::x86::ProtectedModeEntry entry;
-    entry.eip = layout->entry;
-    entry.eax = kMultibootBootloaderMagic;
-    entry.ebx = static_cast<std::uint32_t>(info);
-    entry.gdt_base = static_cast<std::uint32_t>(info + kInfoGdtOffset);
-    plan.bsp_state = arch::x86::protected_mode_entry_state(entry);
-    plan.all_vcpus_start_at_entry = false;
-    plan.entry = layout->entry;
-    plan.loaded.push_back({layout->load_addr, layout->load_addr + layout->size});
-    plan.loaded.push_back({base + mods_off, base + end_off});
-    plan.loaded.push_back({info, info + kInfoPageSize});
-    return plan;
+    log_multiboot_load(log, path, *header_off, flags, *layout, *loaded, area, mmap.size(), strings.cmdline);
+    return multiboot_boot_plan(*layout, area);
 }
 
 }  // namespace kvmdbg::hw

@@ -138,17 +138,8 @@ int run_stub() {
     return 0;
 }
 
-int run_gdb() {
-    g_autofree char* gdb = g_find_program_in_path("gdb-multiarch");
-    if (gdb == nullptr) {
-        std::printf("SKIP: gdb-multiarch is not installed (scripts/setup.sh installs it)\n");
-        return 77;
-    }
-    g_autofree char* self = g_file_read_link("/proc/self/exe", nullptr);
-    if (self == nullptr) {
-        std::printf("cannot resolve /proc/self/exe\n");
-        return 1;
-    }
+// gdb's `target remote | ...`: this binary again, as the stub.
+std::string remote_command(const char* self) {
     // In a cross build meson runs this test through its exe_wrapper (e.g.
     // qemu-aarch64-static) and says so in MESON_EXE_WRAPPER; the stub gdb
     // starts is this same foreign binary, so it needs the wrapper too.
@@ -158,6 +149,12 @@ int run_gdb() {
         remote += std::string(wrapper) + " ";
     }
     remote += std::string(self) + " --stub";
+    return remote;
+}
+
+// Runs gdb-multiarch's commands below against `remote`, collecting its
+// stdout and stderr; false (with a message printed) when it cannot start.
+bool run_gdb_script(char* gdb, const std::string& remote, std::string& text, std::string& errors) {
     const char* argv[] = {gdb,
                           "-batch",
                           "-nx",
@@ -191,13 +188,17 @@ int run_gdb() {
                       &status, &error)) {
         std::printf("gdb-multiarch: %s\n", error->message);
         g_error_free(error);
-        return 1;
+        return false;
     }
-    std::string text = out;
-    std::string errors = err;
+    text = out;
+    errors = err;
     g_free(out);
     g_free(err);
-    std::printf("--- gdb stdout\n%s--- gdb stderr\n%s---\n", text.c_str(), errors.c_str());
+    return true;
+}
+
+// What gdb must have printed, and nothing unexpected on its stderr.
+int check_transcript(const std::string& text, std::string errors) {
     const char* expected[] = {
         "The target architecture is set to \"auto\" (currently \"aarch64\")",
         "$1 = 0xffff800010080000",
@@ -237,6 +238,26 @@ int run_gdb() {
     std::printf("%s: %d of %zu expectations failed\n", failures == 0 ? "PASS" : "FAIL", failures,
                 sizeof expected / sizeof expected[0]);
     return failures == 0 ? 0 : 1;
+}
+
+int run_gdb() {
+    g_autofree char* gdb = g_find_program_in_path("gdb-multiarch");
+    if (gdb == nullptr) {
+        std::printf("SKIP: gdb-multiarch is not installed (scripts/setup.sh installs it)\n");
+        return 77;
+    }
+    g_autofree char* self = g_file_read_link("/proc/self/exe", nullptr);
+    if (self == nullptr) {
+        std::printf("cannot resolve /proc/self/exe\n");
+        return 1;
+    }
+    std::string text;
+    std::string errors;
+    if (!run_gdb_script(gdb, remote_command(self), text, errors)) {
+        return 1;
+    }
+    std::printf("--- gdb stdout\n%s--- gdb stderr\n%s---\n", text.c_str(), errors.c_str());
+    return check_transcript(text, errors);
 }
 
 }  // namespace

@@ -121,21 +121,9 @@ void expect_load_error(const Bytes& image, GuestRam& ram, int code, const std::s
 
 // ------------------------------------------------------------ loading
 
-void test_load_segments_tables_and_state() {
-    Ram m(16 * kMiB);
-    Bytes text = pattern(0x30, 1);
-    Bytes data = pattern(0x10, 99);
-    Bytes image = build_elf64(0x100008, {seg(0x100000, text, 0x30), seg(0x200000, data, 0x2345)});
-    TempFile f(image);
-    Log log;
-    std::string log_path = f.path() + ".log";
-    CU_ASSERT_FATAL(log.set_file(log_path).ok());
-    CU_ASSERT_FATAL(log.enable("loader").ok());
-    X86KernelOptions o;
-    o.kernel_path = f.path();
-    auto r = load_x86_kernel(o, m.ram, log);
-    CU_ASSERT_FATAL(r.ok());
-
+// Where test_load_segments_tables_and_state's image (a text segment at
+// 1 MiB, a data segment with bss at 2 MiB, 16 MiB of RAM) must have gone.
+void check_segments_written(Ram& m, const Bytes& text, const Bytes& data) {
     // Segments, zero fill, and nothing beyond memsz.
     CU_ASSERT_EQUAL(std::memcmp(m.at(0x100000, 0x30), text.data(), 0x30), 0);
     CU_ASSERT_EQUAL(*m.at(0x100030), 0xcc);
@@ -147,7 +135,9 @@ void test_load_segments_tables_and_state() {
         }
     }
     CU_ASSERT_EQUAL(*m.at(0x202345), 0xcc);
+}
 
+void check_boot_tables_written(Ram& m) {
     // GDT at the page above the highest segment, tables right after it.
     Bytes gdt(arch::x86::kBootGdtSize);
     CU_ASSERT_FATAL(arch::x86::write_boot_gdt(gdt).ok());
@@ -159,8 +149,9 @@ void test_load_segments_tables_and_state() {
     CU_ASSERT_EQUAL(load64(m.at(0x206000 + 8, 8)), 0x200083u);        // PD0[1]
     CU_ASSERT_EQUAL(load64(m.at(0x209000 + 8 * 511, 8)), 0xffe00083u);
     CU_ASSERT_EQUAL(*m.at(0x20a000), 0xcc);                           // tables end here
+}
 
-    const X86BootPlan& plan = *r;
+void check_boot_plan(const X86BootPlan& plan) {
     CU_ASSERT_TRUE(plan.all_vcpus_start_at_entry);
     CU_ASSERT_EQUAL(plan.entry, 0x100008u);
     CU_ASSERT_EQUAL(plan.stack_top, 16 * kMiB);
@@ -176,7 +167,9 @@ void test_load_segments_tables_and_state() {
     CU_ASSERT_FALSE(plan.loaded_over(0x400, 0x500));
     CU_ASSERT_TRUE(plan.loaded_over(0x20202f, 0x202346));
     CU_ASSERT_FALSE(plan.loaded_over(0x202345, 0x203000));
-    const KvmdbgX86State& st = plan.bsp_state;
+}
+
+void check_bsp_state(const KvmdbgX86State& st) {
     CU_ASSERT_EQUAL(st.rip, 0x100008u);
     CU_ASSERT_EQUAL(st.cr3, 0x204000u);
     CU_ASSERT_EQUAL(st.gdt.base, 0x203000u);
@@ -195,6 +188,27 @@ void test_load_segments_tables_and_state() {
     CU_ASSERT_EQUAL(st.apic_base, 0xfee00900u);
     CU_ASSERT_EQUAL(st.fcw, 0x37f);
     CU_ASSERT_EQUAL(st.mxcsr, 0x1f80u);
+}
+
+void test_load_segments_tables_and_state() {
+    Ram m(16 * kMiB);
+    Bytes text = pattern(0x30, 1);
+    Bytes data = pattern(0x10, 99);
+    Bytes image = build_elf64(0x100008, {seg(0x100000, text, 0x30), seg(0x200000, data, 0x2345)});
+    TempFile f(image);
+    Log log;
+    std::string log_path = f.path() + ".log";
+    CU_ASSERT_FATAL(log.set_file(log_path).ok());
+    CU_ASSERT_FATAL(log.enable("loader").ok());
+    X86KernelOptions o;
+    o.kernel_path = f.path();
+    auto r = load_x86_kernel(o, m.ram, log);
+    CU_ASSERT_FATAL(r.ok());
+
+    check_segments_written(m, text, data);
+    check_boot_tables_written(m);
+    check_boot_plan(*r);
+    check_bsp_state(r->bsp_state);
 
     // The log says where things went.
     std::ifstream in(log_path);
