@@ -29,11 +29,14 @@
 // empty and its KVM does not single-step (docs/hosts.md): its hooks would
 // plan software breakpoints only and need a stepping scheme of their own.
 //
-// Threads and locking: the core calls every hook without holding its own
-// lock except fill, step_control, classify, plan_finish_step_over, the
-// describe_* hooks and the pure queries, which it calls with its lock held;
-// a hook never calls back into the core. An implementation guards its own
-// state with its own mutex (taken after the core's, never before).
+// Threads and locking: the core calls set_vcpu_count, plan_clear, fill,
+// step_control, classify, plan_finish_step_over and the describe_* hooks
+// with its own lock held (so they never wait for another vCPU's thread),
+// the pure queries with or without it, and every other hook without it. A
+// hook never calls back into the core, except through
+// RunSetup::show_original (which takes the core's lock: before_run runs
+// without it). An implementation guards its own state with its own mutex,
+// taken after the core's, never before.
 #pragma once
 
 #include <linux/kvm.h>
