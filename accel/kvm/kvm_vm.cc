@@ -5,18 +5,11 @@
 
 #include <cstring>
 
+#include "common/ioctl_status.h"
 
 namespace kvmdbg::accel::kvm {
 
 namespace {
-
-Status check(long rc, const std::string& what) {
-    if (rc < 0) {
-        int err = static_cast<int>(-rc);
-        return make_error(err, what + " failed: " + std::strerror(err));
-    }
-    return ok_status();
-}
 
 void ignore_kick(int) {}
 
@@ -42,9 +35,8 @@ Result<std::unique_ptr<KvmVm>> KvmVm::create(const KvmdbgVmConfig& config,
         }
     }
     long vm_fd = xioctl(system->fd(), KVM_CREATE_VM, (*backend)->vm_type(*system));
-    if (vm_fd < 0) {
-        return make_error(static_cast<int>(-vm_fd),
-                          "KVM_CREATE_VM failed: " + std::string(std::strerror(static_cast<int>(-vm_fd))));
+    if (auto s = ioctl_status(vm_fd, "KVM_CREATE_VM"); !s) {
+        return s.error();
     }
     // The kick signal must interrupt KVM_RUN, not kill the process. This is
     // process-wide state; installing the same no-op handler twice is harmless.
@@ -104,7 +96,7 @@ Status KvmVm::map_ram(std::uint64_t gpa, std::uint64_t size, void* host, bool re
     region.guest_phys_addr = gpa;
     region.memory_size = size;
     region.userspace_addr = reinterpret_cast<std::uintptr_t>(host);
-    if (auto s = check(xioctl(vm_fd_.get(), KVM_SET_USER_MEMORY_REGION, &region),
+    if (auto s = ioctl_status(xioctl(vm_fd_.get(), KVM_SET_USER_MEMORY_REGION, &region),
                        "KVM_SET_USER_MEMORY_REGION");
         !s) {
         return s;
@@ -140,7 +132,7 @@ Status KvmVm::create_vcpus(std::uint32_t count) {
     for (std::uint32_t i = 0; i < count; ++i) {
         long fd = xioctl(vm_fd_.get(), KVM_CREATE_VCPU, static_cast<unsigned long>(i));
         if (fd < 0) {
-            return check(fd, "KVM_CREATE_VCPU " + std::to_string(i));
+            return ioctl_status(fd, "KVM_CREATE_VCPU " + std::to_string(i));
         }
         UniqueFd vcpu_fd(static_cast<int>(fd));
         auto run = MappedRegion::of_fd(vcpu_fd.get(), static_cast<std::size_t>(system_.vcpu_mmap_size()),

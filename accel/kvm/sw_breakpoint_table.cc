@@ -1,20 +1,14 @@
 #include "accel/kvm/sw_breakpoint_table.h"
 
 #include <algorithm>
-#include <cinttypes>
-#include <cstdio>
 #include <cstring>
 #include <string>
+
+#include "common/hex_string.h"
 
 namespace kvmdbg::accel::kvm {
 
 namespace {
-
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-    return buf;
-}
 
 Error with_context(const Error& e, const std::string& what) {
     return make_error(e.code, what + ": " + e.message);
@@ -74,24 +68,24 @@ Status SwBreakpointTable::insert(std::uint64_t addr, MemoryAccess& mem) {
         return ok_status();
     }
     if (addr + (len_ - 1) < addr) {
-        return make_error(EINVAL, "software breakpoint at " + hex(addr) +
+        return make_error(EINVAL, "software breakpoint at " + hex_string(addr) +
                                       " would wrap past the end of the address space");
     }
     for (std::size_t j = 1; j < len_; ++j) {
         for (std::uint64_t other : {addr - j, addr + j}) {
             if (entries_.count(other) != 0) {
-                return make_error(EINVAL, "software breakpoint at " + hex(addr) +
-                                              " overlaps the one at " + hex(other));
+                return make_error(EINVAL, "software breakpoint at " + hex_string(addr) +
+                                              " overlaps the one at " + hex_string(other));
             }
         }
     }
     Entry e;
     e.refs = 1;
     if (Status s = mem.read(addr, std::span(e.saved.data(), len_)); !s) {
-        return with_context(s.error(), "inserting software breakpoint at " + hex(addr));
+        return with_context(s.error(), "inserting software breakpoint at " + hex_string(addr));
     }
     if (Status s = mem.write(addr, opcode()); !s) {
-        return with_context(s.error(), "inserting software breakpoint at " + hex(addr));
+        return with_context(s.error(), "inserting software breakpoint at " + hex_string(addr));
     }
     entries_.emplace(addr, e);
     return ok_status();
@@ -100,13 +94,13 @@ Status SwBreakpointTable::insert(std::uint64_t addr, MemoryAccess& mem) {
 Status SwBreakpointTable::restore(std::uint64_t addr, const Entry& e, MemoryAccess& mem) const {
     std::array<std::uint8_t, kMaxOpcodeLen> now{};
     if (Status s = mem.read(addr, std::span(now.data(), len_)); !s) {
-        return with_context(s.error(), "removing software breakpoint at " + hex(addr));
+        return with_context(s.error(), "removing software breakpoint at " + hex_string(addr));
     }
     if (std::memcmp(now.data(), opcode_.data(), len_) != 0) {
         return ok_status();  // the guest rewrote it: its bytes win
     }
     if (Status s = mem.write(addr, std::span<const std::uint8_t>(e.saved.data(), len_)); !s) {
-        return with_context(s.error(), "removing software breakpoint at " + hex(addr));
+        return with_context(s.error(), "removing software breakpoint at " + hex_string(addr));
     }
     return ok_status();
 }
@@ -114,7 +108,7 @@ Status SwBreakpointTable::restore(std::uint64_t addr, const Entry& e, MemoryAcce
 Status SwBreakpointTable::remove(std::uint64_t addr, MemoryAccess& mem) {
     auto it = entries_.find(addr);
     if (it == entries_.end()) {
-        return make_error(ENOENT, "no software breakpoint at " + hex(addr));
+        return make_error(ENOENT, "no software breakpoint at " + hex_string(addr));
     }
     if (--it->second.refs > 0) {
         return ok_status();
