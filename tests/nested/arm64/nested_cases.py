@@ -342,8 +342,8 @@ def detach_restores_memory(ctx):
 @case
 def deleted_brk_stays_removed(ctx):
     """gdb's software breakpoint deleted while the vCPU sits on it, after a
-    continue that stepped over it once (its BRK lifted and re-armed): the
-    next continue neither lifts nor re-arms it. Guest memory (monitor xp,
+    continue that stepped over it once (its BRK lifted for one step and
+    written back): the next continue does not write it back. Guest memory (monitor xp,
     physical) holds the original instruction, monitor info breakpoints
     lists no software breakpoint, and the guest runs every tick() to the
     end without another stop. The exact window (a delete between a
