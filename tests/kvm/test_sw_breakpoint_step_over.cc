@@ -20,26 +20,23 @@
 // here. Skips (77) without /dev/kvm.
 #include <atomic>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "accel/kvm/kvm_vm.h"
-#include "common/mapped_region.h"
+#include "tests/kvm/real_mode_vm.h"
 #include "tests/support/cunit_main.h"
 #include "tests/support/kvm_available.h"
 #include "tests/support/wait_for.h"
 
 namespace {
 
-using kvmdbg::MappedRegion;
 using kvmdbg::accel::kvm::KvmVm;
 using kvmdbg::test::wait_for;
 
-constexpr std::uint64_t kRamSize = 2ull << 20;
-constexpr std::uint64_t kLoop = 0x1000;
+constexpr std::uint64_t kLoop = kvmdbg::test::RealModeVm::kCodeAddr;
 
 // Real mode, CS base 0:
 //   1000: 40        inc ax
@@ -66,10 +63,8 @@ void host_event(void* opaque, const KvmdbgEvent* e) {
     }
 }
 
-struct Vm {
+struct Vm : kvmdbg::test::RealModeVm {
     Host host;
-    MappedRegion ram;
-    std::unique_ptr<KvmVm> vm;
 
     std::uint8_t physical_byte(std::uint64_t addr) const { return ram.data()[addr]; }
     std::uint8_t debugger_byte(std::uint64_t addr) {
@@ -85,32 +80,12 @@ struct Vm {
 
 std::unique_ptr<Vm> make_vm() {
     auto t = std::make_unique<Vm>();
-    auto ram = MappedRegion::anonymous(kRamSize);
-    CU_ASSERT_FATAL(ram.ok());
-    t->ram = std::move(ram).value();
-    std::memcpy(t->ram.data() + kLoop, kCode.data(), kCode.size());
-    KvmdbgVmConfig config{};
-    config.arch = KVMDBG_ARCH_X86_64;
     KvmdbgHostCallbacks callbacks{};
     callbacks.opaque = &t->host;
     callbacks.pio = host_pio;
     callbacks.mmio = host_mmio;
     callbacks.event = host_event;
-    auto vm = KvmVm::create(config, callbacks);
-    if (!vm) {
-        std::fprintf(stderr, "%s\n", vm.error().message.c_str());
-    }
-    CU_ASSERT_FATAL(vm.ok());
-    t->vm = std::move(vm).value();
-    CU_ASSERT_FATAL(t->vm->map_ram(0, kRamSize, t->ram.data(), false).ok());
-    CU_ASSERT_FATAL(t->vm->create_vcpus(1).ok());
-    KvmdbgX86State s{};
-    CU_ASSERT_FATAL(t->vm->get_state(0, &s, sizeof s).ok());
-    s.cs.base = 0;
-    s.cs.selector = 0;
-    s.rip = kLoop;
-    s.gpr[0] = 0;
-    CU_ASSERT_FATAL(t->vm->set_state(0, &s, sizeof s).ok());
+    t->boot(kCode, callbacks);
     CU_ASSERT_FATAL(t->vm->start(true).ok());
     return t;
 }
