@@ -16,7 +16,7 @@
 //   other exits       SHUTDOWN (triple fault),           SYSTEM_EVENT: PSCI SYSTEM_OFF ->
 //                     INTERNAL_ERROR (+ hint-NOP         POWEROFF event, SYSTEM_RESET -> RESET
 //                     completion), FAIL_ENTRY            event
-//   guest debug       X86GuestDebug                      Arm64GuestDebug
+//   guest debug       GuestDebugCore + X86DebugHooks     GuestDebugCore + Arm64DebugHooks
 //   start-up probe    tiny VMs (host_debug_probe.h)      capabilities HW_BPS/HW_WPS, GUEST_DEBUG2
 //
 // Documentation/virt/kvm/api.rst sections are cited where each is done.

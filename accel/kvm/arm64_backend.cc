@@ -28,7 +28,8 @@
 #include <cstring>
 
 #include "accel/kvm/arch_backend.h"
-#include "accel/kvm/arm64_guest_debug.h"
+#include "accel/kvm/arm64_debug_hooks.h"
+#include "accel/kvm/guest_debug_core.h"
 #include "accel/kvm/arm64_vcpu_state.h"
 #include "accel/kvm/kvm_vcpu.h"
 #include "accel/kvm/kvm_vm.h"
@@ -254,11 +255,15 @@ public:
     }
 
     Result<std::unique_ptr<GuestDebug>> make_guest_debug(KvmVm& vm, const HostDebugCaps& caps) override {
-        Arm64GuestDebugHost host;
+        Arm64DebugHost host;
         host.sw_breakpoints_intercepted = caps.sw_breakpoint_exits;
         host.counts.breakpoints = caps.hw_breakpoints;
         host.counts.watchpoints = caps.hw_watchpoints;
-        return std::unique_ptr<GuestDebug>(std::make_unique<Arm64GuestDebug>(vm, host));
+        auto core = GuestDebugCore::create(vm, std::make_unique<Arm64DebugHooks>(vm, host));
+        if (!core) {
+            return core.error();
+        }
+        return std::unique_ptr<GuestDebug>(std::move(*core));
     }
 
 private:

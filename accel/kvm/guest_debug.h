@@ -4,16 +4,17 @@
 // debugger's memory access and single step, and the classification of every
 // KVM_EXIT_DEBUG (Documentation/virt/kvm/api.rst "KVM_SET_GUEST_DEBUG",
 // "KVM_EXIT_DEBUG") go through this interface; the ISA's ArchBackend
-// (arch_backend.h) creates the implementation:
+// (arch_backend.h) creates the implementation: one generic core
+// (guest_debug_core.h) with the ISA's hooks (guest_debug_isa.h):
 //
-//   x86_guest_debug.h    DR0-3/DR7 through USE_HW_BP, int3, RFLAGS.TF steps,
+//   x86_debug_hooks.h    DR0-3/DR7 through USE_HW_BP, int3, RFLAGS.TF steps,
 //                        #DB/#BP reflection with KVM_SET_VCPU_EVENTS
-//   arm64_guest_debug.h  dbg_bcr/bvr/wcr/wvr through USE_HW, BRK #0 through
+//   arm64_debug_hooks.h  dbg_bcr/bvr/wcr/wvr through USE_HW, BRK #0 through
 //                        USE_SW_BP, SINGLESTEP with DAIF kept, reflection by
 //                        emulating the exception entry to EL1 with ONE_REG
 //
-// Every implementation keeps one guest-debug value per vCPU and rebuilds
-// struct kvm_guest_debug whole from it on every change (DESIGN.md
+// The core keeps one guest-debug value per vCPU and rebuilds struct
+// kvm_guest_debug whole from it on every change (docs/design.md
 // "Threads"), and steps over the debugger's breakpoint a vCPU sits on
 // before a continue.
 //
@@ -66,7 +67,7 @@ public:
     /// runs inline there), and the caller runs the returned job itself
     /// before its next KVM_RUN. x86 decides there, from the vCPU's
     /// registers, whether the continue leaves a hardware breakpoint with
-    /// RFLAGS.RF or by a step-over (x86_guest_debug.h).
+    /// RFLAGS.RF or by a step-over (x86_debug_hooks.h).
     virtual Result<PreRunJob> prepare_resume(std::uint32_t cpu, bool single_step) = 0;
 
     /// Debugger memory access at a virtual address of `cpu` (its current

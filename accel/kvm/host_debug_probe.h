@@ -44,8 +44,9 @@
 // single-step; kvm_is_code_breakpoint_inhibited honours RF for the code
 // breakpoints KVM checks itself while emulating). A nested or
 // page-table-based host may or may not, so it is asked, not assumed. Where
-// it works, X86GuestDebug continues from a debugger hardware breakpoint
-// with RF = 1 instead of a single-step over it (one KVM_RUN instead of two).
+// it works, the x86 guest-debug hooks (x86_debug_hooks.h) continue from a
+// debugger hardware breakpoint with RF = 1 instead of a single-step over it
+// (one KVM_RUN instead of two).
 //
 // DR7 as loaded (17.2.4): bit 10 reads as 1; slot 0 enabled with L0 (bit 0),
 // R/W0 in bits 17:16 (00 execute, 01 write), LEN0 in bits 19:18 (00 one

@@ -9,6 +9,7 @@
 
 #include "accel/kvm/kvm_system.h"
 #include "accel/kvm/kvm_vm.h"
+#include "common/ioctl_status.h"
 
 namespace kvmdbg::accel::kvm {
 
@@ -162,71 +163,88 @@ void KvmVcpu::thread_main() {
             flush_pending_io();
             lock.lock();
         }
-        while (!jobs_.empty()) {
-            PendingJob* pending = jobs_.front();
-            jobs_.pop_front();
-            lock.unlock();
-            Status result = (*pending->job)(*this);
-            lock.lock();
-            pending->result = std::move(result);
-            pending->done = true;  // `pending` may be gone once the lock is released
-            lock.unlock();
-            cv_done_.notify_all();  // without the lock: see run_on_vcpu()
-            lock.lock();
-        }
+        run_queued_jobs(lock);
         if (quit_) {
             break;
         }
         if (!run_requested_) {
-            if (!parked_) {
-                parked_ = true;
-                cv_parked_.notify_all();
-            }
-            wait_for_work(lock);
+            park_until_work(lock);
             continue;
         }
-        parked_ = false;
-        debugger_stop_ = false;
-        // A resume() that arrives while this run's exit is being handled
-        // (the host may answer the stop event at once) must not be undone
-        // by the park below.
-        resumes_seen_ = resumes_.load();
-        Job before_run = std::move(before_run_);
-        before_run_ = nullptr;
-        lock.unlock();
-
-        if (before_run) {
-            flush_pending_io();  // as for a queued job: the access completes first
-            if (Status s = before_run(*this); !s) {
-                park_with_event(KVMDBG_EVENT_RUN_ERROR, -s.error().code,
-                                "vCPU " + std::to_string(index_) + " could not be prepared to run: " +
-                                    s.error().message);
-                lock.lock();
-                park_locked();
-                continue;
-            }
-        }
-        io_pending_ = false;  // this KVM_RUN completes any pending access first
-        in_run_.store(true, std::memory_order_seq_cst);
-        long rc = xioctl(fd(), KVM_RUN);
-        in_run_.store(false, std::memory_order_seq_cst);
-        resumes_seen_ = resumes_.load();  // a resume() from now on answers this exit
-        bool keep_running = true;
-        if (rc < 0) {
-            if (rc != -EINTR && rc != -EAGAIN) {
-                park_with_event(KVMDBG_EVENT_RUN_ERROR, static_cast<int>(rc),
-                                "KVM_RUN failed on vCPU " + std::to_string(index_) + ": " +
-                                    std::strerror(static_cast<int>(-rc)));
-                keep_running = false;
-            }
-        } else {
-            keep_running = handle_exit();
-        }
-        lock.lock();
-        if (!keep_running) {
-            park_locked();
-        }
+        run_guest_once(lock);
     }
+    fail_jobs_after_quit_locked();
+}
+
+void KvmVcpu::run_queued_jobs(std::unique_lock<std::mutex>& lock) {
+    while (!jobs_.empty()) {
+        PendingJob* pending = jobs_.front();
+        jobs_.pop_front();
+        lock.unlock();
+        Status result = (*pending->job)(*this);
+        lock.lock();
+        pending->result = std::move(result);
+        pending->done = true;  // `pending` may be gone once the lock is released
+        lock.unlock();
+        cv_done_.notify_all();  // without the lock: see run_on_vcpu()
+        lock.lock();
+    }
+}
+
+void KvmVcpu::park_until_work(std::unique_lock<std::mutex>& lock) {
+    if (!parked_) {
+        parked_ = true;
+        cv_parked_.notify_all();
+    }
+    wait_for_work(lock);
+}
+
+void KvmVcpu::run_guest_once(std::unique_lock<std::mutex>& lock) {
+    parked_ = false;
+    debugger_stop_ = false;
+    // A resume() that arrives while this run's exit is being handled (the
+    // host may answer the stop event at once) must not be undone by the
+    // park below.
+    resumes_seen_ = resumes_.load();
+    Job before_run = std::move(before_run_);
+    before_run_ = nullptr;
+    lock.unlock();
+
+    const bool keep_running = (!before_run || prepare_run(before_run)) && enter_guest();
+    lock.lock();
+    if (!keep_running) {
+        park_locked();
+    }
+}
+
+bool KvmVcpu::prepare_run(const Job& before_run) {
+    flush_pending_io();  // as for a queued job: the access completes first
+    if (Status s = before_run(*this); !s) {
+        park_with_event(KVMDBG_EVENT_RUN_ERROR, -s.error().code,
+                        "vCPU " + std::to_string(index_) + " could not be prepared to run: " + s.error().message);
+        return false;
+    }
+    return true;
+}
+
+bool KvmVcpu::enter_guest() {
+    io_pending_ = false;  // this KVM_RUN completes any pending access first
+    in_run_.store(true, std::memory_order_seq_cst);
+    long rc = xioctl(fd(), KVM_RUN);
+    in_run_.store(false, std::memory_order_seq_cst);
+    resumes_seen_ = resumes_.load();  // a resume() from now on answers this exit
+    if (rc >= 0) {
+        return handle_exit();
+    }
+    if (rc == -EINTR || rc == -EAGAIN) {
+        return true;
+    }
+    park_with_event(KVMDBG_EVENT_RUN_ERROR, static_cast<int>(rc),
+                    ioctl_status(rc, "KVM_RUN on vCPU " + std::to_string(index_)).error().message);
+    return false;
+}
+
+void KvmVcpu::fail_jobs_after_quit_locked() {
     parked_ = true;
     thread_alive_ = false;
     cv_parked_.notify_all();

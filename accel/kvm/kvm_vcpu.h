@@ -1,6 +1,6 @@
 // KvmVcpu: one vCPU, its fd, its kvm_run page and the thread that owns them.
 //
-// Threading (DESIGN.md "Threads"): only the vCPU's own thread issues ioctls
+// Threading (docs/design.md "Threads"): only the vCPU's own thread issues ioctls
 // on its fd. Every other thread asks through run_on_vcpu(), which queues a
 // job, kicks the vCPU out of KVM_RUN (SIGUSR1 + kvm_run->immediate_exit,
 // Documentation/virt/kvm/api.rst "immediate_exit") and waits for the reply.
@@ -91,7 +91,23 @@ private:
         bool done = false;
     };
 
+    /// The vCPU thread: runs queued jobs, parks, or runs the guest once
+    /// per turn until quit.
     void thread_main();
+    /// Runs every queued run_on_vcpu() job. Lock held on entry and exit.
+    void run_queued_jobs(std::unique_lock<std::mutex>& lock);
+    /// Marks the vCPU parked (waking wait_parked()) and waits for work.
+    void park_until_work(std::unique_lock<std::mutex>& lock);
+    /// One resume's turn: the pre-run job, KVM_RUN, the exit; parks the
+    /// vCPU when it must stop. Lock held on entry and exit.
+    void run_guest_once(std::unique_lock<std::mutex>& lock);
+    /// The resume's pre-run job (guest-debug push); false (the error
+    /// reported as a run-error event) when the vCPU must not run.
+    bool prepare_run(const Job& before_run);
+    /// KVM_RUN and its exit; false when the vCPU must park.
+    bool enter_guest();
+    /// At quit: marks the thread gone and fails the jobs that raced with it.
+    void fail_jobs_after_quit_locked();
     /// Parked: waits for a job, a resume or quit. After a debugger stop it
     /// first spins (busy-polls wake_seq_) for up to kParkSpin, since a
     /// wake-up of a sleeping thread on another CPU costs tens of us on a

@@ -35,9 +35,8 @@ Result<std::unique_ptr<KvmVm>> KvmVm::create(const KvmdbgVmConfig& config,
         }
     }
     long vm_fd = xioctl(system->fd(), KVM_CREATE_VM, (*backend)->vm_type(*system));
-    if (vm_fd < 0) {
-        return make_error(static_cast<int>(-vm_fd),
-                          "KVM_CREATE_VM failed: " + std::string(std::strerror(static_cast<int>(-vm_fd))));
+    if (auto s = ioctl_status(vm_fd, "KVM_CREATE_VM"); !s) {
+        return s.error();
     }
     // The kick signal must interrupt KVM_RUN, not kill the process. This is
     // process-wide state; installing the same no-op handler twice is harmless.

@@ -279,8 +279,9 @@ const kvmdbg::test::TestSuite kSuites[] = {{"guest_debug_guests", kCases}};
 const kvmdbg::test::TestSuite kBusyPollSuites[] = {{"guest_debug_guests_busy_poll", kBusyPollCases}};
 const kvmdbg::test::TestSuite kInt3Suites[] = {{"guest_debug_guest_int3", kInt3Cases}};
 
-// The guest's own int3 needs a host that runs it at all: on the PVM hosts
-// it is an emulation failure even without a debugger (docs/hosts.md).
+// The guest's own int3 needs a host that runs it at all: where KVM runs
+// int3 through its instruction emulator (page-table-based nested hosts) it
+// is an emulation failure even without a debugger (docs/hosts.md).
 int run_int3_mode() {
     auto r = GuestRunner::create(g_module, guest("guest_self_debug_bp.elf64"));
     if (!r.ok()) {

@@ -1,5 +1,5 @@
 // Continuing from a debugger hardware breakpoint on the real /dev/kvm, by
-// both ways X86GuestDebug has (accel/kvm/x86_guest_debug.h,
+// both ways the x86 guest-debug hooks have (accel/kvm/x86_debug_hooks.h,
 // arch/x86/resume_flag.h): resuming with RFLAGS.RF = 1 where the host
 // honours it (start-up probe, HostDebugCaps::hw_bp_resume_flag), and the
 // single-step over the breakpoint (forced with KVMDBG_X86_RF_RESUME=0).
@@ -54,7 +54,7 @@ constexpr unsigned kHits = 100;
 
 std::string guest(const char* name) { return g_guests + "/" + name; }
 
-// RF allowed or forbidden for the VMs created from now on (X86GuestDebug
+// RF allowed or forbidden for the VMs created from now on (X86DebugHooks
 // reads KVMDBG_X86_RF_RESUME when the VM is created).
 void allow_rf(bool allow) {
     if (allow) {

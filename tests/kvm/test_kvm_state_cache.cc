@@ -16,17 +16,16 @@
 
 #include "accel/kvm/kvm_vm.h"
 #include "common/mapped_region.h"
+#include "tests/kvm/real_mode_vm.h"
 #include "tests/support/cunit_main.h"
 #include "tests/support/wait_for.h"
 #include "tests/support/kvm_available.h"
 
 namespace {
 
-using kvmdbg::MappedRegion;
 using kvmdbg::accel::kvm::KvmVm;
 
-constexpr std::uint64_t kRamSize = 2ull << 20;
-constexpr std::uint64_t kCodeAddr = 0x1000;
+constexpr std::uint64_t kCodeAddr = kvmdbg::test::RealModeVm::kCodeAddr;
 
 struct Host {
     std::atomic<int> halts{0};
@@ -40,10 +39,8 @@ void host_event(void* opaque, const KvmdbgEvent* e) {
     }
 }
 
-struct Vm {
+struct Vm : kvmdbg::test::RealModeVm {
     Host host;
-    MappedRegion ram;
-    std::unique_ptr<KvmVm> vm;
 
     KvmdbgX86State state() {
         KvmdbgX86State s{};
@@ -55,35 +52,15 @@ struct Vm {
 
 using kvmdbg::test::wait_for;
 
-// Real-mode code at 0x1000, CS base 0; no in-kernel irqchip, so HLT exits
-// and parks the vCPU with a HALTED event.
+// Real-mode code at 0x1000 (RealModeVm: HLT parks the vCPU with a HALTED event).
 std::unique_ptr<Vm> make_vm(const std::vector<std::uint8_t>& code) {
     auto t = std::make_unique<Vm>();
-    auto ram = MappedRegion::anonymous(kRamSize);
-    CU_ASSERT_FATAL(ram.ok());
-    t->ram = std::move(ram).value();
-    std::memcpy(t->ram.data() + kCodeAddr, code.data(), code.size());
-    KvmdbgVmConfig config{};
-    config.arch = KVMDBG_ARCH_X86_64;
     KvmdbgHostCallbacks callbacks{};
     callbacks.opaque = &t->host;
     callbacks.pio = host_pio;
     callbacks.mmio = host_mmio;
     callbacks.event = host_event;
-    auto vm = KvmVm::create(config, callbacks);
-    if (!vm) {
-        std::fprintf(stderr, "%s\n", vm.error().message.c_str());
-    }
-    CU_ASSERT_FATAL(vm.ok());
-    t->vm = std::move(vm).value();
-    CU_ASSERT_FATAL(t->vm->map_ram(0, kRamSize, t->ram.data(), false).ok());
-    CU_ASSERT_FATAL(t->vm->create_vcpus(1).ok());
-    KvmdbgX86State s = t->state();
-    s.cs.base = 0;
-    s.cs.selector = 0;
-    s.rip = kCodeAddr;
-    s.gpr[0] = 0;
-    CU_ASSERT_FATAL(t->vm->set_state(0, &s, sizeof s).ok());
+    t->boot(code, callbacks);
     return t;
 }
 

@@ -339,6 +339,34 @@ def detach_restores_memory(ctx):
     expect(r.status == 0, f"kvmdbg exited {r.status}, expected 0", r.all())
 
 
+@case
+def deleted_brk_stays_removed(ctx):
+    """gdb's software breakpoint deleted while the vCPU sits on it, after a
+    continue that stepped over it once (its BRK lifted for one step and
+    written back): the next continue does not write it back. Guest memory (monitor xp,
+    physical) holds the original instruction, monitor info breakpoints
+    lists no software breakpoint, and the guest runs every tick() to the
+    end without another stop. The exact window (a delete between a
+    prepared step-over and its run) is proved on x86 by tests/kvm's
+    sw_breakpoint_step_over, through the same guest-debug core."""
+    syms = ctx.symbols(DEBUG_TARGET)
+    tick = syms["tick"]
+    r = ctx.session(DEBUG_TARGET, ["set breakpoint always-inserted on", "break tick", "continue", "continue",
+                                   f"monitor xp /1w 0x{tick:x}", "delete", f"monitor xp /1w 0x{tick:x}",
+                                   "monitor info breakpoints", "continue"])
+    expect(re.search(r"Breakpoint 1, tick \(i=(?:i@entry=)?1\)", r.gdb_out), "no second stop at tick(i=1)",
+           r.all())
+    words = [int(w, 16) for w in re.findall(r"%016x: 0x([0-9a-f]{8})" % tick, r.gdb_out)]
+    expect(len(words) == 2, f"monitor xp printed {len(words)} words at tick, expected 2", r.all())
+    expect((words[0] & BRK_MASK) == BRK_BASE, "no BRK at tick while the breakpoint is inserted", r.all())
+    expect((words[1] & BRK_MASK) != BRK_BASE, "a BRK is still at tick after delete", r.all())
+    expect(re.search(r"software breakpoints: 0 in memory \(BRK #0\)", r.gdb_out),
+           "monitor info breakpoints does not show an empty software-breakpoint table", r.all())
+    expect(len(re.findall(r"Breakpoint 1, tick", r.gdb_out)) == 2, "a stop at tick after delete", r.all())
+    expect(DEBUG_TARGET_DONE in r.serial, "guest did not run to the end after delete", r.all())
+    expect(r.status == 0, f"kvmdbg exited {r.status}, expected 0", r.all())
+
+
 CASES = {fn.__name__: fn for fn in [
     kvm_probe, connect_registers, hbreak_continue, break_brk, stepi_exact, watch_write, awatch_access,
-    rwatch_read, guest_self_brk, detach_restores_memory]}
+    rwatch_read, guest_self_brk, detach_restores_memory, deleted_brk_stays_removed]}
