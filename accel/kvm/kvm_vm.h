@@ -89,8 +89,10 @@ public:
     std::uint64_t state_loads(std::uint32_t cpu) const;
     Status set_state(std::uint32_t cpu, const void* in, std::uint32_t size);
     Status set_mp_runnable(std::uint32_t cpu);
-    /// Puts an AP back into wait-for-SIPI (machine reset).
+    /// Puts an AP back into wait-for-SIPI (x86 machine reset).
     Status wait_for_sipi(std::uint32_t cpu);
+    /// Resets a vCPU and powers it off (arm64 machine reset).
+    Status power_off_vcpu(std::uint32_t cpu);
     Status start(bool paused);
     Status pause_all();
     Status resume(std::uint32_t cpu, bool single_step);

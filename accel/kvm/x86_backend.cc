@@ -15,6 +15,7 @@
 #include "accel/kvm/kvm_vm.h"
 #include "accel/kvm/vcpu_exit_report.h"
 #include "accel/kvm/x86_guest_debug.h"
+#include "accel/plugin_abi_x86.h"
 #include "accel/kvm/x86_vcpu_state.h"
 #include "arch/x86/hint_nop.h"
 
@@ -58,7 +59,9 @@ std::vector<std::uint8_t> code_bytes_at_pc(const KvmVm& vm, const KvmdbgX86State
 
 // A reserved-NOP (0F 19..1F /r: rdssp, endbr, multi-byte nop) executes as a
 // NOP while CR4.CET is clear; some hosts' KVM emulators fail on it (Xen's
-// rdsspq on PVM). Complete it here: advance RIP and go on.
+// rdsspq on the page-table-based "PVM" KVM module, a software
+// virtualisation KVM for hosts without nested hardware virtualisation; see
+// docs/hosts.md). Complete it here: advance RIP and go on.
 bool skip_hint_nop(KvmVcpu& vcpu, KvmdbgX86State& st, const std::vector<std::uint8_t>& code) {
     if ((st.cr4 & arch::x86::kCr4Cet) != 0) {
         return false;
@@ -82,7 +85,7 @@ ArchExitOutcome park(std::uint32_t kind, int error, std::string message) {
 class X86Backend final : public ArchBackend {
 public:
     KvmdbgArch arch() const override { return KVMDBG_ARCH_X86_64; }
-    std::uint32_t state_size() const override { return sizeof(KvmdbgX86State); }
+    std::uint32_t state_size() const override { return KVMDBG_X86_64_STATE_SIZE; }
     unsigned long vm_type(const KvmSystem&) const override { return 0; }
 
     Status setup_vm(KvmVm& vm) override {
@@ -162,6 +165,12 @@ public:
         }
         kvm_mp_state mp{KVM_MP_STATE_INIT_RECEIVED};
         return check(xioctl(vcpu.fd(), KVM_SET_MP_STATE, &mp), "KVM_SET_MP_STATE");
+    }
+
+    Status power_off_vcpu(KvmVm&, KvmVcpu& vcpu) override {
+        return make_error(ENOTSUP, "vCPU " + std::to_string(vcpu.index()) +
+                                       ": x86 vCPUs are not powered off at a machine reset (APs wait for "
+                                       "INIT/SIPI: wait_for_sipi)");
     }
 
     Status set_irq_line(KvmVm& vm, std::uint32_t irq, bool level) override {
