@@ -23,10 +23,10 @@
 //   served      only while the vCPU is still parked: a running vCPU is
 //               always read from KVM (on its thread)
 //   dropped     resume(), start(), set_state(), set_mp_runnable(),
-//               wait_for_sipi(), create_vcpus(): each bumps the vCPU's
-//               epoch before AND after it acts, so a read that raced with
-//               it is never stored (a fill stores only if the epoch it saw
-//               before its read is still current)
+//               wait_for_sipi(), power_off_vcpu(), create_vcpus(): each
+//               bumps the vCPU's epoch before AND after it acts, so a read
+//               that raced with it is never stored (a fill stores only if
+//               the epoch it saw before its read is still current)
 //
 // Whatever else changes a parked vCPU's registers must go through one of
 // those (or call forget_state()): the guest-debug core only pushes
