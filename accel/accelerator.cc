@@ -2,7 +2,18 @@
 
 #include <cstring>
 
+#include "accel/plugin_abi_arm64.h"
+#include "accel/plugin_abi_x86.h"
+
 namespace kvmdbg::accel {
+
+std::uint32_t cpu_state_size(KvmdbgArch arch) {
+    switch (arch) {
+    case KVMDBG_ARCH_X86_64: return KVMDBG_X86_64_STATE_SIZE;
+    case KVMDBG_ARCH_ARM64: return KVMDBG_ARM64_STATE_SIZE;
+    }
+    return 0;
+}
 
 int Accelerator::host_pio(void* opaque, uint32_t cpu, uint16_t port, uint8_t* data, uint32_t size,
                           int is_write) {
@@ -26,6 +37,10 @@ int Accelerator::host_debug_stop(void* opaque, uint32_t cpu, const KvmdbgDebugSt
 
 Result<std::unique_ptr<Accelerator>> Accelerator::create(AccelPlugin plugin, const AccelConfig& config,
                                                          AccelHost& host) {
+    if (cpu_state_size(config.arch) == 0) {
+        return make_error(EINVAL, "the accelerator plugin ABI has no vCPU state layout for ISA " +
+                                      std::to_string(config.arch));
+    }
     KvmdbgVmConfig c{};
     c.arch = config.arch;
     c.kernel_irqchip = config.kernel_irqchip ? 1 : 0;
@@ -44,11 +59,11 @@ Result<std::unique_ptr<Accelerator>> Accelerator::create(AccelPlugin plugin, con
     if (instance == nullptr) {
         return make_error(EIO, err[0] != '\0' ? err : "accelerator could not create a VM");
     }
-    return std::unique_ptr<Accelerator>(new Accelerator(std::move(plugin), instance, host));
+    return std::unique_ptr<Accelerator>(new Accelerator(std::move(plugin), instance, host, config.arch));
 }
 
-Accelerator::Accelerator(AccelPlugin plugin, KvmdbgAccel* instance, AccelHost& host)
-    : plugin_(std::move(plugin)), instance_(instance), host_(host) {}
+Accelerator::Accelerator(AccelPlugin plugin, KvmdbgAccel* instance, AccelHost& host, KvmdbgArch arch)
+    : plugin_(std::move(plugin)), instance_(instance), host_(host), arch_(arch) {}
 
 Accelerator::~Accelerator() {
     if (instance_ != nullptr) {
@@ -77,28 +92,48 @@ Status Accelerator::create_vcpus(std::uint32_t count) {
     return check(plugin_.ops->create_vcpus(instance_, count), "create_vcpus");
 }
 
+Result<std::vector<std::uint8_t>> Accelerator::get_state(std::uint32_t cpu) {
+    std::vector<std::uint8_t> state(state_size());
+    if (auto s = read_state(cpu, arch_, state.data(), static_cast<std::uint32_t>(state.size())); !s) {
+        return s.error();
+    }
+    return state;
+}
+
+Status Accelerator::set_state(std::uint32_t cpu, std::span<const std::uint8_t> state) {
+    return write_state(cpu, arch_, state.data(), static_cast<std::uint32_t>(state.size()));
+}
+
+Status Accelerator::read_state(std::uint32_t cpu, KvmdbgArch layout, void* out, std::uint32_t size) {
+    return check(plugin_.ops->get_cpu_state(instance_, cpu, layout, out, size), "get_cpu_state");
+}
+
+Status Accelerator::write_state(std::uint32_t cpu, KvmdbgArch layout, const void* in, std::uint32_t size) {
+    return check(plugin_.ops->set_cpu_state(instance_, cpu, layout, in, size), "set_cpu_state");
+}
+
 Result<KvmdbgX86State> Accelerator::get_x86_state(std::uint32_t cpu) {
     KvmdbgX86State st{};
-    if (auto s = check(plugin_.ops->get_cpu_state(instance_, cpu, &st, sizeof st), "get_cpu_state"); !s) {
+    if (auto s = read_state(cpu, KVMDBG_ARCH_X86_64, &st, sizeof st); !s) {
         return s.error();
     }
     return st;
 }
 
 Status Accelerator::set_x86_state(std::uint32_t cpu, const KvmdbgX86State& state) {
-    return check(plugin_.ops->set_cpu_state(instance_, cpu, &state, sizeof state), "set_cpu_state");
+    return write_state(cpu, KVMDBG_ARCH_X86_64, &state, sizeof state);
 }
 
 Result<KvmdbgArm64State> Accelerator::get_arm64_state(std::uint32_t cpu) {
     KvmdbgArm64State st{};
-    if (auto s = check(plugin_.ops->get_cpu_state(instance_, cpu, &st, sizeof st), "get_cpu_state"); !s) {
+    if (auto s = read_state(cpu, KVMDBG_ARCH_ARM64, &st, sizeof st); !s) {
         return s.error();
     }
     return st;
 }
 
 Status Accelerator::set_arm64_state(std::uint32_t cpu, const KvmdbgArm64State& state) {
-    return check(plugin_.ops->set_cpu_state(instance_, cpu, &state, sizeof state), "set_cpu_state");
+    return write_state(cpu, KVMDBG_ARCH_ARM64, &state, sizeof state);
 }
 
 Status Accelerator::set_mp_runnable(std::uint32_t cpu) {
@@ -208,6 +243,13 @@ Status Accelerator::wait_for_sipi(std::uint32_t cpu) {
         return missing("wait_for_sipi");
     }
     return check(plugin_.ops->wait_for_sipi(instance_, cpu), "wait_for_sipi");
+}
+
+Status Accelerator::power_off_vcpu(std::uint32_t cpu) {
+    if (plugin_.ops->power_off_vcpu == nullptr) {
+        return missing("power_off_vcpu");
+    }
+    return check(plugin_.ops->power_off_vcpu(instance_, cpu), "power_off_vcpu");
 }
 
 }  // namespace kvmdbg::accel

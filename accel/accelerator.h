@@ -5,12 +5,19 @@
 //   create a VM (create()), map guest RAM, create vCPUs, get/set a vCPU's
 //   state, mark APs runnable, start, pause every vCPU, resume one (run or
 //   step), kick one.
+// vCPU state: get_state/set_state carry it as a blob in the layout of the
+// VM's ISA (state_size() bytes; accel/plugin_abi_x86.h,
+// accel/plugin_abi_arm64.h), which the ISA descriptor of system/ interprets.
+// The typed helpers (get/set_x86_state, get/set_arm64_state) are for callers
+// that already know their ISA, e.g. the machine that builds a boot state; on
+// a VM of another ISA they fail with EINVAL from the plugin.
 // Optional operations (a plugin may leave them NULL; they then fail with
 // ENOSYS and a message naming the accelerator):
 //   set_irq_line, the guest-debug hooks supports_guest_debug,
 //   insert_breakpoint(type, addr, len), remove_breakpoint,
-//   remove_all_breakpoints, update_guest_debug, capability(), and the
-//   debugger's read_memory/write_memory.
+//   remove_all_breakpoints, update_guest_debug, capability(), the
+//   debugger's read_memory/write_memory, and the machine-reset ops
+//   wait_for_sipi (x86) and power_off_vcpu (arm64).
 //
 // Threads: see the table in accel/plugin_abi.h. Errors come back as Status
 // with the plugin's own message. The AccelHost receives the plugin's
@@ -21,11 +28,12 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "accel/plugin_abi.h"
+#include "accel/plugin_abi_arm64.h"
+#include "accel/plugin_abi_x86.h"
 #include "accel/plugin_loader.h"
-#include "arch/arm64/cpu_state.h"
-#include "arch/x86/cpu_state.h"
 #include "common/result.h"
 
 namespace kvmdbg::accel {
@@ -73,6 +81,10 @@ constexpr KvmdbgArch host_arch() {
 #endif
 }
 
+/// Bytes of the plugin-ABI state blob of `arch` (KVMDBG_X86_64_STATE_SIZE,
+/// KVMDBG_ARM64_STATE_SIZE); 0 for an ISA the ABI has no layout for. Any thread.
+std::uint32_t cpu_state_size(KvmdbgArch arch);
+
 class Accelerator {
 public:
     /// Creates a VM through `plugin`. `host` must outlive the Accelerator.
@@ -85,10 +97,22 @@ public:
 
     const std::string& plugin_path() const { return plugin_.path; }
     const char* name() const { return plugin_.ops->name; }
+    /// The VM's ISA (AccelConfig.arch), which names its state layout.
+    KvmdbgArch arch() const { return arch_; }
+    /// Bytes of this VM's state blob: cpu_state_size(arch()).
+    std::uint32_t state_size() const { return cpu_state_size(arch_); }
 
     // ---- mandatory
     Status map_ram(std::uint64_t gpa, std::uint64_t size, void* host, bool read_only);
     Status create_vcpus(std::uint32_t count);
+    /// vCPU `cpu`'s state in the VM's layout (state_size() bytes). Any
+    /// thread (the plugin runs it on the vCPU's thread). Errors: EINVAL for
+    /// an unknown vCPU, the plugin's error otherwise.
+    Result<std::vector<std::uint8_t>> get_state(std::uint32_t cpu);
+    /// Sets vCPU `cpu`'s whole state. Errors: EINVAL when `state` is not
+    /// state_size() bytes or the vCPU is unknown (nothing changed).
+    Status set_state(std::uint32_t cpu, std::span<const std::uint8_t> state);
+    /// Typed helpers for callers that know their ISA (see above).
     Result<KvmdbgX86State> get_x86_state(std::uint32_t cpu);
     Status set_x86_state(std::uint32_t cpu, const KvmdbgX86State& state);
     Result<KvmdbgArm64State> get_arm64_state(std::uint32_t cpu);
@@ -117,12 +141,19 @@ public:
     /// The accelerator's text about the host's debug abilities; "" if the
     /// plugin has none.
     std::string debug_report(KvmdbgDebugReport kind);
-    /// Machine reset: the AP waits for INIT/SIPI again.
+    /// x86 machine reset: the AP waits for INIT/SIPI again. ENOTSUP on an
+    /// ISA without INIT/SIPI.
     Status wait_for_sipi(std::uint32_t cpu);
+    /// arm64 machine reset: the vCPU returns to its reset values, powered
+    /// off until PSCI CPU_ON or set_mp_runnable. ENOTSUP on x86.
+    Status power_off_vcpu(std::uint32_t cpu);
 
 private:
-    Accelerator(AccelPlugin plugin, KvmdbgAccel* instance, AccelHost& host);
+    Accelerator(AccelPlugin plugin, KvmdbgAccel* instance, AccelHost& host, KvmdbgArch arch);
     Status check(int rc, const char* op);
+    /// get/set_cpu_state with the layout tag `layout` and `size` bytes.
+    Status read_state(std::uint32_t cpu, KvmdbgArch layout, void* out, std::uint32_t size);
+    Status write_state(std::uint32_t cpu, KvmdbgArch layout, const void* in, std::uint32_t size);
     Status missing(const char* op) const;
 
     static int host_pio(void* opaque, uint32_t cpu, uint16_t port, uint8_t* data, uint32_t size,
@@ -135,6 +166,7 @@ private:
     AccelPlugin plugin_;
     KvmdbgAccel* instance_ = nullptr;
     AccelHost& host_;
+    KvmdbgArch arch_;
 };
 
 }  // namespace kvmdbg::accel

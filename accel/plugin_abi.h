@@ -14,6 +14,16 @@
  * errno value; after a failure `last_error()` returns a message with context
  * (valid until the next op on the same instance).
  *
+ * vCPU state crosses the boundary as a tagged blob: get_cpu_state and
+ * set_cpu_state name the layout they mean (`arch`, enum KvmdbgArch) and its
+ * size in bytes. This header defines no layout itself, so that it stays
+ * independent of every ISA; each ISA's layout is fixed by its own ABI
+ * header, which a module or a host includes only for the ISAs it handles:
+ *
+ *   arch                 header                      struct            bytes
+ *   KVMDBG_ARCH_X86_64   accel/plugin_abi_x86.h      KvmdbgX86State      896
+ *   KVMDBG_ARCH_ARM64    accel/plugin_abi_arm64.h    KvmdbgArm64State    888
+ *
  * Mandatory ops must be non-NULL. Optional ops may be NULL; the framework
  * treats NULL as "not supported" (-ENOSYS).
  *
@@ -40,6 +50,7 @@
  *                                       (read_memory also inside debug_stop)
  *   set_debug_option             no     any thread except a vCPU thread
  *   wait_for_sipi                no     any thread except a vCPU thread
+ *   power_off_vcpu               no     any thread except a vCPU thread
  *   debug_report                 no     any thread
  */
 #ifndef KVMDBG_ACCEL_PLUGIN_ABI_H
@@ -48,17 +59,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arch/arm64/cpu_state.h"
-#include "arch/x86/cpu_state.h"
-
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define KVMDBG_ACCEL_ABI_VERSION 8u  /* 8: KvmdbgHostCallbacks.debug_stop */
+#define KVMDBG_ACCEL_ABI_VERSION 9u  /* 9: tagged state blob, power_off_vcpu */
 #define KVMDBG_ACCEL_ENTRY_SYMBOL "kvmdbg_accel_entry"
 
-/* Guest instruction-set architectures a module may implement. */
+/* Guest instruction-set architectures a module may implement; also the tag
+ * that names a vCPU state layout (see the table at the top). */
 enum KvmdbgArch {
     KVMDBG_ARCH_X86_64 = 1,
     KVMDBG_ARCH_ARM64 = 2,
@@ -102,7 +111,8 @@ typedef struct KvmdbgEvent {
     const char *message; /* one or more lines for the user; valid during the call */
     KvmdbgDebugStop debug; /* KVMDBG_EVENT_DEBUG only */
     /* KVMDBG_EVENT_DEBUG: the vCPU's whole state at the stop, read on its
-     * thread as it parks (get_cpu_state's layout, state_size bytes), so the
+     * thread as it parks (the layout of the VM's KvmdbgVmConfig.arch, as
+     * get_cpu_state returns it; state_size bytes), so the
      * host needs no get_cpu_state round trip for the stop; NULL when the
      * module did not capture it (the KVM module sends it with every
      * debug stop). Valid during the call. */
@@ -220,15 +230,18 @@ typedef struct KvmdbgAccelOps {
      * The framework keeps ownership and keeps the memory alive. */
     int (*map_ram)(KvmdbgAccel *accel, uint64_t gpa, uint64_t size, void *host, int read_only);
     int (*create_vcpus)(KvmdbgAccel *accel, uint32_t count);
-    /* State of one vCPU; `size` must be the arch's state size
-     * (sizeof(KvmdbgX86State) for x86-64, sizeof(KvmdbgArm64State) for
-     * arm64); anything else is -EINVAL. */
-    int (*get_cpu_state)(KvmdbgAccel *accel, uint32_t cpu, void *state, uint32_t size);
-    int (*set_cpu_state)(KvmdbgAccel *accel, uint32_t cpu, const void *state, uint32_t size);
+    /* State of one vCPU as a tagged blob: `arch` names the layout (it must
+     * be the VM's KvmdbgVmConfig.arch) and `size` must be that layout's
+     * size (KVMDBG_X86_64_STATE_SIZE, KVMDBG_ARM64_STATE_SIZE); anything
+     * else is -EINVAL and leaves the buffer and the vCPU unchanged. */
+    int (*get_cpu_state)(KvmdbgAccel *accel, uint32_t cpu, uint32_t arch, void *state, uint32_t size);
+    int (*set_cpu_state)(KvmdbgAccel *accel, uint32_t cpu, uint32_t arch, const void *state,
+                         uint32_t size);
     /* Marks an AP runnable at start instead of waiting for INIT/SIPI (direct
      * ELF boot of every vCPU). x86: no effect without an in-kernel irqchip.
-     * arm64: APs start powered off (waiting for PSCI CPU_ON); this powers
-     * one on at the state set with set_cpu_state. */
+     * arm64: APs start powered off (waiting for PSCI CPU_ON), and every
+     * vCPU after power_off_vcpu; this powers one on at the state set with
+     * set_cpu_state. */
     int (*set_mp_runnable)(KvmdbgAccel *accel, uint32_t cpu);
     /* Spawns one thread per vCPU. paused=1: no vCPU runs until resume(). */
     int (*start)(KvmdbgAccel *accel, int paused);
@@ -267,10 +280,16 @@ typedef struct KvmdbgAccelOps {
      * KvmdbgDebugReport). SUMMARY/DETAILS/ADAPTATION stay valid as long as
      * the instance; BREAKPOINTS until the next debug_report call. */
     const char *(*debug_report)(KvmdbgAccel *accel, uint32_t kind);
-    /* Machine reset of an AP: it waits for INIT/SIPI again (in-kernel LAPIC:
-     * KVM_MP_STATE_INIT_RECEIVED; no effect without an in-kernel irqchip);
-     * arm64: powered off again (KVM_MP_STATE_STOPPED), waiting for PSCI CPU_ON. */
+    /* Machine reset of an x86 AP: it waits for INIT/SIPI again (in-kernel
+     * LAPIC: KVM_MP_STATE_INIT_RECEIVED; no effect without an in-kernel
+     * irqchip). -ENOTSUP on an ISA without INIT/SIPI (arm64). */
     int (*wait_for_sipi)(KvmdbgAccel *accel, uint32_t cpu);
+    /* Machine reset of a vCPU on an ISA whose CPUs the firmware powers
+     * (arm64, PSCI): the vCPU returns to its architectural reset values and
+     * is powered off, until the guest starts it (PSCI CPU_ON) or the host
+     * calls set_mp_runnable. -ENOTSUP on an ISA without it (x86: use
+     * wait_for_sipi). */
+    int (*power_off_vcpu)(KvmdbgAccel *accel, uint32_t cpu);
 } KvmdbgAccelOps;
 
 typedef const KvmdbgAccelOps *(*KvmdbgAccelEntryFn)(void);

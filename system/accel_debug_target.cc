@@ -1,12 +1,9 @@
 #include "system/accel_debug_target.h"
 
-#include <cstring>
+#include <cstdio>
+#include <cstdlib>
 
-#include "arch/arm64/gdb_registers.h"
-#include "arch/x86/gdb_registers.h"
-#include "gdbstub-glue/aarch64_target.h"
 #include "gdbstub-glue/target_context.h"
-#include "gdbstub-glue/x86_64_target.h"
 
 namespace kvmdbg::system {
 
@@ -14,15 +11,16 @@ namespace {
 
 constexpr std::uint64_t kPage = 4096;
 
-const gdb::TargetDescription& x86_64_description() {
-    // Built once: the description is immutable and shared by every target.
-    static const gdb::TargetDescription description = gdb::x86_64_target_description();
-    return description;
-}
-
-const gdb::TargetDescription& aarch64_description() {
-    static const gdb::TargetDescription description = gdb::aarch64_target_description();
-    return description;
+// An Accelerator exists only for an ISA with a state layout (create()
+// refuses others), and every such ISA has a descriptor: a miss here is a
+// descriptor missing from the build, not bad input.
+const IsaDescriptor& descriptor_of(KvmdbgArch arch) {
+    auto isa = find_isa_descriptor(arch);
+    if (!isa) {
+        std::fprintf(stderr, "kvmdbg: internal error: %s\n", isa.error().message.c_str());
+        std::abort();
+    }
+    return **isa;
 }
 
 }  // namespace
@@ -34,7 +32,7 @@ AccelDebugTarget::AccelDebugTarget(accel::Accelerator& accel, unsigned vcpus, Ho
       hooks_(std::move(hooks)),
       states_(vcpus, gdb::ThreadRunState::running),
       memory_map_(std::move(memory_map)),
-      arch_(arch) {}
+      isa_(descriptor_of(arch)) {}
 
 gdb::StopEvent AccelDebugTarget::to_stop_event(std::uint32_t cpu, const KvmdbgDebugStop& stop) {
     gdb::StopEvent event;
@@ -58,20 +56,11 @@ gdb::StopEvent AccelDebugTarget::to_stop_event(std::uint32_t cpu, const KvmdbgDe
 }
 
 std::vector<std::uint8_t> AccelDebugTarget::registers_from_state(const void* state, std::size_t size) const {
-    if (arm64()) {
-        KvmdbgArm64State st{};
-        if (state == nullptr || size != sizeof st) {
-            return {};
-        }
-        std::memcpy(&st, state, sizeof st);
-        return arch::arm64::gdb_registers_from_state(st);
-    }
-    KvmdbgX86State st{};
-    if (state == nullptr || size != sizeof st) {
+    if (state == nullptr) {
         return {};
     }
-    std::memcpy(&st, state, sizeof st);
-    return arch::x86::gdb_registers_from_state(st);
+    auto registers = isa_.registers_from_state({static_cast<const std::uint8_t*>(state), size});
+    return registers ? std::move(*registers) : std::vector<std::uint8_t>{};
 }
 
 void AccelDebugTarget::note_stopped(std::uint32_t cpu) {
@@ -131,9 +120,7 @@ Status AccelDebugTarget::set_step_blocks_irq(bool block) {
     return ok_status();
 }
 
-const gdb::TargetDescription& AccelDebugTarget::description() const {
-    return arm64() ? aarch64_description() : x86_64_description();
-}
+const gdb::TargetDescription& AccelDebugTarget::description() const { return isa_.description(); }
 
 std::vector<gdb::MemoryRegion> AccelDebugTarget::memory_map() const { return memory_map_; }
 
@@ -149,95 +136,49 @@ Result<AccelDebugTarget::CpuState> AccelDebugTarget::cpu_state(gdb::ThreadId thr
     if (!cpu) {
         return cpu.error();
     }
-    auto st = accel_.get_x86_state(*cpu);
-    if (!st) {
-        return st.error();
+    auto state = accel_.get_state(*cpu);
+    if (!state) {
+        return state.error();
     }
-    return CpuState{*cpu, *st};
-}
-
-Result<AccelDebugTarget::Arm64CpuState> AccelDebugTarget::arm64_cpu_state(gdb::ThreadId thread) {
-    auto cpu = cpu_of(thread);
-    if (!cpu) {
-        return cpu.error();
-    }
-    auto st = accel_.get_arm64_state(*cpu);
-    if (!st) {
-        return st.error();
-    }
-    return Arm64CpuState{*cpu, *st};
+    return CpuState{*cpu, std::move(*state)};
 }
 
 Result<std::vector<std::uint8_t>> AccelDebugTarget::read_registers(gdb::ThreadId thread) {
-    if (arm64()) {
-        auto cs = arm64_cpu_state(thread);
-        if (!cs) {
-            return cs.error();
-        }
-        return arch::arm64::gdb_registers_from_state(cs->state);
-    }
     auto cs = cpu_state(thread);
     if (!cs) {
         return cs.error();
     }
-    return arch::x86::gdb_registers_from_state(cs->state);
+    return isa_.registers_from_state(cs->state);
 }
 
 Status AccelDebugTarget::write_registers(gdb::ThreadId thread, std::span<const std::uint8_t> data) {
-    if (arm64()) {
-        auto cs = arm64_cpu_state(thread);
-        if (!cs) {
-            return cs.error();
-        }
-        if (auto s = arch::arm64::gdb_registers_to_state(data, cs->state); !s) {
-            return s;
-        }
-        return accel_.set_arm64_state(cs->cpu, cs->state);
-    }
     auto cs = cpu_state(thread);
     if (!cs) {
         return cs.error();
     }
-    if (auto s = arch::x86::gdb_registers_to_state(data, cs->state); !s) {
+    if (auto s = isa_.registers_to_state(data, cs->state); !s) {
         return s;
     }
-    return accel_.set_x86_state(cs->cpu, cs->state);
+    return accel_.set_state(cs->cpu, cs->state);
 }
 
 Result<std::vector<std::uint8_t>> AccelDebugTarget::read_register(gdb::ThreadId thread, unsigned regnum) {
-    if (arm64()) {
-        auto cs = arm64_cpu_state(thread);
-        if (!cs) {
-            return cs.error();
-        }
-        return arch::arm64::gdb_register_read(cs->state, regnum);
-    }
     auto cs = cpu_state(thread);
     if (!cs) {
         return cs.error();
     }
-    return arch::x86::gdb_register_read(cs->state, regnum);
+    return isa_.read_register(cs->state, regnum);
 }
 
 Status AccelDebugTarget::write_register(gdb::ThreadId thread, unsigned regnum, std::span<const std::uint8_t> value) {
-    if (arm64()) {
-        auto cs = arm64_cpu_state(thread);
-        if (!cs) {
-            return cs.error();
-        }
-        if (auto s = arch::arm64::gdb_register_write(cs->state, regnum, value); !s) {
-            return s;
-        }
-        return accel_.set_arm64_state(cs->cpu, cs->state);
-    }
     auto cs = cpu_state(thread);
     if (!cs) {
         return cs.error();
     }
-    if (auto s = arch::x86::gdb_register_write(cs->state, regnum, value); !s) {
+    if (auto s = isa_.write_register(cs->state, regnum, value); !s) {
         return s;
     }
-    return accel_.set_x86_state(cs->cpu, cs->state);
+    return accel_.set_state(cs->cpu, cs->state);
 }
 
 Result<std::size_t> AccelDebugTarget::read_memory(gdb::ThreadId thread, std::uint64_t addr,

@@ -1,11 +1,12 @@
 // AccelDebugTarget: the gdb stub's DebugTarget (gdbstub-glue/debug_target.h)
 // on top of the accelerator's guest-debug hooks — the one place where the
-// stub and the accelerator meet (DESIGN.md "Layers").
+// stub and the accelerator meet (docs/design.md, "Layers").
 //
 //   gdb thread n        <-> vCPU n-1
-//   g/G/p/P             <-> get/set_x86_state + the x86-64 g-packet layout,
-//                           or get/set_arm64_state + the aarch64 layout
-//                           (arch/arm64/gdb_registers.h), by the VM's ISA
+//   g/G/p/P             <-> get/set_state (the accelerator's state blob)
+//                           converted by the VM's IsaDescriptor
+//                           (system/isa_descriptor.h), which also gives the
+//                           target description
 //   m/M/X/x             <-> read/write_memory (virtual through the vCPU's
 //                           paging, or physical with Qqemu.PhyMemMode:1)
 //   Z/z                 <-> insert/remove_breakpoint (every vCPU)
@@ -29,6 +30,7 @@
 #include "gdbstub-glue/debug_target.h"
 #include "gdbstub-glue/stop_event.h"
 #include "gdbstub-glue/target_description.h"
+#include "system/isa_descriptor.h"
 
 namespace kvmdbg::system {
 
@@ -41,15 +43,17 @@ public:
     };
 
     /// `memory_map`: the regions offered to gdb (qXfer:memory-map:read).
-    /// `arch`: the guest ISA (register layout and target description).
+    /// `arch`: the guest ISA, whose IsaDescriptor (register layout, target
+    /// description) is chosen here once; it must be the accelerator's.
     AccelDebugTarget(accel::Accelerator& accel, unsigned vcpus, Hooks hooks,
-                     std::vector<gdb::MemoryRegion> memory_map, KvmdbgArch arch = KVMDBG_ARCH_X86_64);
+                     std::vector<gdb::MemoryRegion> memory_map, KvmdbgArch arch);
 
     /// Converts an accelerator debug stop of vCPU `cpu` to the stub's event.
     static gdb::StopEvent to_stop_event(std::uint32_t cpu, const KvmdbgDebugStop& stop);
 
-    /// The `g` block of an accelerator state (KvmdbgEvent.state): empty if
-    /// `size` is not this target's state size. Any thread.
+    /// The `g` block of an accelerator state blob (KvmdbgEvent.state):
+    /// empty if `state` is NULL or `size` is not the ISA's state size. Any
+    /// thread.
     std::vector<std::uint8_t> registers_from_state(const void* state, std::size_t size) const;
 
     /// The emulator saw vCPU `cpu` stop for the debugger (it is parked).
@@ -69,6 +73,9 @@ public:
     /// which is on by default. Errors: ENOTSUP on a host without BLOCKIRQ.
     Status set_step_blocks_irq(bool block);
     bool step_blocks_irq() const { return step_blocks_irq_; }
+
+    /// The VM's ISA descriptor (chosen at construction).
+    const IsaDescriptor& isa() const { return isa_; }
 
     unsigned thread_count() const override { return vcpus_; }
     const gdb::TargetDescription& description() const override;
@@ -96,16 +103,10 @@ private:
     Result<std::uint32_t> cpu_of(gdb::ThreadId thread) const;
     struct CpuState {
         std::uint32_t cpu;
-        KvmdbgX86State state;
-    };
-    struct Arm64CpuState {
-        std::uint32_t cpu;
-        KvmdbgArm64State state;
+        std::vector<std::uint8_t> state;  ///< the accelerator's blob (isa_.state_size() bytes)
     };
     /// The vCPU of `thread` and its current state.
     Result<CpuState> cpu_state(gdb::ThreadId thread);
-    Result<Arm64CpuState> arm64_cpu_state(gdb::ThreadId thread);
-    bool arm64() const { return arch_ == KVMDBG_ARCH_ARM64; }
 
     accel::Accelerator& accel_;
     const unsigned vcpus_;
@@ -113,7 +114,7 @@ private:
     std::vector<gdb::ThreadRunState> states_;
     bool step_blocks_irq_ = true;
     std::vector<gdb::MemoryRegion> memory_map_;
-    KvmdbgArch arch_;
+    const IsaDescriptor& isa_;
     // What wants_stop() evaluates; replaced whole by the main thread.
     std::mutex conditions_mu_;
     std::shared_ptr<const gdb::BreakpointTable> conditions_;

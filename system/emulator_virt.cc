@@ -83,7 +83,7 @@ Status Emulator::build_virt(const std::string& accel_name, const std::optional<G
 Status Emulator::boot_virt_vcpus(bool reset) {
     for (std::uint32_t i = 0; i < options_.smp_cpus; ++i) {
         if (reset) {
-            if (auto s = accel_->wait_for_sipi(i); !s) {
+            if (auto s = accel_->power_off_vcpu(i); !s) {
                 return s;
             }
         }
@@ -101,6 +101,11 @@ Status Emulator::boot_virt_vcpus(bool reset) {
         state->pstate = boot.pstate;
         if (auto s = accel_->set_arm64_state(i, *state); !s) {
             return s;
+        }
+        if (reset) {
+            if (auto s = accel_->set_mp_runnable(i); !s) {  // power_off_vcpu stopped it
+                return s;
+            }
         }
     }
     return ok_status();

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "arch/x86/register_dump.h"
 #include "system/emulator.h"
+#include "system/isa_descriptor.h"
 
 namespace kvmdbg::system {
 
@@ -95,11 +95,15 @@ std::string Emulator::monitor_command(std::string_view command) {
         return kHelp;
     }
     if (w[0] == "info" && w.size() == 2 && w[1] == "registers") {
+        // The dump is the ISA descriptor's: the accelerator's state blob as
+        // the VM's ISA lays it out.
+        const IsaDescriptor& isa = gdb_target_->isa();
         std::string out;
         for (std::uint32_t cpu = 0; cpu < options_.smp_cpus; ++cpu) {
-            auto st = accel_->get_x86_state(cpu);
+            auto st = accel_->get_state(cpu);
+            auto dump = st ? isa.register_dump(*st) : Result<std::string>(st.error());
             out += "CPU#" + std::to_string(cpu) + "\n";
-            out += st ? arch::x86::format_register_dump(*st) : "  " + st.error().message + "\n";
+            out += dump ? *dump : "  " + dump.error().message + "\n";
         }
         return out;
     }

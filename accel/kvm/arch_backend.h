@@ -12,6 +12,9 @@
 //                                                        addresses, KVM_DEV_ARM_VGIC_CTRL_INIT
 //   state             KVM_GET/SET_REGS, SREGS, FPU,      KVM_GET/SET_ONE_REG: core, FP/SIMD,
 //                     DEBUGREGS, MSRS -> KvmdbgX86State  EL1 system registers -> KvmdbgArm64State
+//                     (accel/plugin_abi_x86.h)           (accel/plugin_abi_arm64.h)
+//   machine reset     wait_for_sipi: KVM_SET_MP_STATE    power_off_vcpu: KVM_ARM_VCPU_INIT with
+//                     INIT_RECEIVED                      KVM_ARM_VCPU_POWER_OFF
 //   set_irq_line      KVM_IRQ_LINE, GSI number           KVM_IRQ_LINE, SPI encoding
 //   other exits       SHUTDOWN (triple fault),           SYSTEM_EVENT: PSCI SYSTEM_OFF ->
 //                     INTERNAL_ERROR (+ hint-NOP         POWEROFF event, SYSTEM_RESET -> RESET
@@ -60,7 +63,8 @@ public:
 
     /// KVMDBG_ARCH_* this backend drives.
     virtual KvmdbgArch arch() const = 0;
-    /// Size of the plugin-ABI state struct (sizeof(KvmdbgX86State), ...).
+    /// Size of the plugin-ABI state blob of arch() (KVMDBG_X86_64_STATE_SIZE,
+    /// KVMDBG_ARM64_STATE_SIZE).
     virtual std::uint32_t state_size() const = 0;
     /// KVM_CREATE_VM's type argument (arm64: the IPA size; 0 = default).
     virtual unsigned long vm_type(const KvmSystem& system) const = 0;
@@ -72,15 +76,21 @@ public:
     /// Once every vCPU exists and is initialised.
     virtual Status vcpus_created(KvmVm& vm) = 0;
 
-    /// The vCPU's whole state as the plugin ABI struct (state_size() bytes).
+    /// The vCPU's whole state in the plugin-ABI layout of arch()
+    /// (state_size() bytes; the caller checked the size).
     virtual Status load_state(KvmVcpu& vcpu, void* out) = 0;
     virtual Status store_state(KvmVcpu& vcpu, const void* in) = 0;
 
     /// Marks an AP runnable at start (x86 without INIT/SIPI; arm64: powered
     /// on at its boot state instead of waiting for PSCI CPU_ON).
     virtual Status set_mp_runnable(KvmVm& vm, KvmVcpu& vcpu) = 0;
-    /// Machine reset of an AP: it waits for its start signal again.
+    /// x86 machine reset of an AP: it waits for INIT/SIPI again. ENOTSUP on
+    /// an ISA without INIT/SIPI.
     virtual Status wait_for_sipi(KvmVm& vm, KvmVcpu& vcpu) = 0;
+    /// arm64 machine reset of any vCPU: reset values, powered off until PSCI
+    /// CPU_ON or set_mp_runnable. ENOTSUP on an ISA whose CPUs the machine
+    /// does not power (x86).
+    virtual Status power_off_vcpu(KvmVm& vm, KvmVcpu& vcpu) = 0;
 
     /// Drives interrupt line `irq` of the machine's interrupt controller.
     virtual Status set_irq_line(KvmVm& vm, std::uint32_t irq, bool level) = 0;

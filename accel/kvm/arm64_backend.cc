@@ -4,7 +4,8 @@
 //   vCPUs   KVM_ARM_PREFERRED_TARGET, then KVM_ARM_VCPU_INIT with
 //           KVM_ARM_VCPU_PSCI_0_2 (PSCI in the kernel) and, for every vCPU
 //           but 0, KVM_ARM_VCPU_POWER_OFF (APs wait for PSCI CPU_ON)
-//           (api.rst 4.82 KVM_ARM_VCPU_INIT, 4.83 KVM_ARM_PREFERRED_TARGET)
+//           (api.rst 4.82 KVM_ARM_VCPU_INIT, 4.83 KVM_ARM_PREFERRED_TARGET);
+//           a machine reset powers every vCPU off again (power_off_vcpu)
 //   GICv3   KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_V3) once the vCPUs
 //           exist; KVM_DEV_ARM_VGIC_GRP_ADDR DIST and REDIST, optionally
 //           GRP_NR_IRQS, then GRP_CTRL/KVM_DEV_ARM_VGIC_CTRL_INIT
@@ -33,6 +34,7 @@
 #include "accel/kvm/arm64_vcpu_state.h"
 #include "accel/kvm/kvm_vcpu.h"
 #include "accel/kvm/kvm_vm.h"
+#include "accel/plugin_abi_arm64.h"
 #include "arch/arm64/debug_regs.h"
 #include "arch/arm64/regs_kvm.h"
 #include "common/hex_string.h"
@@ -68,7 +70,7 @@ public:
         : dist_base_(config.gic_dist_base), redist_base_(config.gic_redist_base), nr_irqs_(config.gic_nr_irqs) {}
 
     KvmdbgArch arch() const override { return KVMDBG_ARCH_ARM64; }
-    std::uint32_t state_size() const override { return sizeof(KvmdbgArm64State); }
+    std::uint32_t state_size() const override { return KVMDBG_ARM64_STATE_SIZE; }
     // 0: the default 40-bit IPA space, enough for the virt machine's RAM.
     unsigned long vm_type(const KvmSystem&) const override { return 0; }
 
@@ -85,16 +87,8 @@ public:
     }
 
     Status init_vcpu(KvmVm&, KvmVcpu& vcpu) override {
-        // KVM_ARM_VCPU_INIT may be repeated (wait_for_sipi) with the same
-        // features; it then resets the vCPU to its initial state.
-        kvm_vcpu_init init = init_;
-        std::memset(init.features, 0, sizeof init.features);
-        init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
-        if (vcpu.index() != 0) {
-            init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
-        }
-        return ioctl_status(xioctl(vcpu.fd(), KVM_ARM_VCPU_INIT, &init),
-                     "KVM_ARM_VCPU_INIT of vCPU " + std::to_string(vcpu.index()));
+        // The boot vCPU starts running; the APs wait for PSCI CPU_ON.
+        return vcpu_init(vcpu, vcpu.index() != 0);
     }
 
     Status vcpus_created(KvmVm& vm) override {
@@ -136,12 +130,26 @@ public:
         return ioctl_status(xioctl(vcpu.fd(), KVM_SET_MP_STATE, &mp), "KVM_SET_MP_STATE(RUNNABLE)");
     }
 
-    Status wait_for_sipi(KvmVm& vm, KvmVcpu& vcpu) override {
+    Status wait_for_sipi(KvmVm&, KvmVcpu& vcpu) override {
+        return make_error(ENOTSUP, "vCPU " + std::to_string(vcpu.index()) +
+                                       ": arm64 has no INIT/SIPI (a machine reset powers vCPUs off: "
+                                       "power_off_vcpu)");
+    }
+
+    Status power_off_vcpu(KvmVm&, KvmVcpu& vcpu) override {
         // Machine reset: KVM_ARM_VCPU_INIT again puts every register at its
         // reset value (api.rst 4.82: "Userspace can call this function
         // multiple times for a given vcpu, including after the vcpu has been
-        // run"); APs come back powered off, waiting for PSCI CPU_ON.
-        return init_vcpu(vm, vcpu);
+        // run"). It is repeated with the vCPU's first feature set, because
+        // kernels before KVM_ARM_VCPU_POWER_OFF became a one-call flag refuse
+        // a changed set (EINVAL); the boot vCPU, initialised powered on, is
+        // then stopped with KVM_SET_MP_STATE (api.rst 4.38, arm64: STOPPED).
+        // The guest's PSCI CPU_ON or the machine's set_mp_runnable starts it.
+        if (auto s = vcpu_init(vcpu, vcpu.index() != 0); !s || vcpu.index() != 0) {
+            return s;
+        }
+        kvm_mp_state mp{KVM_MP_STATE_STOPPED};
+        return ioctl_status(xioctl(vcpu.fd(), KVM_SET_MP_STATE, &mp), "KVM_SET_MP_STATE(STOPPED)");
     }
 
     Status set_irq_line(KvmVm& vm, std::uint32_t irq, bool level) override {
@@ -267,6 +275,20 @@ public:
     }
 
 private:
+    /// KVM_ARM_VCPU_INIT with the preferred target, PSCI 0.2 and, when
+    /// `powered_off`, KVM_ARM_VCPU_POWER_OFF. It may be repeated with the
+    /// same features; it then resets the vCPU to its initial state.
+    Status vcpu_init(KvmVcpu& vcpu, bool powered_off) {
+        kvm_vcpu_init init = init_;
+        std::memset(init.features, 0, sizeof init.features);
+        init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+        if (powered_off) {
+            init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
+        }
+        return ioctl_status(xioctl(vcpu.fd(), KVM_ARM_VCPU_INIT, &init),
+                            "KVM_ARM_VCPU_INIT of vCPU " + std::to_string(vcpu.index()));
+    }
+
     Status set_attr(std::uint32_t group, std::uint64_t attr, void* value, const char* what) {
         kvm_device_attr a{};
         a.group = group;

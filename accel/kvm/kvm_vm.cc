@@ -268,6 +268,10 @@ Status KvmVm::wait_for_sipi(std::uint32_t cpu) {
     return changing_state(cpu, [this](KvmVcpu& self) { return backend_->wait_for_sipi(*this, self); });
 }
 
+Status KvmVm::power_off_vcpu(std::uint32_t cpu) {
+    return changing_state(cpu, [this](KvmVcpu& self) { return backend_->power_off_vcpu(*this, self); });
+}
+
 Status KvmVm::start(bool paused) {
     if (started_) {
         return make_error(EBUSY, "the VM is already started");

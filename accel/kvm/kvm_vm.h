@@ -23,10 +23,10 @@
 //   served      only while the vCPU is still parked: a running vCPU is
 //               always read from KVM (on its thread)
 //   dropped     resume(), start(), set_state(), set_mp_runnable(),
-//               wait_for_sipi(), create_vcpus(): each bumps the vCPU's
-//               epoch before AND after it acts, so a read that raced with
-//               it is never stored (a fill stores only if the epoch it saw
-//               before its read is still current)
+//               wait_for_sipi(), power_off_vcpu(), create_vcpus(): each
+//               bumps the vCPU's epoch before AND after it acts, so a read
+//               that raced with it is never stored (a fill stores only if
+//               the epoch it saw before its read is still current)
 //
 // Whatever else changes a parked vCPU's registers must go through one of
 // those (or call forget_state()): the guest-debug core only pushes
@@ -89,8 +89,10 @@ public:
     std::uint64_t state_loads(std::uint32_t cpu) const;
     Status set_state(std::uint32_t cpu, const void* in, std::uint32_t size);
     Status set_mp_runnable(std::uint32_t cpu);
-    /// Puts an AP back into wait-for-SIPI (machine reset).
+    /// Puts an AP back into wait-for-SIPI (x86 machine reset).
     Status wait_for_sipi(std::uint32_t cpu);
+    /// Resets a vCPU and powers it off (arm64 machine reset).
+    Status power_off_vcpu(std::uint32_t cpu);
     Status start(bool paused);
     Status pause_all();
     Status resume(std::uint32_t cpu, bool single_step);

@@ -73,16 +73,33 @@ int op_create_vcpus(KvmdbgAccel* accel, uint32_t count) {
     return report(accel, accel->vm->create_vcpus(count));
 }
 
-int op_get_cpu_state(KvmdbgAccel* accel, uint32_t cpu, void* state, uint32_t size) {
+// The blob's tag must name the VM's own ISA: a host built for another
+// layout gets EINVAL before any byte is copied (the size is checked by KvmVm).
+Status check_state_layout(KvmdbgAccel* accel, uint32_t layout, const char* op) {
+    KvmdbgArch arch = accel->vm->backend().arch();
+    if (layout != static_cast<uint32_t>(arch)) {
+        return make_error(EINVAL, std::string(op) + ": state layout " + std::to_string(layout) +
+                                      " is not this VM's ISA (" + std::to_string(arch) + ")");
+    }
+    return ok_status();
+}
+
+int op_get_cpu_state(KvmdbgAccel* accel, uint32_t cpu, uint32_t layout, void* state, uint32_t size) {
     if (state == nullptr) {
         return report(accel, make_error(EINVAL, "get_cpu_state: no buffer"));
+    }
+    if (auto s = check_state_layout(accel, layout, "get_cpu_state"); !s) {
+        return report(accel, s);
     }
     return report(accel, accel->vm->get_state(cpu, state, size));
 }
 
-int op_set_cpu_state(KvmdbgAccel* accel, uint32_t cpu, const void* state, uint32_t size) {
+int op_set_cpu_state(KvmdbgAccel* accel, uint32_t cpu, uint32_t layout, const void* state, uint32_t size) {
     if (state == nullptr) {
         return report(accel, make_error(EINVAL, "set_cpu_state: no state"));
+    }
+    if (auto s = check_state_layout(accel, layout, "set_cpu_state"); !s) {
+        return report(accel, s);
     }
     return report(accel, accel->vm->set_state(cpu, state, size));
 }
@@ -154,6 +171,8 @@ const char* op_debug_report(KvmdbgAccel* accel, uint32_t kind) { return accel->v
 
 int op_wait_for_sipi(KvmdbgAccel* accel, uint32_t cpu) { return report(accel, accel->vm->wait_for_sipi(cpu)); }
 
+int op_power_off_vcpu(KvmdbgAccel* accel, uint32_t cpu) { return report(accel, accel->vm->power_off_vcpu(cpu)); }
+
 constexpr KvmdbgAccelOps kOps = {
     .abi_version = KVMDBG_ACCEL_ABI_VERSION,
     .struct_size = sizeof(KvmdbgAccelOps),
@@ -182,6 +201,7 @@ constexpr KvmdbgAccelOps kOps = {
     .set_debug_option = op_set_debug_option,
     .debug_report = op_debug_report,
     .wait_for_sipi = op_wait_for_sipi,
+    .power_off_vcpu = op_power_off_vcpu,
 };
 
 }  // namespace

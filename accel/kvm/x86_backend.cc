@@ -19,6 +19,7 @@
 #include "accel/kvm/kvm_vm.h"
 #include "accel/kvm/vcpu_exit_report.h"
 #include "accel/kvm/x86_debug_hooks.h"
+#include "accel/plugin_abi_x86.h"
 #include "accel/kvm/x86_vcpu_state.h"
 #include "arch/x86/hint_nop.h"
 #include "common/hex_string.h"
@@ -74,7 +75,7 @@ ArchExitOutcome park(std::uint32_t kind, int error, std::string message) {
 class X86Backend final : public ArchBackend {
 public:
     KvmdbgArch arch() const override { return KVMDBG_ARCH_X86_64; }
-    std::uint32_t state_size() const override { return sizeof(KvmdbgX86State); }
+    std::uint32_t state_size() const override { return KVMDBG_X86_64_STATE_SIZE; }
     unsigned long vm_type(const KvmSystem&) const override { return 0; }
 
     Status setup_vm(KvmVm& vm) override {
@@ -156,6 +157,12 @@ public:
         }
         kvm_mp_state mp{KVM_MP_STATE_INIT_RECEIVED};
         return ioctl_status(xioctl(vcpu.fd(), KVM_SET_MP_STATE, &mp), "KVM_SET_MP_STATE");
+    }
+
+    Status power_off_vcpu(KvmVm&, KvmVcpu& vcpu) override {
+        return make_error(ENOTSUP, "vCPU " + std::to_string(vcpu.index()) +
+                                       ": x86 vCPUs are not powered off at a machine reset (APs wait for "
+                                       "INIT/SIPI: wait_for_sipi)");
     }
 
     Status set_irq_line(KvmVm& vm, std::uint32_t irq, bool level) override {

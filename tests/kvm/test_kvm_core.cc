@@ -182,6 +182,29 @@ void test_two_vcpus_each_own_thread() {
     CU_ASSERT(vm->accel->pause_all().ok());
 }
 
+// The x86 module's machine-reset op is wait_for_sipi; power_off_vcpu (the
+// arm64 one) is refused naming it. The state blob is the x86-64 layout:
+// the arm64 tag is refused by the module, the blob round-trips.
+void test_machine_reset_ops_and_state_layout() {
+    auto vm = make_vm({0xeb, 0xfe}, 2);
+    CU_ASSERT_FATAL(vm->accel->start(true).ok());
+    CU_ASSERT(vm->accel->wait_for_sipi(1).ok());
+    auto off = vm->accel->power_off_vcpu(1);
+    CU_ASSERT_FATAL(!off.ok());
+    CU_ASSERT_EQUAL(off.error().code, ENOTSUP);
+    CU_ASSERT(off.error().message.find("wait_for_sipi") != std::string::npos);
+
+    auto blob = vm->accel->get_state(0);
+    CU_ASSERT_FATAL(blob.ok());
+    CU_ASSERT_EQUAL(blob->size(), KVMDBG_X86_64_STATE_SIZE);
+    CU_ASSERT(vm->accel->set_state(0, *blob).ok());
+    auto other = vm->accel->get_arm64_state(0);
+    CU_ASSERT_FATAL(!other.ok());
+    CU_ASSERT_EQUAL(other.error().code, EINVAL);
+    CU_ASSERT(other.error().message.find("not this VM's ISA") != std::string::npos);
+    CU_ASSERT(vm->accel->pause_all().ok());
+}
+
 void test_guest_debug_capability_reported() {
     auto vm = make_vm({0xeb, 0xfe});
     auto cap = vm->accel->capability(KVM_CAP_SET_GUEST_DEBUG);
@@ -206,6 +229,7 @@ const kvmdbg::test::TestCase kCases[] = {
     {"state round trip while running", test_state_round_trip_while_running},
     {"triple fault is reported with registers", test_triple_fault_is_reported},
     {"two vCPUs", test_two_vcpus_each_own_thread},
+    {"machine-reset ops and the state layout tag", test_machine_reset_ops_and_state_layout},
     {"guest-debug capability", test_guest_debug_capability_reported},
     {"missing device is named", test_missing_device_is_named},
 };

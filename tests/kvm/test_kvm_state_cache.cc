@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "accel/kvm/kvm_vm.h"
+#include "accel/plugin_abi_x86.h"
 #include "common/mapped_region.h"
 #include "tests/kvm/real_mode_vm.h"
 #include "tests/support/cunit_main.h"

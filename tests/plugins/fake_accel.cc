@@ -1,6 +1,8 @@
 // A test-only accelerator plugin: implements every mandatory op of the
 // plugin ABI in memory (no KVM), so the loader and the Accelerator wrapper
-// can be tested on any host. Records what the framework asked of it.
+// can be tested on any host. Records what the framework asked of it. Its
+// vCPU state is the x86-64 blob (accel/plugin_abi_x86.h); any other layout
+// tag or size is refused with EINVAL, as the ABI asks.
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -8,6 +10,7 @@
 #include <vector>
 
 #include "accel/plugin_abi.h"
+#include "accel/plugin_abi_x86.h"
 
 struct KvmdbgAccel {
     KvmdbgHostCallbacks host;
@@ -55,16 +58,22 @@ int fake_create_vcpus(KvmdbgAccel* a, uint32_t n) {
     return 0;
 }
 
-int fake_get(KvmdbgAccel* a, uint32_t cpu, void* out, uint32_t size) {
-    if (cpu >= a->cpus.size() || size != sizeof(KvmdbgX86State)) {
+int fake_get(KvmdbgAccel* a, uint32_t cpu, uint32_t layout, void* out, uint32_t size) {
+    if (layout != KVMDBG_ARCH_X86_64) {
+        return fail(a, EINVAL, "not the x86-64 state layout");
+    }
+    if (cpu >= a->cpus.size() || size != KVMDBG_X86_64_STATE_SIZE) {
         return fail(a, EINVAL, "bad vCPU or size");
     }
     std::memcpy(out, &a->cpus[cpu], size);
     return 0;
 }
 
-int fake_set(KvmdbgAccel* a, uint32_t cpu, const void* in, uint32_t size) {
-    if (cpu >= a->cpus.size() || size != sizeof(KvmdbgX86State)) {
+int fake_set(KvmdbgAccel* a, uint32_t cpu, uint32_t layout, const void* in, uint32_t size) {
+    if (layout != KVMDBG_ARCH_X86_64) {
+        return fail(a, EINVAL, "not the x86-64 state layout");
+    }
+    if (cpu >= a->cpus.size() || size != KVMDBG_X86_64_STATE_SIZE) {
         return fail(a, EINVAL, "bad vCPU or size");
     }
     std::memcpy(&a->cpus[cpu], in, size);
@@ -144,6 +153,7 @@ static const KvmdbgAccelOps kFakeOps = {
     .set_debug_option = nullptr,
     .debug_report = nullptr,
     .wait_for_sipi = nullptr,
+    .power_off_vcpu = nullptr,
 };
 
 #if defined(FAKE_NULL_OPS)

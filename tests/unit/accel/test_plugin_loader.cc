@@ -2,6 +2,7 @@
 // test-only plugins of tests/plugins (paths come from the command line).
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "accel/accelerator.h"
 #include "accel/plugin_loader.h"
@@ -144,6 +145,60 @@ void test_accelerator_over_fake() {
     CU_ASSERT(!a.capability(1).ok());
 }
 
+// The state blob in the VM's layout, and the layout tag: the fake VM is
+// x86-64, so a blob of another size and the arm64 typed helpers (tag
+// KVMDBG_ARCH_ARM64) are refused by the plugin with EINVAL.
+void test_state_blob_over_fake() {
+    auto p = load_accel_plugin_file(plugin("accel-fake"));
+    CU_ASSERT_FATAL(p.ok());
+    RecordingHost host;
+    auto accel = Accelerator::create(std::move(p).value(), AccelConfig{}, host);
+    CU_ASSERT_FATAL(accel.ok());
+    Accelerator& a = **accel;
+    CU_ASSERT_EQUAL(a.arch(), KVMDBG_ARCH_X86_64);
+    CU_ASSERT_EQUAL(a.state_size(), KVMDBG_X86_64_STATE_SIZE);
+    CU_ASSERT(a.create_vcpus(1).ok());
+
+    KvmdbgX86State st{};
+    st.rip = 0xfff0;
+    std::vector<std::uint8_t> blob(sizeof st);
+    std::memcpy(blob.data(), &st, sizeof st);
+    CU_ASSERT(a.set_state(0, blob).ok());
+    auto back = a.get_state(0);
+    CU_ASSERT_FATAL(back.ok());
+    CU_ASSERT_TRUE(*back == blob);
+    CU_ASSERT_EQUAL(a.get_x86_state(0)->rip, 0xfff0u);
+
+    std::vector<std::uint8_t> short_blob(blob.begin(), blob.end() - 1);
+    auto bad_size = a.set_state(0, short_blob);
+    CU_ASSERT_FATAL(!bad_size.ok());
+    CU_ASSERT_EQUAL(bad_size.error().code, EINVAL);
+    auto other_isa = a.get_arm64_state(0);
+    CU_ASSERT_FATAL(!other_isa.ok());
+    CU_ASSERT_EQUAL(other_isa.error().code, EINVAL);
+    CU_ASSERT(contains(other_isa.error().message, "not the x86-64 state layout"));
+    CU_ASSERT(!a.set_arm64_state(0, KvmdbgArm64State{}).ok());
+    CU_ASSERT_EQUAL(a.get_x86_state(0)->rip, 0xfff0u);
+
+    // Machine-reset ops the fake leaves NULL: ENOSYS naming the op.
+    auto off = a.power_off_vcpu(0);
+    CU_ASSERT_FATAL(!off.ok());
+    CU_ASSERT_EQUAL(off.error().code, ENOSYS);
+    CU_ASSERT(contains(off.error().message, "power_off_vcpu"));
+}
+
+void test_state_layout_needed() {
+    auto p = load_accel_plugin_file(plugin("accel-fake"));
+    CU_ASSERT_FATAL(p.ok());
+    RecordingHost host;
+    AccelConfig config;
+    config.arch = static_cast<KvmdbgArch>(42);
+    auto accel = Accelerator::create(std::move(p).value(), config, host);
+    CU_ASSERT_FATAL(!accel.ok());
+    CU_ASSERT_EQUAL(accel.error().code, EINVAL);
+    CU_ASSERT(contains(accel.error().message, "no vCPU state layout"));
+}
+
 const kvmdbg::test::TestCase kLoaderCases[] = {
     {"loads the fake plugin", test_loads_fake},
     {"missing file is named", test_missing_file_names_it},
@@ -158,6 +213,8 @@ const kvmdbg::test::TestCase kLoaderCases[] = {
 
 const kvmdbg::test::TestCase kAcceleratorCases[] = {
     {"accelerator wrapper over the fake plugin", test_accelerator_over_fake},
+    {"state blob and layout tag over the fake plugin", test_state_blob_over_fake},
+    {"an ISA without a state layout is refused", test_state_layout_needed},
 };
 
 const kvmdbg::test::TestSuite kSuites[] = {

@@ -1,0 +1,57 @@
+/*
+ * The x86-64 vCPU state layout of the accelerator plugin ABI
+ * (accel/plugin_abi.h): the blob get_cpu_state/set_cpu_state carry with the
+ * tag KVMDBG_ARCH_X86_64, and KvmdbgEvent.state of an x86-64 VM.
+ *
+ * The layout is KvmdbgX86State (arch/x86/cpu_state.h). The struct stays in
+ * arch/x86, where the ISA's pure code (register conversion, page walk,
+ * debug-register merge) uses it on any host and which may not depend on
+ * accel/; this header makes it part of the ABI by pinning its size and the
+ * offsets of its fields at compile time, so a change of the struct that
+ * would change what crosses the boundary fails to build until
+ * KVMDBG_ACCEL_ABI_VERSION and these numbers move with it.
+ *
+ *   offset  field                          offset  field
+ *   0       gpr[16] (struct kvm_regs order) 480     fpr[8][16] (ST0..7)
+ *   128     rip                            608     fcw fsw ftwx
+ *   136     rflags                         614     last_opcode
+ *   144     cs ds es fs gs ss tr ldt       616     last_ip last_dp
+ *   336     gdt idt                        632     xmm[16][16]
+ *   368     cr0 cr2 cr3 cr4 cr8 efer       888     mxcsr
+ *           apic_base kernel_gs_base       896     (size)
+ *   432     dr[4] dr6 dr7
+ *
+ * C11 and C++; no other dependency.
+ */
+#ifndef KVMDBG_ACCEL_PLUGIN_ABI_X86_H
+#define KVMDBG_ACCEL_PLUGIN_ABI_X86_H
+
+#include <stddef.h>
+
+#include "accel/plugin_abi.h"
+#include "arch/x86/cpu_state.h"
+
+#ifdef __cplusplus
+#define KVMDBG_ABI_X86_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define KVMDBG_ABI_X86_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+
+/* Bytes of the x86-64 state blob. */
+#define KVMDBG_X86_64_STATE_SIZE 896u
+
+KVMDBG_ABI_X86_ASSERT(sizeof(KvmdbgX86State) == KVMDBG_X86_64_STATE_SIZE,
+                      "KvmdbgX86State changed size: bump KVMDBG_ACCEL_ABI_VERSION");
+KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86State, rip) == 128, "KvmdbgX86State.rip moved");
+KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86State, cs) == 144, "KvmdbgX86State.cs moved");
+KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86State, gdt) == 336, "KvmdbgX86State.gdt moved");
+KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86State, cr0) == 368, "KvmdbgX86State.cr0 moved");
+KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86State, dr) == 432, "KvmdbgX86State.dr moved");
+KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86State, fpr) == 480, "KvmdbgX86State.fpr moved");
+KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86State, last_ip) == 616, "KvmdbgX86State.last_ip moved");
+KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86State, xmm) == 632, "KvmdbgX86State.xmm moved");
+KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86State, mxcsr) == 888, "KvmdbgX86State.mxcsr moved");
+
+#undef KVMDBG_ABI_X86_ASSERT
+
+#endif /* KVMDBG_ACCEL_PLUGIN_ABI_X86_H */
