@@ -136,7 +136,7 @@ Result<const MachineType*> select_machine_type(std::string_view name, GuestIsa h
 const DeviceDriverInfo* find_device_driver(std::string_view driver) {
     for (const MachineType* type : kMachineTypes) {
         for (const auto& d : type->devices) {
-            if (driver == d.driver) {
+            if (driver == d.driver && d.built_in_at == nullptr) {
                 return &d;
             }
         }

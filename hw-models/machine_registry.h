@@ -41,8 +41,9 @@ const MachineType* default_machine_type(GuestIsa isa);
 /// virt here)").
 Result<const MachineType*> select_machine_type(std::string_view name, GuestIsa host);
 
-/// The -device driver called `driver` on any registered machine, or nullptr
-/// (the command line checks properties with it before a machine is chosen).
+/// The driver called `driver` that some registered machine accepts with
+/// -device (built-in devices are not), or nullptr. The command line checks
+/// properties with it before a machine is chosen.
 const DeviceDriverInfo* find_device_driver(std::string_view driver);
 
 /// The machine-wide properties every machine takes besides its own:

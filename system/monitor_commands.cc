@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "arch/x86/register_dump.h"
-#include "system/emulator.h"
+#include "system/gdb_front_end.h"
 
 namespace kvmdbg::system {
 
@@ -89,39 +89,39 @@ std::string xp(accel::Accelerator& accel, const std::vector<std::string>& w) {
 
 }  // namespace
 
-std::string Emulator::monitor_command(std::string_view command) {
+std::string GdbFrontEnd::monitor_command(std::string_view command) {
     auto w = split_words(command);
     if (w.empty() || w[0] == "help" || w[0] == "?") {
         return kHelp;
     }
     if (w[0] == "info" && w.size() == 2 && w[1] == "registers") {
         std::string out;
-        for (std::uint32_t cpu = 0; cpu < options_.smp_cpus; ++cpu) {
-            auto st = accel_->get_x86_state(cpu);
+        for (std::uint32_t cpu = 0; cpu < cpus_; ++cpu) {
+            auto st = accel_.get_x86_state(cpu);
             out += "CPU#" + std::to_string(cpu) + "\n";
             out += st ? arch::x86::format_register_dump(*st) : "  " + st.error().message + "\n";
         }
         return out;
     }
     if (w[0] == "info" && w.size() == 2 && w[1] == "breakpoints") {
-        return accel_->debug_report(KVMDBG_REPORT_BREAKPOINTS);
+        return accel_.debug_report(KVMDBG_REPORT_BREAKPOINTS);
     }
     if (w[0] == "info" && w.size() == 2 && w[1] == "capabilities") {
-        return accel_->debug_report(KVMDBG_REPORT_DETAILS);
+        return accel_.debug_report(KVMDBG_REPORT_DETAILS);
     }
     if (w[0] == "xp") {
-        return xp(*accel_, w);
+        return xp(accel_, w);
     }
     if (w[0] == "sstep") {
         if (w.size() == 1) {
-            return gdb_target_->step_blocks_irq() ? "sstep: noirq (single steps block interrupts)\n"
+            return target_->step_blocks_irq() ? "sstep: noirq (single steps block interrupts)\n"
                                                   : "sstep: irq (interrupts may arrive during single steps)\n";
         }
         bool noirq = w[1] == "noirq";
         if (!noirq && w[1] != "irq") {
             return "usage: sstep [noirq|irq]\n";
         }
-        if (auto s = gdb_target_->set_step_blocks_irq(noirq); !s) {
+        if (auto s = target_->set_step_blocks_irq(noirq); !s) {
             return "sstep: " + s.error().message + "\n";
         }
         return noirq ? "single steps now block interrupts\n" : "single steps now let interrupts in\n";
@@ -129,13 +129,13 @@ std::string Emulator::monitor_command(std::string_view command) {
     if (w[0] == "system_reset") {
         // Under the debugger the vCPUs stay stopped: gdb sees the reset
         // state at once and `continue` boots the guest again.
-        if (auto s = reset_machine("monitor system_reset", false); !s) {
+        if (auto s = hooks_.reset_machine("monitor system_reset"); !s) {
             return "system_reset: " + s.error().message + "\n";
         }
         return "machine reset: RAM reloaded, every vCPU at its boot state\n";
     }
     if (w[0] == "quit" || w[0] == "q") {
-        finish(0, "");
+        hooks_.finish(0, "");
         return "";
     }
     return "unknown command '" + std::string(command) + "' (monitor help lists the commands)\n";
