@@ -26,16 +26,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "arch/arm64/cpu_state.h"
 #include "arch/x86/cpu_state.h"
+#include "common/log.h"
 #include "common/result.h"
 #include "hw-models/char_backend.h"
 #include "hw-models/guest_ram.h"
 #include "hw-models/io_bus.h"
+#include "hw-models/machine_host.h"
 
 namespace kvmdbg::hw {
 
@@ -77,6 +80,20 @@ struct MachineOptions {
     /// Only drivers the machine's type accepts, in command-line order.
     std::vector<DeviceRequest> devices;
 };
+
+/// A machine config struct (PcLiteConfig, VirtConfig) with the command
+/// line's common inputs of `options` filled in, the rest at its defaults.
+template <typename Config>
+Config config_from_options(const MachineOptions& options) {
+    Config config;
+    config.ram_size = options.ram_size;
+    config.cpus = options.cpus;
+    config.kernel = options.kernel;
+    config.append = options.append;
+    config.initrd = options.initrd;
+    config.serial = options.serial;
+    return config;
+}
 
 /// What the machine asks of the accelerator it runs on.
 struct MachineAccelConfig {
@@ -150,6 +167,18 @@ public:
     /// reset, every vCPU back at its boot state. The vCPUs must be paused.
     Status reset(MachineAccel& accel);
 };
+
+/// Creates the model `Model` (PcLite, Virt: `Model::create(config, log,
+/// host)`) and wraps it in the Machine `Wrapper`, which takes the model's
+/// unique_ptr. Errors: the model's.
+template <typename Wrapper, typename Model, typename Config>
+Result<std::unique_ptr<Machine>> wrap_model(const Config& config, Log& log, MachineHost& host) {
+    auto model = Model::create(config, log, host);
+    if (!model) {
+        return model.error();
+    }
+    return std::unique_ptr<Machine>(new Wrapper(std::move(model).value()));
+}
 
 /// Maps every region of `ram` into `accel`, writable.
 Status map_guest_ram(GuestRam& ram, MachineAccel& accel);

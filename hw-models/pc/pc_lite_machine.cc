@@ -70,21 +70,11 @@ const MachineType kPcLiteMachineType = {
 };
 
 Result<std::unique_ptr<Machine>> PcLiteMachine::create(const MachineOptions& options, Log& log, MachineHost& host) {
-    PcLiteConfig config;
-    config.ram_size = options.ram_size;
-    config.cpus = options.cpus;
-    config.kernel = options.kernel;
-    config.append = options.append;
-    config.initrd = options.initrd;
-    config.serial = options.serial;
+    auto config = config_from_options<PcLiteConfig>(options);
     if (auto s = apply_properties(options, config); !s) {
         return s.error();
     }
-    auto pc = PcLite::create(config, log, host);
-    if (!pc) {
-        return pc.error();
-    }
-    return std::unique_ptr<Machine>(new PcLiteMachine(std::move(pc).value()));
+    return wrap_model<PcLiteMachine, PcLite>(config, log, host);
 }
 
 MachineAccelConfig PcLiteMachine::accel_config() const {

@@ -40,8 +40,10 @@ public:
     std::size_t serial_rx_room() override { return pc_->com1().rx_room(); }
     void serial_push_input(std::span<const std::uint8_t> bytes) override { pc_->com1().push_input(bytes); }
 
-private:
+    /// Takes the built model (wrap_model()).
     explicit PcLiteMachine(std::unique_ptr<PcLite> pc) : pc_(std::move(pc)) {}
+
+private:
 
     std::unique_ptr<PcLite> pc_;
     X86BootPlan plan_{};

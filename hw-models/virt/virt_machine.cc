@@ -19,14 +19,14 @@ constexpr DeviceDriverInfo kDevices[] = {
      "0x09100000"},
 };
 
-// Fills `config` and `irqchip` from the -M properties.
-Status apply_properties(const MachineOptions& options, VirtConfig& config, bool& irqchip) {
+// Fills `config` from the -M properties.
+Status apply_properties(const MachineOptions& options, VirtConfig& config) {
     for (const auto& [key, value] : options.props) {
         if (key == "kernel-irqchip") {
             if (value != "on" && value != "off") {
                 return make_error(EINVAL, "kernel-irqchip must be on or off on virt, not '" + value + "'");
             }
-            irqchip = value == "on";
+            config.kernel_irqchip = value == "on";
         } else if (key == "dumpdtb") {
             config.dumpdtb = value;
         } else if (key == "gic-version") {
@@ -51,29 +51,18 @@ const MachineType kVirtMachineType = {
 };
 
 Result<std::unique_ptr<Machine>> VirtMachine::create(const MachineOptions& options, Log& log, MachineHost& host) {
-    VirtConfig config;
-    config.ram_size = options.ram_size;
-    config.cpus = options.cpus;
-    config.kernel = options.kernel;
-    config.append = options.append;
-    config.initrd = options.initrd;
-    config.serial = options.serial;
-    bool irqchip = true;
-    if (auto s = apply_properties(options, config, irqchip); !s) {
+    auto config = config_from_options<VirtConfig>(options);
+    if (auto s = apply_properties(options, config); !s) {
         return s.error();
     }
-    auto virt = Virt::create(config, log, host);
-    if (!virt) {
-        return virt.error();
-    }
-    return std::unique_ptr<Machine>(new VirtMachine(std::move(virt).value(), irqchip));
+    return wrap_model<VirtMachine, Virt>(config, log, host);
 }
 
 MachineAccelConfig VirtMachine::accel_config() const {
     MachineAccelConfig config;
     config.isa = GuestIsa::arm64;
     config.cpus = virt_->config().cpus;
-    config.kernel_irqchip = kernel_irqchip_;
+    config.kernel_irqchip = virt_->config().kernel_irqchip;
     config.gic_dist_base = virt_->gic().dist_base;
     config.gic_redist_base = virt_->gic().redist_base;
     config.gic_nr_irqs = virt_->gic().nr_irqs;

@@ -41,12 +41,11 @@ public:
     std::size_t serial_rx_room() override { return virt_->uart().rx_room(); }
     void serial_push_input(std::span<const std::uint8_t> bytes) override { virt_->uart().push_input(bytes); }
 
-private:
-    VirtMachine(std::unique_ptr<Virt> virt, bool kernel_irqchip)
-        : virt_(std::move(virt)), kernel_irqchip_(kernel_irqchip) {}
+    /// Takes the built model (wrap_model()).
+    explicit VirtMachine(std::unique_ptr<Virt> virt) : virt_(std::move(virt)) {}
 
+private:
     std::unique_ptr<Virt> virt_;
-    bool kernel_irqchip_;
     Arm64BootPlan plan_{};
 };
 

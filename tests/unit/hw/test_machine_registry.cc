@@ -103,6 +103,17 @@ MachineOptions quiet_options() {
     return options;
 }
 
+// Machine `name` with two vCPUs booting `kernel`, built through the registry.
+Result<std::unique_ptr<Machine>> create_two_vcpu_machine(const char* name, const TempKernel& kernel,
+                                                         const MachineRequest& request, Log& log, MachineHost& host) {
+    MachineOptions options = quiet_options();
+    options.kernel = kernel.path();
+    options.cpus = 2;
+    const MachineType* type = find_machine_type(name);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(type);
+    return create_machine(*type, request, options, log, host);
+}
+
 // The error create_machine() gives for `request` on machine `name`.
 std::string create_error(const char* name, const MachineRequest& request) {
     Log log;
@@ -247,13 +258,10 @@ void test_pc_lite_through_the_registry() {
     TempKernel kernel(elf);
     Log log;
     RecordingHost host;
-    MachineOptions options = quiet_options();
-    options.kernel = kernel.path();
-    options.cpus = 2;
     MachineRequest request;
     request.props = {{"kernel_irqchip", "off"}, {"accel", "kvm"}};
     request.devices = {{"isa-debug-exit", {{"iobase", 0x600}, {"iosize", 2}}}};
-    auto machine = create_machine(*find_machine_type("pc-lite"), request, options, log, host);
+    auto machine = create_two_vcpu_machine("pc-lite", kernel, request, log, host);
     CU_ASSERT_TRUE_FATAL(succeeded(machine));
     MachineAccelConfig config = (*machine)->accel_config();
     CU_ASSERT(config.isa == GuestIsa::x86_64);
@@ -294,12 +302,9 @@ void test_virt_through_the_registry() {
     TempKernel kernel(elf);
     Log log;
     RecordingHost host;
-    MachineOptions options = quiet_options();
-    options.kernel = kernel.path();
-    options.cpus = 2;
     MachineRequest request;
     request.props = {{"gic-version", "host"}};
-    auto machine = create_machine(*find_machine_type("virt"), request, options, log, host);
+    auto machine = create_two_vcpu_machine("virt", kernel, request, log, host);
     CU_ASSERT_TRUE_FATAL(succeeded(machine));
     MachineAccelConfig config = (*machine)->accel_config();
     CU_ASSERT(config.isa == GuestIsa::arm64);
