@@ -72,11 +72,6 @@ public:
     void request_poweroff(const std::string& reason) override;
     void set_irq_line(std::uint32_t irq, bool level) override;
 
-    /// Main thread: reloads RAM and every vCPU's boot state (QEMU's
-    /// system_reset); `resume`: let every vCPU run afterwards (else they stay
-    /// stopped, e.g. under a debugger).
-    Status reset_machine(const std::string& reason, bool resume);
-
 private:
     Emulator(const CliOptions& options, Log& log);
     Status build();
@@ -89,6 +84,11 @@ private:
     /// vCPUs, gives them their boot state and starts the gdb server when
     /// one is asked for.
     Status bring_up(const std::optional<GdbEndpoint>& gdb_endpoint);
+    /// Main thread: reloads RAM and every vCPU's boot state (QEMU's
+    /// system_reset, hw::Machine::reset); `resume`: let every vCPU run
+    /// afterwards (else they stay stopped, e.g. under a debugger's
+    /// `monitor system_reset`). A failure ends the run with status 1.
+    Status reset_machine(const std::string& reason, bool resume);
     /// Any thread: reset the machine from the main loop, then run it.
     void schedule_reset(const std::string& reason);
     /// Ends the main loop with `status`; the first request wins. Any thread.
