@@ -5,11 +5,11 @@
 #include <cstddef>
 #include <new>
 #include <optional>
-#include <span>
 #include <string_view>
 #include <utility>
 
 #include "common/hex_string.h"
+#include "hw-models/machine_registry.h"
 
 namespace kvmdbg::system {
 
@@ -71,41 +71,6 @@ const OptionSpec* find_option(std::string_view name) {
     for (const auto& o : kOptions) {
         if (name == o.name) {
             return &o;
-        }
-    }
-    return nullptr;
-}
-
-// A numeric property of a device the command line knows.
-struct DeviceProp {
-    const char* name;
-    std::uint64_t default_value;
-    std::uint64_t min;
-    std::uint64_t max;
-    const char* help;
-};
-
-struct KnownDevice {
-    const char* driver;
-    const char* bus;
-    const char* description;
-    std::span<const DeviceProp> props;
-};
-
-constexpr DeviceProp kDebugExitProps[] = {
-    {"iobase", 0x501, 0, 0xffff, "first I/O port"},
-    {"iosize", 0x2, 1, 0x10000, "number of I/O ports"},
-};
-
-constexpr KnownDevice kDevices[] = {
-    {"isa-debug-exit", "ISA",
-     "a port write of V exits the emulator with status (V << 1) | 1", kDebugExitProps},
-};
-
-const KnownDevice* find_device(std::string_view driver) {
-    for (const auto& d : kDevices) {
-        if (driver == d.driver) {
-            return &d;
         }
     }
     return nullptr;
@@ -365,6 +330,38 @@ Status apply_smp(const RawOption& o, CliOptions& out) {
     return ok_status();
 }
 
+// Checks and defaults the numeric properties of a driver some machine
+// declares (hw::DeviceDriverInfo), with QEMU's wording.
+Status check_device_props(const RawOption& o, const hw::DeviceDriverInfo& known, DeviceOption& dev) {
+    for (const auto& [key, value] : dev.props) {
+        const hw::DevicePropertyInfo* prop = nullptr;
+        for (const auto& p : known.props) {
+            if (key == p.name) {
+                prop = &p;
+            }
+        }
+        std::string qualified = "'" + dev.driver + "." + key + "'";
+        if (prop == nullptr) {
+            return o.error("Property " + qualified + " not found");
+        }
+        auto n = parse_integer(value);
+        if (!n || *n < prop->min || *n > prop->max) {
+            return o.error("Property " + qualified + " doesn't take value '" + value + "' (" + hex_string(prop->min) +
+                           " to " + hex_string(prop->max) + ")");
+        }
+        dev.numbers[key] = *n;
+    }
+    for (const auto& p : known.props) {
+        dev.numbers.try_emplace(p.name, p.default_value);
+    }
+    if (known.check != nullptr) {
+        if (std::string problem = known.check(dev.numbers); !problem.empty()) {
+            return o.error(problem);
+        }
+    }
+    return ok_status();
+}
+
 Status apply_device(const RawOption& o, CliOptions& out) {
     auto kvs = split_qemu_opts(o, "driver");
     if (!kvs) {
@@ -390,32 +387,9 @@ Status apply_device(const RawOption& o, CliOptions& out) {
     if (dev.driver.empty()) {
         return o.error("Parameter 'driver' is missing");
     }
-    if (const KnownDevice* known = find_device(dev.driver)) {
-        for (const auto& [key, value] : dev.props) {
-            const DeviceProp* prop = nullptr;
-            for (const auto& p : known->props) {
-                if (key == p.name) {
-                    prop = &p;
-                }
-            }
-            std::string qualified = "'" + dev.driver + "." + key + "'";
-            if (prop == nullptr) {
-                return o.error("Property " + qualified + " not found");
-            }
-            auto n = parse_integer(value);
-            if (!n || *n < prop->min || *n > prop->max) {
-                return o.error("Property " + qualified + " doesn't take value '" + value + "' (" +
-                               hex_string(prop->min) + " to " + hex_string(prop->max) + ")");
-            }
-            dev.numbers[key] = *n;
-        }
-        for (const auto& p : known->props) {
-            dev.numbers.try_emplace(p.name, p.default_value);
-        }
-        if (dev.numbers.count("iobase") && dev.numbers.count("iosize") &&
-            dev.numbers["iobase"] + dev.numbers["iosize"] > 0x10000) {
-            return o.error("ports " + hex_string(dev.numbers["iobase"]) + " + " +
-                           hex_string(dev.numbers["iosize"]) + " go past the last I/O port 0xffff");
+    if (const hw::DeviceDriverInfo* known = hw::find_device_driver(dev.driver)) {
+        if (auto st = check_device_props(o, *known, dev); !st) {
+            return st;
         }
     }
     out.devices.push_back(std::move(dev));
@@ -665,18 +639,9 @@ std::string version_text() {
            "\nKVM guest debugger with a QEMU-compatible command line\n";
 }
 
-std::string device_help_text() {
-    std::string out = "Devices (-device DRIVER[,prop=value,...]):\n";
-    for (const auto& d : kDevices) {
-        out += "name \"" + std::string(d.driver) + "\", bus " + d.bus + ", desc \"" +
-               d.description + "\"\n";
-        for (const auto& p : d.props) {
-            out += "  " + std::string(p.name) + "=<uint32>  " + p.help + " (default " +
-                   hex_string(p.default_value) + ")\n";
-        }
-    }
-    return out;
-}
+std::string device_help_text() { return hw::device_help_text(); }
+
+std::string machine_help_text() { return hw::machine_help_text(); }
 
 std::string accel_help_text() { return "Accelerators supported in kvmdbg binary:\nkvm\n"; }
 

@@ -41,7 +41,7 @@ namespace kvmdbg::system {
 
 /// What main() is asked to do. Everything except `run` prints a text and
 /// exits 0 (help texts: usage_text(), version_text(), a machine list from
-/// the machine layer, device_help_text(), accel_help_text(), Log::help()).
+/// machine_help_text(), device_help_text(), accel_help_text(), Log::help()).
 enum class CliAction {
     run,
     help,          ///< -h, -help, --help
@@ -61,12 +61,13 @@ struct MachineOption {
 
 /// One `-device DRIVER[,prop=value...]`.
 ///
-/// Drivers the command line knows (see device_help_text(): isa-debug-exit)
-/// have their properties checked here: an unknown property or a bad number
-/// is an error, and `numbers` holds every numeric property, parsed as QEMU
-/// parses integers (decimal, 0x hex, leading-0 octal) and defaulted as QEMU
-/// defaults it when absent (isa-debug-exit: iobase 0x501, iosize 2). Other
-/// drivers are kept as written; rejecting them is the machine's job.
+/// Drivers some registered machine declares (hw::find_device_driver(),
+/// listed by device_help_text(): isa-debug-exit, ...) have their properties
+/// checked here: an unknown property or a bad number is an error, and
+/// `numbers` holds every numeric property, parsed as QEMU parses integers
+/// (decimal, 0x hex, leading-0 octal) and defaulted as QEMU defaults it when
+/// absent (isa-debug-exit: iobase 0x501, iosize 2). Other drivers are kept
+/// as written; rejecting them is the chosen machine's job.
 struct DeviceOption {
     std::string driver;                             ///< "isa-debug-exit"
     std::map<std::string, std::string> props;       ///< every prop as written
@@ -133,8 +134,13 @@ std::string usage_text();
 /// The text for -version.
 std::string version_text();
 
-/// The text for -device help: the drivers kvmdbg knows and their properties.
+/// The text for -device help: every registered machine's devices and their
+/// properties (hw::device_help_text(), generated from the machine registry).
 std::string device_help_text();
+
+/// The text for -M help: every registered machine, its help and properties
+/// (hw::machine_help_text()).
+std::string machine_help_text();
 
 /// The text for -accel help.
 std::string accel_help_text();

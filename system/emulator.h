@@ -1,17 +1,21 @@
 // Emulator: everything one `build/kvmdbg` process runs, wired together.
 //
-// It owns the machine (hw-models: pc-lite on x86-64 hosts, virt on aarch64
-// hosts; -M picks it, the default follows the host), the accelerator
-// (accel, loaded as a plugin) and the GLib main loop, and it is the host of both: the
-// accelerator's vCPU threads call pio()/mmio()/event(), the devices call
+// It asks the machine registry (hw-models/machine_registry.h) for the
+// machine -M names (the host's default without -M), builds it, creates the
+// accelerator (accel, loaded as a plugin) from the machine's configuration,
+// and runs the GLib main loop. It is the host of both: the accelerator's
+// vCPU threads call pio()/mmio()/event(), the devices call
 // request_exit()/request_reset()/set_irq_line(). The main loop serves
-// serial input and signals and ends when the guest or the user ends the run.
+// serial input and signals and ends when the guest or the user ends the
+// run. The debugger's side (gdb server, stop queue, monitor commands) is a
+// GdbFrontEnd (gdb_front_end.h) the Emulator feeds; the Emulator never asks
+// which machine it runs.
 //
 // Exit status of run() (QEMU-compatible):
 //   the isa-debug-exit status (V << 1) | 1 when the guest wrote V (pc-lite),
 //     the test-exit device's status (virt, docs/user-guide.md);
-//   0 on a clean guest power-off (ACPI on pc-lite, PSCI SYSTEM_OFF on virt), on a guest reset request (kvmdbg cannot
-//     reset the machine: it exits as QEMU does with -no-reboot), on
+//   0 on a clean guest power-off (ACPI on pc-lite, PSCI SYSTEM_OFF on virt), on a guest reset request with
+//     -no-reboot (without it the machine is reset and runs on), on
 //     SIGINT/SIGTERM, or when every vCPU halted with no interrupt source
 //     left (kernel-irqchip=off only);
 //   1 on an error (one clear first line on stderr, details after it).
@@ -20,25 +24,22 @@
 #include <glib.h>
 
 #include <atomic>
-#include <deque>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "accel/accelerator.h"
 #include "common/log.h"
 #include "common/result.h"
-#include "hw-models/pc/pc_lite.h"
-#include "hw-models/virt/virt.h"
-#include "gdbstub-glue/condition_evaluator.h"
-#include "gdbstub-glue/gdb_session.h"
-#include "system/accel_debug_target.h"
-#include "system/busy_poll_policy.h"
-#include "system/busy_poll_window.h"
+#include "hw-models/machine.h"
+#include "hw-models/machine_host.h"
+#include "system/accel_machine_port.h"
 #include "system/cli.h"
-#include "system/gdb_server.h"
+#include "system/gdb_endpoint.h"
+#include "system/gdb_front_end.h"
 
 namespace kvmdbg::system {
 
@@ -65,10 +66,8 @@ public:
 
     // hw::MachineHost (vCPU threads)
     void request_exit(int status, const std::string& reason) override;
-    /// Machine reset is not implemented: ends the run with status 0, as
-    /// QEMU does with -no-reboot; without -no-reboot it first says so on
-    /// stderr ("kvmdbg: guest requested a reset (REASON); machine reset is
-    /// not supported, exiting").
+    /// With -no-reboot ends the run with status 0, as QEMU does; otherwise
+    /// resets the machine from the main loop (reset_machine()) and runs it.
     void request_reset(const std::string& reason) override;
     void request_poweroff(const std::string& reason) override;
     void set_irq_line(std::uint32_t irq, bool level) override;
@@ -76,28 +75,20 @@ public:
 private:
     Emulator(const CliOptions& options, Log& log);
     Status build();
-    /// The pc-lite machine (x86-64 hosts) and the virt machine (aarch64
-    /// hosts, emulator_virt.cc).
-    Status build_pc(const std::string& accel_name, const std::optional<GdbEndpoint>& gdb_endpoint);
-    Status build_virt(const std::string& accel_name, const std::optional<GdbEndpoint>& gdb_endpoint);
-    /// Loads the accelerator plugin and creates the VM; says what the host
-    /// forces on the debugger when gdb is in use.
-    Status create_accel(const std::string& accel_name, const accel::AccelConfig& config);
-    /// Both machines, once the accelerator exists: maps `ram`, creates the
-    /// vCPUs, gives them their boot state with `boot` and starts the gdb
-    /// server when one is asked for.
-    Status bring_up(hw::GuestRam& ram, Status (Emulator::*boot)(bool), const std::optional<GdbEndpoint>& gdb_endpoint);
-    /// virt: every vCPU's boot state from arm64_plan_; `reset`: re-initialise
-    /// them first (KVM_ARM_VCPU_INIT: reset values, APs powered off).
-    Status boot_virt_vcpus(bool reset);
-    /// The machine's MMIO/PIO bus, serial backend and serial receiver.
-    hw::IoBus& bus();
-    hw::CharBackend& serial_backend();
-    std::size_t serial_rx_room();
-    void serial_push_input(std::span<const std::uint8_t> bytes);
-    /// Sets every vCPU's boot state from plan_; `reset`: after a machine
-    /// reset (multiboot APs wait for SIPI again).
-    Status boot_vcpus(bool reset);
+    /// The machine -M names (or the host's default), built and loaded.
+    Status build_machine(const std::optional<GdbEndpoint>& gdb_endpoint);
+    /// Loads the accelerator plugin and creates the VM from the machine's
+    /// configuration; says what the host forces on the debugger when gdb is in use.
+    Status create_accel(const std::string& accel_name);
+    /// Once the accelerator exists: maps the machine's memory, creates the
+    /// vCPUs, gives them their boot state and starts the gdb server when
+    /// one is asked for.
+    Status bring_up(const std::optional<GdbEndpoint>& gdb_endpoint);
+    /// Main thread: reloads RAM and every vCPU's boot state (QEMU's
+    /// system_reset, hw::Machine::reset); `resume`: let every vCPU run
+    /// afterwards (else they stay stopped, e.g. under a debugger's
+    /// `monitor system_reset`). A failure ends the run with status 1.
+    Status reset_machine(const std::string& reason, bool resume);
     /// Any thread: reset the machine from the main loop, then run it.
     void schedule_reset(const std::string& reason);
     /// Ends the main loop with `status`; the first request wins. Any thread.
@@ -105,34 +96,15 @@ private:
     void watch_serial_input();
     static gboolean on_serial_input(gint fd, GIOCondition condition, gpointer self);
     static gboolean on_signal(gpointer self);
-
-    // ---- gdb stub (main thread unless noted)
-    Status start_gdb_server(const GdbEndpoint& endpoint);
-    void on_gdb_connect();
-    void on_gdb_bytes(std::string_view bytes);
-    void on_gdb_disconnect();
-    /// Sends the session's output; acts on detach/kill/exit.
-    void pump_gdb();
-    /// Any thread: queues a stop for the session and wakes the main loop.
-    void queue_stop(const gdb::StopEvent& stop);
-    static gboolean dispatch_stops(gpointer self);
-    std::string monitor_command(std::string_view command);
-
-public:
-    /// Main thread: reloads RAM and every vCPU's boot state (QEMU's
-    /// system_reset); `resume`: let every vCPU run afterwards (else they stay
-    /// stopped, e.g. under a debugger).
-    Status reset_machine(const std::string& reason, bool resume);
-
-private:
+    /// A fatal vCPU event under a debugger: gdb gets a SIGSEGV stop.
+    void queue_fatal_stop(const KvmdbgEvent& event);
 
     const CliOptions options_;
     Log& log_;
-    std::unique_ptr<hw::PcLite> machine_;  // pc-lite, or
-    std::unique_ptr<hw::Virt> virt_;       // virt
+    std::unique_ptr<hw::Machine> machine_;
     std::unique_ptr<accel::Accelerator> accel_;
-    hw::X86BootPlan plan_{};
-    hw::Arm64BootPlan arm64_plan_{};
+    std::unique_ptr<AccelMachinePort> accel_port_;  // accel_ as the machine sees it
+    std::unique_ptr<GdbFrontEnd> gdb_;  // exists once accel_ does
     GMainLoop* loop_ = nullptr;
     std::vector<guint> sources_;
 
@@ -141,23 +113,6 @@ private:
     int exit_status_ = 0;
     std::string exit_message_;
     std::atomic<std::uint32_t> halted_vcpus_{0};
-
-    std::unique_ptr<AccelDebugTarget> gdb_target_;
-    gdb::AgentExprConditionEvaluator gdb_conditions_;
-    std::unique_ptr<gdb::GdbSession> gdb_session_;
-    std::unique_ptr<GdbServer> gdb_server_;
-    // Opened on every exchange with gdb: the main loop polls without
-    // sleeping until the next packet or stop (busy_poll_window.h).
-    std::unique_ptr<BusyPollWindow> busy_poll_;
-    BusyPollPolicy busy_poll_policy_;
-    std::chrono::microseconds busy_poll_budget_{0};  // what busy_poll_ and the vCPUs use now
-    /// Main thread: applies busy_poll_policy_'s current budget to the main
-    /// loop's window and the parked vCPUs when it changed.
-    void apply_busy_poll_budget();
-    std::atomic<bool> debugger_attached_{false};  // read on vCPU threads
-    std::mutex stops_mu_;
-    std::deque<gdb::StopEvent> stops_;
-    bool stop_dispatch_pending_ = false;  // guarded by stops_mu_
 };
 
 /// Directory accel-*.so modules are loaded from: $KVMDBG_MODULE_DIR, else

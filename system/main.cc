@@ -32,12 +32,7 @@ int main(int argc, char** argv) {
         std::fputs(system::version_text().c_str(), stdout);
         return 0;
     case system::CliAction::machine_help:
-        std::fputs("Supported machines are:\n"
-                   "pc-lite              x86-64 PC: RAM, COM1 16550, isa-debug-exit, in-kernel irqchip "
-                   "(default on x86-64 hosts)\n"
-                   "virt                 aarch64: RAM at 0x40000000, PL011, GICv3, timer, PSCI, test-exit, "
-                   "device tree (default on aarch64 hosts)\n",
-                   stdout);
+        std::fputs(system::machine_help_text().c_str(), stdout);
         return 0;
     case system::CliAction::device_help:
         std::fputs(system::device_help_text().c_str(), stdout);

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "system/emulator.h"
+#include "system/gdb_front_end.h"
 #include "system/isa_descriptor.h"
 
 namespace kvmdbg::system {
@@ -89,7 +89,7 @@ std::string xp(accel::Accelerator& accel, const std::vector<std::string>& w) {
 
 }  // namespace
 
-std::string Emulator::monitor_command(std::string_view command) {
+std::string GdbFrontEnd::monitor_command(std::string_view command) {
     auto w = split_words(command);
     if (w.empty() || w[0] == "help" || w[0] == "?") {
         return kHelp;
@@ -97,10 +97,10 @@ std::string Emulator::monitor_command(std::string_view command) {
     if (w[0] == "info" && w.size() == 2 && w[1] == "registers") {
         // The dump is the ISA descriptor's: the accelerator's state blob as
         // the VM's ISA lays it out.
-        const IsaDescriptor& isa = gdb_target_->isa();
+        const IsaDescriptor& isa = target_->isa();
         std::string out;
-        for (std::uint32_t cpu = 0; cpu < options_.smp_cpus; ++cpu) {
-            auto st = accel_->get_state(cpu);
+        for (std::uint32_t cpu = 0; cpu < cpus_; ++cpu) {
+            auto st = accel_.get_state(cpu);
             auto dump = st ? isa.register_dump(*st) : Result<std::string>(st.error());
             out += "CPU#" + std::to_string(cpu) + "\n";
             out += dump ? *dump : "  " + dump.error().message + "\n";
@@ -108,24 +108,24 @@ std::string Emulator::monitor_command(std::string_view command) {
         return out;
     }
     if (w[0] == "info" && w.size() == 2 && w[1] == "breakpoints") {
-        return accel_->debug_report(KVMDBG_REPORT_BREAKPOINTS);
+        return accel_.debug_report(KVMDBG_REPORT_BREAKPOINTS);
     }
     if (w[0] == "info" && w.size() == 2 && w[1] == "capabilities") {
-        return accel_->debug_report(KVMDBG_REPORT_DETAILS);
+        return accel_.debug_report(KVMDBG_REPORT_DETAILS);
     }
     if (w[0] == "xp") {
-        return xp(*accel_, w);
+        return xp(accel_, w);
     }
     if (w[0] == "sstep") {
         if (w.size() == 1) {
-            return gdb_target_->step_blocks_irq() ? "sstep: noirq (single steps block interrupts)\n"
+            return target_->step_blocks_irq() ? "sstep: noirq (single steps block interrupts)\n"
                                                   : "sstep: irq (interrupts may arrive during single steps)\n";
         }
         bool noirq = w[1] == "noirq";
         if (!noirq && w[1] != "irq") {
             return "usage: sstep [noirq|irq]\n";
         }
-        if (auto s = gdb_target_->set_step_blocks_irq(noirq); !s) {
+        if (auto s = target_->set_step_blocks_irq(noirq); !s) {
             return "sstep: " + s.error().message + "\n";
         }
         return noirq ? "single steps now block interrupts\n" : "single steps now let interrupts in\n";
@@ -133,13 +133,13 @@ std::string Emulator::monitor_command(std::string_view command) {
     if (w[0] == "system_reset") {
         // Under the debugger the vCPUs stay stopped: gdb sees the reset
         // state at once and `continue` boots the guest again.
-        if (auto s = reset_machine("monitor system_reset", false); !s) {
+        if (auto s = hooks_.reset_machine("monitor system_reset"); !s) {
             return "system_reset: " + s.error().message + "\n";
         }
         return "machine reset: RAM reloaded, every vCPU at its boot state\n";
     }
     if (w[0] == "quit" || w[0] == "q") {
-        finish(0, "");
+        hooks_.finish(0, "");
         return "";
     }
     return "unknown command '" + std::string(command) + "' (monitor help lists the commands)\n";

@@ -62,6 +62,7 @@ struct VirtConfig {
     std::string initrd;                     ///< -initrd
     std::string serial = "stdio";           ///< -serial: the PL011's backend
     std::string dumpdtb;                    ///< if set, load_kernel() also writes the DTB here
+    bool kernel_irqchip = true;             ///< in-kernel GICv3 (the accelerator's, not modelled here)
 };
 
 /// Where the accelerator puts the in-kernel GICv3.

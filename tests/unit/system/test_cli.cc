@@ -239,6 +239,13 @@ void test_device_errors_and_unknown_drivers() {
     CU_ASSERT_TRUE(o.devices[0].props.at("flag") == "on");
     CU_ASSERT_TRUE(o.devices[0].numbers.empty());
     CU_ASSERT_TRUE(o.devices[1].driver == "isa-debug-exit");
+
+    // A built-in device (virt's test-exit) is no -device driver: kept as
+    // written, for the machine to refuse with its own message.
+    o = parse_ok({"-device", "test-exit,foo=1"});
+    CU_ASSERT_EQUAL_FATAL(o.devices.size(), 1u);
+    CU_ASSERT_TRUE(o.devices[0].props.at("foo") == "1");
+    CU_ASSERT_TRUE(o.devices[0].numbers.empty());
 }
 
 void test_gdb_and_s() {
@@ -386,6 +393,13 @@ void test_texts() {
     CU_ASSERT_TRUE(contains(dev, "name \"isa-debug-exit\", bus ISA"));
     CU_ASSERT_TRUE(contains(dev, "iobase=<uint32>"));
     CU_ASSERT_TRUE(contains(dev, "iosize=<uint32>"));
+    // Both lists come from the machine registry: every machine and its devices.
+    CU_ASSERT_TRUE(contains(dev, "name \"test-exit\", bus MMIO"));
+    std::string machines = kvmdbg::system::machine_help_text();
+    CU_ASSERT_TRUE(machines.starts_with("Supported machines are:\n"));
+    CU_ASSERT_TRUE(contains(machines, "\npc-lite "));
+    CU_ASSERT_TRUE(contains(machines, "\nvirt "));
+    CU_ASSERT_TRUE(contains(machines, "kernel-irqchip=on|off|split"));
     CU_ASSERT_TRUE(contains(kvmdbg::system::accel_help_text(), "\nkvm\n"));
 }
 

@@ -1,0 +1,114 @@
+// GdbFrontEnd: the debugger's side of one kvmdbg run. It wires the gdb
+// server (gdb_server.h) to a GdbSession driving an AccelDebugTarget, queues
+// the vCPUs' stops for the session, runs `monitor` commands, and keeps the
+// main loop busy-polling after debugger activity (busy_poll_policy.h).
+//
+// The Emulator (emulator.h) builds the machine and the accelerator, creates
+// one GdbFrontEnd for the run and starts it when -gdb/-s asked for a server,
+// handing it the accelerator, the machine's memory map for gdb and the
+// run's hooks (end the run, reset the machine). Without start() it holds no
+// target: stops queued then are dispatched as when gdb has gone.
+//
+// Threads: everything runs on the main thread (GLib main loop) except
+// attached(), wants_stop(), queue_stop() and queue_debug_stop(), which vCPU
+// threads call.
+#pragma once
+
+#include <glib.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "accel/accelerator.h"
+#include "common/log.h"
+#include "common/result.h"
+#include "gdbstub-glue/condition_evaluator.h"
+#include "gdbstub-glue/gdb_session.h"
+#include "system/accel_debug_target.h"
+#include "system/busy_poll_policy.h"
+#include "system/busy_poll_window.h"
+#include "system/gdb_endpoint.h"
+#include "system/gdb_server.h"
+
+namespace kvmdbg::system {
+
+class GdbFrontEnd {
+public:
+    /// What the run lets the debugger do. Main thread.
+    struct Hooks {
+        /// End the run with this exit status (gdb's kill, monitor quit, the
+        /// guest exiting while gdb watched); the message goes to stderr.
+        std::function<void(int status, std::string message)> finish;
+        /// `monitor system_reset`: reset the machine, vCPUs left stopped.
+        std::function<Status(const std::string& reason)> reset_machine;
+    };
+
+    /// `accel` must outlive the front end; `cpus` is the vCPU count.
+    GdbFrontEnd(accel::Accelerator& accel, std::uint32_t cpus, Log& log, Hooks hooks);
+    /// Ends the session before the server, so that closing the connection
+    /// is not taken for a debugger that went away.
+    ~GdbFrontEnd();
+    GdbFrontEnd(const GdbFrontEnd&) = delete;
+    GdbFrontEnd& operator=(const GdbFrontEnd&) = delete;
+
+    /// Creates the debug target over `memory_map` (qXfer:memory-map) for
+    /// guests of `arch` and listens on `endpoint`; says on stderr where
+    /// (`start_stopped`: that the vCPUs wait, -S) and what the host cannot
+    /// do. Errors: the server's (address in use, bad path). Main thread, once.
+    Status start(const GdbEndpoint& endpoint, std::vector<gdb::MemoryRegion> memory_map, KvmdbgArch arch,
+                 bool start_stopped);
+
+    /// Whether a debugger is connected now. Any thread.
+    bool attached() const { return attached_; }
+    /// vCPU thread: a breakpoint stop whose target-side conditions are all
+    /// false is not wanted (AccelDebugTarget::wants_stop); without a target
+    /// every stop is.
+    bool wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop);
+    /// Any thread: queues `event`'s debug stop, with the registers read as
+    /// the vCPU parked (the stop reply then needs no round trip).
+    void queue_debug_stop(const KvmdbgEvent& event);
+    /// Any thread: queues a stop for the session and wakes the main loop.
+    void queue_stop(const gdb::StopEvent& stop);
+
+private:
+    void on_connect();
+    void on_bytes(std::string_view bytes);
+    void on_disconnect();
+    /// Sends the session's output; acts on detach/kill/exit.
+    void pump();
+    static gboolean dispatch_stops(gpointer self);
+    void dispatch_stop(const gdb::StopEvent& stop);
+    /// monitor_commands.cc: `monitor CMD`'s reply text.
+    std::string monitor_command(std::string_view command);
+    /// Applies busy_poll_policy_'s current budget to the main loop's window
+    /// and the parked vCPUs when it changed.
+    void apply_busy_poll_budget();
+
+    accel::Accelerator& accel_;
+    const std::uint32_t cpus_;
+    Log& log_;
+    Hooks hooks_;
+    std::unique_ptr<AccelDebugTarget> target_;
+    gdb::AgentExprConditionEvaluator conditions_;
+    std::unique_ptr<gdb::GdbSession> session_;
+    std::unique_ptr<GdbServer> server_;
+    // Opened on every exchange with gdb: the main loop polls without
+    // sleeping until the next packet or stop (busy_poll_window.h).
+    std::unique_ptr<BusyPollWindow> busy_poll_;
+    BusyPollPolicy busy_poll_policy_;
+    std::chrono::microseconds busy_poll_budget_{0};  // what busy_poll_ and the vCPUs use now
+    std::atomic<bool> attached_{false};              // read on vCPU threads
+    std::mutex stops_mu_;
+    std::deque<gdb::StopEvent> stops_;
+    bool stop_dispatch_pending_ = false;  // guarded by stops_mu_
+};
+
+}  // namespace kvmdbg::system
