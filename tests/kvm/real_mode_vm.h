@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "accel/kvm/kvm_vm.h"
+#include "accel/plugin_abi_x86.h"
 #include "common/mapped_region.h"
 #include "tests/support/cunit_main.h"
 

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "accel/kvm/kvm_vm.h"
+#include "accel/plugin_abi_x86.h"
 #include "tests/kvm/real_mode_vm.h"
 #include "tests/support/cunit_main.h"
 #include "tests/support/kvm_available.h"
