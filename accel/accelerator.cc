@@ -15,21 +15,17 @@ std::uint32_t cpu_state_size(KvmdbgArch arch) {
     return 0;
 }
 
-int Accelerator::host_pio(void* opaque, uint32_t cpu, uint16_t port, uint8_t* data, uint32_t size,
-                          int is_write) {
+int Accelerator::host_pio(void* opaque, uint32_t cpu, uint16_t port, uint8_t* data, uint32_t size, int is_write) {
     auto* host = static_cast<AccelHost*>(opaque);
     return host->pio(cpu, port, data, size, is_write != 0) ? KVMDBG_IO_PARK : KVMDBG_IO_CONTINUE;
 }
 
-int Accelerator::host_mmio(void* opaque, uint32_t cpu, uint64_t gpa, uint8_t* data, uint32_t size,
-                           int is_write) {
+int Accelerator::host_mmio(void* opaque, uint32_t cpu, uint64_t gpa, uint8_t* data, uint32_t size, int is_write) {
     auto* host = static_cast<AccelHost*>(opaque);
     return host->mmio(cpu, gpa, data, size, is_write != 0) ? KVMDBG_IO_PARK : KVMDBG_IO_CONTINUE;
 }
 
-void Accelerator::host_event(void* opaque, const KvmdbgEvent* event) {
-    static_cast<AccelHost*>(opaque)->event(*event);
-}
+void Accelerator::host_event(void* opaque, const KvmdbgEvent* event) { static_cast<AccelHost*>(opaque)->event(*event); }
 
 int Accelerator::host_debug_stop(void* opaque, uint32_t cpu, const KvmdbgDebugStop* stop) {
     return static_cast<AccelHost*>(opaque)->wants_stop(cpu, *stop) ? KVMDBG_STOP_REPORT : KVMDBG_STOP_PASS;
@@ -38,8 +34,8 @@ int Accelerator::host_debug_stop(void* opaque, uint32_t cpu, const KvmdbgDebugSt
 Result<std::unique_ptr<Accelerator>> Accelerator::create(AccelPlugin plugin, const AccelConfig& config,
                                                          AccelHost& host) {
     if (cpu_state_size(config.arch) == 0) {
-        return make_error(EINVAL, "the accelerator plugin ABI has no vCPU state layout for ISA " +
-                                      std::to_string(config.arch));
+        return make_error(EINVAL,
+                          "the accelerator plugin ABI has no vCPU state layout for ISA " + std::to_string(config.arch));
     }
     KvmdbgVmConfig c{};
     c.arch = config.arch;
@@ -208,8 +204,7 @@ Status Accelerator::read_memory(std::uint32_t cpu, std::uint64_t addr, std::span
     if (plugin_.ops->read_memory == nullptr) {
         return missing("read_memory");
     }
-    return check(plugin_.ops->read_memory(instance_, cpu, addr, out.data(), out.size(),
-                                          physical ? KVMDBG_MEM_PHYS : 0),
+    return check(plugin_.ops->read_memory(instance_, cpu, addr, out.data(), out.size(), physical ? KVMDBG_MEM_PHYS : 0),
                  "read_memory");
 }
 
@@ -218,8 +213,7 @@ Status Accelerator::write_memory(std::uint32_t cpu, std::uint64_t addr, std::spa
     if (plugin_.ops->write_memory == nullptr) {
         return missing("write_memory");
     }
-    return check(plugin_.ops->write_memory(instance_, cpu, addr, in.data(), in.size(),
-                                           physical ? KVMDBG_MEM_PHYS : 0),
+    return check(plugin_.ops->write_memory(instance_, cpu, addr, in.data(), in.size(), physical ? KVMDBG_MEM_PHYS : 0),
                  "write_memory");
 }
 

@@ -43,11 +43,9 @@ class AccelHost {
 public:
     virtual ~AccelHost() = default;
     /// One port access; return true to park the vCPU (machine ending).
-    virtual bool pio(std::uint32_t cpu, std::uint16_t port, std::uint8_t* data, std::uint32_t size,
-                     bool is_write) = 0;
+    virtual bool pio(std::uint32_t cpu, std::uint16_t port, std::uint8_t* data, std::uint32_t size, bool is_write) = 0;
     /// One MMIO access; return true to park the vCPU.
-    virtual bool mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size,
-                      bool is_write) = 0;
+    virtual bool mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size, bool is_write) = 0;
     /// A vCPU stopped for a reason the framework must handle.
     virtual void event(const KvmdbgEvent& event) = 0;
     /// A debugger breakpoint stop of `cpu`, asked on that vCPU's thread
@@ -88,8 +86,7 @@ std::uint32_t cpu_state_size(KvmdbgArch arch);
 class Accelerator {
 public:
     /// Creates a VM through `plugin`. `host` must outlive the Accelerator.
-    static Result<std::unique_ptr<Accelerator>> create(AccelPlugin plugin, const AccelConfig& config,
-                                                       AccelHost& host);
+    static Result<std::unique_ptr<Accelerator>> create(AccelPlugin plugin, const AccelConfig& config, AccelHost& host);
     /// Destroys the VM: stops and joins every vCPU thread.
     ~Accelerator();
     Accelerator(const Accelerator&) = delete;
@@ -156,10 +153,8 @@ private:
     Status write_state(std::uint32_t cpu, KvmdbgArch layout, const void* in, std::uint32_t size);
     Status missing(const char* op) const;
 
-    static int host_pio(void* opaque, uint32_t cpu, uint16_t port, uint8_t* data, uint32_t size,
-                        int is_write);
-    static int host_mmio(void* opaque, uint32_t cpu, uint64_t gpa, uint8_t* data, uint32_t size,
-                         int is_write);
+    static int host_pio(void* opaque, uint32_t cpu, uint16_t port, uint8_t* data, uint32_t size, int is_write);
+    static int host_mmio(void* opaque, uint32_t cpu, uint64_t gpa, uint8_t* data, uint32_t size, int is_write);
     static void host_event(void* opaque, const KvmdbgEvent* event);
     static int host_debug_stop(void* opaque, uint32_t cpu, const KvmdbgDebugStop* stop);
 

@@ -63,7 +63,7 @@
 extern "C" {
 #endif
 
-#define KVMDBG_ACCEL_ABI_VERSION 9u  /* 9: tagged state blob, power_off_vcpu */
+#define KVMDBG_ACCEL_ABI_VERSION 9u /* 9: tagged state blob, power_off_vcpu */
 #define KVMDBG_ACCEL_ENTRY_SYMBOL "kvmdbg_accel_entry"
 
 /* Guest instruction-set architectures a module may implement; also the tag
@@ -89,34 +89,34 @@ enum KvmdbgEventKind {
 
 /* Why a vCPU stopped for the debugger (KVMDBG_EVENT_DEBUG). */
 enum KvmdbgStopReason {
-    KVMDBG_STOP_STEP = 1,        /* a single step finished */
-    KVMDBG_STOP_SW_BREAK = 2,    /* a software breakpoint at `addr` */
-    KVMDBG_STOP_HW_BREAK = 3,    /* a hardware breakpoint at `addr` */
-    KVMDBG_STOP_WATCH = 4,       /* a watchpoint on [addr, addr+len) was hit */
+    KVMDBG_STOP_STEP = 1,     /* a single step finished */
+    KVMDBG_STOP_SW_BREAK = 2, /* a software breakpoint at `addr` */
+    KVMDBG_STOP_HW_BREAK = 3, /* a hardware breakpoint at `addr` */
+    KVMDBG_STOP_WATCH = 4,    /* a watchpoint on [addr, addr+len) was hit */
 };
 
 typedef struct KvmdbgDebugStop {
-    uint32_t reason;      /* enum KvmdbgStopReason */
-    uint32_t type;        /* KVMDBG_WP_WRITE/READ/ACCESS for WATCH, the bp type otherwise */
-    uint64_t addr;        /* breakpoint address, or watched range start */
-    uint64_t len;         /* watched range length (WATCH) */
-    uint64_t pc;          /* the vCPU's linear PC at the stop */
+    uint32_t reason; /* enum KvmdbgStopReason */
+    uint32_t type;   /* KVMDBG_WP_WRITE/READ/ACCESS for WATCH, the bp type otherwise */
+    uint64_t addr;   /* breakpoint address, or watched range start */
+    uint64_t len;    /* watched range length (WATCH) */
+    uint64_t pc;     /* the vCPU's linear PC at the stop */
 } KvmdbgDebugStop;
 
 typedef struct KvmdbgEvent {
-    uint32_t kind;      /* enum KvmdbgEventKind */
-    uint32_t cpu;       /* vCPU index */
-    int32_t error;      /* negative errno for RUN_ERROR, suberror for INTERNAL_ERROR */
+    uint32_t kind;               /* enum KvmdbgEventKind */
+    uint32_t cpu;                /* vCPU index */
+    int32_t error;               /* negative errno for RUN_ERROR, suberror for INTERNAL_ERROR */
     uint32_t interrupts_enabled; /* HALTED: RFLAGS.IF at the HLT */
-    const char *message; /* one or more lines for the user; valid during the call */
-    KvmdbgDebugStop debug; /* KVMDBG_EVENT_DEBUG only */
+    const char* message;         /* one or more lines for the user; valid during the call */
+    KvmdbgDebugStop debug;       /* KVMDBG_EVENT_DEBUG only */
     /* KVMDBG_EVENT_DEBUG: the vCPU's whole state at the stop, read on its
      * thread as it parks (the layout of the VM's KvmdbgVmConfig.arch, as
      * get_cpu_state returns it; state_size bytes), so the
      * host needs no get_cpu_state round trip for the stop; NULL when the
      * module did not capture it (the KVM module sends it with every
      * debug stop). Valid during the call. */
-    const void *state;
+    const void* state;
     uint32_t state_size;
 } KvmdbgEvent;
 
@@ -139,12 +139,10 @@ enum KvmdbgStopVerdict {
 };
 
 typedef struct KvmdbgHostCallbacks {
-    void *opaque;
-    int (*pio)(void *opaque, uint32_t cpu, uint16_t port, uint8_t *data, uint32_t size,
-               int is_write);
-    int (*mmio)(void *opaque, uint32_t cpu, uint64_t gpa, uint8_t *data, uint32_t size,
-                int is_write);
-    void (*event)(void *opaque, const KvmdbgEvent *event);
+    void* opaque;
+    int (*pio)(void* opaque, uint32_t cpu, uint16_t port, uint8_t* data, uint32_t size, int is_write);
+    int (*mmio)(void* opaque, uint32_t cpu, uint64_t gpa, uint8_t* data, uint32_t size, int is_write);
+    void (*event)(void* opaque, const KvmdbgEvent* event);
     /* Optional (NULL: every stop is reported). A debugger breakpoint stop
      * (KVMDBG_STOP_SW_BREAK or KVMDBG_STOP_HW_BREAK) of vCPU `cpu` that was
      * continuing (not stepping), asked on that vCPU's own thread before it parks, so that the host can drop a
@@ -152,14 +150,14 @@ typedef struct KvmdbgHostCallbacks {
      * KvmdbgStopVerdict. During the call the host may use get_cpu_state and
      * read_memory for this `cpu` (they run inline on its thread) and
      * nothing else of the module. */
-    int (*debug_stop)(void *opaque, uint32_t cpu, const KvmdbgDebugStop *stop);
+    int (*debug_stop)(void* opaque, uint32_t cpu, const KvmdbgDebugStop* stop);
 } KvmdbgHostCallbacks;
 
 typedef struct KvmdbgVmConfig {
-    uint32_t arch;            /* enum KvmdbgArch */
-    uint32_t kernel_irqchip;  /* 1: in-kernel irqchip (x86: PIC/IOAPIC/LAPIC/PIT; arm64: GICv3);
+    uint32_t arch;           /* enum KvmdbgArch */
+    uint32_t kernel_irqchip; /* 1: in-kernel irqchip (x86: PIC/IOAPIC/LAPIC/PIT; arm64: GICv3);
                                  0: none (x86: HLT exits) */
-    const char *device_path;  /* "/dev/kvm" unless overridden (tests) */
+    const char* device_path; /* "/dev/kvm" unless overridden (tests) */
     /* arm64 with kernel_irqchip: where the machine puts the GICv3
      * distributor and redistributor frames (guest-physical), and the number
      * of INTIDs (32 private + SPIs, a multiple of 32; 0 = KVM's default).
@@ -200,9 +198,9 @@ enum KvmdbgDebugOption {
 
 /* Reports of debug_report. */
 enum KvmdbgDebugReport {
-    KVMDBG_REPORT_SUMMARY = 0,    /* one line: the start-up probe's answers */
-    KVMDBG_REPORT_DETAILS = 1,    /* several lines: every capability and probe */
-    KVMDBG_REPORT_ADAPTATION = 2, /* one line to print at start-up, or "" */
+    KVMDBG_REPORT_SUMMARY = 0,     /* one line: the start-up probe's answers */
+    KVMDBG_REPORT_DETAILS = 1,     /* several lines: every capability and probe */
+    KVMDBG_REPORT_ADAPTATION = 2,  /* one line to print at start-up, or "" */
     KVMDBG_REPORT_BREAKPOINTS = 3, /* the debugger's breakpoints and every vCPU's debug slots, now */
 };
 
@@ -214,85 +212,82 @@ typedef struct KvmdbgAccel KvmdbgAccel; /* opaque module instance */
 typedef struct KvmdbgAccelOps {
     uint32_t abi_version; /* KVMDBG_ACCEL_ABI_VERSION */
     uint32_t struct_size; /* sizeof(KvmdbgAccelOps) as the module was built */
-    const char *name;     /* "kvm" */
+    const char* name;     /* "kvm" */
 
     /* -------- mandatory -------- */
     /* Creates a VM. On failure returns NULL and writes a message to err.
      * `config`, `config->device_path` and `callbacks` are valid only during
      * the call: the module copies what it keeps (the callbacks' `opaque`
      * must stay valid until destroy). */
-    KvmdbgAccel *(*create)(const KvmdbgVmConfig *config, const KvmdbgHostCallbacks *callbacks,
-                           char *err, size_t err_size);
+    KvmdbgAccel* (*create)(const KvmdbgVmConfig* config, const KvmdbgHostCallbacks* callbacks, char* err,
+                           size_t err_size);
     /* Stops and joins every vCPU thread, closes every fd. NULL is allowed. */
-    void (*destroy)(KvmdbgAccel *accel);
-    const char *(*last_error)(KvmdbgAccel *accel);
+    void (*destroy)(KvmdbgAccel* accel);
+    const char* (*last_error)(KvmdbgAccel* accel);
     /* Maps `size` bytes of host memory at guest-physical `gpa` (page aligned).
      * The framework keeps ownership and keeps the memory alive. */
-    int (*map_ram)(KvmdbgAccel *accel, uint64_t gpa, uint64_t size, void *host, int read_only);
-    int (*create_vcpus)(KvmdbgAccel *accel, uint32_t count);
+    int (*map_ram)(KvmdbgAccel* accel, uint64_t gpa, uint64_t size, void* host, int read_only);
+    int (*create_vcpus)(KvmdbgAccel* accel, uint32_t count);
     /* State of one vCPU as a tagged blob: `arch` names the layout (it must
      * be the VM's KvmdbgVmConfig.arch) and `size` must be that layout's
      * size (KVMDBG_X86_64_STATE_SIZE, KVMDBG_ARM64_STATE_SIZE); anything
      * else is -EINVAL and leaves the buffer and the vCPU unchanged. */
-    int (*get_cpu_state)(KvmdbgAccel *accel, uint32_t cpu, uint32_t arch, void *state, uint32_t size);
-    int (*set_cpu_state)(KvmdbgAccel *accel, uint32_t cpu, uint32_t arch, const void *state,
-                         uint32_t size);
+    int (*get_cpu_state)(KvmdbgAccel* accel, uint32_t cpu, uint32_t arch, void* state, uint32_t size);
+    int (*set_cpu_state)(KvmdbgAccel* accel, uint32_t cpu, uint32_t arch, const void* state, uint32_t size);
     /* Marks an AP runnable at start instead of waiting for INIT/SIPI (direct
      * ELF boot of every vCPU). x86: no effect without an in-kernel irqchip.
      * arm64: APs start powered off (waiting for PSCI CPU_ON), and every
      * vCPU after power_off_vcpu; this powers one on at the state set with
      * set_cpu_state. */
-    int (*set_mp_runnable)(KvmdbgAccel *accel, uint32_t cpu);
+    int (*set_mp_runnable)(KvmdbgAccel* accel, uint32_t cpu);
     /* Spawns one thread per vCPU. paused=1: no vCPU runs until resume(). */
-    int (*start)(KvmdbgAccel *accel, int paused);
+    int (*start)(KvmdbgAccel* accel, int paused);
     /* Stops every vCPU and returns once all of them are parked. */
-    int (*pause_all)(KvmdbgAccel *accel);
+    int (*pause_all)(KvmdbgAccel* accel);
     /* Lets a parked vCPU run (or step once, then park and report). */
-    int (*resume)(KvmdbgAccel *accel, uint32_t cpu, uint32_t mode);
+    int (*resume)(KvmdbgAccel* accel, uint32_t cpu, uint32_t mode);
     /* Forces the vCPU out of KVM_RUN (signal + immediate_exit). */
-    int (*kick)(KvmdbgAccel *accel, uint32_t cpu);
+    int (*kick)(KvmdbgAccel* accel, uint32_t cpu);
 
     /* -------- optional (NULL = not supported) -------- */
     /* x86: `irq` is a GSI of the in-kernel PIC/IOAPIC. arm64: `irq` is an
      * SPI number (INTID 32 + irq, as a device tree's GIC_SPI cell). */
-    int (*set_irq_line)(KvmdbgAccel *accel, uint32_t irq, int level);
+    int (*set_irq_line)(KvmdbgAccel* accel, uint32_t irq, int level);
     /* 1 if the host can debug guests (KVM_CAP_SET_GUEST_DEBUG), else 0. */
-    int (*supports_guest_debug)(KvmdbgAccel *accel);
-    int (*insert_breakpoint)(KvmdbgAccel *accel, uint32_t type, uint64_t addr, uint64_t len);
-    int (*remove_breakpoint)(KvmdbgAccel *accel, uint32_t type, uint64_t addr, uint64_t len);
-    int (*remove_all_breakpoints)(KvmdbgAccel *accel);
+    int (*supports_guest_debug)(KvmdbgAccel* accel);
+    int (*insert_breakpoint)(KvmdbgAccel* accel, uint32_t type, uint64_t addr, uint64_t len);
+    int (*remove_breakpoint)(KvmdbgAccel* accel, uint32_t type, uint64_t addr, uint64_t len);
+    int (*remove_all_breakpoints)(KvmdbgAccel* accel);
     /* Rebuilds and pushes the guest-debug state of `cpu` on its own thread. */
-    int (*update_guest_debug)(KvmdbgAccel *accel, uint32_t cpu);
+    int (*update_guest_debug)(KvmdbgAccel* accel, uint32_t cpu);
     /* Value of a host capability (KVM_CHECK_EXTENSION number), or negative errno. */
-    long (*capability)(KvmdbgAccel *accel, long cap);
+    long (*capability)(KvmdbgAccel* accel, long cap);
     /* Debugger access to guest memory at a virtual address of `cpu` (its
      * current paging), or physical with KVMDBG_MEM_PHYS. Reads show the
      * original bytes under software breakpoints; writes over a breakpoint
      * update its saved bytes. -EFAULT for an unmapped address. */
-    int (*read_memory)(KvmdbgAccel *accel, uint32_t cpu, uint64_t addr, void *buf, uint64_t len,
-                       uint32_t flags);
-    int (*write_memory)(KvmdbgAccel *accel, uint32_t cpu, uint64_t addr, const void *buf,
-                        uint64_t len, uint32_t flags);
+    int (*read_memory)(KvmdbgAccel* accel, uint32_t cpu, uint64_t addr, void* buf, uint64_t len, uint32_t flags);
+    int (*write_memory)(KvmdbgAccel* accel, uint32_t cpu, uint64_t addr, const void* buf, uint64_t len, uint32_t flags);
     /* Sets a guest-debug option (enum KvmdbgDebugOption); -EINVAL if unknown,
      * -ENOTSUP if the host cannot do it. */
-    int (*set_debug_option)(KvmdbgAccel *accel, uint32_t option, uint64_t value);
+    int (*set_debug_option)(KvmdbgAccel* accel, uint32_t option, uint64_t value);
     /* Text about the host's debug abilities or the debug state (enum
      * KvmdbgDebugReport). SUMMARY/DETAILS/ADAPTATION stay valid as long as
      * the instance; BREAKPOINTS until the next debug_report call. */
-    const char *(*debug_report)(KvmdbgAccel *accel, uint32_t kind);
+    const char* (*debug_report)(KvmdbgAccel* accel, uint32_t kind);
     /* Machine reset of an x86 AP: it waits for INIT/SIPI again (in-kernel
      * LAPIC: KVM_MP_STATE_INIT_RECEIVED; no effect without an in-kernel
      * irqchip). -ENOTSUP on an ISA without INIT/SIPI (arm64). */
-    int (*wait_for_sipi)(KvmdbgAccel *accel, uint32_t cpu);
+    int (*wait_for_sipi)(KvmdbgAccel* accel, uint32_t cpu);
     /* Machine reset of a vCPU on an ISA whose CPUs the firmware powers
      * (arm64, PSCI): the vCPU returns to its architectural reset values and
      * is powered off, until the guest starts it (PSCI CPU_ON) or the host
      * calls set_mp_runnable. -ENOTSUP on an ISA without it (x86: use
      * wait_for_sipi). */
-    int (*power_off_vcpu)(KvmdbgAccel *accel, uint32_t cpu);
+    int (*power_off_vcpu)(KvmdbgAccel* accel, uint32_t cpu);
 } KvmdbgAccelOps;
 
-typedef const KvmdbgAccelOps *(*KvmdbgAccelEntryFn)(void);
+typedef const KvmdbgAccelOps* (*KvmdbgAccelEntryFn)(void);
 
 #ifdef __cplusplus
 }

@@ -25,13 +25,12 @@ Status validate_accel_ops(const KvmdbgAccelOps* ops, const std::string& where) {
     }
     if (ops->abi_version != KVMDBG_ACCEL_ABI_VERSION) {
         return make_error(EPROTO, where + ": accelerator ABI version " + std::to_string(ops->abi_version) +
-                                      ", kvmdbg needs version " +
-                                      std::to_string(KVMDBG_ACCEL_ABI_VERSION));
+                                      ", kvmdbg needs version " + std::to_string(KVMDBG_ACCEL_ABI_VERSION));
     }
     if (ops->struct_size < sizeof(KvmdbgAccelOps)) {
         return make_error(EPROTO, where + ": ops table of " + std::to_string(ops->struct_size) +
-                                      " bytes is smaller than the " +
-                                      std::to_string(sizeof(KvmdbgAccelOps)) + " kvmdbg needs");
+                                      " bytes is smaller than the " + std::to_string(sizeof(KvmdbgAccelOps)) +
+                                      " kvmdbg needs");
     }
     const MandatoryOp mandatory[] = {
         {"create", ops->create != nullptr},
@@ -69,8 +68,7 @@ Result<AccelPlugin> load_accel_plugin_file(const std::string& path) {
     std::unique_ptr<GModule, GModuleCloser> module(raw);
     gpointer symbol = nullptr;
     if (!g_module_symbol(raw, KVMDBG_ACCEL_ENTRY_SYMBOL, &symbol) || symbol == nullptr) {
-        return make_error(ENOSYS, "accelerator module " + path + " has no entry symbol " +
-                                      KVMDBG_ACCEL_ENTRY_SYMBOL);
+        return make_error(ENOSYS, "accelerator module " + path + " has no entry symbol " + KVMDBG_ACCEL_ENTRY_SYMBOL);
     }
     auto entry = reinterpret_cast<KvmdbgAccelEntryFn>(symbol);
     const KvmdbgAccelOps* ops = entry();

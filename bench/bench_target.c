@@ -26,23 +26,20 @@ __attribute__((noinline, noclone)) void bench_hit(u32 i);
 __attribute__((noinline, noclone, noreturn)) void bench_spin(u64 cpu);
 __attribute__((noreturn)) void bench_loop(void);
 
-void bench_hit(u32 i)
-{
+void bench_hit(u32 i) {
     __asm__ volatile("" : : : "memory");
     last_arg = i;
     hit_count++;
 }
 
-void bench_spin(u64 cpu)
-{
+void bench_spin(u64 cpu) {
     for (;;) {
         spin_count[cpu & 7]++;
         cpu_relax();
     }
 }
 
-void bench_loop(void)
-{
+void bench_loop(void) {
     for (u32 i = 0;; ++i) {
         if (bench_mode == 1)
             outb(BENCH_PIO_PORT, (u8)i);
@@ -56,21 +53,18 @@ void bench_loop(void)
 __attribute__((noreturn)) void main(u64 cpu, u64 ncpus);
 
 /* Entered on every vCPU (lm_start.S): RDI = index, RSI = count. */
-void main(u64 cpu, u64 ncpus)
-{
+void main(u64 cpu, u64 ncpus) {
     (void)ncpus;
-    if (cpu != 0)
-        bench_spin(cpu);
+    if (cpu != 0) bench_spin(cpu);
     bench_loop();
 }
 
 #else
 
-__attribute__((noreturn)) void main(u32 magic, const void *mbi);
+__attribute__((noreturn)) void main(u32 magic, const void* mbi);
 
 /* The BSP only (mb_start.S); no APs are started. */
-void main(u32 magic, const void *mbi)
-{
+void main(u32 magic, const void* mbi) {
     (void)magic;
     (void)mbi;
     bench_loop();

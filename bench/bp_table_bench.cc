@@ -128,7 +128,8 @@ int main(int argc, char** argv) {
         saved[i] = b;
         (void)mem.write(address(i), int3);
     }
-    for (std::uint64_t i = 0; i < n; ++i) (void)mem.write(address(i), {&saved[i], 1});
+    for (std::uint64_t i = 0; i < n; ++i)
+        (void)mem.write(address(i), {&saved[i], 1});
     double raw = us(t0, n);
 
     std::printf("count %llu\n", static_cast<unsigned long long>(n));

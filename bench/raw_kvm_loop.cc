@@ -204,11 +204,13 @@ int measure_stop_all(const std::string& guest, unsigned smp, std::uint64_t count
             }
         });
     }
-    while (ready < smp) std::this_thread::yield();
+    while (ready < smp)
+        std::this_thread::yield();
     std::uint64_t rounds = count < 2000 ? count : 2000;
     double total = 0;
     for (std::uint64_t r = 0; r < rounds; ++r) {
-        while (armed < smp) std::this_thread::sleep_for(std::chrono::microseconds(100));
+        while (armed < smp)
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
         std::this_thread::sleep_for(std::chrono::microseconds(500));  // let them enter the guest
         auto t0 = Clock::now();
         kick_all(vm, handles);
@@ -225,7 +227,8 @@ int measure_stop_all(const std::string& guest, unsigned smp, std::uint64_t count
     generation++;
     generation.notify_all();
     kick_all(vm, handles);
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     std::printf("stopall_us %.3f\n", total / static_cast<double>(rounds));
     return 0;
 }
@@ -233,9 +236,11 @@ int measure_stop_all(const std::string& guest, unsigned smp, std::uint64_t count
 // Single-step: the first steps are the start-up code, then the loop.
 void measure_step(RawVm& vm, std::uint64_t count) {
     vm.set_debug(0, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP);
-    for (int i = 0; i < 200; ++i) expect(vm.run(0), KVM_EXIT_DEBUG, "step warm-up");
+    for (int i = 0; i < 200; ++i)
+        expect(vm.run(0), KVM_EXIT_DEBUG, "step warm-up");
     auto t0 = Clock::now();
-    for (std::uint64_t i = 0; i < count; ++i) expect(vm.run(0), KVM_EXIT_DEBUG, "step");
+    for (std::uint64_t i = 0; i < count; ++i)
+        expect(vm.run(0), KVM_EXIT_DEBUG, "step");
     std::printf("step_us %.3f\n", us_since(t0, count));
 }
 
@@ -284,9 +289,11 @@ void measure_pio(RawVm& vm, std::uint8_t* mode_ptr, std::uint64_t count) {
     vm.set_debug(0, 0);
     std::uint32_t one = 1;
     std::memcpy(mode_ptr, &one, sizeof one);
-    for (int i = 0; i < 100; ++i) expect(vm.run(0), KVM_EXIT_IO, "pio warm-up");
+    for (int i = 0; i < 100; ++i)
+        expect(vm.run(0), KVM_EXIT_IO, "pio warm-up");
     auto t0 = Clock::now();
-    for (std::uint64_t i = 0; i < count; ++i) expect(vm.run(0), KVM_EXIT_IO, "pio");
+    for (std::uint64_t i = 0; i < count; ++i)
+        expect(vm.run(0), KVM_EXIT_IO, "pio");
     std::printf("pio_us %.3f\n", us_since(t0, count));
 }
 
@@ -314,15 +321,21 @@ int main(int argc, char** argv) {
     unsigned smp = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string a = argv[i];
-        if (a == "--guest") guest = argv[i + 1];
-        else if (a == "--hit") hit = std::strtoull(argv[i + 1], nullptr, 0);
-        else if (a == "--mode") mode = std::strtoull(argv[i + 1], nullptr, 0);
-        else if (a == "--count") count = std::strtoull(argv[i + 1], nullptr, 0);
-        else if (a == "--smp") smp = static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 0));
+        if (a == "--guest")
+            guest = argv[i + 1];
+        else if (a == "--hit")
+            hit = std::strtoull(argv[i + 1], nullptr, 0);
+        else if (a == "--mode")
+            mode = std::strtoull(argv[i + 1], nullptr, 0);
+        else if (a == "--count")
+            count = std::strtoull(argv[i + 1], nullptr, 0);
+        else if (a == "--smp")
+            smp = static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 0));
     }
     if (guest.empty() || (smp == 0 && (hit == 0 || mode == 0))) {
-        std::fprintf(stderr, "usage: raw_kvm_loop --guest ELF --hit ADDR --mode ADDR [--count N]\n"
-                             "       raw_kvm_loop --guest ELF --smp N [--count N]\n");
+        std::fprintf(stderr,
+                     "usage: raw_kvm_loop --guest ELF --hit ADDR --mode ADDR [--count N]\n"
+                     "       raw_kvm_loop --guest ELF --smp N [--count N]\n");
         return 2;
     }
     if (smp != 0) {

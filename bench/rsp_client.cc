@@ -73,7 +73,8 @@ public:
     // Sends a packet; in ack mode waits for the stub's '+'.
     void send(const std::string& payload) {
         std::uint8_t sum = 0;
-        for (char c : payload) sum = static_cast<std::uint8_t>(sum + static_cast<std::uint8_t>(c));
+        for (char c : payload)
+            sum = static_cast<std::uint8_t>(sum + static_cast<std::uint8_t>(c));
         char tail[4];
         std::snprintf(tail, sizeof tail, "#%02x", sum);
         write_all("$" + payload + tail);
@@ -205,9 +206,11 @@ struct Options {
 };
 
 void run_step(Client& c, const Options& o) {
-    for (int i = 0; i < 20; ++i) expect_stop(c.request("vCont;s:1"), "step");
+    for (int i = 0; i < 20; ++i)
+        expect_stop(c.request("vCont;s:1"), "step");
     auto t0 = Clock::now();
-    for (std::uint64_t i = 0; i < o.count; ++i) expect_stop(c.request("vCont;s:1"), "step");
+    for (std::uint64_t i = 0; i < o.count; ++i)
+        expect_stop(c.request("vCont;s:1"), "step");
     std::printf("step_us %.3f\n", us_since(t0, o.count));
 }
 
@@ -228,13 +231,14 @@ void run_hwbp(Client& c, const Options& o) {
     std::uint64_t counter = o.num("--counter", 0);
     std::uint64_t before = counter ? le_value(c.request("m" + hex_u64(counter) + ",8")) : 0;
     auto t0 = Clock::now();
-    for (std::uint64_t i = 0; i < o.count; ++i) hit();
+    for (std::uint64_t i = 0; i < o.count; ++i)
+        hit();
     double us = us_since(t0, o.count);
     if (counter) {
         std::uint64_t after = le_value(c.request("m" + hex_u64(counter) + ",8"));
         if (after - before != o.count) {
-            fail("the guest's counter moved by " + std::to_string(after - before) + " for " +
-                 std::to_string(o.count) + " hits");
+            fail("the guest's counter moved by " + std::to_string(after - before) + " for " + std::to_string(o.count) +
+                 " hits");
         }
     }
     std::printf("hit_us %.3f\n", us);
@@ -260,7 +264,8 @@ void run_cond(Client& c, const Options& o) {
 }
 
 void run_g(Client& c, const Options& o) {
-    for (int i = 0; i < 20; ++i) c.request("g");
+    for (int i = 0; i < 20; ++i)
+        c.request("g");
     auto t0 = Clock::now();
     for (std::uint64_t i = 0; i < o.count; ++i) {
         std::string r = c.request("g");
@@ -280,8 +285,8 @@ void run_mem(Client& c, const Options& o) {
         if (r.empty() || r[0] == 'E') fail("m at 0x" + hex_u64(o.addr + off) + ": " + r.substr(0, 20));
         off += r.size() / 2;
     }
-    std::printf("m_mibs %.2f\n", static_cast<double>(total) / (1 << 20) /
-                                     std::chrono::duration<double>(Clock::now() - t0).count());
+    std::printf("m_mibs %.2f\n",
+                static_cast<double>(total) / (1 << 20) / std::chrono::duration<double>(Clock::now() - t0).count());
     std::printf("m_chunk %llu\n", static_cast<unsigned long long>(m_chunk));
     if (o.has_x) {
         std::uint64_t x_chunk = std::min<std::uint64_t>(o.packet_size / 2, 1u << 16);
@@ -291,8 +296,8 @@ void run_mem(Client& c, const Options& o) {
             if (r.empty() || r[0] != 'b') fail("x at 0x" + hex_u64(o.addr + off) + ": " + r.substr(0, 20));
             off += unescaped_size(r, 1);
         }
-        std::printf("x_mibs %.2f\n", static_cast<double>(total) / (1 << 20) /
-                                         std::chrono::duration<double>(Clock::now() - t0).count());
+        std::printf("x_mibs %.2f\n",
+                    static_cast<double>(total) / (1 << 20) / std::chrono::duration<double>(Clock::now() - t0).count());
     }
 }
 
@@ -340,21 +345,16 @@ void run_idle(Client& c, const Options& o) {
 }
 
 const std::map<std::string, void (*)(Client&, const Options&)> kScenarios = {
-    {"step", run_step},
-    {"hwbp", run_hwbp},
-    {"cond", run_cond},
-    {"g", run_g},
-    {"mem", run_mem},
-    {"zbulk", run_zbulk},
-    {"stopall", run_stopall},
-    {"idle", run_idle},
+    {"step", run_step}, {"hwbp", run_hwbp},   {"cond", run_cond},       {"g", run_g},
+    {"mem", run_mem},   {"zbulk", run_zbulk}, {"stopall", run_stopall}, {"idle", run_idle},
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
     std::map<std::string, std::string> args;
-    for (int i = 1; i + 1 < argc; i += 2) args[argv[i]] = argv[i + 1];
+    for (int i = 1; i + 1 < argc; i += 2)
+        args[argv[i]] = argv[i + 1];
     if (!args.count("--port") || !args.count("--scenario")) {
         std::fprintf(stderr, "usage: rsp_client --port P --scenario step|hwbp|cond|g|mem|zbulk|stopall|idle ...\n");
         return 2;

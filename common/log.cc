@@ -52,8 +52,7 @@ Status Log::enable(std::string_view spec) {
             }
         }
         if (!found) {
-            return make_error(EINVAL, "unknown log category '" + std::string(item) +
-                                          "' (use -d help for the list)");
+            return make_error(EINVAL, "unknown log category '" + std::string(item) + "' (use -d help for the list)");
         }
     }
     mask_ |= mask;

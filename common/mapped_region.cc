@@ -30,12 +30,11 @@ void MappedRegion::reset() {
 }
 
 Result<MappedRegion> MappedRegion::anonymous(std::size_t size) {
-    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                     -1, 0);
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
         int err = errno;
-        return make_error(err, "cannot allocate " + std::to_string(size >> 20) +
-                                   " MiB of guest RAM: " + std::strerror(err));
+        return make_error(err,
+                          "cannot allocate " + std::to_string(size >> 20) + " MiB of guest RAM: " + std::strerror(err));
     }
     return MappedRegion(p, size);
 }

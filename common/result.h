@@ -20,16 +20,14 @@ struct Error {
 };
 
 /// Builds an Error; `code` is a positive errno value.
-inline Error make_error(int code, std::string message) {
-    return Error{code, std::move(message)};
-}
+inline Error make_error(int code, std::string message) { return Error{code, std::move(message)}; }
 
 /// Either a T or an Error. Check with ok() (or operator bool) before value().
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
-    Result(Error error) : v_(std::move(error)) {}      // NOLINT: implicit by design
+    Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+    Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
     bool ok() const { return v_.index() == 0; }
     explicit operator bool() const { return ok(); }

@@ -130,13 +130,13 @@ private:
         return ok_status();
     }
     // The steps of one opcode family each (step() picks the family).
-    Status binary(AgentOp op);   // two values in, one out
-    Status unary(AgentOp op);    // the top value changed in place
+    Status binary(AgentOp op);                    // two values in, one out
+    Status unary(AgentOp op);                     // the top value changed in place
     Status load(AgentOp op, const OpInfo& info);  // memory, constant or register pushed
-    Status ref(unsigned bytes);  // load's memory read
-    Status control(AgentOp op);  // jumps and end
-    Status shuffle(AgentOp op);  // dup, pop, swap, pick, rot
-    Status trace(AgentOp op);    // tracepoint collection: stack effect only
+    Status ref(unsigned bytes);                   // load's memory read
+    Status control(AgentOp op);                   // jumps and end
+    Status shuffle(AgentOp op);                   // dup, pop, swap, pick, rot
+    Status trace(AgentOp op);                     // tracepoint collection: stack effect only
     Error error(int code, const std::string& what) const { return op_error(code, kOps[code_[pc_]].name, pc_, what); }
 
     std::span<const std::uint8_t> code_;
@@ -249,12 +249,8 @@ Status Machine::binary(AgentOp op) {
 
 Status Machine::unary(AgentOp op) {
     switch (op) {
-    case AgentOp::log_not:
-        stack_.back() = stack_.back() == 0 ? 1 : 0;
-        return ok_status();
-    case AgentOp::bit_not:
-        stack_.back() = ~stack_.back();
-        return ok_status();
+    case AgentOp::log_not: stack_.back() = stack_.back() == 0 ? 1 : 0; return ok_status();
+    case AgentOp::bit_not: stack_.back() = ~stack_.back(); return ok_status();
     case AgentOp::ext: {
         std::uint64_t n = operand(1);
         if (n == 0) {

@@ -33,8 +33,7 @@ BreakpointTable BreakpointTable::conditional_part() const {
             continue;  // its (type, address) group is copied already
         }
         for (auto it = entries_.lower_bound(Key{std::get<0>(k), addr, 0});
-             it != entries_.end() && std::get<0>(it->first) == std::get<0>(k) && std::get<1>(it->first) == addr;
-             ++it) {
+             it != entries_.end() && std::get<0>(it->first) == std::get<0>(k) && std::get<1>(it->first) == addr; ++it) {
             out.set(Breakpoint{type, addr, std::get<2>(it->first)}, it->second);
         }
     }

@@ -63,16 +63,13 @@ void GdbSession::on_frame(FrameEvent&& event) {
         }
         send(error_reply(EINVAL));
         break;
-    case FrameEvent::Kind::ack:
-        break;
+    case FrameEvent::Kind::ack: break;
     case FrameEvent::Kind::nack:
         if (ack_mode_ && !last_packet_.empty()) {
             output_ += last_packet_;
         }
         break;
-    case FrameEvent::Kind::interrupt:
-        on_interrupt();
-        break;
+    case FrameEvent::Kind::interrupt: on_interrupt(); break;
     }
 }
 
@@ -132,9 +129,7 @@ bool GdbSession::valid_thread(ThreadId thread) const {
 
 ThreadId GdbSession::general_thread() const { return valid_thread(g_thread_) ? g_thread_ : last_stop_thread_; }
 
-ThreadId GdbSession::selected_continue_thread() const {
-    return valid_thread(c_thread_) ? c_thread_ : general_thread();
-}
+ThreadId GdbSession::selected_continue_thread() const { return valid_thread(c_thread_) ? c_thread_ : general_thread(); }
 
 void GdbSession::handle(const MalformedPacket&) { send(error_reply(EINVAL)); }
 

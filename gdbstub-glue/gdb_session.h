@@ -208,13 +208,13 @@ private:
 
     BreakpointTable breakpoints_;
     bool conditions_published_ = false;  // the target holds a non-null set
-    std::vector<ResumeRequest> plan_;  // the running resume, for silent re-resumes
+    std::vector<ResumeRequest> plan_;    // the running resume, for silent re-resumes
     std::map<ThreadId, Range> ranges_;
     std::deque<StopEvent> pending_;
     std::vector<ThreadId> thread_list_;  // qfThreadInfo snapshot
     std::size_t thread_list_pos_ = 0;
-    std::string memory_map_xml_;  // snapshot at offset 0
-    std::string threads_xml_;     // snapshot at offset 0
+    std::string memory_map_xml_;                                    // snapshot at offset 0
+    std::string threads_xml_;                                       // snapshot at offset 0
     std::map<ThreadId, std::vector<std::uint8_t>> register_cache_;  // see registers_of()
 };
 

@@ -21,14 +21,10 @@ std::optional<FrameEvent> PacketFramer::push(char byte) {
             sum_ = 0;
             oversized_ = false;
             return std::nullopt;
-        case '+':
-            return FrameEvent{FrameEvent::Kind::ack, {}};
-        case '-':
-            return FrameEvent{FrameEvent::Kind::nack, {}};
-        case '\x03':
-            return FrameEvent{FrameEvent::Kind::interrupt, {}};
-        default:
-            return std::nullopt;  // noise between packets
+        case '+': return FrameEvent{FrameEvent::Kind::ack, {}};
+        case '-': return FrameEvent{FrameEvent::Kind::nack, {}};
+        case '\x03': return FrameEvent{FrameEvent::Kind::interrupt, {}};
+        default: return std::nullopt;  // noise between packets
         }
     case State::payload:
         if (byte == '#') {
@@ -100,7 +96,8 @@ std::uint8_t packet_checksum(std::string_view payload) {
     // x86-64: PSADBW adds sixteen bytes into two 64-bit lanes.
     __m128i acc = _mm_setzero_si128();
     for (; n >= 16; n -= 16, p += 16) {
-        acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_setzero_si128()));
+        acc = _mm_add_epi64(acc,
+                            _mm_sad_epu8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_setzero_si128()));
     }
     sum = static_cast<std::uint64_t>(_mm_cvtsi128_si64(acc)) +
           static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc)));

@@ -9,14 +9,9 @@ std::optional<Request> parse_set_thread(std::string_view text) {
     }
     SetThread st;
     switch (text.front()) {
-    case 'g':
-        st.op = SetThread::Op::general;
-        break;
-    case 'c':
-        st.op = SetThread::Op::continue_;
-        break;
-    default:
-        return malformed("H: unknown operation");
+    case 'g': st.op = SetThread::Op::general; break;
+    case 'c': st.op = SetThread::Op::continue_; break;
+    default: return malformed("H: unknown operation");
     }
     auto thread = parse_thread_id(text.substr(1));
     if (!thread) {

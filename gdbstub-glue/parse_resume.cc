@@ -65,7 +65,7 @@ std::optional<VContAction> parse_action(std::string_view text) {
         if (!arg.empty()) {
             return std::nullopt;
         }
-        a.kind = op == 'c' ? VContAction::Kind::continue_
+        a.kind = op == 'c'   ? VContAction::Kind::continue_
                  : op == 's' ? VContAction::Kind::step
                              : VContAction::Kind::stop;
         return a;
@@ -89,8 +89,7 @@ std::optional<VContAction> parse_action(std::string_view text) {
         a.range_end = range->second;
         return a;
     }
-    default:
-        return std::nullopt;
+    default: return std::nullopt;
     }
 }
 

@@ -29,30 +29,30 @@ std::optional<ThreadId> parse_thread_id(std::string_view text);
 std::optional<int> parse_signal(std::string_view text);
 
 // Family parsers (text = what follows the table prefix).
-std::optional<Request> parse_read_registers(std::string_view text);   // g
-std::optional<Request> parse_write_registers(std::string_view text);  // G
-std::optional<Request> parse_read_register(std::string_view text);    // p
-std::optional<Request> parse_write_register(std::string_view text);   // P
-std::optional<Request> parse_read_memory_hex(std::string_view text);  // m
-std::optional<Request> parse_read_memory_bin(std::string_view text);  // x
-std::optional<Request> parse_write_memory_hex(std::string_view text); // M
-std::optional<Request> parse_write_memory_bin(std::string_view text); // X
-std::optional<Request> parse_continue(std::string_view text);         // c
-std::optional<Request> parse_continue_signal(std::string_view text);  // C
-std::optional<Request> parse_step(std::string_view text);             // s
-std::optional<Request> parse_step_signal(std::string_view text);      // S
-std::optional<Request> parse_vcont(std::string_view text);            // vCont
-std::optional<Request> parse_insert_breakpoint(std::string_view text);  // Z
-std::optional<Request> parse_remove_breakpoint(std::string_view text);  // z
-std::optional<Request> parse_set_thread(std::string_view text);       // H
-std::optional<Request> parse_thread_alive(std::string_view text);     // T
-std::optional<Request> parse_detach(std::string_view text);           // D
-std::optional<Request> parse_thread_extra_info(std::string_view text);  // qThreadExtraInfo,
-std::optional<Request> parse_attached(std::string_view text);         // qAttached
-std::optional<Request> parse_supported(std::string_view text);        // qSupported
-std::optional<Request> parse_xfer(std::string_view text);             // qXfer:
-std::optional<Request> parse_rcmd(std::string_view text);             // qRcmd,
-std::optional<Request> parse_qemu_set_sstep(std::string_view text);   // Qqemu.sstep=
+std::optional<Request> parse_read_registers(std::string_view text);         // g
+std::optional<Request> parse_write_registers(std::string_view text);        // G
+std::optional<Request> parse_read_register(std::string_view text);          // p
+std::optional<Request> parse_write_register(std::string_view text);         // P
+std::optional<Request> parse_read_memory_hex(std::string_view text);        // m
+std::optional<Request> parse_read_memory_bin(std::string_view text);        // x
+std::optional<Request> parse_write_memory_hex(std::string_view text);       // M
+std::optional<Request> parse_write_memory_bin(std::string_view text);       // X
+std::optional<Request> parse_continue(std::string_view text);               // c
+std::optional<Request> parse_continue_signal(std::string_view text);        // C
+std::optional<Request> parse_step(std::string_view text);                   // s
+std::optional<Request> parse_step_signal(std::string_view text);            // S
+std::optional<Request> parse_vcont(std::string_view text);                  // vCont
+std::optional<Request> parse_insert_breakpoint(std::string_view text);      // Z
+std::optional<Request> parse_remove_breakpoint(std::string_view text);      // z
+std::optional<Request> parse_set_thread(std::string_view text);             // H
+std::optional<Request> parse_thread_alive(std::string_view text);           // T
+std::optional<Request> parse_detach(std::string_view text);                 // D
+std::optional<Request> parse_thread_extra_info(std::string_view text);      // qThreadExtraInfo,
+std::optional<Request> parse_attached(std::string_view text);               // qAttached
+std::optional<Request> parse_supported(std::string_view text);              // qSupported
+std::optional<Request> parse_xfer(std::string_view text);                   // qXfer:
+std::optional<Request> parse_rcmd(std::string_view text);                   // qRcmd,
+std::optional<Request> parse_qemu_set_sstep(std::string_view text);         // Qqemu.sstep=
 std::optional<Request> parse_qemu_set_phy_mem_mode(std::string_view text);  // Qqemu.PhyMemMode:
 
 }  // namespace kvmdbg::gdb::detail

@@ -23,23 +23,12 @@ std::string encode_stop_reply(const StopReply& reply) {
         out += format_hex(r.regnum) + ":" + encode_hex(r.value) + ";";
     }
     switch (reply.reason) {
-    case StopReply::Reason::none:
-        break;
-    case StopReply::Reason::swbreak:
-        out += "swbreak:;";
-        break;
-    case StopReply::Reason::hwbreak:
-        out += "hwbreak:;";
-        break;
-    case StopReply::Reason::watch:
-        out += "watch:" + format_hex(reply.address) + ";";
-        break;
-    case StopReply::Reason::rwatch:
-        out += "rwatch:" + format_hex(reply.address) + ";";
-        break;
-    case StopReply::Reason::awatch:
-        out += "awatch:" + format_hex(reply.address) + ";";
-        break;
+    case StopReply::Reason::none: break;
+    case StopReply::Reason::swbreak: out += "swbreak:;"; break;
+    case StopReply::Reason::hwbreak: out += "hwbreak:;"; break;
+    case StopReply::Reason::watch: out += "watch:" + format_hex(reply.address) + ";"; break;
+    case StopReply::Reason::rwatch: out += "rwatch:" + format_hex(reply.address) + ";"; break;
+    case StopReply::Reason::awatch: out += "awatch:" + format_hex(reply.address) + ";"; break;
     }
     return out;
 }

@@ -188,12 +188,11 @@ struct MalformedPacket {
     std::string reason;
 };
 
-using Request = std::variant<QueryHaltReason, ReadRegisters, WriteRegisters, ReadRegister, WriteRegister,
-                             ReadMemory, WriteMemory, Resume, VContQuery, VCont, InsertBreakpoint,
-                             RemoveBreakpoint, SetThread, ThreadAlive, Detach, Kill, StartNoAckMode,
-                             QueryCurrentThread, QueryThreadList, QueryThreadExtraInfo, QueryAttached,
-                             QuerySupported, XferRead, MonitorCommand, QemuQuerySupported, QemuQueryStepBits,
-                             QemuQueryStepFlags, QemuSetStepFlags, QemuQueryPhysicalMode, QemuSetPhysicalMode,
-                             MalformedPacket>;
+using Request =
+    std::variant<QueryHaltReason, ReadRegisters, WriteRegisters, ReadRegister, WriteRegister, ReadMemory, WriteMemory,
+                 Resume, VContQuery, VCont, InsertBreakpoint, RemoveBreakpoint, SetThread, ThreadAlive, Detach, Kill,
+                 StartNoAckMode, QueryCurrentThread, QueryThreadList, QueryThreadExtraInfo, QueryAttached,
+                 QuerySupported, XferRead, MonitorCommand, QemuQuerySupported, QemuQueryStepBits, QemuQueryStepFlags,
+                 QemuSetStepFlags, QemuQueryPhysicalMode, QemuSetPhysicalMode, MalformedPacket>;
 
 }  // namespace kvmdbg::gdb

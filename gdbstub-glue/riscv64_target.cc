@@ -7,17 +7,17 @@ namespace kvmdbg::gdb {
 namespace {
 
 constexpr std::array<TdescReg, 33> kCpu{{
-    {"zero", 64, "int", nullptr}, {"ra", 64, "code_ptr", nullptr}, {"sp", 64, "data_ptr", nullptr},
+    {"zero", 64, "int", nullptr},    {"ra", 64, "code_ptr", nullptr}, {"sp", 64, "data_ptr", nullptr},
     {"gp", 64, "data_ptr", nullptr}, {"tp", 64, "data_ptr", nullptr}, {"t0", 64, "int", nullptr},
-    {"t1", 64, "int", nullptr},   {"t2", 64, "int", nullptr},      {"fp", 64, "data_ptr", nullptr},
-    {"s1", 64, "int", nullptr},   {"a0", 64, "int", nullptr},      {"a1", 64, "int", nullptr},
-    {"a2", 64, "int", nullptr},   {"a3", 64, "int", nullptr},      {"a4", 64, "int", nullptr},
-    {"a5", 64, "int", nullptr},   {"a6", 64, "int", nullptr},      {"a7", 64, "int", nullptr},
-    {"s2", 64, "int", nullptr},   {"s3", 64, "int", nullptr},      {"s4", 64, "int", nullptr},
-    {"s5", 64, "int", nullptr},   {"s6", 64, "int", nullptr},      {"s7", 64, "int", nullptr},
-    {"s8", 64, "int", nullptr},   {"s9", 64, "int", nullptr},      {"s10", 64, "int", nullptr},
-    {"s11", 64, "int", nullptr},  {"t3", 64, "int", nullptr},      {"t4", 64, "int", nullptr},
-    {"t5", 64, "int", nullptr},   {"t6", 64, "int", nullptr},      {"pc", 64, "code_ptr", nullptr},
+    {"t1", 64, "int", nullptr},      {"t2", 64, "int", nullptr},      {"fp", 64, "data_ptr", nullptr},
+    {"s1", 64, "int", nullptr},      {"a0", 64, "int", nullptr},      {"a1", 64, "int", nullptr},
+    {"a2", 64, "int", nullptr},      {"a3", 64, "int", nullptr},      {"a4", 64, "int", nullptr},
+    {"a5", 64, "int", nullptr},      {"a6", 64, "int", nullptr},      {"a7", 64, "int", nullptr},
+    {"s2", 64, "int", nullptr},      {"s3", 64, "int", nullptr},      {"s4", 64, "int", nullptr},
+    {"s5", 64, "int", nullptr},      {"s6", 64, "int", nullptr},      {"s7", 64, "int", nullptr},
+    {"s8", 64, "int", nullptr},      {"s9", 64, "int", nullptr},      {"s10", 64, "int", nullptr},
+    {"s11", 64, "int", nullptr},     {"t3", 64, "int", nullptr},      {"t4", 64, "int", nullptr},
+    {"t5", 64, "int", nullptr},      {"t6", 64, "int", nullptr},      {"pc", 64, "code_ptr", nullptr},
 }};
 
 constexpr std::array<TdescReg, 35> kFpu{{
@@ -36,9 +36,15 @@ constexpr std::array<TdescReg, 35> kFpu{{
 }};
 
 constexpr std::array<TdescReg, 9> kCsr{{
-    {"sstatus", 64, "int", "csr"}, {"sie", 64, "int", "csr"},    {"stvec", 64, "int", "csr"},
-    {"sscratch", 64, "int", "csr"}, {"sepc", 64, "int", "csr"},  {"scause", 64, "int", "csr"},
-    {"stval", 64, "int", "csr"},   {"sip", 64, "int", "csr"},    {"satp", 64, "int", "csr"},
+    {"sstatus", 64, "int", "csr"},
+    {"sie", 64, "int", "csr"},
+    {"stvec", 64, "int", "csr"},
+    {"sscratch", 64, "int", "csr"},
+    {"sepc", 64, "int", "csr"},
+    {"scause", 64, "int", "csr"},
+    {"stval", 64, "int", "csr"},
+    {"sip", 64, "int", "csr"},
+    {"satp", 64, "int", "csr"},
 }};
 
 constexpr std::array<TdescFeature, 3> kFeatures{{

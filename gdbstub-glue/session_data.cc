@@ -13,12 +13,9 @@ namespace {
 
 const char* run_state_name(ThreadRunState s) {
     switch (s) {
-    case ThreadRunState::running:
-        return "running";
-    case ThreadRunState::halted:
-        return "halted";
-    case ThreadRunState::paused:
-        return "paused";
+    case ThreadRunState::running: return "running";
+    case ThreadRunState::halted: return "halted";
+    case ThreadRunState::paused: return "paused";
     }
     return "running";
 }

@@ -58,8 +58,8 @@ void GdbSession::handle(const XferRead& x) {
         if (x.offset == 0 || threads_xml_.empty()) {
             std::vector<ThreadListEntry> threads;
             for (ThreadId t = 1; t <= static_cast<ThreadId>(target_.thread_count()); ++t) {
-                threads.push_back({t, static_cast<unsigned>(t - 1), "CPU#" + std::to_string(t - 1),
-                                   thread_extra_info(t)});
+                threads.push_back(
+                    {t, static_cast<unsigned>(t - 1), "CPU#" + std::to_string(t - 1), thread_extra_info(t)});
             }
             threads_xml_ = thread_list_xml(threads);
         }

@@ -13,47 +13,32 @@ namespace {
 
 StopReply::Reason reply_reason(StopReason r, bool swbreak_ok, bool hwbreak_ok) {
     switch (r) {
-    case StopReason::software_breakpoint:
-        return swbreak_ok ? StopReply::Reason::swbreak : StopReply::Reason::none;
-    case StopReason::hardware_breakpoint:
-        return hwbreak_ok ? StopReply::Reason::hwbreak : StopReply::Reason::none;
-    case StopReason::write_watchpoint:
-        return StopReply::Reason::watch;
-    case StopReason::read_watchpoint:
-        return StopReply::Reason::rwatch;
-    case StopReason::access_watchpoint:
-        return StopReply::Reason::awatch;
-    default:
-        return StopReply::Reason::none;
+    case StopReason::software_breakpoint: return swbreak_ok ? StopReply::Reason::swbreak : StopReply::Reason::none;
+    case StopReason::hardware_breakpoint: return hwbreak_ok ? StopReply::Reason::hwbreak : StopReply::Reason::none;
+    case StopReason::write_watchpoint: return StopReply::Reason::watch;
+    case StopReason::read_watchpoint: return StopReply::Reason::rwatch;
+    case StopReason::access_watchpoint: return StopReply::Reason::awatch;
+    default: return StopReply::Reason::none;
     }
 }
 
 std::optional<BreakpointType> breakpoint_type(StopReason r) {
     switch (r) {
-    case StopReason::software_breakpoint:
-        return BreakpointType::software;
-    case StopReason::hardware_breakpoint:
-        return BreakpointType::hardware;
-    case StopReason::write_watchpoint:
-        return BreakpointType::write_watch;
-    case StopReason::read_watchpoint:
-        return BreakpointType::read_watch;
-    case StopReason::access_watchpoint:
-        return BreakpointType::access_watch;
-    default:
-        return std::nullopt;
+    case StopReason::software_breakpoint: return BreakpointType::software;
+    case StopReason::hardware_breakpoint: return BreakpointType::hardware;
+    case StopReason::write_watchpoint: return BreakpointType::write_watch;
+    case StopReason::read_watchpoint: return BreakpointType::read_watch;
+    case StopReason::access_watchpoint: return BreakpointType::access_watch;
+    default: return std::nullopt;
     }
 }
 
 ResumeKind resume_kind(VContAction::Kind k) {
     switch (k) {
-    case VContAction::Kind::continue_:
-        return ResumeKind::continue_;
+    case VContAction::Kind::continue_: return ResumeKind::continue_;
     case VContAction::Kind::step:
-    case VContAction::Kind::range_step:
-        return ResumeKind::step;
-    case VContAction::Kind::stop:
-        return ResumeKind::stop;
+    case VContAction::Kind::range_step: return ResumeKind::step;
+    case VContAction::Kind::stop: return ResumeKind::stop;
     }
     return ResumeKind::stop;
 }
@@ -208,8 +193,7 @@ bool GdbSession::report_pending(const std::vector<ResumeRequest>& plan) {
         StopEvent ev = *it;
         it = pending_.erase(it);
         auto type = breakpoint_type(ev.reason);
-        bool still_valid = ev.reason == StopReason::signal ||
-                           (type && !breakpoints_.at(*type, ev.address).empty()) ||
+        bool still_valid = ev.reason == StopReason::signal || (type && !breakpoints_.at(*type, ev.address).empty()) ||
                            (type && *type >= BreakpointType::write_watch && breakpoints_.has_type(*type));
         if (still_valid && conditions_hold(ev)) {
             report(ev);

@@ -4,10 +4,7 @@ namespace kvmdbg::gdb {
 
 TargetDescription::TargetDescription(std::vector<std::uint32_t> register_sizes, std::vector<Annex> annexes,
                                      Expedited expedited, std::endian byte_order)
-    : sizes_(std::move(register_sizes)),
-      annexes_(std::move(annexes)),
-      expedited_(expedited),
-      byte_order_(byte_order) {
+    : sizes_(std::move(register_sizes)), annexes_(std::move(annexes)), expedited_(expedited), byte_order_(byte_order) {
     offsets_.reserve(sizes_.size() + 1);
     std::size_t offset = 0;
     for (std::uint32_t size : sizes_) {
@@ -26,7 +23,7 @@ std::size_t TargetDescription::register_offset(std::uint64_t regnum) const {
 }
 
 std::optional<std::vector<std::uint8_t>> TargetDescription::register_in(std::span<const std::uint8_t> block,
-                                                                         std::uint64_t regnum) const {
+                                                                        std::uint64_t regnum) const {
     if (regnum >= sizes_.size() || block.size() != registers_size()) {
         return std::nullopt;
     }

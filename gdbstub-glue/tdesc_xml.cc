@@ -36,8 +36,8 @@ TargetDescription build_target_description(const char* architecture, std::span<c
             sizes.push_back(r.bitsize / 8);
         }
     }
-    return TargetDescription(std::move(sizes), {{"target.xml", build_target_xml(architecture, features)}},
-                             expedited, byte_order);
+    return TargetDescription(std::move(sizes), {{"target.xml", build_target_xml(architecture, features)}}, expedited,
+                             byte_order);
 }
 
 }  // namespace kvmdbg::gdb

@@ -60,8 +60,7 @@ std::uint8_t* GuestRam::host_ptr(std::uint64_t gpa, std::uint64_t len) const {
 Status GuestRam::read(std::uint64_t gpa, std::span<std::uint8_t> out) const {
     const std::uint8_t* p = host_ptr(gpa, out.size());
     if (p == nullptr) {
-        return make_error(EFAULT, "guest-physical range " + range_text(gpa, out.size()) +
-                                      " is outside RAM");
+        return make_error(EFAULT, "guest-physical range " + range_text(gpa, out.size()) + " is outside RAM");
     }
     std::memcpy(out.data(), p, out.size());
     return ok_status();
@@ -70,8 +69,7 @@ Status GuestRam::read(std::uint64_t gpa, std::span<std::uint8_t> out) const {
 Status GuestRam::write(std::uint64_t gpa, std::span<const std::uint8_t> in) {
     std::uint8_t* p = host_ptr(gpa, in.size());
     if (p == nullptr) {
-        return make_error(EFAULT, "guest-physical range " + range_text(gpa, in.size()) +
-                                      " is outside RAM");
+        return make_error(EFAULT, "guest-physical range " + range_text(gpa, in.size()) + " is outside RAM");
     }
     std::memcpy(p, in.data(), in.size());
     return ok_status();

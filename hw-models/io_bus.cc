@@ -27,16 +27,15 @@ const IoBus::Mapping* IoBus::find(AddressSpace space, std::uint64_t addr) const 
     return nullptr;
 }
 
-IoOutcome IoBus::dispatch(AddressSpace space, std::uint64_t addr, std::uint8_t* data, unsigned size,
-                          bool is_write) {
+IoOutcome IoBus::dispatch(AddressSpace space, std::uint64_t addr, std::uint8_t* data, unsigned size, bool is_write) {
     if (size == 0 || size > 8) {
         return IoOutcome::proceed;
     }
     const Mapping* m = find(space, addr);
     const char* kind = space == AddressSpace::pio ? "port" : "mmio";
     if (m == nullptr) {
-        log_.write(LogCategory::guest_errors, "unassigned %s %s 0x%llx size %u", kind,
-                   is_write ? "write" : "read", static_cast<unsigned long long>(addr), size);
+        log_.write(LogCategory::guest_errors, "unassigned %s %s 0x%llx size %u", kind, is_write ? "write" : "read",
+                   static_cast<unsigned long long>(addr), size);
         if (!is_write) {
             std::memset(data, 0xff, size);
         }

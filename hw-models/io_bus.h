@@ -36,8 +36,7 @@ public:
                std::shared_ptr<IoDevice> device);
 
     /// One guest access. For reads `data` is filled; returns the device's outcome.
-    IoOutcome dispatch(AddressSpace space, std::uint64_t addr, std::uint8_t* data, unsigned size,
-                       bool is_write);
+    IoOutcome dispatch(AddressSpace space, std::uint64_t addr, std::uint8_t* data, unsigned size, bool is_write);
 
     /// Runs `fn` holding the bus lock.
     void with_lock(const std::function<void()>& fn);

@@ -11,8 +11,8 @@ namespace kvmdbg::hw {
 
 /// What an access asks of the vCPU that made it.
 enum class IoOutcome {
-    proceed,      ///< keep running the guest
-    stop_machine, ///< the machine is ending (debug-exit, power-off): park this vCPU
+    proceed,       ///< keep running the guest
+    stop_machine,  ///< the machine is ending (debug-exit, power-off): park this vCPU
 };
 
 class IoDevice {

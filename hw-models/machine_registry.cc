@@ -55,8 +55,7 @@ Status resolve_properties(const MachineType& type, const std::map<std::string, s
     return ok_status();
 }
 
-Status resolve_devices(const MachineType& type, const std::vector<DeviceRequest>& devices,
-                       MachineOptions& options) {
+Status resolve_devices(const MachineType& type, const std::vector<DeviceRequest>& devices, MachineOptions& options) {
     for (const auto& device : devices) {
         const DeviceDriverInfo* info = nullptr;
         for (const auto& d : type.devices) {
@@ -87,8 +86,7 @@ void append_device_help(const MachineType& type, const DeviceDriverInfo& d, std:
                                      : "machine " + std::string(type.name)) +
            "\n";
     for (const auto& p : d.props) {
-        out += "  " + std::string(p.name) + "=<uint32>  " + p.help + " (default " + hex_string(p.default_value) +
-               ")\n";
+        out += "  " + std::string(p.name) + "=<uint32>  " + p.help + " (default " + hex_string(p.default_value) + ")\n";
     }
 }
 

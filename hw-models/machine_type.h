@@ -55,8 +55,7 @@ struct DeviceDriverInfo {
 /// Builds a machine from options already checked against its type's lists
 /// (create_machine()). Errors: EINVAL for bad property values, RAM sizes or
 /// vCPU counts, a serial backend that cannot be opened. Main thread.
-using MachineFactory = Result<std::unique_ptr<Machine>> (*)(const MachineOptions& options, Log& log,
-                                                            MachineHost& host);
+using MachineFactory = Result<std::unique_ptr<Machine>> (*)(const MachineOptions& options, Log& log, MachineHost& host);
 
 struct MachineType {
     const char* name;  ///< -M NAME

@@ -87,8 +87,8 @@ bool AccelDebugTarget::wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop
     if (!table || cpu >= vcpus_) {
         return true;
     }
-    gdb::BreakpointType type =
-        stop.reason == KVMDBG_STOP_SW_BREAK ? gdb::BreakpointType::software : gdb::BreakpointType::hardware;
+    gdb::BreakpointType type = stop.reason == KVMDBG_STOP_SW_BREAK ? gdb::BreakpointType::software
+                                                                   : gdb::BreakpointType::hardware;
     auto lists = table->at(type, stop.addr);
     if (lists.empty()) {
         return true;  // no condition there: the session decides as usual
@@ -181,8 +181,8 @@ Status AccelDebugTarget::write_register(gdb::ThreadId thread, unsigned regnum, s
     return accel_.set_state(cs->cpu, cs->state);
 }
 
-Result<std::size_t> AccelDebugTarget::read_memory(gdb::ThreadId thread, std::uint64_t addr,
-                                                  std::span<std::uint8_t> out, gdb::AddressSpace space) {
+Result<std::size_t> AccelDebugTarget::read_memory(gdb::ThreadId thread, std::uint64_t addr, std::span<std::uint8_t> out,
+                                                  gdb::AddressSpace space) {
     auto cpu = cpu_of(thread);
     if (!cpu) {
         return cpu.error();

@@ -38,15 +38,15 @@ class AccelDebugTarget final : public gdb::DebugTarget {
 public:
     /// What the emulator does for the target that the accelerator cannot.
     struct Hooks {
-        std::function<void()> kill;                              ///< end the emulator with status 0
-        std::function<std::string(std::string_view)> monitor;   ///< run a monitor command
+        std::function<void()> kill;                            ///< end the emulator with status 0
+        std::function<std::string(std::string_view)> monitor;  ///< run a monitor command
     };
 
     /// `memory_map`: the regions offered to gdb (qXfer:memory-map:read).
     /// `arch`: the guest ISA, whose IsaDescriptor (register layout, target
     /// description) is chosen here once; it must be the accelerator's.
-    AccelDebugTarget(accel::Accelerator& accel, unsigned vcpus, Hooks hooks,
-                     std::vector<gdb::MemoryRegion> memory_map, KvmdbgArch arch);
+    AccelDebugTarget(accel::Accelerator& accel, unsigned vcpus, Hooks hooks, std::vector<gdb::MemoryRegion> memory_map,
+                     KvmdbgArch arch);
 
     /// Converts an accelerator debug stop of vCPU `cpu` to the stub's event.
     static gdb::StopEvent to_stop_event(std::uint32_t cpu, const KvmdbgDebugStop& stop);
@@ -65,8 +65,7 @@ public:
     /// before it parks (AccelHost::wants_stop), reading its registers and
     /// memory inline. Any vCPU thread, for its own vCPU.
     bool wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop);
-    void set_stop_conditions(std::shared_ptr<const gdb::BreakpointTable> conditional,
-                             gdb::AddressSpace space) override;
+    void set_stop_conditions(std::shared_ptr<const gdb::BreakpointTable> conditional, gdb::AddressSpace space) override;
 
     /// `monitor sstep`: whether single steps block interrupts. Effective
     /// only together with the session's NOIRQ step flag (qqemu.sstep),

@@ -118,8 +118,9 @@ std::chrono::microseconds BusyPollPolicy::budget_now() {
         // No second sampled yet: the 1-minute load average (kvmdbg has not
         // spun yet, so it is mostly others' load) decides until then.
         double load[1] = {0.0};
-        budget_ = getloadavg(load, 1) == 1 ? busy_poll_budget(load[0], std::thread::hardware_concurrency(), std::nullopt)
-                                           : std::chrono::microseconds(0);
+        budget_ = getloadavg(load, 1) == 1
+                      ? busy_poll_budget(load[0], std::thread::hardware_concurrency(), std::nullopt)
+                      : std::chrono::microseconds(0);
     } else {
         double seconds = std::chrono::duration<double>(current->at - last_->at).count();
         double ticks_per_second = static_cast<double>(sysconf(_SC_CLK_TCK));

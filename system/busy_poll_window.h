@@ -49,7 +49,7 @@ private:
 
     static GSourceFuncs funcs_;
     gint64 length_us_;
-    gint64 until_us_ = 0;  // g_get_monotonic_time() at which the window closes
+    gint64 until_us_ = 0;        // g_get_monotonic_time() at which the window closes
     GSource* source_ = nullptr;  // attached for the window's lifetime
 };
 

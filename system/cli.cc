@@ -19,8 +19,26 @@ namespace {
 constexpr const char* kVersion = "0.1.0";
 
 enum class Opt {
-    help, version, machine, accel, enable_kvm, ram, smp, kernel, append, initrd, serial,
-    nographic, display, no_reboot, no_shutdown, device, log_items, log_file, stop, gdb_default,
+    help,
+    version,
+    machine,
+    accel,
+    enable_kvm,
+    ram,
+    smp,
+    kernel,
+    append,
+    initrd,
+    serial,
+    nographic,
+    display,
+    no_reboot,
+    no_shutdown,
+    device,
+    log_items,
+    log_file,
+    stop,
+    gdb_default,
     gdb,
 };
 
@@ -42,23 +60,18 @@ constexpr OptionSpec kOptions[] = {
     {"machine", Opt::machine, true, nullptr, nullptr},
     {"accel", Opt::accel, true, "-accel NAME", "select the accelerator: kvm (-accel help lists them)"},
     {"enable-kvm", Opt::enable_kvm, false, "-enable-kvm", "same as -accel kvm"},
-    {"m", Opt::ram, true, "-m [size=]SIZE",
-     "guest RAM: MiB, or with a K/M/G/T suffix (default 128M, at most 1T)"},
-    {"smp", Opt::smp, true,
-     "-smp [cpus=]N[,maxcpus=N][,sockets=N][,dies=N][,clusters=N][,cores=N][,threads=N]",
+    {"m", Opt::ram, true, "-m [size=]SIZE", "guest RAM: MiB, or with a K/M/G/T suffix (default 128M, at most 1T)"},
+    {"smp", Opt::smp, true, "-smp [cpus=]N[,maxcpus=N][,sockets=N][,dies=N][,clusters=N][,cores=N][,threads=N]",
      "number of vCPUs, 1 to 255 (default 1)"},
     {"kernel", Opt::kernel, true, "-kernel PATH", "boot this kernel image"},
     {"append", Opt::append, true, "-append STRING", "kernel command line"},
     {"initrd", Opt::initrd, true, "-initrd SPEC", "initial RAM disk (multiboot: module list)"},
-    {"serial", Opt::serial, true, "-serial SPEC",
-     "serial port backend: stdio (default), file:PATH or none"},
+    {"serial", Opt::serial, true, "-serial SPEC", "serial port backend: stdio (default), file:PATH or none"},
     {"nographic", Opt::nographic, false, "-nographic", "no graphical output (kvmdbg has none anyway)"},
     {"display", Opt::display, true, "-display TYPE", "display backend: only none is supported"},
     {"no-reboot", Opt::no_reboot, false, "-no-reboot", "exit instead of rebooting"},
-    {"no-shutdown", Opt::no_shutdown, false, "-no-shutdown",
-     "stop the guest instead of exiting when it powers off"},
-    {"device", Opt::device, true, "-device DRIVER[,prop=value,...]",
-     "add a device (-device help lists them)"},
+    {"no-shutdown", Opt::no_shutdown, false, "-no-shutdown", "stop the guest instead of exiting when it powers off"},
+    {"device", Opt::device, true, "-device DRIVER[,prop=value,...]", "add a device (-device help lists them)"},
     {"d", Opt::log_items, true, "-d ITEM[,...]", "enable log items (-d help lists them)"},
     {"D", Opt::log_file, true, "-D FILE", "write the log to FILE instead of stderr"},
     {"S", Opt::stop, false, "-S", "do not start the vCPUs until the debugger continues them"},
@@ -76,9 +89,7 @@ const OptionSpec* find_option(std::string_view name) {
     return nullptr;
 }
 
-Error cli_error(std::string_view message) {
-    return make_error(EINVAL, "kvmdbg: " + std::string(message));
-}
+Error cli_error(std::string_view message) { return make_error(EINVAL, "kvmdbg: " + std::string(message)); }
 
 // An option as GOption handed it back, in command-line order.
 struct RawOption {
@@ -144,11 +155,16 @@ std::optional<std::uint64_t> parse_size(std::string_view s) {
     std::uint64_t shift = 20;
     if (digits < s.size()) {
         switch (s[digits]) {
-        case 'b': case 'B': shift = 0; break;
-        case 'k': case 'K': shift = 10; break;
-        case 'm': case 'M': shift = 20; break;
-        case 'g': case 'G': shift = 30; break;
-        case 't': case 'T': shift = 40; break;
+        case 'b':
+        case 'B': shift = 0; break;
+        case 'k':
+        case 'K': shift = 10; break;
+        case 'm':
+        case 'M': shift = 20; break;
+        case 'g':
+        case 'G': shift = 30; break;
+        case 't':
+        case 'T': shift = 40; break;
         default: return std::nullopt;
         }
     }
@@ -288,8 +304,8 @@ Status apply_smp(const RawOption& o, CliOptions& out) {
     std::uint64_t topology = 1;  // sockets * dies * clusters * cores * threads
     bool have_topology = false;
     for (const auto& kv : *kvs) {
-        bool is_topology = kv.key == "sockets" || kv.key == "dies" || kv.key == "clusters" ||
-                           kv.key == "cores" || kv.key == "threads";
+        bool is_topology = kv.key == "sockets" || kv.key == "dies" || kv.key == "clusters" || kv.key == "cores" ||
+                           kv.key == "threads";
         if (kv.key != "cpus" && kv.key != "maxcpus" && !is_topology) {
             return o.error("Invalid parameter '" + kv.key + "'");
         }
@@ -313,8 +329,7 @@ Status apply_smp(const RawOption& o, CliOptions& out) {
         cpus = maxcpus ? *maxcpus : topology;
     }
     if (*cpus > kMaxCpus) {
-        return o.error("CPU count " + std::to_string(*cpus) + " exceeds the maximum of " +
-                       std::to_string(kMaxCpus));
+        return o.error("CPU count " + std::to_string(*cpus) + " exceeds the maximum of " + std::to_string(kMaxCpus));
     }
     if (maxcpus && *maxcpus < *cpus) {
         return o.error("maxcpus must be equal to or greater than smp");
@@ -323,8 +338,7 @@ Status apply_smp(const RawOption& o, CliOptions& out) {
     // and has no CPU hotplug, so maxcpus and the hierarchy shape nothing else.
     if (have_topology && topology < *cpus) {
         return o.error("Invalid CPU topology: sockets * dies * clusters * cores * threads (" +
-                       std::to_string(topology) + ") is less than cpus (" +
-                       std::to_string(*cpus) + ")");
+                       std::to_string(topology) + ") is less than cpus (" + std::to_string(*cpus) + ")");
     }
     out.smp_cpus = static_cast<unsigned>(*cpus);
     return ok_status();
@@ -416,42 +430,20 @@ Status apply_option(const RawOption& o, CliOptions& out, bool& stop) {
         out.action = CliAction::version;
         stop = true;
         return ok_status();
-    case Opt::machine:
-        return apply_machine(o, out);
-    case Opt::accel:
-        return apply_accel(o, out);
-    case Opt::enable_kvm:
-        out.accel = "kvm";
-        return ok_status();
-    case Opt::ram:
-        return apply_ram(o, out);
-    case Opt::smp:
-        return apply_smp(o, out);
-    case Opt::kernel:
-        out.kernel = o.value;
-        return ok_status();
-    case Opt::append:
-        out.append = o.value;
-        return ok_status();
-    case Opt::initrd:
-        out.initrd = o.value;
-        return ok_status();
-    case Opt::serial:
-        out.serial = o.value;
-        return ok_status();
-    case Opt::nographic:
-        out.nographic = true;
-        return ok_status();
-    case Opt::display:
-        return apply_display(o, out);
-    case Opt::no_reboot:
-        out.no_reboot = true;
-        return ok_status();
-    case Opt::no_shutdown:
-        out.no_shutdown = true;
-        return ok_status();
-    case Opt::device:
-        return apply_device(o, out);
+    case Opt::machine: return apply_machine(o, out);
+    case Opt::accel: return apply_accel(o, out);
+    case Opt::enable_kvm: out.accel = "kvm"; return ok_status();
+    case Opt::ram: return apply_ram(o, out);
+    case Opt::smp: return apply_smp(o, out);
+    case Opt::kernel: out.kernel = o.value; return ok_status();
+    case Opt::append: out.append = o.value; return ok_status();
+    case Opt::initrd: out.initrd = o.value; return ok_status();
+    case Opt::serial: out.serial = o.value; return ok_status();
+    case Opt::nographic: out.nographic = true; return ok_status();
+    case Opt::display: return apply_display(o, out);
+    case Opt::no_reboot: out.no_reboot = true; return ok_status();
+    case Opt::no_shutdown: out.no_shutdown = true; return ok_status();
+    case Opt::device: return apply_device(o, out);
     case Opt::log_items:
         if (is_help(o.value)) {
             if (out.action == CliAction::run) {
@@ -461,18 +453,10 @@ Status apply_option(const RawOption& o, CliOptions& out, bool& stop) {
         }
         out.log_items = o.value;
         return ok_status();
-    case Opt::log_file:
-        out.log_file = o.value;
-        return ok_status();
-    case Opt::stop:
-        out.start_stopped = true;
-        return ok_status();
-    case Opt::gdb_default:
-        out.gdb = kDefaultGdbDevice;
-        return ok_status();
-    case Opt::gdb:
-        out.gdb = o.value;
-        return ok_status();
+    case Opt::log_file: out.log_file = o.value; return ok_status();
+    case Opt::stop: out.start_stopped = true; return ok_status();
+    case Opt::gdb_default: out.gdb = kDefaultGdbDevice; return ok_status();
+    case Opt::gdb: out.gdb = o.value; return ok_status();
     }
     return ok_status();
 }
@@ -531,8 +515,7 @@ gboolean on_option(const gchar* option_name, const gchar* value, gpointer data, 
     }
     const OptionSpec* spec = find_option(name);
     if (spec == nullptr) {  // cannot happen: only table names are registered
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION, "-%s: invalid option",
-                    option_name);
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION, "-%s: invalid option", option_name);
         return FALSE;
     }
     try {
@@ -566,8 +549,7 @@ Result<std::vector<RawOption>> run_goption(const std::vector<std::string>& rewri
     g_autoptr(GOptionContext) context = g_option_context_new(nullptr);
     g_option_context_set_help_enabled(context, FALSE);
     g_option_context_set_ignore_unknown_options(context, FALSE);
-    GOptionGroup* group = g_option_group_new("kvmdbg", "kvmdbg options", "kvmdbg options", &state,
-                                             nullptr);
+    GOptionGroup* group = g_option_group_new("kvmdbg", "kvmdbg options", "kvmdbg options", &state, nullptr);
     g_option_group_add_entries(group, entries.data());
     g_option_context_set_main_group(context, group);  // the context owns the group
 
@@ -635,8 +617,7 @@ std::string usage_text() {
 }
 
 std::string version_text() {
-    return std::string("kvmdbg version ") + kVersion +
-           "\nKVM guest debugger with a QEMU-compatible command line\n";
+    return std::string("kvmdbg version ") + kVersion + "\nKVM guest debugger with a QEMU-compatible command line\n";
 }
 
 std::string device_help_text() { return hw::device_help_text(); }

@@ -55,8 +55,8 @@ enum class CliAction {
 /// `-M`/`-machine [type=]NAME[,prop=value...]`. Repeated options merge:
 /// a later name replaces the name, later props replace same-named props.
 struct MachineOption {
-    std::string name;                           ///< "" = the default machine
-    std::map<std::string, std::string> props;   ///< e.g. {"accel", "kvm"}; not checked here
+    std::string name;                          ///< "" = the default machine
+    std::map<std::string, std::string> props;  ///< e.g. {"accel", "kvm"}; not checked here
 };
 
 /// One `-device DRIVER[,prop=value...]`.
@@ -69,9 +69,9 @@ struct MachineOption {
 /// absent (isa-debug-exit: iobase 0x501, iosize 2). Other drivers are kept
 /// as written; rejecting them is the chosen machine's job.
 struct DeviceOption {
-    std::string driver;                             ///< "isa-debug-exit"
-    std::map<std::string, std::string> props;       ///< every prop as written
-    std::map<std::string, std::uint64_t> numbers;   ///< known numeric props (see above)
+    std::string driver;                            ///< "isa-debug-exit"
+    std::map<std::string, std::string> props;      ///< every prop as written
+    std::map<std::string, std::uint64_t> numbers;  ///< known numeric props (see above)
 };
 
 inline constexpr std::uint64_t kMiB = 1ull << 20;
@@ -91,25 +91,25 @@ inline constexpr const char* kDefaultGdbDevice = "tcp::1234";
 struct CliOptions {
     CliAction action = CliAction::run;
 
-    MachineOption machine;       ///< -M / -machine
-    std::string accel;           ///< -accel NAME[,...] as written, "kvm" for -enable-kvm; "" = not given
+    MachineOption machine;                     ///< -M / -machine
+    std::string accel;                         ///< -accel NAME[,...] as written, "kvm" for -enable-kvm; "" = not given
     std::uint64_t ram_size = kDefaultRamSize;  ///< -m, in bytes, multiple of kRamSizeAlign
-    unsigned smp_cpus = 1;       ///< -smp: number of vCPUs, 1..kMaxCpus
+    unsigned smp_cpus = 1;                     ///< -smp: number of vCPUs, 1..kMaxCpus
 
-    std::string kernel;          ///< -kernel PATH ("" = none)
-    std::string append;          ///< -append STRING, the kernel command line
-    std::string initrd;          ///< -initrd SPEC as written
+    std::string kernel;  ///< -kernel PATH ("" = none)
+    std::string append;  ///< -append STRING, the kernel command line
+    std::string initrd;  ///< -initrd SPEC as written
 
     std::string serial = "stdio";  ///< -serial SPEC, for hw::open_char_backend()
-    bool nographic = false;      ///< -nographic
-    std::string display;         ///< -display: "" (not given) or "none"
-    bool no_reboot = false;      ///< -no-reboot: exit instead of rebooting
-    bool no_shutdown = false;    ///< -no-shutdown: stop instead of exiting on guest power-off
+    bool nographic = false;        ///< -nographic
+    std::string display;           ///< -display: "" (not given) or "none"
+    bool no_reboot = false;        ///< -no-reboot: exit instead of rebooting
+    bool no_shutdown = false;      ///< -no-shutdown: stop instead of exiting on guest power-off
 
     std::vector<DeviceOption> devices;  ///< -device, in command-line order
 
-    std::string log_items;       ///< -d ITEMS, for Log::enable() ("" = none)
-    std::string log_file;        ///< -D FILE, for Log::set_file() ("" = stderr)
+    std::string log_items;  ///< -d ITEMS, for Log::enable() ("" = none)
+    std::string log_file;   ///< -D FILE, for Log::set_file() ("" = stderr)
 
     bool start_stopped = false;  ///< -S: do not start vCPUs until the debugger continues
     std::string gdb;             ///< -gdb DEV or kDefaultGdbDevice for -s; "" = no gdb server.

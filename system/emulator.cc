@@ -107,8 +107,9 @@ Status Emulator::build_machine(const std::optional<GdbEndpoint>& gdb_endpoint) {
     if (gdb_endpoint && gdb_endpoint->kind == GdbEndpoint::Kind::stdio && options_.serial == "stdio") {
         // stdin/stdout carry the gdb protocol: the guest's serial output
         // would corrupt it (QEMU refuses the combination; we move serial).
-        std::fprintf(stderr, "kvmdbg: -gdb stdio uses stdin/stdout: serial output goes nowhere "
-                             "(use -serial file:PATH to keep it)\n");
+        std::fprintf(stderr,
+                     "kvmdbg: -gdb stdio uses stdin/stdout: serial output goes nowhere "
+                     "(use -serial file:PATH to keep it)\n");
         machine_options.serial = "none";
     }
     hw::MachineRequest request;
@@ -235,8 +236,7 @@ void Emulator::event(const KvmdbgEvent& event) {
             std::fprintf(stderr, "kvmdbg: all vCPUs halted and no interrupt can wake them; exiting\n");
         }
         return;
-    case KVMDBG_EVENT_PAUSED:
-        return;
+    case KVMDBG_EVENT_PAUSED: return;
     case KVMDBG_EVENT_POWEROFF:
         // arm64: PSCI SYSTEM_OFF (KVM_EXIT_SYSTEM_EVENT SHUTDOWN).
         request_poweroff(event.message);
@@ -254,8 +254,7 @@ void Emulator::event(const KvmdbgEvent& event) {
         if (!gdb_->attached() && !options_.no_reboot) {
             // QEMU resets the machine on a triple fault unless -no-reboot.
             std::string first_line(event.message, std::strcspn(event.message, "\n"));
-            std::fprintf(stderr, "kvmdbg: %s; resetting the machine (-no-reboot stops instead)\n",
-                         first_line.c_str());
+            std::fprintf(stderr, "kvmdbg: %s; resetting the machine (-no-reboot stops instead)\n", first_line.c_str());
             schedule_reset("triple fault");
             return;
         }
@@ -304,8 +303,7 @@ void Emulator::request_poweroff(const std::string& reason) {
     if (options_.no_shutdown) {
         // QEMU's -no-shutdown: stop the emulation, keep the process (and a
         // debugger's view of the guest) alive. The vCPU that wrote has parked.
-        std::fprintf(stderr, "kvmdbg: guest powered off (%s); -no-shutdown keeps kvmdbg running\n",
-                     reason.c_str());
+        std::fprintf(stderr, "kvmdbg: guest powered off (%s); -no-shutdown keeps kvmdbg running\n", reason.c_str());
         g_idle_add(
             [](gpointer self) -> gboolean {
                 (void)static_cast<Emulator*>(self)->accel_->pause_all();
@@ -376,8 +374,8 @@ void Emulator::watch_serial_input() {
         return;
     }
     g_unix_set_fd_nonblocking(fd, TRUE, nullptr);
-    sources_.push_back(g_unix_fd_add(fd, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
-                                     on_serial_input, this));
+    sources_.push_back(
+        g_unix_fd_add(fd, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), on_serial_input, this));
 }
 
 gboolean Emulator::on_serial_input(gint fd, GIOCondition condition, gpointer data) {
@@ -389,16 +387,18 @@ gboolean Emulator::on_serial_input(gint fd, GIOCondition condition, gpointer dat
         // The guest has not drained its FIFO: the bytes wait in the pipe (the
         // UART drops nothing). Stop watching stdin and look again in 20 ms,
         // so a guest that never reads costs 50 wake-ups a second, not a spin.
-        g_timeout_add(20, [](gpointer emu) -> gboolean {
-            static_cast<Emulator*>(emu)->watch_serial_input();
-            return G_SOURCE_REMOVE;
-        }, self);
+        g_timeout_add(
+            20,
+            [](gpointer emu) -> gboolean {
+                static_cast<Emulator*>(emu)->watch_serial_input();
+                return G_SOURCE_REMOVE;
+            },
+            self);
         return G_SOURCE_REMOVE;
     }
     ssize_t n = ::read(fd, buf, room < sizeof buf ? room : sizeof buf);
     if (n > 0) {
-        self->machine_->bus().with_lock(
-            [&] { self->machine_->serial_push_input({buf, static_cast<std::size_t>(n)}); });
+        self->machine_->bus().with_lock([&] { self->machine_->serial_push_input({buf, static_cast<std::size_t>(n)}); });
         return G_SOURCE_CONTINUE;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {

@@ -55,10 +55,8 @@ public:
     int run();
 
     // accel::AccelHost (vCPU threads)
-    bool pio(std::uint32_t cpu, std::uint16_t port, std::uint8_t* data, std::uint32_t size,
-             bool is_write) override;
-    bool mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size,
-              bool is_write) override;
+    bool pio(std::uint32_t cpu, std::uint16_t port, std::uint8_t* data, std::uint32_t size, bool is_write) override;
+    bool mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size, bool is_write) override;
     void event(const KvmdbgEvent& event) override;
     /// vCPU thread: a breakpoint stop whose target-side conditions are all
     /// false is not wanted (AccelDebugTarget::wants_stop).
@@ -104,7 +102,7 @@ private:
     std::unique_ptr<hw::Machine> machine_;
     std::unique_ptr<accel::Accelerator> accel_;
     std::unique_ptr<AccelMachinePort> accel_port_;  // accel_ as the machine sees it
-    std::unique_ptr<GdbFrontEnd> gdb_;  // exists once accel_ does
+    std::unique_ptr<GdbFrontEnd> gdb_;              // exists once accel_ does
     GMainLoop* loop_ = nullptr;
     std::vector<guint> sources_;
 

@@ -6,7 +6,8 @@ namespace kvmdbg::system {
 
 std::string GdbEndpoint::describe() const {
     switch (kind) {
-    case Kind::tcp: return "tcp " + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+    case Kind::tcp:
+        return "tcp " + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
     case Kind::unix_socket: return "unix " + path;
     case Kind::stdio: return "stdio";
     }

@@ -35,8 +35,9 @@ Status GdbFrontEnd::start(const GdbEndpoint& endpoint, std::vector<gdb::MemoryRe
     server_ = std::move(server).value();
     busy_poll_ = std::make_unique<BusyPollWindow>(std::chrono::microseconds(0));
     if (!accel_.supports_guest_debug()) {
-        std::fprintf(stderr, "kvmdbg: this host's KVM cannot debug guests (no KVM_CAP_SET_GUEST_DEBUG): "
-                             "gdb can read and write state, but breakpoints and single-step fail\n");
+        std::fprintf(stderr,
+                     "kvmdbg: this host's KVM cannot debug guests (no KVM_CAP_SET_GUEST_DEBUG): "
+                     "gdb can read and write state, but breakpoints and single-step fail\n");
     }
     if (endpoint.kind != GdbEndpoint::Kind::stdio) {
         std::fprintf(stderr, "kvmdbg: gdb server listening on %s%s\n", server_->bound_address().c_str(),

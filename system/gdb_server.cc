@@ -81,7 +81,8 @@ Status GdbServer::start() {
     ::umask(old_mask);
     g_object_unref(address);
     if (!bound) {
-        return make_error(EADDRINUSE, "gdb server: cannot listen on " + endpoint_.describe() + ": " + gerror_text(error));
+        return make_error(EADDRINUSE,
+                          "gdb server: cannot listen on " + endpoint_.describe() + ": " + gerror_text(error));
     }
     if (endpoint_.kind == GdbEndpoint::Kind::unix_socket) {
         ::chmod(endpoint_.path.c_str(), 0600);
@@ -118,8 +119,9 @@ Status GdbServer::start_stdio() {
                 server->callbacks_.on_connect();
             }
             if (server->stdio_connected_ && server->stdin_watch_ == 0) {
-                server->stdin_watch_ = g_unix_fd_add(
-                    STDIN_FILENO, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), on_stdin_ready, server);
+                server->stdin_watch_ = g_unix_fd_add(STDIN_FILENO,
+                                                     static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
+                                                     on_stdin_ready, server);
             }
             return G_SOURCE_REMOVE;
         },

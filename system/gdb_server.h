@@ -31,9 +31,9 @@ namespace kvmdbg::system {
 class GdbServer {
 public:
     struct Callbacks {
-        std::function<void()> on_connect;                  ///< a debugger connected
-        std::function<void(std::string_view)> on_bytes;    ///< bytes from it
-        std::function<void()> on_disconnect;               ///< it went away
+        std::function<void()> on_connect;                ///< a debugger connected
+        std::function<void(std::string_view)> on_bytes;  ///< bytes from it
+        std::function<void()> on_disconnect;             ///< it went away
     };
 
     /// Most bytes queued for a client that does not read before it is dropped.

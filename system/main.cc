@@ -25,26 +25,13 @@ int main(int argc, char** argv) {
         return 1;
     }
     switch (options->action) {
-    case system::CliAction::help:
-        std::fputs(system::usage_text().c_str(), stdout);
-        return 0;
-    case system::CliAction::version:
-        std::fputs(system::version_text().c_str(), stdout);
-        return 0;
-    case system::CliAction::machine_help:
-        std::fputs(system::machine_help_text().c_str(), stdout);
-        return 0;
-    case system::CliAction::device_help:
-        std::fputs(system::device_help_text().c_str(), stdout);
-        return 0;
-    case system::CliAction::accel_help:
-        std::fputs(system::accel_help_text().c_str(), stdout);
-        return 0;
-    case system::CliAction::log_help:
-        std::fputs(Log::help().c_str(), stdout);
-        return 0;
-    case system::CliAction::run:
-        break;
+    case system::CliAction::help: std::fputs(system::usage_text().c_str(), stdout); return 0;
+    case system::CliAction::version: std::fputs(system::version_text().c_str(), stdout); return 0;
+    case system::CliAction::machine_help: std::fputs(system::machine_help_text().c_str(), stdout); return 0;
+    case system::CliAction::device_help: std::fputs(system::device_help_text().c_str(), stdout); return 0;
+    case system::CliAction::accel_help: std::fputs(system::accel_help_text().c_str(), stdout); return 0;
+    case system::CliAction::log_help: std::fputs(Log::help().c_str(), stdout); return 0;
+    case system::CliAction::run: break;
     }
     Log log;
     if (!options->log_file.empty()) {

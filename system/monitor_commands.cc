@@ -119,7 +119,7 @@ std::string GdbFrontEnd::monitor_command(std::string_view command) {
     if (w[0] == "sstep") {
         if (w.size() == 1) {
             return target_->step_blocks_irq() ? "sstep: noirq (single steps block interrupts)\n"
-                                                  : "sstep: irq (interrupts may arrive during single steps)\n";
+                                              : "sstep: irq (interrupts may arrive during single steps)\n";
         }
         bool noirq = w[1] == "noirq";
         if (!noirq && w[1] != "irq") {

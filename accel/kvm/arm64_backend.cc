@@ -30,8 +30,8 @@
 
 #include "accel/kvm/arch_backend.h"
 #include "accel/kvm/arm64_debug_hooks.h"
-#include "accel/kvm/guest_debug_core.h"
 #include "accel/kvm/arm64_vcpu_state.h"
+#include "accel/kvm/guest_debug_core.h"
 #include "accel/kvm/kvm_vcpu.h"
 #include "accel/kvm/kvm_vm.h"
 #include "accel/plugin_abi_arm64.h"
@@ -76,8 +76,9 @@ public:
 
     Status setup_vm(KvmVm& vm) override {
         if (vm.irqchip() && (dist_base_ == 0 || redist_base_ == 0)) {
-            return make_error(EINVAL, "arm64 with an in-kernel irqchip needs the GICv3 distributor and "
-                                      "redistributor addresses");
+            return make_error(EINVAL,
+                              "arm64 with an in-kernel irqchip needs the GICv3 distributor and "
+                              "redistributor addresses");
         }
         if (vm.system().check_extension(KVM_CAP_ARM_PSCI_0_2) <= 0) {
             return make_error(ENOTSUP, "the host's KVM has no in-kernel PSCI 0.2 (KVM_CAP_ARM_PSCI_0_2)");
@@ -170,10 +171,8 @@ public:
         switch (r.exit_reason) {
         case KVM_EXIT_SYSTEM_EVENT:
             switch (r.system_event.type) {
-            case KVM_SYSTEM_EVENT_SHUTDOWN:
-                return park(KVMDBG_EVENT_POWEROFF, 0, who + ": PSCI SYSTEM_OFF");
-            case KVM_SYSTEM_EVENT_RESET:
-                return park(KVMDBG_EVENT_RESET, 0, who + ": PSCI SYSTEM_RESET");
+            case KVM_SYSTEM_EVENT_SHUTDOWN: return park(KVMDBG_EVENT_POWEROFF, 0, who + ": PSCI SYSTEM_OFF");
+            case KVM_SYSTEM_EVENT_RESET: return park(KVMDBG_EVENT_RESET, 0, who + ": PSCI SYSTEM_RESET");
             case KVM_SYSTEM_EVENT_CRASH:
                 return park(KVMDBG_EVENT_SHUTDOWN, 0, who + ": the guest reported a crash (PSCI)" + at);
             default:
@@ -208,9 +207,9 @@ public:
         caps.set_guest_debug = system.check_extension(KVM_CAP_SET_GUEST_DEBUG) > 0;
         long mask = system.check_extension(KVM_CAP_SET_GUEST_DEBUG2);
         caps.guest_debug_mask = mask > 0 ? static_cast<std::uint32_t>(mask) : 0;
-        auto counts = arch::arm64::slot_counts_from_caps(
-            static_cast<int>(system.check_extension(KVM_CAP_GUEST_DEBUG_HW_BPS)),
-            static_cast<int>(system.check_extension(KVM_CAP_GUEST_DEBUG_HW_WPS)));
+        auto counts =
+            arch::arm64::slot_counts_from_caps(static_cast<int>(system.check_extension(KVM_CAP_GUEST_DEBUG_HW_BPS)),
+                                               static_cast<int>(system.check_extension(KVM_CAP_GUEST_DEBUG_HW_WPS)));
         caps.hw_breakpoints = counts.breakpoints;
         caps.hw_watchpoints = counts.watchpoints;
         // Without SET_GUEST_DEBUG2 (kernels before 5.16) every arm64 flag is
@@ -220,8 +219,9 @@ public:
         caps.sw_breakpoint_exits = offered(KVM_GUESTDBG_USE_SW_BP);
         caps.hw_exec_breakpoint = offered(KVM_GUESTDBG_USE_HW) && caps.hw_breakpoints > 0;
         caps.data_watchpoints_fire = offered(KVM_GUESTDBG_USE_HW) && caps.hw_watchpoints > 0;
-        caps.notes = "arm64: answers from KVM_CHECK_EXTENSION (SET_GUEST_DEBUG2 mask, HW_BPS, HW_WPS); "
-                     "KVM forwards every debug exception class while guest debug is on\n";
+        caps.notes =
+            "arm64: answers from KVM_CHECK_EXTENSION (SET_GUEST_DEBUG2 mask, HW_BPS, HW_WPS); "
+            "KVM forwards every debug exception class while guest debug is on\n";
         return caps;
     }
 
@@ -250,10 +250,12 @@ public:
                 notice += "software breakpoints are served with hardware breakpoint registers";
             }
             if (caps.hw_watchpoints == 0) {
-                notice += std::string(notice.empty() ? "" : "; ") + "this host gives the debugger no hardware watchpoints";
+                notice += std::string(notice.empty() ? "" : "; ") +
+                          "this host gives the debugger no hardware watchpoints";
             }
             if (caps.hw_breakpoints == 0) {
-                notice += std::string(notice.empty() ? "" : "; ") + "this host gives the debugger no hardware breakpoints";
+                notice += std::string(notice.empty() ? "" : "; ") +
+                          "this host gives the debugger no hardware breakpoints";
             }
         }
         if (!notice.empty()) {

@@ -86,7 +86,8 @@ Status Arm64DebugHooks::plan_insert(const HwRequest& added, const PlanInput&) {
         if (added.serves_sw) {
             return make_error(placed.error().code,
                               "software breakpoint (served by a hardware breakpoint register: this host's KVM "
-                              "has no KVM_GUESTDBG_USE_SW_BP): " + placed.error().message);
+                              "has no KVM_GUESTDBG_USE_SW_BP): " +
+                                  placed.error().message);
         }
         return placed.error();
     }
@@ -316,8 +317,8 @@ std::string Arm64DebugHooks::describe_sw_service() const {
 std::string Arm64DebugHooks::describe_request(const HwRequest& request) const {
     auto access = access_of(request.type);
     return request.serves_sw ? "software breakpoint (breakpoint register)"
-           : access           ? a64::debug_access_name(*access)
-                              : "breakpoint";
+           : access          ? a64::debug_access_name(*access)
+                             : "breakpoint";
 }
 
 std::string Arm64DebugHooks::describe_slots() const {

@@ -73,8 +73,7 @@ public:
     /// Debugger memory access at a virtual address of `cpu` (its current
     /// translation regime) or physical. Reads show the original bytes under
     /// software breakpoints; writes over one update its saved bytes.
-    virtual Status read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out,
-                               bool physical) = 0;
+    virtual Status read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out, bool physical) = 0;
     virtual Status write_memory(std::uint32_t cpu, std::uint64_t addr, std::span<const std::uint8_t> in,
                                 bool physical) = 0;
 

@@ -268,8 +268,7 @@ Status GuestDebugCore::push_on_vcpu(KvmVcpu& vcpu) {
         // without SINGLESTEP changes nothing in KVM (with SINGLESTEP it
         // re-arms the step at the current PC), so it is skipped.
         const auto& pushed = vcpus_.at(vcpu.index()).pushed;
-        if ((dbg.control & KVM_GUESTDBG_SINGLESTEP) == 0 && pushed &&
-            std::memcmp(&*pushed, &dbg, sizeof dbg) == 0) {
+        if ((dbg.control & KVM_GUESTDBG_SINGLESTEP) == 0 && pushed && std::memcmp(&*pushed, &dbg, sizeof dbg) == 0) {
             return ok_status();
         }
     }
@@ -309,8 +308,7 @@ Status GuestDebugCore::push_all() {
 
 // ---- memory
 
-Status GuestDebugCore::read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out,
-                                   bool physical) {
+Status GuestDebugCore::read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out, bool physical) {
     if (physical) {
         GuestMemory mem(vm_);
         return mem.read(addr, out);
@@ -429,9 +427,7 @@ std::optional<KvmdbgDebugStop> GuestDebugCore::on_debug_exit(KvmVcpu& vcpu) {
     DebugExitOutcome outcome = isa_->classify(vcpu, ctx);
 
     switch (outcome.kind) {
-    case DebugExitOutcome::Kind::step_done:
-        lock.unlock();
-        return step_finished(vcpu, outcome.pc, &outcome, false);
+    case DebugExitOutcome::Kind::step_done: lock.unlock(); return step_finished(vcpu, outcome.pc, &outcome, false);
     case DebugExitOutcome::Kind::guest_event: lock.unlock(); return run_guest_event(vcpu, outcome, stepping);
     case DebugExitOutcome::Kind::handled: lock.unlock(); return run_handled(vcpu, outcome);
     case DebugExitOutcome::Kind::unknown:

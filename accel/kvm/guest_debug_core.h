@@ -130,16 +130,15 @@ private:
 
     // ---- resume and step-over (guest_debug_step_over.cc)
     ResumePlan plan_resume_locked(std::uint32_t cpu, bool single_step);
-    void plan_leave_breakpoint_locked(VcpuState& st, const KvmdbgDebugStop& at, bool single_step,
-                                      ResumePlan& plan);
+    void plan_leave_breakpoint_locked(VcpuState& st, const KvmdbgDebugStop& at, bool single_step, ResumePlan& plan);
     Status lift_sw_breakpoint(std::uint32_t cpu, std::uint64_t addr);
     PreRunJob make_pre_run_job(const ResumePlan& plan);
     Status run_resume(KvmVcpu& vcpu, const ResumePlan& plan);
     Status resume_over_hw_breakpoint(KvmVcpu& vcpu, std::uint32_t request_id, std::uint64_t addr);
     /// A finished step (from an exit or a completed I/O step). `always_push`:
     /// push even when the ISA leaves it to the next resume.
-    std::optional<KvmdbgDebugStop> step_finished(KvmVcpu& vcpu, std::uint64_t pc,
-                                                 const DebugExitOutcome* outcome, bool always_push);
+    std::optional<KvmdbgDebugStop> step_finished(KvmVcpu& vcpu, std::uint64_t pc, const DebugExitOutcome* outcome,
+                                                 bool always_push);
     /// mu_ held; re-arms what the step-over lifted and is still inserted.
     std::optional<KvmdbgDebugStop> finish_step_over_locked(KvmVcpu& vcpu, VcpuState& st);
     void rearm_lifted_sw_locked(KvmVcpu& vcpu, std::uint64_t addr);

@@ -58,12 +58,12 @@ class KvmVcpu;
 /// One of the debugger's hardware requests (a hardware breakpoint, a
 /// watchpoint, or a software breakpoint served by a hardware slot).
 struct HwRequest {
-    std::uint32_t id = 0;     ///< unique per VM, never reused
-    std::uint32_t type = 0;   ///< KvmdbgBreakpointType
+    std::uint32_t id = 0;    ///< unique per VM, never reused
+    std::uint32_t type = 0;  ///< KvmdbgBreakpointType
     std::uint64_t addr = 0;
-    std::uint64_t len = 0;    ///< the ISA's instruction length for execute breakpoints
-    unsigned refs = 0;        ///< inserts minus removes
-    bool serves_sw = false;   ///< a gdb software breakpoint served by a hardware slot
+    std::uint64_t len = 0;   ///< the ISA's instruction length for execute breakpoints
+    unsigned refs = 0;       ///< inserts minus removes
+    bool serves_sw = false;  ///< a gdb software breakpoint served by a hardware slot
 };
 
 /// The debugger's requests as the planning hooks see them: every request,
@@ -78,9 +78,9 @@ struct PlanInput {
 
 /// What the core knows at a KVM_EXIT_DEBUG, for classify().
 struct ExitContext {
-    bool debugger_stepping = false;  ///< a debugger or step-over single step is armed
+    bool debugger_stepping = false;                       ///< a debugger or step-over single step is armed
     std::function<bool(std::uint64_t)> sw_breakpoint_at;  ///< the core's table lookup
-    PlanInput plan;                  ///< for emulation that re-plans (x86 MOV DR)
+    PlanInput plan;                                       ///< for emulation that re-plans (x86 MOV DR)
 };
 
 /// A KVM_EXIT_DEBUG in the core's words.
@@ -120,9 +120,9 @@ struct DebugExitOutcome {
 
 /// What a resume arms, for before_run().
 struct RunSetup {
-    bool debugger_step = false;   ///< the debugger asked for one step
-    bool step_over = false;       ///< an internal step-over runs first
-    bool step_blocks_irq = false; ///< `monitor sstep` setting
+    bool debugger_step = false;    ///< the debugger asked for one step
+    bool step_over = false;        ///< an internal step-over runs first
+    bool step_blocks_irq = false;  ///< `monitor sstep` setting
     /// Rewrites bytes just read from guest memory to show the original
     /// instructions under the debugger's software breakpoints (the one
     /// call into the core a hook may make; it takes the core's lock).

@@ -15,15 +15,13 @@ constexpr std::uint64_t kPage = 4096;
 
 Error unmapped(std::uint64_t addr, bool physical) {
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%s address 0x%" PRIx64 " is not mapped", physical ? "physical" : "virtual",
-                  addr);
+    std::snprintf(buf, sizeof buf, "%s address 0x%" PRIx64 " is not mapped", physical ? "physical" : "virtual", addr);
     return make_error(EFAULT, buf);
 }
 
 }  // namespace
 
-GuestMemory::GuestMemory(const KvmVm& vm, VirtualTranslator translate)
-    : vm_(vm), translate_(std::move(translate)) {}
+GuestMemory::GuestMemory(const KvmVm& vm, VirtualTranslator translate) : vm_(vm), translate_(std::move(translate)) {}
 
 std::optional<std::uint64_t> GuestMemory::read_physical(const KvmVm& vm, std::uint64_t gpa, unsigned size) {
     auto bytes = vm.guest_bytes(gpa, size);

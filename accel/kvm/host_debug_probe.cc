@@ -35,27 +35,59 @@ constexpr std::uint8_t kInt3Code[] = {kNop, kInt3, kOutSentinel[0], kOutSentinel
 // mov eax, 0x12345678; mov dword [kProbeDataAddr], eax; nop; out 0x80, al; hlt
 static_assert(kProbeDataAddr < 0x10000, "the disp32 below encodes 0x6000");
 constexpr std::uint8_t kStoreCode[] = {
-    0xb8, 0x78, 0x56, 0x34, 0x12,              // mov eax, imm32
-    0x89, 0x04, 0x25, 0x00, 0x60, 0x00, 0x00,  // mov [disp32], eax (SIB, no base)
-    kNop, kOutSentinel[0], kOutSentinel[1], kHlt,
+    0xb8,
+    0x78,
+    0x56,
+    0x34,
+    0x12,  // mov eax, imm32
+    0x89,
+    0x04,
+    0x25,
+    0x00,
+    0x60,
+    0x00,
+    0x00,  // mov [disp32], eax (SIB, no base)
+    kNop,
+    kOutSentinel[0],
+    kOutSentinel[1],
+    kHlt,
 };
 constexpr std::uint64_t kAfterStore = kProbeCodeAddr + 12;
 // pushfq; or qword [rsp], 0x100 (TF); popfq; nop; nop; out 0x80, al; hlt
 constexpr std::uint8_t kGuestTfCode[] = {
-    0x9c,                                            // pushfq
-    0x48, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00,  // or qword [rsp], 0x100
-    0x9d,                                            // popfq
-    kNop, kNop, kOutSentinel[0], kOutSentinel[1], kHlt,
+    0x9c,  // pushfq
+    0x48,
+    0x81,
+    0x0c,
+    0x24,
+    0x00,
+    0x01,
+    0x00,
+    0x00,  // or qword [rsp], 0x100
+    0x9d,  // popfq
+    kNop,
+    kNop,
+    kOutSentinel[0],
+    kOutSentinel[1],
+    kHlt,
 };
 
 // mov ecx, 2; L: nop; dec ecx; jnz L; out 0x80, al; hlt (the resume-flag probe)
 constexpr std::uint64_t kRfLoopAddr = kProbeCodeAddr + 5;
 constexpr std::uint8_t kRfLoopCode[] = {
-    0xb9, 0x02, 0x00, 0x00, 0x00,  // mov ecx, 2
-    kNop,                          // L: the breakpoint
-    0xff, 0xc9,                    // dec ecx
-    0x75, 0xfb,                    // jnz L (rel8 -5)
-    kOutSentinel[0], kOutSentinel[1], kHlt,
+    0xb9,
+    0x02,
+    0x00,
+    0x00,
+    0x00,  // mov ecx, 2
+    kNop,  // L: the breakpoint
+    0xff,
+    0xc9,  // dec ecx
+    0x75,
+    0xfb,  // jnz L (rel8 -5)
+    kOutSentinel[0],
+    kOutSentinel[1],
+    kHlt,
 };
 constexpr std::uint64_t kRflagsRf = 1ull << 16;  // SDM Vol. 1 3.4.3, Figure 3-8
 
@@ -114,7 +146,8 @@ Result<ProbeRun> run_probe(const KvmSystem& system, const HostCpuid& cpuid, cons
     for (unsigned i = 0; i < kMaxRuns; ++i) {
         auto e = vm->run();
         if (!e) {
-            return make_error(e.error().code, std::string("host debug probe '") + spec.name + "': " + e.error().message);
+            return make_error(e.error().code,
+                              std::string("host debug probe '") + spec.name + "': " + e.error().message);
         }
         if (e->reason == KVM_EXIT_INTR) {
             continue;
@@ -190,9 +223,7 @@ bool is_rf_bp_hit(const ProbeExit& e) {
 // re-fire, the breakpoint fired on the second pass), resume with RF=1 again,
 // expect the end of the code with rcx 0 and RF cleared by the processor.
 Result<bool> resume_flag_probe(const KvmSystem& system, const HostCpuid& cpuid, std::string& notes) {
-    auto fail = [](const Error& e) {
-        return make_error(e.code, "host debug probe 'resume-flag': " + e.message);
-    };
+    auto fail = [](const Error& e) { return make_error(e.code, "host debug probe 'resume-flag': " + e.message); };
     auto vm = ProbeVm::create(system, cpuid, kRfLoopCode);
     if (!vm) {
         return fail(vm.error());
@@ -293,30 +324,31 @@ Result<HostDebugCaps> probe_host_debug(const KvmSystem& system) {
     x86::X86DebugRegs armed_none;  // USE_HW_BP with every slot disabled
     armed_none.dr7 = x86::dr7::kInit;
     const Answer answers[] = {
-        {&caps.single_step, "single-step",
+        {&caps.single_step,
+         "single-step",
          {"single-step", kNopsCode, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP, no_regs, 8},
          single_step_ok},
-        {&caps.hw_exec_breakpoint, "hardware execution breakpoint",
+        {&caps.hw_exec_breakpoint,
+         "hardware execution breakpoint",
          {"hw-exec-breakpoint", kNopsCode, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP,
           one_slot(kProbeCodeAddr + 1, x86::Dr7Rw::exec, 1), 1},
          [](const ProbeRun& r) {
              return is_debug(r.first(), kDbVector) && (r.first()->dr6 & x86::dr6::hit(0)) != 0 &&
                     r.first()->pc == kProbeCodeAddr + 1;
          }},
-        {&caps.sw_breakpoint_exits, "software breakpoint (int3)",
+        {&caps.sw_breakpoint_exits,
+         "software breakpoint (int3)",
          {"sw-breakpoint", kInt3Code, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP, no_regs, 1},
          [](const ProbeRun& r) { return is_debug(r.first(), kBpVector) && r.first()->pc == kInt3Addr; }},
-        {&caps.data_watchpoints_fire, "data watchpoint (write, 4 bytes)",
+        {&caps.data_watchpoints_fire,
+         "data watchpoint (write, 4 bytes)",
          {"data-watchpoint", kStoreCode, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP,
           one_slot(kProbeDataAddr, x86::Dr7Rw::write, 4), 1},
-         [](const ProbeRun& r) {
-             return is_debug(r.first(), kDbVector) && (r.first()->dr6 & x86::dr6::hit(0)) != 0;
-         }},
-        {&caps.guest_tf_exits, "guest RFLAGS.TF trap exits",
+         [](const ProbeRun& r) { return is_debug(r.first(), kDbVector) && (r.first()->dr6 & x86::dr6::hit(0)) != 0; }},
+        {&caps.guest_tf_exits,
+         "guest RFLAGS.TF trap exits",
          {"guest-tf", kGuestTfCode, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, armed_none, 1},
-         [](const ProbeRun& r) {
-             return is_debug(r.first(), kDbVector) && (r.first()->dr6 & x86::dr6::kBS) != 0;
-         }},
+         [](const ProbeRun& r) { return is_debug(r.first(), kDbVector) && (r.first()->dr6 & x86::dr6::kBS) != 0; }},
     };
     for (const auto& a : answers) {
         auto run = run_probe(system, cpuid.value(), a.spec);
@@ -375,9 +407,9 @@ std::string describe(const HostDebugCaps& caps) {
     s += row("resume flag (RFLAGS.RF)",
              caps.hw_bp_resume_flag ? "honoured: a continue from a hw breakpoint resumes with RF=1 (no step-over)"
                                     : "not honoured: a continue single-steps over its hw breakpoint first");
-    s += row("guest TF single-step trap",
-             caps.guest_tf_exits ? "exits to userspace (classified, reflected to the guest)"
-                                 : "no exit: the debugger does not see it (see Observed)");
+    s += row("guest TF single-step trap", caps.guest_tf_exits
+                                              ? "exits to userspace (classified, reflected to the guest)"
+                                              : "no exit: the debugger does not see it (see Observed)");
     if (!caps.notes.empty()) {
         s += "Observed:\n";
         std::size_t start = 0;
@@ -399,9 +431,9 @@ std::string one_line_summary(const HostDebugCaps& caps) {
                   "host guest-debug probe: set_guest_debug=%d mask=0x%" PRIx32
                   " blockirq=%d exception_payload=%d debugregs=%d step=%d hw_bp=%d sw_bp=%d watch=%d "
                   "guest_tf_exit=%d hw_bp_rf=%d",
-                  caps.set_guest_debug, caps.guest_debug_mask, caps.block_irq, caps.exception_payload,
-                  caps.debugregs, caps.single_step, caps.hw_exec_breakpoint, caps.sw_breakpoint_exits,
-                  caps.data_watchpoints_fire, caps.guest_tf_exits, caps.hw_bp_resume_flag);
+                  caps.set_guest_debug, caps.guest_debug_mask, caps.block_irq, caps.exception_payload, caps.debugregs,
+                  caps.single_step, caps.hw_exec_breakpoint, caps.sw_breakpoint_exits, caps.data_watchpoints_fire,
+                  caps.guest_tf_exits, caps.hw_bp_resume_flag);
     return buf;
 }
 
@@ -411,12 +443,14 @@ std::string adaptation_notice(const HostDebugCaps& caps) {
     }
     std::vector<std::string> parts;
     if (sw_breakpoints_use_hw_slots(caps)) {
-        parts.emplace_back("this host's KVM cannot intercept int3: gdb software breakpoints are served with "
-                           "free hardware breakpoint slots (" +
-                           std::to_string(x86::kNumDebugRegs) + ", shared with watchpoints)");
+        parts.emplace_back(
+            "this host's KVM cannot intercept int3: gdb software breakpoints are served with "
+            "free hardware breakpoint slots (" +
+            std::to_string(x86::kNumDebugRegs) + ", shared with watchpoints)");
     } else if (!caps.sw_breakpoint_exits) {
-        parts.emplace_back("this host's KVM intercepts neither int3 nor hardware breakpoints: gdb "
-                           "breakpoints are unavailable");
+        parts.emplace_back(
+            "this host's KVM intercepts neither int3 nor hardware breakpoints: gdb "
+            "breakpoints are unavailable");
     }
     if (!caps.data_watchpoints_fire) {
         parts.emplace_back("hardware watchpoints do not fire on this host");

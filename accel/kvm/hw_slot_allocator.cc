@@ -14,8 +14,7 @@ std::string pool_name(const HwSlotLimits& l, HwSlotKind kind) {
     if (l.shared) {
         return "hardware debug registers";
     }
-    return kind == HwSlotKind::breakpoint ? "hardware breakpoint registers"
-                                          : "hardware watchpoint registers";
+    return kind == HwSlotKind::breakpoint ? "hardware breakpoint registers" : "hardware watchpoint registers";
 }
 
 }  // namespace
@@ -52,17 +51,16 @@ Status HwSlotAllocator::reserve(HwSlotKind kind, unsigned count) {
                                        (kind == HwSlotKind::breakpoint ? "breakpoints" : "watchpoints"));
     }
     if (count > cap) {
-        return make_error(ENOSPC, "the request needs " + std::to_string(count) + " " + pool +
-                                      ", the host has only " + std::to_string(cap));
+        return make_error(ENOSPC, "the request needs " + std::to_string(count) + " " + pool + ", the host has only " +
+                                      std::to_string(cap));
     }
     const unsigned avail = free(kind);
     if (avail == 0) {
         return make_error(ENOSPC, "all " + std::to_string(cap) + " " + pool + " are in use");
     }
     if (count > avail) {
-        return make_error(ENOSPC, "the request needs " + std::to_string(count) + " " + pool +
-                                      ", only " + std::to_string(avail) + " of " +
-                                      std::to_string(cap) + " are free");
+        return make_error(ENOSPC, "the request needs " + std::to_string(count) + " " + pool + ", only " +
+                                      std::to_string(avail) + " of " + std::to_string(cap) + " are free");
     }
     counter(kind) += count;
     return ok_status();

@@ -28,20 +28,21 @@ Result<KvmSystem> KvmSystem::open(const std::string& path) {
     if (raw < 0) {
         int err = errno;
         if (err == ENOENT) {
-            return make_error(err, path + " does not exist: KVM is not available on this host "
-                                          "(load the kvm module, or enable nested virtualisation)");
+            return make_error(err, path +
+                                       " does not exist: KVM is not available on this host "
+                                       "(load the kvm module, or enable nested virtualisation)");
         }
         if (err == EACCES || err == EPERM) {
-            return make_error(err, "permission denied opening " + path +
-                                       ": run as root or add the user to the 'kvm' group");
+            return make_error(err,
+                              "permission denied opening " + path + ": run as root or add the user to the 'kvm' group");
         }
         return make_error(err, "cannot open " + path + ": " + std::strerror(err));
     }
     UniqueFd fd(raw);
     long version = xioctl(fd.get(), KVM_GET_API_VERSION);
     if (version != KVM_API_VERSION) {
-        return make_error(EPROTO, path + ": KVM API version " + std::to_string(version) +
-                                      ", expected " + std::to_string(KVM_API_VERSION));
+        return make_error(EPROTO, path + ": KVM API version " + std::to_string(version) + ", expected " +
+                                      std::to_string(KVM_API_VERSION));
     }
     long mmap_size = xioctl(fd.get(), KVM_GET_VCPU_MMAP_SIZE);
     if (mmap_size < static_cast<long>(sizeof(kvm_run))) {

@@ -285,8 +285,7 @@ void KvmVcpu::park_locked() {
     }
 }
 
-void KvmVcpu::park_with_event(std::uint32_t kind, int error, std::string message,
-                              const KvmdbgDebugStop* stop) {
+void KvmVcpu::park_with_event(std::uint32_t kind, int error, std::string message, const KvmdbgDebugStop* stop) {
     KvmdbgEvent event{};
     if (stop != nullptr) {
         event.debug = *stop;
@@ -330,8 +329,7 @@ void KvmVcpu::park_with_event(std::uint32_t kind, int error, std::string message
 
 bool KvmVcpu::host_passes_over(const KvmdbgDebugStop& stop) {
     const KvmdbgHostCallbacks& host = vm_.host();
-    if (host.debug_stop == nullptr ||
-        (stop.reason != KVMDBG_STOP_SW_BREAK && stop.reason != KVMDBG_STOP_HW_BREAK)) {
+    if (host.debug_stop == nullptr || (stop.reason != KVMDBG_STOP_SW_BREAK && stop.reason != KVMDBG_STOP_HW_BREAK)) {
         return false;
     }
     if (host.debug_stop(host.opaque, index_, &stop) != KVMDBG_STOP_PASS) {
@@ -353,8 +351,8 @@ bool KvmVcpu::handle_io() {
     bool keep_running = true;
     io_pending_ = true;
     for (std::uint32_t i = 0; i < r->io.count; ++i) {
-        int outcome = vm_.host().pio(vm_.host().opaque, index_, r->io.port, data + i * r->io.size,
-                                     r->io.size, is_write ? 1 : 0);
+        int outcome = vm_.host().pio(vm_.host().opaque, index_, r->io.port, data + i * r->io.size, r->io.size,
+                                     is_write ? 1 : 0);
         if (outcome == KVMDBG_IO_PARK) {
             keep_running = false;
         }
@@ -365,8 +363,8 @@ bool KvmVcpu::handle_io() {
 bool KvmVcpu::handle_mmio() {
     kvm_run* r = run();
     io_pending_ = true;
-    int outcome = vm_.host().mmio(vm_.host().opaque, index_, r->mmio.phys_addr, r->mmio.data,
-                                  r->mmio.len, r->mmio.is_write);
+    int outcome = vm_.host().mmio(vm_.host().opaque, index_, r->mmio.phys_addr, r->mmio.data, r->mmio.len,
+                                  r->mmio.is_write);
     return outcome != KVMDBG_IO_PARK;
 }
 
@@ -399,8 +397,7 @@ bool KvmVcpu::handle_exit() {
             return false;
         }
         return vm_.debug().stepping(index_) ? finish_stepped_io() : true;
-    case KVM_EXIT_INTR:
-        return true;
+    case KVM_EXIT_INTR: return true;
     case KVM_EXIT_DEBUG: {
         // Only a continue may be passed over here: a hit during a step is
         // the debugger's to judge (its step must not become a continue).
@@ -409,17 +406,14 @@ bool KvmVcpu::handle_exit() {
         if (!stop || (!stepping && host_passes_over(*stop))) {
             return true;
         }
-        park_with_event(KVMDBG_EVENT_DEBUG, 0, "vCPU " + std::to_string(index_) + " stopped for the debugger",
-                        &*stop);
+        park_with_event(KVMDBG_EVENT_DEBUG, 0, "vCPU " + std::to_string(index_) + " stopped for the debugger", &*stop);
         return false;
     }
     case KVM_EXIT_HLT:
         park_with_event(KVMDBG_EVENT_HALTED, 0,
-                        "vCPU " + std::to_string(index_) + " halted" +
-                            (r->if_flag ? "" : " with interrupts disabled"));
+                        "vCPU " + std::to_string(index_) + " halted" + (r->if_flag ? "" : " with interrupts disabled"));
         return false;
-    default:
-        break;
+    default: break;
     }
     // SHUTDOWN, INTERNAL_ERROR, FAIL_ENTRY, SYSTEM_EVENT, ...: the ISA's business.
     ArchExitOutcome outcome = vm_.backend().handle_exit(*this);

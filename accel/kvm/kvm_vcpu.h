@@ -82,7 +82,10 @@ public:
     bool on_own_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
     /// Parked, and no resume() pending: its registers cannot change until the next resume(). Any thread
     /// not holding this vCPU's lock (takes it).
-    bool parked() const { std::lock_guard lock(const_cast<std::mutex&>(mu_)); return parked_ && !run_requested_; }
+    bool parked() const {
+        std::lock_guard lock(const_cast<std::mutex&>(mu_));
+        return parked_ && !run_requested_;
+    }
 
 private:
     struct PendingJob {
@@ -126,8 +129,7 @@ private:
     /// Parks the vCPU (unless a resume() came in since its KVM_RUN
     /// returned), then reports the event to the host: waiters of
     /// wait_parked() need not wait for the host's handling of the event.
-    void park_with_event(std::uint32_t kind, int error, std::string message,
-                         const KvmdbgDebugStop* stop = nullptr);
+    void park_with_event(std::uint32_t kind, int error, std::string message, const KvmdbgDebugStop* stop = nullptr);
     /// Marks the vCPU parked unless resumed since resumes_seen_. Lock held.
     void park_locked();
     /// A debugger breakpoint stop the host does not want (a false

@@ -15,8 +15,7 @@ void ignore_kick(int) {}
 
 }  // namespace
 
-Result<std::unique_ptr<KvmVm>> KvmVm::create(const KvmdbgVmConfig& config,
-                                             const KvmdbgHostCallbacks& host) {
+Result<std::unique_ptr<KvmVm>> KvmVm::create(const KvmdbgVmConfig& config, const KvmdbgHostCallbacks& host) {
     auto backend = make_arch_backend(config);
     if (!backend) {
         return backend.error();
@@ -45,8 +44,8 @@ Result<std::unique_ptr<KvmVm>> KvmVm::create(const KvmdbgVmConfig& config,
     sigemptyset(&sa.sa_mask);
     sigaction(SIGUSR1, &sa, nullptr);
 
-    std::unique_ptr<KvmVm> vm(new KvmVm(std::move(system).value(), UniqueFd(static_cast<int>(vm_fd)),
-                                        host, config.kernel_irqchip != 0, std::move(backend).value()));
+    std::unique_ptr<KvmVm> vm(new KvmVm(std::move(system).value(), UniqueFd(static_cast<int>(vm_fd)), host,
+                                        config.kernel_irqchip != 0, std::move(backend).value()));
     if (auto s = vm->backend_->setup_vm(*vm); !s) {
         return s.error();
     }
@@ -96,8 +95,7 @@ Status KvmVm::map_ram(std::uint64_t gpa, std::uint64_t size, void* host, bool re
     region.guest_phys_addr = gpa;
     region.memory_size = size;
     region.userspace_addr = reinterpret_cast<std::uintptr_t>(host);
-    if (auto s = ioctl_status(xioctl(vm_fd_.get(), KVM_SET_USER_MEMORY_REGION, &region),
-                       "KVM_SET_USER_MEMORY_REGION");
+    if (auto s = ioctl_status(xioctl(vm_fd_.get(), KVM_SET_USER_MEMORY_REGION, &region), "KVM_SET_USER_MEMORY_REGION");
         !s) {
         return s;
     }
@@ -143,8 +141,7 @@ Status KvmVm::create_vcpus(std::uint32_t count) {
         vcpus_.push_back(std::make_unique<KvmVcpu>(*this, i, std::move(vcpu_fd), std::move(run).value()));
         debug_->set_vcpu_count(i + 1);
         vcpus_.back()->spawn();
-        if (auto s = vcpus_.back()->run_on_vcpu([this](KvmVcpu& v) { return backend_->init_vcpu(*this, v); });
-            !s) {
+        if (auto s = vcpus_.back()->run_on_vcpu([this](KvmVcpu& v) { return backend_->init_vcpu(*this, v); }); !s) {
             return s;
         }
     }
@@ -342,8 +339,6 @@ Status KvmVm::set_irq_line(std::uint32_t irq, bool level) {
     return backend_->set_irq_line(*this, irq, level);
 }
 
-bool KvmVm::supports_guest_debug() const {
-    return system_.check_extension(KVM_CAP_SET_GUEST_DEBUG) > 0;
-}
+bool KvmVm::supports_guest_debug() const { return system_.check_extension(KVM_CAP_SET_GUEST_DEBUG) > 0; }
 
 }  // namespace kvmdbg::accel::kvm

@@ -63,8 +63,7 @@ public:
     /// Opens the KVM device, creates the VM for config.arch (ENOTSUP when
     /// this module drives another ISA) and lets the backend set it up.
     /// Errors name the device and the failing step.
-    static Result<std::unique_ptr<KvmVm>> create(const KvmdbgVmConfig& config,
-                                                 const KvmdbgHostCallbacks& host);
+    static Result<std::unique_ptr<KvmVm>> create(const KvmdbgVmConfig& config, const KvmdbgHostCallbacks& host);
     ~KvmVm();
 
     Status map_ram(std::uint64_t gpa, std::uint64_t size, void* host, bool read_only);
@@ -104,9 +103,7 @@ public:
     /// The guest-debug core (breakpoints, watchpoints, step, reflection).
     GuestDebug& debug() { return *debug_; }
     /// The vCPU with index `cpu`, or nullptr.
-    KvmVcpu* vcpu_at(std::uint32_t cpu) const {
-        return cpu < vcpus_.size() ? vcpus_[cpu].get() : nullptr;
-    }
+    KvmVcpu* vcpu_at(std::uint32_t cpu) const { return cpu < vcpus_.size() ? vcpus_[cpu].get() : nullptr; }
     /// What the start-up probe found, and the texts built from it
     /// (enum KvmdbgDebugReport).
     const HostDebugCaps& host_debug_caps() const { return caps_; }

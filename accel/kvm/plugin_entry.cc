@@ -36,8 +36,7 @@ int report(KvmdbgAccel* accel, const Status& status) {
     return -status.error().code;
 }
 
-KvmdbgAccel* op_create(const KvmdbgVmConfig* config, const KvmdbgHostCallbacks* callbacks, char* err,
-                       size_t err_size) {
+KvmdbgAccel* op_create(const KvmdbgVmConfig* config, const KvmdbgHostCallbacks* callbacks, char* err, size_t err_size) {
     if (config == nullptr || callbacks == nullptr) {
         copy_message("accel-kvm: missing configuration", err, err_size);
         return nullptr;
@@ -69,9 +68,7 @@ int op_map_ram(KvmdbgAccel* accel, uint64_t gpa, uint64_t size, void* host, int 
     return report(accel, accel->vm->map_ram(gpa, size, host, read_only != 0));
 }
 
-int op_create_vcpus(KvmdbgAccel* accel, uint32_t count) {
-    return report(accel, accel->vm->create_vcpus(count));
-}
+int op_create_vcpus(KvmdbgAccel* accel, uint32_t count) { return report(accel, accel->vm->create_vcpus(count)); }
 
 // The blob's tag must name the VM's own ISA: a host built for another
 // layout gets EINVAL before any byte is copied (the size is checked by KvmVm).
@@ -104,9 +101,7 @@ int op_set_cpu_state(KvmdbgAccel* accel, uint32_t cpu, uint32_t layout, const vo
     return report(accel, accel->vm->set_state(cpu, state, size));
 }
 
-int op_set_mp_runnable(KvmdbgAccel* accel, uint32_t cpu) {
-    return report(accel, accel->vm->set_mp_runnable(cpu));
-}
+int op_set_mp_runnable(KvmdbgAccel* accel, uint32_t cpu) { return report(accel, accel->vm->set_mp_runnable(cpu)); }
 
 int op_start(KvmdbgAccel* accel, int paused) { return report(accel, accel->vm->start(paused != 0)); }
 
@@ -136,34 +131,28 @@ int op_remove_breakpoint(KvmdbgAccel* accel, uint32_t type, uint64_t addr, uint6
 
 int op_remove_all_breakpoints(KvmdbgAccel* accel) { return report(accel, accel->vm->debug().remove_all()); }
 
-int op_update_guest_debug(KvmdbgAccel* accel, uint32_t cpu) {
-    return report(accel, accel->vm->debug().update(cpu));
-}
+int op_update_guest_debug(KvmdbgAccel* accel, uint32_t cpu) { return report(accel, accel->vm->debug().update(cpu)); }
 
 int op_read_memory(KvmdbgAccel* accel, uint32_t cpu, uint64_t addr, void* buf, uint64_t len, uint32_t flags) {
     return report(accel, accel->vm->debug().read_memory(cpu, addr, {static_cast<std::uint8_t*>(buf), len},
                                                         (flags & KVMDBG_MEM_PHYS) != 0));
 }
 
-int op_write_memory(KvmdbgAccel* accel, uint32_t cpu, uint64_t addr, const void* buf, uint64_t len,
-                    uint32_t flags) {
-    return report(accel, accel->vm->debug().write_memory(cpu, addr,
-                                                         {static_cast<const std::uint8_t*>(buf), len},
+int op_write_memory(KvmdbgAccel* accel, uint32_t cpu, uint64_t addr, const void* buf, uint64_t len, uint32_t flags) {
+    return report(accel, accel->vm->debug().write_memory(cpu, addr, {static_cast<const std::uint8_t*>(buf), len},
                                                          (flags & KVMDBG_MEM_PHYS) != 0));
 }
 
 int op_set_debug_option(KvmdbgAccel* accel, uint32_t option, uint64_t value) {
     switch (option) {
-    case KVMDBG_OPT_STEP_BLOCK_IRQ:
-        return report(accel, accel->vm->debug().set_step_blocks_irq(value != 0));
+    case KVMDBG_OPT_STEP_BLOCK_IRQ: return report(accel, accel->vm->debug().set_step_blocks_irq(value != 0));
     case KVMDBG_OPT_PARK_SPIN_US:
         if (value > 1000000) {
             return report(accel, make_error(EINVAL, "park spin of " + std::to_string(value) + " us: at most 1 s"));
         }
         accel->vm->set_park_spin(std::chrono::microseconds(value));
         return 0;
-    default:
-        return report(accel, make_error(EINVAL, "unknown guest-debug option " + std::to_string(option)));
+    default: return report(accel, make_error(EINVAL, "unknown guest-debug option " + std::to_string(option)));
     }
 }
 
@@ -211,9 +200,7 @@ constexpr KvmdbgAccelOps kOps = {
 // The module's one exported symbol. With -Daccel_static=true it is linked
 // into the binary under another name so that it does not become a global.
 #ifdef KVMDBG_ACCEL_STATIC
-extern "C" const KvmdbgAccelOps* kvmdbg_accel_kvm_static_entry(void) {
-    return &kvmdbg::accel::kvm::kOps;
-}
+extern "C" const KvmdbgAccelOps* kvmdbg_accel_kvm_static_entry(void) { return &kvmdbg::accel::kvm::kOps; }
 #else
 extern "C" __attribute__((visibility("default"))) const KvmdbgAccelOps* kvmdbg_accel_entry(void) {
     return &kvmdbg::accel::kvm::kOps;

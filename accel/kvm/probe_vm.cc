@@ -76,10 +76,10 @@ Status write_layout(std::span<std::uint8_t> ram, std::span<const std::uint8_t> c
         std::uint64_t stub = kStubAddr + v * kStubSize;
         write_idt_gate(&ram[kIdtAddr + 16 * v], stub);
         const std::uint8_t bytes[kStubSize] = {
-            0xb0, static_cast<std::uint8_t>(v),                   // mov al, v
+            0xb0, static_cast<std::uint8_t>(v),                         // mov al, v
             0xe6, static_cast<std::uint8_t>(kProbeGuestExceptionPort),  // out 0x81, al
-            0xf4,                                                 // hlt
-            0xeb, 0xfd,                                           // jmp to the hlt
+            0xf4,                                                       // hlt
+            0xeb, 0xfd,                                                 // jmp to the hlt
             0xf4,
         };
         std::memcpy(&ram[stub], bytes, sizeof bytes);
@@ -119,20 +119,14 @@ std::string ProbeExit::describe() const {
         out += " suberror " + std::to_string(suberror) +
                (suberror == KVM_INTERNAL_ERROR_EMULATION ? " (emulation failure)" : "");
         break;
-    case KVM_EXIT_MMIO:
-        out += " at " + hex_string(mmio_addr);
-        break;
-    case KVM_EXIT_FAIL_ENTRY:
-        out += " hardware reason " + hex_string(hw_reason);
-        break;
-    default:
-        break;
+    case KVM_EXIT_MMIO: out += " at " + hex_string(mmio_addr); break;
+    case KVM_EXIT_FAIL_ENTRY: out += " hardware reason " + hex_string(hw_reason); break;
+    default: break;
     }
     return out;
 }
 
-Result<ProbeVm> ProbeVm::create(const KvmSystem& system, const HostCpuid& cpuid,
-                                std::span<const std::uint8_t> code) {
+Result<ProbeVm> ProbeVm::create(const KvmSystem& system, const HostCpuid& cpuid, std::span<const std::uint8_t> code) {
     if (code.size() > kProbeCodeMax) {
         return make_error(EINVAL, "probe code of " + std::to_string(code.size()) + " bytes exceeds " +
                                       std::to_string(kProbeCodeMax));
@@ -265,17 +259,10 @@ Result<ProbeExit> ProbeVm::run() {
             e.value = run_.data()[run->io.data_offset];
         }
         break;
-    case KVM_EXIT_INTERNAL_ERROR:
-        e.suberror = run->internal.suberror;
-        break;
-    case KVM_EXIT_MMIO:
-        e.mmio_addr = run->mmio.phys_addr;
-        break;
-    case KVM_EXIT_FAIL_ENTRY:
-        e.hw_reason = run->fail_entry.hardware_entry_failure_reason;
-        break;
-    default:
-        break;
+    case KVM_EXIT_INTERNAL_ERROR: e.suberror = run->internal.suberror; break;
+    case KVM_EXIT_MMIO: e.mmio_addr = run->mmio.phys_addr; break;
+    case KVM_EXIT_FAIL_ENTRY: e.hw_reason = run->fail_entry.hardware_entry_failure_reason; break;
+    default: break;
     }
     return e;
 }

@@ -112,8 +112,7 @@ public:
     /// layout above with `code` at kProbeCodeAddr and loads the long-mode
     /// register state. Errors: EINVAL if `code` exceeds kProbeCodeMax; else
     /// the failing ioctl's errno with its name in the message.
-    static Result<ProbeVm> create(const KvmSystem& system, const HostCpuid& cpuid,
-                                  std::span<const std::uint8_t> code);
+    static Result<ProbeVm> create(const KvmSystem& system, const HostCpuid& cpuid, std::span<const std::uint8_t> code);
 
     /// KVM_SET_GUEST_DEBUG (api.rst "KVM_SET_GUEST_DEBUG") with `control`
     /// (KVM_GUESTDBG_*) and, for KVM_GUESTDBG_USE_HW_BP, DR0-3 and DR7 from

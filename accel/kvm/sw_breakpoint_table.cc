@@ -10,9 +10,7 @@ namespace kvmdbg::accel::kvm {
 
 namespace {
 
-Error with_context(const Error& e, const std::string& what) {
-    return make_error(e.code, what + ": " + e.message);
-}
+Error with_context(const Error& e, const std::string& what) { return make_error(e.code, what + ": " + e.message); }
 
 }  // namespace
 
@@ -22,15 +20,14 @@ SwBreakpointTable::SwBreakpointTable(std::span<const std::uint8_t> opcode) : len
 
 Result<SwBreakpointTable> SwBreakpointTable::create(std::span<const std::uint8_t> opcode) {
     if (opcode.empty() || opcode.size() > kMaxOpcodeLen) {
-        return make_error(EINVAL, "software breakpoint opcode of " + std::to_string(opcode.size()) +
-                                      " bytes (1 to " + std::to_string(kMaxOpcodeLen) + ")");
+        return make_error(EINVAL, "software breakpoint opcode of " + std::to_string(opcode.size()) + " bytes (1 to " +
+                                      std::to_string(kMaxOpcodeLen) + ")");
     }
     return SwBreakpointTable(opcode);
 }
 
 template <typename MapT, typename Fn>
-void SwBreakpointTable::for_each_overlap(MapT& map, std::size_t len, std::uint64_t addr,
-                                         std::size_t n, Fn&& fn) {
+void SwBreakpointTable::for_each_overlap(MapT& map, std::size_t len, std::uint64_t addr, std::size_t n, Fn&& fn) {
     if (n == 0 || map.empty()) {
         return;
     }
@@ -74,8 +71,8 @@ Status SwBreakpointTable::insert(std::uint64_t addr, MemoryAccess& mem) {
     for (std::size_t j = 1; j < len_; ++j) {
         for (std::uint64_t other : {addr - j, addr + j}) {
             if (entries_.count(other) != 0) {
-                return make_error(EINVAL, "software breakpoint at " + hex_string(addr) +
-                                              " overlaps the one at " + hex_string(other));
+                return make_error(EINVAL, "software breakpoint at " + hex_string(addr) + " overlaps the one at " +
+                                              hex_string(other));
             }
         }
     }

@@ -141,8 +141,7 @@ private:
     // Calls fn(entry, offset_in_buf, offset_in_opcode) for every byte of a
     // breakpoint in `map` that falls inside [addr, addr + n). Defined in the .cc.
     template <typename MapT, typename Fn>
-    static void for_each_overlap(MapT& map, std::size_t len, std::uint64_t addr, std::size_t n,
-                                 Fn&& fn);
+    static void for_each_overlap(MapT& map, std::size_t len, std::uint64_t addr, std::size_t n, Fn&& fn);
 
     // Writes the saved bytes back if the opcode is still there.
     Status restore(std::uint64_t addr, const Entry& e, MemoryAccess& mem) const;

@@ -64,11 +64,11 @@ std::uint64_t x86_pc_linear(const KvmdbgX86State& st) {
     return (st.cs.base + st.rip) & 0xffffffffull;
 }
 
-std::string describe_internal_error(const kvm_run& run, std::uint32_t cpu,
-                                    const KvmdbgX86State& st, std::span<const std::uint8_t> code) {
+std::string describe_internal_error(const kvm_run& run, std::uint32_t cpu, const KvmdbgX86State& st,
+                                    std::span<const std::uint8_t> code) {
     std::uint32_t sub = run.internal.suberror;
-    std::string msg = "KVM internal error on vCPU " + std::to_string(cpu) + ": suberror " +
-                      std::to_string(sub) + " (" + suberror_name(sub) + ") at RIP=" + hex_string(st.rip);
+    std::string msg = "KVM internal error on vCPU " + std::to_string(cpu) + ": suberror " + std::to_string(sub) + " (" +
+                      suberror_name(sub) + ") at RIP=" + hex_string(st.rip);
     msg += '\n' + code_line(code);
     std::uint32_t n = run.internal.ndata;
     if (n > 0) {

@@ -21,12 +21,11 @@ std::uint64_t x86_pc_linear(const KvmdbgX86State& state);
 
 /// KVM_EXIT_INTERNAL_ERROR: suberror (with its name), RIP, the code bytes at
 /// RIP (`code` may be empty when RIP is not mapped) and a register dump.
-std::string describe_internal_error(const kvm_run& run, std::uint32_t cpu,
-                                    const KvmdbgX86State& state, std::span<const std::uint8_t> code);
+std::string describe_internal_error(const kvm_run& run, std::uint32_t cpu, const KvmdbgX86State& state,
+                                    std::span<const std::uint8_t> code);
 
 /// KVM_EXIT_SHUTDOWN (triple fault) with the code bytes at RIP and a register dump.
-std::string describe_shutdown(std::uint32_t cpu, const KvmdbgX86State& state,
-                              std::span<const std::uint8_t> code);
+std::string describe_shutdown(std::uint32_t cpu, const KvmdbgX86State& state, std::span<const std::uint8_t> code);
 
 /// KVM_EXIT_FAIL_ENTRY with the hardware reason.
 std::string describe_fail_entry(const kvm_run& run, std::uint32_t cpu, const KvmdbgX86State& state);

@@ -19,8 +19,8 @@
 #include "accel/kvm/kvm_vm.h"
 #include "accel/kvm/vcpu_exit_report.h"
 #include "accel/kvm/x86_debug_hooks.h"
-#include "accel/plugin_abi_x86.h"
 #include "accel/kvm/x86_vcpu_state.h"
+#include "accel/plugin_abi_x86.h"
 #include "arch/x86/hint_nop.h"
 #include "common/hex_string.h"
 #include "common/ioctl_status.h"
@@ -224,8 +224,8 @@ public:
         // software-breakpoint table and its step-over on a host whose KVM
         // does not intercept int3; docs/guest-debug.md).
         const char* sw_bp = std::getenv("KVMDBG_X86_SW_BP");
-        host.sw_breakpoints_intercepted =
-            caps.sw_breakpoint_exits || (sw_bp != nullptr && std::string_view(sw_bp) == "int3");
+        host.sw_breakpoints_intercepted = caps.sw_breakpoint_exits ||
+                                          (sw_bp != nullptr && std::string_view(sw_bp) == "int3");
         // Where RF skips a hardware breakpoint once, a continue needs no step-over.
         host.resume_flag = caps.hw_bp_resume_flag;
         auto core = GuestDebugCore::create(vm, std::make_unique<X86DebugHooks>(vm, host));

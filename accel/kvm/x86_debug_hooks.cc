@@ -80,7 +80,9 @@ Result<bool> raised(const Status& reflected) {
 }  // namespace
 
 X86DebugHooks::X86DebugHooks(KvmVm& vm, X86DebugHost host)
-    : vm_(vm), host_(host), rf_resume_(x86::resume_flag_enabled(host.resume_flag, std::getenv("KVMDBG_X86_RF_RESUME"))) {}
+    : vm_(vm),
+      host_(host),
+      rf_resume_(x86::resume_flag_enabled(host.resume_flag, std::getenv("KVMDBG_X86_RF_RESUME"))) {}
 
 std::span<const std::uint8_t> X86DebugHooks::breakpoint_instruction() const { return kInt3; }
 
@@ -465,8 +467,8 @@ std::string X86DebugHooks::describe_resume_policy(std::uint64_t hw_step_overs) c
 std::string X86DebugHooks::describe_request(const HwRequest& request) const {
     auto access = access_of(request.type);
     return request.serves_sw ? "software breakpoint (hardware slot)"
-           : access           ? x86::debug_access_name(*access)
-                              : "breakpoint";
+           : access          ? x86::debug_access_name(*access)
+                             : "breakpoint";
 }
 
 std::string X86DebugHooks::describe_slots() const {

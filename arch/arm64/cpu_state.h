@@ -43,28 +43,28 @@ extern "C" {
 #endif
 
 typedef struct KvmdbgArm64State {
-    uint64_t x[31];    /* X0..X30 (X29 = frame pointer, X30 = link register) */
-    uint64_t sp_el0;   /* SP_EL0: the stack pointer of EL0 and of EL1t */
-    uint64_t sp_el1;   /* SP_EL1: the stack pointer of EL1h */
+    uint64_t x[31];  /* X0..X30 (X29 = frame pointer, X30 = link register) */
+    uint64_t sp_el0; /* SP_EL0: the stack pointer of EL0 and of EL1t */
+    uint64_t sp_el1; /* SP_EL1: the stack pointer of EL1h */
     uint64_t pc;
-    uint64_t pstate;   /* SPSR layout, see above */
+    uint64_t pstate; /* SPSR layout, see above */
     /* FP/SIMD: V0..V31, each 16 bytes in memory order (byte 0 = bits 7:0,
      * i.e. the little-endian image of the 128-bit value). */
     uint8_t v[32][16];
-    uint32_t fpsr;     /* FPSR */
-    uint32_t fpcr;     /* FPCR */
+    uint32_t fpsr; /* FPSR */
+    uint32_t fpcr; /* FPCR */
     /* EL1 system registers that matter for debugging (64-bit each). */
-    uint64_t sctlr_el1;  /* SCTLR_EL1: M (bit 0) = stage-1 MMU on */
-    uint64_t tcr_el1;    /* TCR_EL1: T0SZ/T1SZ, TG0/TG1, IPS, DS ... */
-    uint64_t ttbr0_el1;  /* TTBR0_EL1: lower VA range table base */
-    uint64_t ttbr1_el1;  /* TTBR1_EL1: upper VA range table base */
-    uint64_t vbar_el1;   /* VBAR_EL1: exception vector base (2 KiB aligned) */
-    uint64_t esr_el1;    /* ESR_EL1: syndrome of the last exception to EL1 */
-    uint64_t far_el1;    /* FAR_EL1: faulting virtual address */
-    uint64_t elr_el1;    /* ELR_EL1: return address of the last exception */
-    uint64_t spsr_el1;   /* SPSR_EL1: PSTATE saved by the last exception */
-    uint64_t mdscr_el1;  /* MDSCR_EL1: the guest's own debug control (SS, KDE, MDE) */
-    uint64_t mair_el1;   /* MAIR_EL1: memory attributes (page-walk context) */
+    uint64_t sctlr_el1; /* SCTLR_EL1: M (bit 0) = stage-1 MMU on */
+    uint64_t tcr_el1;   /* TCR_EL1: T0SZ/T1SZ, TG0/TG1, IPS, DS ... */
+    uint64_t ttbr0_el1; /* TTBR0_EL1: lower VA range table base */
+    uint64_t ttbr1_el1; /* TTBR1_EL1: upper VA range table base */
+    uint64_t vbar_el1;  /* VBAR_EL1: exception vector base (2 KiB aligned) */
+    uint64_t esr_el1;   /* ESR_EL1: syndrome of the last exception to EL1 */
+    uint64_t far_el1;   /* FAR_EL1: faulting virtual address */
+    uint64_t elr_el1;   /* ELR_EL1: return address of the last exception */
+    uint64_t spsr_el1;  /* SPSR_EL1: PSTATE saved by the last exception */
+    uint64_t mdscr_el1; /* MDSCR_EL1: the guest's own debug control (SS, KDE, MDE) */
+    uint64_t mair_el1;  /* MAIR_EL1: memory attributes (page-walk context) */
 } KvmdbgArm64State;
 
 /* System register encodings (op0, op1, CRn, CRm, op2) for ARM64_SYS_REG()

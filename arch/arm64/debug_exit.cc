@@ -85,7 +85,10 @@ DecodedDebugExit decode_debug_exit(std::uint32_t hsr, std::uint32_t hsr_high, st
         d.from_lower_el = d.ec == ec::kWatchpointLower;
         d.watch_write = (d.iss >> 6) & 1;
         d.watch_cm = (d.iss >> 8) & 1;
-        d.description = std::string("watchpoint (") + (d.watch_cm ? "cache maintenance" : d.watch_write ? "write" : "read") +
+        d.description = std::string("watchpoint (") +
+                        (d.watch_cm      ? "cache maintenance"
+                         : d.watch_write ? "write"
+                                         : "read") +
                         ") at " + hex_string(far);
         break;
     default:
@@ -169,8 +172,7 @@ DebugEvent classify_debug_exit(const DebugExitInfo& exit, const DebugRegPlan& pl
         }
         return w;
     }
-    case DebugExceptionKind::unknown:
-        break;
+    case DebugExceptionKind::unknown: break;
     }
     return UnknownDebugExit{d};
 }

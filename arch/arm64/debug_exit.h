@@ -138,9 +138,9 @@ enum class WatchKind : std::uint8_t { write, read, access };
 /// the request the debugger made.
 struct Watchpoint {
     std::uint32_t request_id = 0;
-    unsigned slot = 0;              ///< the slot whose watched bytes matched (or were nearest)
+    unsigned slot = 0;                  ///< the slot whose watched bytes matched (or were nearest)
     WatchKind kind = WatchKind::write;  ///< the requested kind
-    std::uint64_t addr = 0;         ///< the requested range
+    std::uint64_t addr = 0;             ///< the requested range
     std::uint64_t len = 0;
     /// The address reported to gdb ("watch:<addr>"): FAR when it lies in the
     /// requested range, else the nearest byte of that range. (ARM ARM D2.10:
@@ -148,8 +148,8 @@ struct Watchpoint {
     /// STP or DC ZVA block below the watched bytes; gdb attributes a hit only
     /// to a watchpoint whose range contains the reported address.)
     std::uint64_t hit_addr = 0;
-    std::uint64_t far = 0;          ///< the raw FAR
-    bool write = false;             ///< ISS.WnR: the access was a store
+    std::uint64_t far = 0;  ///< the raw FAR
+    bool write = false;     ///< ISS.WnR: the access was a store
 };
 
 /// The event is the guest's own (a guest BRK, the guest's own step,
@@ -165,8 +165,8 @@ struct UnknownDebugExit {
     DecodedDebugExit exception;
 };
 
-using DebugEvent = std::variant<StepDone, SoftwareBreakpoint, HardwareBreakpoint, Watchpoint, NotOurs,
-                                UnknownDebugExit>;
+using DebugEvent =
+    std::variant<StepDone, SoftwareBreakpoint, HardwareBreakpoint, Watchpoint, NotOurs, UnknownDebugExit>;
 
 /// Classifies `exit` against the plan that was loaded when the vCPU ran.
 ///  * BRK: SoftwareBreakpoint{pc} if exit.sw_breakpoint_at_pc, else NotOurs.

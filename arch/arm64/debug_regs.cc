@@ -164,9 +164,7 @@ unsigned used_watchpoint_slots(const DebugRegPlan& plan) {
     return n;
 }
 
-bool plan_uses_hw(const DebugRegPlan& plan) {
-    return used_breakpoint_slots(plan) + used_watchpoint_slots(plan) > 0;
-}
+bool plan_uses_hw(const DebugRegPlan& plan) { return used_breakpoint_slots(plan) + used_watchpoint_slots(plan) > 0; }
 
 Result<unsigned> place_debug_request(DebugRegPlan& plan, std::uint32_t request_id, const DebugRequest& request) {
     for (unsigned n = 0; n < kMaxDebugRegs; ++n) {
@@ -212,8 +210,10 @@ Result<unsigned> place_debug_request(DebugRegPlan& plan, std::uint32_t request_i
     }
     if (pieces->size() > free_slots.size()) {
         std::string why = pieces->size() > plan.counts.watchpoints
-                              ? "needs " + std::to_string(pieces->size()) + " watchpoint registers (BAS/MASK pieces), "
-                                "more than the " + std::to_string(plan.counts.watchpoints) + " this host has"
+                              ? "needs " + std::to_string(pieces->size()) +
+                                    " watchpoint registers (BAS/MASK pieces), "
+                                    "more than the " +
+                                    std::to_string(plan.counts.watchpoints) + " this host has"
                               : "needs " + std::to_string(pieces->size()) + " watchpoint registers, " +
                                     std::to_string(free_slots.size()) + " of the host's " +
                                     std::to_string(plan.counts.watchpoints) + " are free";

@@ -101,8 +101,8 @@ struct Arm64DebugRegs {
 /// DBGBCR/DBGWCR fields.
 namespace dbgbcr {
 inline constexpr std::uint64_t kE = 1ull << 0;
-inline constexpr unsigned kPmcShift = 1;     ///< PMC, bits 2:1
-inline constexpr unsigned kBasShift = 5;     ///< BAS, bits 8:5
+inline constexpr unsigned kPmcShift = 1;  ///< PMC, bits 2:1
+inline constexpr unsigned kBasShift = 5;  ///< BAS, bits 8:5
 inline constexpr std::uint64_t kPmcEl1El0 = 0b11ull << kPmcShift;
 inline constexpr std::uint64_t kBasA64 = 0xFull << kBasShift;
 /// The value of every debugger breakpoint: E, PMC=EL1+EL0, BAS=0xF.
@@ -111,10 +111,10 @@ inline constexpr std::uint64_t kDebuggerBreakpoint = kE | kPmcEl1El0 | kBasA64; 
 
 namespace dbgwcr {
 inline constexpr std::uint64_t kE = 1ull << 0;
-inline constexpr unsigned kPacShift = 1;   ///< PAC, bits 2:1
-inline constexpr unsigned kLscShift = 3;   ///< LSC, bits 4:3
-inline constexpr unsigned kBasShift = 5;   ///< BAS, bits 12:5
-inline constexpr unsigned kMaskShift = 24; ///< MASK, bits 28:24
+inline constexpr unsigned kPacShift = 1;    ///< PAC, bits 2:1
+inline constexpr unsigned kLscShift = 3;    ///< LSC, bits 4:3
+inline constexpr unsigned kBasShift = 5;    ///< BAS, bits 12:5
+inline constexpr unsigned kMaskShift = 24;  ///< MASK, bits 28:24
 inline constexpr std::uint64_t kPacEl1El0 = 0b11ull << kPacShift;
 }  // namespace dbgwcr
 
@@ -227,8 +227,7 @@ bool plan_uses_hw(const DebugRegPlan& plan);
 /// (KVM_CAP_GUEST_DEBUG_HW_WPS = 0)"); ENOSPC naming the request's range,
 /// the slots it needs and how many of the host's N are free. On error
 /// `plan` is unchanged.
-Result<unsigned> place_debug_request(DebugRegPlan& plan, std::uint32_t request_id,
-                                     const DebugRequest& request);
+Result<unsigned> place_debug_request(DebugRegPlan& plan, std::uint32_t request_id, const DebugRequest& request);
 
 /// Frees every slot `request_id` owns. Returns the number freed (0 if the
 /// id is unknown).

@@ -164,8 +164,8 @@ Status gdb_register_write(KvmdbgArm64State& state, unsigned regnum, std::span<co
         return make_error(EINVAL, "aarch64: no register " + std::to_string(regnum));
     }
     if (value.size() != size) {
-        return make_error(EINVAL, "aarch64 register " + std::to_string(regnum) + ": " +
-                                      std::to_string(value.size()) + " bytes, expected " + std::to_string(size));
+        return make_error(EINVAL, "aarch64 register " + std::to_string(regnum) + ": " + std::to_string(value.size()) +
+                                      " bytes, expected " + std::to_string(size));
     }
     write_one(state, regnum, value.data());
     return ok_status();

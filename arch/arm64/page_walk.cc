@@ -11,7 +11,9 @@ constexpr std::uint64_t bits(std::uint64_t v, unsigned hi, unsigned lo) {
     return (v >> lo) & ((hi - lo == 63) ? ~0ull : ((1ull << (hi - lo + 1)) - 1));
 }
 
-constexpr std::uint64_t mask(unsigned hi, unsigned lo) { return ((hi == 63) ? ~0ull : ((1ull << (hi + 1)) - 1)) & ~((1ull << lo) - 1); }
+constexpr std::uint64_t mask(unsigned hi, unsigned lo) {
+    return ((hi == 63) ? ~0ull : ((1ull << (hi + 1)) - 1)) & ~((1ull << lo) - 1);
+}
 
 unsigned granule_shift(Granule g) {
     switch (g) {
@@ -24,9 +26,9 @@ unsigned granule_shift(Granule g) {
 
 struct Format {
     Granule granule;
-    unsigned g;       // granule shift
-    bool lpa;         // 64 KiB with IPS = 52 bits: OA[51:48] in desc[15:12]
-    bool lpa2;        // DS = 1 with 4/16 KiB: OA[49:48] in desc[49:48], OA[51:50] in desc[9:8]
+    unsigned g;  // granule shift
+    bool lpa;    // 64 KiB with IPS = 52 bits: OA[51:48] in desc[15:12]
+    bool lpa2;   // DS = 1 with 4/16 KiB: OA[49:48] in desc[49:48], OA[51:50] in desc[9:8]
 };
 
 // Output address of a descriptor, aligned down to `shift` bits.
@@ -79,12 +81,12 @@ namespace {
 // One walk as TCR_EL1 and the TTBR set it up (ARM ARM D8.2, D8.3).
 struct Walk {
     Format f{};
-    unsigned range = 0;         // VA[55]: 0 walks from TTBR0, 1 from TTBR1
-    unsigned va_bits = 0;       // 64 - TnSZ
-    unsigned stride = 0;        // index bits per level below the first
-    unsigned levels = 0;        // how many levels the walk has
-    std::uint64_t table = 0;    // the first level's table base
-    std::string where;          // "VA 0x... (TTBRn)", for messages
+    unsigned range = 0;       // VA[55]: 0 walks from TTBR0, 1 from TTBR1
+    unsigned va_bits = 0;     // 64 - TnSZ
+    unsigned stride = 0;      // index bits per level below the first
+    unsigned levels = 0;      // how many levels the walk has
+    std::uint64_t table = 0;  // the first level's table base
+    std::string where;        // "VA 0x... (TTBRn)", for messages
 
     int first_level() const { return 4 - static_cast<int>(levels); }
 };

@@ -95,7 +95,7 @@ struct Translation {
     int level = 0;                ///< level of the leaf descriptor (-1..3)
     unsigned ttbr = 0;            ///< 0 or 1: the range used
     Granule granule = Granule::k4K;
-    bool mmu_off = false;         ///< SCTLR_EL1.M = 0: identity
+    bool mmu_off = false;  ///< SCTLR_EL1.M = 0: identity
 };
 
 /// The granule of TG0 (`tg1` = false) or TG1 (`tg1` = true), from their

@@ -25,8 +25,8 @@ Result<std::uint32_t> sync_vector_offset(std::uint64_t ps) {
         // AArch32 M[3:0] = 0b0000 is User mode (EL0); everything else is a
         // privileged AArch32 mode, which KVM arm64 guests cannot be in.
         if ((ps & 0xf) != 0) {
-            return make_error(ENOTSUP, "PSTATE " + hex_string(ps) +
-                                           ": AArch32 privileged mode; only AArch32 EL0 is supported");
+            return make_error(ENOTSUP,
+                              "PSTATE " + hex_string(ps) + ": AArch32 privileged mode; only AArch32 EL0 is supported");
         }
         return 0x600u;
     }
@@ -45,8 +45,9 @@ Result<ReflectPlan> plan_reflection(const ReflectInput& in) {
         return make_error(EINVAL, "cannot reflect " + ev.description);
     }
     if ((in.vbar_el1 & 0x7ff) != 0) {
-        return make_error(EINVAL, "VBAR_EL1 " + hex_string(in.vbar_el1) +
-                                      " is not 2 KiB aligned (bits 10:0 are RES0): the guest has no usable vector table");
+        return make_error(EINVAL,
+                          "VBAR_EL1 " + hex_string(in.vbar_el1) +
+                              " is not 2 KiB aligned (bits 10:0 are RES0): the guest has no usable vector table");
     }
     auto offset = sync_vector_offset(in.pstate);
     if (!offset) {

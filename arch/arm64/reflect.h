@@ -50,10 +50,10 @@ namespace kvmdbg::arch::arm64 {
 
 /// PSTATE bits (SPSR layout, cpu_state.h).
 namespace pstate {
-inline constexpr std::uint64_t kSp = 1ull << 0;       ///< M[0]: SP_ELx selected
-inline constexpr std::uint64_t kElMask = 3ull << 2;   ///< M[3:2]
-inline constexpr std::uint64_t kNrw = 1ull << 4;      ///< M[4]: AArch32
-inline constexpr std::uint64_t kModeMask = 0x1full;   ///< M[4:0]
+inline constexpr std::uint64_t kSp = 1ull << 0;      ///< M[0]: SP_ELx selected
+inline constexpr std::uint64_t kElMask = 3ull << 2;  ///< M[3:2]
+inline constexpr std::uint64_t kNrw = 1ull << 4;     ///< M[4]: AArch32
+inline constexpr std::uint64_t kModeMask = 0x1full;  ///< M[4:0]
 inline constexpr std::uint64_t kF = 1ull << 6;
 inline constexpr std::uint64_t kI = 1ull << 7;
 inline constexpr std::uint64_t kA = 1ull << 8;

@@ -25,14 +25,12 @@ constexpr std::size_t kCount = 31 + 6 + 32 + 2 + 9;
 
 std::array<OneRegField, kCount> make_table() {
     std::array<OneRegField, kCount> t{};
-    static const char* const kXNames[31] = {"x0",  "x1",  "x2",  "x3",  "x4",  "x5",  "x6",  "x7",
-                                            "x8",  "x9",  "x10", "x11", "x12", "x13", "x14", "x15",
-                                            "x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23",
-                                            "x24", "x25", "x26", "x27", "x28", "x29", "x30"};
-    static const char* const kVNames[32] = {"v0",  "v1",  "v2",  "v3",  "v4",  "v5",  "v6",  "v7",
-                                            "v8",  "v9",  "v10", "v11", "v12", "v13", "v14", "v15",
-                                            "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23",
-                                            "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31"};
+    static const char* const kXNames[31] = {"x0",  "x1",  "x2",  "x3",  "x4",  "x5",  "x6",  "x7",  "x8",  "x9",  "x10",
+                                            "x11", "x12", "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21",
+                                            "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29", "x30"};
+    static const char* const kVNames[32] = {"v0",  "v1",  "v2",  "v3",  "v4",  "v5",  "v6",  "v7",  "v8",  "v9",  "v10",
+                                            "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21",
+                                            "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31"};
     std::size_t n = 0;
     for (unsigned i = 0; i < 31; ++i) {
         t[n++] = {core_id(kXregs + i * sizeof(__u64), KVM_REG_SIZE_U64), offsetof(KvmdbgArm64State, x) + i * 8, 8,
@@ -46,8 +44,7 @@ std::array<OneRegField, kCount> make_table() {
     t[n++] = {core_id(offsetof(struct kvm_regs, spsr) + KVM_SPSR_EL1 * sizeof(__u64), KVM_REG_SIZE_U64),
               STATE(spsr_el1), "spsr_el1"};
     for (unsigned i = 0; i < 32; ++i) {
-        t[n++] = {core_id(kVregs + i * 16, KVM_REG_SIZE_U128), offsetof(KvmdbgArm64State, v) + i * 16, 16,
-                  kVNames[i]};
+        t[n++] = {core_id(kVregs + i * 16, KVM_REG_SIZE_U128), offsetof(KvmdbgArm64State, v) + i * 16, 16, kVNames[i]};
     }
     t[n++] = {core_id(offsetof(struct kvm_regs, fp_regs.fpsr), KVM_REG_SIZE_U32), STATE(fpsr), "fpsr"};
     t[n++] = {core_id(offsetof(struct kvm_regs, fp_regs.fpcr), KVM_REG_SIZE_U32), STATE(fpcr), "fpcr"};

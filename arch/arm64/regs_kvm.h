@@ -36,10 +36,10 @@ namespace kvmdbg::arch::arm64 {
 
 /// One ONE_REG register and where it lives in KvmdbgArm64State.
 struct OneRegField {
-    std::uint64_t id;     ///< KVM register id
-    std::size_t offset;   ///< byte offset in KvmdbgArm64State
-    std::size_t size;     ///< 4, 8 or 16 bytes (matches the id's size field)
-    const char* name;     ///< for error messages ("pc", "v7", "tcr_el1")
+    std::uint64_t id;    ///< KVM register id
+    std::size_t offset;  ///< byte offset in KvmdbgArm64State
+    std::size_t size;    ///< 4, 8 or 16 bytes (matches the id's size field)
+    const char* name;    ///< for error messages ("pc", "v7", "tcr_el1")
 };
 
 /// Every register of KvmdbgArm64State, in the order they are loaded: core

@@ -69,12 +69,12 @@ DaifEffect daif_effect(std::uint32_t insn, std::uint64_t* bits = nullptr);
 
 /// What to load before the step and what to remember.
 struct StepDaifPlan {
-    std::uint64_t saved_daif = 0;     ///< PSTATE & DAIF before the step
-    std::uint64_t step_pstate = 0;    ///< PSTATE to load for the step (A, I, F set)
-    std::uint64_t pc = 0;             ///< PC of the stepped instruction
-    std::uint64_t vbar_el1 = 0;       ///< for detecting an exception entry
-    std::uint32_t insn = 0;           ///< the stepped instruction (original, not a BRK)
-    bool insn_known = false;          ///< false: memory unreadable, treated as `none`
+    std::uint64_t saved_daif = 0;   ///< PSTATE & DAIF before the step
+    std::uint64_t step_pstate = 0;  ///< PSTATE to load for the step (A, I, F set)
+    std::uint64_t pc = 0;           ///< PC of the stepped instruction
+    std::uint64_t vbar_el1 = 0;     ///< for detecting an exception entry
+    std::uint32_t insn = 0;         ///< the stepped instruction (original, not a BRK)
+    bool insn_known = false;        ///< false: memory unreadable, treated as `none`
 };
 
 /// Makes the plan for stepping the instruction `insn` (nullopt when the

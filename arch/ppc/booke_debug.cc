@@ -10,14 +10,10 @@ namespace {
 
 const char* kind_name(DebugAccess kind) {
     switch (kind) {
-    case DebugAccess::exec:
-        return "hardware breakpoint";
-    case DebugAccess::write:
-        return "write watchpoint";
-    case DebugAccess::read:
-        return "read watchpoint";
-    case DebugAccess::access:
-        return "access watchpoint";
+    case DebugAccess::exec: return "hardware breakpoint";
+    case DebugAccess::write: return "write watchpoint";
+    case DebugAccess::read: return "read watchpoint";
+    case DebugAccess::access: return "access watchpoint";
     }
     return "?";
 }
@@ -26,14 +22,10 @@ const char* kind_name(DebugAccess kind) {
 
 std::uint32_t bp_type(DebugAccess kind) {
     switch (kind) {
-    case DebugAccess::exec:
-        return kDebugBreakpoint;
-    case DebugAccess::write:
-        return kDebugWatchWrite;
-    case DebugAccess::read:
-        return kDebugWatchRead;
-    case DebugAccess::access:
-        return kDebugWatchWrite | kDebugWatchRead;
+    case DebugAccess::exec: return kDebugBreakpoint;
+    case DebugAccess::write: return kDebugWatchWrite;
+    case DebugAccess::read: return kDebugWatchRead;
+    case DebugAccess::access: return kDebugWatchWrite | kDebugWatchRead;
     }
     return kDebugNone;
 }

@@ -117,9 +117,9 @@ Result<std::array<std::uint8_t, 4>> sw_breakpoint_bytes(std::uint32_t debug_inst
 
 /// What the accelerator knows about one KVM_EXIT_DEBUG.
 struct DebugExitInfo {
-    std::uint32_t status = 0;   ///< kvm_run->debug.arch.status
-    std::uint64_t address = 0;  ///< kvm_run->debug.arch.address
-    std::uint64_t pc = 0;       ///< NIP read from the vCPU after the exit
+    std::uint32_t status = 0;          ///< kvm_run->debug.arch.status
+    std::uint64_t address = 0;         ///< kvm_run->debug.arch.address
+    std::uint64_t pc = 0;              ///< NIP read from the vCPU after the exit
     bool debugger_stepping = false;    ///< KVM_GUESTDBG_SINGLESTEP was set
     bool sw_breakpoint_at_pc = false;  ///< the debugger's table has pc
 };

@@ -19,16 +19,17 @@ Result<SwBreakpointInsn> sw_breakpoint_insn(std::span<const std::uint8_t> origin
 
 Status check_supported(DebugFeature feature) {
     switch (feature) {
-    case DebugFeature::sw_breakpoint:
-        return ok_status();
+    case DebugFeature::sw_breakpoint: return ok_status();
     case DebugFeature::hw_breakpoint:
-        return make_error(ENOTSUP, "riscv64 KVM has no hardware breakpoints (kvm_guest_debug_arch is empty); "
-                                   "use a software breakpoint (break, not hbreak)");
+        return make_error(ENOTSUP,
+                          "riscv64 KVM has no hardware breakpoints (kvm_guest_debug_arch is empty); "
+                          "use a software breakpoint (break, not hbreak)");
     case DebugFeature::watchpoint:
         return make_error(ENOTSUP, "riscv64 KVM has no watchpoints (kvm_guest_debug_arch is empty)");
     case DebugFeature::single_step:
-        return make_error(ENOTSUP, "riscv64 KVM cannot single-step a vCPU; gdb steps riscv by software "
-                                   "breakpoints");
+        return make_error(ENOTSUP,
+                          "riscv64 KVM cannot single-step a vCPU; gdb steps riscv by software "
+                          "breakpoints");
     }
     return make_error(EINVAL, "unknown debug feature");
 }

@@ -7,7 +7,7 @@ namespace kvmdbg::arch::riscv64 {
 namespace {
 
 std::uint64_t* csr_field(Riscv64Csrs& c, unsigned i) {
-    std::uint64_t* const fields[] = {&c.sstatus, &c.sie,    &c.stvec, &c.sscratch, &c.sepc,
+    std::uint64_t* const fields[] = {&c.sstatus, &c.sie,   &c.stvec, &c.sscratch, &c.sepc,
                                      &c.scause,  &c.stval, &c.sip,   &c.satp};
     return fields[i];
 }

@@ -64,8 +64,7 @@ void trap_state_to_kvm(const TrapState& in, kvm_riscv_core& core, kvm_riscv_csr&
     csr.stval = in.stval;
 }
 
-void from_kvm(const kvm_riscv_core& core, const kvm_riscv_csr& csr, const __riscv_d_ext_state& fp,
-              Riscv64State& out) {
+void from_kvm(const kvm_riscv_core& core, const kvm_riscv_csr& csr, const __riscv_d_ext_state& fp, Riscv64State& out) {
     out.x[0] = 0;
     for (unsigned i = 1; i < 32; ++i) {
         out.x[i] = *core_slot(core, i);
@@ -75,8 +74,8 @@ void from_kvm(const kvm_riscv_core& core, const kvm_riscv_csr& csr, const __risc
         out.f[i] = fp.f[i];
     }
     out.fcsr = fp.fcsr;
-    out.csr = Riscv64Csrs{csr.sstatus, csr.sie,  csr.stvec, csr.sscratch, csr.sepc,
-                          csr.scause,  csr.stval, csr.sip,  csr.satp};
+    out.csr = Riscv64Csrs{csr.sstatus, csr.sie,   csr.stvec, csr.sscratch, csr.sepc,
+                          csr.scause,  csr.stval, csr.sip,   csr.satp};
 }
 
 }  // namespace kvmdbg::arch::riscv64

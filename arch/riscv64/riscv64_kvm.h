@@ -58,7 +58,6 @@ TrapState trap_state_from_kvm(const kvm_riscv_core& core, const kvm_riscv_csr& c
 void trap_state_to_kvm(const TrapState& in, kvm_riscv_core& core, kvm_riscv_csr& csr);
 
 /// gdb-visible registers from kvm_riscv_core / kvm_riscv_csr / the D state.
-void from_kvm(const kvm_riscv_core& core, const kvm_riscv_csr& csr, const __riscv_d_ext_state& fp,
-              Riscv64State& out);
+void from_kvm(const kvm_riscv_core& core, const kvm_riscv_csr& csr, const __riscv_d_ext_state& fp, Riscv64State& out);
 
 }  // namespace kvmdbg::arch::riscv64

@@ -108,8 +108,8 @@ DebugEvent classify_exit(const ExitInfo& info) {
     unsigned ilen = 0;
     if (info.user_instr0 && s.icptcode == kIcptOperationException && s.ipa == 0x0000) {
         ilen = 2;
-    } else if (!info.user_instr0 && s.icptcode == kIcptInstruction && (s.ipa >> 8) == 0x83 &&
-               (s.ipb >> 28) == 0 && ((s.ipb >> 16) & 0xfff) == kDiagFunction) {
+    } else if (!info.user_instr0 && s.icptcode == kIcptInstruction && (s.ipa >> 8) == 0x83 && (s.ipb >> 28) == 0 &&
+               ((s.ipb >> 16) & 0xfff) == kDiagFunction) {
         ilen = 4;
     } else {
         return NotDebug{};

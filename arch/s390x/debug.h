@@ -46,16 +46,16 @@
 
 namespace kvmdbg::arch::s390x {
 
-inline constexpr std::uint8_t kHwBp = 1;       ///< KVM_HW_BP
-inline constexpr std::uint8_t kHwWpWrite = 2;  ///< KVM_HW_WP_WRITE
-inline constexpr std::uint8_t kSingleStep = 4; ///< KVM_SINGLESTEP
+inline constexpr std::uint8_t kHwBp = 1;        ///< KVM_HW_BP
+inline constexpr std::uint8_t kHwWpWrite = 2;   ///< KVM_HW_WP_WRITE
+inline constexpr std::uint8_t kSingleStep = 4;  ///< KVM_SINGLESTEP
 
 inline constexpr std::uint32_t kGuestDbgEnable = 0x1;
 inline constexpr std::uint32_t kGuestDbgSingleStep = 0x2;
 inline constexpr std::uint32_t kGuestDbgUseHwBp = 0x10000;
 
-inline constexpr unsigned kMaxHwBp = 50;          ///< guestdbg.c MAX_BP_COUNT
-inline constexpr std::uint64_t kMaxWpLen = 100;   ///< guestdbg.c MAX_WP_SIZE
+inline constexpr unsigned kMaxHwBp = 50;         ///< guestdbg.c MAX_BP_COUNT
+inline constexpr std::uint64_t kMaxWpLen = 100;  ///< guestdbg.c MAX_WP_SIZE
 
 /// The software breakpoint kvmdbg writes.
 struct SwBreakpointInsn {
@@ -125,8 +125,8 @@ inline constexpr std::uint8_t kIcptOperationException = 0x2c;
 
 struct ExitInfo {
     std::variant<DebugExit, SieicExit> exit;
-    std::uint64_t psw_addr = 0;        ///< PSW address read after the exit
-    bool user_instr0 = false;          ///< which sw bp instruction is in use
+    std::uint64_t psw_addr = 0;  ///< PSW address read after the exit
+    bool user_instr0 = false;    ///< which sw bp instruction is in use
     bool debugger_stepping = false;
     /// The debugger's table has a software breakpoint at this address.
     std::function<bool(std::uint64_t)> sw_breakpoint_at;

@@ -23,7 +23,8 @@ static_assert(KVM_GUESTDBG_ENABLE == kGuestDbgEnable && KVM_GUESTDBG_SINGLESTEP 
               KVM_GUESTDBG_USE_HW_BP == kGuestDbgUseHwBp);
 static_assert(KVM_CAP_S390_USER_INSTR0 == 130);
 static_assert(offsetof(kvm_run, s390_sieic.icptcode) == 48 && offsetof(kvm_run, s390_sieic.ipa) == 50 &&
-              offsetof(kvm_run, s390_sieic.ipb) == 52, "s390_sieic sits in the exit union at offset 48");
+                  offsetof(kvm_run, s390_sieic.ipb) == 52,
+              "s390_sieic sits in the exit union at offset 48");
 static_assert(offsetof(kvm_run, psw_mask) == 32 && offsetof(kvm_run, psw_addr) == 40);
 static_assert(sizeof(kvm_s390_irq) == 72 && offsetof(kvm_s390_irq, u) == 8);
 static_assert(sizeof(kvm_s390_pgm_info) == 40 && offsetof(kvm_s390_pgm_info, code) == 28 &&
@@ -63,12 +64,12 @@ kvm_s390_irq program_irq(std::uint16_t code, unsigned ilen) {
     std::memset(&irq, 0, sizeof irq);
     irq.type = KVM_S390_PROGRAM_INT;
     irq.u.pgm.code = code;
-    irq.u.pgm.flags = static_cast<__u8>(KVM_S390_PGM_FLAGS_ILC_VALID | (((ilen / 2) << 1) & KVM_S390_PGM_FLAGS_ILC_MASK));
+    irq.u.pgm.flags = static_cast<__u8>(KVM_S390_PGM_FLAGS_ILC_VALID |
+                                        (((ilen / 2) << 1) & KVM_S390_PGM_FLAGS_ILC_MASK));
     return irq;
 }
 
-void from_kvm(const kvm_regs& regs, const kvm_sregs& sregs, const kvm_fpu& fpu, const kvm_run& run,
-              S390State& out) {
+void from_kvm(const kvm_regs& regs, const kvm_sregs& sregs, const kvm_fpu& fpu, const kvm_run& run, S390State& out) {
     out.psw_mask = run.psw_mask;
     out.psw_addr = run.psw_addr;
     for (unsigned i = 0; i < 16; ++i) {

@@ -49,8 +49,7 @@ kvm_s390_irq program_irq(std::uint16_t code, unsigned ilen);
 
 /// Registers: gprs from kvm_regs, acrs from kvm_sregs, fpc/fprs from
 /// kvm_fpu, the PSW from kvm_run (psw_mask/psw_addr, synced on every exit).
-void from_kvm(const kvm_regs& regs, const kvm_sregs& sregs, const kvm_fpu& fpu, const kvm_run& run,
-              S390State& out);
+void from_kvm(const kvm_regs& regs, const kvm_sregs& sregs, const kvm_fpu& fpu, const kvm_run& run, S390State& out);
 /// The reverse; crs and other kvm_sregs fields are kept.
 void to_kvm(const S390State& in, kvm_regs& regs, kvm_sregs& sregs, kvm_fpu& fpu, kvm_run& run);
 

@@ -99,8 +99,8 @@ void set_data_segments(KvmdbgX86State& st) {
 
 Status write_boot_gdt(std::span<std::uint8_t> out) {
     if (out.size() < kBootGdtSize) {
-        return make_error(EINVAL, "boot GDT needs " + std::to_string(kBootGdtSize) +
-                                      " bytes, buffer has " + std::to_string(out.size()));
+        return make_error(EINVAL, "boot GDT needs " + std::to_string(kBootGdtSize) + " bytes, buffer has " +
+                                      std::to_string(out.size()));
     }
     for (std::size_t i = 0; i < kBootGdtSize / 8; ++i) {
         store_le64(out.data() + 8 * i, kBootGdt[i]);
@@ -117,8 +117,7 @@ std::uint64_t identity_page_tables_size(std::uint64_t ram_top) {
     return (2 + gibs) * kPage;
 }
 
-Status write_identity_page_tables(std::span<std::uint8_t> out, std::uint64_t table_gpa,
-                                  std::uint64_t ram_top) {
+Status write_identity_page_tables(std::span<std::uint8_t> out, std::uint64_t table_gpa, std::uint64_t ram_top) {
     if ((table_gpa & (kPage - 1)) != 0) {
         return make_error(EINVAL, "page-table base is not 4 KiB aligned");
     }
@@ -127,8 +126,8 @@ Status write_identity_page_tables(std::span<std::uint8_t> out, std::uint64_t tab
         return make_error(EINVAL, "identity map supports RAM up to 512 GiB only");
     }
     if (out.size() < size) {
-        return make_error(EINVAL, "identity page tables need " + std::to_string(size) +
-                                      " bytes, buffer has " + std::to_string(out.size()));
+        return make_error(EINVAL, "identity page tables need " + std::to_string(size) + " bytes, buffer has " +
+                                      std::to_string(out.size()));
     }
     std::memset(out.data(), 0, size);
     std::uint64_t gibs = size / kPage - 2;

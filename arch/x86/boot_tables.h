@@ -81,8 +81,7 @@ std::uint64_t identity_page_tables_size(std::uint64_t ram_top);
 /// entries. Errors: EINVAL if table_gpa is not 4 KiB aligned, if ram_top
 /// exceeds kIdentityMapLimit, or if `out` is smaller than
 /// identity_page_tables_size(ram_top).
-Status write_identity_page_tables(std::span<std::uint8_t> out, std::uint64_t table_gpa,
-                                  std::uint64_t ram_top);
+Status write_identity_page_tables(std::span<std::uint8_t> out, std::uint64_t table_gpa, std::uint64_t ram_top);
 
 // --------------------------------------------------------- vCPU states
 //

@@ -32,10 +32,22 @@ typedef struct KvmdbgX86Dtable {
 } KvmdbgX86Dtable;
 
 enum KvmdbgX86Gpr {
-    KVMDBG_X86_RAX, KVMDBG_X86_RBX, KVMDBG_X86_RCX, KVMDBG_X86_RDX,
-    KVMDBG_X86_RSI, KVMDBG_X86_RDI, KVMDBG_X86_RSP, KVMDBG_X86_RBP,
-    KVMDBG_X86_R8, KVMDBG_X86_R9, KVMDBG_X86_R10, KVMDBG_X86_R11,
-    KVMDBG_X86_R12, KVMDBG_X86_R13, KVMDBG_X86_R14, KVMDBG_X86_R15,
+    KVMDBG_X86_RAX,
+    KVMDBG_X86_RBX,
+    KVMDBG_X86_RCX,
+    KVMDBG_X86_RDX,
+    KVMDBG_X86_RSI,
+    KVMDBG_X86_RDI,
+    KVMDBG_X86_RSP,
+    KVMDBG_X86_RBP,
+    KVMDBG_X86_R8,
+    KVMDBG_X86_R9,
+    KVMDBG_X86_R10,
+    KVMDBG_X86_R11,
+    KVMDBG_X86_R12,
+    KVMDBG_X86_R13,
+    KVMDBG_X86_R14,
+    KVMDBG_X86_R15,
 };
 
 typedef struct KvmdbgX86State {
@@ -45,11 +57,11 @@ typedef struct KvmdbgX86State {
     KvmdbgX86Dtable gdt, idt;
     uint64_t cr0, cr2, cr3, cr4, cr8, efer, apic_base;
     uint64_t kernel_gs_base;  /* MSR_KERNEL_GS_BASE */
-    uint64_t dr[4], dr6, dr7;  /* the guest's own debug registers */
+    uint64_t dr[4], dr6, dr7; /* the guest's own debug registers */
     /* x87/SSE (FXSAVE layout semantics, Intel SDM Vol. 1 10.5.1) */
-    uint8_t fpr[8][16];  /* ST0..7, 80-bit values in the low 10 bytes */
+    uint8_t fpr[8][16]; /* ST0..7, 80-bit values in the low 10 bytes */
     uint16_t fcw, fsw;
-    uint8_t ftwx;        /* abridged tag word */
+    uint8_t ftwx; /* abridged tag word */
     uint8_t padding8;
     uint16_t last_opcode;
     uint64_t last_ip, last_dp;

@@ -10,9 +10,9 @@ constexpr std::uint64_t kConditionBits = dr6::kHitMask | dr6::kBD | dr6::kBS | d
 
 WatchKind watch_kind(DebugAccess a) {
     switch (a) {
-        case DebugAccess::read: return WatchKind::read;
-        case DebugAccess::access: return WatchKind::access;
-        default: return WatchKind::write;
+    case DebugAccess::read: return WatchKind::read;
+    case DebugAccess::access: return WatchKind::access;
+    default: return WatchKind::write;
     }
 }
 
@@ -42,8 +42,8 @@ Watchpoint make_watchpoint(unsigned debugger_hits, const DebugRegPlan& plan) {
     // Report the request of the chosen slot once, from its lowest matched slot.
     unsigned chosen = *pick_debugger_slot(debugger_hits, plan);
     const SlotOwner& o = plan.owners[chosen];
-    return Watchpoint{o.request_id, chosen,        watch_kind(o.request.kind), o.request.addr,
-                      o.request.len, o.request.addr, std::nullopt};
+    return Watchpoint{o.request_id,   chosen,      watch_kind(o.request.kind), o.request.addr, o.request.len,
+                      o.request.addr, std::nullopt};
 }
 
 }  // namespace
@@ -87,8 +87,8 @@ DebugEvent classify_debug_exit(const DebugExitInfo& exit, const DebugRegPlan& pl
         guest_cond |= dr6::kBT;
     }
     const std::uint64_t guest_dr6 = guest_view_dr6((exit.dr6 & ~kConditionBits) | guest_cond, plan);
-    const std::optional<std::uint64_t> residue =
-        guest_cond != 0 ? std::optional<std::uint64_t>(guest_dr6) : std::nullopt;
+    const std::optional<std::uint64_t> residue = guest_cond != 0 ? std::optional<std::uint64_t>(guest_dr6)
+                                                                 : std::nullopt;
 
     if (step_done) {
         StepDone done;

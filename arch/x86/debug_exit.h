@@ -35,11 +35,11 @@ inline constexpr std::uint32_t kVectorBP = 3;  ///< #BP, breakpoint (int3)
 
 /// What the accelerator knows about one KVM_EXIT_DEBUG.
 struct DebugExitInfo {
-    std::uint32_t vector = 0;  ///< kvm_run->debug.arch.exception (1 #DB, 3 #BP)
-    std::uint64_t dr6 = 0;     ///< kvm_run->debug.arch.dr6 (architectural form)
-    std::uint64_t pc = 0;      ///< kvm_run->debug.arch.pc: linear RIP
-    bool debugger_stepping = false;   ///< KVM_GUESTDBG_SINGLESTEP was set for this run
-    bool sw_breakpoint_at_pc = false; ///< the debugger has a software breakpoint at pc
+    std::uint32_t vector = 0;          ///< kvm_run->debug.arch.exception (1 #DB, 3 #BP)
+    std::uint64_t dr6 = 0;             ///< kvm_run->debug.arch.dr6 (architectural form)
+    std::uint64_t pc = 0;              ///< kvm_run->debug.arch.pc: linear RIP
+    bool debugger_stepping = false;    ///< KVM_GUESTDBG_SINGLESTEP was set for this run
+    bool sw_breakpoint_at_pc = false;  ///< the debugger has a software breakpoint at pc
 };
 
 /// A debugger hardware (execute) breakpoint hit: the instruction at `addr`
@@ -61,11 +61,11 @@ enum class WatchKind : std::uint8_t { write, read, access };
 /// completed). A range split over several slots is reported once, as the
 /// request the debugger made.
 struct Watchpoint {
-    std::uint32_t request_id = 0;  ///< the debugger request's id
-    unsigned slot = 0;             ///< lowest physical DRn of that request that matched
+    std::uint32_t request_id = 0;       ///< the debugger request's id
+    unsigned slot = 0;                  ///< lowest physical DRn of that request that matched
     WatchKind kind = WatchKind::write;  ///< the requested kind (x86 has no read-only)
-    std::uint64_t addr = 0;        ///< the requested range's start
-    std::uint64_t len = 0;         ///< the requested range's length
+    std::uint64_t addr = 0;             ///< the requested range's start
+    std::uint64_t len = 0;              ///< the requested range's length
     /// The address gdb reports ("watch:<addr>"): the start of the range the
     /// debugger asked for, even if a later piece of a split range matched.
     std::uint64_t hit_addr = 0;
@@ -77,7 +77,7 @@ struct Watchpoint {
 struct StepDone {
     std::optional<HardwareBreakpoint> also_breakpoint;  ///< Bn of a debugger exec slot
     std::optional<Watchpoint> also_watchpoint;          ///< Bn of a debugger watch slot
-    std::optional<std::uint64_t> guest_dr6;  ///< as HardwareBreakpoint::guest_dr6
+    std::optional<std::uint64_t> guest_dr6;             ///< as HardwareBreakpoint::guest_dr6
 };
 
 /// The int3 at `addr` is one of the debugger's software breakpoints.
@@ -103,8 +103,8 @@ struct NotOurs {
 };
 
 /// The classification of one KVM_EXIT_DEBUG.
-using DebugEvent = std::variant<StepDone, SoftwareBreakpoint, HardwareBreakpoint, Watchpoint,
-                                GuestDebugRegAccess, NotOurs>;
+using DebugEvent =
+    std::variant<StepDone, SoftwareBreakpoint, HardwareBreakpoint, Watchpoint, GuestDebugRegAccess, NotOurs>;
 
 /// Classifies `exit` against the plan that was loaded when the vCPU ran.
 ///

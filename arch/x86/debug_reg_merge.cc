@@ -11,9 +11,7 @@ namespace kvmdbg::arch::x86 {
 namespace {
 
 // Slot n's Ln, Gn, R/Wn and LENn bits.
-std::uint64_t slot_bits(unsigned n) {
-    return dr7::local_enable(n) | dr7::global_enable(n) | (0xfull << (16 + 4 * n));
-}
+std::uint64_t slot_bits(unsigned n) { return dr7::local_enable(n) | dr7::global_enable(n) | (0xfull << (16 + 4 * n)); }
 
 DebugRegPlan guest_base(const X86DebugRegs& guest) {
     DebugRegPlan plan;
@@ -53,18 +51,23 @@ std::string bytes_hex(std::span<const std::uint8_t> b) {
 
 bool is_ignored_prefix(std::uint8_t b) {
     switch (b) {
-        case 0x66: case 0x67: case 0xf2: case 0xf3:
-        case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
-            return true;
-        default:
-            return false;
+    case 0x66:
+    case 0x67:
+    case 0xf2:
+    case 0xf3:
+    case 0x26:
+    case 0x2e:
+    case 0x36:
+    case 0x3e:
+    case 0x64:
+    case 0x65: return true;
+    default: return false;
     }
 }
 
 }  // namespace
 
-MergedDebugRegs merge_debug_regs_evicting(const X86DebugRegs& guest,
-                                          std::span<const DebuggerRequestEntry> requests) {
+MergedDebugRegs merge_debug_regs_evicting(const X86DebugRegs& guest, std::span<const DebuggerRequestEntry> requests) {
     MergedDebugRegs out{guest_base(guest), {}};
     for (const auto& r : requests) {
         if (!place_debug_request(out.plan, r.id, r.request)) {
@@ -74,8 +77,7 @@ MergedDebugRegs merge_debug_regs_evicting(const X86DebugRegs& guest,
     return out;
 }
 
-Result<DebugRegPlan> merge_debug_regs(const X86DebugRegs& guest,
-                                      std::span<const DebuggerRequestEntry> requests) {
+Result<DebugRegPlan> merge_debug_regs(const X86DebugRegs& guest, std::span<const DebuggerRequestEntry> requests) {
     DebugRegPlan plan = guest_base(guest);
     for (const auto& r : requests) {
         auto placed = place_debug_request(plan, r.id, r.request);
@@ -98,9 +100,7 @@ std::uint64_t guest_view_dr6(std::uint64_t dr6, const DebugRegPlan& plan) {
 }
 
 Result<MovDrOutcome> emulate_mov_dr(std::span<const std::uint8_t> insn, const MovDrContext& ctx) {
-    auto not_mov_dr = [&] {
-        return make_error(EINVAL, "not a MOV to/from a debug register: " + bytes_hex(insn));
-    };
+    auto not_mov_dr = [&] { return make_error(EINVAL, "not a MOV to/from a debug register: " + bytes_hex(insn)); };
     std::size_t i = 0;
     std::uint8_t rex = 0;
     bool lock = false;

@@ -60,16 +60,14 @@ struct MergedDebugRegs {
 /// Errors: those of place_debug_request for the first request that fails;
 /// ENOSPC when guest + debugger need more than 4 slots, saying how many the
 /// guest uses. The guest's slots are never dropped.
-Result<DebugRegPlan> merge_debug_regs(const X86DebugRegs& guest,
-                                      std::span<const DebuggerRequestEntry> requests);
+Result<DebugRegPlan> merge_debug_regs(const X86DebugRegs& guest, std::span<const DebuggerRequestEntry> requests);
 
 /// As merge_debug_regs but never fails: a request that does not fit (or is
 /// invalid) is left out and its id listed in `evicted`. Use it when the
 /// GUEST changed its registers (an emulated MOV to DR7): the guest's write
 /// must take effect, so the debugger loses the slots it can no longer have
 /// and the accelerator tells the user which ones.
-MergedDebugRegs merge_debug_regs_evicting(const X86DebugRegs& guest,
-                                          std::span<const DebuggerRequestEntry> requests);
+MergedDebugRegs merge_debug_regs_evicting(const X86DebugRegs& guest, std::span<const DebuggerRequestEntry> requests);
 
 /// The DR6 the guest should see for a #DB taken with `plan` loaded:
 /// every Bp of a guest-owned physical slot p becomes B(guest slot); Bn bits
@@ -110,11 +108,11 @@ struct MovDrContext {
 /// Result of emulate_mov_dr.
 struct MovDrOutcome {
     MovDrAction action = MovDrAction::done;
-    GuestDebugRegs regs{};                 ///< new virtual debug registers
-    std::array<std::uint64_t, 16> gpr{};   ///< new GPRs (KvmdbgX86Gpr order)
-    unsigned length = 0;  ///< bytes to add to RIP when action == done, else 0
-    unsigned dr = 0;      ///< the DR accessed, after DR4->DR6 / DR5->DR7 aliasing
-    bool to_dr = false;   ///< MOV DRn, reg (0F 23): rebuild the effective registers
+    GuestDebugRegs regs{};                ///< new virtual debug registers
+    std::array<std::uint64_t, 16> gpr{};  ///< new GPRs (KvmdbgX86Gpr order)
+    unsigned length = 0;                  ///< bytes to add to RIP when action == done, else 0
+    unsigned dr = 0;                      ///< the DR accessed, after DR4->DR6 / DR5->DR7 aliasing
+    bool to_dr = false;                   ///< MOV DRn, reg (0F 23): rebuild the effective registers
 };
 
 /// Emulates the trapped `MOV reg, DRn` (0F 21 /r) or `MOV DRn, reg`

@@ -34,13 +34,13 @@ std::uint64_t piece_len(std::uint64_t addr, std::uint64_t remaining) {
 
 Result<unsigned> dr7_len_field(std::uint64_t len) {
     switch (len) {
-        case 1: return 0b00u;
-        case 2: return 0b01u;
-        case 4: return 0b11u;
-        case 8: return 0b10u;
-        default:
-            return make_error(EINVAL, "debug register length " + std::to_string(len) +
-                                          " has no DR7 LEN encoding (1, 2, 4 or 8)");
+    case 1: return 0b00u;
+    case 2: return 0b01u;
+    case 4: return 0b11u;
+    case 8: return 0b10u;
+    default:
+        return make_error(EINVAL,
+                          "debug register length " + std::to_string(len) + " has no DR7 LEN encoding (1, 2, 4 or 8)");
     }
 }
 
@@ -63,8 +63,7 @@ Result<std::uint64_t> dr7_set_slot(std::uint64_t dr7, unsigned n, const Dr7Slot&
         return make_error(EINVAL, "debug register slot " + std::to_string(n) + " does not exist");
     }
     if (slot.rw == Dr7Rw::exec && slot.len != 1) {
-        return make_error(EINVAL, "an execute breakpoint must have length 1, not " +
-                                      std::to_string(slot.len));
+        return make_error(EINVAL, "an execute breakpoint must have length 1, not " + std::to_string(slot.len));
     }
     auto len = dr7_len_field(slot.len);
     if (!len) {
@@ -83,8 +82,7 @@ Result<std::uint64_t> dr7_set_slot(std::uint64_t dr7, unsigned n, const Dr7Slot&
 }
 
 std::uint64_t dr7_clear_slot(std::uint64_t dr7, unsigned n) {
-    std::uint64_t mask = dr7::local_enable(n) | dr7::global_enable(n) |
-                         (0xfull << (kRwShift + field_shift(n)));
+    std::uint64_t mask = dr7::local_enable(n) | dr7::global_enable(n) | (0xfull << (kRwShift + field_shift(n)));
     return dr7 & ~mask;
 }
 
@@ -113,42 +111,41 @@ unsigned dr7_enabled_mask(std::uint64_t dr7) {
 
 const char* debug_access_name(DebugAccess kind) {
     switch (kind) {
-        case DebugAccess::exec: return "hardware breakpoint";
-        case DebugAccess::write: return "write watchpoint";
-        case DebugAccess::read: return "read watchpoint";
-        case DebugAccess::access: return "access watchpoint";
+    case DebugAccess::exec: return "hardware breakpoint";
+    case DebugAccess::write: return "write watchpoint";
+    case DebugAccess::read: return "read watchpoint";
+    case DebugAccess::access: return "access watchpoint";
     }
     return "debug request";
 }
 
 Result<std::vector<DebugRange>> split_debug_request(const DebugRequest& request) {
     if (request.kind == DebugAccess::read) {
-        return make_error(ENOTSUP, "x86 has no read-only watchpoints (DR7 R/W has no read-only "
-                                   "encoding); use an access watchpoint (awatch)");
+        return make_error(ENOTSUP,
+                          "x86 has no read-only watchpoints (DR7 R/W has no read-only "
+                          "encoding); use an access watchpoint (awatch)");
     }
     if (request.len == 0) {
         return make_error(EINVAL, describe(request) + ": length 0");
     }
     if (request.kind == DebugAccess::exec) {
         if (request.len != 1) {
-            return make_error(EINVAL, "x86 hardware breakpoints have length 1, not " +
-                                          std::to_string(request.len));
+            return make_error(EINVAL, "x86 hardware breakpoints have length 1, not " + std::to_string(request.len));
         }
         return std::vector<DebugRange>{{request.addr, 1}};
     }
     if (request.addr + (request.len - 1) < request.addr) {
-        return make_error(EINVAL, describe(request) + ": range wraps past the end of the "
-                                                      "address space");
+        return make_error(EINVAL, describe(request) +
+                                      ": range wraps past the end of the "
+                                      "address space");
     }
     std::vector<DebugRange> pieces;
     std::uint64_t addr = request.addr;
     std::uint64_t remaining = request.len;
     while (remaining > 0) {
         if (pieces.size() == kNumDebugRegs) {
-            return make_error(ENOSPC, describe(request) + " needs more than " +
-                                          std::to_string(kNumDebugRegs) +
-                                          " debug registers; x86 has " +
-                                          std::to_string(kNumDebugRegs));
+            return make_error(ENOSPC, describe(request) + " needs more than " + std::to_string(kNumDebugRegs) +
+                                          " debug registers; x86 has " + std::to_string(kNumDebugRegs));
         }
         std::uint64_t len = piece_len(addr, remaining);
         pieces.push_back({addr, len});
@@ -174,12 +171,10 @@ unsigned guest_slot_count(const DebugRegPlan& plan) {
     return n;
 }
 
-Result<unsigned> place_debug_request(DebugRegPlan& plan, std::uint32_t request_id,
-                                     const DebugRequest& request) {
+Result<unsigned> place_debug_request(DebugRegPlan& plan, std::uint32_t request_id, const DebugRequest& request) {
     for (const auto& o : plan.owners) {
         if (o.kind == SlotOwner::Kind::debugger && o.request_id == request_id) {
-            return make_error(EEXIST, "debug request id " + std::to_string(request_id) +
-                                          " is already placed");
+            return make_error(EEXIST, "debug request id " + std::to_string(request_id) + " is already placed");
         }
     }
     auto pieces = split_debug_request(request);
@@ -190,11 +185,10 @@ Result<unsigned> place_debug_request(DebugRegPlan& plan, std::uint32_t request_i
     if (pieces->size() > free) {
         unsigned guest = guest_slot_count(plan);
         unsigned debugger = kNumDebugRegs - free - guest;
-        std::string msg = "no free debug register: " + describe(request) + " needs " +
-                          std::to_string(pieces->size()) + ", " + std::to_string(free) +
-                          " of " + std::to_string(kNumDebugRegs) + " free (the guest uses " +
-                          std::to_string(guest) + ", the debugger " + std::to_string(debugger) +
-                          ")";
+        std::string msg = "no free debug register: " + describe(request) + " needs " + std::to_string(pieces->size()) +
+                          ", " + std::to_string(free) + " of " + std::to_string(kNumDebugRegs) +
+                          " free (the guest uses " + std::to_string(guest) + ", the debugger " +
+                          std::to_string(debugger) + ")";
         return make_error(ENOSPC, msg);
     }
     const Dr7Rw rw = request.kind == DebugAccess::exec    ? Dr7Rw::exec
@@ -208,8 +202,7 @@ Result<unsigned> place_debug_request(DebugRegPlan& plan, std::uint32_t request_i
             continue;
         }
         const DebugRange& piece = (*pieces)[i++];
-        auto dr7 = dr7_set_slot(next.regs.dr7, n,
-                                Dr7Slot{false, true, rw, static_cast<unsigned>(piece.len)});
+        auto dr7 = dr7_set_slot(next.regs.dr7, n, Dr7Slot{false, true, rw, static_cast<unsigned>(piece.len)});
         if (!dr7) {
             return dr7.error();  // unreachable: split only yields encodable pieces
         }

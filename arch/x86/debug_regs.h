@@ -226,8 +226,7 @@ unsigned guest_slot_count(const DebugRegPlan& plan);
 /// split_debug_request; ENOSPC "no free debug register"
 /// naming the request, how many slots it needs, and how many the guest and
 /// the debugger already use. On error `plan` is unchanged.
-Result<unsigned> place_debug_request(DebugRegPlan& plan, std::uint32_t request_id,
-                                     const DebugRequest& request);
+Result<unsigned> place_debug_request(DebugRegPlan& plan, std::uint32_t request_id, const DebugRequest& request);
 
 /// Frees every slot the debugger request `request_id` owns. Returns the
 /// number of slots freed (0 if the id is unknown).

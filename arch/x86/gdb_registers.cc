@@ -20,7 +20,6 @@ std::uint64_t rip_from_gdb_pc(const KvmdbgX86State& state, std::uint64_t pc) {
     return segmented_pc(state) ? ((pc - state.cs.base) & 0xffff) : pc;
 }
 
-
 namespace {
 
 // gdb's rax..rsp order mapped to the kernel's gpr[] order.
@@ -29,8 +28,7 @@ constexpr std::array<int, 16> kGprIndex{KVMDBG_X86_RAX, KVMDBG_X86_RBX, KVMDBG_X
                                         KVMDBG_X86_R8,  KVMDBG_X86_R9,  KVMDBG_X86_R10, KVMDBG_X86_R11,
                                         KVMDBG_X86_R12, KVMDBG_X86_R13, KVMDBG_X86_R14, KVMDBG_X86_R15};
 
-constexpr unsigned kEflags = 17, kCs = 18, kFsBase = 24, kCr0 = 27, kSt0 = 33, kFctrl = 41, kXmm0 = 49,
-                   kMxcsr = 65;
+constexpr unsigned kEflags = 17, kCs = 18, kFsBase = 24, kCr0 = 27, kSt0 = 33, kFctrl = 41, kXmm0 = 49, kMxcsr = 65;
 
 void put_le(std::uint8_t* out, std::uint64_t v, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -50,18 +48,12 @@ std::uint64_t get_le(const std::uint8_t* in, std::size_t n) {
 template <typename S>
 auto* segment(S& s, unsigned n) {
     switch (n - kCs) {  // gdb order: cs ss ds es fs gs
-    case 0:
-        return &s.cs;
-    case 1:
-        return &s.ss;
-    case 2:
-        return &s.ds;
-    case 3:
-        return &s.es;
-    case 4:
-        return &s.fs;
-    default:
-        return &s.gs;
+    case 0: return &s.cs;
+    case 1: return &s.ss;
+    case 2: return &s.ds;
+    case 3: return &s.es;
+    case 4: return &s.fs;
+    default: return &s.gs;
     }
 }
 

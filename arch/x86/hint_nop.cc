@@ -6,11 +6,17 @@ namespace {
 
 bool is_legacy_prefix(std::uint8_t b) {
     switch (b) {
-    case 0x66: case 0x67: case 0xf2: case 0xf3:
-    case 0x2e: case 0x36: case 0x3e: case 0x26: case 0x64: case 0x65:
-        return true;
-    default:
-        return false;
+    case 0x66:
+    case 0x67:
+    case 0xf2:
+    case 0xf3:
+    case 0x2e:
+    case 0x36:
+    case 0x3e:
+    case 0x26:
+    case 0x64:
+    case 0x65: return true;
+    default: return false;
     }
 }
 

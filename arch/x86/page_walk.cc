@@ -16,8 +16,7 @@ constexpr std::uint64_t kPageSize = 1ull << 7;
 // Physical-address bits of a 64-bit entry (MAXPHYADDR up to 52).
 constexpr std::uint64_t kAddrMask = 0x000ffffffffff000ull;
 
-std::optional<Translation> walk_32bit(const PagingState& p, std::uint32_t linear,
-                                      const PhysReader& read_phys) {
+std::optional<Translation> walk_32bit(const PagingState& p, std::uint32_t linear, const PhysReader& read_phys) {
     std::uint64_t pde_addr = (p.cr3 & 0xfffff000u) + ((linear >> 22) & 0x3ff) * 4;
     auto pde = read_phys(pde_addr, 4);
     if (!pde || (*pde & kPresent) == 0) {
@@ -38,8 +37,7 @@ std::optional<Translation> walk_32bit(const PagingState& p, std::uint32_t linear
     return Translation{(*pte & 0xfffff000u) | (linear & 0xfff), 1ull << 12, writable};
 }
 
-std::optional<Translation> walk_pae(const PagingState& p, std::uint32_t linear,
-                                    const PhysReader& read_phys) {
+std::optional<Translation> walk_pae(const PagingState& p, std::uint32_t linear, const PhysReader& read_phys) {
     std::uint64_t pdpte_addr = (p.cr3 & 0xffffffe0u) + ((linear >> 30) & 0x3) * 8;
     auto pdpte = read_phys(pdpte_addr, 8);
     if (!pdpte || (*pdpte & kPresent) == 0) {
@@ -67,8 +65,7 @@ std::optional<Translation> walk_pae(const PagingState& p, std::uint32_t linear,
     return Translation{table | (linear & 0xfff), 1ull << 12, writable};
 }
 
-std::optional<Translation> walk_long(const PagingState& p, std::uint64_t linear,
-                                     const PhysReader& read_phys) {
+std::optional<Translation> walk_long(const PagingState& p, std::uint64_t linear, const PhysReader& read_phys) {
     bool la57 = (p.cr4 & kCr4La57) != 0;
     int top_shift = la57 ? 48 : 39;
     // Canonical check: bits above the top level must sign-extend it.
@@ -101,8 +98,7 @@ std::optional<Translation> walk_long(const PagingState& p, std::uint64_t linear,
 
 }  // namespace
 
-std::optional<Translation> translate(const PagingState& paging, std::uint64_t linear,
-                                     const PhysReader& read_phys) {
+std::optional<Translation> translate(const PagingState& paging, std::uint64_t linear, const PhysReader& read_phys) {
     if ((paging.cr0 & kCr0Pg) == 0) {
         return Translation{linear, 1ull << 12, true};
     }

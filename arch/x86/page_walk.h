@@ -50,7 +50,6 @@ struct Translation {
 /// non-canonical address, a reserved-bit violation we check (PS on a level
 /// that cannot have it: a PAE PDPTE, a PML4E, a PML5E), or a table outside
 /// RAM.
-std::optional<Translation> translate(const PagingState& paging, std::uint64_t linear,
-                                     const PhysReader& read_phys);
+std::optional<Translation> translate(const PagingState& paging, std::uint64_t linear, const PhysReader& read_phys);
 
 }  // namespace kvmdbg::arch::x86

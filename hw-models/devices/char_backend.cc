@@ -76,13 +76,11 @@ Result<std::unique_ptr<CharBackend>> open_char_backend(std::string_view spec) {
         int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0) {
             int err = errno;
-            return make_error(err, "cannot open serial output file " + path + ": " +
-                                       std::strerror(err));
+            return make_error(err, "cannot open serial output file " + path + ": " + std::strerror(err));
         }
         return std::unique_ptr<CharBackend>(std::make_unique<FileBackend>(UniqueFd(fd)));
     }
-    return make_error(EINVAL, "unknown -serial backend '" + std::string(spec) +
-                                  "' (use stdio, file:PATH or none)");
+    return make_error(EINVAL, "unknown -serial backend '" + std::string(spec) + "' (use stdio, file:PATH or none)");
 }
 
 }  // namespace kvmdbg::hw

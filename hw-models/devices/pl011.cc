@@ -14,8 +14,7 @@ constexpr std::uint32_t kRsrOe = 1u << 3;
 
 }  // namespace
 
-Pl011::Pl011(std::shared_ptr<CharBackend> backend, IrqLine irq)
-    : backend_(std::move(backend)), irq_(std::move(irq)) {}
+Pl011::Pl011(std::shared_ptr<CharBackend> backend, IrqLine irq) : backend_(std::move(backend)), irq_(std::move(irq)) {}
 
 void Pl011::reset() {
     rsr_ = 0;
@@ -128,32 +127,19 @@ std::uint32_t Pl011::read_register(std::uint64_t reg, bool side_effects) {
             return rx_count_ ? rx_[rx_head_] : 0;
         }
         return pop_rx();
-    case kRsr:
-        return rsr_;
-    case kFr:
-        return flags();
-    case kIlpr:
-        return ilpr_;
-    case kIbrd:
-        return ibrd_;
-    case kFbrd:
-        return fbrd_;
-    case kLcrH:
-        return lcr_h_;
-    case kCr:
-        return cr_;
-    case kIfls:
-        return ifls_;
-    case kImsc:
-        return imsc_;
-    case kRis:
-        return ris_;
-    case kMis:
-        return ris_ & imsc_;
-    case kDmacr:
-        return dmacr_;
-    default:
-        break;
+    case kRsr: return rsr_;
+    case kFr: return flags();
+    case kIlpr: return ilpr_;
+    case kIbrd: return ibrd_;
+    case kFbrd: return fbrd_;
+    case kLcrH: return lcr_h_;
+    case kCr: return cr_;
+    case kIfls: return ifls_;
+    case kImsc: return imsc_;
+    case kRis: return ris_;
+    case kMis: return ris_ & imsc_;
+    case kDmacr: return dmacr_;
+    default: break;
     }
     if (reg >= kPeriphId0 && reg < kPeriphId0 + 0x20) {
         return kIds[(reg - kPeriphId0) / 4];
@@ -163,21 +149,13 @@ std::uint32_t Pl011::read_register(std::uint64_t reg, bool side_effects) {
 
 void Pl011::write_register(std::uint64_t reg, std::uint32_t value) {
     switch (reg) {
-    case kDr:
-        transmit(static_cast<std::uint8_t>(value));
-        break;
+    case kDr: transmit(static_cast<std::uint8_t>(value)); break;
     case kRsr:  // UARTECR: any write clears the error bits
         rsr_ = 0;
         break;
-    case kIlpr:
-        ilpr_ = value & 0xff;
-        break;
-    case kIbrd:
-        ibrd_ = value & 0xffff;
-        break;
-    case kFbrd:
-        fbrd_ = value & 0x3f;
-        break;
+    case kIlpr: ilpr_ = value & 0xff; break;
+    case kIbrd: ibrd_ = value & 0xffff; break;
+    case kFbrd: fbrd_ = value & 0x3f; break;
     case kLcrH: {
         std::uint32_t old = lcr_h_;
         lcr_h_ = value & 0xff;
@@ -197,17 +175,10 @@ void Pl011::write_register(std::uint64_t reg, std::uint32_t value) {
         ifls_ = value & 0x3f;
         update_rx_status();
         break;
-    case kImsc:
-        imsc_ = value & kIntAll;
-        break;
-    case kIcr:
-        ris_ &= ~(value & kIntAll);
-        break;
-    case kDmacr:
-        dmacr_ = value & 0x7;
-        break;
-    default:
-        break;  // read-only and reserved registers ignore writes
+    case kImsc: imsc_ = value & kIntAll; break;
+    case kIcr: ris_ &= ~(value & kIntAll); break;
+    case kDmacr: dmacr_ = value & 0x7; break;
+    default: break;  // read-only and reserved registers ignore writes
     }
 }
 

@@ -83,8 +83,7 @@ std::uint64_t Uart16550::read(std::uint64_t offset, unsigned size) {
 IoOutcome Uart16550::write(std::uint64_t offset, std::uint64_t value, unsigned size) {
     for (unsigned i = 0; i < size && i < 8; ++i) {
         if (offset < kRegisterCount && i < kRegisterCount - offset) {
-            write_register(static_cast<unsigned>(offset + i),
-                           static_cast<std::uint8_t>(value >> (8 * i)));
+            write_register(static_cast<unsigned>(offset + i), static_cast<std::uint8_t>(value >> (8 * i)));
         }
     }
     return IoOutcome::proceed;
@@ -114,10 +113,8 @@ std::uint8_t Uart16550::read_register(unsigned reg) {
         }
         return static_cast<std::uint8_t>(id | (fifo_enabled() ? kIirFifoEnabled : 0));
     }
-    case kLcr:
-        return lcr_;
-    case kMcr:
-        return mcr_;
+    case kLcr: return lcr_;
+    case kMcr: return mcr_;
     case kLsr: {
         std::uint8_t value = lsr();
         if (lsr_errors_ != 0) {
@@ -134,8 +131,7 @@ std::uint8_t Uart16550::read_register(unsigned reg) {
         }
         return value;
     }
-    default:
-        return scr_;
+    default: return scr_;
     }
 }
 
@@ -164,21 +160,12 @@ void Uart16550::write_register(unsigned reg, std::uint8_t value) {
         thr_ipending_ = true;
         update_irq();
         return;
-    case kIirFcr:
-        write_fcr(value);
-        return;
-    case kLcr:
-        lcr_ = value;
-        return;
-    case kMcr:
-        write_mcr(value);
-        return;
+    case kIirFcr: write_fcr(value); return;
+    case kLcr: lcr_ = value; return;
+    case kMcr: write_mcr(value); return;
     case kLsr:
-    case kMsr:
-        return;  // status registers; writes are for factory test only
-    default:
-        scr_ = value;
-        return;
+    case kMsr: return;  // status registers; writes are for factory test only
+    default: scr_ = value; return;
     }
 }
 
@@ -281,8 +268,7 @@ void Uart16550::update_modem_status() {
 }
 
 std::uint8_t Uart16550::lsr() const {
-    return static_cast<std::uint8_t>((rx_count_ > 0 ? kLsrDr : 0) | lsr_errors_ | kLsrThre |
-                                     kLsrTemt);
+    return static_cast<std::uint8_t>((rx_count_ > 0 ? kLsrDr : 0) | lsr_errors_ | kLsrThre | kLsrTemt);
 }
 
 std::uint8_t Uart16550::interrupt_id() const {

@@ -149,12 +149,12 @@ private:
     std::uint8_t fcr_ = 0;  // FIFO enable, DMA mode and trigger bits as last programmed
     std::uint8_t lcr_ = 0;
     std::uint8_t mcr_ = 0;
-    std::uint8_t lsr_errors_ = 0;  // OE/PE/FE/BI until LSR is read
-    std::uint8_t msr_deltas_ = 0;  // MSR bits 3:0 until MSR is read
-    std::uint8_t modem_lines_ = 0; // MSR bits 7:4 at the last update
+    std::uint8_t lsr_errors_ = 0;   // OE/PE/FE/BI until LSR is read
+    std::uint8_t msr_deltas_ = 0;   // MSR bits 3:0 until MSR is read
+    std::uint8_t modem_lines_ = 0;  // MSR bits 7:4 at the last update
     std::uint8_t scr_ = 0;
     std::uint16_t divisor_ = 12;
-    std::uint8_t rbr_ = 0;         // last byte handed to the guest
+    std::uint8_t rbr_ = 0;  // last byte handed to the guest
     bool thr_ipending_ = false;
     bool irq_level_ = false;
 

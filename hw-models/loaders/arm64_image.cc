@@ -31,8 +31,8 @@ Result<Arm64ImageHeader> parse_arm64_image_header(std::span<const std::uint8_t> 
             return file_error(ENOEXEC, name, "truncated arm64 Image header");
         }
         return file_error(ENOEXEC, name,
-                          file.size() < 60 ? "truncated arm64 Image header (file has " +
-                                                 std::to_string(file.size()) + " bytes, the header 64)"
+                          file.size() < 60 ? "truncated arm64 Image header (file has " + std::to_string(file.size()) +
+                                                 " bytes, the header 64)"
                                            : "not an arm64 Image (no ARM\\x64 magic at offset 56)");
     }
     if (!has_arm64_image_magic(file)) {

@@ -65,18 +65,18 @@ Result<Arm64BootPlan> plan_elf(const ImageFile& kernel, const GuestRam& ram, std
         total += s.memsz;  // segments do not overlap, so no overflow
     }
     if (total > ram.total_size()) {
-        return file_error(EFBIG, path, "the segments need " + hex_text(total) +
-                                           " bytes but the guest has only " + hex_text(ram.total_size()) +
-                                           " bytes of RAM");
+        return file_error(EFBIG, path,
+                          "the segments need " + hex_text(total) + " bytes but the guest has only " +
+                              hex_text(ram.total_size()) + " bytes of RAM");
     }
     for (const auto& s : *segs) {
         if (s.memsz == 0) {
             continue;
         }
         if (ram.host_ptr(s.paddr, s.memsz) == nullptr) {
-            return file_error(EFAULT, path, "segment " + std::to_string(s.index) + " " +
-                                                range_text(s.paddr, s.paddr + s.memsz) +
-                                                " is outside guest RAM");
+            return file_error(EFAULT, path,
+                              "segment " + std::to_string(s.index) + " " + range_text(s.paddr, s.paddr + s.memsz) +
+                                  " is outside guest RAM");
         }
         plan.kernel.start = std::min(plan.kernel.start, s.paddr);
         plan.kernel.end = std::max(plan.kernel.end, s.paddr + s.memsz);
@@ -90,8 +90,7 @@ Result<Arm64BootPlan> plan_elf(const ImageFile& kernel, const GuestRam& ram, std
         return plan.entry >= p.gpa && plan.entry - p.gpa < p.memsz;
     });
     if (!entry_loaded) {
-        return file_error(ENOEXEC, path, "entry point " + hex_text(plan.entry) +
-                                             " is not inside any loaded segment");
+        return file_error(ENOEXEC, path, "entry point " + hex_text(plan.entry) + " is not inside any loaded segment");
     }
     return plan;
 }
@@ -110,16 +109,16 @@ Result<Arm64BootPlan> plan_image(const ImageFile& kernel, RamSpan span, std::vec
     }
     std::uint64_t ram_size = span.end - span.start;
     if (header->image_size > ram_size) {
-        return file_error(EFBIG, path, "image_size " + hex_text(header->image_size) +
-                                           " is larger than the guest's RAM (" + hex_text(ram_size) +
-                                           " bytes)");
+        return file_error(EFBIG, path,
+                          "image_size " + hex_text(header->image_size) + " is larger than the guest's RAM (" +
+                              hex_text(ram_size) + " bytes)");
     }
     std::uint64_t load = base + header->text_offset;
     if (load < base || load > span.end || span.end - load < header->image_size) {
-        return file_error(ENOSPC, path, "the Image " +
-                                            range_text(load, load + header->image_size) +
-                                            " (text_offset " + hex_text(header->text_offset) +
-                                            ") does not fit in RAM " + range_text(span.start, span.end));
+        return file_error(ENOSPC, path,
+                          "the Image " + range_text(load, load + header->image_size) + " (text_offset " +
+                              hex_text(header->text_offset) + ") does not fit in RAM " +
+                              range_text(span.start, span.end));
     }
     Arm64BootPlan plan;
     plan.format = Arm64BootPlan::Format::linux_image;
@@ -131,8 +130,7 @@ Result<Arm64BootPlan> plan_image(const ImageFile& kernel, RamSpan span, std::vec
 
 }  // namespace
 
-Result<Arm64BootPlan> load_arm64_kernel(const ImageFile& kernel, const ImageFile* initrd, GuestRam& ram,
-                                        Log& log) {
+Result<Arm64BootPlan> load_arm64_kernel(const ImageFile& kernel, const ImageFile* initrd, GuestRam& ram, Log& log) {
     auto span = ram_span(ram);
     if (!span) {
         return span.error();
@@ -155,14 +153,14 @@ Result<Arm64BootPlan> load_arm64_kernel(const ImageFile& kernel, const ImageFile
     if (initrd != nullptr) {
         std::uint64_t size = initrd->bytes.size();
         if (size > span->end - span->start) {
-            return file_error(EFBIG, initrd->path, "the initrd (" + hex_text(size) +
-                                                       " bytes) is larger than the guest's RAM");
+            return file_error(EFBIG, initrd->path,
+                              "the initrd (" + hex_text(size) + " bytes) is larger than the guest's RAM");
         }
         std::uint64_t start;
         if (!align_up(top, kPage, start) || start > span->end || span->end - start < size) {
-            return file_error(ENOSPC, initrd->path, "no room for the initrd (" + hex_text(size) +
-                                                        " bytes) in RAM above the kernel (which ends at " +
-                                                        hex_text(top) + ")");
+            return file_error(ENOSPC, initrd->path,
+                              "no room for the initrd (" + hex_text(size) +
+                                  " bytes) in RAM above the kernel (which ends at " + hex_text(top) + ")");
         }
         plan->initrd = GpaRange{start, start + size};
         placed.push_back(Placed{start, size, initrd->bytes});
@@ -170,9 +168,9 @@ Result<Arm64BootPlan> load_arm64_kernel(const ImageFile& kernel, const ImageFile
     }
     std::uint64_t dtb;
     if (!align_up(top, k2MiB, dtb) || dtb >= span->end) {
-        return file_error(ENOSPC, kernel.path, "no 2 MiB aligned room for the device tree in RAM above " +
-                                                   hex_text(top) + " (RAM ends at " + hex_text(span->end) +
-                                                   ")");
+        return file_error(ENOSPC, kernel.path,
+                          "no 2 MiB aligned room for the device tree in RAM above " + hex_text(top) + " (RAM ends at " +
+                              hex_text(span->end) + ")");
     }
     plan->dtb_addr = dtb;
 
@@ -185,8 +183,7 @@ Result<Arm64BootPlan> load_arm64_kernel(const ImageFile& kernel, const ImageFile
     }
     log.write(LogCategory::loader, "arm64: %s: %s %s, entry 0x%llx", kernel.path.c_str(),
               plan->format == Arm64BootPlan::Format::elf64 ? "ELF64" : "Image",
-              range_text(plan->kernel.start, plan->kernel.end).c_str(),
-              static_cast<unsigned long long>(plan->entry));
+              range_text(plan->kernel.start, plan->kernel.end).c_str(), static_cast<unsigned long long>(plan->entry));
     if (initrd != nullptr) {
         log.write(LogCategory::loader, "arm64: initrd %s -> %s", initrd->path.c_str(),
                   range_text(plan->initrd.start, plan->initrd.end).c_str());

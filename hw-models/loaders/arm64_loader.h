@@ -57,8 +57,7 @@ inline constexpr std::uint64_t kArm64MaxDtbSize = 2ull << 20;
 /// than RAM; EFAULT a segment outside RAM (naming its range); ENOSPC no room
 /// for the Image at the RAM base, for the initrd above the kernel or for a
 /// 2 MiB DTB slot above both.
-Result<Arm64BootPlan> load_arm64_kernel(const ImageFile& kernel, const ImageFile* initrd, GuestRam& ram,
-                                        Log& log);
+Result<Arm64BootPlan> load_arm64_kernel(const ImageFile& kernel, const ImageFile* initrd, GuestRam& ram, Log& log);
 
 /// Writes `dtb` at plan.dtb_addr and sets plan.dtb_size, adding the range to
 /// plan.loaded. Errors: EFBIG a DTB over 2 MiB or larger than the reserved

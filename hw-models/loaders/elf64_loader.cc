@@ -32,10 +32,10 @@ bool region_of(const GuestRam& ram, std::uint64_t gpa, std::uint64_t& start, std
 
 // Where the boot GDT, the identity-map page tables and the vCPU stacks go.
 struct BootLayout {
-    std::uint64_t ram_top = 0;      // end of the highest RAM region: what the tables map
-    std::uint64_t low_top = 0;      // end of the highest region below 4 GiB: the stacks' top
-    std::uint64_t gdt_gpa = 0;      // one page, above the highest segment
-    std::uint64_t pt_gpa = 0;       // the page tables (CR3), after the GDT page
+    std::uint64_t ram_top = 0;  // end of the highest RAM region: what the tables map
+    std::uint64_t low_top = 0;  // end of the highest region below 4 GiB: the stacks' top
+    std::uint64_t gdt_gpa = 0;  // one page, above the highest segment
+    std::uint64_t pt_gpa = 0;   // the page tables (CR3), after the GDT page
     std::uint64_t pt_size = 0;
     std::uint64_t stack_floor = 0;  // the stacks must stay above this
 
@@ -52,8 +52,7 @@ Result<std::vector<ElfLoadSegment>> read_x86_64_segments(const ImageFile& kernel
         return file_error(ENOEXEC, path, "not a 64-bit ELF");
     }
     if (elf->machine != kElfMachineX86_64) {
-        return file_error(ENOEXEC, path, "ELF machine " + std::to_string(elf->machine) +
-                                             " is not EM_X86_64");
+        return file_error(ENOEXEC, path, "ELF machine " + std::to_string(elf->machine) + " is not EM_X86_64");
     }
     entry = elf_physical_entry(*elf);
     return elf_load_segments(*elf, kernel.bytes, path);
@@ -67,23 +66,22 @@ Status check_segments(const std::vector<ElfLoadSegment>& segs, std::uint64_t ent
         total += s.memsz;  // no overflow: segments do not overlap
     }
     if (total > ram.total_size()) {
-        return file_error(EFBIG, path, "the segments need " + hex_text(total) +
-                                           " bytes but the guest has only " +
-                                           hex_text(ram.total_size()) + " bytes of RAM");
+        return file_error(EFBIG, path,
+                          "the segments need " + hex_text(total) + " bytes but the guest has only " +
+                              hex_text(ram.total_size()) + " bytes of RAM");
     }
     for (const auto& s : segs) {
         if (s.memsz != 0 && ram.host_ptr(s.paddr, s.memsz) == nullptr) {
-            return file_error(EFAULT, path, "segment " + std::to_string(s.index) + " " +
-                                                range_text(s.paddr, s.paddr + s.memsz) +
-                                                " is outside guest RAM");
+            return file_error(EFAULT, path,
+                              "segment " + std::to_string(s.index) + " " + range_text(s.paddr, s.paddr + s.memsz) +
+                                  " is outside guest RAM");
         }
     }
     bool entry_loaded = std::any_of(segs.begin(), segs.end(), [&](const ElfLoadSegment& s) {
         return entry >= s.paddr && entry - s.paddr < s.memsz;
     });
     if (!entry_loaded) {
-        return file_error(ENOEXEC, path, "entry point " + hex_text(entry) +
-                                             " is not inside any loaded segment");
+        return file_error(ENOEXEC, path, "entry point " + hex_text(entry) + " is not inside any loaded segment");
     }
     return ok_status();
 }
@@ -112,9 +110,9 @@ Result<BootLayout> place_boot_tables(const std::vector<ElfLoadSegment>& segs, co
     layout.gdt_gpa = page_align(highest);
     layout.pt_gpa = layout.gdt_gpa + kPage;
     if (ram.host_ptr(layout.gdt_gpa, layout.tables_end() - layout.gdt_gpa) == nullptr) {
-        return file_error(ENOSPC, path, "no room in RAM for the boot GDT and page tables " +
-                                            range_text(layout.gdt_gpa, layout.tables_end()) +
-                                            " above the highest segment");
+        return file_error(ENOSPC, path,
+                          "no room in RAM for the boot GDT and page tables " +
+                              range_text(layout.gdt_gpa, layout.tables_end()) + " above the highest segment");
     }
     return layout;
 }
@@ -139,10 +137,11 @@ Status place_stacks(const std::vector<ElfLoadSegment>& segs, const GuestRam& ram
         stack_floor = std::max(stack_floor, layout.tables_end());
     }
     if (layout.low_top < stack_floor + X86BootPlan::kVcpuStackSize) {
-        return file_error(ENOSPC, path, "no room for a 64 KiB vCPU stack between the loaded "
-                                        "image (ends at " + hex_text(stack_floor) +
-                                            ") and the top of RAM below 4 GiB (" + hex_text(layout.low_top) +
-                                            ")");
+        return file_error(ENOSPC, path,
+                          "no room for a 64 KiB vCPU stack between the loaded "
+                          "image (ends at " +
+                              hex_text(stack_floor) + ") and the top of RAM below 4 GiB (" + hex_text(layout.low_top) +
+                              ")");
     }
     layout.stack_floor = stack_floor;
     return ok_status();
@@ -171,21 +170,20 @@ Status write_image(const std::vector<ElfLoadSegment>& segs, const BootLayout& la
 void log_elf64_load(Log& log, const std::string& path, const std::vector<ElfLoadSegment>& segs,
                     const BootLayout& layout, std::uint64_t entry) {
     for (const auto& s : segs) {
-        log.write(LogCategory::loader, "elf64: %s: segment %zu -> [0x%llx, 0x%llx) (0x%zx from file)",
-                  path.c_str(), s.index, static_cast<unsigned long long>(s.paddr),
-                  static_cast<unsigned long long>(s.paddr + s.memsz), s.data.size());
+        log.write(LogCategory::loader, "elf64: %s: segment %zu -> [0x%llx, 0x%llx) (0x%zx from file)", path.c_str(),
+                  s.index, static_cast<unsigned long long>(s.paddr), static_cast<unsigned long long>(s.paddr + s.memsz),
+                  s.data.size());
     }
     log.write(LogCategory::loader,
               "elf64: GDT at 0x%llx, page tables (CR3) at 0x%llx..0x%llx, stacks below 0x%llx, "
               "entry 0x%llx",
               static_cast<unsigned long long>(layout.gdt_gpa), static_cast<unsigned long long>(layout.pt_gpa),
-              static_cast<unsigned long long>(layout.tables_end()),
-              static_cast<unsigned long long>(layout.low_top), static_cast<unsigned long long>(entry));
+              static_cast<unsigned long long>(layout.tables_end()), static_cast<unsigned long long>(layout.low_top),
+              static_cast<unsigned long long>(entry));
 }
 
 // Every vCPU enters in long mode at the entry, on the identity map.
-X86BootPlan elf64_boot_plan(const std::vector<ElfLoadSegment>& segs, const BootLayout& layout,
-                            std::uint64_t entry) {
+X86BootPlan elf64_boot_plan(const std::vector<ElfLoadSegment>& segs, const BootLayout& layout, std::uint64_t entry) {
     arch::x86::LongModeEntry lm;
     lm.rip = entry;
     lm.rsp = layout.low_top;

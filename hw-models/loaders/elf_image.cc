@@ -21,17 +21,14 @@ std::uint16_t le16(std::span<const std::uint8_t> b, std::size_t off) {
 
 std::uint32_t le32(std::span<const std::uint8_t> b, std::size_t off) {
     return static_cast<std::uint32_t>(b[off]) | (static_cast<std::uint32_t>(b[off + 1]) << 8) |
-           (static_cast<std::uint32_t>(b[off + 2]) << 16) |
-           (static_cast<std::uint32_t>(b[off + 3]) << 24);
+           (static_cast<std::uint32_t>(b[off + 2]) << 16) | (static_cast<std::uint32_t>(b[off + 3]) << 24);
 }
 
 std::uint64_t le64(std::span<const std::uint8_t> b, std::size_t off) {
     return le32(b, off) | (static_cast<std::uint64_t>(le32(b, off + 4)) << 32);
 }
 
-Error elf_error(const std::string& name, const std::string& what) {
-    return make_error(ENOEXEC, name + ": " + what);
-}
+Error elf_error(const std::string& name, const std::string& what) { return make_error(ENOEXEC, name + ": " + what); }
 
 // [offset, offset + len) inside a file of `size` bytes, without overflow.
 bool range_in_file(std::uint64_t offset, std::uint64_t len, std::uint64_t size) {
@@ -62,8 +59,8 @@ ElfProgramHeader read_phdr(std::span<const std::uint8_t> b, ElfClass cls) {
     return ph;
 }
 
-Status check_load_segment(const ElfProgramHeader& ph, std::size_t index, ElfClass cls,
-                          std::uint64_t file_size, const std::string& name) {
+Status check_load_segment(const ElfProgramHeader& ph, std::size_t index, ElfClass cls, std::uint64_t file_size,
+                          const std::string& name) {
     std::string seg = "segment " + std::to_string(index) + ": ";
     if (ph.filesz > ph.memsz) {
         return elf_error(name, seg + "file size " + hex_text(ph.filesz) + " is larger than memory size " +
@@ -71,8 +68,7 @@ Status check_load_segment(const ElfProgramHeader& ph, std::size_t index, ElfClas
     }
     if (!range_in_file(ph.offset, ph.filesz, file_size)) {
         return elf_error(name, seg + "file data [" + hex_text(ph.offset) + ", +" + hex_text(ph.filesz) +
-                                   ") is past the end of the file (size " + hex_text(file_size) +
-                                   "): truncated file");
+                                   ") is past the end of the file (size " + hex_text(file_size) + "): truncated file");
     }
     std::uint64_t limit = cls == ElfClass::elf32 ? (1ull << 32) : ~0ull;
     if (ph.paddr > limit - ph.memsz || ph.vaddr > limit - ph.memsz) {
@@ -103,8 +99,7 @@ Status check_ident(std::span<const std::uint8_t> file, const std::string& name, 
         return elf_error(name, "not an ELF file");
     }
     if (file.size() < kIdentSize) {
-        return elf_error(name, "truncated ELF header (file has " + std::to_string(file.size()) +
-                                   " bytes)");
+        return elf_error(name, "truncated ELF header (file has " + std::to_string(file.size()) + " bytes)");
     }
     std::uint8_t cls = file[4];
     if (cls != 1 && cls != 2) {
@@ -133,12 +128,11 @@ Result<PhdrTable> read_header(std::span<const std::uint8_t> file, const std::str
     image.machine = le16(file, 18);
     if (arch == ElfArch::aarch64) {
         if (image.machine != kElfMachineAarch64) {
-            return elf_error(name, "ELF machine " + std::to_string(image.machine) +
-                                       " is not AArch64 (EM_AARCH64 183)");
+            return elf_error(name, "ELF machine " + std::to_string(image.machine) + " is not AArch64 (EM_AARCH64 183)");
         }
     } else if (image.machine != kElfMachineI386 && image.machine != kElfMachineX86_64) {
-        return elf_error(name, "ELF machine " + std::to_string(image.machine) +
-                                   " is not x86 (want EM_386 or EM_X86_64)");
+        return elf_error(name,
+                         "ELF machine " + std::to_string(image.machine) + " is not x86 (want EM_386 or EM_X86_64)");
     }
     PhdrTable table;
     if (is64) {
@@ -158,8 +152,8 @@ Status read_program_headers(std::span<const std::uint8_t> file, const std::strin
                             ElfImage& image) {
     std::size_t phdr_size = image.elf_class == ElfClass::elf64 ? kPhdr64Size : kPhdr32Size;
     if (table.entry_size < phdr_size) {
-        return elf_error(name, "program header size " + std::to_string(table.entry_size) +
-                                   " is too small (want " + std::to_string(phdr_size) + ")");
+        return elf_error(name, "program header size " + std::to_string(table.entry_size) + " is too small (want " +
+                                   std::to_string(phdr_size) + ")");
     }
     // phnum and phentsize are 16-bit, so the product cannot overflow.
     std::uint64_t table_size = static_cast<std::uint64_t>(table.count) * table.entry_size;
@@ -204,16 +198,15 @@ Result<ElfImage> parse_elf_image(std::span<const std::uint8_t> file, const std::
 std::uint64_t elf_physical_entry(const ElfImage& image) {
     std::uint64_t entry = image.entry;
     for (const auto& ph : image.program_headers) {
-        if (ph.type == kElfPtLoad && (ph.flags & kElfPfX) != 0 && ph.vaddr != ph.paddr &&
-            image.entry >= ph.vaddr && image.entry - ph.vaddr < ph.filesz) {
+        if (ph.type == kElfPtLoad && (ph.flags & kElfPfX) != 0 && ph.vaddr != ph.paddr && image.entry >= ph.vaddr &&
+            image.entry - ph.vaddr < ph.filesz) {
             entry = image.entry - ph.vaddr + ph.paddr;
         }
     }
     return entry;
 }
 
-Result<std::vector<ElfLoadSegment>> elf_load_segments(const ElfImage& image,
-                                                      std::span<const std::uint8_t> file,
+Result<std::vector<ElfLoadSegment>> elf_load_segments(const ElfImage& image, std::span<const std::uint8_t> file,
                                                       const std::string& name) {
     // parse_elf_image() guarantees the file ranges and that no address
     // range overflows, so the sums below are safe.
@@ -247,9 +240,9 @@ Result<std::vector<ElfLoadSegment>> elf_load_segments(const ElfImage& image,
                 }
             }
         }
-        segs.push_back(ElfLoadSegment{i, ph.paddr, memsz,
-                                      file.subspan(static_cast<std::size_t>(ph.offset),
-                                                   static_cast<std::size_t>(ph.filesz))});
+        segs.push_back(
+            ElfLoadSegment{i, ph.paddr, memsz,
+                           file.subspan(static_cast<std::size_t>(ph.offset), static_cast<std::size_t>(ph.filesz))});
     }
     if (segs.empty()) {
         return elf_error(name, "no loadable (PT_LOAD) segment");
@@ -258,12 +251,10 @@ Result<std::vector<ElfLoadSegment>> elf_load_segments(const ElfImage& image,
         for (std::size_t b = a + 1; b < segs.size(); ++b) {
             const auto& x = segs[a];
             const auto& y = segs[b];
-            if (x.memsz != 0 && y.memsz != 0 && x.paddr < y.paddr + y.memsz &&
-                y.paddr < x.paddr + x.memsz) {
-                return elf_error(name, "segments " + std::to_string(x.index) + " [" + hex_text(x.paddr) +
-                                           ", " + hex_text(x.paddr + x.memsz) + ") and " +
-                                           std::to_string(y.index) + " [" + hex_text(y.paddr) + ", " +
-                                           hex_text(y.paddr + y.memsz) + ") overlap");
+            if (x.memsz != 0 && y.memsz != 0 && x.paddr < y.paddr + y.memsz && y.paddr < x.paddr + x.memsz) {
+                return elf_error(name, "segments " + std::to_string(x.index) + " [" + hex_text(x.paddr) + ", " +
+                                           hex_text(x.paddr + x.memsz) + ") and " + std::to_string(y.index) + " [" +
+                                           hex_text(y.paddr) + ", " + hex_text(y.paddr + y.memsz) + ") overlap");
             }
         }
     }

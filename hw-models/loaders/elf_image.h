@@ -19,14 +19,14 @@ namespace kvmdbg::hw {
 
 enum class ElfClass : std::uint8_t { elf32 = 1, elf64 = 2 };
 
-inline constexpr std::uint16_t kElfMachineI386 = 3;     ///< EM_386
-inline constexpr std::uint16_t kElfMachineX86_64 = 62;  ///< EM_X86_64
+inline constexpr std::uint16_t kElfMachineI386 = 3;       ///< EM_386
+inline constexpr std::uint16_t kElfMachineX86_64 = 62;    ///< EM_X86_64
 inline constexpr std::uint16_t kElfMachineAarch64 = 183;  ///< EM_AARCH64
 
 /// Which machines parse_elf_image() accepts.
 enum class ElfArch { x86, aarch64 };
-inline constexpr std::uint32_t kElfPtLoad = 1;          ///< PT_LOAD
-inline constexpr std::uint32_t kElfPfX = 1;             ///< PF_X
+inline constexpr std::uint32_t kElfPtLoad = 1;  ///< PT_LOAD
+inline constexpr std::uint32_t kElfPfX = 1;     ///< PF_X
 
 /// One program header, widened to 64 bits for ELF32.
 struct ElfProgramHeader {
@@ -42,9 +42,9 @@ struct ElfProgramHeader {
 
 struct ElfImage {
     ElfClass elf_class = ElfClass::elf32;
-    std::uint16_t type = 0;     ///< e_type (ET_EXEC, ET_DYN, ...), not checked
-    std::uint16_t machine = 0;  ///< kElfMachineI386 or kElfMachineX86_64
-    std::uint64_t entry = 0;    ///< e_entry as written (a virtual address)
+    std::uint16_t type = 0;                         ///< e_type (ET_EXEC, ET_DYN, ...), not checked
+    std::uint16_t machine = 0;                      ///< kElfMachineI386 or kElfMachineX86_64
+    std::uint64_t entry = 0;                        ///< e_entry as written (a virtual address)
     std::vector<ElfProgramHeader> program_headers;  ///< in file order, all types
 };
 
@@ -89,8 +89,7 @@ struct ElfLoadSegment {
 /// but have nothing to load. Errors (ENOEXEC, message starting with
 /// `name`): "no loadable (PT_LOAD) segment", "segments N and M overlap ...",
 /// more than 1024 PT_LOAD segments.
-Result<std::vector<ElfLoadSegment>> elf_load_segments(const ElfImage& image,
-                                                      std::span<const std::uint8_t> file,
+Result<std::vector<ElfLoadSegment>> elf_load_segments(const ElfImage& image, std::span<const std::uint8_t> file,
                                                       const std::string& name);
 
 }  // namespace kvmdbg::hw

@@ -21,8 +21,8 @@ constexpr std::uint64_t kVgaBase = 0xa0000;
 constexpr std::uint64_t kBiosAreaBase = 0xf0000;
 constexpr std::uint64_t kBiosHighReserve = 0x20000;
 constexpr std::uint64_t kBiosRomBase = 0xfffc0000;
-constexpr std::size_t kHeaderSize = 48;       // 12 dwords, the longest header form
-constexpr std::size_t kAoutFieldsEnd = 32;    // magic .. entry_addr
+constexpr std::size_t kHeaderSize = 48;     // 12 dwords, the longest header form
+constexpr std::size_t kAoutFieldsEnd = 32;  // magic .. entry_addr
 constexpr std::uint32_t kFlagAoutKludge = 1u << 16;
 
 // multiboot_info offsets and flags (Multiboot spec 3.3).
@@ -37,8 +37,7 @@ constexpr std::size_t kMbiMmapLength = 44;
 constexpr std::size_t kMbiMmapAddr = 48;
 constexpr std::size_t kMbiBootLoaderName = 64;
 constexpr std::size_t kMbiSize = 88;
-constexpr std::uint32_t kMbiFlagsValue = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) |
-                                         (1u << 6) | (1u << 9);
+constexpr std::uint32_t kMbiFlagsValue = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 6) | (1u << 9);
 constexpr std::size_t kModEntrySize = 16;
 constexpr std::size_t kMmapEntrySize = 24;
 
@@ -55,8 +54,7 @@ std::uint64_t page_align(std::uint64_t v) { return (v + kPage - 1) & ~(kPage - 1
 
 std::uint32_t le32(std::span<const std::uint8_t> b, std::size_t off) {
     return static_cast<std::uint32_t>(b[off]) | (static_cast<std::uint32_t>(b[off + 1]) << 8) |
-           (static_cast<std::uint32_t>(b[off + 2]) << 16) |
-           (static_cast<std::uint32_t>(b[off + 3]) << 24);
+           (static_cast<std::uint32_t>(b[off + 2]) << 16) | (static_cast<std::uint32_t>(b[off + 3]) << 24);
 }
 
 void put32(std::uint8_t* p, std::uint32_t v) {
@@ -86,21 +84,19 @@ struct KernelLayout {
     std::string description;
 };
 
-Status check_in_ram(const GuestRam& ram, std::uint64_t gpa, std::uint64_t size,
-                    const std::string& path, const std::string& what) {
+Status check_in_ram(const GuestRam& ram, std::uint64_t gpa, std::uint64_t size, const std::string& path,
+                    const std::string& what) {
     if (gpa + size < gpa || ram.host_ptr(gpa, size) == nullptr) {
-        return file_error(EFAULT, path, what + " " + range_text(gpa, gpa + size) +
-                                            " is outside guest RAM");
+        return file_error(EFAULT, path, what + " " + range_text(gpa, gpa + size) + " is outside guest RAM");
     }
     return ok_status();
 }
 
-Status check_fits_ram(const GuestRam& ram, std::uint64_t size, const std::string& path,
-                      const std::string& what) {
+Status check_fits_ram(const GuestRam& ram, std::uint64_t size, const std::string& path, const std::string& what) {
     if (size > ram.total_size()) {
-        return file_error(EFBIG, path, what + " needs " + hex_text(size) +
-                                           " bytes but the guest has only " +
-                                           hex_text(ram.total_size()) + " bytes of RAM");
+        return file_error(EFBIG, path,
+                          what + " needs " + hex_text(size) + " bytes but the guest has only " +
+                              hex_text(ram.total_size()) + " bytes of RAM");
     }
     return ok_status();
 }
@@ -119,8 +115,8 @@ Result<KernelLayout> layout_aout(const ImageFile& kernel, std::size_t off) {
     std::uint32_t entry_addr = le32(file, off + 28);
     const std::string aout = "multiboot a.out kludge: ";
     if (header_addr < load_addr) {
-        return file_error(ENOEXEC, kernel.path, aout + "header_addr " + hex_text(header_addr) +
-                                                    " is below load_addr " + hex_text(load_addr));
+        return file_error(ENOEXEC, kernel.path,
+                          aout + "header_addr " + hex_text(header_addr) + " is below load_addr " + hex_text(load_addr));
     }
     if (header_addr - load_addr > off) {
         return file_error(ENOEXEC, kernel.path,
@@ -131,8 +127,9 @@ Result<KernelLayout> layout_aout(const ImageFile& kernel, std::size_t off) {
     std::uint64_t load_size;
     if (load_end_addr != 0) {
         if (load_end_addr < load_addr) {
-            return file_error(ENOEXEC, kernel.path, aout + "load_end_addr " + hex_text(load_end_addr) +
-                                                        " is below load_addr " + hex_text(load_addr));
+            return file_error(ENOEXEC, kernel.path,
+                              aout + "load_end_addr " + hex_text(load_end_addr) + " is below load_addr " +
+                                  hex_text(load_addr));
         }
         load_size = load_end_addr - load_addr;
     } else {
@@ -140,37 +137,34 @@ Result<KernelLayout> layout_aout(const ImageFile& kernel, std::size_t off) {
     }
     if (load_size > UINT32_MAX - load_addr) {
         return file_error(ENOEXEC, kernel.path,
-                          aout + "the load range from " + hex_text(load_addr) + " (size " +
-                              hex_text(load_size) + ") goes beyond 4 GiB");
+                          aout + "the load range from " + hex_text(load_addr) + " (size " + hex_text(load_size) +
+                              ") goes beyond 4 GiB");
     }
     std::uint64_t kernel_size = load_size;
     if (bss_end_addr != 0) {
         if (bss_end_addr < load_addr + load_size) {
             return file_error(ENOEXEC, kernel.path,
                               aout + "bss_end_addr " + hex_text(bss_end_addr) +
-                                  " is below the end of the loaded data " +
-                                  hex_text(load_addr + load_size));
+                                  " is below the end of the loaded data " + hex_text(load_addr + load_size));
         }
         kernel_size = bss_end_addr - load_addr;
     }
     if (load_size > file.size() - text_offset) {
         return file_error(ENOEXEC, kernel.path,
                           "truncated file: the a.out kludge loads file bytes " +
-                              range_text(text_offset, text_offset + load_size) +
-                              " but the file has " + hex_text(file.size()) + " bytes");
+                              range_text(text_offset, text_offset + load_size) + " but the file has " +
+                              hex_text(file.size()) + " bytes");
     }
     KernelLayout layout;
     layout.load_addr = load_addr;
     layout.size = kernel_size;
     layout.entry = entry_addr;
-    layout.pieces.push_back(
-        Piece{load_addr,
-              std::span<const std::uint8_t>(file).subspan(static_cast<std::size_t>(text_offset),
-                                                          static_cast<std::size_t>(load_size)),
-              kernel_size});
+    layout.pieces.push_back(Piece{load_addr,
+                                  std::span<const std::uint8_t>(file).subspan(static_cast<std::size_t>(text_offset),
+                                                                              static_cast<std::size_t>(load_size)),
+                                  kernel_size});
     layout.description = "a.out kludge, file offset " + hex_text(text_offset) + " -> " +
-                         range_text(load_addr, load_addr + load_size) + ", bss to " +
-                         hex_text(load_addr + kernel_size);
+                         range_text(load_addr, load_addr + load_size) + ", bss to " + hex_text(load_addr + kernel_size);
     return layout;
 }
 
@@ -186,17 +180,15 @@ Result<KernelLayout> layout_elf(const ImageFile& kernel) {
     bool elf64 = file.size() > 4 && file[4] == 2;
     bool x86_64 = file.size() >= 20 && file[18] == kElfMachineX86_64 && file[19] == 0;
     if (elf64 || x86_64) {
-        return file_error(ENOEXEC, kernel.path,
-                          "cannot load a 64-bit ELF as multiboot; give a 32-bit one");
+        return file_error(ENOEXEC, kernel.path, "cannot load a 64-bit ELF as multiboot; give a 32-bit one");
     }
     auto elf = parse_elf_image(file, kernel.path);
     if (!elf) {
         return elf.error();
     }
     if (elf->machine != kElfMachineI386) {
-        return file_error(ENOEXEC, kernel.path, "multiboot ELF machine " +
-                                                    std::to_string(elf->machine) +
-                                                    " is not EM_386");
+        return file_error(ENOEXEC, kernel.path,
+                          "multiboot ELF machine " + std::to_string(elf->machine) + " is not EM_386");
     }
     auto segs = elf_load_segments(*elf, file, kernel.path);
     if (!segs) {
@@ -220,13 +212,11 @@ Result<KernelLayout> layout_elf(const ImageFile& kernel) {
             layout.pieces.push_back(Piece{s.paddr, s.data, s.memsz});
         }
     }
-    layout.description = "ELF32, " + std::to_string(segs->size()) + " PT_LOAD segment(s) in " +
-                         range_text(low, high);
+    layout.description = "ELF32, " + std::to_string(segs->size()) + " PT_LOAD segment(s) in " + range_text(low, high);
     return layout;
 }
 
-Status check_kernel_layout(const KernelLayout& layout, const GuestRam& ram,
-                           const std::string& path) {
+Status check_kernel_layout(const KernelLayout& layout, const GuestRam& ram, const std::string& path) {
     if (auto st = check_fits_ram(ram, layout.size, path, "the kernel image"); !st) {
         return st;
     }
@@ -370,12 +360,12 @@ namespace {
 // its strings follow the page-aligned kernel, then the boot loader name,
 // then the modules (each page aligned), then the information page.
 struct BootArea {
-    std::uint64_t base = 0;              // the kernel's load address
-    std::uint64_t mods_off = 0;          // module list, then the strings
+    std::uint64_t base = 0;      // the kernel's load address
+    std::uint64_t mods_off = 0;  // module list, then the strings
     std::uint64_t strings_off = 0;
     std::uint64_t loader_name_off = 0;
     std::uint64_t first_module_off = 0;
-    std::uint64_t end_off = 0;           // after the last module: the information page
+    std::uint64_t end_off = 0;  // after the last module: the information page
 
     std::uint64_t info() const { return base + end_off; }
 };
@@ -400,8 +390,8 @@ Result<std::size_t> find_multiboot_header(const ImageFile& kernel) {
     return file_error(ENOEXEC, kernel.path, "no multiboot header in the first 8 KiB");
 }
 
-BootArea plan_boot_area(const KernelLayout& layout, const MultibootOptions& options,
-                        const std::string& path, std::size_t module_count) {
+BootArea plan_boot_area(const KernelLayout& layout, const MultibootOptions& options, const std::string& path,
+                        std::size_t module_count) {
     BootArea area;
     area.base = layout.load_addr;
     area.mods_off = page_align(layout.size);
@@ -418,14 +408,12 @@ BootArea plan_boot_area(const KernelLayout& layout, const MultibootOptions& opti
 
 // Reads the modules and places them one after the other from
 // area.first_module_off, moving area.end_off past the last.
-Result<std::vector<LoadedModule>> read_modules(std::vector<MultibootModule> modules,
-                                               const MultibootOptions& options,
+Result<std::vector<LoadedModule>> read_modules(std::vector<MultibootModule> modules, const MultibootOptions& options,
                                                const std::string& path, BootArea& area) {
     std::vector<LoadedModule> loaded;
     for (auto& m : modules) {
         if (m.path.empty()) {
-            return file_error(EINVAL, path, "empty module file name in the -initrd list '" +
-                                                options.modules + "'");
+            return file_error(EINVAL, path, "empty module file name in the -initrd list '" + options.modules + "'");
         }
         auto file = read_image_file(m.path, EmptyImage::allow);
         if (!file) {
@@ -434,8 +422,9 @@ Result<std::vector<LoadedModule>> read_modules(std::vector<MultibootModule> modu
         std::uint64_t gpa = area.base + area.end_off;
         area.end_off = page_align(area.end_off + file->bytes.size());
         if (area.base + area.end_off > k4GiB) {
-            return file_error(EFAULT, m.path, "module at " + hex_text(gpa) + " (size " +
-                                                  hex_text(file->bytes.size()) + ") goes beyond 4 GiB");
+            return file_error(EFAULT, m.path,
+                              "module at " + hex_text(gpa) + " (size " + hex_text(file->bytes.size()) +
+                                  ") goes beyond 4 GiB");
         }
         loaded.push_back(LoadedModule{std::move(m), std::move(file).value(), gpa});
     }
@@ -454,8 +443,7 @@ Status check_boot_area(const BootArea& area, const GuestRam& ram, const std::str
         return st;
     }
     if (area.info() + kInfoPageSize > k4GiB) {
-        return file_error(EFAULT, path, "multiboot information at " + hex_text(area.info()) +
-                                            " would be beyond 4 GiB");
+        return file_error(EFAULT, path, "multiboot information at " + hex_text(area.info()) + " would be beyond 4 GiB");
     }
     return check_in_ram(ram, area.info(), kInfoPageSize, path, "multiboot information page");
 }
@@ -523,22 +511,21 @@ Status write_info_page(GuestRam& ram, const BootArea& area, std::size_t module_c
 }
 
 void log_multiboot_load(Log& log, const std::string& path, std::size_t header_off, std::uint32_t flags,
-                        const KernelLayout& layout, const std::vector<LoadedModule>& loaded,
-                        const BootArea& area, std::size_t mmap_entries, const std::string& cmdline) {
-    log.write(LogCategory::loader, "multiboot: %s: header at file offset 0x%zx, flags 0x%x, %s",
-              path.c_str(), header_off, flags, layout.description.c_str());
+                        const KernelLayout& layout, const std::vector<LoadedModule>& loaded, const BootArea& area,
+                        std::size_t mmap_entries, const std::string& cmdline) {
+    log.write(LogCategory::loader, "multiboot: %s: header at file offset 0x%zx, flags 0x%x, %s", path.c_str(),
+              header_off, flags, layout.description.c_str());
     for (std::size_t i = 0; i < loaded.size(); ++i) {
         const auto& lm = loaded[i];
-        log.write(LogCategory::loader, "multiboot: module %zu '%s' at [0x%llx, 0x%llx)", i,
-                  lm.module.string().c_str(), static_cast<unsigned long long>(lm.gpa),
+        log.write(LogCategory::loader, "multiboot: module %zu '%s' at [0x%llx, 0x%llx)", i, lm.module.string().c_str(),
+                  static_cast<unsigned long long>(lm.gpa),
                   static_cast<unsigned long long>(lm.gpa + lm.file.bytes.size()));
     }
     log.write(LogCategory::loader,
               "multiboot: info at 0x%llx (mmap %zu entries, GDT at 0x%llx), cmdline '%s', "
               "entry 0x%x",
               static_cast<unsigned long long>(area.info()), mmap_entries,
-              static_cast<unsigned long long>(area.info() + kInfoGdtOffset), cmdline.c_str(),
-              layout.entry);
+              static_cast<unsigned long long>(area.info() + kInfoGdtOffset), cmdline.c_str(), layout.entry);
 }
 
 // The BSP enters in protected mode at the kernel's entry with EAX the boot
@@ -561,16 +548,14 @@ X86BootPlan multiboot_boot_plan(const KernelLayout& layout, const BootArea& area
 
 }  // namespace
 
-Result<X86BootPlan> load_multiboot(const ImageFile& kernel, const MultibootOptions& options,
-                                   GuestRam& ram, Log& log) {
+Result<X86BootPlan> load_multiboot(const ImageFile& kernel, const MultibootOptions& options, GuestRam& ram, Log& log) {
     const std::string& path = kernel.path;
     auto header_off = find_multiboot_header(kernel);
     if (!header_off) {
         return header_off.error();
     }
     std::uint32_t flags = le32(kernel.bytes, *header_off + 4);
-    auto layout = (flags & kFlagAoutKludge) != 0 ? layout_aout(kernel, *header_off)
-                                                 : layout_elf(kernel);
+    auto layout = (flags & kFlagAoutKludge) != 0 ? layout_aout(kernel, *header_off) : layout_elf(kernel);
     if (!layout) {
         return layout.error();
     }

@@ -119,7 +119,6 @@ struct MultibootOptions {
 /// RAM; EFAULT a segment, the kernel, a module or the info page outside RAM
 /// (naming the address range); module file errors (image_file.h); EINVAL
 /// an empty module name.
-Result<X86BootPlan> load_multiboot(const ImageFile& kernel, const MultibootOptions& options,
-                                   GuestRam& ram, Log& log);
+Result<X86BootPlan> load_multiboot(const ImageFile& kernel, const MultibootOptions& options, GuestRam& ram, Log& log);
 
 }  // namespace kvmdbg::hw

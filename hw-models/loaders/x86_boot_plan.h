@@ -84,7 +84,8 @@ struct X86BootPlan {
         if (count > max_vcpus()) {
             return make_error(ENOMEM, "no room for " + std::to_string(count) +
                                           " vCPU stacks of 64 KiB below the top of low RAM "
-                                          "(room for " + std::to_string(max_vcpus()) + ")");
+                                          "(room for " +
+                                          std::to_string(max_vcpus()) + ")");
         }
         return ok_status();
     }

@@ -18,9 +18,7 @@ bool is_linux_bzimage(const std::vector<std::uint8_t>& bytes) {
            std::memcmp(bytes.data() + kLinuxHeaderMagicOffset, "HdrS", 4) == 0;
 }
 
-Error refuse(const std::string& path, const std::string& what) {
-    return make_error(ENOEXEC, path + ": " + what);
-}
+Error refuse(const std::string& path, const std::string& what) { return make_error(ENOEXEC, path + ": " + what); }
 
 }  // namespace
 
@@ -41,27 +39,31 @@ Result<X86BootPlan> load_x86_kernel(const X86KernelOptions& options, GuestRam& r
     }
     if (elf64) {
         if (!options.initrd.empty()) {
-            return refuse(kernel->path, "-initrd needs a multiboot kernel; direct ELF64 boot "
-                                        "has no modules");
+            return refuse(kernel->path,
+                          "-initrd needs a multiboot kernel; direct ELF64 boot "
+                          "has no modules");
         }
         if (!options.append.empty()) {
-            log.write(LogCategory::loader, "%s: -append ignored: direct ELF64 boot has no "
-                                           "command line", kernel->path.c_str());
+            log.write(LogCategory::loader,
+                      "%s: -append ignored: direct ELF64 boot has no "
+                      "command line",
+                      kernel->path.c_str());
         }
-        log.write(LogCategory::loader, "%s: ELF64 kernel, direct long-mode boot",
-                  kernel->path.c_str());
+        log.write(LogCategory::loader, "%s: ELF64 kernel, direct long-mode boot", kernel->path.c_str());
         return load_elf64(*kernel, ram, log);
     }
     if (is_linux_bzimage(bytes)) {
-        return refuse(kernel->path, "Linux boot protocol images are not supported; give a "
-                                    "multiboot or ELF64 kernel");
+        return refuse(kernel->path,
+                      "Linux boot protocol images are not supported; give a "
+                      "multiboot or ELF64 kernel");
     }
     if (has_elf_magic(bytes)) {
         if (auto elf = parse_elf_image(bytes, kernel->path); !elf) {
             return elf.error();
         }
-        return refuse(kernel->path, "32-bit ELF without a multiboot header; give a multiboot "
-                                    "or ELF64 kernel");
+        return refuse(kernel->path,
+                      "32-bit ELF without a multiboot header; give a multiboot "
+                      "or ELF64 kernel");
     }
     return refuse(kernel->path, "not an ELF file and no multiboot header");
 }

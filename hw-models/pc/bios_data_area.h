@@ -42,9 +42,9 @@ inline constexpr std::size_t kBiosDataAreaSize = 0x100;
 
 /// What goes into the BIOS data area; defaults are pc-lite's (see above).
 struct BiosDataAreaConfig {
-    std::uint16_t com1_port = 0x3f8;        ///< 0: no serial port
-    std::uint16_t base_memory_kib = 639;    ///< 0x413
-    std::uint16_t ebda_segment = 0x9fc0;    ///< 0x40e
+    std::uint16_t com1_port = 0x3f8;      ///< 0: no serial port
+    std::uint16_t base_memory_kib = 639;  ///< 0x413
+    std::uint16_t ebda_segment = 0x9fc0;  ///< 0x40e
 };
 
 /// Offsets of the fields written, from the start of the area (0x400).

@@ -61,23 +61,20 @@ Status PcLite::build() {
     }
     serial_backend_ = std::move(backend).value();
     MachineHost& host = host_;
-    com1_ = std::make_shared<Uart16550>(serial_backend_,
-                                        [&host](bool level) { host.set_irq_line(kCom1Irq, level); });
+    com1_ = std::make_shared<Uart16550>(serial_backend_, [&host](bool level) { host.set_irq_line(kCom1Irq, level); });
     if (auto s = bus_.map(AddressSpace::pio, kCom1Port, 8, "COM1", com1_); !s) {
         return s;
     }
-    auto debug_exit = std::make_shared<IsaDebugExit>([&host](int status) {
-        host.request_exit(status, "isa-debug-exit");
-    });
-    if (auto s = bus_.map(AddressSpace::pio, config_.debug_exit_iobase, config_.debug_exit_iosize,
-                          "isa-debug-exit", debug_exit);
+    auto debug_exit = std::make_shared<IsaDebugExit>(
+        [&host](int status) { host.request_exit(status, "isa-debug-exit"); });
+    if (auto s = bus_.map(AddressSpace::pio, config_.debug_exit_iobase, config_.debug_exit_iosize, "isa-debug-exit",
+                          debug_exit);
         !s) {
         return s;
     }
     auto poweroff = std::make_shared<AcpiPowerOff>([&host] { host.request_poweroff("ACPI power-off"); });
     for (std::uint64_t port : {AcpiPowerOff::kQemuPm1aCntPort, AcpiPowerOff::kBochsPm1aCntPort}) {
-        if (auto s = bus_.map(AddressSpace::pio, port, AcpiPowerOff::kRegisterSize, "acpi-poweroff", poweroff);
-            !s) {
+        if (auto s = bus_.map(AddressSpace::pio, port, AcpiPowerOff::kRegisterSize, "acpi-poweroff", poweroff); !s) {
             return s;
         }
     }
@@ -122,8 +119,9 @@ Result<X86BootPlan> PcLite::load_kernel() {
     }
     // What SeaBIOS would have left there; the kernel's own bytes win.
     if (plan->loaded_over(kBiosDataAreaBase, kBiosDataAreaBase + kBiosDataAreaSize)) {
-        log_.write(LogCategory::loader, "pc-lite: the kernel loaded over the BIOS data area "
-                                        "[0x400, 0x500): left as loaded");
+        log_.write(LogCategory::loader,
+                   "pc-lite: the kernel loaded over the BIOS data area "
+                   "[0x400, 0x500): left as loaded");
     } else {
         BiosDataAreaConfig bda;
         bda.com1_port = kCom1Port;
@@ -131,8 +129,7 @@ Result<X86BootPlan> PcLite::load_kernel() {
         if (auto s = ram_.write(kBiosDataAreaBase, bytes); !s) {
             return s.error();
         }
-        log_.write(LogCategory::loader,
-                   "pc-lite: BIOS data area: COM1 0x%x, EBDA segment 0x%x, base memory %u KiB",
+        log_.write(LogCategory::loader, "pc-lite: BIOS data area: COM1 0x%x, EBDA segment 0x%x, base memory %u KiB",
                    bda.com1_port, bda.ebda_segment, bda.base_memory_kib);
     }
     return plan;

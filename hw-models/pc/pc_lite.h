@@ -43,9 +43,9 @@ struct PcLiteConfig {
     std::uint64_t ram_size = 128ull << 20;
     std::uint32_t cpus = 1;
     bool kernel_irqchip = true;
-    std::string kernel;   ///< -kernel (required)
-    std::string append;   ///< -append
-    std::string initrd;   ///< -initrd: multiboot modules
+    std::string kernel;  ///< -kernel (required)
+    std::string append;  ///< -append
+    std::string initrd;  ///< -initrd: multiboot modules
     std::string serial = "stdio";
     std::uint64_t debug_exit_iobase = 0xf4;
     std::uint64_t debug_exit_iosize = 4;
@@ -61,8 +61,7 @@ public:
 
     /// Builds RAM, the bus and the devices. Errors: bad RAM size, a serial
     /// backend that cannot be opened, overlapping -device ranges.
-    static Result<std::unique_ptr<PcLite>> create(const PcLiteConfig& config, Log& log,
-                                                  MachineHost& host);
+    static Result<std::unique_ptr<PcLite>> create(const PcLiteConfig& config, Log& log, MachineHost& host);
 
     /// Loads config.kernel into RAM (multiboot or ELF64), then fills the
     /// BIOS data area [0x400, 0x500) as SeaBIOS would (bios_data_area.h)

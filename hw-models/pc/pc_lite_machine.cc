@@ -10,8 +10,7 @@ namespace kvmdbg::hw {
 namespace {
 
 constexpr MachinePropertyInfo kProperties[] = {
-    {"kernel-irqchip", "kernel_irqchip", "on|off|split",
-     "in-kernel PIC/IOAPIC/LAPIC/PIT (default on; split means on)"},
+    {"kernel-irqchip", "kernel_irqchip", "on|off|split", "in-kernel PIC/IOAPIC/LAPIC/PIT (default on; split means on)"},
 };
 
 constexpr std::uint64_t kPortSpace = 0x10000;
@@ -31,8 +30,8 @@ std::string check_debug_exit_ports(const std::map<std::string, std::uint64_t>& n
 }
 
 constexpr DeviceDriverInfo kDevices[] = {
-    {"isa-debug-exit", "ISA", "a port write of V exits the emulator with status (V << 1) | 1", kDebugExitProps,
-     nullptr, check_debug_exit_ports},
+    {"isa-debug-exit", "ISA", "a port write of V exits the emulator with status (V << 1) | 1", kDebugExitProps, nullptr,
+     check_debug_exit_ports},
 };
 
 Status apply_properties(const MachineOptions& options, PcLiteConfig& config) {
@@ -60,12 +59,9 @@ Status apply_properties(const MachineOptions& options, PcLiteConfig& config) {
 }  // namespace
 
 const MachineType kPcLiteMachineType = {
-    PcLite::kName,
-    "x86-64 PC: RAM, COM1 16550, isa-debug-exit, in-kernel irqchip",
-    GuestIsa::x86_64,
-    true,
-    kProperties,
-    kDevices,
+    PcLite::kName,         "x86-64 PC: RAM, COM1 16550, isa-debug-exit, in-kernel irqchip",
+    GuestIsa::x86_64,      true,
+    kProperties,           kDevices,
     PcLiteMachine::create,
 };
 

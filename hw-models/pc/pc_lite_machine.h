@@ -44,7 +44,6 @@ public:
     explicit PcLiteMachine(std::unique_ptr<PcLite> pc) : pc_(std::move(pc)) {}
 
 private:
-
     std::unique_ptr<PcLite> pc_;
     X86BootPlan plan_{};
 };

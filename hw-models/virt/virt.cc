@@ -59,8 +59,7 @@ Status Virt::build() {
     }
     if (config_.cpus == 0 || config_.cpus > virt::kMaxCpus) {
         return make_error(EINVAL, "virt takes 1 to " + std::to_string(virt::kMaxCpus) +
-                                      " vCPUs (GICv3 redistributor region), not " +
-                                      std::to_string(config_.cpus));
+                                      " vCPUs (GICv3 redistributor region), not " + std::to_string(config_.cpus));
     }
     if (auto s = ram_.add_region(virt::kRamBase, size); !s) {
         return s;
@@ -71,14 +70,12 @@ Status Virt::build() {
     }
     serial_backend_ = std::move(backend).value();
     MachineHost& host = host_;
-    uart_ = std::make_shared<Pl011>(serial_backend_,
-                                    [&host](bool level) { host.set_irq_line(virt::kUartSpi, level); });
+    uart_ = std::make_shared<Pl011>(serial_backend_, [&host](bool level) { host.set_irq_line(virt::kUartSpi, level); });
     if (auto s = bus_.map(AddressSpace::mmio, virt::kUartBase, virt::kUartSize, "pl011", uart_); !s) {
         return s;
     }
     auto test_exit = std::make_shared<TestExit>([&host](int status) { host.request_exit(status, "test-exit"); });
-    if (auto s = bus_.map(AddressSpace::mmio, virt::kTestExitBase, virt::kTestExitSize, "test-exit", test_exit);
-        !s) {
+    if (auto s = bus_.map(AddressSpace::mmio, virt::kTestExitBase, virt::kTestExitSize, "test-exit", test_exit); !s) {
         return s;
     }
     return ok_status();

@@ -69,11 +69,11 @@ inline constexpr const char* kUartNodePath = "/pl011@9000000";
 inline constexpr const char* kTestExitNodePath = "/test-exit@9100000";
 
 struct FdtConfig {
-    std::uint64_t ram_size = 0;       ///< bytes at kRamBase
-    std::uint32_t cpus = 1;           ///< 1..kMaxCpus
-    std::string bootargs;             ///< /chosen/bootargs, omitted when empty
-    std::uint64_t initrd_start = 0;   ///< /chosen linux,initrd-*, omitted when
-    std::uint64_t initrd_end = 0;     ///< start == end
+    std::uint64_t ram_size = 0;      ///< bytes at kRamBase
+    std::uint32_t cpus = 1;          ///< 1..kMaxCpus
+    std::string bootargs;            ///< /chosen/bootargs, omitted when empty
+    std::uint64_t initrd_start = 0;  ///< /chosen linux,initrd-*, omitted when
+    std::uint64_t initrd_end = 0;    ///< start == end
 };
 
 /// Builds the DTB. The blob is packed (fdt_pack) and at most 2 MiB.

@@ -15,7 +15,10 @@ constexpr MachinePropertyInfo kProperties[] = {
 
 constexpr DeviceDriverInfo kDevices[] = {
     {"pl011", "MMIO", "PL011 UART on -serial, SPI 1", {}, "0x09000000"},
-    {"test-exit", "MMIO", "a 32-bit write of V at offset 0 exits the emulator with status (V << 1) | 1", {},
+    {"test-exit",
+     "MMIO",
+     "a 32-bit write of V at offset 0 exits the emulator with status (V << 1) | 1",
+     {},
      "0x09100000"},
 };
 
@@ -41,12 +44,9 @@ Status apply_properties(const MachineOptions& options, VirtConfig& config) {
 }  // namespace
 
 const MachineType kVirtMachineType = {
-    Virt::kName,
-    "aarch64: RAM at 0x40000000, PL011, GICv3, timer, PSCI, test-exit, device tree",
-    GuestIsa::arm64,
-    true,
-    kProperties,
-    kDevices,
+    Virt::kName,         "aarch64: RAM at 0x40000000, PL011, GICv3, timer, PSCI, test-exit, device tree",
+    GuestIsa::arm64,     true,
+    kProperties,         kDevices,
     VirtMachine::create,
 };
 

@@ -24,8 +24,8 @@
 namespace {
 
 using kvmdbg::MappedRegion;
-using kvmdbg::accel::Accelerator;
 using kvmdbg::accel::AccelConfig;
+using kvmdbg::accel::Accelerator;
 using kvmdbg::accel::AccelHost;
 namespace x86 = kvmdbg::arch::x86;
 
@@ -42,9 +42,9 @@ constexpr std::uint64_t kCounter = 0x2000;
 //   1006 add rax,rbx              1009 xor edx,edx
 //   100b inc eax                  100d inc qword [0x2000]   <- loop
 //   1015 out 0x80,al              1017 jmp 100d
-const std::vector<std::uint8_t> kProgram = {
-    0x90, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x48, 0x01, 0xd8, 0x31, 0xd2, 0xff, 0xc0,
-    0x48, 0xff, 0x04, 0x25, 0x00, 0x20, 0x00, 0x00, 0xe6, 0x80, 0xeb, 0xf4};
+const std::vector<std::uint8_t> kProgram = {0x90, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x48, 0x01, 0xd8,
+                                            0x31, 0xd2, 0xff, 0xc0, 0x48, 0xff, 0x04, 0x25, 0x00,
+                                            0x20, 0x00, 0x00, 0xe6, 0x80, 0xeb, 0xf4};
 const std::uint64_t kStep[] = {0x1000, 0x1001, 0x1006, 0x1009, 0x100b, 0x100d, 0x1015, 0x1017};
 constexpr std::uint64_t kLoop = 0x100d;
 constexpr std::uint64_t kOut = 0x1015;
@@ -181,13 +181,9 @@ void count_breakpoint_hits(KvmdbgBreakpointType type, std::uint32_t reason, std:
     CU_ASSERT(after == before);
 }
 
-void test_hw_breakpoint_hits_and_continues() {
-    count_breakpoint_hits(KVMDBG_BP_HARDWARE, KVMDBG_STOP_HW_BREAK, kLoop);
-}
+void test_hw_breakpoint_hits_and_continues() { count_breakpoint_hits(KVMDBG_BP_HARDWARE, KVMDBG_STOP_HW_BREAK, kLoop); }
 
-void test_sw_breakpoint_hits_and_continues() {
-    count_breakpoint_hits(KVMDBG_BP_SOFTWARE, KVMDBG_STOP_SW_BREAK, kOut);
-}
+void test_sw_breakpoint_hits_and_continues() { count_breakpoint_hits(KVMDBG_BP_SOFTWARE, KVMDBG_STOP_SW_BREAK, kOut); }
 
 void test_refcount_and_errors() {
     auto vm = make_vm();

@@ -291,8 +291,10 @@ int run_int3_mode() {
     (void)(*r)->resume_all();
     int status = (*r)->wait_exit();
     if (status != 71) {
-        std::printf("SKIP: this host cannot run a guest's own int3 even without a debugger "
-                    "(guest_self_debug_bp.elf64 ended with %d, see the message above)\n", status);
+        std::printf(
+            "SKIP: this host cannot run a guest's own int3 even without a debugger "
+            "(guest_self_debug_bp.elf64 ended with %d, see the message above)\n",
+            status);
         return 77;
     }
     r->reset();

@@ -46,8 +46,8 @@ int main(int argc, char** argv) {
     }
     for (int i = 0; i < 100; ++i) {
         auto e = runner.next_event();
-        if (!e || e->kind != KVMDBG_EVENT_DEBUG || e->debug.reason != KVMDBG_STOP_WATCH ||
-            e->debug.addr != var || e->debug.type != KVMDBG_WP_WRITE) {
+        if (!e || e->kind != KVMDBG_EVENT_DEBUG || e->debug.reason != KVMDBG_STOP_WATCH || e->debug.addr != var ||
+            e->debug.type != KVMDBG_WP_WRITE) {
             std::printf("FAIL: write hit %d missing or wrong\n", i);
             return 1;
         }

@@ -94,8 +94,8 @@ void test_universal_behaviours_found() {
     CU_ASSERT_FATAL(g_first.has_value());
     const HostDebugCaps& c = *g_first;
     if (!c.set_guest_debug) {
-        CU_ASSERT_FALSE(c.single_step || c.hw_exec_breakpoint || c.sw_breakpoint_exits ||
-                        c.data_watchpoints_fire || c.guest_tf_exits || c.hw_bp_resume_flag);
+        CU_ASSERT_FALSE(c.single_step || c.hw_exec_breakpoint || c.sw_breakpoint_exits || c.data_watchpoints_fire ||
+                        c.guest_tf_exits || c.hw_bp_resume_flag);
         return;
     }
     // RF is only asked where hardware execution breakpoints work.
@@ -140,24 +140,24 @@ void test_describe_mentions_every_probe() {
     std::string text = probe::describe(*g_first);
     CU_ASSERT_FALSE(text.empty());
     CU_ASSERT_EQUAL(text.back(), '\n');
-    for (const char* what : {"KVM_CAP_SET_GUEST_DEBUG", "KVM_CAP_SET_GUEST_DEBUG2", "KVM_GUESTDBG_BLOCKIRQ",
-                             "KVM_CAP_EXCEPTION_PAYLOAD", "KVM_CAP_DEBUGREGS", "single-step",
-                             "hardware execution breakpoint", "software breakpoint", "data watchpoint",
-                             "guest TF", "resume flag (RFLAGS.RF)"}) {
+    for (const char* what :
+         {"KVM_CAP_SET_GUEST_DEBUG", "KVM_CAP_SET_GUEST_DEBUG2", "KVM_GUESTDBG_BLOCKIRQ", "KVM_CAP_EXCEPTION_PAYLOAD",
+          "KVM_CAP_DEBUGREGS", "single-step", "hardware execution breakpoint", "software breakpoint", "data watchpoint",
+          "guest TF", "resume flag (RFLAGS.RF)"}) {
         CU_ASSERT(mentions(text, what));
     }
     if (g_first->set_guest_debug) {
         // The observations of every behavioural probe are in the notes.
-        for (const char* what : {"single-step:", "hardware execution breakpoint:", "software breakpoint (int3):",
-                                 "data watchpoint (write, 4 bytes):", "guest RFLAGS.TF trap exits:",
-                                 "resume flag (RFLAGS.RF)"}) {
+        for (const char* what :
+             {"single-step:", "hardware execution breakpoint:", "software breakpoint (int3):",
+              "data watchpoint (write, 4 bytes):", "guest RFLAGS.TF trap exits:", "resume flag (RFLAGS.RF)"}) {
             CU_ASSERT(mentions(g_first->notes, what));
         }
     }
     std::string line = probe::one_line_summary(*g_first);
     CU_ASSERT_EQUAL(line.find('\n'), std::string::npos);
-    for (const char* key : {"set_guest_debug=", "mask=", "blockirq=", "exception_payload=", "debugregs=",
-                            "step=", "hw_bp=", "sw_bp=", "watch=", "guest_tf_exit=", "hw_bp_rf="}) {
+    for (const char* key : {"set_guest_debug=", "mask=", "blockirq=", "exception_payload=", "debugregs=", "step=",
+                            "hw_bp=", "sw_bp=", "watch=", "guest_tf_exit=", "hw_bp_rf="}) {
         CU_ASSERT(line.find(key) != std::string::npos);
     }
 }

@@ -118,7 +118,8 @@ std::string tick_loop(bool check_counts) {
         // At tick's entry: exactly i calls completed (no re-hit, no lost hit).
         std::uint32_t count = read_u32(*r, tick_count);
         CU_ASSERT_EQUAL(count, i);
-        trace += std::to_string(e.debug.reason) + "@" + std::to_string(e.debug.addr) + ":" + std::to_string(count) + " ";
+        trace += std::to_string(e.debug.reason) + "@" + std::to_string(e.debug.addr) + ":" + std::to_string(count) +
+                 " ";
         CU_ASSERT_FATAL(r->accel().resume(0, KVMDBG_RESUME_RUN).ok());
     }
     int status = r->wait_exit();
@@ -257,7 +258,8 @@ void test_same_results_both_ways() {
     allow_rf(true);
     std::string rf = tick_loop(false) + "|" + step_from_breakpoint(false) + "|" + same_address_as_guest_dr0(false);
     allow_rf(false);
-    std::string step_over = tick_loop(false) + "|" + step_from_breakpoint(false) + "|" + same_address_as_guest_dr0(false);
+    std::string step_over = tick_loop(false) + "|" + step_from_breakpoint(false) + "|" +
+                            same_address_as_guest_dr0(false);
     allow_rf(true);
     if (rf != step_over) {
         std::printf("\n  with RF:        %s\n  with step-over: %s\n", rf.c_str(), step_over.c_str());
@@ -324,9 +326,10 @@ int main(int argc, char** argv) {
         return kvmdbg::test::run_suites(kForcedSuites);
     }
     if (!rf.value()) {
-        std::printf("SKIP: this host's KVM does not honour RFLAGS.RF at a hardware breakpoint, so kvmdbg "
-                    "continues by step-over here (covered by hw_bp_resume_step_over); probe: %s",
-                    notes.c_str());
+        std::printf(
+            "SKIP: this host's KVM does not honour RFLAGS.RF at a hardware breakpoint, so kvmdbg "
+            "continues by step-over here (covered by hw_bp_resume_step_over); probe: %s",
+            notes.c_str());
         return 77;
     }
     allow_rf(true);

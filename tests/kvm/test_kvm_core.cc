@@ -18,14 +18,14 @@
 #include "accel/accelerator.h"
 #include "common/mapped_region.h"
 #include "tests/support/cunit_main.h"
-#include "tests/support/wait_for.h"
 #include "tests/support/kvm_available.h"
+#include "tests/support/wait_for.h"
 
 namespace {
 
 using kvmdbg::MappedRegion;
-using kvmdbg::accel::Accelerator;
 using kvmdbg::accel::AccelConfig;
+using kvmdbg::accel::Accelerator;
 using kvmdbg::accel::AccelHost;
 
 std::string g_module;  // path of accel-kvm.so, from argv
@@ -143,7 +143,8 @@ void test_state_round_trip_while_running() {
     CU_ASSERT_EQUAL(back->gpr[KVMDBG_X86_RBX], 0x1234u);
     if (back->xmm[3][0] != 0x5a) {
         std::printf("xmm3 byte 0 read back as 0x%02x (rip 0x%llx, rbx 0x%llx)\n", back->xmm[3][0],
-                    static_cast<unsigned long long>(back->rip), static_cast<unsigned long long>(back->gpr[KVMDBG_X86_RBX]));
+                    static_cast<unsigned long long>(back->rip),
+                    static_cast<unsigned long long>(back->gpr[KVMDBG_X86_RBX]));
     }
     CU_ASSERT_EQUAL(back->xmm[3][0], 0x5a);
     CU_ASSERT(vm->accel->kick(0).ok());

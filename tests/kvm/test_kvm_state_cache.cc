@@ -19,8 +19,8 @@
 #include "common/mapped_region.h"
 #include "tests/kvm/real_mode_vm.h"
 #include "tests/support/cunit_main.h"
-#include "tests/support/wait_for.h"
 #include "tests/support/kvm_available.h"
+#include "tests/support/wait_for.h"
 
 namespace {
 
@@ -140,7 +140,7 @@ void test_running_vcpu_is_never_served_from_the_cache() {
         last = t->state().gpr[0];
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
-    CU_ASSERT_NOT_EQUAL(last, 0u);  // it ran
+    CU_ASSERT_NOT_EQUAL(last, 0u);            // it ran
     CU_ASSERT_EQUAL(t->loads(), before + 5);  // every read went to the vCPU
     CU_ASSERT_FATAL(t->vm->pause_all().ok());
     KvmdbgX86State a = t->state();

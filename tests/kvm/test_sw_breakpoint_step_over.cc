@@ -128,7 +128,7 @@ void test_breakpoint_removed_between_prepared_step_over_and_its_run_stays_remove
     CU_ASSERT_FATAL(t->vm->get_state(0, &s, sizeof s).ok());
     CU_ASSERT_EQUAL(s.gpr[0] & 0xffff, 3u);  // the loop ran through 0x1000 three times
     CU_ASSERT_EQUAL(s.rip, kLoop + kCode.size());
-    CU_ASSERT_EQUAL(t->stop_count(), 1u);    // and never stopped there again
+    CU_ASSERT_EQUAL(t->stop_count(), 1u);  // and never stopped there again
     const std::string report = debug.describe_breakpoints();
     if (report.find("software breakpoints: 0 in memory (int3)") == std::string::npos) {
         std::printf("monitor info breakpoints:\n%s", report.c_str());

@@ -28,8 +28,7 @@ int fail(KvmdbgAccel* a, int err, const char* msg) {
     return -err;
 }
 
-KvmdbgAccel* fake_create(const KvmdbgVmConfig* config, const KvmdbgHostCallbacks* cb, char* err,
-                         size_t err_size) {
+KvmdbgAccel* fake_create(const KvmdbgVmConfig* config, const KvmdbgHostCallbacks* cb, char* err, size_t err_size) {
     if (config->arch != KVMDBG_ARCH_X86_64) {
         std::snprintf(err, err_size, "fake: only x86-64");
         return nullptr;
@@ -108,7 +107,9 @@ int fake_resume(KvmdbgAccel* a, uint32_t cpu, uint32_t mode) {
     return 0;
 }
 
-[[maybe_unused]] int fake_kick(KvmdbgAccel* a, uint32_t cpu) { return cpu < a->cpus.size() ? 0 : fail(a, EINVAL, "bad vCPU"); }
+[[maybe_unused]] int fake_kick(KvmdbgAccel* a, uint32_t cpu) {
+    return cpu < a->cpus.size() ? 0 : fail(a, EINVAL, "bad vCPU");
+}
 
 int fake_supports_guest_debug(KvmdbgAccel*) { return 0; }
 
@@ -162,9 +163,7 @@ extern "C" __attribute__((visibility("default"))) const KvmdbgAccelOps* kvmdbg_a
     return kFakeOps.name == nullptr ? &kFakeOps : nullptr;
 }
 #elif !defined(FAKE_NO_ENTRY)
-extern "C" __attribute__((visibility("default"))) const KvmdbgAccelOps* kvmdbg_accel_entry(void) {
-    return &kFakeOps;
-}
+extern "C" __attribute__((visibility("default"))) const KvmdbgAccelOps* kvmdbg_accel_entry(void) { return &kFakeOps; }
 #else
 // Same code, but the entry point has the wrong name.
 extern "C" __attribute__((visibility("default"))) const KvmdbgAccelOps* kvmdbg_accel_entry_v0(void) {

@@ -28,7 +28,7 @@
 #define EXIT_INTEGRITY_OK 0x25 /* status 75 */
 
 /* lm64.ld links the image at 1 MiB. */
-#define IMAGE_START ((const volatile u8 *)0x100000)
+#define IMAGE_START ((const volatile u8*)0x100000)
 extern const u8 _end[];
 
 volatile u64 state[STATE_WORDS];
@@ -38,13 +38,14 @@ volatile u32 smc_result;
 volatile u8 scratch_page[4096] __attribute__((aligned(4096)));
 
 u32 smc_site(void);
-__asm__(".text\n"
-        ".globl smc_site\n"
-        ".type smc_site, @function\n"
-        "smc_site:\n"
-        "  movl $0x11111111, %eax\n"
-        "  ret\n"
-        ".size smc_site, . - smc_site\n");
+__asm__(
+    ".text\n"
+    ".globl smc_site\n"
+    ".type smc_site, @function\n"
+    "smc_site:\n"
+    "  movl $0x11111111, %eax\n"
+    "  ret\n"
+    ".size smc_site, . - smc_site\n");
 
 __attribute__((noinline, noclone)) void heartbeat(u32 i);
 __attribute__((noinline, noclone)) void mix_a(u32 i);
@@ -55,25 +56,19 @@ __attribute__((noinline, noclone)) void after_smc(void);
 __attribute__((noinline, noclone)) void before_hash(void);
 __attribute__((noreturn)) void main(u64 cpu, u64 ncpus);
 
-void heartbeat(u32 i)
-{
-    round_index = i;
-}
+void heartbeat(u32 i) { round_index = i; }
 
-void mix_a(u32 i)
-{
+void mix_a(u32 i) {
     for (u32 k = 0; k < STATE_WORDS; ++k)
         state[k] = state[k] * 6364136223846793005ull + i + k;
 }
 
-void mix_b(u32 i)
-{
+void mix_b(u32 i) {
     for (u32 k = 0; k < STATE_WORDS; ++k)
         state[k] ^= state[(k + i) % STATE_WORDS] >> 17;
 }
 
-void mix_c(u32 i)
-{
+void mix_c(u32 i) {
     u64 acc = i;
     for (u32 k = 0; k < STATE_WORDS; ++k) {
         acc += state[k];
@@ -81,24 +76,14 @@ void mix_c(u32 i)
     }
 }
 
-void mix_d(u32 i)
-{
-    scratch_page[(i * 61u) % sizeof scratch_page] = (u8)(state[i % STATE_WORDS] >> 8);
-}
+void mix_d(u32 i) { scratch_page[(i * 61u) % sizeof scratch_page] = (u8)(state[i % STATE_WORDS] >> 8); }
 
-void after_smc(void)
-{
-    __asm__ volatile("" : : : "memory");
-}
+void after_smc(void) { __asm__ volatile("" : : : "memory"); }
 
-void before_hash(void)
-{
-    __asm__ volatile("" : : : "memory");
-}
+void before_hash(void) { __asm__ volatile("" : : : "memory"); }
 
-static void rewrite_smc_site(void)
-{
-    volatile u8 *imm = (volatile u8 *)smc_site + 1; /* B8 imm32: the immediate */
+static void rewrite_smc_site(void) {
+    volatile u8* imm = (volatile u8*)smc_site + 1; /* B8 imm32: the immediate */
     u32 a, b, c, d;
 
     for (int k = 0; k < 4; ++k)
@@ -108,19 +93,16 @@ static void rewrite_smc_site(void)
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0) : "memory");
 }
 
-static u64 image_hash(void)
-{
+static u64 image_hash(void) {
     u64 h = 0xcbf29ce484222325ull;
-    for (const volatile u8 *p = IMAGE_START; p < _end; ++p)
+    for (const volatile u8* p = IMAGE_START; p < _end; ++p)
         h = (h ^ *p) * 0x100000001b3ull;
     return h;
 }
 
-void main(u64 cpu, u64 ncpus)
-{
+void main(u64 cpu, u64 ncpus) {
     (void)ncpus;
-    if (cpu != 0)
-        halt_forever();
+    if (cpu != 0) halt_forever();
     trap_init();
     for (u32 i = 0; i < ROUNDS; ++i) {
         heartbeat(i);

@@ -37,7 +37,7 @@
 
 #define MAX_FDS 4096
 
-static struct kvm_run *_Atomic runs[MAX_FDS];
+static struct kvm_run* _Atomic runs[MAX_FDS];
 static _Atomic unsigned char is_vcpu[MAX_FDS];
 static _Atomic unsigned char is_machine_vm[MAX_FDS];
 static atomic_ulong calls;
@@ -48,18 +48,15 @@ static atomic_int fired;
 static int fault_errno;
 static unsigned long every;
 static unsigned long once_at;
-static const char *fault_name = "nothing";
+static const char* fault_name = "nothing";
 
-__attribute__((constructor)) static void parse_spec(void)
-{
-    const char *spec = getenv("KVMDBG_FAULT_KVM_RUN");
-    if (spec == NULL)
-        return;
+__attribute__((constructor)) static void parse_spec(void) {
+    const char* spec = getenv("KVMDBG_FAULT_KVM_RUN");
+    if (spec == NULL) return;
     enabled = 1;
-    if (strcmp(spec, "count") == 0)
-        return;
+    if (strcmp(spec, "count") == 0) return;
     static const struct {
-        const char *name;
+        const char* name;
         int value;
     } names[] = {{"EINTR", EINTR}, {"EAGAIN", EAGAIN}, {"EFAULT", EFAULT}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) {
@@ -80,66 +77,53 @@ __attribute__((constructor)) static void parse_spec(void)
     }
 }
 
-__attribute__((destructor)) static void report(void)
-{
+__attribute__((destructor)) static void report(void) {
     if (enabled)
-        fprintf(stderr, "kvm_run_fault: %lu KVM_RUN calls, %lu failed with %s, %lu real EINTR\n",
-                atomic_load(&calls), atomic_load(&injected), fault_name, atomic_load(&real_eintr));
+        fprintf(stderr, "kvm_run_fault: %lu KVM_RUN calls, %lu failed with %s, %lu real EINTR\n", atomic_load(&calls),
+                atomic_load(&injected), fault_name, atomic_load(&real_eintr));
 }
 
-static int should_inject(int fd)
-{
-    if (!enabled || fd < 0 || fd >= MAX_FDS)
-        return 0;
-    struct kvm_run *run = atomic_load(&runs[fd]);
-    if (run == NULL)
-        return 0;
+static int should_inject(int fd) {
+    if (!enabled || fd < 0 || fd >= MAX_FDS) return 0;
+    struct kvm_run* run = atomic_load(&runs[fd]);
+    if (run == NULL) return 0;
     unsigned long n = atomic_fetch_add(&calls, 1) + 1;
-    if (fault_errno == 0 || run->immediate_exit)
-        return 0;
+    if (fault_errno == 0 || run->immediate_exit) return 0;
     if (run->exit_reason == KVM_EXIT_IO || run->exit_reason == KVM_EXIT_MMIO)
         return 0; /* the kernel completes that access before any signal check */
-    if (every != 0)
-        return n % every == 0;
+    if (every != 0) return n % every == 0;
     return n >= once_at && !atomic_exchange(&fired, 1); /* the first eligible call from the Nth on */
 }
 
-int ioctl(int fd, unsigned long request, ...)
-{
-    static int (*real)(int, unsigned long, void *);
+int ioctl(int fd, unsigned long request, ...) {
+    static int (*real)(int, unsigned long, void*);
     va_list ap;
     va_start(ap, request);
-    void *arg = va_arg(ap, void *);
+    void* arg = va_arg(ap, void*);
     va_end(ap);
-    if (real == NULL)
-        real = (int (*)(int, unsigned long, void *))dlsym(RTLD_NEXT, "ioctl");
+    if (real == NULL) real = (int (*)(int, unsigned long, void*))dlsym(RTLD_NEXT, "ioctl");
     if (request == KVM_RUN && should_inject(fd)) {
         atomic_fetch_add(&injected, 1);
-        if (fault_errno == EINTR)
-            runs[fd]->exit_reason = KVM_EXIT_INTR;
+        if (fault_errno == EINTR) runs[fd]->exit_reason = KVM_EXIT_INTR;
         errno = fault_errno;
         return -1;
     }
     int rc = real(fd, request, arg);
-    if (request == KVM_RUN && rc < 0 && errno == EINTR && enabled)
-        atomic_fetch_add(&real_eintr, 1);
+    if (request == KVM_RUN && rc < 0 && errno == EINTR && enabled) atomic_fetch_add(&real_eintr, 1);
     if (request == KVM_SET_USER_MEMORY_REGION && rc == 0 && fd >= 0 && fd < MAX_FDS &&
-        ((const struct kvm_userspace_memory_region *)arg)->memory_size >= (4u << 20))
+        ((const struct kvm_userspace_memory_region*)arg)->memory_size >= (4u << 20))
         atomic_store(&is_machine_vm[fd], 1);
     if (request == KVM_CREATE_VCPU && rc >= 0 && rc < MAX_FDS && fd >= 0 && fd < MAX_FDS)
         atomic_store(&is_vcpu[rc], atomic_load(&is_machine_vm[fd]));
-    if (request == KVM_CREATE_VM && rc >= 0 && rc < MAX_FDS)
-        atomic_store(&is_machine_vm[rc], 0);
+    if (request == KVM_CREATE_VM && rc >= 0 && rc < MAX_FDS) atomic_store(&is_machine_vm[rc], 0);
     return rc;
 }
 
-void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-    static void *(*real)(void *, size_t, int, int, int, off_t);
-    if (real == NULL)
-        real = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap");
-    void *p = real(addr, len, prot, flags, fd, off);
+void* mmap(void* addr, size_t len, int prot, int flags, int fd, off_t off) {
+    static void* (*real)(void*, size_t, int, int, int, off_t);
+    if (real == NULL) real = (void* (*)(void*, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap");
+    void* p = real(addr, len, prot, flags, fd, off);
     if (p != MAP_FAILED && fd >= 0 && fd < MAX_FDS && off == 0)
-        atomic_store(&runs[fd], atomic_load(&is_vcpu[fd]) ? (struct kvm_run *)p : NULL);
+        atomic_store(&runs[fd], atomic_load(&is_vcpu[fd]) ? (struct kvm_run*)p : NULL);
     return p;
 }

@@ -34,14 +34,14 @@ void test_host_ptr_edges() {
     GuestRam ram = two_regions();
     CU_ASSERT_PTR_NOT_NULL(ram.host_ptr(0, 4 * kPage));
     CU_ASSERT_PTR_NOT_NULL(ram.host_ptr(4 * kPage - 1, 1));
-    CU_ASSERT_PTR_NULL(ram.host_ptr(4 * kPage - 1, 2));      // one byte past the end
-    CU_ASSERT_PTR_NULL(ram.host_ptr(4 * kPage, 0));          // one past the end, empty
-    CU_ASSERT_PTR_NULL(ram.host_ptr(4 * kPage, 1));          // the gap
-    CU_ASSERT_PTR_NULL(ram.host_ptr(kHigh - 1, 2));          // straddles gap and region
+    CU_ASSERT_PTR_NULL(ram.host_ptr(4 * kPage - 1, 2));  // one byte past the end
+    CU_ASSERT_PTR_NULL(ram.host_ptr(4 * kPage, 0));      // one past the end, empty
+    CU_ASSERT_PTR_NULL(ram.host_ptr(4 * kPage, 1));      // the gap
+    CU_ASSERT_PTR_NULL(ram.host_ptr(kHigh - 1, 2));      // straddles gap and region
     CU_ASSERT_PTR_NOT_NULL(ram.host_ptr(kHigh, 2 * kPage));
     CU_ASSERT_PTR_NULL(ram.host_ptr(kHigh, 2 * kPage + 1));
-    CU_ASSERT_PTR_NULL(ram.host_ptr(kPage, UINT64_MAX));     // len that would wrap gpa + len
-    CU_ASSERT_PTR_NULL(ram.host_ptr(UINT64_MAX, 2));         // gpa + len wraps to 1
+    CU_ASSERT_PTR_NULL(ram.host_ptr(kPage, UINT64_MAX));  // len that would wrap gpa + len
+    CU_ASSERT_PTR_NULL(ram.host_ptr(UINT64_MAX, 2));      // gpa + len wraps to 1
     CU_ASSERT_PTR_NULL(ram.host_ptr(UINT64_MAX - kPage + 1, kPage));
     // Adjacent regions are not one range: [low end - 1, high start] is refused.
     CU_ASSERT_PTR_NULL(ram.host_ptr(0, kHigh + 1));
@@ -50,11 +50,11 @@ void test_host_ptr_edges() {
 void test_read_write_refuse_without_touching() {
     GuestRam ram = two_regions();
     std::vector<std::uint8_t> buf(16, 0xab);
-    CU_ASSERT(!ram.write(4 * kPage - 8, buf).ok());         // 8 bytes past the end
+    CU_ASSERT(!ram.write(4 * kPage - 8, buf).ok());  // 8 bytes past the end
     std::uint8_t last[8];
     CU_ASSERT(ram.read(4 * kPage - 8, last).ok());
     for (std::uint8_t b : last) {
-        CU_ASSERT_EQUAL(b, 0);                                // nothing was written
+        CU_ASSERT_EQUAL(b, 0);  // nothing was written
     }
     CU_ASSERT(!ram.read(UINT64_MAX - 3, buf).ok());
     CU_ASSERT(!ram.write(UINT64_MAX - 3, buf).ok());
@@ -97,7 +97,7 @@ void test_io_bus_sizes_and_ranges() {
     bus.dispatch(AddressSpace::mmio, 0xfee01000, data, 4, false);
     CU_ASSERT_EQUAL(dev->seen.size(), 1u);
     CU_ASSERT_EQUAL(data[0], 0xff);
-    CU_ASSERT_EQUAL(data[4], 0);                              // only `size` bytes written
+    CU_ASSERT_EQUAL(data[4], 0);  // only `size` bytes written
     // Port space is separate from MMIO space.
     bus.dispatch(AddressSpace::pio, 0xfee00000 & 0xffff, data, 1, true);
     CU_ASSERT_EQUAL(dev->seen.size(), 1u);

@@ -44,8 +44,8 @@ namespace {
 
 using kvmdbg::MappedRegion;
 using kvmdbg::Status;
-using kvmdbg::accel::Accelerator;
 using kvmdbg::accel::AccelConfig;
+using kvmdbg::accel::Accelerator;
 using kvmdbg::accel::AccelHost;
 using kvmdbg::accel::kvm::MemoryAccess;
 using kvmdbg::accel::kvm::SwBreakpointTable;
@@ -59,14 +59,14 @@ constexpr std::uint64_t kTables = 0x10000;
 constexpr std::uint64_t kCode = 0x1000;
 constexpr std::uint64_t kDeadCode = 0x1800;  // never executed: 16 nops
 constexpr std::uint64_t kCounter = 0x2000;
-constexpr std::uint64_t kData = 0x3000;      // the guest writes [kData, kData + 0x100)
+constexpr std::uint64_t kData = 0x3000;  // the guest writes [kData, kData + 0x100)
 
 //   1000 mov rax,[0x2000]     1008 inc rax          100b mov [0x2000],rax
 //   1013 movzx ecx,al         1016 and al,0x7f      1018 mov [rcx+0x3000],al
 //   101e jmp 1000
-const std::vector<std::uint8_t> kProgram = {
-    0x48, 0x8b, 0x04, 0x25, 0x00, 0x20, 0x00, 0x00, 0x48, 0xff, 0xc0, 0x48, 0x89, 0x04, 0x25, 0x00,
-    0x20, 0x00, 0x00, 0x0f, 0xb6, 0xc8, 0x24, 0x7f, 0x88, 0x81, 0x00, 0x30, 0x00, 0x00, 0xeb, 0xe0};
+const std::vector<std::uint8_t> kProgram = {0x48, 0x8b, 0x04, 0x25, 0x00, 0x20, 0x00, 0x00, 0x48, 0xff, 0xc0,
+                                            0x48, 0x89, 0x04, 0x25, 0x00, 0x20, 0x00, 0x00, 0x0f, 0xb6, 0xc8,
+                                            0x24, 0x7f, 0x88, 0x81, 0x00, 0x30, 0x00, 0x00, 0xeb, 0xe0};
 
 struct Host : AccelHost {
     std::mutex mu;
@@ -190,9 +190,7 @@ void run_seed(unsigned seed) {
     std::map<std::uint64_t, unsigned> inserted;
     unsigned total = 0;
     unsigned guest_overwrites_kept = 0;
-    auto pick_addr = [&] {
-        return rng() % 4 == 0 ? kDeadCode + rng() % 16 : kData + rng() % 0x100;
-    };
+    auto pick_addr = [&] { return rng() % 4 == 0 ? kDeadCode + rng() % 16 : kData + rng() % 0x100; };
     for (int op = 0; op < 60; ++op) {
         switch (rng() % 4) {
         case 0:
@@ -250,8 +248,8 @@ void run_seed(unsigned seed) {
         }
     }
     CU_ASSERT(got == want);
-    std::printf("seed %u: %u iterations, %u guest writes over int3 kept; RAM equals the undisturbed run\n", seed,
-                total, guest_overwrites_kept);
+    std::printf("seed %u: %u iterations, %u guest writes over int3 kept; RAM equals the undisturbed run\n", seed, total,
+                guest_overwrites_kept);
 }
 
 void test_random_sequences() {

@@ -18,22 +18,26 @@ void put16(Bytes& b, std::size_t off, std::uint16_t v) {
 }
 
 void put32(Bytes& b, std::size_t off, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) b[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
+    for (int i = 0; i < 4; ++i)
+        b[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
 }
 
 void put64(Bytes& b, std::size_t off, std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) b[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
+    for (int i = 0; i < 8; ++i)
+        b[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
 }
 
 Bytes pattern(std::size_t n, std::uint8_t seed) {
     Bytes b(n);
-    for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(seed + i * 7);
+    for (std::size_t i = 0; i < n; ++i)
+        b[i] = static_cast<std::uint8_t>(seed + i * 7);
     return b;
 }
 
 Bytes long_pattern(std::size_t n, std::uint8_t seed) {
     Bytes b(n);
-    for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(seed + i * 13 + (i >> 8));
+    for (std::size_t i = 0; i < n; ++i)
+        b[i] = static_cast<std::uint8_t>(seed + i * 13 + (i >> 8));
     return b;
 }
 
@@ -65,7 +69,10 @@ Bytes build_elf(bool is64, std::uint16_t machine, std::uint64_t entry, const std
         off += (s.data.size() + 0xfff) & ~std::size_t{0xfff};
     }
     Bytes b(std::max(off, ehsize + phsize * segs.size()), 0);
-    b[0] = 0x7f; b[1] = 'E'; b[2] = 'L'; b[3] = 'F';
+    b[0] = 0x7f;
+    b[1] = 'E';
+    b[2] = 'L';
+    b[3] = 'F';
     b[4] = is64 ? 2 : 1;
     b[5] = 1;
     b[6] = 1;
@@ -114,8 +121,6 @@ Bytes build_elf(bool is64, std::uint16_t machine, std::uint64_t entry, const std
     return b;
 }
 
-Bytes build_elf64(std::uint64_t entry, const std::vector<Seg>& segs) {
-    return build_elf(true, kEmX86_64, entry, segs);
-}
+Bytes build_elf64(std::uint64_t entry, const std::vector<Seg>& segs) { return build_elf(true, kEmX86_64, entry, segs); }
 
 }  // namespace kvmdbg::test

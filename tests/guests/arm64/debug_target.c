@@ -19,15 +19,15 @@
 #define DEFAULT_LOOPS 100
 
 /* Globals with external linkage (symbols + DWARF), volatile (one access each). */
-volatile u32 loops = DEFAULT_LOOPS;  /* read once, before the loop */
-volatile u32 tick_count;             /* tick(): ++ (one read, one write) */
+volatile u32 loops = DEFAULT_LOOPS;                   /* read once, before the loop */
+volatile u32 tick_count;                              /* tick(): ++ (one read, one write) */
 volatile u64 watched_var __attribute__((aligned(8))); /* tick(): written only */
-volatile u32 loop_index;             /* main loop: = i before each tick(i) */
-volatile u64 probe_sink;             /* read_only_probe(): = watched_var */
-volatile u32 cpu1_checked_in;        /* vCPU 1: 1 once it is in spin_cpu1() */
-volatile u64 cpu1_counter;           /* vCPU 1: ++ per spin */
-volatile u32 done_flag;              /* vCPU 0: 1 when the loop is over */
-volatile u32 cpu1_gave_up;           /* vCPU 1: 1 if its bound ran out first */
+volatile u32 loop_index;                              /* main loop: = i before each tick(i) */
+volatile u64 probe_sink;                              /* read_only_probe(): = watched_var */
+volatile u32 cpu1_checked_in;                         /* vCPU 1: 1 once it is in spin_cpu1() */
+volatile u64 cpu1_counter;                            /* vCPU 1: ++ per spin */
+volatile u32 done_flag;                               /* vCPU 0: 1 when the loop is over */
+volatile u32 cpu1_gave_up;                            /* vCPU 1: 1 if its bound ran out first */
 
 void step_sequence(void); /* step_sequence.S */
 
@@ -37,21 +37,18 @@ __attribute__((noinline, noclone, noreturn)) void spin_cpu1(void);
 __attribute__((noreturn)) void secondary_main(u64 index);
 __attribute__((noreturn)) void main(u64 dtb);
 
-void tick(u32 i)
-{
+void tick(u32 i) {
     __asm__ volatile("" : : : "memory");
     tick_count++;
     watched_var = i;
 }
 
-void read_only_probe(void)
-{
+void read_only_probe(void) {
     __asm__ volatile("" : : : "memory");
     probe_sink = watched_var;
 }
 
-void spin_cpu1(void)
-{
+void spin_cpu1(void) {
     u64 end = read_cntvct() + 60 * read_cntfrq();
 
     cpu1_checked_in = 1;
@@ -66,24 +63,20 @@ void spin_cpu1(void)
     halt_forever();
 }
 
-void secondary_main(u64 index)
-{
+void secondary_main(u64 index) {
     trap_init();
-    if (index == 1)
-        spin_cpu1();
+    if (index == 1) spin_cpu1();
     halt_forever();
 }
 
-void main(u64 dtb)
-{
+void main(u64 dtb) {
     (void)dtb;
     trap_init();
     if (psci_cpu_on(1, 1) == PSCI_SUCCESS) {
         u64 end = read_cntvct() + 3 * read_cntfrq();
         while (!cpu1_checked_in && read_cntvct() < end)
             cpu_relax();
-        if (!cpu1_checked_in)
-            serial_puts("warning: cpu 1 did not check in\n");
+        if (!cpu1_checked_in) serial_puts("warning: cpu 1 did not check in\n");
     }
     step_sequence();
 

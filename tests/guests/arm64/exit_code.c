@@ -4,8 +4,7 @@
 
 __attribute__((noreturn)) void main(u64 dtb);
 
-void main(u64 dtb)
-{
+void main(u64 dtb) {
     (void)dtb;
     trap_init();
     serial_puts("exit_code: writing 0x2a to test-exit\n");

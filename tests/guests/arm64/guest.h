@@ -25,7 +25,7 @@ typedef __SIZE_TYPE__ usize;
 typedef _Bool bool;
 #define true 1
 #define false 0
-#define NULL ((void *)0)
+#define NULL ((void*)0)
 
 /* The virt machine's devices (virt_memmap.h). */
 #define PL011_BASE 0x09000000ul
@@ -44,40 +44,33 @@ typedef _Bool bool;
  * debug_target, guest_self_brk and smp end with PSCI SYSTEM_OFF (status 0).
  */
 enum guest_exit {
-    EXIT_CODE_VALUE = 0x2a,   /* status 85: exit_code's whole purpose */
+    EXIT_CODE_VALUE = 0x2a,          /* status 85: exit_code's whole purpose */
     EXIT_SELF_BRK_UNEXPECTED = 0x24, /* status 73: guest_self_brk saw an unexplained exception */
-    EXIT_POWEROFF_FAILED = 0x3b, /* status 119: PSCI SYSTEM_OFF returned */
-    EXIT_EXCEPTION = 0x3d,    /* status 123: unexpected exception */
-    EXIT_TIMEOUT = 0x3e,      /* status 125: not every CPU checked in */
+    EXIT_POWEROFF_FAILED = 0x3b,     /* status 119: PSCI SYSTEM_OFF returned */
+    EXIT_EXCEPTION = 0x3d,           /* status 123: unexpected exception */
+    EXIT_TIMEOUT = 0x3e,             /* status 125: not every CPU checked in */
 };
 
-static inline void cpu_relax(void)
-{
-    __asm__ volatile("yield" : : : "memory");
-}
+static inline void cpu_relax(void) { __asm__ volatile("yield" : : : "memory"); }
 
-static inline void mmio_write32(uptr addr, u32 value)
-{
+static inline void mmio_write32(uptr addr, u32 value) {
     __asm__ volatile("str %w0, [%1]" : : "r"(value), "r"(addr) : "memory");
 }
 
-static inline u32 mmio_read32(uptr addr)
-{
+static inline u32 mmio_read32(uptr addr) {
     u32 value;
     __asm__ volatile("ldr %w0, [%1]" : "=r"(value) : "r"(addr) : "memory");
     return value;
 }
 
 /* The virtual counter (always readable at EL1): bounded waits. */
-static inline u64 read_cntvct(void)
-{
+static inline u64 read_cntvct(void) {
     u64 v;
     __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v) : : "memory");
     return v;
 }
 
-static inline u64 read_cntfrq(void)
-{
+static inline u64 read_cntfrq(void) {
     u64 v;
     __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
     return v;
@@ -86,7 +79,7 @@ static inline u64 read_cntfrq(void)
 /* ---- serial.c: PL011 output ---------------------------------------- */
 
 void serial_putc(char c);
-void serial_puts(const char *s);
+void serial_puts(const char* s);
 void serial_put_dec(unsigned long value);
 void serial_put_hex(unsigned long value);
 

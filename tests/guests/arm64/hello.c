@@ -4,8 +4,7 @@
 
 __attribute__((noreturn)) void main(u64 dtb);
 
-void main(u64 dtb)
-{
+void main(u64 dtb) {
     trap_init();
     serial_puts("Hello from kvmdbg arm64 guest\n");
     serial_puts("dtb ");

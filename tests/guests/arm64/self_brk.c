@@ -29,20 +29,20 @@ void brk_sequence(void);
 __attribute__((noreturn)) void main(u64 dtb);
 
 /* The three BRKs, each at a global label (check_images.py reads them). */
-__asm__(".text\n"
-        ".globl brk_sequence, brk_0, brk_1, brk_2\n"
-        ".type brk_sequence, @function\n"
-        ".balign 16\n"
-        "brk_sequence:\n"
-        "brk_0: brk #1\n"
-        "brk_1: brk #2\n"
-        "brk_2: brk #3\n"
-        "ret\n"
-        ".size brk_sequence, . - brk_sequence\n");
+__asm__(
+    ".text\n"
+    ".globl brk_sequence, brk_0, brk_1, brk_2\n"
+    ".type brk_sequence, @function\n"
+    ".balign 16\n"
+    "brk_sequence:\n"
+    "brk_0: brk #1\n"
+    "brk_1: brk #2\n"
+    "brk_2: brk #3\n"
+    "ret\n"
+    ".size brk_sequence, . - brk_sequence\n");
 
-bool guest_trap(struct trap_frame *frame, u32 vector)
-{
-    static char *const expected[BRKS] = {brk_0, brk_1, brk_2};
+bool guest_trap(struct trap_frame* frame, u32 vector) {
+    static char* const expected[BRKS] = {brk_0, brk_1, brk_2};
 
     if (vector == VECTOR_CURRENT_SPX_SYNC && ESR_EC(frame->esr) == ESR_EC_BRK64) {
         u32 n = brk_count;
@@ -69,8 +69,7 @@ bool guest_trap(struct trap_frame *frame, u32 vector)
     test_exit(EXIT_SELF_BRK_UNEXPECTED);
 }
 
-void main(u64 dtb)
-{
+void main(u64 dtb) {
     (void)dtb;
     trap_init();
     brk_sequence();
@@ -78,14 +77,12 @@ void main(u64 dtb)
     serial_put_dec(brk_count);
     serial_puts(" imm=");
     for (u32 i = 0; i < brk_count && i < BRKS; ++i) {
-        if (i)
-            serial_putc(',');
+        if (i) serial_putc(',');
         serial_put_dec(brk_imm[i]);
     }
     serial_puts(" elr_ok=");
     serial_put_dec(brk_elr_ok);
     serial_putc('\n');
-    if (unexpected_count)
-        test_exit(EXIT_SELF_BRK_UNEXPECTED);
+    if (unexpected_count) test_exit(EXIT_SELF_BRK_UNEXPECTED);
     power_off();
 }

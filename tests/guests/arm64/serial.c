@@ -5,21 +5,18 @@
 #define UARTFR 0x018
 #define FR_TXFF (1u << 5)
 
-void serial_putc(char c)
-{
+void serial_putc(char c) {
     while (mmio_read32(PL011_BASE + UARTFR) & FR_TXFF)
         cpu_relax();
     mmio_write32(PL011_BASE + UARTDR, (u8)c);
 }
 
-void serial_puts(const char *s)
-{
+void serial_puts(const char* s) {
     while (*s)
         serial_putc(*s++);
 }
 
-void serial_put_dec(unsigned long value)
-{
+void serial_put_dec(unsigned long value) {
     char buf[24];
     int n = 0;
 
@@ -31,8 +28,7 @@ void serial_put_dec(unsigned long value)
         serial_putc(buf[--n]);
 }
 
-void serial_put_hex(unsigned long value)
-{
+void serial_put_hex(unsigned long value) {
     static const char digits[] = "0123456789abcdef";
     char buf[16];
     int n = 0;

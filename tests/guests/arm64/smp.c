@@ -16,15 +16,13 @@ volatile u32 checked_in[MAX_CPUS];
 __attribute__((noreturn)) void main(u64 dtb);
 __attribute__((noreturn)) void secondary_main(u64 index);
 
-void secondary_main(u64 index)
-{
+void secondary_main(u64 index) {
     trap_init();
     checked_in[index] = 1;
     halt_forever();
 }
 
-void main(u64 dtb)
-{
+void main(u64 dtb) {
     (void)dtb;
     trap_init();
     checked_in[0] = 1;
@@ -51,8 +49,7 @@ void main(u64 dtb)
         online = 0;
         for (u32 i = 0; i < n; ++i)
             online += checked_in[i];
-        if (online == n || read_cntvct() >= end)
-            break;
+        if (online == n || read_cntvct() >= end) break;
         cpu_relax();
     }
     for (u32 i = 0; i < n; ++i) {

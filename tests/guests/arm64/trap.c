@@ -4,22 +4,16 @@
 
 extern char guest_vectors[];
 
-__attribute__((weak)) bool guest_trap(struct trap_frame *frame, u32 vector)
-{
+__attribute__((weak)) bool guest_trap(struct trap_frame* frame, u32 vector) {
     (void)frame;
     (void)vector;
     return false;
 }
 
-void trap_init(void)
-{
-    __asm__ volatile("msr vbar_el1, %0; isb" : : "r"(guest_vectors) : "memory");
-}
+void trap_init(void) { __asm__ volatile("msr vbar_el1, %0; isb" : : "r"(guest_vectors) : "memory"); }
 
-void trap_dispatch(struct trap_frame *frame, u32 vector)
-{
-    if (guest_trap(frame, vector))
-        return;
+void trap_dispatch(struct trap_frame* frame, u32 vector) {
+    if (guest_trap(frame, vector)) return;
     serial_puts("unexpected exception vector ");
     serial_put_dec(vector);
     serial_puts(" esr ");

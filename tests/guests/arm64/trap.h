@@ -35,8 +35,8 @@ struct trap_frame {
  * exception (the frame is then restored and the guest resumes at elr).
  * Weak: the default declines everything.
  */
-bool guest_trap(struct trap_frame *frame, u32 vector);
+bool guest_trap(struct trap_frame* frame, u32 vector);
 
-void trap_dispatch(struct trap_frame *frame, u32 vector);
+void trap_dispatch(struct trap_frame* frame, u32 vector);
 
 #endif

@@ -18,15 +18,13 @@ enum cmdline_result {
  * Looks for the first space-separated token "key=<decimal>" in the first
  * max_len bytes of the NUL-terminated cmdline.
  */
-enum cmdline_result cmdline_get_uint(const char *cmdline, usize max_len,
-                                     const char *key, u32 *value);
+enum cmdline_result cmdline_get_uint(const char* cmdline, usize max_len, const char* key, u32* value);
 
 /*
  * Finds the first token "key=..." like cmdline_get_uint() and points *value
  * at the text after '=' (inside cmdline, not NUL-terminated; *len bytes,
  * possibly 0). Returns false, leaving *value and *len alone, if there is none.
  */
-bool cmdline_get_value(const char *cmdline, usize max_len, const char *key,
-                       const char **value, usize *len);
+bool cmdline_get_value(const char* cmdline, usize max_len, const char* key, const char** value, usize* len);
 
 #endif

@@ -30,15 +30,15 @@
  * has a symbol and a DWARF variable, and volatile, so every access in the
  * source is one access in the machine code (no merging, no caching).
  */
-volatile u32 loops = DEFAULT_LOOPS;  /* read once, before the loop */
-volatile u32 tick_count;             /* tick(): ++ (one read, one write) */
+volatile u32 loops = DEFAULT_LOOPS;                   /* read once, before the loop */
+volatile u32 tick_count;                              /* tick(): ++ (one read, one write) */
 volatile u64 watched_var __attribute__((aligned(8))); /* tick(): written only */
-volatile u32 loop_index;             /* main loop: = i before each tick(i) */
-volatile u64 probe_sink;             /* read_only_probe(): = watched_var */
-volatile u32 cpu1_checked_in;        /* vCPU 1: 1 once it is in spin_cpu1() */
-volatile u64 cpu1_counter;           /* vCPU 1: ++ per spin */
-volatile u32 done_flag;              /* vCPU 0: 1 when the loop is over */
-volatile u32 cpu1_gave_up;           /* vCPU 1: 1 if its bound ran out first */
+volatile u32 loop_index;                              /* main loop: = i before each tick(i) */
+volatile u64 probe_sink;                              /* read_only_probe(): = watched_var */
+volatile u32 cpu1_checked_in;                         /* vCPU 1: 1 once it is in spin_cpu1() */
+volatile u64 cpu1_counter;                            /* vCPU 1: ++ per spin */
+volatile u32 done_flag;                               /* vCPU 0: 1 when the loop is over */
+volatile u32 cpu1_gave_up;                            /* vCPU 1: 1 if its bound ran out first */
 
 void step_sequence(void); /* step_sequence.S */
 
@@ -46,22 +46,19 @@ __attribute__((noinline, noclone)) void tick(u32 i);
 __attribute__((noinline, noclone)) void read_only_probe(void);
 __attribute__((noinline, noclone, noreturn)) void spin_cpu1(void);
 
-void tick(u32 i)
-{
+void tick(u32 i) {
     /* Keeps the call (and a breakpoint on tick) even if a compiler sees through it. */
     __asm__ volatile("" : : : "memory");
     tick_count++;
     watched_var = i;
 }
 
-void read_only_probe(void)
-{
+void read_only_probe(void) {
     __asm__ volatile("" : : : "memory");
     probe_sink = watched_var;
 }
 
-void spin_cpu1(void)
-{
+void spin_cpu1(void) {
     u64 end = rdtsc() + CPU1_TSC_BUDGET;
 
     cpu1_checked_in = 1;
@@ -77,8 +74,7 @@ void spin_cpu1(void)
 }
 
 /* vCPU 0 after set-up: waits (bounded) for vCPU 1, then the debug workload. */
-__attribute__((noreturn)) static void run(u32 ncpus)
-{
+__attribute__((noreturn)) static void run(u32 ncpus) {
     if (ncpus > 1) {
         struct deadline d;
 
@@ -116,39 +112,31 @@ __attribute__((noreturn)) static void run(u32 ncpus)
 __attribute__((noreturn)) void main(u64 cpu, u64 ncpus);
 
 /* Entered on every vCPU (lm_start.S): RDI = index, RSI = count. */
-void main(u64 cpu, u64 ncpus)
-{
-    if (cpu > 1)
-        halt_forever();
+void main(u64 cpu, u64 ncpus) {
+    if (cpu > 1) halt_forever();
     trap_init();
-    if (cpu == 1)
-        spin_cpu1();
+    if (cpu == 1) spin_cpu1();
     run((u32)ncpus);
 }
 
 #else
 
-__attribute__((noreturn)) void main(u32 magic, const struct multiboot_info *mbi);
+__attribute__((noreturn)) void main(u32 magic, const struct multiboot_info* mbi);
 
 /* Reads "key=N" into *value if present; a bad or out-of-range N ends the guest. */
-static void cmdline_number(const struct multiboot_info *mbi, const char *key,
-                           u32 lo, u32 hi, u32 *value)
-{
+static void cmdline_number(const struct multiboot_info* mbi, const char* key, u32 lo, u32 hi, u32* value) {
     u32 v;
 
-    if (!(mbi->flags & MBI_FLAG_CMDLINE))
-        return;
-    switch (cmdline_get_uint((const char *)(uptr)mbi->cmdline, MB_CMDLINE_MAX, key, &v)) {
-    case CMDLINE_ABSENT:
-        return;
+    if (!(mbi->flags & MBI_FLAG_CMDLINE)) return;
+    switch (cmdline_get_uint((const char*)(uptr)mbi->cmdline, MB_CMDLINE_MAX, key, &v)) {
+    case CMDLINE_ABSENT: return;
     case CMDLINE_OK:
         if (v >= lo && v <= hi) {
             *value = v;
             return;
         }
         break;
-    case CMDLINE_BAD:
-        break;
+    case CMDLINE_BAD: break;
     }
     serial_puts("bad ");
     serial_puts(key);
@@ -161,8 +149,7 @@ static void cmdline_number(const struct multiboot_info *mbi, const char *key,
 }
 
 /* Only the BSP enters here (mb_start.S); "cpus=N" starts N-1 APs. */
-void main(u32 magic, const struct multiboot_info *mbi)
-{
+void main(u32 magic, const struct multiboot_info* mbi) {
     trap_init();
     if (magic != MB_BOOT_MAGIC) {
         serial_puts("bad multiboot magic\n");
@@ -174,17 +161,14 @@ void main(u32 magic, const struct multiboot_info *mbi)
     cmdline_number(mbi, "loops", 0, MAX_LOOPS, &n);
     cmdline_number(mbi, "cpus", 1, MAX_CPUS, &ncpus);
     loops = n;
-    if (ncpus > 1)
-        start_aps(ncpus); /* the boot information is not read after this */
+    if (ncpus > 1) start_aps(ncpus); /* the boot information is not read after this */
     run(ncpus);
 }
 
 /* APs arrive here from ap_trampoline.S with index 1, 2, ... */
-void ap_main(u32 index)
-{
+void ap_main(u32 index) {
     trap_init(); /* the BSP built the table; this only loads it */
-    if (index == 1)
-        spin_cpu1();
+    if (index == 1) spin_cpu1();
     halt_forever();
 }
 

@@ -5,14 +5,12 @@
  */
 #include "guest.h"
 
-void halt_forever(void)
-{
+void halt_forever(void) {
     for (;;)
         __asm__ volatile("cli; hlt" : : : "memory");
 }
 
-void debug_exit(u32 value)
-{
+void debug_exit(u32 value) {
     outl(DEBUG_EXIT_PORT, value);
     /* Still running: the machine has no isa-debug-exit. Say so, then stop. */
     serial_puts("isa-debug-exit at 0xf4 did not stop the machine\n");

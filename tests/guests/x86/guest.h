@@ -19,7 +19,7 @@ typedef __SIZE_TYPE__ usize;
 typedef _Bool bool;
 #define true 1
 #define false 0
-#define NULL ((void *)0)
+#define NULL ((void*)0)
 
 /*
  * Values written to isa-debug-exit (port 0xf4, 4 bytes wide); the emulator
@@ -28,64 +28,47 @@ typedef _Bool bool;
 #define DEBUG_EXIT_PORT 0xf4
 
 enum guest_exit {
-    EXIT_HELLO_OK = 0x20,     /* status 65 */
-    EXIT_SMP_OK = 0x21,       /* status 67 */
-    EXIT_DEBUG_TARGET_OK = 0x22, /* status 69: debug_target finished its loop */
-    EXIT_SELF_DEBUG_OK = 0x23,   /* status 71: guest_self_debug ran its parts */
+    EXIT_HELLO_OK = 0x20,              /* status 65 */
+    EXIT_SMP_OK = 0x21,                /* status 67 */
+    EXIT_DEBUG_TARGET_OK = 0x22,       /* status 69: debug_target finished its loop */
+    EXIT_SELF_DEBUG_OK = 0x23,         /* status 71: guest_self_debug ran its parts */
     EXIT_SELF_DEBUG_UNEXPECTED = 0x24, /* status 73: ... and saw an unexplained #DB/#BP */
-    EXIT_BAD_ARGS = 0x3c,     /* status 121: boot contract or cpus= invalid */
-    EXIT_EXCEPTION = 0x3d,    /* status 123: unexpected CPU exception */
-    EXIT_TIMEOUT = 0x3e,      /* status 125: not every CPU checked in */
-    EXIT_BAD_MAGIC = 0x3f,    /* status 127: EAX was not 0x2BADB002 */
+    EXIT_BAD_ARGS = 0x3c,              /* status 121: boot contract or cpus= invalid */
+    EXIT_EXCEPTION = 0x3d,             /* status 123: unexpected CPU exception */
+    EXIT_TIMEOUT = 0x3e,               /* status 125: not every CPU checked in */
+    EXIT_BAD_MAGIC = 0x3f,             /* status 127: EAX was not 0x2BADB002 */
 };
 
 /* ---- port I/O and CPU helpers ---------------------------------------- */
 
-static inline void outb(u16 port, u8 value)
-{
-    __asm__ volatile("outb %0, %1" : : "a"(value), "Nd"(port));
-}
+static inline void outb(u16 port, u8 value) { __asm__ volatile("outb %0, %1" : : "a"(value), "Nd"(port)); }
 
-static inline void outl(u16 port, u32 value)
-{
-    __asm__ volatile("outl %0, %1" : : "a"(value), "Nd"(port));
-}
+static inline void outl(u16 port, u32 value) { __asm__ volatile("outl %0, %1" : : "a"(value), "Nd"(port)); }
 
-static inline u8 inb(u16 port)
-{
+static inline u8 inb(u16 port) {
     u8 value;
     __asm__ volatile("inb %1, %0" : "=a"(value) : "Nd"(port));
     return value;
 }
 
-static inline void cpu_relax(void)
-{
-    __asm__ volatile("pause" : : : "memory");
-}
+static inline void cpu_relax(void) { __asm__ volatile("pause" : : : "memory"); }
 
-static inline u64 rdtsc(void)
-{
+static inline u64 rdtsc(void) {
     u32 lo, hi;
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     return ((u64)hi << 32) | lo;
 }
 
-static inline u32 mmio_read32(uptr addr)
-{
-    return *(volatile u32 *)addr;
-}
+static inline u32 mmio_read32(uptr addr) { return *(volatile u32*)addr; }
 
-static inline void mmio_write32(uptr addr, u32 value)
-{
-    *(volatile u32 *)addr = value;
-}
+static inline void mmio_write32(uptr addr, u32 value) { *(volatile u32*)addr = value; }
 
 /* ---- serial.c: COM1 output -------------------------------------------- */
 
 void serial_putc(char c);
-void serial_puts(const char *s);
+void serial_puts(const char* s);
 /* Writes at most max_len characters of s (guards against unterminated input). */
-void serial_putsn(const char *s, usize max_len);
+void serial_putsn(const char* s, usize max_len);
 void serial_put_dec(unsigned long value);
 void serial_put_hex(unsigned long value);
 
@@ -113,9 +96,9 @@ struct deadline {
 #define WAIT_TSC_CYCLES 5000000000ull
 #define WAIT_MAX_SPINS (1u << 28)
 
-void deadline_start(struct deadline *d, u64 tsc_cycles, u32 max_spins);
+void deadline_start(struct deadline* d, u64 tsc_cycles, u32 max_spins);
 /* Executes one PAUSE and reports whether the bound is used up. */
-bool deadline_expired(struct deadline *d);
+bool deadline_expired(struct deadline* d);
 /* Busy-waits about tsc_cycles (capped at max_spins PAUSEs). */
 void delay_cycles(u64 tsc_cycles, u32 max_spins);
 
@@ -124,8 +107,8 @@ typedef struct {
 } spinlock_t;
 
 /* Returns false if the bound expired; the lock is then taken over anyway. */
-bool spin_lock_bounded(spinlock_t *lock);
-void spin_unlock(spinlock_t *lock);
+bool spin_lock_bounded(spinlock_t* lock);
+void spin_unlock(spinlock_t* lock);
 
 /* ---- exit.c ----------------------------------------------------------- */
 
@@ -150,7 +133,7 @@ void trap_set_handler(u32 vector, void (*entry)(void));
 
 /* ---- libc.c: what the compiler may emit calls to ---------------------- */
 
-void *memcpy(void *dst, const void *src, usize n);
-void *memset(void *dst, int c, usize n);
+void* memcpy(void* dst, const void* src, usize n);
+void* memset(void* dst, int c, usize n);
 
 #endif

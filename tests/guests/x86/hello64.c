@@ -6,10 +6,8 @@
 
 __attribute__((noreturn)) void main(u64 cpu, u64 ncpus);
 
-void main(u64 cpu, u64 ncpus)
-{
-    if (cpu != 0)
-        halt_forever();
+void main(u64 cpu, u64 ncpus) {
+    if (cpu != 0) halt_forever();
 
     trap_init();
     serial_puts("Hello from kvmdbg guest\n");

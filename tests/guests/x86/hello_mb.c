@@ -5,10 +5,9 @@
  */
 #include "multiboot.h"
 
-__attribute__((noreturn)) void main(u32 magic, const struct multiboot_info *mbi);
+__attribute__((noreturn)) void main(u32 magic, const struct multiboot_info* mbi);
 
-void main(u32 magic, const struct multiboot_info *mbi)
-{
+void main(u32 magic, const struct multiboot_info* mbi) {
     trap_init();
 
     /* Without the magic, EBX is not known to point at boot information. */
@@ -21,7 +20,7 @@ void main(u32 magic, const struct multiboot_info *mbi)
 
     serial_puts("cmdline: ");
     if (mbi->flags & MBI_FLAG_CMDLINE)
-        serial_putsn((const char *)(uptr)mbi->cmdline, MB_CMDLINE_MAX);
+        serial_putsn((const char*)(uptr)mbi->cmdline, MB_CMDLINE_MAX);
     else
         serial_puts("(none)");
     serial_putc('\n');

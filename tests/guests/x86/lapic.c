@@ -41,40 +41,25 @@
 #define SIPI_DELAY_SPINS 5000u
 #define ICR_IDLE_SPINS 1000000u
 
-static u32 lapic_read(u32 reg)
-{
-    return mmio_read32(LAPIC_BASE + reg);
-}
+static u32 lapic_read(u32 reg) { return mmio_read32(LAPIC_BASE + reg); }
 
-static void lapic_write(u32 reg, u32 value)
-{
-    mmio_write32(LAPIC_BASE + reg, value);
-}
+static void lapic_write(u32 reg, u32 value) { mmio_write32(LAPIC_BASE + reg, value); }
 
-u32 lapic_id(void)
-{
-    return lapic_read(LAPIC_ID) >> 24;
-}
+u32 lapic_id(void) { return lapic_read(LAPIC_ID) >> 24; }
 
-void lapic_enable(void)
-{
-    lapic_write(LAPIC_SVR, lapic_read(LAPIC_SVR) | SVR_ENABLE | SVR_SPURIOUS_VECTOR);
-}
+void lapic_enable(void) { lapic_write(LAPIC_SVR, lapic_read(LAPIC_SVR) | SVR_ENABLE | SVR_SPURIOUS_VECTOR); }
 
-static bool lapic_send_ipi(u32 apic_id, u32 icr_lo)
-{
+static bool lapic_send_ipi(u32 apic_id, u32 icr_lo) {
     lapic_write(LAPIC_ICR_HI, apic_id << 24);
     lapic_write(LAPIC_ICR_LO, icr_lo);
     for (u32 i = 0; i < ICR_IDLE_SPINS; i++) {
-        if (!(lapic_read(LAPIC_ICR_LO) & ICR_DELIVERY_PENDING))
-            return true;
+        if (!(lapic_read(LAPIC_ICR_LO) & ICR_DELIVERY_PENDING)) return true;
         cpu_relax();
     }
     return false;
 }
 
-bool lapic_start_ap(u32 apic_id, u32 trampoline_phys)
-{
+bool lapic_start_ap(u32 apic_id, u32 trampoline_phys) {
     u32 sipi = ICR_DM_STARTUP | (trampoline_phys >> 12);
     bool ok = true;
 

@@ -5,17 +5,15 @@
  */
 #include "guest.h"
 
-void *memcpy(void *dst, const void *src, usize n)
-{
-    void *d = dst;
+void* memcpy(void* dst, const void* src, usize n) {
+    void* d = dst;
 
     __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
     return dst;
 }
 
-void *memset(void *dst, int c, usize n)
-{
-    void *d = dst;
+void* memset(void* dst, int c, usize n) {
+    void* d = dst;
 
     __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
     return dst;

@@ -10,8 +10,8 @@
 #define MB_BOOT_MAGIC 0x2BADB002 /* in EAX at entry */
 
 /* Header flags (spec 3.1.2). */
-#define MB_FLAG_PAGE_ALIGN (1 << 0) /* modules page aligned */
-#define MB_FLAG_MEMORY_INFO (1 << 1) /* we want mem_lower/mem_upper, mmap */
+#define MB_FLAG_PAGE_ALIGN (1 << 0)   /* modules page aligned */
+#define MB_FLAG_MEMORY_INFO (1 << 1)  /* we want mem_lower/mem_upper, mmap */
 #define MB_FLAG_AOUT_KLUDGE (1 << 16) /* load address fields are valid */
 
 /* GDT selectors set up by mb_start.S (also used by the AP trampoline). */
@@ -37,7 +37,7 @@ struct multiboot_info {
     u32 mem_lower; /* KiB below 1 MiB, valid if MBI_FLAG_MEM */
     u32 mem_upper; /* KiB from 1 MiB to the first hole, valid if MBI_FLAG_MEM */
     u32 boot_device;
-    u32 cmdline;   /* physical address of a NUL-terminated string */
+    u32 cmdline; /* physical address of a NUL-terminated string */
     u32 mods_count;
     u32 mods_addr;
 };

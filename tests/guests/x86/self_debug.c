@@ -39,9 +39,9 @@
 
 #define DR6_B0 (1ul << 0)
 #define DR6_BS (1ul << 14)
-#define DR6_CLEAR 0xffff0ff0ul  /* architectural value with no condition */
+#define DR6_CLEAR 0xffff0ff0ul /* architectural value with no condition */
 #define DR7_L0 (1ul << 0)
-#define DR7_FIXED1 (1ul << 10)  /* reserved, reads as 1 */
+#define DR7_FIXED1 (1ul << 10) /* reserved, reads as 1 */
 #define FLAGS_TF (1ul << 8)
 #define FLAGS_RF (1ul << 16)
 
@@ -75,17 +75,17 @@ struct unexpected_event {
 enum phase { PHASE_SETUP, PHASE_BP, PHASE_TF, PHASE_DR0, PHASE_DONE };
 
 /* Globals with symbols, for a debugger to compare with the guest's view. */
-u32 self_debug_parts;                 /* the parts this run executes */
+u32 self_debug_parts; /* the parts this run executes */
 volatile enum phase self_debug_phase;
-volatile u32 bp_count;                /* #BP taken */
-volatile u32 tf_count;                /* #DB with DR6.BS */
-volatile u32 dr0_count;               /* #DB at guarded_fn in part c */
-volatile u32 dr0_b0_count;            /* ... of which with DR6.B0 */
-volatile u32 unexpected_count;        /* #DB/#BP outside its part, or unexplained */
-volatile u32 db_events;               /* every #DB */
-volatile u32 guarded_calls;           /* times guarded_fn's body ran */
-struct db_event db_log[LOG_LEN];      /* first LOG_LEN #DBs */
-uptr bp_log[LOG_LEN];                 /* saved IPs of the first LOG_LEN #BPs */
+volatile u32 bp_count;           /* #BP taken */
+volatile u32 tf_count;           /* #DB with DR6.BS */
+volatile u32 dr0_count;          /* #DB at guarded_fn in part c */
+volatile u32 dr0_b0_count;       /* ... of which with DR6.B0 */
+volatile u32 unexpected_count;   /* #DB/#BP outside its part, or unexplained */
+volatile u32 db_events;          /* every #DB */
+volatile u32 guarded_calls;      /* times guarded_fn's body ran */
+struct db_event db_log[LOG_LEN]; /* first LOG_LEN #DBs */
+uptr bp_log[LOG_LEN];            /* saved IPs of the first LOG_LEN #BPs */
 struct unexpected_event unexpected_log[LOG_LEN];
 
 /* self_debug_entry.S */
@@ -94,41 +94,29 @@ void self_debug_bp_entry(void);
 void int3_sequence(void);
 void tf_sequence(void);
 
-void self_debug_on_db(struct iret_frame *frame);
-void self_debug_on_bp(struct iret_frame *frame);
+void self_debug_on_db(struct iret_frame* frame);
+void self_debug_on_bp(struct iret_frame* frame);
 __attribute__((noinline, noclone)) void guarded_fn(void);
 
-static inline uptr read_dr6(void)
-{
+static inline uptr read_dr6(void) {
     uptr v;
     __asm__ volatile("mov %%dr6, %0" : "=r"(v));
     return v;
 }
 
-static inline void write_dr6(uptr v)
-{
-    __asm__ volatile("mov %0, %%dr6" : : "r"(v));
-}
+static inline void write_dr6(uptr v) { __asm__ volatile("mov %0, %%dr6" : : "r"(v)); }
 
-static inline void write_dr0(uptr v)
-{
-    __asm__ volatile("mov %0, %%dr0" : : "r"(v));
-}
+static inline void write_dr0(uptr v) { __asm__ volatile("mov %0, %%dr0" : : "r"(v)); }
 
-static inline void write_dr7(uptr v)
-{
-    __asm__ volatile("mov %0, %%dr7" : : "r"(v) : "memory");
-}
+static inline void write_dr7(uptr v) { __asm__ volatile("mov %0, %%dr7" : : "r"(v) : "memory"); }
 
-void guarded_fn(void)
-{
+void guarded_fn(void) {
     __asm__ volatile("" : : : "memory");
     guarded_calls++;
 }
 
 /* An exception no part explains: e.g. a debugger's event that leaked in. */
-static void note_unexpected(u32 vector, uptr ip, uptr dr6)
-{
+static void note_unexpected(u32 vector, uptr ip, uptr dr6) {
     u32 n = unexpected_count++;
     if (n < LOG_LEN) {
         unexpected_log[n].vector = vector;
@@ -137,8 +125,7 @@ static void note_unexpected(u32 vector, uptr ip, uptr dr6)
     }
 }
 
-void self_debug_on_db(struct iret_frame *frame)
-{
+void self_debug_on_db(struct iret_frame* frame) {
     uptr dr6 = read_dr6();
     /* DR6 is sticky: the handler clears it (SDM 17.2.3). */
     write_dr6(DR6_CLEAR);
@@ -153,8 +140,7 @@ void self_debug_on_db(struct iret_frame *frame)
         /* A fault: without RF the same fetch would fault again, forever. */
         frame->flags |= FLAGS_RF;
         dr0_count++;
-        if (dr6 & DR6_B0)
-            dr0_b0_count++;
+        if (dr6 & DR6_B0) dr0_b0_count++;
     } else if (self_debug_phase == PHASE_TF && (dr6 & DR6_BS)) {
         tf_count++;
     } else {
@@ -168,19 +154,16 @@ void self_debug_on_db(struct iret_frame *frame)
     }
 }
 
-void self_debug_on_bp(struct iret_frame *frame)
-{
+void self_debug_on_bp(struct iret_frame* frame) {
     if (self_debug_phase != PHASE_BP) {
         note_unexpected(3, frame->ip, 0);
         return;
     }
     u32 n = bp_count++;
-    if (n < LOG_LEN)
-        bp_log[n] = frame->ip;
+    if (n < LOG_LEN) bp_log[n] = frame->ip;
 }
 
-__attribute__((noreturn)) static void run(u32 parts)
-{
+__attribute__((noreturn)) static void run(u32 parts) {
     self_debug_parts = parts;
     trap_set_handler(1, self_debug_db_entry);
     trap_set_handler(3, self_debug_bp_entry);
@@ -205,7 +188,7 @@ __attribute__((noreturn)) static void run(u32 parts)
     self_debug_phase = PHASE_DONE;
 
     for (u32 i = 0; i < unexpected_count && i < LOG_LEN; i++) {
-        const struct unexpected_event *e = &unexpected_log[i];
+        const struct unexpected_event* e = &unexpected_log[i];
         serial_puts(e->vector == 1 ? "unexpected #DB at " : "unexpected #BP at ");
         serial_put_hex(e->ip);
         if (e->vector == 1) {
@@ -239,34 +222,29 @@ __attribute__((noreturn)) static void run(u32 parts)
 __attribute__((noreturn)) void main(u64 cpu, u64 ncpus);
 
 /* Entered on every vCPU (lm_start.S); only vCPU 0 works. */
-void main(u64 cpu, u64 ncpus)
-{
+void main(u64 cpu, u64 ncpus) {
     (void)ncpus;
-    if (cpu != 0)
-        halt_forever();
+    if (cpu != 0) halt_forever();
     trap_init();
     run(self_debug_builtin_parts);
 }
 
 #else
 
-__attribute__((noreturn)) void main(u32 magic, const struct multiboot_info *mbi);
+__attribute__((noreturn)) void main(u32 magic, const struct multiboot_info* mbi);
 
-static bool word_is(const char *s, usize len, const char *word)
-{
+static bool word_is(const char* s, usize len, const char* word) {
     usize i = 0;
     for (; i < len && word[i]; i++) {
-        if (s[i] != word[i])
-            return false;
+        if (s[i] != word[i]) return false;
     }
     return i == len && !word[i];
 }
 
 /* "parts=bp,tf,dr0": any non-empty comma-separated subset, in any order. */
-static u32 parse_parts(const char *s, usize len)
-{
+static u32 parse_parts(const char* s, usize len) {
     static const struct {
-        const char *name;
+        const char* name;
         u32 bit;
     } names[] = {
         {"bp", SELF_DEBUG_PART_BP},
@@ -277,15 +255,12 @@ static u32 parse_parts(const char *s, usize len)
     usize start = 0;
 
     for (usize i = 0; i <= len; i++) {
-        if (i < len && s[i] != ',')
-            continue;
+        if (i < len && s[i] != ',') continue;
         u32 bit = 0;
         for (usize k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-            if (word_is(s + start, i - start, names[k].name))
-                bit = names[k].bit;
+            if (word_is(s + start, i - start, names[k].name)) bit = names[k].bit;
         }
-        if (!bit)
-            return 0;
+        if (!bit) return 0;
         parts |= bit;
         start = i + 1;
     }
@@ -293,8 +268,7 @@ static u32 parse_parts(const char *s, usize len)
 }
 
 /* Only the BSP runs (mb_start.S). */
-void main(u32 magic, const struct multiboot_info *mbi)
-{
+void main(u32 magic, const struct multiboot_info* mbi) {
     trap_init();
     if (magic != MB_BOOT_MAGIC) {
         serial_puts("bad multiboot magic\n");
@@ -302,15 +276,15 @@ void main(u32 magic, const struct multiboot_info *mbi)
     }
 
     u32 parts = self_debug_builtin_parts;
-    const char *value;
+    const char* value;
     usize len;
     if ((mbi->flags & MBI_FLAG_CMDLINE) &&
-        cmdline_get_value((const char *)(uptr)mbi->cmdline, MB_CMDLINE_MAX, "parts",
-                          &value, &len)) {
+        cmdline_get_value((const char*)(uptr)mbi->cmdline, MB_CMDLINE_MAX, "parts", &value, &len)) {
         parts = parse_parts(value, len);
         if (!parts) {
-            serial_puts("bad parts= on the command line (want a comma-separated subset of "
-                        "bp,tf,dr0)\n");
+            serial_puts(
+                "bad parts= on the command line (want a comma-separated subset of "
+                "bp,tf,dr0)\n");
             debug_exit(EXIT_BAD_ARGS);
         }
     }

@@ -18,30 +18,25 @@
 
 static spinlock_t console;
 
-void serial_putc(char c)
-{
+void serial_putc(char c) {
     for (u32 i = 0; i < THR_POLL_LIMIT; i++) {
-        if (inb(UART_LSR) & LSR_THR_EMPTY)
-            break;
+        if (inb(UART_LSR) & LSR_THR_EMPTY) break;
         cpu_relax();
     }
     outb(UART_THR, (u8)c);
 }
 
-void serial_puts(const char *s)
-{
+void serial_puts(const char* s) {
     while (*s)
         serial_putc(*s++);
 }
 
-void serial_putsn(const char *s, usize max_len)
-{
+void serial_putsn(const char* s, usize max_len) {
     for (usize i = 0; i < max_len && s[i]; i++)
         serial_putc(s[i]);
 }
 
-void serial_put_dec(unsigned long value)
-{
+void serial_put_dec(unsigned long value) {
     char buf[24];
     int n = 0;
 
@@ -53,8 +48,7 @@ void serial_put_dec(unsigned long value)
         serial_putc(buf[--n]);
 }
 
-void serial_put_hex(unsigned long value)
-{
+void serial_put_hex(unsigned long value) {
     static const char digits[] = "0123456789abcdef";
     int shift = (int)sizeof(value) * 8 - 4;
 
@@ -66,12 +60,6 @@ void serial_put_hex(unsigned long value)
         serial_putc(digits[(value >> shift) & 0xf]);
 }
 
-bool console_lock(void)
-{
-    return spin_lock_bounded(&console);
-}
+bool console_lock(void) { return spin_lock_bounded(&console); }
 
-void console_unlock(void)
-{
-    spin_unlock(&console);
-}
+void console_unlock(void) { spin_unlock(&console); }

@@ -6,8 +6,7 @@
 
 __attribute__((noreturn)) void main(u64 cpu, u64 ncpus);
 
-void main(u64 cpu, u64 ncpus)
-{
+void main(u64 cpu, u64 ncpus) {
     trap_init();
 
     if (ncpus == 0 || cpu >= ncpus) {
@@ -21,7 +20,6 @@ void main(u64 cpu, u64 ncpus)
     }
 
     cpu_check_in((u32)cpu);
-    if (cpu != 0)
-        halt_forever();
+    if (cpu != 0) halt_forever();
     wait_for_cpus((u32)ncpus);
 }

@@ -7,18 +7,15 @@
 #include "multiboot.h"
 #include "smp.h"
 
-__attribute__((noreturn)) void main(u32 magic, const struct multiboot_info *mbi);
+__attribute__((noreturn)) void main(u32 magic, const struct multiboot_info* mbi);
 
 /* Number of CPUs asked for on the command line; 1 without "cpus=". */
-static u32 requested_cpus(const struct multiboot_info *mbi)
-{
+static u32 requested_cpus(const struct multiboot_info* mbi) {
     u32 n = 1;
 
-    if (!(mbi->flags & MBI_FLAG_CMDLINE))
-        return 1;
-    if (cmdline_get_uint((const char *)(uptr)mbi->cmdline, MB_CMDLINE_MAX, "cpus", &n) ==
-            CMDLINE_BAD ||
-        n == 0 || n > MAX_CPUS) {
+    if (!(mbi->flags & MBI_FLAG_CMDLINE)) return 1;
+    if (cmdline_get_uint((const char*)(uptr)mbi->cmdline, MB_CMDLINE_MAX, "cpus", &n) == CMDLINE_BAD || n == 0 ||
+        n > MAX_CPUS) {
         serial_puts("bad cpus= on the command line (want 1..");
         serial_put_dec(MAX_CPUS);
         serial_puts(")\n");
@@ -27,8 +24,7 @@ static u32 requested_cpus(const struct multiboot_info *mbi)
     return n;
 }
 
-void main(u32 magic, const struct multiboot_info *mbi)
-{
+void main(u32 magic, const struct multiboot_info* mbi) {
     trap_init();
 
     if (magic != MB_BOOT_MAGIC) {
@@ -38,14 +34,12 @@ void main(u32 magic, const struct multiboot_info *mbi)
 
     u32 ncpus = requested_cpus(mbi);
     cpu_check_in(0);
-    if (ncpus > 1)
-        start_aps(ncpus);
+    if (ncpus > 1) start_aps(ncpus);
     wait_for_cpus(ncpus);
 }
 
 /* Reached from ap_entry32 (ap_trampoline.S) on the AP's own stack. */
-void ap_main(u32 index)
-{
+void ap_main(u32 index) {
     trap_init(); /* the BSP built the table; this only loads it */
     cpu_check_in(index);
     halt_forever();

@@ -6,28 +6,24 @@
 
 static u32 cpus_online;
 
-void cpu_check_in(u32 index)
-{
+void cpu_check_in(u32 index) {
     bool locked = console_lock();
 
     serial_puts("cpu ");
     serial_put_dec(index);
     serial_puts(" online\n");
-    if (locked)
-        console_unlock();
+    if (locked) console_unlock();
     /* Counted only after the line is out, so "all ... online" comes last. */
     __atomic_fetch_add(&cpus_online, 1, __ATOMIC_RELEASE);
 }
 
-void wait_for_cpus(u32 expected)
-{
+void wait_for_cpus(u32 expected) {
     struct deadline d;
     u32 online;
 
     deadline_start(&d, WAIT_TSC_CYCLES, WAIT_MAX_SPINS);
     while ((online = __atomic_load_n(&cpus_online, __ATOMIC_ACQUIRE)) < expected) {
-        if (deadline_expired(&d))
-            break;
+        if (deadline_expired(&d)) break;
     }
 
     console_lock();

@@ -25,7 +25,7 @@ extern const uptr trap_stubs[32];
 struct idt_gate {
     u16 offset_lo;
     u16 selector;
-    u8 ist;        /* 64-bit only; must be zero in a 32-bit gate */
+    u8 ist; /* 64-bit only; must be zero in a 32-bit gate */
     u8 type_attr;
     u16 offset_mid;
 #ifdef __x86_64__
@@ -46,27 +46,24 @@ static spinlock_t idt_build_lock;
 static bool idt_built;
 static u32 reporting;
 
-static const char *const exception_names[] = {
-    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
-    "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "reserved",
-    "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+static const char* const exception_names[] = {
+    "#DE", "#DB", "NMI", "#BP", "#OF",      "#BR", "#UD", "#NM", "#DF", "CSO", "#TS",
+    "#NP", "#SS", "#GP", "#PF", "reserved", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 };
 
-static u16 read_cs(void)
-{
+static u16 read_cs(void) {
     u16 cs;
     __asm__ volatile("mov %%cs, %0" : "=r"(cs));
     return cs;
 }
 
-static void idt_build(void)
-{
+static void idt_build(void) {
     /* Gates use whatever flat code selector we run on (ours or the loader's). */
     u16 cs = read_cs();
 
     for (int v = 0; v < 32; v++) {
         uptr off = trap_stubs[v];
-        struct idt_gate *g = &idt[v];
+        struct idt_gate* g = &idt[v];
 
         g->offset_lo = (u16)off;
         g->selector = cs;
@@ -80,27 +77,23 @@ static void idt_build(void)
     }
 }
 
-void trap_init(void)
-{
+void trap_init(void) {
     /* smp.elf64 runs this on every vCPU at once: the first one builds. */
     bool locked = spin_lock_bounded(&idt_build_lock);
     if (!idt_built) {
         idt_build();
         idt_built = true;
     }
-    if (locked)
-        spin_unlock(&idt_build_lock);
+    if (locked) spin_unlock(&idt_build_lock);
 
-    struct idt_ptr ptr = { sizeof(idt) - 1, (uptr)idt };
+    struct idt_ptr ptr = {sizeof(idt) - 1, (uptr)idt};
     __asm__ volatile("lidt %0" : : "m"(ptr));
 }
 
-void trap_set_handler(u32 vector, void (*entry)(void))
-{
-    if (vector >= sizeof(idt) / sizeof(idt[0]))
-        return;
+void trap_set_handler(u32 vector, void (*entry)(void)) {
+    if (vector >= sizeof(idt) / sizeof(idt[0])) return;
     uptr off = (uptr)entry;
-    struct idt_gate *g = &idt[vector];
+    struct idt_gate* g = &idt[vector];
 
     /* The CPU reads the gate at delivery time: no reload of IDTR needed. */
     g->offset_lo = (u16)off;
@@ -111,9 +104,8 @@ void trap_set_handler(u32 vector, void (*entry)(void))
 }
 
 /* Called from the stubs with interrupts off; never returns. */
-void trap_report(const struct trap_frame *frame);
-void trap_report(const struct trap_frame *frame)
-{
+void trap_report(const struct trap_frame* frame);
+void trap_report(const struct trap_frame* frame) {
     uptr v = frame->vector;
 
     /*
@@ -131,8 +123,7 @@ void trap_report(const struct trap_frame *frame)
     serial_puts("unexpected exception ");
     serial_put_dec(v);
     serial_puts(" (");
-    serial_puts(v < sizeof(exception_names) / sizeof(exception_names[0])
-                    ? exception_names[v] : "reserved");
+    serial_puts(v < sizeof(exception_names) / sizeof(exception_names[0]) ? exception_names[v] : "reserved");
     serial_puts(") error ");
     serial_put_hex(frame->error);
     serial_puts(" at ");

@@ -10,8 +10,8 @@
 
 namespace {
 
-using kvmdbg::accel::Accelerator;
 using kvmdbg::accel::AccelConfig;
+using kvmdbg::accel::Accelerator;
 using kvmdbg::accel::AccelHost;
 using kvmdbg::accel::load_accel_plugin_file;
 

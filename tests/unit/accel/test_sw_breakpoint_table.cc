@@ -19,7 +19,7 @@ using kvmdbg::accel::kvm::SwBreakpointTable;
 
 constexpr std::uint8_t kInt3[] = {0xcc};
 constexpr std::uint8_t kBrk[] = {0x00, 0x00, 0x20, 0xd4};  // arm64 brk #0
-constexpr std::uint64_t kFaultBase = 0xdead0000;            // [kFaultBase, +4 KiB) faults
+constexpr std::uint64_t kFaultBase = 0xdead0000;           // [kFaultBase, +4 KiB) faults
 
 // Sparse fake memory: every address holds pattern(addr) until written.
 class FakeMemory : public MemoryAccess {
@@ -60,8 +60,7 @@ public:
     }
     // True if every byte ever written holds its original pattern again.
     bool pristine() const {
-        return std::all_of(bytes.begin(), bytes.end(),
-                           [](const auto& kv) { return kv.second == pattern(kv.first); });
+        return std::all_of(bytes.begin(), bytes.end(), [](const auto& kv) { return kv.second == pattern(kv.first); });
     }
 
     static bool faults(std::uint64_t a) { return a >= kFaultBase && a < kFaultBase + 0x1000; }

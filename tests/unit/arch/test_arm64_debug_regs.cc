@@ -88,7 +88,8 @@ void test_split_single_bas_piece() {
 }
 
 void test_split_kinds_set_lsc() {
-    CU_ASSERT_EQUAL(split_watch_request({DebugAccess::read, 0x1000, 1}).value()[0].wcr, watchpoint_wcr(WatchLsc::load, 1, 0));
+    CU_ASSERT_EQUAL(split_watch_request({DebugAccess::read, 0x1000, 1}).value()[0].wcr,
+                    watchpoint_wcr(WatchLsc::load, 1, 0));
     CU_ASSERT_EQUAL(split_watch_request({DebugAccess::access, 0x1000, 1}).value()[0].wcr,
                     watchpoint_wcr(WatchLsc::both, 1, 0));
     CU_ASSERT_EQUAL(split_watch_request({DebugAccess::write, 0x1000, 1}).value()[0].wcr,

@@ -81,8 +81,8 @@ void test_g_packet_fields() {
     CU_ASSERT_EQUAL(g[268 + 31 * 16 + 15], 0xff);
     CU_ASSERT_EQUAL(le(g, 780, 4), s.fpsr);
     CU_ASSERT_EQUAL(le(g, 784, 4), s.fpcr);
-    const std::uint64_t sys[] = {s.sctlr_el1, s.tcr_el1, s.ttbr0_el1, s.ttbr1_el1, s.vbar_el1, s.esr_el1, s.far_el1,
-                                 s.elr_el1,   s.spsr_el1, s.mdscr_el1, s.mair_el1, s.sp_el0,  s.sp_el1};
+    const std::uint64_t sys[] = {s.sctlr_el1, s.tcr_el1,  s.ttbr0_el1, s.ttbr1_el1, s.vbar_el1, s.esr_el1, s.far_el1,
+                                 s.elr_el1,   s.spsr_el1, s.mdscr_el1, s.mair_el1,  s.sp_el0,   s.sp_el1};
     for (unsigned i = 0; i < 13; ++i) {
         CU_ASSERT_EQUAL(le(g, 788 + 8 * i, 8), sys[i]);
     }

@@ -31,7 +31,7 @@ enum class Oa { plain, lpa, lpa2 };
 // builder that is written independently of the walker.
 struct Tables {
     std::map<std::uint64_t, std::uint64_t> mem;
-    unsigned g;        // granule shift
+    unsigned g;  // granule shift
     unsigned va_bits;
     Oa oa;
     std::uint64_t next;  // next free table address

@@ -193,8 +193,12 @@ void test_random_exits() {
             const std::uint32_t ecs[] = {0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x3c};
             hsr = (hsr & 0x3ffffff) | ecs[next() % 7] << 26;
         }
-        DebugExitInfo e{hsr, static_cast<std::uint32_t>(next()), 0x1000 + next() % 0x20, 0x4000 + (next() % 2) * 4,
-                        (next() & 1) != 0, (next() & 1) != 0};
+        DebugExitInfo e{hsr,
+                        static_cast<std::uint32_t>(next()),
+                        0x1000 + next() % 0x20,
+                        0x4000 + (next() % 2) * 4,
+                        (next() & 1) != 0,
+                        (next() & 1) != 0};
         DebugEvent ev = classify_debug_exit(e, plan);
         CU_ASSERT(!ev.valueless_by_exception());
         ReflectInput in;

@@ -70,7 +70,7 @@ void test_gdt_bytes() {
     std::vector<std::uint8_t> buf(kBootGdtSize + 8, 0xaa);
     CU_ASSERT_FATAL(write_boot_gdt(buf).ok());
     const std::uint8_t expected[32] = {
-        0, 0, 0, 0, 0, 0, 0, 0,                          // null
+        0,    0,    0,    0,    0,    0,    0,    0,     // null
         0xff, 0xff, 0x00, 0x00, 0x00, 0x9b, 0xcf, 0x00,  // 0x08 32-bit code
         0xff, 0xff, 0x00, 0x00, 0x00, 0x93, 0xcf, 0x00,  // 0x10 data
         0xff, 0xff, 0x00, 0x00, 0x00, 0x9b, 0xaf, 0x00,  // 0x18 64-bit code
@@ -113,7 +113,7 @@ void test_gdt_small_buffer() {
 
 void test_page_table_sizes() {
     constexpr std::uint64_t g = 1ull << 30;
-    CU_ASSERT_EQUAL(identity_page_tables_size(0), 6 * 0x1000u);       // 4 GiB minimum
+    CU_ASSERT_EQUAL(identity_page_tables_size(0), 6 * 0x1000u);  // 4 GiB minimum
     CU_ASSERT_EQUAL(identity_page_tables_size(16 << 20), 6 * 0x1000u);
     CU_ASSERT_EQUAL(identity_page_tables_size(4 * g), 6 * 0x1000u);
     CU_ASSERT_EQUAL(identity_page_tables_size(4 * g + 1), 7 * 0x1000u);  // rounded up
@@ -152,8 +152,7 @@ void test_page_table_entries() {
 }
 
 // Walks the tables like the MMU (SDM 4.5.4) for a 2 MiB mapping.
-std::uint64_t walk(const std::vector<std::uint8_t>& t, std::uint64_t base, std::uint64_t va,
-                   bool& ok) {
+std::uint64_t walk(const std::vector<std::uint8_t>& t, std::uint64_t base, std::uint64_t va, bool& ok) {
     ok = false;
     auto entry = [&](std::uint64_t table_gpa, std::uint64_t index) -> std::uint64_t {
         std::uint64_t off = table_gpa - base + 8 * index;
@@ -177,8 +176,8 @@ void test_page_tables_identity_walk() {
     const std::uint64_t top = (6ull << 30) + 0x1000;  // 7 GiB of tables
     std::vector<std::uint8_t> t(identity_page_tables_size(top));
     CU_ASSERT_FATAL(write_identity_page_tables(t, base, top).ok());
-    const std::uint64_t addrs[] = {0, 0xb8000, 0x100000, 0x1fffff, 0x200000, 0xfee00000,
-                                   0xffffffff, 0x100000000ull, 0x180001234ull, 0x1bfffffffull};
+    const std::uint64_t addrs[] = {0,          0xb8000,    0x100000,       0x1fffff,       0x200000,
+                                   0xfee00000, 0xffffffff, 0x100000000ull, 0x180001234ull, 0x1bfffffffull};
     for (std::uint64_t a : addrs) {
         bool ok = false;
         CU_ASSERT_EQUAL(walk(t, base, a, ok), a);
@@ -194,8 +193,7 @@ void test_page_tables_errors() {
     CU_ASSERT_EQUAL(write_identity_page_tables(buf, 0x1001, 0).error().code, EINVAL);
     std::vector<std::uint8_t> small(6 * 0x1000 - 1);
     CU_ASSERT_EQUAL(write_identity_page_tables(small, 0x1000, 0).error().code, EINVAL);
-    CU_ASSERT_EQUAL(write_identity_page_tables(buf, 0x1000, (512ull << 30) + 1).error().code,
-                    EINVAL);
+    CU_ASSERT_EQUAL(write_identity_page_tables(buf, 0x1000, (512ull << 30) + 1).error().code, EINVAL);
     CU_ASSERT_TRUE(write_identity_page_tables(buf, 0x1000, 4ull << 30).ok());
 }
 
@@ -285,7 +283,7 @@ void test_long_mode_state() {
     CU_ASSERT_EQUAL(st.rflags, 0x2u);
     CU_ASSERT_EQUAL(st.cr0, 0x80010033u);  // PE|MP|ET|NE|WP|PG
     CU_ASSERT_EQUAL(st.cr3, 0x105000u);
-    CU_ASSERT_EQUAL(st.cr4, 0x620u);       // PAE|OSFXSR|OSXMMEXCPT
+    CU_ASSERT_EQUAL(st.cr4, 0x620u);           // PAE|OSFXSR|OSXMMEXCPT
     CU_ASSERT_EQUAL(st.efer & 0x500, 0x500u);  // LME|LMA
     CU_ASSERT_EQUAL(st.efer & ~0x501ull, 0u);  // nothing but LME|LMA (|SCE)
     CU_ASSERT_EQUAL(st.gdt.base, 0x104000u);

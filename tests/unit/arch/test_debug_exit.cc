@@ -88,8 +88,7 @@ void test_step_done_with_breakpoint_and_watchpoint() {
     CU_ASSERT_EQUAL(s.also_breakpoint->addr, 0x401000u);
     CU_ASSERT(!s.also_watchpoint);
 
-    const StepDone w = expect<StepDone>(
-        classify_debug_exit(db(dr6::kBS | dr6::hit(2) | dr6::hit(0), true), plan));
+    const StepDone w = expect<StepDone>(classify_debug_exit(db(dr6::kBS | dr6::hit(2) | dr6::hit(0), true), plan));
     CU_ASSERT_FATAL(w.also_watchpoint.has_value());
     CU_ASSERT_EQUAL(w.also_watchpoint->request_id, 11u);
     CU_ASSERT_EQUAL(w.also_watchpoint->hit_addr, 0x1003u);
@@ -107,8 +106,7 @@ void test_guest_tf_is_not_ours() {
 // -------------------------------------------------------- hardware events
 
 void test_hardware_breakpoint() {
-    const HardwareBreakpoint b = expect<HardwareBreakpoint>(
-        classify_debug_exit(db(dr6::hit(0)), debugger_plan()));
+    const HardwareBreakpoint b = expect<HardwareBreakpoint>(classify_debug_exit(db(dr6::hit(0)), debugger_plan()));
     CU_ASSERT_EQUAL(b.slot, 0u);
     CU_ASSERT_EQUAL(b.request_id, 10u);
     CU_ASSERT_EQUAL(b.addr, 0x401000u);
@@ -134,8 +132,7 @@ void test_split_watchpoint_maps_to_one_request() {
 
 void test_watchpoint_preferred_over_exec() {
     // Trap of the completed access first; the exec breakpoint refaults.
-    const Watchpoint w = expect<Watchpoint>(
-        classify_debug_exit(db(dr6::hit(0) | dr6::hit(3)), debugger_plan()));
+    const Watchpoint w = expect<Watchpoint>(classify_debug_exit(db(dr6::hit(0) | dr6::hit(3)), debugger_plan()));
     CU_ASSERT_EQUAL(w.request_id, 11u);
     CU_ASSERT_EQUAL(w.slot, 3u);
 }
@@ -171,8 +168,8 @@ void test_guest_dr0_hit_while_debugger_uses_dr1() {
     CU_ASSERT(!b.guest_dr6);
 
     // Both at once: the debugger's event, with the guest's part kept.
-    const HardwareBreakpoint both =
-        expect<HardwareBreakpoint>(classify_debug_exit(db(dr6::hit(0) | dr6::hit(1)), plan));
+    const HardwareBreakpoint both = expect<HardwareBreakpoint>(
+        classify_debug_exit(db(dr6::hit(0) | dr6::hit(1)), plan));
     CU_ASSERT_EQUAL(both.slot, 1u);
     CU_ASSERT_FATAL(both.guest_dr6.has_value());
     CU_ASSERT_EQUAL(*both.guest_dr6, dr6::kInit | dr6::hit(0));
@@ -204,8 +201,7 @@ void test_relocated_guest_slot_renumbered() {
 }
 
 void test_bd_with_our_gd_is_guest_dr_access() {
-    const GuestDebugRegAccess a =
-        expect<GuestDebugRegAccess>(classify_debug_exit(db(dr6::kBD), merged_plan()));
+    const GuestDebugRegAccess a = expect<GuestDebugRegAccess>(classify_debug_exit(db(dr6::kBD), merged_plan()));
     CU_ASSERT_EQUAL(a.pc, kPc);
     // A debugger-only plan without GD: BD cannot be ours.
     const NotOurs n = expect<NotOurs>(classify_debug_exit(db(dr6::kBD), debugger_plan()));

@@ -253,8 +253,7 @@ void test_mov_dr6_dr7_writes_fixed_bits_and_gp() {
     c.gpr[KVMDBG_X86_RAX] = 0;  // mov %rax,%dr6 with 0
     CU_ASSERT_EQUAL(emulate({0x0f, 0x23, 0xf0}, c).regs.dr6, dr6::kFixed1);
     c.gpr[KVMDBG_X86_RAX] = dr6::kBS | dr6::hit(2) | dr6::kRTM | (1u << 12);
-    CU_ASSERT_EQUAL(emulate({0x0f, 0x23, 0xf0}, c).regs.dr6,
-                    dr6::kFixed1 | dr6::kBS | dr6::hit(2) | dr6::kRTM);
+    CU_ASSERT_EQUAL(emulate({0x0f, 0x23, 0xf0}, c).regs.dr6, dr6::kFixed1 | dr6::kBS | dr6::hit(2) | dr6::kRTM);
     // 1s in bits 63:32 of DR6/DR7: #GP(0), nothing changes.
     c.gpr[KVMDBG_X86_RAX] = 1ull << 32;
     for (std::uint8_t modrm : {0xf8, 0xf0}) {
@@ -297,7 +296,7 @@ void test_mov_guest_gd_raises_db() {
     MovDrOutcome o = emulate({0x0f, 0x23, 0xc0}, c);  // mov %rax,%dr0
     CU_ASSERT(o.action == MovDrAction::raise_db);
     CU_ASSERT_EQUAL(o.length, 0u);
-    CU_ASSERT_EQUAL(o.regs.dr[0], c.regs.dr[0]);        // not executed
+    CU_ASSERT_EQUAL(o.regs.dr[0], c.regs.dr[0]);         // not executed
     CU_ASSERT_EQUAL(o.regs.dr6, c.regs.dr6 | dr6::kBD);  // sticky bits kept
     CU_ASSERT_EQUAL(o.regs.dr7, c.regs.dr7 & ~dr7::kGD);
     // #UD takes precedence over the guest's GD.
@@ -322,8 +321,14 @@ void test_mov_32bit_mode() {
 void test_mov_not_a_mov_dr() {
     MovDrContext c = ctx64();
     const std::vector<std::vector<std::uint8_t>> bad = {
-        {}, {0x0f}, {0x0f, 0x21}, {0x0f, 0x22, 0xc0}, {0x0f, 0x20, 0xc0}, {0x90, 0x0f, 0x21, 0xf8},
-        {0xcc}, std::vector<std::uint8_t>(15, 0x66),
+        {},
+        {0x0f},
+        {0x0f, 0x21},
+        {0x0f, 0x22, 0xc0},
+        {0x0f, 0x20, 0xc0},
+        {0x90, 0x0f, 0x21, 0xf8},
+        {0xcc},
+        std::vector<std::uint8_t>(15, 0x66),
     };
     for (const auto& b : bad) {
         auto r = emulate_mov_dr(b, c);

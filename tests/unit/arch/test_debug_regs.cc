@@ -21,8 +21,7 @@ bool same_plan(const DebugRegPlan& a, const DebugRegPlan& b) {
         const SlotOwner& x = a.owners[n];
         const SlotOwner& y = b.owners[n];
         if (x.kind != y.kind || x.guest_slot != y.guest_slot || x.request_id != y.request_id ||
-            x.request.kind != y.request.kind || x.request.addr != y.request.addr ||
-            x.request.len != y.request.len) {
+            x.request.kind != y.request.kind || x.request.addr != y.request.addr || x.request.len != y.request.len) {
             return false;
         }
     }
@@ -131,18 +130,12 @@ void test_split_aligned_lengths_are_one_piece() {
 }
 
 void test_split_examples() {
-    CU_ASSERT(split(DebugAccess::write, 0x1003, 6) ==
-              (std::vector<DebugRange>{{0x1003, 1}, {0x1004, 4}, {0x1008, 1}}));
-    CU_ASSERT(split(DebugAccess::write, 0x1001, 2) ==
-              (std::vector<DebugRange>{{0x1001, 1}, {0x1002, 1}}));
-    CU_ASSERT(split(DebugAccess::access, 0x1002, 4) ==
-              (std::vector<DebugRange>{{0x1002, 2}, {0x1004, 2}}));
-    CU_ASSERT(split(DebugAccess::write, 0x1004, 8) ==
-              (std::vector<DebugRange>{{0x1004, 4}, {0x1008, 4}}));
-    CU_ASSERT(split(DebugAccess::write, 0x1000, 3) ==
-              (std::vector<DebugRange>{{0x1000, 2}, {0x1002, 1}}));
-    CU_ASSERT(split(DebugAccess::write, 0x1000, 16) ==
-              (std::vector<DebugRange>{{0x1000, 8}, {0x1008, 8}}));
+    CU_ASSERT(split(DebugAccess::write, 0x1003, 6) == (std::vector<DebugRange>{{0x1003, 1}, {0x1004, 4}, {0x1008, 1}}));
+    CU_ASSERT(split(DebugAccess::write, 0x1001, 2) == (std::vector<DebugRange>{{0x1001, 1}, {0x1002, 1}}));
+    CU_ASSERT(split(DebugAccess::access, 0x1002, 4) == (std::vector<DebugRange>{{0x1002, 2}, {0x1004, 2}}));
+    CU_ASSERT(split(DebugAccess::write, 0x1004, 8) == (std::vector<DebugRange>{{0x1004, 4}, {0x1008, 4}}));
+    CU_ASSERT(split(DebugAccess::write, 0x1000, 3) == (std::vector<DebugRange>{{0x1000, 2}, {0x1002, 1}}));
+    CU_ASSERT(split(DebugAccess::write, 0x1000, 16) == (std::vector<DebugRange>{{0x1000, 8}, {0x1008, 8}}));
     CU_ASSERT(split(DebugAccess::write, 0x1000, 32) ==
               (std::vector<DebugRange>{{0x1000, 8}, {0x1008, 8}, {0x1010, 8}, {0x1018, 8}}));
     CU_ASSERT(split(DebugAccess::write, 0x1001, 15) ==
@@ -316,10 +309,14 @@ void test_place_duplicate_id_and_remove() {
 // ---------------------------------------------------------------------- DR6
 
 void test_decode_dr6_bits() {
-    const std::uint64_t all4 = dr7_set_slot(dr7_set_slot(dr7_set_slot(
-        dr7_set_slot(dr7::kInit, 0, {false, true, Dr7Rw::exec, 1}).value(), 1,
-        {false, true, Dr7Rw::write, 4}).value(), 2, {true, false, Dr7Rw::access, 8}).value(),
-        3, {true, true, Dr7Rw::write, 1}).value();
+    const std::uint64_t all4 =
+        dr7_set_slot(dr7_set_slot(dr7_set_slot(dr7_set_slot(dr7::kInit, 0, {false, true, Dr7Rw::exec, 1}).value(), 1,
+                                               {false, true, Dr7Rw::write, 4})
+                                      .value(),
+                                  2, {true, false, Dr7Rw::access, 8})
+                         .value(),
+                     3, {true, true, Dr7Rw::write, 1})
+            .value();
 
     Dr6Status s = decode_dr6(dr6::kInit, all4);
     CU_ASSERT_EQUAL(s.hits, 0u);

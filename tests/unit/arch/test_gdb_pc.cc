@@ -49,8 +49,8 @@ void test_write_back_keeps_cs() {
 
 void test_vm86_and_protected() {
     auto vm86 = real_mode(0x20000, 0x40);
-    vm86.cr0 = 1;                 // protected mode...
-    vm86.rflags |= 1ull << 17;    // ...running a virtual-8086 task
+    vm86.cr0 = 1;               // protected mode...
+    vm86.rflags |= 1ull << 17;  // ...running a virtual-8086 task
     CU_ASSERT_EQUAL(x86::gdb_pc_from_rip(vm86), 0x20040u);
     KvmdbgX86State flat{};
     flat.cr0 = 1;

@@ -23,9 +23,9 @@ void test_rdssp_and_endbr() {
 }
 
 void test_multibyte_nops() {
-    CU_ASSERT_EQUAL(len64({0x0f, 0x1f, 0x00}).value_or(0), 3u);                    // nopl (%rax)
-    CU_ASSERT_EQUAL(len64({0x0f, 0x1f, 0x40, 0x00}).value_or(0), 4u);              // disp8
-    CU_ASSERT_EQUAL(len64({0x0f, 0x1f, 0x44, 0x00, 0x00}).value_or(0), 5u);        // SIB + disp8
+    CU_ASSERT_EQUAL(len64({0x0f, 0x1f, 0x00}).value_or(0), 3u);              // nopl (%rax)
+    CU_ASSERT_EQUAL(len64({0x0f, 0x1f, 0x40, 0x00}).value_or(0), 4u);        // disp8
+    CU_ASSERT_EQUAL(len64({0x0f, 0x1f, 0x44, 0x00, 0x00}).value_or(0), 5u);  // SIB + disp8
     CU_ASSERT_EQUAL(len64({0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00}).value_or(0), 6u);
     CU_ASSERT_EQUAL(len64({0x0f, 0x1f, 0x80, 0, 0, 0, 0}).value_or(0), 7u);        // disp32
     CU_ASSERT_EQUAL(len64({0x0f, 0x1f, 0x84, 0x00, 0, 0, 0, 0}).value_or(0), 8u);  // SIB + disp32

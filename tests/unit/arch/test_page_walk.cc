@@ -29,7 +29,7 @@ constexpr std::uint64_t PS = 1ull << 7;
 constexpr std::uint64_t G = 1ull << 8;
 constexpr std::uint64_t kLargePat = 1ull << 12;  // PAT bit of a 4 MiB/2 MiB/1 GiB page
 constexpr std::uint64_t XD = 1ull << 63;
-constexpr std::uint64_t kProtKey = 0xfull << 59;  // bits 62:59 (with CR4.PKE)
+constexpr std::uint64_t kProtKey = 0xfull << 59;     // bits 62:59 (with CR4.PKE)
 constexpr std::uint64_t kIgnored52 = 0x7full << 52;  // bits 58:52, ignored
 
 constexpr std::uint64_t kKiB4 = 1ull << 12;
@@ -88,8 +88,8 @@ void expect(const std::optional<Translation>& t, std::uint64_t physical, std::ui
     if (t->physical != physical || t->page_size != page_size || t->writable != writable) {
         std::fprintf(stderr, "got 0x%llx/%llx/%d, wanted 0x%llx/%llx/%d\n",
                      static_cast<unsigned long long>(t->physical), static_cast<unsigned long long>(t->page_size),
-                     t->writable, static_cast<unsigned long long>(physical),
-                     static_cast<unsigned long long>(page_size), writable);
+                     t->writable, static_cast<unsigned long long>(physical), static_cast<unsigned long long>(page_size),
+                     writable);
     }
     CU_ASSERT_EQUAL(t->physical, physical);
     CU_ASSERT_EQUAL(t->page_size, page_size);
@@ -123,7 +123,7 @@ constexpr std::uint64_t kLin32 = 0x12345678;  // PD 0x048, PT 0x345, offset 0x67
 
 PagingState paging32(std::uint64_t cr4 = 0) {
     PagingState ps;
-    ps.cr0 = kPG | 1;  // PE too
+    ps.cr0 = kPG | 1;        // PE too
     ps.cr3 = 0x1000 | 0x18;  // PWT/PCD are not address bits
     ps.cr4 = cr4;
     return ps;
@@ -346,7 +346,8 @@ void test_4level_address_bits_only() {
     // Bits 62:52 (protection key, ignored) and 63 (XD) are not address bits;
     // bits 51:12 all are (MAXPHYADDR up to 52).
     GuestPhys mem;
-    const std::uint64_t flags[4] = {P | RW | kProtKey | XD, P | RW | kIgnored52, P | RW, P | RW | kProtKey | kIgnored52 | XD};
+    const std::uint64_t flags[4] = {P | RW | kProtKey | XD, P | RW | kIgnored52, P | RW,
+                                    P | RW | kProtKey | kIgnored52 | XD};
     build4(mem, kLin64, flags, 0x000ffffffffff000ull);
     expect(walk(mem, paging4(), kLin64), 0x000ffffffffff678ull, kKiB4, true);
 }
@@ -602,11 +603,7 @@ const kvmdbg::test::TestCase k5Cases[] = {
 };
 
 const kvmdbg::test::TestSuite kSuites[] = {
-    {"paging_off", kOffCases},
-    {"32bit", k32Cases},
-    {"pae", kPaeCases},
-    {"4level", k4Cases},
-    {"5level", k5Cases},
+    {"paging_off", kOffCases}, {"32bit", k32Cases}, {"pae", kPaeCases}, {"4level", k4Cases}, {"5level", k5Cases},
 };
 
 }  // namespace

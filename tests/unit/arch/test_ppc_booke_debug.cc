@@ -32,16 +32,18 @@ void test_pack_order_and_types() {
 }
 
 void test_limits() {
-    std::vector<DebugRequest> three_bp = {
-        {DebugAccess::exec, 0x10, 4}, {DebugAccess::exec, 0x20, 4}, {DebugAccess::exec, 0x30, 4}};
+    std::vector<DebugRequest> three_bp = {{DebugAccess::exec, 0x10, 4},
+                                          {DebugAccess::exec, 0x20, 4},
+                                          {DebugAccess::exec, 0x30, 4}};
     auto r = build_debug_regs(three_bp);
     CU_ASSERT_FALSE(r.ok());
     CU_ASSERT_EQUAL(r.error().code, ENOSPC);
     CU_ASSERT(r.error().message.find("IAC") != std::string::npos);
     CU_ASSERT(r.error().message.find("0x30") != std::string::npos);
 
-    std::vector<DebugRequest> three_wp = {
-        {DebugAccess::write, 0x10, 4}, {DebugAccess::access, 0x20, 4}, {DebugAccess::read, 0x30, 4}};
+    std::vector<DebugRequest> three_wp = {{DebugAccess::write, 0x10, 4},
+                                          {DebugAccess::access, 0x20, 4},
+                                          {DebugAccess::read, 0x30, 4}};
     r = build_debug_regs(three_wp);
     CU_ASSERT_FALSE(r.ok());
     CU_ASSERT_EQUAL(r.error().code, ENOSPC);

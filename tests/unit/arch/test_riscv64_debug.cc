@@ -26,7 +26,7 @@ void test_insn_choice() {
     CU_ASSERT_EQUAL(r->bytes[1], 0x90);
     const std::uint8_t c_nop[2] = {0x01, 0x00};
     CU_ASSERT_EQUAL(sw_breakpoint_insn(c_nop, 4)->length, 2u);  // the length wins over gdb's kind
-    const std::uint8_t c_q0[2] = {0x00, 0x00};                   // quadrant 0: compressed too
+    const std::uint8_t c_q0[2] = {0x00, 0x00};                  // quadrant 0: compressed too
     CU_ASSERT_EQUAL(sw_breakpoint_insn(c_q0, 2)->length, 2u);
     const std::uint8_t q2[2] = {0x02, 0x90};
     CU_ASSERT_EQUAL(sw_breakpoint_insn(q2, 2)->length, 2u);

@@ -31,7 +31,8 @@ void test_guest_debug() {
     CU_ASSERT(std::memcmp(raw + 8, phys, 8) == 0);
     CU_ASSERT(std::memcmp(raw + 16, len, 8) == 0);
     CU_ASSERT_EQUAL(raw[24], KVM_HW_WP_WRITE);
-    for (unsigned i = 25; i < 32; ++i) CU_ASSERT_EQUAL(raw[i], 0);
+    for (unsigned i = 25; i < 32; ++i)
+        CU_ASSERT_EQUAL(raw[i], 0);
 
     to_kvm({}, 0, dbg);
     CU_ASSERT_EQUAL(dbg.dbg.arch.nr_hw_bp, 0u);

@@ -10,7 +10,9 @@ namespace kvmdbg::test {
 using namespace gdb;
 
 FakeTarget::FakeTarget(unsigned threads)
-    : ram(kRamSize), phys(kPhysSize), threads_(threads),
+    : ram(kRamSize),
+      phys(kPhysSize),
+      threads_(threads),
       description_({8, 8, 8, 4}, {{"target.xml", "<target>fake</target>"}, {"odd.xml", "a}b*c#d$e"}},
                    TargetDescription::Expedited{2, 1, 0}) {
     for (std::size_t i = 0; i < ram.size(); ++i) {
@@ -92,8 +94,7 @@ Result<std::size_t> FakeTarget::read_memory(ThreadId, std::uint64_t addr, std::s
     return n;
 }
 
-Status FakeTarget::write_memory(ThreadId, std::uint64_t addr, std::span<const std::uint8_t> data,
-                                AddressSpace space) {
+Status FakeTarget::write_memory(ThreadId, std::uint64_t addr, std::span<const std::uint8_t> data, AddressSpace space) {
     auto& mem = space == AddressSpace::physical ? phys : ram;
     std::uint64_t base = space == AddressSpace::physical ? 0 : kRamBase;
     if (addr < base || addr + data.size() > base + mem.size()) {
@@ -130,7 +131,9 @@ Status FakeTarget::resume(std::span<const ResumeRequest> requests, std::uint32_t
     std::string line = "resume";
     for (const ResumeRequest& r : requests) {
         line += " " + std::to_string(r.thread) + ":" +
-                (r.kind == ResumeKind::continue_ ? "c" : r.kind == ResumeKind::step ? "s" : "-");
+                (r.kind == ResumeKind::continue_ ? "c"
+                 : r.kind == ResumeKind::step    ? "s"
+                                                 : "-");
         if (r.signal != 0) {
             line += "/" + std::to_string(r.signal);
         }
@@ -147,7 +150,9 @@ void FakeTarget::stop_all() {
     }
 }
 
-ThreadRunState FakeTarget::thread_state(ThreadId thread) const { return states.at(static_cast<std::size_t>(thread - 1)); }
+ThreadRunState FakeTarget::thread_state(ThreadId thread) const {
+    return states.at(static_cast<std::size_t>(thread - 1));
+}
 
 std::string FakeTarget::monitor(std::string_view command) {
     log.push_back("monitor " + std::string(command));
@@ -212,8 +217,6 @@ std::string Harness::ask(std::string_view payload) {
 
 std::vector<std::string> Harness::drain() { return packets(session.take_output()); }
 
-void Harness::no_ack() {
-    send_raw("QStartNoAckMode");
-}
+void Harness::no_ack() { send_raw("QStartNoAckMode"); }
 
 }  // namespace kvmdbg::test

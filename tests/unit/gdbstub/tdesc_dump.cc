@@ -17,7 +17,8 @@
 namespace {
 
 void print_hex(const std::vector<std::uint8_t>& bytes) {
-    for (std::uint8_t b : bytes) std::printf("%02x", b);
+    for (std::uint8_t b : bytes)
+        std::printf("%02x", b);
     std::printf("\n");
 }
 
@@ -35,13 +36,15 @@ int main(int argc, char** argv) {
         arch::ppc::PpcE500State s;
         s.pc = 0x12345678;
         s.gpr[1] = 0x0badcafe;
-        xml ? (void)std::fputs(gdb::ppc_e500_target_xml().c_str(), stdout) : print_hex(arch::ppc::gdb_registers_from_state(s));
+        xml ? (void)std::fputs(gdb::ppc_e500_target_xml().c_str(), stdout)
+            : print_hex(arch::ppc::gdb_registers_from_state(s));
     } else if (isa == "s390x") {
         arch::s390x::S390State s;
         s.psw_mask = 0x0000000180000000ull;
         s.psw_addr = 0x123456789aull;
         s.gprs[15] = 0x0badcafe00ull;
-        xml ? (void)std::fputs(gdb::s390x_target_xml().c_str(), stdout) : print_hex(arch::s390x::gdb_registers_from_state(s));
+        xml ? (void)std::fputs(gdb::s390x_target_xml().c_str(), stdout)
+            : print_hex(arch::s390x::gdb_registers_from_state(s));
     } else if (isa == "riscv64") {
         arch::riscv64::Riscv64State s;
         s.pc = 0x80201234;

@@ -231,8 +231,8 @@ int check_register_table(const std::string& stdout_text) {
                 found = nr == static_cast<long>(n) && offset == static_cast<long>(arm64::gdb_register_offset(n)) &&
                         size == static_cast<long>(arm64::gdb_register_size(n));
                 if (!found) {
-                    std::printf("gdb lists %s as nr %ld offset %ld size %ld; expected %u %zu %zu\n", name.c_str(),
-                                nr, offset, size, n, arm64::gdb_register_offset(n), arm64::gdb_register_size(n));
+                    std::printf("gdb lists %s as nr %ld offset %ld size %ld; expected %u %zu %zu\n", name.c_str(), nr,
+                                offset, size, n, arm64::gdb_register_offset(n), arm64::gdb_register_size(n));
                 }
                 break;
             }
@@ -264,8 +264,16 @@ int run_gdb_check() {
     }
     std::string tdesc = std::string(dir) + "/target.xml";
     std::string set_tdesc = "set tdesc filename " + tdesc;
-    const char* argv[] = {gdb, "-batch", "-nx", "-ex", "set architecture aarch64", "-ex", set_tdesc.c_str(),
-                          "-ex", "maint print registers", nullptr};
+    const char* argv[] = {gdb,
+                          "-batch",
+                          "-nx",
+                          "-ex",
+                          "set architecture aarch64",
+                          "-ex",
+                          set_tdesc.c_str(),
+                          "-ex",
+                          "maint print registers",
+                          nullptr};
     char* out = nullptr;
     char* err = nullptr;
     int status = 0;

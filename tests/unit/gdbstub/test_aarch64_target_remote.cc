@@ -67,8 +67,7 @@ public:
     Status write_register(ThreadId, unsigned regnum, std::span<const std::uint8_t> value) override {
         return arm64::gdb_register_write(state_, regnum, value);
     }
-    Result<std::size_t> read_memory(ThreadId, std::uint64_t addr, std::span<std::uint8_t> out,
-                                    AddressSpace) override {
+    Result<std::size_t> read_memory(ThreadId, std::uint64_t addr, std::span<std::uint8_t> out, AddressSpace) override {
         // 64 bytes of NOPs (d503201f) at the PC, nothing else.
         if (addr < kPc || addr - kPc >= 64) {
             return make_error(EFAULT, "no memory");
@@ -158,27 +157,48 @@ bool run_gdb_script(char* gdb, const std::string& remote, std::string& text, std
     const char* argv[] = {gdb,
                           "-batch",
                           "-nx",
-                          "-ex", "set confirm off",
-                          "-ex", remote.c_str(),
-                          "-ex", "show architecture",
-                          "-ex", "p/x $pc",
-                          "-ex", "p/x $x29",
-                          "-ex", "p/x $sp",
-                          "-ex", "p $cpsr",
-                          "-ex", "p/x $v1.d.u",
-                          "-ex", "p/x $sctlr_el1",
-                          "-ex", "p/x $sp_el0",
-                          "-ex", "p/x $fpcr",
-                          "-ex", "info registers system",
-                          "-ex", "set $x5 = 0x5555",
-                          "-ex", "set $sp = 0xffff800000004000",
-                          "-ex", "set $v2.d.u[1] = 0x0123456789abcdef",
-                          "-ex", "maint flush register-cache",
-                          "-ex", "p/x $x5",
-                          "-ex", "p/x $sp_el1",
-                          "-ex", "p/x $sp_el0",
-                          "-ex", "p/x $v2.q.u",
-                          "-ex", "detach",
+                          "-ex",
+                          "set confirm off",
+                          "-ex",
+                          remote.c_str(),
+                          "-ex",
+                          "show architecture",
+                          "-ex",
+                          "p/x $pc",
+                          "-ex",
+                          "p/x $x29",
+                          "-ex",
+                          "p/x $sp",
+                          "-ex",
+                          "p $cpsr",
+                          "-ex",
+                          "p/x $v1.d.u",
+                          "-ex",
+                          "p/x $sctlr_el1",
+                          "-ex",
+                          "p/x $sp_el0",
+                          "-ex",
+                          "p/x $fpcr",
+                          "-ex",
+                          "info registers system",
+                          "-ex",
+                          "set $x5 = 0x5555",
+                          "-ex",
+                          "set $sp = 0xffff800000004000",
+                          "-ex",
+                          "set $v2.d.u[1] = 0x0123456789abcdef",
+                          "-ex",
+                          "maint flush register-cache",
+                          "-ex",
+                          "p/x $x5",
+                          "-ex",
+                          "p/x $sp_el1",
+                          "-ex",
+                          "p/x $sp_el0",
+                          "-ex",
+                          "p/x $v2.q.u",
+                          "-ex",
+                          "detach",
                           nullptr};
     char* out = nullptr;
     char* err = nullptr;
@@ -203,7 +223,7 @@ int check_transcript(const std::string& text, std::string errors) {
         "The target architecture is set to \"auto\" (currently \"aarch64\")",
         "$1 = 0xffff800010080000",
         "$2 = 0xffff8000fffe0000",
-        "$3 = 0xffff8000deadb000",  // EL1h: sp is SP_EL1
+        "$3 = 0xffff8000deadb000",               // EL1h: sp is SP_EL1
         "$4 = [ SP EL=1 F I A D BTYPE=0 C Z ]",  // cpsr_flags fields
         "$5 = {0x1716151413121110, 0x1f1e1d1c1b1a1918}",
         "$6 = 0x30d0199d",

@@ -4,8 +4,8 @@
 // every error path. Bytecode gdb itself emitted is in test_agent_expr_gdb.cc.
 #include <cerrno>
 #include <cstdint>
-#include <initializer_list>
 #include <cstdio>
+#include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>
@@ -264,7 +264,8 @@ void test_trace_opcodes_only_move_the_stack() {
 void test_malformed_programs() {
     eval_err({}, EINVAL, "agent expression: empty expression");
     eval_err({0x22, 0x01}, EINVAL, "ran past the end (offset 2) without an end instruction");
-    eval_err({0x22, 0x01, 0x20, 0x00, 0x06, 0x27}, EINVAL, "if_goto at offset 2: jump target 6 is past the end (length 6)");
+    eval_err({0x22, 0x01, 0x20, 0x00, 0x06, 0x27}, EINVAL,
+             "if_goto at offset 2: jump target 6 is past the end (length 6)");
     eval_err({0x21, 0xff, 0xff}, EINVAL, "goto at offset 0: jump target 65535 is past the end (length 3)");
     eval_err({0x21, 0x00, 0x03}, EINVAL, "goto at offset 0: jump target 3 is past the end (length 3)");
     eval_err({0x22, 0x01, 0x21, 0x00, 0x06, 0x27}, EINVAL, "jump target 6 is past the end");
@@ -366,10 +367,8 @@ const kvmdbg::test::TestCase kMachineCases[] = {
 };
 
 const kvmdbg::test::TestCase kErrorCases[] = {
-    {"malformed programs", test_malformed_programs},
-    {"truncated operands", test_truncated_operands},
-    {"stack underflow", test_stack_underflow},
-    {"unknown opcodes", test_unknown_opcodes},
+    {"malformed programs", test_malformed_programs},   {"truncated operands", test_truncated_operands},
+    {"stack underflow", test_stack_underflow},         {"unknown opcodes", test_unknown_opcodes},
     {"unsupported opcodes", test_unsupported_opcodes},
 };
 

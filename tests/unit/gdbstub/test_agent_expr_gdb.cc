@@ -243,8 +243,8 @@ void test_arithmetic_condition() {
         std::int32_t i;
         std::int64_t counter;
     };
-    for (Case c : {Case{10, 8}, Case{10, 14}, Case{34, 8}, Case{33, 8}, Case{-5, -8}, Case{-5, -14},
-                   Case{0x7fffffff, 1}}) {
+    for (Case c :
+         {Case{10, 8}, Case{10, 14}, Case{34, 8}, Case{33, 8}, Case{-5, -8}, Case{-5, -14}, Case{0x7fffffff, 1}}) {
         cpu.poke(kI, static_cast<std::uint32_t>(c.i), 4);
         cpu.poke(kCounter, static_cast<std::uint64_t>(c.counter), 8);
         // C semantics with 32-bit int arithmetic (wrapping, as the ext 32 after mul does).
@@ -288,8 +288,7 @@ void test_gdb_condition_divide_by_zero_is_an_error() {
     auto r = evaluate_agent_expr(kShiftDivide, cpu);
     CU_ASSERT_FATAL(!r.ok());
     CU_ASSERT_EQUAL(r.error().code, EDOM);
-    CU_ASSERT_STRING_EQUAL(r.error().message.c_str(),
-                           "agent expression: div_signed at offset 21: division by zero");
+    CU_ASSERT_STRING_EQUAL(r.error().message.c_str(), "agent expression: div_signed at offset 21: division by zero");
 }
 
 // `-i == ~counter`:
@@ -422,10 +421,9 @@ void test_tracepoint_form() {
     CU_ASSERT_EQUAL(r.error().code, EINVAL);
     CU_ASSERT(r.error().message.find("end at offset 14") != std::string::npos);
     CU_ASSERT_EQUAL(cpu.memory_reads, 1u);  // ref32 only: trace_quick collects nothing
-    code.erase(code.begin() + 13);         // drop the pop
+    code.erase(code.begin() + 13);          // drop the pop
     CU_ASSERT_EQUAL(eval_ok(code, cpu), 1u);
 }
-
 
 // ------------------------------------------------------------ condition list
 
@@ -485,32 +483,32 @@ void test_parse_separators_and_case() {
 
 void test_parse_malformed() {
     const char* bad[] = {
-        "",                        // no entry
-        "X",                       // no length
-        "Xc",                      // no comma
-        "Xc,",                     // no bytes
-        "X,27",                    // empty length
-        "X0,",                     // zero length
-        "X0,27",                   // zero length, bytes left over
-        "Xc,2400403000191620223913",  // one byte short
-        "X1,2",                    // odd digit count
-        "X1,zz",                   // not hex
-        "X1,2g",                   // not hex
-        "X1,270",                  // one digit too many
-        "X1,27Y",                  // stray character
-        "X1,27;",                  // dangling separator
-        "X1,27;;X1,27",            // double separator
-        ";X1,27",                  // starts with a separator
-        "Y1,27",                   // not an X entry
-        "x1,27",                   // lower-case marker
-        "X-1,27",                  // sign
-        "X 1,27",                  // space
-        "X1 ,27",                  // space
-        "X1,27 ",                  // trailing space
-        "X1,27X",                  // second entry empty
-        "Xffffffffffffffff,27",    // length beyond the text
+        "",                             // no entry
+        "X",                            // no length
+        "Xc",                           // no comma
+        "Xc,",                          // no bytes
+        "X,27",                         // empty length
+        "X0,",                          // zero length
+        "X0,27",                        // zero length, bytes left over
+        "Xc,2400403000191620223913",    // one byte short
+        "X1,2",                         // odd digit count
+        "X1,zz",                        // not hex
+        "X1,2g",                        // not hex
+        "X1,270",                       // one digit too many
+        "X1,27Y",                       // stray character
+        "X1,27;",                       // dangling separator
+        "X1,27;;X1,27",                 // double separator
+        ";X1,27",                       // starts with a separator
+        "Y1,27",                        // not an X entry
+        "x1,27",                        // lower-case marker
+        "X-1,27",                       // sign
+        "X 1,27",                       // space
+        "X1 ,27",                       // space
+        "X1,27 ",                       // trailing space
+        "X1,27X",                       // second entry empty
+        "Xffffffffffffffff,27",         // length beyond the text
         "X10000000000000000000000,27",  // length that overflows 64 bits
-        "X1,27;cmds:0,X1,27",      // the caller must strip cmds:
+        "X1,27;cmds:0,X1,27",           // the caller must strip cmds:
     };
     for (const char* text : bad) {
         if (parse_condition_list(text).has_value()) {

@@ -222,7 +222,8 @@ void test_riscv64_packet() {
     s.csr.sepc = 0x1234;
     auto g = rv::gdb_registers_from_state(s);
     CU_ASSERT_EQUAL_FATAL(g.size(), 604u);
-    for (unsigned i = 0; i < 8; ++i) CU_ASSERT_EQUAL(g[i], 0);
+    for (unsigned i = 0; i < 8; ++i)
+        CU_ASSERT_EQUAL(g[i], 0);
     const std::uint8_t sp[8] = {8, 7, 6, 5, 4, 3, 2, 1};
     CU_ASSERT(std::memcmp(g.data() + 16, sp, 8) == 0);
     CU_ASSERT_EQUAL(g[520], 5);  // fflags

@@ -36,13 +36,16 @@ void test_connect_stops_all() {
 void test_qsupported_byte_exact_with_ack() {
     Harness h;
     std::string out = h.send_raw("qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;xmlRegisters=i386");
-    CU_ASSERT_EQUAL(out, "+" + frame_packet("PacketSize=20000;qXfer:features:read+;qXfer:threads:read+;QStartNoAckMode+;swbreak+;"
-                                            "hwbreak+;vContSupported+;ConditionalBreakpoints+;binary-upload+"));
+    CU_ASSERT_EQUAL(out,
+                    "+" + frame_packet(
+                              "PacketSize=20000;qXfer:features:read+;qXfer:threads:read+;QStartNoAckMode+;swbreak+;"
+                              "hwbreak+;vContSupported+;ConditionalBreakpoints+;binary-upload+"));
     // A memory map is offered only when the target has one.
     h.target.regions = {{MemoryRegion::Kind::ram, 0, 0x1000}};
-    CU_ASSERT_EQUAL(h.ask("qSupported"),
-                    "PacketSize=20000;qXfer:features:read+;qXfer:threads:read+;qXfer:memory-map:read+;QStartNoAckMode+;swbreak+;"
-                    "hwbreak+;vContSupported+;ConditionalBreakpoints+;binary-upload+");
+    CU_ASSERT_EQUAL(
+        h.ask("qSupported"),
+        "PacketSize=20000;qXfer:features:read+;qXfer:threads:read+;qXfer:memory-map:read+;QStartNoAckMode+;swbreak+;"
+        "hwbreak+;vContSupported+;ConditionalBreakpoints+;binary-upload+");
 }
 
 void test_no_ack_mode() {
@@ -137,10 +140,18 @@ void test_halt_reason_and_registers() {
     h.no_ack();
     // Expedited pc (2), sp (1), fp (0), little-endian.
     CU_ASSERT_EQUAL(h.ask("?"), "T05thread:1;2:0133000000000000;1:0122000000000000;0:0111000000000000;");
-    CU_ASSERT_EQUAL(h.ask("g"), "0111000000000000" "0122000000000000" "0133000000000000" "46000000");
+    CU_ASSERT_EQUAL(h.ask("g"),
+                    "0111000000000000"
+                    "0122000000000000"
+                    "0133000000000000"
+                    "46000000");
     CU_ASSERT_EQUAL(h.ask("g").size(), 56u);
     CU_ASSERT_EQUAL(h.ask("Hg2"), "OK");
-    CU_ASSERT_EQUAL(h.ask("g"), "0211000000000000" "0222000000000000" "0233000000000000" "46000000");
+    CU_ASSERT_EQUAL(h.ask("g"),
+                    "0211000000000000"
+                    "0222000000000000"
+                    "0233000000000000"
+                    "46000000");
     CU_ASSERT_EQUAL(h.ask("p2"), "0233000000000000");
     CU_ASSERT_EQUAL(h.ask("p3"), "46000000");
     CU_ASSERT_EQUAL(h.ask("p4"), "E22");
@@ -170,7 +181,7 @@ void test_memory_read() {
     CU_ASSERT_EQUAL(h.ask("m2000,4"), "E14");
     CU_ASSERT_EQUAL(h.ask("m0,4"), "E14");
     CU_ASSERT_EQUAL(h.ask("m1000,0"), "");
-    CU_ASSERT_EQUAL(h.ask("mffffffffffffffff,10"), "E14");  // no wrap-around
+    CU_ASSERT_EQUAL(h.ask("mffffffffffffffff,10"), "E14");            // no wrap-around
     CU_ASSERT_EQUAL(h.ask("m1000,ffffffffffffffff").size(), 0x200u);  // capped, then partial
     CU_ASSERT_EQUAL(h.ask("m1000,"), "E22");
 }
@@ -251,11 +262,45 @@ void test_qemu_sstep() {
 void test_random_traffic() {
     Harness h(4);
     h.no_ack();
-    const char* prefixes[] = {"?", "g", "G", "p", "P", "m", "M", "x", "X", "c", "C", "s", "S", "vCont?", "vCont;",
-                              "Z0,", "Z1,", "Z2,", "Z4,", "z0,", "z3,", "Hg", "Hc", "T", "qC", "qfThreadInfo",
-                              "qsThreadInfo", "qThreadExtraInfo,", "qAttached", "qSupported:",
-                              "qXfer:features:read:target.xml:", "qXfer:memory-map:read::", "Qqemu.sstep=",
-                              "qqemu.sstep", "qqemu.sstepbits", "Qqemu.PhyMemMode:", "qqemu.PhyMemMode", "qZ", "v"};
+    const char* prefixes[] = {"?",
+                              "g",
+                              "G",
+                              "p",
+                              "P",
+                              "m",
+                              "M",
+                              "x",
+                              "X",
+                              "c",
+                              "C",
+                              "s",
+                              "S",
+                              "vCont?",
+                              "vCont;",
+                              "Z0,",
+                              "Z1,",
+                              "Z2,",
+                              "Z4,",
+                              "z0,",
+                              "z3,",
+                              "Hg",
+                              "Hc",
+                              "T",
+                              "qC",
+                              "qfThreadInfo",
+                              "qsThreadInfo",
+                              "qThreadExtraInfo,",
+                              "qAttached",
+                              "qSupported:",
+                              "qXfer:features:read:target.xml:",
+                              "qXfer:memory-map:read::",
+                              "Qqemu.sstep=",
+                              "qqemu.sstep",
+                              "qqemu.sstepbits",
+                              "Qqemu.PhyMemMode:",
+                              "qqemu.PhyMemMode",
+                              "qZ",
+                              "v"};
     const char alphabet[] = "0123456789abcdef,:;=-Xx}#$*rsStc\x03";
     std::uint32_t seed = 42;
     auto next = [&seed] {
@@ -302,12 +347,9 @@ const kvmdbg::test::TestCase kConnection[] = {
     {"random traffic", test_random_traffic},
 };
 const kvmdbg::test::TestCase kData[] = {
-    {"? and registers", test_halt_reason_and_registers},
-    {"memory read, E14, partial", test_memory_read},
-    {"x binary read", test_memory_read_binary},
-    {"M and X", test_memory_write},
-    {"PhyMemMode", test_physical_memory_mode},
-    {"qemu.sstep", test_qemu_sstep},
+    {"? and registers", test_halt_reason_and_registers}, {"memory read, E14, partial", test_memory_read},
+    {"x binary read", test_memory_read_binary},          {"M and X", test_memory_write},
+    {"PhyMemMode", test_physical_memory_mode},           {"qemu.sstep", test_qemu_sstep},
 };
 const kvmdbg::test::TestSuite kSuites[] = {
     {"session connection", kConnection},

@@ -71,7 +71,10 @@ void test_xfer_features() {
     CU_ASSERT_EQUAL(h.ask("qXfer:features:read:target.xml:15,10"), "l");
     CU_ASSERT_EQUAL(h.ask("qXfer:features:read:target.xml:100,10"), "l");
     CU_ASSERT_EQUAL(h.ask("qXfer:features:read:nope.xml:0,10"), "E00");
-    CU_ASSERT_EQUAL(h.ask("qXfer:features:read:odd.xml:0,100"), std::string("la}]b}\x0a" "c}\x03" "d}\x04" "e"));
+    CU_ASSERT_EQUAL(h.ask("qXfer:features:read:odd.xml:0,100"), std::string("la}]b}\x0a"
+                                                                            "c}\x03"
+                                                                            "d}\x04"
+                                                                            "e"));
     CU_ASSERT_EQUAL(h.ask("qXfer:features:read:target.xml:0"), "E22");
     CU_ASSERT_EQUAL(h.ask("qXfer:features:write:target.xml:0:abc"), "");
     CU_ASSERT_EQUAL(h.ask("qXfer:osdata:read::0,100"), "");
@@ -129,8 +132,7 @@ void test_xfer_memory_map() {
 void test_monitor() {
     Harness h;
     h.no_ack();
-    CU_ASSERT_TRUE(h.ask_all("qRcmd," + encode_hex_text("info registers")) ==
-                   (Strings{"O68656c6c6f0a", "OK"}));
+    CU_ASSERT_TRUE(h.ask_all("qRcmd," + encode_hex_text("info registers")) == (Strings{"O68656c6c6f0a", "OK"}));
     CU_ASSERT_TRUE(h.target.calls("monitor") == Strings{"monitor info registers"});
     h.target.monitor_output = "";
     CU_ASSERT_TRUE(h.ask_all("qRcmd,6869") == Strings{"OK"});

@@ -106,7 +106,7 @@ void test_vcont_semantics() {
         {"vCont;c:-1", "resume 1:c 2:c 3:c flags=3"},
         {"vCont;C0b:1;c", "resume 1:c/11 2:c 3:c flags=3"},
         {"vCont;S05:3;s:2", "resume 1:- 2:s 3:s/5 flags=3"},
-        {"vCont;c;s:2", "resume 1:c 2:s 3:c flags=3"},  // the named action wins
+        {"vCont;c;s:2", "resume 1:c 2:s 3:c flags=3"},      // the named action wins
         {"vCont;s:2;c:2;c", "resume 1:c 2:s 3:c flags=3"},  // leftmost for a thread
         {"vCont;r3300,3310:1;c", "resume 1:s 2:c 3:c flags=3"},
     };
@@ -198,13 +198,13 @@ void test_condition_lists() {
         bool reported;
     };
     const Case cases[] = {
-        {"Z0,3301,1;X1,00X1,01", true},         // any true condition reports
-        {"Z0,3301,1;X1,00;X1,00", false},       // ';'-separated, all false
-        {"Z0,3301,1;X1,ee", true},              // an evaluation error reports
-        {"Z0,3301,1;X2,2602", true},            // reads pc (0x3301) through the target
-        {"Z0,3301,1;X2,2604", true},            // no register 4: error, reports
+        {"Z0,3301,1;X1,00X1,01", true},           // any true condition reports
+        {"Z0,3301,1;X1,00;X1,00", false},         // ';'-separated, all false
+        {"Z0,3301,1;X1,ee", true},                // an evaluation error reports
+        {"Z0,3301,1;X2,2602", true},              // reads pc (0x3301) through the target
+        {"Z0,3301,1;X2,2604", true},              // no register 4: error, reports
         {"Z0,3301,1;X1,00;cmds:0,X1,00", false},  // commands ignored
-        {"Z0,3301,1", true},                    // unconditional again
+        {"Z0,3301,1", true},                      // unconditional again
     };
     for (const Case& c : cases) {
         CU_ASSERT_EQUAL(h.ask(c.z), "OK");

@@ -80,8 +80,8 @@ void test_half_packets() {
         auto a = g.feed(wire.substr(0, cut));
         auto b = g.feed(wire.substr(cut));
         a.insert(a.end(), b.begin(), b.end());
-        CU_ASSERT_TRUE(a == (std::vector<FrameEvent>{packet("qSupported:swbreak+"), event(Kind::ack),
-                                                     packet("vCont;c")}));
+        CU_ASSERT_TRUE(a ==
+                       (std::vector<FrameEvent>{packet("qSupported:swbreak+"), event(Kind::ack), packet("vCont;c")}));
     }
 }
 
@@ -142,8 +142,12 @@ void test_garbage_stream() {
 
 void test_escape_byte_exact() {
     const std::uint8_t special[] = {'#', '$', '}', '*', 'a', 0x00, 0x03, 0xff};
-    CU_ASSERT_EQUAL(escape_binary(special), std::string("}\x03}\x04}]}\x0a" "a\x00\x03\xff", 12));
-    CU_ASSERT_EQUAL(escape_binary_text("a*b"), "a}\x0a" "b");
+    CU_ASSERT_EQUAL(escape_binary(special), std::string("}\x03}\x04}]}\x0a"
+                                                        "a\x00\x03\xff",
+                                                        12));
+    CU_ASSERT_EQUAL(escape_binary_text("a*b"),
+                    "a}\x0a"
+                    "b");
     CU_ASSERT_EQUAL(escape_binary({}), "");
 }
 
@@ -231,7 +235,8 @@ void test_checksum_long_payloads() {
     // Every length around the 8-byte words and the 128-word lane limit,
     // every start alignment, and all-0xff (the largest lane sums).
     std::string data = pseudo_random(140 * 1024, 7);
-    for (std::size_t len : {1u, 7u, 8u, 9u, 15u, 16u, 17u, 1023u, 1024u, 1025u, 1031u, 2048u, 131072u, 140u * 1024u - 3u}) {
+    for (std::size_t len :
+         {1u, 7u, 8u, 9u, 15u, 16u, 17u, 1023u, 1024u, 1025u, 1031u, 2048u, 131072u, 140u * 1024u - 3u}) {
         for (std::size_t start = 0; start < 3; ++start) {
             std::string_view part = std::string_view(data).substr(start, len);
             CU_ASSERT_EQUAL(packet_checksum(part), naive_checksum(part));
@@ -241,7 +246,8 @@ void test_checksum_long_payloads() {
     CU_ASSERT_EQUAL(packet_checksum(ff), naive_checksum(ff));
     CU_ASSERT_EQUAL(packet_checksum(std::string(8 * 128, '\xff')), naive_checksum(std::string(8 * 128, '\xff')));
     std::string framed = frame_packet(ff);
-    CU_ASSERT_EQUAL(framed.substr(framed.size() - 3), "#" + naive_hex(std::string(1, static_cast<char>(naive_checksum(ff)))));
+    CU_ASSERT_EQUAL(framed.substr(framed.size() - 3),
+                    "#" + naive_hex(std::string(1, static_cast<char>(naive_checksum(ff)))));
 }
 
 void test_fast_encoders_match() {

@@ -88,14 +88,16 @@ void test_binary_memory() {
 
 void test_supported() {
     SupportedFeatures f;
-    CU_ASSERT_EQUAL(encode_supported(f),
-                    "PacketSize=20000;qXfer:features:read+;qXfer:threads:read+;QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+;"
-                    "ConditionalBreakpoints+;binary-upload+");
+    CU_ASSERT_EQUAL(
+        encode_supported(f),
+        "PacketSize=20000;qXfer:features:read+;qXfer:threads:read+;QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+;"
+        "ConditionalBreakpoints+;binary-upload+");
     f.packet_size = 0x4000;
     f.memory_map = true;
-    CU_ASSERT_EQUAL(encode_supported(f),
-                    "PacketSize=4000;qXfer:features:read+;qXfer:threads:read+;qXfer:memory-map:read+;QStartNoAckMode+;swbreak+;"
-                    "hwbreak+;vContSupported+;ConditionalBreakpoints+;binary-upload+");
+    CU_ASSERT_EQUAL(
+        encode_supported(f),
+        "PacketSize=4000;qXfer:features:read+;qXfer:threads:read+;qXfer:memory-map:read+;QStartNoAckMode+;swbreak+;"
+        "hwbreak+;vContSupported+;ConditionalBreakpoints+;binary-upload+");
     CU_ASSERT_EQUAL(std::string(kVContActions), "vCont;c;C;s;S;r");
 }
 

@@ -50,10 +50,30 @@ void test_simple_packets() {
 }
 
 void test_unknown_packets() {
-    for (const char* p : {"", "vMustReplyEmpty", "qTStatus", "qOffsets", "qSymbol::", "!", "vAttach;1",
-                          "qCRC:0,4", "qfThreadInfoX", "qAttachedX", "qSupportedX", "vContX", "vKillX",
-                          "QNonStop:0", "qqemu.sstepx", "QStartNoAckModeX", "qXfer:features:write:a:0:b",
-                          "Z5,1000,1", "zf,1000,1", "bc", "i", "R00", "qL1200000000000000000", "vFile:open:x"}) {
+    for (const char* p : {"",
+                          "vMustReplyEmpty",
+                          "qTStatus",
+                          "qOffsets",
+                          "qSymbol::",
+                          "!",
+                          "vAttach;1",
+                          "qCRC:0,4",
+                          "qfThreadInfoX",
+                          "qAttachedX",
+                          "qSupportedX",
+                          "vContX",
+                          "vKillX",
+                          "QNonStop:0",
+                          "qqemu.sstepx",
+                          "QStartNoAckModeX",
+                          "qXfer:features:write:a:0:b",
+                          "Z5,1000,1",
+                          "zf,1000,1",
+                          "bc",
+                          "i",
+                          "R00",
+                          "qL1200000000000000000",
+                          "vFile:open:x"}) {
         CU_ASSERT_TRUE(is_unknown(p));
     }
 }
@@ -84,9 +104,9 @@ void test_memory() {
     // ':' and ',' inside binary data are data.
     auto Xc = as<WriteMemory>(parse_request("X0,3::,:"));
     CU_ASSERT_TRUE(Xc && Xc->data == (Bytes{':', ',', ':'}));
-    for (const char* bad : {"m", "m1000", "m1000,", "m,4", "mxyz,4", "m1000,4,5", "m10000000000000000,1",
-                            "x1000", "M1000,2", "M1000,2:ab", "M1000,1:abc", "M1000,1:zz", "Mx,1:00",
-                            "X1000,2:a", "X1000,1:ab", "X1000,1:}", "X1000,1"}) {
+    for (const char* bad :
+         {"m", "m1000", "m1000,", "m,4", "mxyz,4", "m1000,4,5", "m10000000000000000,1", "x1000", "M1000,2",
+          "M1000,2:ab", "M1000,1:abc", "M1000,1:zz", "Mx,1:00", "X1000,2:a", "X1000,1:ab", "X1000,1:}", "X1000,1"}) {
         CU_ASSERT_TRUE(is_malformed(bad));
     }
 }
@@ -124,8 +144,8 @@ void test_vcont() {
     CU_ASSERT_TRUE(all->actions[2].kind == VContAction::Kind::stop && all->actions[2].thread == 0x1c);
     CU_ASSERT_TRUE(all->actions[3].kind == VContAction::Kind::range_step && all->actions[3].range_start == 0x1000 &&
                    all->actions[3].range_end == 0x2000 && all->actions[3].thread == 3);
-    for (const char* bad : {"vCont", "vCont;", "vCont;c;", "vCont;x", "vCont;c:", "vCont;c:zz", "vCont;C",
-                            "vCont;C:1", "vCont;s1", "vCont;r1000", "vCont;r2000,1000:1", "vCont;c:-2"}) {
+    for (const char* bad : {"vCont", "vCont;", "vCont;c;", "vCont;x", "vCont;c:", "vCont;c:zz", "vCont;C", "vCont;C:1",
+                            "vCont;s1", "vCont;r1000", "vCont;r2000,1000:1", "vCont;c:-2"}) {
         CU_ASSERT_TRUE(is_malformed(bad));
     }
 }
@@ -148,9 +168,9 @@ void test_breakpoints() {
     CU_ASSERT_TRUE(only_cmds && only_cmds->conditions.empty());
     auto r = as<RemoveBreakpoint>(parse_request("z3,1234,2"));
     CU_ASSERT_TRUE(r && r->type == BreakpointType::read_watch && r->addr == 0x1234 && r->kind == 2);
-    for (const char* bad : {"Z", "Z0", "Z0,1000", "Z0,,1", "Zx,1000,1", "Z0,1000,1;X", "Z0,1000,1;X0,",
-                            "Z0,1000,1;X2,22", "Z0,1000,1;X1,zz", "Z0,1000,1;Y1,00", "Z2,1000,4;X1,01",
-                            "z0,1000", "z0,1000,1;X1,01", "z", "zq,1,1"}) {
+    for (const char* bad :
+         {"Z", "Z0", "Z0,1000", "Z0,,1", "Zx,1000,1", "Z0,1000,1;X", "Z0,1000,1;X0,", "Z0,1000,1;X2,22",
+          "Z0,1000,1;X1,zz", "Z0,1000,1;Y1,00", "Z2,1000,4;X1,01", "z0,1000", "z0,1000,1;X1,01", "z", "zq,1,1"}) {
         CU_ASSERT_TRUE(is_malformed(bad));
     }
     CU_ASSERT_TRUE(is_unknown("Z5,1000,1"));
@@ -173,8 +193,8 @@ void test_threads() {
 
 void test_queries() {
     auto sup = as<QuerySupported>(parse_request("qSupported:multiprocess+;swbreak+;;xmlRegisters=i386"));
-    CU_ASSERT_TRUE(sup && sup->features == (std::vector<std::string>{"multiprocess+", "swbreak+",
-                                                                      "xmlRegisters=i386"}));
+    CU_ASSERT_TRUE(sup &&
+                   sup->features == (std::vector<std::string>{"multiprocess+", "swbreak+", "xmlRegisters=i386"}));
     CU_ASSERT_TRUE(as<QuerySupported>(parse_request("qSupported"))->features.empty());
     auto x = as<XferRead>(parse_request("qXfer:features:read:target.xml:0,ffb"));
     CU_ASSERT_TRUE(x && x->object == "features" && x->annex == "target.xml" && x->offset == 0 && x->length == 0xffb);
@@ -187,10 +207,10 @@ void test_queries() {
     CU_ASSERT_EQUAL(as<QemuSetStepFlags>(parse_request("Qqemu.sstep=0x5"))->flags, 5u);
     CU_ASSERT_TRUE(as<QemuSetPhysicalMode>(parse_request("Qqemu.PhyMemMode:1"))->physical);
     CU_ASSERT_FALSE(as<QemuSetPhysicalMode>(parse_request("Qqemu.PhyMemMode:0"))->physical);
-    for (const char* bad : {"qXfer:features", "qXfer:features:read", "qXfer:features:read:target.xml",
-                            "qXfer:features:read:target.xml:0", "qXfer:features:read:target.xml:x,1",
-                            "qRcmd,6", "qRcmd,zz", "Qqemu.sstep=", "Qqemu.sstep=0x", "Qqemu.sstep=q",
-                            "Qqemu.PhyMemMode:", "Qqemu.PhyMemMode:x"}) {
+    for (const char* bad :
+         {"qXfer:features", "qXfer:features:read", "qXfer:features:read:target.xml", "qXfer:features:read:target.xml:0",
+          "qXfer:features:read:target.xml:x,1", "qRcmd,6", "qRcmd,zz", "Qqemu.sstep=", "Qqemu.sstep=0x",
+          "Qqemu.sstep=q", "Qqemu.PhyMemMode:", "Qqemu.PhyMemMode:x"}) {
         CU_ASSERT_TRUE(is_malformed(bad));
     }
 }

@@ -79,13 +79,16 @@ Parsed parse_xml(const std::string& xml, bool& ok) {
 }
 
 // QEMU gdb-xml/i386-64bit.xml, in order.
-const std::vector<std::string> kQemuOrder = {
-    "rax",   "rbx",   "rcx",   "rdx",   "rsi",   "rdi",   "rbp",     "rsp",   "r8",     "r9",    "r10",
-    "r11",   "r12",   "r13",   "r14",   "r15",   "rip",   "eflags",  "cs",    "ss",     "ds",    "es",
-    "fs",    "gs",    "fs_base", "gs_base", "k_gs_base", "cr0", "cr2", "cr3", "cr4", "cr8", "efer",
-    "st0",   "st1",   "st2",   "st3",   "st4",   "st5",   "st6",     "st7",   "fctrl",  "fstat", "ftag",
-    "fiseg", "fioff", "foseg", "fooff", "fop",   "xmm0",  "xmm1",    "xmm2",  "xmm3",   "xmm4",  "xmm5",
-    "xmm6",  "xmm7",  "xmm8",  "xmm9",  "xmm10", "xmm11", "xmm12",   "xmm13", "xmm14",  "xmm15", "mxcsr"};
+const std::vector<std::string> kQemuOrder = {"rax",   "rbx",   "rcx",   "rdx",     "rsi",     "rdi",       "rbp",
+                                             "rsp",   "r8",    "r9",    "r10",     "r11",     "r12",       "r13",
+                                             "r14",   "r15",   "rip",   "eflags",  "cs",      "ss",        "ds",
+                                             "es",    "fs",    "gs",    "fs_base", "gs_base", "k_gs_base", "cr0",
+                                             "cr2",   "cr3",   "cr4",   "cr8",     "efer",    "st0",       "st1",
+                                             "st2",   "st3",   "st4",   "st5",     "st6",     "st7",       "fctrl",
+                                             "fstat", "ftag",  "fiseg", "fioff",   "foseg",   "fooff",     "fop",
+                                             "xmm0",  "xmm1",  "xmm2",  "xmm3",    "xmm4",    "xmm5",      "xmm6",
+                                             "xmm7",  "xmm8",  "xmm9",  "xmm10",   "xmm11",   "xmm12",     "xmm13",
+                                             "xmm14", "xmm15", "mxcsr"};
 
 void test_xml_well_formed_and_consistent() {
     bool ok = false;
@@ -162,8 +165,8 @@ KvmdbgX86State sample_state() {
     s.dr[0] = 0x401000;  // not visible to gdb
     s.dr7 = 0x401;
     s.fcw = 0x37f;
-    s.fsw = 6u << 11;  // TOP = 6
-    s.ftwx = 0xc0;     // physical 6 and 7 in use: ST0, ST1
+    s.fsw = 6u << 11;                                                      // TOP = 6
+    s.ftwx = 0xc0;                                                         // physical 6 and 7 in use: ST0, ST1
     const std::uint8_t one[10] = {0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f};  // 1.0
     std::memcpy(s.fpr[0], one, 10);
     s.last_opcode = 0x1d9;
@@ -211,18 +214,18 @@ void test_converter_offsets() {
     CU_ASSERT_EQUAL(le(g, 220, 8), 1u);
     CU_ASSERT_EQUAL(le(g, 228, 8), 0xd01u);
     CU_ASSERT_EQUAL(std::memcmp(&g[236], s.fpr[0], 10), 0);  // st0
-    CU_ASSERT_EQUAL(le(g, 246, 8), 0u);                       // st1 = 0.0
-    CU_ASSERT_EQUAL(le(g, 316, 4), 0x37fu);                   // fctrl
-    CU_ASSERT_EQUAL(le(g, 320, 4), 0x3000u);                  // fstat
+    CU_ASSERT_EQUAL(le(g, 246, 8), 0u);                      // st1 = 0.0
+    CU_ASSERT_EQUAL(le(g, 316, 4), 0x37fu);                  // fctrl
+    CU_ASSERT_EQUAL(le(g, 320, 4), 0x3000u);                 // fstat
     // ftag: phys 6 = ST0 = 1.0 valid (00), phys 7 = ST1 = 0.0 zero (01), others empty.
     CU_ASSERT_EQUAL(le(g, 324, 4), 0x4fffu);
-    CU_ASSERT_EQUAL(le(g, 328, 4), 1u);           // fiseg
-    CU_ASSERT_EQUAL(le(g, 332, 4), 0x00401234u);  // fioff
-    CU_ASSERT_EQUAL(le(g, 336, 4), 2u);           // foseg
-    CU_ASSERT_EQUAL(le(g, 340, 4), 0x00605678u);  // fooff
-    CU_ASSERT_EQUAL(le(g, 344, 4), 0x1d9u);       // fop
-    CU_ASSERT_EQUAL(g[348], 0x00);                // xmm0 byte 0
-    CU_ASSERT_EQUAL(g[348 + 16 * 15 + 15], 0xff); // xmm15 byte 15
+    CU_ASSERT_EQUAL(le(g, 328, 4), 1u);            // fiseg
+    CU_ASSERT_EQUAL(le(g, 332, 4), 0x00401234u);   // fioff
+    CU_ASSERT_EQUAL(le(g, 336, 4), 2u);            // foseg
+    CU_ASSERT_EQUAL(le(g, 340, 4), 0x00605678u);   // fooff
+    CU_ASSERT_EQUAL(le(g, 344, 4), 0x1d9u);        // fop
+    CU_ASSERT_EQUAL(g[348], 0x00);                 // xmm0 byte 0
+    CU_ASSERT_EQUAL(g[348 + 16 * 15 + 15], 0xff);  // xmm15 byte 15
     CU_ASSERT_EQUAL(le(g, 604, 4), 0x1f80u);
 }
 
@@ -323,11 +326,8 @@ const kvmdbg::test::TestCase kDescription[] = {
     {"description = XML = converter", test_description_matches_xml_and_converter},
 };
 const kvmdbg::test::TestCase kConverter[] = {
-    {"offsets", test_converter_offsets},
-    {"round trip", test_converter_round_trip},
-    {"writes", test_converter_writes},
-    {"errors", test_converter_errors},
-    {"x87 tag word", test_x87_tags},
+    {"offsets", test_converter_offsets}, {"round trip", test_converter_round_trip}, {"writes", test_converter_writes},
+    {"errors", test_converter_errors},   {"x87 tag word", test_x87_tags},
 };
 const kvmdbg::test::TestSuite kSuites[] = {
     {"x86-64 target description", kDescription},

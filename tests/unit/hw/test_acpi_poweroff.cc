@@ -30,9 +30,9 @@ void test_other_writes_are_ignored() {
     int calls = 0;
     AcpiPowerOff dev([&] { ++calls; });
     CU_ASSERT(dev.write(0, 0x0000, 2) == IoOutcome::proceed);
-    CU_ASSERT(dev.write(0, 0x1c01, 2) == IoOutcome::proceed);   // SLP_TYP, SCI_EN, no SLP_EN
-    CU_ASSERT(dev.write(0, 0xdfff, 2) == IoOutcome::proceed);   // everything but SLP_EN
-    CU_ASSERT(dev.write(0, 0x2000, 1) == IoOutcome::proceed);   // byte write: low byte only
+    CU_ASSERT(dev.write(0, 0x1c01, 2) == IoOutcome::proceed);  // SLP_TYP, SCI_EN, no SLP_EN
+    CU_ASSERT(dev.write(0, 0xdfff, 2) == IoOutcome::proceed);  // everything but SLP_EN
+    CU_ASSERT(dev.write(0, 0x2000, 1) == IoOutcome::proceed);  // byte write: low byte only
     CU_ASSERT(dev.write(0, 0x20, 1) == IoOutcome::proceed);
     CU_ASSERT(dev.write(1, 0x1f, 1) == IoOutcome::proceed);
     CU_ASSERT(dev.write(0, 0x2000, 4) == IoOutcome::proceed);   // wider than the register

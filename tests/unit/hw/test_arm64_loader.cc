@@ -155,7 +155,8 @@ void test_image_load_initrd_dtb() {
     CU_ASSERT_EQUAL(r->loaded.back().start, kRam + 0x400000);
     CU_ASSERT_EQUAL(r->loaded.back().end, kRam + 0x400321);
     for (std::size_t a = 0; a < r->loaded.size(); ++a)
-        for (std::size_t b = a + 1; b < r->loaded.size(); ++b) CU_ASSERT_FALSE(r->loaded[a].overlaps(r->loaded[b]));
+        for (std::size_t b = a + 1; b < r->loaded.size(); ++b)
+            CU_ASSERT_FALSE(r->loaded[a].overlaps(r->loaded[b]));
 
     // vCPU states: boot CPU at the entry with x0 = DTB, EL1h DAIF masked;
     // secondaries powered off for PSCI CPU_ON.
@@ -196,7 +197,8 @@ void test_image_errors() {
     {
         Ram m(4 * kMiB);  // kernel fills RAM to the end: no 2 MiB DTB slot
         ImageFile k = file("full", linux_image(0, 3 * kMiB + 1, 0x1000));
-        expect_error(load_arm64_kernel(k, nullptr, m.ram, log), ENOSPC, "full: no 2 MiB aligned room for the device tree");
+        expect_error(load_arm64_kernel(k, nullptr, m.ram, log), ENOSPC,
+                     "full: no 2 MiB aligned room for the device tree");
         CU_ASSERT_EQUAL(*m.at(kRam), 0xcc);  // nothing written
     }
     {
@@ -255,8 +257,8 @@ void test_elf_errors() {
     ImageFile entry = file("entry.elf", build_elf(true, kElfMachineAarch64, 0x40100000, {seg(0x40080000, 0x10, 0x10)}));
     expect_error(load_arm64_kernel(entry, nullptr, m.ram, log), ENOEXEC,
                  "entry.elf: entry point 0x40100000 is not inside any loaded segment");
-    ImageFile big = file("big.elf", build_elf(true, kElfMachineAarch64, 0x40000000,
-                                              {seg(0x40000000, 0x10, 17 * kMiB)}));
+    ImageFile big = file("big.elf",
+                         build_elf(true, kElfMachineAarch64, 0x40000000, {seg(0x40000000, 0x10, 17 * kMiB)}));
     expect_error(load_arm64_kernel(big, nullptr, m.ram, log), EFBIG, "big.elf: the segments need 0x1100000 bytes");
     Bytes be = build_elf(true, kElfMachineAarch64, 0x40080000, {seg(0x40080000, 0x10, 0x10)});
     be[5] = 2;

@@ -82,8 +82,7 @@ void test_unknown_kind() {
         auto b = open_char_backend(spec);
         CU_ASSERT_FALSE_FATAL(b.ok());
         CU_ASSERT_EQUAL(b.error().code, EINVAL);
-        std::string want = std::string("unknown -serial backend '") + spec +
-                           "' (use stdio, file:PATH or none)";
+        std::string want = std::string("unknown -serial backend '") + spec + "' (use stdio, file:PATH or none)";
         CU_ASSERT_TRUE(b.error().message == want);
     }
 }

@@ -40,7 +40,8 @@ constexpr std::uint64_t kGiB = 1ull << 30;
 
 std::uint64_t load64(const std::uint8_t* p) {
     std::uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+    for (int i = 7; i >= 0; --i)
+        v = (v << 8) | p[i];
     return v;
 }
 
@@ -89,8 +90,7 @@ struct Ram {
     }
 };
 
-Result<X86BootPlan> load(const std::string& path, GuestRam& ram, std::string initrd = "",
-                         std::string append = "") {
+Result<X86BootPlan> load(const std::string& path, GuestRam& ram, std::string initrd = "", std::string append = "") {
     Log log;
     X86KernelOptions o;
     o.kernel_path = path;
@@ -143,12 +143,12 @@ void check_boot_tables_written(Ram& m) {
     CU_ASSERT_FATAL(arch::x86::write_boot_gdt(gdt).ok());
     CU_ASSERT_EQUAL(std::memcmp(m.at(0x203000, gdt.size()), gdt.data(), gdt.size()), 0);
     CU_ASSERT_EQUAL(*m.at(0x203000 + 32), 0);
-    CU_ASSERT_EQUAL(load64(m.at(0x204000, 8)), 0x205003u);            // PML4[0]
-    CU_ASSERT_EQUAL(load64(m.at(0x205000 + 8 * 3, 8)), 0x209003u);    // PDPT[3]
-    CU_ASSERT_EQUAL(load64(m.at(0x205000 + 8 * 4, 8)), 0u);           // nothing above 4 GiB
-    CU_ASSERT_EQUAL(load64(m.at(0x206000 + 8, 8)), 0x200083u);        // PD0[1]
+    CU_ASSERT_EQUAL(load64(m.at(0x204000, 8)), 0x205003u);          // PML4[0]
+    CU_ASSERT_EQUAL(load64(m.at(0x205000 + 8 * 3, 8)), 0x209003u);  // PDPT[3]
+    CU_ASSERT_EQUAL(load64(m.at(0x205000 + 8 * 4, 8)), 0u);         // nothing above 4 GiB
+    CU_ASSERT_EQUAL(load64(m.at(0x206000 + 8, 8)), 0x200083u);      // PD0[1]
     CU_ASSERT_EQUAL(load64(m.at(0x209000 + 8 * 511, 8)), 0xffe00083u);
-    CU_ASSERT_EQUAL(*m.at(0x20a000), 0xcc);                           // tables end here
+    CU_ASSERT_EQUAL(*m.at(0x20a000), 0xcc);  // tables end here
 }
 
 void check_boot_plan(const X86BootPlan& plan) {
@@ -266,8 +266,8 @@ void test_stacks_stay_above_image() {
 
     // One page higher and not even one stack fits.
     Ram m2(16 * kMiB);
-    expect_load_error(build_elf64(0xfe9000, {seg(0xfe9000, pattern(0x10, 5), 0x1000)}), m2.ram,
-                      ENOSPC, "no room for a 64 KiB vCPU stack");
+    expect_load_error(build_elf64(0xfe9000, {seg(0xfe9000, pattern(0x10, 5), 0x1000)}), m2.ram, ENOSPC,
+                      "no room for a 64 KiB vCPU stack");
 }
 
 void test_high_ram_page_tables() {
@@ -380,11 +380,11 @@ void test_truncated_segment_data() {
 
 void test_segment_outside_ram() {
     Ram m(16 * kMiB);
-    expect_load_error(build_elf64(0x2000000, {seg(0x2000000, pattern(0x10, 3), 0x1000)}), m.ram,
-                      EFAULT, "segment 0 [0x2000000, 0x2001000) is outside guest RAM");
+    expect_load_error(build_elf64(0x2000000, {seg(0x2000000, pattern(0x10, 3), 0x1000)}), m.ram, EFAULT,
+                      "segment 0 [0x2000000, 0x2001000) is outside guest RAM");
     // Straddling the end of RAM.
-    expect_load_error(build_elf64(0xfff000, {seg(0xfff000, pattern(0x10, 3), 0x2000)}), m.ram,
-                      EFAULT, "segment 0 [0xfff000, 0x1001000) is outside guest RAM");
+    expect_load_error(build_elf64(0xfff000, {seg(0xfff000, pattern(0x10, 3), 0x2000)}), m.ram, EFAULT,
+                      "segment 0 [0xfff000, 0x1001000) is outside guest RAM");
     // Nothing was written.
     CU_ASSERT_EQUAL(*m.at(0xfff000), 0xcc);
 }
@@ -397,22 +397,22 @@ void test_image_larger_than_ram() {
 
 void test_no_room_for_tables() {
     Ram m(16 * kMiB);
-    expect_load_error(build_elf64(0xff0000, {seg(0xff0000, pattern(0x10, 3), 0x10000)}), m.ram,
-                      ENOSPC, "no room in RAM for the boot GDT and page tables [0x1000000, 0x1007000)");
+    expect_load_error(build_elf64(0xff0000, {seg(0xff0000, pattern(0x10, 3), 0x10000)}), m.ram, ENOSPC,
+                      "no room in RAM for the boot GDT and page tables [0x1000000, 0x1007000)");
 }
 
 void test_entry_outside_segments() {
     Ram m(16 * kMiB);
-    expect_load_error(build_elf64(0x400000, {seg(0x100000, pattern(0x10, 3), 0x10)}), m.ram,
-                      ENOEXEC, "entry point 0x400000 is not inside any loaded segment");
+    expect_load_error(build_elf64(0x400000, {seg(0x100000, pattern(0x10, 3), 0x10)}), m.ram, ENOEXEC,
+                      "entry point 0x400000 is not inside any loaded segment");
 }
 
 void test_wrong_machine() {
     Ram m(16 * kMiB);
-    expect_load_error(build_elf(true, 3, 0x100000, {seg(0x100000, pattern(0x10, 3), 0x10)}), m.ram,
-                      ENOEXEC, "ELF machine 3 is not EM_X86_64");
-    expect_load_error(build_elf(true, 183, 0x100000, {seg(0x100000, pattern(0x10, 3), 0x10)}),
-                      m.ram, ENOEXEC, "ELF machine 183 is not x86");
+    expect_load_error(build_elf(true, 3, 0x100000, {seg(0x100000, pattern(0x10, 3), 0x10)}), m.ram, ENOEXEC,
+                      "ELF machine 3 is not EM_X86_64");
+    expect_load_error(build_elf(true, 183, 0x100000, {seg(0x100000, pattern(0x10, 3), 0x10)}), m.ram, ENOEXEC,
+                      "ELF machine 183 is not x86");
 }
 
 void test_bzimage_refused() {
@@ -427,14 +427,14 @@ void test_bzimage_refused() {
 
 void test_elf32_without_multiboot_refused() {
     Ram m(16 * kMiB);
-    expect_load_error(build_elf(false, 3, 0x100000, {seg(0x100000, pattern(0x10, 3), 0x10)}),
-                      m.ram, ENOEXEC, "32-bit ELF without a multiboot header");
+    expect_load_error(build_elf(false, 3, 0x100000, {seg(0x100000, pattern(0x10, 3), 0x10)}), m.ram, ENOEXEC,
+                      "32-bit ELF without a multiboot header");
 }
 
 void test_initrd_refused_for_elf64() {
     Ram m(16 * kMiB);
-    expect_load_error(build_elf64(0x100000, {seg(0x100000, pattern(0x10, 3), 0x10)}), m.ram,
-                      ENOEXEC, "-initrd needs a multiboot kernel", "mod.bin");
+    expect_load_error(build_elf64(0x100000, {seg(0x100000, pattern(0x10, 3), 0x10)}), m.ram, ENOEXEC,
+                      "-initrd needs a multiboot kernel", "mod.bin");
 }
 
 const test::TestCase kLoading[] = {

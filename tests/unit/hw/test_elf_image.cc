@@ -23,9 +23,7 @@ using kvmdbg::test::seg;
 
 const std::string kName = "/images/k.elf";
 
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 void assert_error(const kvmdbg::Result<ElfImage>& r, const std::string& part) {
     CU_ASSERT_FALSE_FATAL(r.ok());
@@ -132,8 +130,7 @@ void test_wrong_machine() {
 void test_truncated_program_headers() {
     Bytes b = build_elf(true, kElfMachineX86_64, 0, {seg(0x100000, 16, 16), seg(0x200000, 16, 16)});
     // Cut the file inside the second program header.
-    assert_error(parse_elf_image(std::span(b).first(64 + 56 + 20), kName),
-                 "truncated program headers");
+    assert_error(parse_elf_image(std::span(b).first(64 + 56 + 20), kName), "truncated program headers");
     // More headers than the file holds.
     put16(b, 56, 200);
     assert_error(parse_elf_image(std::span(b).first(0x1000), kName), "truncated program headers");
@@ -177,8 +174,7 @@ void test_segment_past_end_of_file() {
 
 void test_filesz_larger_than_memsz() {
     Bytes b = build_elf(true, kElfMachineX86_64, 0, {seg(0x100000, 0x100, 0x80)});
-    assert_error(parse_elf_image(b, kName),
-                 "segment 0: file size 0x100 is larger than memory size 0x80");
+    assert_error(parse_elf_image(b, kName), "segment 0: file size 0x100 is larger than memory size 0x80");
 }
 
 void test_address_overflow() {
@@ -263,8 +259,8 @@ void test_overlapping_segments() {
     CU_ASSERT_FATAL(r.ok());
     auto segs = elf_load_segments(*r, f, kName);
     CU_ASSERT_FALSE_FATAL(segs.ok());
-    CU_ASSERT_TRUE(has(segs.error().message,
-                       kName + ": segments 0 [0x100000, 0x100200) and 1 [0x100100, 0x100200) overlap"));
+    CU_ASSERT_TRUE(
+        has(segs.error().message, kName + ": segments 0 [0x100000, 0x100200) and 1 [0x100100, 0x100200) overlap"));
 }
 
 const kvmdbg::test::TestCase kParse[] = {

@@ -326,8 +326,8 @@ void test_virt_through_the_registry() {
     // vCPU run again.
     CU_ASSERT_TRUE(succeeded((*machine)->load_kernel()));
     CU_ASSERT_TRUE(succeeded((*machine)->reset(accel)));
-    std::vector<std::string> want = {"power_off_vcpu 0", "get_arm64_state 0", "set_arm64_state 0",
-                                     "set_mp_runnable 0", "power_off_vcpu 1"};
+    std::vector<std::string> want = {"power_off_vcpu 0", "get_arm64_state 0", "set_arm64_state 0", "set_mp_runnable 0",
+                                     "power_off_vcpu 1"};
     CU_ASSERT_TRUE(accel.calls == want);
     CU_ASSERT_EQUAL(accel.arm64_pc, 0x40080000u);
 

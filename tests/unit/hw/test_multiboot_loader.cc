@@ -124,15 +124,13 @@ struct Ram {
     }
     std::uint32_t u32(std::uint64_t gpa) const {
         const std::uint8_t* p = at(gpa, 4);
-        return static_cast<std::uint32_t>(p[0] | (p[1] << 8) | (p[2] << 16)) |
-               (static_cast<std::uint32_t>(p[3]) << 24);
+        return static_cast<std::uint32_t>(p[0] | (p[1] << 8) | (p[2] << 16)) | (static_cast<std::uint32_t>(p[3]) << 24);
     }
-    std::uint64_t u64(std::uint64_t gpa) const {
-        return u32(gpa) | (static_cast<std::uint64_t>(u32(gpa + 4)) << 32);
-    }
+    std::uint64_t u64(std::uint64_t gpa) const { return u32(gpa) | (static_cast<std::uint64_t>(u32(gpa + 4)) << 32); }
     std::string str(std::uint64_t gpa) const {
         std::string s;
-        for (std::uint64_t a = gpa; *at(a) != 0 && s.size() < 4096; ++a) s += static_cast<char>(*at(a));
+        for (std::uint64_t a = gpa; *at(a) != 0 && s.size() < 4096; ++a)
+            s += static_cast<char>(*at(a));
         return s;
     }
     bool all(std::uint64_t start, std::uint64_t end, std::uint8_t v) const {
@@ -174,8 +172,7 @@ void expect_error(const Bytes& image, GuestRam& ram, int code, const std::string
 std::uint64_t page_align(std::uint64_t v) { return (v + 0xfff) & ~0xfffull; }
 
 // Checks one 24-byte memory map entry.
-void assert_mmap(const Ram& m, std::uint64_t e, std::uint64_t base, std::uint64_t len,
-                 std::uint32_t type) {
+void assert_mmap(const Ram& m, std::uint64_t e, std::uint64_t base, std::uint64_t len, std::uint32_t type) {
     CU_ASSERT_EQUAL(m.u32(e), 20u);
     CU_ASSERT_EQUAL(m.u64(e + 4), base);
     CU_ASSERT_EQUAL(m.u64(e + 12), len);
@@ -211,8 +208,8 @@ void test_aout_load_and_info() {
     CU_ASSERT_EQUAL(m.u32(info + 8), 32u * 1024 - 1024 - 128);
     CU_ASSERT_EQUAL(m.u32(info + 12), 0x8000ffffu);
     CU_ASSERT_EQUAL(m.u32(info + 16), strings);
-    CU_ASSERT_EQUAL(m.u32(info + 20), 0u);         // mods_count
-    CU_ASSERT_EQUAL(m.u32(info + 24), 0x103000u);  // mods_addr
+    CU_ASSERT_EQUAL(m.u32(info + 20), 0u);           // mods_count
+    CU_ASSERT_EQUAL(m.u32(info + 24), 0x103000u);    // mods_addr
     CU_ASSERT_TRUE(m.all(info + 28, info + 44, 0));  // no symbols
     CU_ASSERT_EQUAL(m.u32(info + 44), 6u * 24);      // mmap_length
     CU_ASSERT_EQUAL(m.u32(info + 48), info + 88);    // mmap_addr
@@ -456,8 +453,8 @@ void test_modules_loaded() {
     CU_ASSERT_EQUAL(m.str(m.u32(list + 24)), d + "/m,2");
     CU_ASSERT_EQUAL(m.str(m.u32(list + 40)), d + "/e ");
     // Module strings first, then the kernel command line.
-    CU_ASSERT_EQUAL(m.u32(info + 16), strings + (d + "/m1 arg1 arg2").size() + 1 +
-                                          (d + "/m,2").size() + 1 + (d + "/e ").size() + 1);
+    CU_ASSERT_EQUAL(m.u32(info + 16),
+                    strings + (d + "/m1 arg1 arg2").size() + 1 + (d + "/m,2").size() + 1 + (d + "/e ").size() + 1);
     CU_ASSERT_EQUAL(m.str(m.u32(info + 16)), k.path() + " x");
     CU_ASSERT_EQUAL(m.str(m.u32(info + 64)), "kvmdbg");
 
@@ -480,8 +477,8 @@ void test_missing_module() {
 
 void test_empty_module_name() {
     Ram m(16 * kMiB);
-    expect_error(aout_image(0x1000, 0, {0x100000, 0x100000, 0, 0, 0x100000}), m.ram, EINVAL,
-                 "empty module file name", ",x");
+    expect_error(aout_image(0x1000, 0, {0x100000, 0x100000, 0, 0, 0x100000}), m.ram, EINVAL, "empty module file name",
+                 ",x");
 }
 
 void test_modules_beyond_ram() {
@@ -548,8 +545,8 @@ void test_aout_header_addr_beyond_offset() {
 
 void test_aout_bss_below_load_end() {
     Ram m(16 * kMiB);
-    expect_error(aout_image(0x1000, 0, {0x100000, 0x100000, 0x100800, 0x100400, 0x100000}), m.ram,
-                 ENOEXEC, "bss_end_addr 0x100400 is below the end of the loaded data 0x100800");
+    expect_error(aout_image(0x1000, 0, {0x100000, 0x100000, 0x100800, 0x100400, 0x100000}), m.ram, ENOEXEC,
+                 "bss_end_addr 0x100400 is below the end of the loaded data 0x100800");
 }
 
 void test_aout_truncated_file() {
@@ -587,26 +584,24 @@ void test_image_larger_than_ram() {
 void test_elf_segment_outside_ram() {
     Ram m(16 * kMiB);
     Bytes image = build_elf(false, 3, 0x100000,
-                            {seg(0x100000, mb_text(0x100), 0x100),
-                             seg(0xfff000, long_pattern(16, 1), 0x2000)});
+                            {seg(0x100000, mb_text(0x100), 0x100), seg(0xfff000, long_pattern(16, 1), 0x2000)});
     expect_error(image, m.ram, EFAULT, "segment [0xfff000, 0x1001000) is outside guest RAM");
 }
 
 void test_elf64_multiboot_refused() {
     Ram m(16 * kMiB);
-    expect_error(build_elf(true, 62, 0x100000, {seg(0x100000, mb_text(0x100), 0x100)}), m.ram,
-                 ENOEXEC, "cannot load a 64-bit ELF as multiboot; give a 32-bit one");
+    expect_error(build_elf(true, 62, 0x100000, {seg(0x100000, mb_text(0x100), 0x100)}), m.ram, ENOEXEC,
+                 "cannot load a 64-bit ELF as multiboot; give a 32-bit one");
     // An ELF32 that says EM_X86_64 is refused the same way, as in QEMU.
-    expect_error(build_elf(false, 62, 0x100000, {seg(0x100000, mb_text(0x100), 0x100)}), m.ram,
-                 ENOEXEC, "cannot load a 64-bit ELF as multiboot; give a 32-bit one");
+    expect_error(build_elf(false, 62, 0x100000, {seg(0x100000, mb_text(0x100), 0x100)}), m.ram, ENOEXEC,
+                 "cannot load a 64-bit ELF as multiboot; give a 32-bit one");
 }
 
 void test_no_kludge_not_elf() {
     Ram m(16 * kMiB);
     Bytes image = long_pattern(0x1000, 1);
     put_header(image, 0x20, 0x3);
-    expect_error(image, m.ram, ENOEXEC,
-                 "multiboot header without the a.out kludge (flags bit 16) but not an ELF file");
+    expect_error(image, m.ram, ENOEXEC, "multiboot header without the a.out kludge (flags bit 16) but not an ELF file");
 }
 
 void test_elf32_truncated_program_headers() {
@@ -638,10 +633,8 @@ const test::TestCase kElfCases[] = {
     {"loaded ranges", test_loaded_ranges},
 };
 const test::TestCase kModuleCases[] = {
-    {"parse -initrd", test_parse_modules},
-    {"modules loaded", test_modules_loaded},
-    {"missing module", test_missing_module},
-    {"empty module name", test_empty_module_name},
+    {"parse -initrd", test_parse_modules},           {"modules loaded", test_modules_loaded},
+    {"missing module", test_missing_module},         {"empty module name", test_empty_module_name},
     {"modules beyond ram", test_modules_beyond_ram},
 };
 const test::TestCase kScanCases[] = {
@@ -665,11 +658,8 @@ const test::TestCase kErrorCases[] = {
     {"direct api names the kernel", test_direct_api_names_kernel},
 };
 const test::TestSuite kSuites[] = {
-    {"multiboot a.out", kAoutCases},
-    {"multiboot elf32", kElfCases},
-    {"multiboot modules", kModuleCases},
-    {"multiboot header scan", kScanCases},
-    {"multiboot errors", kErrorCases},
+    {"multiboot a.out", kAoutCases},       {"multiboot elf32", kElfCases},    {"multiboot modules", kModuleCases},
+    {"multiboot header scan", kScanCases}, {"multiboot errors", kErrorCases},
 };
 
 }  // namespace

@@ -41,8 +41,7 @@ public:
         path_ = std::string(g_get_tmp_dir()) + "/kvmdbg-bda-XXXXXX";
         int fd = g_mkstemp(path_.data());
         CU_ASSERT_FATAL(fd >= 0);
-        CU_ASSERT_FATAL(::write(fd, content.data(), content.size()) ==
-                        static_cast<ssize_t>(content.size()));
+        CU_ASSERT_FATAL(::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
         ::close(fd);
     }
     ~TempFile() { ::unlink(path_.c_str()); }
@@ -58,7 +57,8 @@ private:
 Bytes aout_kernel(std::uint32_t load, std::size_t size) {
     Bytes b(size, 0x5a);
     auto put32 = [&](std::size_t off, std::uint32_t v) {
-        for (int i = 0; i < 4; ++i) b[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
+        for (int i = 0; i < 4; ++i)
+            b[off + i] = static_cast<std::uint8_t>(v >> (8 * i));
     };
     const std::uint32_t flags = (1u << 16) | 0x3;
     put32(0, 0x1BADB002);

@@ -153,7 +153,8 @@ void test_fifo_order_and_flush() {
     Rig r;
     r.wr(Pl011::kLcrH, Pl011::kLcrFen | 0x60);
     std::vector<std::uint8_t> in;
-    for (int i = 0; i < 17; ++i) in.push_back(static_cast<std::uint8_t>('A' + i));
+    for (int i = 0; i < 17; ++i)
+        in.push_back(static_cast<std::uint8_t>('A' + i));
     CU_ASSERT_EQUAL(r.uart.rx_room(), 16u);
     r.push(in);
     CU_ASSERT_EQUAL(r.rd(Pl011::kFr) & Pl011::kFrRxff, Pl011::kFrRxff);
@@ -180,7 +181,8 @@ void test_rx_trigger_and_timeout() {
     CU_ASSERT_EQUAL(r.rd(Pl011::kRis), Pl011::kIntRx);
     r.rd(Pl011::kDr);  // 7 left: below the level, the timeout takes over
     CU_ASSERT_EQUAL(r.rd(Pl011::kRis), Pl011::kIntRt);
-    for (int i = 0; i < 7; ++i) r.rd(Pl011::kDr);
+    for (int i = 0; i < 7; ++i)
+        r.rd(Pl011::kDr);
     CU_ASSERT_EQUAL(r.rd(Pl011::kRis), 0u);
     CU_ASSERT_FALSE(r.uart.irq_level());
     // 1/8 full = 2 entries.

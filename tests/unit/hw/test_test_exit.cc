@@ -17,7 +17,7 @@ void test_status_values() {
     CU_ASSERT(dev.write(0, 0, 4) == IoOutcome::stop_machine);
     CU_ASSERT(dev.write(0, 1, 4) == IoOutcome::stop_machine);
     CU_ASSERT(dev.write(0, 0x20, 4) == IoOutcome::stop_machine);
-    CU_ASSERT(dev.write(0, 0x1ff, 1) == IoOutcome::stop_machine);           // byte: 0xff
+    CU_ASSERT(dev.write(0, 0x1ff, 1) == IoOutcome::stop_machine);                  // byte: 0xff
     CU_ASSERT(dev.write(0, 0x1234567800000002ull, 8) == IoOutcome::stop_machine);  // low 32 bits
     CU_ASSERT(dev.write(0, 0xffffffff, 4) == IoOutcome::stop_machine);
     const std::vector<int> want = {1, 3, 65, 0x1ff, 5, -1};

@@ -14,14 +14,12 @@ using kvmdbg::hw::Uart16550;
 
 namespace {
 
-constexpr unsigned RBR = 0, THR = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2, LCR = 3,
-                   MCR = 4, LSR = 5, MSR = 6, SCR = 7;
+constexpr unsigned RBR = 0, THR = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6,
+                   SCR = 7;
 
 class FakeBackend final : public CharBackend {
 public:
-    void write(std::span<const std::uint8_t> bytes) override {
-        out.insert(out.end(), bytes.begin(), bytes.end());
-    }
+    void write(std::span<const std::uint8_t> bytes) override { out.insert(out.end(), bytes.begin(), bytes.end()); }
     std::vector<std::uint8_t> out;
 };
 
@@ -31,9 +29,7 @@ struct Rig {
     Uart16550 uart{backend, [this](bool level) { edges.push_back(level); }};
 
     std::uint8_t in(unsigned reg) { return static_cast<std::uint8_t>(uart.read(reg, 1)); }
-    void out(unsigned reg, std::uint8_t v) {
-        CU_ASSERT(uart.write(reg, v, 1) == IoOutcome::proceed);
-    }
+    void out(unsigned reg, std::uint8_t v) { CU_ASSERT(uart.write(reg, v, 1) == IoOutcome::proceed); }
     void push(std::vector<std::uint8_t> bytes) { uart.push_input(bytes); }
 };
 
@@ -110,7 +106,7 @@ void test_output_reaches_backend() {
     Rig r;
     for (std::uint8_t c : std::vector<std::uint8_t>{'o', 'k', '\n', 0x00, 0xff}) {
         r.out(THR, c);
-        CU_ASSERT_EQUAL(r.in(LSR) & 0x60, 0x60);  // transmitter always empty
+        CU_ASSERT_EQUAL(r.in(LSR)&0x60, 0x60);  // transmitter always empty
     }
     std::vector<std::uint8_t> want{'o', 'k', '\n', 0x00, 0xff};
     CU_ASSERT_TRUE(r.backend->out == want);
@@ -132,7 +128,7 @@ void test_non_fifo_receive_and_overrun() {
     CU_ASSERT_EQUAL(r.in(LSR), 0x61);  // reading LSR cleared OE
     CU_ASSERT_EQUAL(r.in(RBR), 'b');
     CU_ASSERT_EQUAL(r.in(LSR), 0x60);
-    CU_ASSERT_EQUAL(r.in(RBR), 'b');  // empty: RBR keeps the last byte
+    CU_ASSERT_EQUAL(r.in(RBR), 'b');   // empty: RBR keeps the last byte
     CU_ASSERT_EQUAL(r.in(IIR), 0x01);  // no FIFO bits
 }
 
@@ -292,12 +288,12 @@ void test_thr_write_gives_a_new_edge() {
 
 void test_loopback() {
     Rig r;
-    r.out(MCR, 0x10);  // loop, all modem outputs low
+    r.out(MCR, 0x10);                  // loop, all modem outputs low
     CU_ASSERT_EQUAL(r.in(MSR), 0x0b);  // DCD, DSR, CTS dropped: deltas
     CU_ASSERT_EQUAL(r.in(MSR), 0x00);
-    r.out(MCR, 0x1f);  // DTR RTS OUT1 OUT2 -> DSR CTS RI DCD
+    r.out(MCR, 0x1f);                  // DTR RTS OUT1 OUT2 -> DSR CTS RI DCD
     CU_ASSERT_EQUAL(r.in(MSR), 0xfb);  // RI rose: no TERI
-    r.out(MCR, 0x1b);  // OUT1 drops: RI 1->0 gives TERI
+    r.out(MCR, 0x1b);                  // OUT1 drops: RI 1->0 gives TERI
     CU_ASSERT_EQUAL(r.in(MSR), 0xb4);
     // Transmitted bytes come back; nothing reaches the backend.
     r.out(THR, 'L');
@@ -316,7 +312,7 @@ void test_loopback() {
     CU_ASSERT_EQUAL(r.in(RBR), 'M');
     // Leaving loopback restores the modem lines and the real output.
     r.out(MCR, 0x0b);
-    CU_ASSERT_EQUAL(r.in(MSR) & 0xf0, 0xb0);
+    CU_ASSERT_EQUAL(r.in(MSR)&0xf0, 0xb0);
     r.out(THR, 'o');
     CU_ASSERT_TRUE((r.backend->out == std::vector<std::uint8_t>{'o'}));
 }

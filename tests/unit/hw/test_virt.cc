@@ -66,13 +66,15 @@ std::uint64_t mmio_read(Virt& vm, std::uint64_t addr, unsigned size) {
     std::uint8_t buf[8] = {};
     vm.bus().dispatch(AddressSpace::mmio, addr, buf, size, false);
     std::uint64_t v = 0;
-    for (int i = static_cast<int>(size) - 1; i >= 0; --i) v = (v << 8) | buf[i];
+    for (int i = static_cast<int>(size) - 1; i >= 0; --i)
+        v = (v << 8) | buf[i];
     return v;
 }
 
 IoOutcome mmio_write(Virt& vm, std::uint64_t addr, std::uint64_t v, unsigned size) {
     std::uint8_t buf[8];
-    for (unsigned i = 0; i < 8; ++i) buf[i] = static_cast<std::uint8_t>(v >> (8 * i));
+    for (unsigned i = 0; i < 8; ++i)
+        buf[i] = static_cast<std::uint8_t>(v >> (8 * i));
     return vm.bus().dispatch(AddressSpace::mmio, addr, buf, size, true);
 }
 
@@ -109,7 +111,8 @@ void test_uart_on_bus() {
     VirtConfig c;
     c.serial = "file:" + out.path();
     auto vm = make(c, log, host);
-    for (char ch : std::string("ok\n")) mmio_write(*vm, 0x09000000, static_cast<std::uint8_t>(ch), 4);
+    for (char ch : std::string("ok\n"))
+        mmio_write(*vm, 0x09000000, static_cast<std::uint8_t>(ch), 4);
     CU_ASSERT_EQUAL(slurp(out.path()), "ok\n");
     CU_ASSERT_EQUAL(mmio_read(*vm, 0x09000fe0, 4), 0x11u);
     CU_ASSERT_EQUAL(mmio_read(*vm, 0x09000ffc, 4), 0xb1u);
@@ -212,7 +215,8 @@ void test_load_kernel_dtb() {
     CU_ASSERT_EQUAL(fdt64_ld(end), plan->initrd.end);
     CU_ASSERT_TRUE(fdt_path_offset(fdt, "/cpus/cpu@1") >= 0);
     CU_ASSERT_TRUE(fdt_path_offset(fdt, "/cpus/cpu@2") < 0);
-    const fdt32_t* mem = static_cast<const fdt32_t*>(fdt_getprop(fdt, fdt_path_offset(fdt, "/memory@40000000"), "reg", &len));
+    const fdt32_t* mem = static_cast<const fdt32_t*>(
+        fdt_getprop(fdt, fdt_path_offset(fdt, "/memory@40000000"), "reg", &len));
     CU_ASSERT_FATAL(mem != nullptr && len == 16);
     CU_ASSERT_EQUAL(fdt32_to_cpu(mem[3]), 32u << 20);
     // -M virt,dumpdtb=FILE wrote the same bytes.
@@ -263,12 +267,9 @@ void test_load_kernel_errors() {
 }
 
 constexpr kvmdbg::test::TestCase kCases[] = {
-    {"RAM and GIC layout", test_ram_and_gic_layout},
-    {"PL011 on the bus", test_uart_on_bus},
-    {"test-exit and holes", test_test_exit_and_holes},
-    {"create errors", test_create_errors},
-    {"load_kernel and the DTB in RAM", test_load_kernel_dtb},
-    {"load_kernel errors", test_load_kernel_errors},
+    {"RAM and GIC layout", test_ram_and_gic_layout},          {"PL011 on the bus", test_uart_on_bus},
+    {"test-exit and holes", test_test_exit_and_holes},        {"create errors", test_create_errors},
+    {"load_kernel and the DTB in RAM", test_load_kernel_dtb}, {"load_kernel errors", test_load_kernel_errors},
 };
 constexpr kvmdbg::test::TestSuite kSuites[] = {{"virt machine", kCases}};
 

@@ -34,8 +34,8 @@ bool dtc_accepts(const char* dtc, const FdtConfig& config, const char* what) {
     gchar* err = nullptr;
     gint status = 0;
     GError* error = nullptr;
-    bool ran = g_spawn_sync(nullptr, const_cast<gchar**>(argv), nullptr, G_SPAWN_DEFAULT, nullptr, nullptr, &out,
-                            &err, &status, &error);
+    bool ran = g_spawn_sync(nullptr, const_cast<gchar**>(argv), nullptr, G_SPAWN_DEFAULT, nullptr, nullptr, &out, &err,
+                            &status, &error);
     ::unlink(path.c_str());
     bool ok = ran && g_spawn_check_wait_status(status, nullptr) && err != nullptr && err[0] == '\0';
     const char* detail = error ? error->message : (err ? err : "");

@@ -67,7 +67,8 @@ std::vector<std::uint8_t> str_bytes(const char* s, std::size_t n) {
 std::vector<std::uint8_t> cells(std::initializer_list<std::uint32_t> v) {
     std::vector<std::uint8_t> out;
     for (std::uint32_t c : v) {
-        for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(c >> s));
+        for (int s = 24; s >= 0; s -= 8)
+            out.push_back(static_cast<std::uint8_t>(c >> s));
     }
     return out;
 }
@@ -103,9 +104,7 @@ void test_cpus() {
     CU_ASSERT(prop(b, "/cpus", "#size-cells") == cells({0}));
     int count = 0;
     int sub;
-    fdt_for_each_subnode(sub, b.data(), node(b, "/cpus")) {
-        ++count;
-    }
+    fdt_for_each_subnode(sub, b.data(), node(b, "/cpus")) { ++count; }
     CU_ASSERT_EQUAL(count, 18);
     check_string(b, "/cpus/cpu@0", "device_type", "cpu");
     check_string(b, "/cpus/cpu@0", "compatible", "arm,arm-v8");

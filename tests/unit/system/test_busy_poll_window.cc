@@ -19,8 +19,8 @@ using kvmdbg::system::BusyPollWindow;
 // (the only source that ever becomes ready).
 int iterations_while_open(const BusyPollWindow& window, guint after_ms) {
     bool done = false;
-    g_timeout_add(after_ms, [](gpointer flag) -> gboolean { return *static_cast<bool*>(flag) = true, G_SOURCE_REMOVE; },
-                  &done);
+    g_timeout_add(
+        after_ms, [](gpointer flag) -> gboolean { return *static_cast<bool*>(flag) = true, G_SOURCE_REMOVE; }, &done);
     int iterations = 0;
     while (!done) {
         iterations += window.is_open() ? 1 : 0;
@@ -48,8 +48,8 @@ void test_sleeps_once_closed() {
     // Closed: one blocking iteration returns only when a source is ready,
     // here a 30 ms timeout, which it then dispatches.
     bool fired = false;
-    g_timeout_add(30, [](gpointer flag) -> gboolean { return *static_cast<bool*>(flag) = true, G_SOURCE_REMOVE; },
-                  &fired);
+    g_timeout_add(
+        30, [](gpointer flag) -> gboolean { return *static_cast<bool*>(flag) = true, G_SOURCE_REMOVE; }, &fired);
     while (!fired) {
         CU_ASSERT_FALSE(window.is_open());
         g_main_context_iteration(nullptr, TRUE);

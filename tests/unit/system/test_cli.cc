@@ -35,9 +35,7 @@ std::string parse_err(const std::vector<std::string>& args) {
     return r.error().message;
 }
 
-bool contains(const std::string& s, const std::string& part) {
-    return s.find(part) != std::string::npos;
-}
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 void test_defaults() {
     CliOptions o = parse_ok({});
@@ -63,12 +61,36 @@ void test_defaults() {
 }
 
 void test_every_option() {
-    CliOptions o = parse_ok({"-M", "pc,accel=kvm", "-accel", "kvm", "-m", "256M", "-smp", "2",
-                             "-kernel", "guest.elf", "-append", "console=ttyS0 loglevel=8",
-                             "-initrd", "initrd.img", "-serial", "file:serial.log", "-nographic",
-                             "-display", "none", "-no-reboot", "-no-shutdown", "-device",
-                             "isa-debug-exit,iobase=0xf4,iosize=0x04", "-d", "exits,unimp", "-D",
-                             "kvmdbg.log", "-S", "-gdb", "tcp::4321"});
+    CliOptions o = parse_ok({"-M",
+                             "pc,accel=kvm",
+                             "-accel",
+                             "kvm",
+                             "-m",
+                             "256M",
+                             "-smp",
+                             "2",
+                             "-kernel",
+                             "guest.elf",
+                             "-append",
+                             "console=ttyS0 loglevel=8",
+                             "-initrd",
+                             "initrd.img",
+                             "-serial",
+                             "file:serial.log",
+                             "-nographic",
+                             "-display",
+                             "none",
+                             "-no-reboot",
+                             "-no-shutdown",
+                             "-device",
+                             "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                             "-d",
+                             "exits,unimp",
+                             "-D",
+                             "kvmdbg.log",
+                             "-S",
+                             "-gdb",
+                             "tcp::4321"});
     CU_ASSERT(o.action == CliAction::run);
     CU_ASSERT_TRUE(o.machine.name == "pc");
     CU_ASSERT_EQUAL(o.machine.props.size(), 1u);
@@ -93,8 +115,8 @@ void test_every_option() {
 }
 
 void test_double_dash_and_equals_forms() {
-    CliOptions o = parse_ok({"--kernel", "k.elf", "--m=64", "-append=a=b c", "--nographic",
-                             "--enable-kvm", "--smp=3", "-S"});
+    CliOptions o = parse_ok(
+        {"--kernel", "k.elf", "--m=64", "-append=a=b c", "--nographic", "--enable-kvm", "--smp=3", "-S"});
     CU_ASSERT_TRUE(o.kernel == "k.elf");
     CU_ASSERT_EQUAL(o.ram_size, 64 * MiB);
     CU_ASSERT_TRUE(o.append == "a=b c");  // split at the first '=' only
@@ -105,8 +127,8 @@ void test_double_dash_and_equals_forms() {
 }
 
 void test_last_one_wins() {
-    CliOptions o = parse_ok({"-m", "64", "-kernel", "a", "-m", "32", "-kernel", "b", "-serial",
-                             "none", "-serial", "stdio"});
+    CliOptions o = parse_ok(
+        {"-m", "64", "-kernel", "a", "-m", "32", "-kernel", "b", "-serial", "none", "-serial", "stdio"});
     CU_ASSERT_EQUAL(o.ram_size, 32 * MiB);
     CU_ASSERT_TRUE(o.kernel == "b");
     CU_ASSERT_TRUE(o.serial == "stdio");
@@ -117,30 +139,27 @@ void test_ram_sizes() {
         const char* text;
         std::uint64_t bytes;
     } const cases[] = {
-        {"128", 128 * MiB},   {"128M", 128 * MiB}, {"128m", 128 * MiB}, {"1G", GiB},
-        {"1g", GiB},          {"512K", 512 * KiB}, {"1T", TiB},         {"1024G", TiB},
-        {"size=1G", GiB},     {"size=64", 64 * MiB},
-        {"8192B", 8192},      {"1000B", 8192},  // rounded up to 8 KiB, as QEMU
+        {"128", 128 * MiB},    {"128M", 128 * MiB}, {"128m", 128 * MiB}, {"1G", GiB},      {"1g", GiB},
+        {"512K", 512 * KiB},   {"1T", TiB},         {"1024G", TiB},      {"size=1G", GiB}, {"size=64", 64 * MiB},
+        {"8192B", 8192},       {"1000B", 8192},  // rounded up to 8 KiB, as QEMU
         {"1025K", 1032 * KiB}, {"1", MiB},
     };
     for (const auto& c : cases) {
         CliOptions o = parse_ok({"-m", c.text});
         CU_ASSERT_EQUAL(o.ram_size, c.bytes);
         if (o.ram_size != c.bytes) {
-            std::fprintf(stderr, "-m %s: got %llu\n", c.text,
-                         static_cast<unsigned long long>(o.ram_size));
+            std::fprintf(stderr, "-m %s: got %llu\n", c.text, static_cast<unsigned long long>(o.ram_size));
         }
     }
 }
 
 void test_ram_size_errors() {
     CU_ASSERT_TRUE(parse_err({"-m", "2T"}) == "kvmdbg: -m 2T: RAM size exceeds the maximum of 1T");
-    CU_ASSERT_TRUE(parse_err({"-m", "1025G"}) ==
-                   "kvmdbg: -m 1025G: RAM size exceeds the maximum of 1T");
+    CU_ASSERT_TRUE(parse_err({"-m", "1025G"}) == "kvmdbg: -m 1025G: RAM size exceeds the maximum of 1T");
     CU_ASSERT_TRUE(parse_err({"-m", "0"}) == "kvmdbg: -m 0: RAM size must not be 0");
     CU_ASSERT_TRUE(parse_err({"-m", "0G"}) == "kvmdbg: -m 0G: RAM size must not be 0");
-    for (const char* bad : {"abc", "12x", "1.5G", "1GB", "-1", "+1", " 1", "G", "0x100",
-                            "99999999999999999999", "18446744073709551615", "size="}) {
+    for (const char* bad : {"abc", "12x", "1.5G", "1GB", "-1", "+1", " 1", "G", "0x100", "99999999999999999999",
+                            "18446744073709551615", "size="}) {
         std::string err = parse_err({"-m", bad});
         CU_ASSERT_TRUE(contains(err, std::string("kvmdbg: -m ") + bad + ": invalid RAM size"));
     }
@@ -155,9 +174,16 @@ void test_smp_forms() {
         const char* text;
         unsigned cpus;
     } const cases[] = {
-        {"1", 1},           {"4", 4},          {"cpus=4", 4},        {"255", 255},
-        {"0x10", 16},       {"4,maxcpus=8", 4}, {"maxcpus=8", 8},    {"sockets=2,cores=2", 4},
-        {"4,sockets=1,cores=2,threads=2", 4},   {"2,sockets=1,dies=1,clusters=1,cores=4", 2},
+        {"1", 1},
+        {"4", 4},
+        {"cpus=4", 4},
+        {"255", 255},
+        {"0x10", 16},
+        {"4,maxcpus=8", 4},
+        {"maxcpus=8", 8},
+        {"sockets=2,cores=2", 4},
+        {"4,sockets=1,cores=2,threads=2", 4},
+        {"2,sockets=1,dies=1,clusters=1,cores=4", 2},
     };
     for (const auto& c : cases) {
         CliOptions o = parse_ok({"-smp", c.text});
@@ -167,19 +193,16 @@ void test_smp_forms() {
 
 void test_smp_errors() {
     CU_ASSERT_TRUE(parse_err({"-smp", "0"}) == "kvmdbg: -smp 0: 'cpus' must be between 1 and 255");
-    CU_ASSERT_TRUE(parse_err({"-smp", "256"}) ==
-                   "kvmdbg: -smp 256: 'cpus' must be between 1 and 255");
+    CU_ASSERT_TRUE(parse_err({"-smp", "256"}) == "kvmdbg: -smp 256: 'cpus' must be between 1 and 255");
     CU_ASSERT_TRUE(parse_err({"-smp", "x"}) == "kvmdbg: -smp x: Parameter 'cpus' expects a number");
     CU_ASSERT_TRUE(parse_err({"-smp", "4x"}) == "kvmdbg: -smp 4x: Parameter 'cpus' expects a number");
     CU_ASSERT_TRUE(parse_err({"-smp", "-1"}) == "kvmdbg: -smp -1: Parameter 'cpus' expects a number");
-    CU_ASSERT_TRUE(parse_err({"-smp", "cpus="}) ==
-                   "kvmdbg: -smp cpus=: Parameter 'cpus' expects a number");
+    CU_ASSERT_TRUE(parse_err({"-smp", "cpus="}) == "kvmdbg: -smp cpus=: Parameter 'cpus' expects a number");
     CU_ASSERT_TRUE(parse_err({"-smp", "4,foo=2"}) == "kvmdbg: -smp 4,foo=2: Invalid parameter 'foo'");
     CU_ASSERT_TRUE(parse_err({"-smp", "4,maxcpus=2"}) ==
                    "kvmdbg: -smp 4,maxcpus=2: maxcpus must be equal to or greater than smp");
     CU_ASSERT_TRUE(contains(parse_err({"-smp", "8,sockets=2,cores=2"}), "Invalid CPU topology"));
-    CU_ASSERT_TRUE(contains(parse_err({"-smp", "sockets=16,cores=16,threads=2"}),
-                            "exceeds the maximum of 255"));
+    CU_ASSERT_TRUE(contains(parse_err({"-smp", "sockets=16,cores=16,threads=2"}), "exceeds the maximum of 255"));
     CU_ASSERT_TRUE(contains(parse_err({"-smp", "4,cores=0"}), "'cores' must be between 1 and 255"));
 }
 
@@ -196,8 +219,8 @@ void test_device_isa_debug_exit() {
     CU_ASSERT_EQUAL(d.numbers.at("iosize"), 4u);
 
     // Decimal and octal as QEMU's integer parser; QEMU's defaults when absent.
-    o = parse_ok({"-device", "isa-debug-exit,iobase=244", "-device", "isa-debug-exit,iosize=010",
-                  "-device", "isa-debug-exit", "-device", "driver=isa-debug-exit,iobase=0XF4"});
+    o = parse_ok({"-device", "isa-debug-exit,iobase=244", "-device", "isa-debug-exit,iosize=010", "-device",
+                  "isa-debug-exit", "-device", "driver=isa-debug-exit,iobase=0XF4"});
     CU_ASSERT_EQUAL_FATAL(o.devices.size(), 4u);
     CU_ASSERT_EQUAL(o.devices[0].numbers.at("iobase"), 0xf4u);
     CU_ASSERT_EQUAL(o.devices[0].numbers.at("iosize"), 2u);
@@ -214,24 +237,20 @@ void test_device_errors_and_unknown_drivers() {
     CU_ASSERT_TRUE(parse_err({"-device", "isa-debug-exit,iobase=zz"}) ==
                    "kvmdbg: -device isa-debug-exit,iobase=zz: Property 'isa-debug-exit.iobase' "
                    "doesn't take value 'zz' (0x0 to 0xffff)");
-    CU_ASSERT_TRUE(contains(parse_err({"-device", "isa-debug-exit,iobase=0x10000"}),
-                            "doesn't take value '0x10000'"));
+    CU_ASSERT_TRUE(contains(parse_err({"-device", "isa-debug-exit,iobase=0x10000"}), "doesn't take value '0x10000'"));
     CU_ASSERT_TRUE(contains(parse_err({"-device", "isa-debug-exit,iosize=0"}),
                             "Property 'isa-debug-exit.iosize' doesn't take value '0'"));
-    CU_ASSERT_TRUE(contains(parse_err({"-device", "isa-debug-exit,iobase=08"}),
-                            "doesn't take value '08'"));
-    CU_ASSERT_TRUE(contains(parse_err({"-device", "isa-debug-exit,iobase=0xfffe,iosize=4"}),
-                            "go past the last I/O port 0xffff"));
+    CU_ASSERT_TRUE(contains(parse_err({"-device", "isa-debug-exit,iobase=08"}), "doesn't take value '08'"));
+    CU_ASSERT_TRUE(
+        contains(parse_err({"-device", "isa-debug-exit,iobase=0xfffe,iosize=4"}), "go past the last I/O port 0xffff"));
     CU_ASSERT_TRUE(parse_err({"-device", "isa-debug-exit,foo=1"}) ==
                    "kvmdbg: -device isa-debug-exit,foo=1: Property 'isa-debug-exit.foo' not found");
-    CU_ASSERT_TRUE(parse_err({"-device", ",iobase=1"}) ==
-                   "kvmdbg: -device ,iobase=1: Parameter 'driver' is missing");
+    CU_ASSERT_TRUE(parse_err({"-device", ",iobase=1"}) == "kvmdbg: -device ,iobase=1: Parameter 'driver' is missing");
     CU_ASSERT_TRUE(parse_err({"-device", ""}) == "kvmdbg: -device : Parameter 'driver' is missing");
     CU_ASSERT_TRUE(parse_err({"-device", "x,=1"}) == "kvmdbg: -device x,=1: Invalid parameter ''");
 
     // Unknown drivers are kept for the machine to reject; ",," is a comma.
-    CliOptions o = parse_ok({"-device", "e1000,netdev=n0,romfile=a,,b,flag", "-device",
-                             "isa-debug-exit"});
+    CliOptions o = parse_ok({"-device", "e1000,netdev=n0,romfile=a,,b,flag", "-device", "isa-debug-exit"});
     CU_ASSERT_EQUAL_FATAL(o.devices.size(), 2u);
     CU_ASSERT_TRUE(o.devices[0].driver == "e1000");
     CU_ASSERT_TRUE(o.devices[0].props.at("netdev") == "n0");
@@ -281,10 +300,8 @@ void test_machine_and_accel() {
 
 void test_display_and_flags() {
     CU_ASSERT_TRUE(parse_ok({"-display", "none"}).display == "none");
-    CU_ASSERT_TRUE(parse_err({"-display", "gtk"}) ==
-                   "kvmdbg: -display gtk: display gtk is not supported");
-    CU_ASSERT_TRUE(parse_err({"-display", "sdl,gl=on"}) ==
-                   "kvmdbg: -display sdl,gl=on: display sdl is not supported");
+    CU_ASSERT_TRUE(parse_err({"-display", "gtk"}) == "kvmdbg: -display gtk: display gtk is not supported");
+    CU_ASSERT_TRUE(parse_err({"-display", "sdl,gl=on"}) == "kvmdbg: -display sdl,gl=on: display sdl is not supported");
     CU_ASSERT_TRUE(parse_err({"-S=1"}) == "kvmdbg: -S: does not take an argument");
     CU_ASSERT_TRUE(parse_err({"--nographic=yes"}) == "kvmdbg: --nographic: does not take an argument");
 }
@@ -335,16 +352,15 @@ void test_missing_argument() {
 
 void test_stray_argument() {
     CU_ASSERT_TRUE(parse_err({"vmlinux"}) == "kvmdbg: vmlinux: unexpected argument");
-    CU_ASSERT_TRUE(parse_err({"-m", "1G", "/tmp/disk.img"}) ==
-                   "kvmdbg: /tmp/disk.img: unexpected argument");
+    CU_ASSERT_TRUE(parse_err({"-m", "1G", "/tmp/disk.img"}) == "kvmdbg: /tmp/disk.img: unexpected argument");
     CU_ASSERT_TRUE(parse_err({"-"}) == "kvmdbg: -: unexpected argument");
     CU_ASSERT_TRUE(parse_err({""}) == "kvmdbg: : unexpected argument");
     CU_ASSERT_TRUE(parse_err({"-nographic", "extra"}) == "kvmdbg: extra: unexpected argument");
 }
 
 void test_values_that_look_like_options() {
-    CliOptions o = parse_ok({"-append", "-v --debug", "-kernel", "-image.elf", "-D", "--foo",
-                             "-serial", "file:-x", "-initrd", "-h", "-gdb", "-s", "-d", "-S"});
+    CliOptions o = parse_ok({"-append", "-v --debug", "-kernel", "-image.elf", "-D", "--foo", "-serial", "file:-x",
+                             "-initrd", "-h", "-gdb", "-s", "-d", "-S"});
     CU_ASSERT(o.action == CliAction::run);
     CU_ASSERT_TRUE(o.append == "-v --debug");
     CU_ASSERT_TRUE(o.kernel == "-image.elf");
@@ -378,10 +394,10 @@ void test_argc_argv_overload() {
 
 void test_texts() {
     std::string usage = kvmdbg::system::usage_text();
-    for (const char* opt : {"-h | -help", "-version", "-M | -machine", "-accel", "-enable-kvm",
-                            "-m [size=]SIZE", "-smp", "-kernel", "-append", "-initrd", "-serial",
-                            "-nographic", "-display", "-no-reboot", "-no-shutdown", "-device",
-                            "-d ITEM", "-D FILE", "\n-S ", "\n-s ", "-gdb DEV"}) {
+    for (const char* opt :
+         {"-h | -help",   "-version", "-M | -machine", "-accel",  "-enable-kvm", "-m [size=]SIZE", "-smp",
+          "-kernel",      "-append",  "-initrd",       "-serial", "-nographic",  "-display",       "-no-reboot",
+          "-no-shutdown", "-device",  "-d ITEM",       "-D FILE", "\n-S ",       "\n-s ",          "-gdb DEV"}) {
         CU_ASSERT_TRUE(contains(usage, opt));
         if (!contains(usage, opt)) {
             std::fprintf(stderr, "usage misses %s\n", opt);
