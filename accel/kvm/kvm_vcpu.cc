@@ -240,7 +240,7 @@ bool KvmVcpu::enter_guest() {
         return true;
     }
     park_with_event(KVMDBG_EVENT_RUN_ERROR, static_cast<int>(rc),
-                    ioctl_status(rc, "KVM_RUN on vCPU " + std::to_string(index_)).error().message);
+                    "KVM_RUN failed on vCPU " + std::to_string(index_) + ": " + std::strerror(static_cast<int>(-rc)));
     return false;
 }
 
