@@ -1,6 +1,6 @@
 // How a resume leaves the debugger's execute breakpoint a vCPU stopped at,
 // and when RFLAGS.RF may do it instead of a single-step over it. Pure
-// policy, used by accel/kvm/x86_guest_debug.cc on the vCPU thread.
+// policy, used by accel/kvm/x86_debug_hooks.cc on the vCPU thread.
 //
 // RFLAGS (Intel SDM Vol. 1 3.4.3, Figure 3-8), the bit that matters here:
 //
