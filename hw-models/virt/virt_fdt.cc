@@ -73,15 +73,15 @@ std::string hex_name(const char* prefix, std::uint64_t addr) {
     return buf;
 }
 
-void write_tree(FdtWriter& w, const FdtConfig& config) {
-    w.reserve_end();
-    w.begin("");
+void write_root_props(FdtWriter& w) {
     w.prop_u32("#address-cells", 2);
     w.prop_u32("#size-cells", 2);
     w.prop_string("compatible", "linux,dummy-virt");
     w.prop_string("model", "linux,dummy-virt");
     w.prop_u32("interrupt-parent", kGicPhandle);
+}
 
+void write_clock(FdtWriter& w) {
     w.begin("apb-pclk");
     w.prop_string("compatible", "fixed-clock");
     w.prop_u32("#clock-cells", 0);
@@ -89,12 +89,16 @@ void write_tree(FdtWriter& w, const FdtConfig& config) {
     w.prop_string("clock-output-names", "clk24mhz");
     w.prop_u32("phandle", kClockPhandle);
     w.end();
+}
 
+void write_memory(FdtWriter& w, const FdtConfig& config) {
     w.begin(hex_name("memory", kRamBase).c_str());
     w.prop_string("device_type", "memory");
     w.prop_reg64("reg", {kRamBase, config.ram_size});
     w.end();
+}
 
+void write_cpus(FdtWriter& w, const FdtConfig& config) {
     w.begin("cpus");
     w.prop_u32("#address-cells", 1);
     w.prop_u32("#size-cells", 0);
@@ -112,7 +116,9 @@ void write_tree(FdtWriter& w, const FdtConfig& config) {
     w.prop_strings("compatible", std::string_view("arm,psci-1.0\0arm,psci-0.2", 25));
     w.prop_string("method", "hvc");
     w.end();
+}
 
+void write_gic_and_timer(FdtWriter& w) {
     w.begin(hex_name("intc", kGicDistBase).c_str());
     w.prop_string("compatible", "arm,gic-v3");
     w.prop_u32("#interrupt-cells", 3);
@@ -132,7 +138,9 @@ void write_tree(FdtWriter& w, const FdtConfig& config) {
     w.prop_cells("interrupts", {kPpi, kTimerSecurePhysPpi, kLevelHigh, kPpi, kTimerPhysPpi, kLevelHigh, kPpi,
                                 kTimerVirtPpi, kLevelHigh, kPpi, kTimerHypPpi, kLevelHigh});
     w.end();
+}
 
+void write_devices(FdtWriter& w) {
     w.begin(hex_name("pl011", kUartBase).c_str());
     w.prop_strings("compatible", std::string_view("arm,pl011\0arm,primecell", 23));
     w.prop_reg64("reg", {kUartBase, kUartSize});
@@ -145,7 +153,9 @@ void write_tree(FdtWriter& w, const FdtConfig& config) {
     w.prop_string("compatible", TestExit::kCompatible);
     w.prop_reg64("reg", {kTestExitBase, kTestExitSize});
     w.end();
+}
 
+void write_chosen(FdtWriter& w, const FdtConfig& config) {
     w.begin("chosen");
     w.prop_string("stdout-path", kUartNodePath);
     if (!config.bootargs.empty()) {
@@ -156,7 +166,19 @@ void write_tree(FdtWriter& w, const FdtConfig& config) {
         w.prop_reg64("linux,initrd-end", {config.initrd_end});
     }
     w.end();
+}
 
+// The nodes in QEMU's order for -M virt (what test_virt_fdt checks node by node).
+void write_tree(FdtWriter& w, const FdtConfig& config) {
+    w.reserve_end();
+    w.begin("");
+    write_root_props(w);
+    write_clock(w);
+    write_memory(w, config);
+    write_cpus(w, config);
+    write_gic_and_timer(w);
+    write_devices(w);
+    write_chosen(w, config);
     w.end();
     w.finish();
 }
