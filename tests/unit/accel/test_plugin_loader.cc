@@ -192,7 +192,9 @@ void test_state_layout_needed() {
     CU_ASSERT_FATAL(p.ok());
     RecordingHost host;
     AccelConfig config;
-    config.arch = static_cast<KvmdbgArch>(42);
+    // 3 names no ISA but is a valid KvmdbgArch value (the enum's range is
+    // 0-3: a larger number is undefined behaviour in C++, UBSan says so).
+    config.arch = static_cast<KvmdbgArch>(3);
     auto accel = Accelerator::create(std::move(p).value(), config, host);
     CU_ASSERT_FATAL(!accel.ok());
     CU_ASSERT_EQUAL(accel.error().code, EINVAL);
