@@ -8,7 +8,9 @@ independently of kvmdbg: serial output and exit status are compared with
 README.md. QEMU has no test-exit device (kvmdbg's own), so exit_code.elf is
 left to the nested arm64 suite. QEMU enters ELF kernels with x0 = 0, so
 hello prints "dtb 0x0 no fdt" here (kvmdbg passes the DTB: "fdt ok").
-Exits 77 (SKIP) when qemu-system-aarch64 is not installed.
+Exits 77 (SKIP) when qemu-system-aarch64 is not installed. `-nic none`: the
+default virtio NIC needs ipxe-qemu's efi-virtio.rom, which Debian installs
+only as a recommendation of qemu-system-arm.
 """
 
 import os
@@ -35,7 +37,7 @@ def boot(qemu, kernel, smp):
         serial = os.path.join(tmp, 'serial.out')
         cmd = [qemu, '-M', 'virt,gic-version=3', '-cpu', 'cortex-a57', '-accel', 'tcg',
                '-smp', str(smp), '-m', '128M', '-display', 'none', '-monitor', 'none',
-               '-serial', 'file:' + serial, '-kernel', kernel]
+               '-nic', 'none', '-serial', 'file:' + serial, '-kernel', kernel]
         try:
             status = subprocess.run(cmd, stdin=subprocess.DEVNULL, timeout=TIMEOUT).returncode
         except subprocess.TimeoutExpired:

@@ -452,6 +452,9 @@ class Boot:
             "qemu-system-aarch64",
             "-M", "virt,virtualization=on,gic-version=3", "-cpu", "max,pauth-impdef=on",
             "-m", memory, "-smp", "1", "-display", "none", "-monitor", "none", "-serial", "stdio",
+            # No NIC: the default virtio one needs ipxe-qemu's efi-virtio.rom,
+            # only a recommendation of Debian's qemu-system-arm.
+            "-nic", "none",
             "-no-reboot", "-kernel", kernel.vmlinuz, "-initrd", initrd,
             "-append", "console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=3",
             "-device", "virtio-serial-device",
