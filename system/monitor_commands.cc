@@ -15,7 +15,7 @@ namespace {
 
 constexpr const char* kHelp =
     "help                      this text\n"
-    "info registers            registers of every vCPU, with control and debug registers\n"
+    "info registers            registers of every vCPU (x86-64 adds control and debug registers)\n"
     "info breakpoints          software breakpoints, hardware debug slots (debugger's, guest's, free)\n"
     "info capabilities         what the start-up probe found about this host's KVM\n"
     "xp /N[bhwg] ADDR          N units of guest-physical memory at ADDR, in hex\n"

@@ -25,6 +25,21 @@ struct RealModeVm {
     MappedRegion ram;
     std::unique_ptr<accel::kvm::KvmVm> vm;
 
+    /// Host callbacks for a guest with no devices: every port and MMIO
+    /// access goes on, events go to `event` with `opaque`.
+    static KvmdbgHostCallbacks callbacks_with_events(void* opaque, void (*event)(void*, const KvmdbgEvent*)) {
+        KvmdbgHostCallbacks callbacks{};
+        callbacks.opaque = opaque;
+        callbacks.pio = [](void*, std::uint32_t, std::uint16_t, std::uint8_t*, std::uint32_t, int) {
+            return int{KVMDBG_IO_CONTINUE};
+        };
+        callbacks.mmio = [](void*, std::uint32_t, std::uint64_t, std::uint8_t*, std::uint32_t, int) {
+            return int{KVMDBG_IO_CONTINUE};
+        };
+        callbacks.event = event;
+        return callbacks;
+    }
+
     /// Creates the VM with `callbacks`, copies `code` to kCodeAddr in
     /// kRamSize of RAM and sets the vCPU to run it (CS base 0, AX 0).
     void boot(const std::vector<std::uint8_t>& code, const KvmdbgHostCallbacks& callbacks) {

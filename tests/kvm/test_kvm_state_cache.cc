@@ -32,8 +32,6 @@ struct Host {
     std::atomic<int> halts{0};
 };
 
-int host_pio(void*, std::uint32_t, std::uint16_t, std::uint8_t*, std::uint32_t, int) { return KVMDBG_IO_CONTINUE; }
-int host_mmio(void*, std::uint32_t, std::uint64_t, std::uint8_t*, std::uint32_t, int) { return KVMDBG_IO_CONTINUE; }
 void host_event(void* opaque, const KvmdbgEvent* e) {
     if (e->kind == KVMDBG_EVENT_HALTED) {
         ++static_cast<Host*>(opaque)->halts;
@@ -56,12 +54,7 @@ using kvmdbg::test::wait_for;
 // Real-mode code at 0x1000 (RealModeVm: HLT parks the vCPU with a HALTED event).
 std::unique_ptr<Vm> make_vm(const std::vector<std::uint8_t>& code) {
     auto t = std::make_unique<Vm>();
-    KvmdbgHostCallbacks callbacks{};
-    callbacks.opaque = &t->host;
-    callbacks.pio = host_pio;
-    callbacks.mmio = host_mmio;
-    callbacks.event = host_event;
-    t->boot(code, callbacks);
+    t->boot(code, Vm::callbacks_with_events(&t->host, host_event));
     return t;
 }
 

@@ -52,8 +52,6 @@ struct Host {
     std::atomic<int> halts{0};
 };
 
-int host_pio(void*, std::uint32_t, std::uint16_t, std::uint8_t*, std::uint32_t, int) { return KVMDBG_IO_CONTINUE; }
-int host_mmio(void*, std::uint32_t, std::uint64_t, std::uint8_t*, std::uint32_t, int) { return KVMDBG_IO_CONTINUE; }
 void host_event(void* opaque, const KvmdbgEvent* e) {
     auto* host = static_cast<Host*>(opaque);
     if (e->kind == KVMDBG_EVENT_HALTED) {
@@ -81,12 +79,7 @@ struct Vm : kvmdbg::test::RealModeVm {
 
 std::unique_ptr<Vm> make_vm() {
     auto t = std::make_unique<Vm>();
-    KvmdbgHostCallbacks callbacks{};
-    callbacks.opaque = &t->host;
-    callbacks.pio = host_pio;
-    callbacks.mmio = host_mmio;
-    callbacks.event = host_event;
-    t->boot(kCode, callbacks);
+    t->boot(kCode, Vm::callbacks_with_events(&t->host, host_event));
     CU_ASSERT_FATAL(t->vm->start(true).ok());
     return t;
 }
