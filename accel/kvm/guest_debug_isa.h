@@ -178,9 +178,23 @@ public:
     // ---- the push (core lock held)
     /// Fills dbg.arch for vCPU `cpu` (leaving out `suppressed`) and returns
     /// the control bits that say hardware slots are in use (0: none, and
-    /// dbg.arch untouched).
+    /// dbg.arch untouched). dbg.arch may point into storage the hooks keep
+    /// for vCPU `cpu` (s390x: hw_bp): it must stay valid and unchanged
+    /// until the next fill for that vCPU. The core calls fill for a vCPU
+    /// only on that vCPU's thread, right before its KVM_SET_GUEST_DEBUG, so
+    /// the ioctl reads it before any later fill; the core's identical-push
+    /// check compares the pointer, not what it points to, so a fill whose
+    /// pointed-to data changed must also change the pointer.
     virtual std::uint32_t fill(std::uint32_t cpu, std::optional<std::uint32_t> suppressed,
                                kvm_guest_debug& dbg) const = 0;
+    /// Control bits while software breakpoints are in memory:
+    /// KVM_GUESTDBG_USE_SW_BP where the ISA defines it, 0 where ENABLE alone
+    /// makes KVM exit on the breakpoint instruction (s390x, riscv64).
+    virtual std::uint32_t sw_breakpoint_control() const = 0;
+    /// The KVM_SET_GUEST_DEBUG request number the core issues: the macro,
+    /// except where C++ sizes struct kvm_guest_debug differently from C
+    /// (riscv64: an empty kvm_guest_debug_arch, riscv64_kvm.h).
+    virtual unsigned long set_guest_debug_request() const = 0;
     /// Extra control bits for an armed single step.
     virtual std::uint32_t step_control(bool internal_step_over, bool step_blocks_irq) const = 0;
     /// Whether steps may block interrupts. Errors: ENOTSUP where the host cannot.
