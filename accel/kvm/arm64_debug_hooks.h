@@ -82,6 +82,8 @@ public:
     Status plan_finish_step_over(KvmVcpu&, const PlanInput&, bool) override { return ok_status(); }
 
     std::uint32_t fill(std::uint32_t cpu, std::optional<std::uint32_t> suppressed, kvm_guest_debug& dbg) const override;
+    std::uint32_t sw_breakpoint_control() const override { return KVM_GUESTDBG_USE_SW_BP; }
+    unsigned long set_guest_debug_request() const override { return KVM_SET_GUEST_DEBUG; }
     std::uint32_t step_control(bool, bool) const override { return 0; }
     /// arm64 masks interrupts for a step itself (PSTATE.DAIF): always available.
     Status check_step_blocks_irq(bool) const override { return ok_status(); }

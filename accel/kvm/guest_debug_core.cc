@@ -253,7 +253,7 @@ kvm_guest_debug GuestDebugCore::build_guest_debug_locked(std::uint32_t cpu) cons
         dbg.control |= KVM_GUESTDBG_SINGLESTEP | isa_->step_control(st.stepping_over, step_blocks_irq_);
     }
     if (any_sw) {
-        dbg.control |= KVM_GUESTDBG_USE_SW_BP;
+        dbg.control |= isa_->sw_breakpoint_control();
     }
     return dbg;
 }
@@ -272,7 +272,7 @@ Status GuestDebugCore::push_on_vcpu(KvmVcpu& vcpu) {
             return ok_status();
         }
     }
-    Status s = ioctl_status(xioctl(vcpu.fd(), KVM_SET_GUEST_DEBUG, &dbg), "KVM_SET_GUEST_DEBUG");
+    Status s = ioctl_status(xioctl(vcpu.fd(), isa_->set_guest_debug_request(), &dbg), "KVM_SET_GUEST_DEBUG");
     std::lock_guard lock(mu_);
     auto& pushed = vcpus_.at(vcpu.index()).pushed;
     if (s) {

@@ -19,15 +19,32 @@
 //                                reflection (KVM_SET_VCPU_EVENTS) to EL1 (KVM_SET_ONE_REG)
 //   resume_with_flag             RFLAGS.RF continue (probe)     never
 //   before_run / undo_step_setup drop a stale RF                mask / restore PSTATE.DAIF
+//   sw_breakpoint_control        USE_SW_BP                      USE_SW_BP
+//   set_guest_debug_request      KVM_SET_GUEST_DEBUG            KVM_SET_GUEST_DEBUG
 //
-// The interface names no ISA type, so a ppc, s390x or riscv64 backend
-// would plug in the same way: its hooks object would take its breakpoint
-// instruction (ppc: read from KVM_REG_PPC_DEBUG_INST) and slot plan from its
-// pure backend in arch/ppc, arch/s390x or arch/riscv64, and its fill() would
-// copy that plan into its kvm_guest_debug_arch through the adaptor there
-// (*_kvm.cc: ppc bp[], s390x hw_bp[]). riscv64's kvm_guest_debug_arch is
-// empty and its KVM does not single-step (docs/hosts.md): its hooks would
-// plan software breakpoints only and need a stepping scheme of their own.
+// The interface names no ISA type; ppc, s390x and riscv64 plug in the same
+// way, each through the pure backend in arch/<isa>/ and its *_kvm.cc
+// adaptor (their ArchBackends do not exist yet):
+//
+//   hook               ppc BookE (ppc_booke_debug_     s390x (s390x_debug_       riscv64 (riscv64_debug_
+//                      hooks.h)                        hooks.h)                  hooks.h)
+//   -----------------  ------------------------------  ------------------------  ------------------------
+//   breakpoint insn    KVM_REG_PPC_DEBUG_INST word,    0x0000 (USER_INSTR0) or   ebreak, 4 bytes (the
+//                      big-endian, 4-aligned           DIAG 0x501, 2-aligned     table holds one insn)
+//   guest_memory       KVM_TRANSLATE (guest TLB)       prefixing, DAT off only   satp Bare only
+//   plan_*             one global bp[] plan            hw_bp[] per vCPU with     refused: ENOTSUP
+//                      (2 IAC + 2 DAC)                 its translation
+//   fill               USE_HW_BP, bp[] (to_kvm)        USE_HW_BP, hw_bp pointer  nothing (empty arch)
+//                                                      into per-vCPU arrays
+//   sw_breakpoint_     USE_SW_BP                       0 (ENABLE suffices)       0 (ENABLE suffices)
+//   control
+//   set_guest_debug_   KVM_SET_GUEST_DEBUG             KVM_SET_GUEST_DEBUG       the C-sized number
+//   request                                                                      (kSetGuestDebugIoctl)
+//   classify           status/address; program         DEBUG and SIEIC exits;    pc in the table, else
+//                      interrupt (KVM_SET_REGS/SREGS)  PGM_OPERATION (KVM_S390_  the guest's breakpoint
+//                                                      IRQ)                      trap (KVM_SET_ONE_REG)
+//   before_run         refuses a step without          nothing                   refuses every step
+//                      KVM_CAP_PPC_GUEST_DEBUG_SSTEP                             (KVM cannot step)
 //
 // Threads and locking: the core calls set_vcpu_count, plan_clear, fill,
 // step_control, classify, plan_finish_step_over and the describe_* hooks
@@ -178,9 +195,23 @@ public:
     // ---- the push (core lock held)
     /// Fills dbg.arch for vCPU `cpu` (leaving out `suppressed`) and returns
     /// the control bits that say hardware slots are in use (0: none, and
-    /// dbg.arch untouched).
+    /// dbg.arch untouched). dbg.arch may point into storage the hooks keep
+    /// for vCPU `cpu` (s390x: hw_bp): it must stay valid and unchanged
+    /// until the next fill for that vCPU. The core calls fill for a vCPU
+    /// only on that vCPU's thread, right before its KVM_SET_GUEST_DEBUG, so
+    /// the ioctl reads it before any later fill; the core's identical-push
+    /// check compares the pointer, not what it points to, so a fill whose
+    /// pointed-to data changed must also change the pointer.
     virtual std::uint32_t fill(std::uint32_t cpu, std::optional<std::uint32_t> suppressed,
                                kvm_guest_debug& dbg) const = 0;
+    /// Control bits while software breakpoints are in memory:
+    /// KVM_GUESTDBG_USE_SW_BP where the ISA defines it, 0 where ENABLE alone
+    /// makes KVM exit on the breakpoint instruction (s390x, riscv64).
+    virtual std::uint32_t sw_breakpoint_control() const = 0;
+    /// The KVM_SET_GUEST_DEBUG request number the core issues: the macro,
+    /// except where C++ sizes struct kvm_guest_debug differently from C
+    /// (riscv64: an empty kvm_guest_debug_arch, riscv64_kvm.h).
+    virtual unsigned long set_guest_debug_request() const = 0;
     /// Extra control bits for an armed single step.
     virtual std::uint32_t step_control(bool internal_step_over, bool step_blocks_irq) const = 0;
     /// Whether steps may block interrupts. Errors: ENOTSUP where the host cannot.

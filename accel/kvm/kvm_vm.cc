@@ -11,6 +11,14 @@ namespace kvmdbg::accel::kvm {
 
 namespace {
 
+// KVM_CAP_SET_GUEST_DEBUG is 23 on every ISA, but <linux/kvm.h> defines it
+// only where the ISA's uapi defines __KVM_HAVE_GUEST_DEBUG (riscv's Linux
+// 6.1 headers do not, though riscv KVM gained the ioctl later).
+constexpr long kCapSetGuestDebug = 23;
+#ifdef KVM_CAP_SET_GUEST_DEBUG
+static_assert(KVM_CAP_SET_GUEST_DEBUG == kCapSetGuestDebug);
+#endif
+
 void ignore_kick(int) {}
 
 }  // namespace
@@ -50,7 +58,7 @@ Result<std::unique_ptr<KvmVm>> KvmVm::create(const KvmdbgVmConfig& config, const
         return s.error();
     }
     // The start-up probe: what this host's KVM really does for a debugger.
-    if (vm->system_.check_extension(KVM_CAP_SET_GUEST_DEBUG) > 0) {
+    if (vm->system_.check_extension(kCapSetGuestDebug) > 0) {
         auto caps = vm->backend_->probe_debug(vm->system_);
         if (!caps) {
             return make_error(caps.error().code, "host guest-debug probe: " + caps.error().message);
@@ -339,6 +347,6 @@ Status KvmVm::set_irq_line(std::uint32_t irq, bool level) {
     return backend_->set_irq_line(*this, irq, level);
 }
 
-bool KvmVm::supports_guest_debug() const { return system_.check_extension(KVM_CAP_SET_GUEST_DEBUG) > 0; }
+bool KvmVm::supports_guest_debug() const { return system_.check_extension(kCapSetGuestDebug) > 0; }
 
 }  // namespace kvmdbg::accel::kvm

@@ -94,6 +94,8 @@ public:
     Status plan_finish_step_over(KvmVcpu& vcpu, const PlanInput& all, bool lifted_hw) override;
 
     std::uint32_t fill(std::uint32_t cpu, std::optional<std::uint32_t> suppressed, kvm_guest_debug& dbg) const override;
+    std::uint32_t sw_breakpoint_control() const override { return KVM_GUESTDBG_USE_SW_BP; }
+    unsigned long set_guest_debug_request() const override { return KVM_SET_GUEST_DEBUG; }
     /// BLOCKIRQ where offered, for `monitor sstep` steps and always for the
     /// internal step-over of a continue (the breakpoint is re-armed at once).
     std::uint32_t step_control(bool internal_step_over, bool step_blocks_irq) const override;

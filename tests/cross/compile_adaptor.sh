@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Compiles one ISA's *_kvm.cc adaptor with that ISA's Debian cross g++
-# against its real uapi headers (/usr/<triplet>/include from
-# linux-libc-dev-<arch>-cross), warnings as errors: every static_assert on
-# a kernel struct's size, offset or constant must hold.
+# Compiles one ISA's *_kvm.cc adaptor, or the accel/kvm guest-debug hooks
+# built on it, with that ISA's Debian cross g++ against its real uapi
+# headers (/usr/<triplet>/include from linux-libc-dev-<arch>-cross),
+# warnings as errors: every static_assert on a kernel struct's size, offset
+# or constant must hold, and the hooks must compile on that ISA's ABI.
 #
 #   compile_adaptor.sh TRIPLET SOURCE_ROOT SOURCE [--expect-fail]
 #
