@@ -1,7 +1,5 @@
 #include "hw-models/loaders/x86_kernel_loader.h"
 
-#include <cstring>
-
 #include "hw-models/loaders/elf64_loader.h"
 #include "hw-models/loaders/elf_image.h"
 #include "hw-models/loaders/image_file.h"
