@@ -45,6 +45,14 @@ constexpr std::uint64_t kBootGdt[kBootGdtSize / 8] = {
     0x00af9b000000ffffull,
 };
 
+// The Linux boot GDT drawn in the header, in selector order.
+constexpr std::uint64_t kLinuxBootGdt[kBootGdtSize / 8] = {
+    0x0000000000000000ull,
+    0x00cf9b000000ffffull,
+    0x00af9b000000ffffull,
+    0x00cf93000000ffffull,
+};
+
 void store_le64(std::uint8_t* p, std::uint64_t v) {
     for (int i = 0; i < 8; ++i) {
         p[i] = static_cast<std::uint8_t>(v >> (8 * i));
@@ -86,8 +94,8 @@ KvmdbgX86State common_state(bool bsp) {
     return st;
 }
 
-void set_data_segments(KvmdbgX86State& st) {
-    KvmdbgX86Segment data = flat_segment(kBootDataSelector, kTypeDataReadWriteAccessed, false);
+void set_data_segments(KvmdbgX86State& st, std::uint16_t selector = kBootDataSelector) {
+    KvmdbgX86Segment data = flat_segment(selector, kTypeDataReadWriteAccessed, false);
     st.ds = data;
     st.es = data;
     st.fs = data;
@@ -95,18 +103,22 @@ void set_data_segments(KvmdbgX86State& st) {
     st.ss = data;
 }
 
-}  // namespace
-
-Status write_boot_gdt(std::span<std::uint8_t> out) {
+Status write_gdt(std::span<std::uint8_t> out, const std::uint64_t (&table)[kBootGdtSize / 8]) {
     if (out.size() < kBootGdtSize) {
         return make_error(EINVAL, "boot GDT needs " + std::to_string(kBootGdtSize) + " bytes, buffer has " +
                                       std::to_string(out.size()));
     }
     for (std::size_t i = 0; i < kBootGdtSize / 8; ++i) {
-        store_le64(out.data() + 8 * i, kBootGdt[i]);
+        store_le64(out.data() + 8 * i, table[i]);
     }
     return ok_status();
 }
+
+}  // namespace
+
+Status write_boot_gdt(std::span<std::uint8_t> out) { return write_gdt(out, kBootGdt); }
+
+Status write_linux_boot_gdt(std::span<std::uint8_t> out) { return write_gdt(out, kLinuxBootGdt); }
 
 std::uint64_t identity_page_tables_size(std::uint64_t ram_top) {
     if (ram_top > kIdentityMapLimit) {
@@ -161,8 +173,9 @@ KvmdbgX86State protected_mode_entry_state(const ProtectedModeEntry& entry) {
 
 KvmdbgX86State long_mode_entry_state(const LongModeEntry& entry) {
     KvmdbgX86State st = common_state(entry.bsp);
-    st.cs = flat_segment(kBootCode64Selector, kTypeCodeExecReadAccessed, true);
-    set_data_segments(st);
+    bool linux_gdt = entry.gdt == BootGdt::linux_64bit;
+    st.cs = flat_segment(linux_gdt ? kLinuxBootCodeSelector : kBootCode64Selector, kTypeCodeExecReadAccessed, true);
+    set_data_segments(st, linux_gdt ? kLinuxBootDataSelector : kBootDataSelector);
     st.gdt.base = entry.gdt_base;
     st.gdt.limit = kBootGdtSize - 1;
     st.cr0 = kCr0Pe | kCr0Mp | kCr0Et | kCr0Ne | kCr0Wp | kCr0Pg;

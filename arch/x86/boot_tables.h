@@ -53,6 +53,33 @@ inline constexpr std::size_t kBootGdtSize = 32;
 /// `out`. Errors: EINVAL if `out` is smaller than kBootGdtSize.
 Status write_boot_gdt(std::span<std::uint8_t> out);
 
+// The Linux boot GDT: the Linux x86-64 boot protocol (Linux
+// Documentation/arch/x86/boot.rst, "64-bit Boot Protocol") wants a GDT with
+// flat 4 GiB descriptors for __BOOT_CS (0x10, execute/read) and __BOOT_DS
+// (0x18, read/write), CS = __BOOT_CS and DS = ES = SS = __BOOT_DS. Same size
+// and descriptor encodings as the boot GDT above, in another order:
+//
+//   selector  descriptor          meaning
+//   0x00      0x0000000000000000  null
+//   0x08      0x00cf9b000000ffff  32-bit code (__KERNEL32_CS; unused at entry)
+//   0x10      0x00af9b000000ffff  64-bit code, __BOOT_CS
+//   0x18      0x00cf93000000ffff  data, __BOOT_DS
+
+/// Selector of the Linux boot GDT's 64-bit code segment (__BOOT_CS).
+inline constexpr std::uint16_t kLinuxBootCodeSelector = 0x10;
+/// Selector of the Linux boot GDT's data segment (__BOOT_DS).
+inline constexpr std::uint16_t kLinuxBootDataSelector = 0x18;
+
+/// Which boot GDT a long-mode entry state uses; it picks the selectors.
+enum class BootGdt {
+    kvmdbg,       ///< write_boot_gdt(): CS 0x18, data 0x10
+    linux_64bit,  ///< write_linux_boot_gdt(): CS 0x10, data 0x18
+};
+
+/// Writes the Linux boot GDT (kBootGdtSize bytes, little endian) at the
+/// start of `out`. Errors: EINVAL if `out` is smaller than kBootGdtSize.
+Status write_linux_boot_gdt(std::span<std::uint8_t> out);
+
 // ------------------------------------------------------- the page tables
 //
 // 4-level paging (Intel SDM Vol. 3A 4.5, "4-Level Paging and 5-Level
@@ -115,13 +142,15 @@ struct LongModeEntry {
     std::uint64_t rsp = 0;
     std::uint64_t rdi = 0;
     std::uint64_t rsi = 0;
-    std::uint64_t cr3 = 0;       ///< root of write_identity_page_tables()
-    std::uint64_t gdt_base = 0;  ///< guest-physical address of the boot GDT
+    std::uint64_t cr3 = 0;          ///< root of write_identity_page_tables()
+    std::uint64_t gdt_base = 0;     ///< guest-physical address of the boot GDT
+    BootGdt gdt = BootGdt::kvmdbg;  ///< the table at gdt_base: the selectors
     bool bsp = true;
 };
 
-/// CS = 0x18 64-bit code (type 0xb, L=1, DB=0, G=1), DS/ES/FS/GS/SS = 0x10
-/// flat data, CR0 = PE|MP|ET|NE|WP|PG (0x80010033), CR4 = PAE|OSFXSR|
+/// CS = 64-bit code (type 0xb, L=1, DB=0, G=1), DS/ES/FS/GS/SS = flat data,
+/// with the selectors of `gdt` (kvmdbg: CS 0x18, data 0x10; linux_64bit: CS 0x10,
+/// data 0x18), CR0 = PE|MP|ET|NE|WP|PG (0x80010033), CR4 = PAE|OSFXSR|
 /// OSXMMEXCPT (0x620), EFER = LME|LMA (0x500), RFLAGS = 0x2,
 /// GDTR = {gdt_base, 31}.
 KvmdbgX86State long_mode_entry_state(const LongModeEntry& entry);

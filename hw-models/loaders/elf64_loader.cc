@@ -192,6 +192,7 @@ X86BootPlan elf64_boot_plan(const std::vector<ElfLoadSegment>& segs, const BootL
     lm.cr3 = layout.pt_gpa;
     lm.gdt_base = layout.gdt_gpa;
     X86BootPlan plan;
+    plan.protocol = "ELF64";
     plan.bsp_state = arch::x86::long_mode_entry_state(lm);
     plan.all_vcpus_start_at_entry = true;
     plan.entry = entry;

@@ -532,6 +532,7 @@ void log_multiboot_load(Log& log, const std::string& path, std::size_t header_of
 // loader magic and EBX the information page (Multiboot spec 3.2).
 X86BootPlan multiboot_boot_plan(const KernelLayout& layout, const BootArea& area) {
     X86BootPlan plan;
+    plan.protocol = "multiboot";
     arch::x86::ProtectedModeEntry entry;
     entry.eip = layout.entry;
     entry.eax = kMultibootBootloaderMagic;

@@ -1,8 +1,8 @@
 // X86BootPlan: what a loaded x86 kernel needs from the machine to start.
 //
-// The loaders (multiboot_loader.h, elf64_loader.h) have already written the
-// image and every boot structure into guest RAM; the plan says how to set up
-// the vCPUs. A plain value; any thread.
+// The loaders (multiboot_loader.h, elf64_loader.h, linux_loader.h) have
+// already written the image and every boot structure into guest RAM; the
+// plan says how to set up the vCPUs. A plain value; any thread.
 //
 // How the machine uses it, for `count` vCPUs:
 //   1. check_vcpu_count(count) (ELF64: every vCPU needs its own stack);
@@ -31,9 +31,12 @@ struct X86BootPlan {
     /// fills in the real count).
     KvmdbgX86State bsp_state{};
 
+    /// The boot protocol, for messages: "multiboot", "ELF64" or "Linux".
+    std::string protocol;
+
     /// true (ELF64 direct boot): every vCPU starts at `entry` in long mode.
-    /// false (multiboot): only vCPU 0 starts; APs wait for INIT/SIPI as on a
-    /// real PC, in the reset state.
+    /// false (multiboot, Linux): only vCPU 0 starts; APs wait for INIT/SIPI
+    /// as on a real PC, in the reset state.
     bool all_vcpus_start_at_entry = false;
 
     /// Guest-physical entry point (also bsp_state.rip).
@@ -66,7 +69,7 @@ struct X86BootPlan {
     }
 
     /// How many vCPUs can start: ELF64 (stack_top - stack_floor) / 64 KiB,
-    /// multiboot unlimited (UINT32_MAX).
+    /// multiboot and Linux unlimited (UINT32_MAX).
     std::uint32_t max_vcpus() const {
         if (!all_vcpus_start_at_entry) {
             return UINT32_MAX;
@@ -92,7 +95,7 @@ struct X86BootPlan {
 
     /// The state vCPU `index` of `count` starts with. ELF64: bsp_state with
     /// RDI = index, RSI = count, RSP = stack_top - index * 64 KiB, and
-    /// APIC_BASE.BSP only for index 0. Multiboot: bsp_state for index 0,
+    /// APIC_BASE.BSP only for index 0. Multiboot, Linux: bsp_state for index 0,
     /// the INIT state (arch::x86::reset_state(false)) for APs.
     /// Precondition: index < count and check_vcpu_count(count) succeeded.
     KvmdbgX86State vcpu_state(std::uint32_t index, std::uint32_t count) const {

@@ -1,24 +1,22 @@
 #include "hw-models/loaders/x86_kernel_loader.h"
 
-#include <cstring>
-
 #include "hw-models/loaders/elf64_loader.h"
 #include "hw-models/loaders/elf_image.h"
 #include "hw-models/loaders/image_file.h"
+#include "hw-models/loaders/linux_boot_header.h"
+#include "hw-models/loaders/linux_loader.h"
 #include "hw-models/loaders/multiboot_loader.h"
 
 namespace kvmdbg::hw {
 
 namespace {
 
-constexpr std::size_t kLinuxHeaderMagicOffset = 0x202;  // "HdrS", Linux boot protocol
-
-bool is_linux_bzimage(const std::vector<std::uint8_t>& bytes) {
-    return bytes.size() >= kLinuxHeaderMagicOffset + 4 &&
-           std::memcmp(bytes.data() + kLinuxHeaderMagicOffset, "HdrS", 4) == 0;
-}
-
 Error refuse(const std::string& path, const std::string& what) { return make_error(ENOEXEC, path + ": " + what); }
+
+Result<X86BootPlan> load_bzimage(const ImageFile& kernel, const X86KernelOptions& options, GuestRam& ram, Log& log) {
+    log.write(LogCategory::loader, "%s: Linux boot protocol kernel, 64-bit entry", kernel.path.c_str());
+    return load_linux(kernel, LinuxLoadOptions{options.append, options.initrd, options.reserved}, ram, log);
+}
 
 }  // namespace
 
@@ -28,6 +26,11 @@ Result<X86BootPlan> load_x86_kernel(const X86KernelOptions& options, GuestRam& r
         return kernel.error();
     }
     const auto& bytes = kernel->bytes;
+    bool boot_flag = has_linux_boot_flag(bytes);
+    bool header_magic = has_linux_header_magic(bytes);
+    if (boot_flag && header_magic) {
+        return load_bzimage(*kernel, options, ram, log);
+    }
     MultibootHeaderScan scan = scan_multiboot_header(bytes);
     // Anything ELF-tagged that is not clearly ELF32 goes to the ELF64 loader,
     // whose parser names what is wrong (truncated header, class, machine).
@@ -40,8 +43,8 @@ Result<X86BootPlan> load_x86_kernel(const X86KernelOptions& options, GuestRam& r
     if (elf64) {
         if (!options.initrd.empty()) {
             return refuse(kernel->path,
-                          "-initrd needs a multiboot kernel; direct ELF64 boot "
-                          "has no modules");
+                          "-initrd needs a multiboot kernel or a Linux bzImage; "
+                          "direct ELF64 boot has no modules");
         }
         if (!options.append.empty()) {
             log.write(LogCategory::loader,
@@ -52,10 +55,8 @@ Result<X86BootPlan> load_x86_kernel(const X86KernelOptions& options, GuestRam& r
         log.write(LogCategory::loader, "%s: ELF64 kernel, direct long-mode boot", kernel->path.c_str());
         return load_elf64(*kernel, ram, log);
     }
-    if (is_linux_bzimage(bytes)) {
-        return refuse(kernel->path,
-                      "Linux boot protocol images are not supported; give a "
-                      "multiboot or ELF64 kernel");
+    if (header_magic || (boot_flag && !has_elf_magic(bytes))) {
+        return load_bzimage(*kernel, options, ram, log);
     }
     if (has_elf_magic(bytes)) {
         if (auto elf = parse_elf_image(bytes, kernel->path); !elf) {

@@ -110,6 +110,7 @@ Result<X86BootPlan> PcLite::load_kernel() {
     options.kernel_path = config_.kernel;
     options.append = config_.append;
     options.initrd = config_.initrd;
+    options.reserved = {{kRomBase, kRomBase + kRomSize}};
     auto plan = load_x86_kernel(options, ram_, log_);
     if (!plan) {
         return plan.error();

@@ -45,7 +45,7 @@ struct PcLiteConfig {
     bool kernel_irqchip = true;
     std::string kernel;  ///< -kernel (required)
     std::string append;  ///< -append
-    std::string initrd;  ///< -initrd: multiboot modules
+    std::string initrd;  ///< -initrd: multiboot modules or a Linux initrd
     std::string serial = "stdio";
     std::uint64_t debug_exit_iobase = 0xf4;
     std::uint64_t debug_exit_iosize = 4;
@@ -63,7 +63,8 @@ public:
     /// backend that cannot be opened, overlapping -device ranges.
     static Result<std::unique_ptr<PcLite>> create(const PcLiteConfig& config, Log& log, MachineHost& host);
 
-    /// Loads config.kernel into RAM (multiboot or ELF64), then fills the
+    /// Loads config.kernel into RAM (Linux bzImage, multiboot or ELF64; the
+    /// ROM is reserved in a Linux kernel's e820 map), then fills the
     /// BIOS data area [0x400, 0x500) as SeaBIOS would (bios_data_area.h)
     /// unless the kernel loaded anything there, and returns the vCPU plan.
     /// Errors carry the file name (see x86_kernel_loader.h).

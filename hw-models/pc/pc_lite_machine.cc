@@ -96,7 +96,7 @@ Status PcLiteMachine::load_kernel() {
     plan_ = *plan;
     std::uint32_t cpus = pc_->config().cpus;
     if (!plan_.all_vcpus_start_at_entry && cpus > 1 && !pc_->config().kernel_irqchip) {
-        return make_error(EINVAL, "a multiboot kernel with -smp " + std::to_string(cpus) +
+        return make_error(EINVAL, "a " + plan_.protocol + " kernel with -smp " + std::to_string(cpus) +
                                       " needs kernel-irqchip=on: its APs wait for INIT/SIPI in the local APIC");
     }
     return ok_status();

@@ -146,3 +146,22 @@ a64walk('mmu-off', 0, 0, 0, 0, 0x40001234, 0, b'')
 image = bytearray(0x1000)
 struct.pack_into('<IIQQQQQQII', image, 0, 0x14000010, 0, 0, len(image), 0x2 | 0x8, 0, 0, 0, 0x644d5241, 0)
 put('arm64_loader', 'Image', bytes(image))
+
+
+# Linux bzImages (boot.rst setup header): 4 setup sectors, then the
+# protected-mode kernel; one that loads into the fuzzer's 16 MiB of RAM, one
+# of protocol 2.05 and one without XLF_KERNEL_64.
+def bzimage(version=0x020f, xloadflags=0x1, kernel=0x400):
+    image = bytearray(5 * 512 + kernel)
+    image[0x1f1] = 4
+    struct.pack_into('<I', image, 0x1f4, kernel // 16)
+    struct.pack_into('<HBB4sH', image, 0x1fe, 0xaa55, 0xeb, 0x6a, b'HdrS', version)
+    image[0x211] = 0x01  # LOADED_HIGH
+    struct.pack_into('<IIBBHI', image, 0x22c, 0x7fffffff, 0x100000, 1, 20, xloadflags, 0x7ff)
+    struct.pack_into('<QI', image, 0x258, 0x100000, 0x200000)  # pref_address, init_size
+    return bytes(image)
+
+
+put('linux_loader', 'bzImage', bzimage())
+put('linux_loader', 'bzImage-2.05', bzimage(version=0x0205))
+put('linux_loader', 'bzImage-no-64bit-entry', bzimage(xloadflags=0))

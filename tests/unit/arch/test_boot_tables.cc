@@ -109,6 +109,23 @@ void test_gdt_small_buffer() {
     CU_ASSERT_EQUAL(buf[0], 0xaa);
 }
 
+void test_linux_gdt_bytes() {
+    std::vector<std::uint8_t> buf(kBootGdtSize + 8, 0xaa);
+    CU_ASSERT_FATAL(write_linux_boot_gdt(buf).ok());
+    const std::uint8_t expected[32] = {
+        0,    0,    0,    0,    0,    0,    0,    0,     // null
+        0xff, 0xff, 0x00, 0x00, 0x00, 0x9b, 0xcf, 0x00,  // 0x08 32-bit code
+        0xff, 0xff, 0x00, 0x00, 0x00, 0x9b, 0xaf, 0x00,  // 0x10 __BOOT_CS, 64-bit code
+        0xff, 0xff, 0x00, 0x00, 0x00, 0x93, 0xcf, 0x00,  // 0x18 __BOOT_DS, data
+    };
+    CU_ASSERT_EQUAL(std::memcmp(buf.data(), expected, sizeof expected), 0);
+    CU_ASSERT_EQUAL(buf[kBootGdtSize], 0xaa);
+    CU_ASSERT_EQUAL(kLinuxBootCodeSelector, 0x10);
+    CU_ASSERT_EQUAL(kLinuxBootDataSelector, 0x18);
+    std::vector<std::uint8_t> small(kBootGdtSize - 1, 0xaa);
+    CU_ASSERT_FALSE(write_linux_boot_gdt(small).ok());
+}
+
 // ----------------------------------------------------------- page tables
 
 void test_page_table_sizes() {
@@ -300,6 +317,33 @@ void test_long_mode_state() {
     assert_segment_matches(st.gs, gdt);
 }
 
+// The Linux 64-bit boot protocol's selectors: CS = __BOOT_CS (0x10), data
+// = __BOOT_DS (0x18), each matching its descriptor in the Linux GDT.
+void test_long_mode_state_linux_gdt() {
+    LongModeEntry e;
+    e.rip = 0x1000200;
+    e.rsi = 0x10000;
+    e.cr3 = 0x2000;
+    e.gdt_base = 0x1000;
+    e.gdt = BootGdt::linux_64bit;
+    KvmdbgX86State st = long_mode_entry_state(e);
+    assert_common(st, true);
+    CU_ASSERT_EQUAL(st.cs.selector, 0x10);
+    CU_ASSERT_EQUAL(st.cs.l, 1);
+    CU_ASSERT_EQUAL(st.ds.selector, 0x18);
+    CU_ASSERT_EQUAL(st.es.selector, 0x18);
+    CU_ASSERT_EQUAL(st.ss.selector, 0x18);
+    CU_ASSERT_EQUAL(st.cr0, 0x80010033u);
+    CU_ASSERT_EQUAL(st.cr4 & 0x20u, 0x20u);
+    CU_ASSERT_EQUAL(st.efer & 0x500, 0x500u);
+    CU_ASSERT_EQUAL(st.rflags, 0x2u);
+    std::vector<std::uint8_t> gdt(kBootGdtSize);
+    CU_ASSERT_FATAL(write_linux_boot_gdt(gdt).ok());
+    assert_segment_matches(st.cs, gdt);
+    assert_segment_matches(st.ds, gdt);
+    assert_segment_matches(st.ss, gdt);
+}
+
 void test_reset_state() {
     KvmdbgX86State st = reset_state(false);
     assert_common(st, false);
@@ -321,6 +365,7 @@ const kvmdbg::test::TestCase kGdt[] = {
     {"gdt bytes", test_gdt_bytes},
     {"gdt descriptor fields", test_gdt_descriptor_fields},
     {"gdt small buffer", test_gdt_small_buffer},
+    {"linux gdt bytes", test_linux_gdt_bytes},
 };
 const kvmdbg::test::TestCase kPaging[] = {
     {"sizes", test_page_table_sizes},
@@ -331,6 +376,7 @@ const kvmdbg::test::TestCase kPaging[] = {
 const kvmdbg::test::TestCase kStates[] = {
     {"protected mode", test_protected_mode_state},
     {"long mode", test_long_mode_state},
+    {"long mode, linux gdt", test_long_mode_state_linux_gdt},
     {"reset", test_reset_state},
 };
 const kvmdbg::test::TestSuite kSuites[] = {
