@@ -63,10 +63,10 @@ Result<X86BootPlan> load_x86_kernel(const X86KernelOptions& options, GuestRam& r
             return elf.error();
         }
         return refuse(kernel->path,
-                      "32-bit ELF without a multiboot header; give a multiboot "
+                      "32-bit ELF without a multiboot header; give a Linux bzImage, a multiboot "
                       "or ELF64 kernel");
     }
-    return refuse(kernel->path, "not an ELF file and no multiboot header");
+    return refuse(kernel->path, "not a Linux bzImage, an ELF file or a multiboot kernel");
 }
 
 }  // namespace kvmdbg::hw

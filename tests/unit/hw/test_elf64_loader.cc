@@ -345,7 +345,7 @@ void test_read_image_file_contents() {
 
 void test_not_elf() {
     Ram m(16 * kMiB);
-    expect_load_error(pattern(4096, 1), m.ram, ENOEXEC, "not an ELF file and no multiboot header");
+    expect_load_error(pattern(4096, 1), m.ram, ENOEXEC, "not a Linux bzImage, an ELF file or a multiboot kernel");
 }
 
 void test_truncated_elf_header() {
