@@ -17,22 +17,15 @@
 #include "hw-models/loaders/arm64_image.h"
 #include "hw-models/loaders/arm64_loader.h"
 #include "hw-models/loaders/image_file.h"
+#include "tests/fuzz/fuzz_guest_ram.h"
 
 namespace {
 
 using namespace kvmdbg;
 using namespace kvmdbg::hw;
 
-GuestRam& fuzz_ram() {
-    static GuestRam* ram = [] {
-        auto* r = new GuestRam;
-        if (!r->add_region(0x40000000, 16ull << 20).ok()) {
-            std::abort();
-        }
-        return r;
-    }();
-    return *ram;
-}
+// 16 MiB at the virt machine's RAM base.
+GuestRam& fuzz_ram() { return fuzz::fuzz_guest_ram({{0x40000000, 16ull << 20}}); }
 
 }  // namespace
 

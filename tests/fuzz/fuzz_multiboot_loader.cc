@@ -16,22 +16,14 @@
 #include "hw-models/guest_ram.h"
 #include "hw-models/loaders/image_file.h"
 #include "hw-models/loaders/multiboot_loader.h"
+#include "tests/fuzz/fuzz_guest_ram.h"
 
 namespace {
 
 using namespace kvmdbg;
 using namespace kvmdbg::hw;
 
-GuestRam& fuzz_ram() {
-    static GuestRam* ram = [] {
-        auto* r = new GuestRam;
-        if (!r->add_region(0, 16ull << 20).ok() || !r->add_region(4ull << 30, 2ull << 20).ok()) {
-            std::abort();
-        }
-        return r;
-    }();
-    return *ram;
-}
+GuestRam& fuzz_ram() { return fuzz::fuzz_guest_ram(fuzz::kX86RamLayout); }
 
 }  // namespace
 

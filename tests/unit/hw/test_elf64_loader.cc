@@ -20,6 +20,7 @@
 #include "hw-models/loaders/x86_kernel_loader.h"
 #include "tests/support/cunit_main.h"
 #include "tests/support/elf_builder.h"
+#include "tests/support/temp_file.h"
 
 namespace {
 
@@ -45,30 +46,7 @@ std::uint64_t load64(const std::uint8_t* p) {
     return v;
 }
 
-// A file in the temp directory, removed on destruction.
-class TempFile {
-public:
-    explicit TempFile(const Bytes& content) {
-        std::string tmpl = std::string(g_get_tmp_dir()) + "/kvmdbg-elf64-XXXXXX";
-        int fd = g_mkstemp(tmpl.data());
-        CU_ASSERT_FATAL(fd >= 0);
-        std::size_t done = 0;
-        while (done < content.size()) {
-            ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-            CU_ASSERT_FATAL(n > 0);
-            done += static_cast<std::size_t>(n);
-        }
-        ::close(fd);
-        path_ = tmpl;
-    }
-    ~TempFile() { ::unlink(path_.c_str()); }
-    TempFile(const TempFile&) = delete;
-    TempFile& operator=(const TempFile&) = delete;
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
+using kvmdbg::test::TempFile;
 
 // Low RAM [0, low) and optionally high RAM at 4 GiB, filled with 0xcc so
 // that zero-filling is visible.

@@ -21,6 +21,7 @@
 #include "hw-models/loaders/x86_kernel_loader.h"
 #include "tests/support/cunit_main.h"
 #include "tests/support/elf_builder.h"
+#include "tests/support/temp_file.h"
 
 namespace {
 
@@ -78,29 +79,7 @@ Bytes build_bzimage(const ImageSpec& spec) {
     return image;
 }
 
-class TempFile {
-public:
-    explicit TempFile(const Bytes& content) {
-        std::string tmpl = std::string(g_get_tmp_dir()) + "/kvmdbg-linux-XXXXXX";
-        int fd = g_mkstemp(tmpl.data());
-        CU_ASSERT_FATAL(fd >= 0);
-        std::size_t done = 0;
-        while (done < content.size()) {
-            ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-            CU_ASSERT_FATAL(n > 0);
-            done += static_cast<std::size_t>(n);
-        }
-        ::close(fd);
-        path_ = tmpl;
-    }
-    ~TempFile() { ::unlink(path_.c_str()); }
-    TempFile(const TempFile&) = delete;
-    TempFile& operator=(const TempFile&) = delete;
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
+using kvmdbg::test::TempFile;
 
 std::unique_ptr<GuestRam> make_ram(std::uint64_t low, std::uint64_t high = 0) {
     auto ram = std::make_unique<GuestRam>();
