@@ -64,9 +64,10 @@ Result<std::vector<std::uint8_t>> gunzip_image(std::span<const std::uint8_t> dat
             if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT)) {
                 return truncated(name, read_total, written);
             }
+            // GIO reports no position with an error: zlib's reason is all there is.
             return file_error(ENOEXEC, name,
-                              "corrupt gzip stream (after " + std::to_string(read_total) +
-                                  " compressed bytes: " + (error != nullptr ? error->message : "unknown error") + ")");
+                              std::string("corrupt gzip stream: ") +
+                                  (error != nullptr ? error->message : "unknown error"));
         }
         if (in_used == 0 && out_used == 0) {
             // No progress with room to write: zlib wants input there is not.

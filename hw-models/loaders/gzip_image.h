@@ -39,9 +39,9 @@ bool has_gzip_magic(std::span<const std::uint8_t> data);
 ///
 /// Errors (one line each):
 ///   ENOEXEC "NAME: not a gzip stream (no 1f 8b magic)",
-///   ENOEXEC "NAME: corrupt gzip stream (after N compressed bytes: WHY)",
-///           WHY being zlib's reason through GIO (a bad header, invalid
-///           deflate data, a CRC32 or ISIZE mismatch),
+///   ENOEXEC "NAME: corrupt gzip stream: WHY", WHY being GIO's reason
+///           ("Invalid compressed data" for a bad header, invalid deflate
+///           data, a CRC32 or ISIZE mismatch alike),
 ///   ENOEXEC "NAME: truncated gzip stream (ends after N compressed bytes,
 ///           M decompressed)",
 ///   EFBIG   "NAME: the gzip stream decompresses to more than 0x... bytes
