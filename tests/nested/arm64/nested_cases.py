@@ -447,6 +447,78 @@ def linux_boot(ctx):
            f"'reboot: Power down' {'seen' if powered_off else 'not seen'})", run.console)
 
 
+def _start_kernel_script():
+    """/run.sh of linux_start_kernel: the rig's kernel (booted nokaslr, the
+    same Image as the guest's) names start_kernel's link address from its
+    /proc/kallsyms; then kvmdbg -S boots the guest kernel (nokaslr too) with
+    its stub on the gdb port and the guest's console on the rig's."""
+    up = '$(cut -d" " -f1 /proc/uptime)'
+    append = LINUX_APPEND + " nokaslr"
+    return "\n".join([
+        "cd /tmp",
+        'echo "NESTED-START-KERNEL $(grep -m1 \' [Tt] start_kernel$\' /proc/kallsyms | cut -d\' \' -f1)"',
+        '[ -n "$GDB_PORT" ] || { echo "NESTED-RUN no gdb port"; exit 90; }',
+        'exec 3<>"$GDB_PORT"',
+        f'echo "NESTED-KVMDBG-START uptime={up}"',
+        f"timeout {LINUX_SECONDS} /kvmdbg/kvmdbg -M virt -m 256M -kernel {rig.GUEST_KERNEL} "
+        f"-initrd {rig.GUEST_INITRD} -append \"{append}\" -serial file:/dev/console -no-reboot -S "
+        "-gdb stdio <&3 >&3 2>/tmp/kvmdbg.err",
+        f'echo "NESTED-KVMDBG-STATUS $? uptime={up}"',
+        "exec 3<&-",
+        "echo NESTED-STDERR-BEGIN", "cat /tmp/kvmdbg.err 2>/dev/null", "echo NESTED-STDERR-END",
+    ]) + "\n"
+
+
+@case
+def linux_start_kernel(ctx):
+    """gdb-multiarch stops Debian's arm64 kernel, booted by kvmdbg -S on the
+    nested KVM, at start_kernel with a hardware breakpoint on its virtual
+    address (the MMU is on there): the address is the kernel's own, from
+    the rig's /proc/kallsyms (the same Image, both nokaslr). No symbol file:
+    Debian's System.map is in the 260 MB -dbg package."""
+    p = ctx.rig.payload
+    expect(os.path.exists(p.kvmdbg), f"{p.kvmdbg} was not built")
+    expect(os.path.exists(p.accel), f"{p.accel} was not built")
+    extra = rig.guest_linux(ctx.rig.cache, ctx.rig.kernel, ctx.rig.busybox)
+    boot = ctx.rig.boot(_start_kernel_script(), ctx._boot_dir(), timeout=LINUX_SECONDS + 60, extra=extra,
+                        kernel_args="nokaslr")
+    try:
+        m = boot.wait_for(r"^NESTED-START-KERNEL ([0-9a-f]{16})$", timeout=120)
+        if not m or not boot.wait_for(r"^NESTED-KVMDBG-START ", timeout=60):
+            boot.kill()
+            raise Failure("no start_kernel address or kvmdbg did not start in the rig\n" + boot.console())
+        addr = int(m.group(1), 16)
+        expect(addr != 0, "/proc/kallsyms shows start_kernel at 0 (kptr_restrict)", boot.console())
+        cmd = ["gdb-multiarch", "-batch", "-nx", "-ex", "set confirm off", "-ex", "set pagination off",
+               "-ex", "set remotetimeout 5", "-ex", "target remote " + boot.gdb_endpoint,
+               "-ex", "set remotetimeout 60", "-ex", "printf \"ENTRY=%lx\\n\", $pc",
+               "-ex", f"hbreak *0x{addr:x}", "-ex", "continue", "-ex", "printf \"STOP=%lx\\n\", $pc",
+               "-ex", "x/2i $pc", "-ex", "kill"]
+        gdb_out, gdb_rc = _run_gdb(cmd, 150)
+        boot.finish()
+    except BaseException:
+        boot.kill()
+        raise
+    r = ctx._timed(Run(boot, gdb_out, gdb_rc))
+    lines = _guest_lines(r.console)
+    print(f"start_kernel at 0x{addr:x}; guest console before the stop: {len(lines)} lines, the last: "
+          + (lines[-1] if lines else "(nothing)"))
+    entry = re.search(r"ENTRY=([0-9a-f]+)", gdb_out)
+    expect(entry and int(entry.group(1), 16) == 0x40000000, "gdb did not find the vCPU at the Image's entry "
+           "(0x40000000) before continue", r.all())
+    stop = re.search(r"STOP=([0-9a-f]+)", gdb_out)
+    expect(stop and int(stop.group(1), 16) == addr, f"gdb did not stop at start_kernel (0x{addr:x})", r.all())
+    expect(re.search(r"Hardware assisted breakpoint 1 at 0x%x" % addr, gdb_out), "the hbreak was not set",
+           r.all())
+    expect(not any(LINUX_BANNER.search(line) for line in lines),
+           "the banner was printed before the stop at start_kernel", r.all())
+    for line in gdb_out.splitlines():
+        if re.match(r"(Hardware assisted breakpoint|Breakpoint 1|=> )", line):
+            print("gdb: " + line)
+    print(f"gdb stopped the guest at start_kernel; kvmdbg status {r.status} after kill")
+
+
 CASES = {fn.__name__: fn for fn in [
     kvm_probe, connect_registers, hbreak_continue, break_brk, stepi_exact, watch_write, awatch_access,
-    rwatch_read, guest_self_brk, detach_restores_memory, deleted_brk_stays_removed, linux_boot]}
+    rwatch_read, guest_self_brk, detach_restores_memory, deleted_brk_stays_removed, linux_boot,
+    linux_start_kernel]}

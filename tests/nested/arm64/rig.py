@@ -492,7 +492,7 @@ class Boot:
     from boot on; gdb connects to gdb_endpoint, the relay's socket.
     lines() holds the console so far; wait_for(regex) blocks for a line."""
 
-    def __init__(self, kernel, base, script, tmp, timeout=180, memory="1G", extra=()):
+    def __init__(self, kernel, base, script, tmp, timeout=180, memory="1G", extra=(), kernel_args=""):
         self.tmp = tmp
         self.gdb_socket = os.path.join(tmp, "gdb.sock")
         self.gdb_endpoint = os.path.join(tmp, "gdb-relay.sock")
@@ -513,7 +513,7 @@ class Boot:
             # only a recommendation of Debian's qemu-system-arm.
             "-nic", "none",
             "-no-reboot", "-kernel", kernel.vmlinuz, "-initrd", initrd,
-            "-append", "console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=3",
+            "-append", ("console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=3 " + kernel_args).strip(),
             "-device", "virtio-serial-device",
             "-chardev", f"socket,id=gdb,path={self.gdb_socket},server=on,wait=off",
             "-device", f"virtserialport,chardev=gdb,name={GDB_PORT_NAME}",
@@ -600,9 +600,10 @@ class Rig:
         self.busybox = fetch_busybox(cache)
         self.base = base_initramfs(cache, self.kernel, self.busybox, self.payload)
 
-    def boot(self, script, tmp, timeout=180, memory="1G", extra=()):
+    def boot(self, script, tmp, timeout=180, memory="1G", extra=(), kernel_args=""):
         """One boot running `script`; `extra` [(path, bytes)] are added to
-        its initramfs (memory: QEMU's -m)."""
-        return Boot(self.kernel, self.base, script, tmp, timeout, memory, extra)
+        its initramfs (memory: QEMU's -m; kernel_args: more of the rig
+        kernel's command line)."""
+        return Boot(self.kernel, self.base, script, tmp, timeout, memory, extra, kernel_args)
 
 
