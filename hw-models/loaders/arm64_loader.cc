@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "hw-models/loaders/arm64_image.h"
 #include "hw-models/loaders/elf_image.h"
+#include "hw-models/loaders/gzip_image.h"
 #include "hw-models/loaders/load_messages.h"
 
 namespace kvmdbg::hw {
@@ -128,13 +130,38 @@ Result<Arm64BootPlan> plan_image(const ImageFile& kernel, RamSpan span, std::vec
     return plan;
 }
 
+// A gzip'd Image (QEMU's load_aarch64_image does the same): decompressed,
+// at most the RAM's size, and it must be an Image then.
+Result<ImageFile> gunzip_kernel(const ImageFile& kernel, RamSpan span, Log& log) {
+    auto bytes = gunzip_image(kernel.bytes, span.end - span.start, kernel.path, "the guest's RAM size");
+    if (!bytes) {
+        return bytes.error();
+    }
+    if (!has_arm64_image_magic(*bytes)) {
+        return file_error(ENOEXEC, kernel.path,
+                          "gzip-compressed, but not an arm64 Image once decompressed (no ARM\\x64 magic at offset 56)");
+    }
+    log.write(LogCategory::loader, "arm64: %s: gzip, %s bytes decompressed to %s", kernel.path.c_str(),
+              hex_text(kernel.bytes.size()).c_str(), hex_text(bytes->size()).c_str());
+    return ImageFile{kernel.path, std::move(bytes).value()};
+}
+
 }  // namespace
 
-Result<Arm64BootPlan> load_arm64_kernel(const ImageFile& kernel, const ImageFile* initrd, GuestRam& ram, Log& log) {
+Result<Arm64BootPlan> load_arm64_kernel(const ImageFile& file, const ImageFile* initrd, GuestRam& ram, Log& log) {
     auto span = ram_span(ram);
     if (!span) {
         return span.error();
     }
+    std::optional<ImageFile> unpacked;  // the decompressed Image; RAM is written from it
+    if (has_gzip_magic(file.bytes)) {
+        auto r = gunzip_kernel(file, *span, log);
+        if (!r) {
+            return r.error();
+        }
+        unpacked = std::move(r).value();
+    }
+    const ImageFile& kernel = unpacked ? *unpacked : file;
     std::vector<Placed> placed;
     Result<Arm64BootPlan> plan = make_error(ENOEXEC, "unset");
     if (has_elf_magic(kernel.bytes)) {

@@ -11,6 +11,9 @@
 //     aligned base address anywhere in usable system RAM ... At least
 //     image_size bytes from the start of the image must be free").
 //     The entry is the load address.
+//   * A gzip-compressed Image (`Image.gz`, gzip magic 1f 8b), as QEMU's
+//     load_aarch64_image() takes it: decompressed in memory (gzip_image.h),
+//     to at most the RAM's size, then loaded as an Image.
 //   * -initrd: at the first 4 KiB boundary above the kernel (booting.rst
 //     only asks for the initrd to be in RAM; the DT's /chosen
 //     linux,initrd-start/end name it).
@@ -44,14 +47,17 @@ namespace kvmdbg::hw {
 /// The largest DTB booting.rst allows.
 inline constexpr std::uint64_t kArm64MaxDtbSize = 2ull << 20;
 
-/// Loads `kernel` (ELF64 EM_AARCH64 or Linux Image, told apart by their
-/// magic) and, if `initrd` is non-null, the initrd, into `ram` (one region,
+/// Loads `kernel` (ELF64 EM_AARCH64, Linux Image or gzip'd Image, told
+/// apart by their magic) and, if `initrd` is non-null, the initrd, into `ram` (one region,
 /// the virt RAM). Returns the plan with entry, kernel, initrd, loaded and
 /// dtb_addr (the reserved slot) filled; dtb_size is 0 until
 /// place_arm64_dtb(). Logs placements under LogCategory::loader.
 ///
 /// Errors (messages start with the file's path): ENOEXEC "neither an ELF
-/// file nor an arm64 Image", ELF errors (elf_image.h), "ELF machine N is
+/// file nor an arm64 Image", the gzip errors of gunzip_image() (corrupt or
+/// truncated stream; EFBIG when it decompresses to more than the RAM),
+/// ENOEXEC "gzip-compressed, but not an arm64 Image once decompressed", ELF
+/// errors (elf_image.h), "ELF machine N is
 /// not AArch64 (EM_AARCH64 183)", "not a 64-bit ELF", big-endian ELF or
 /// Image, an entry outside every segment; EFBIG a kernel or initrd larger
 /// than RAM; EFAULT a segment outside RAM (naming its range); ENOSPC no room

@@ -1,7 +1,8 @@
 // libFuzzer target: the arm64 kernel loader (hw-models/loaders/
-// arm64_loader, arm64_image) on arbitrary `-kernel` file bytes: an ELF64
-// EM_AARCH64 image or a Linux arm64 Image (Documentation/arch/arm64/
-// booting.rst: the 64-byte header with text_offset, image_size, flags),
+// arm64_loader, arm64_image, gzip_image) on arbitrary `-kernel` file bytes:
+// an ELF64 EM_AARCH64 image, a Linux arm64 Image (Documentation/arch/arm64/
+// booting.rst: the 64-byte header with text_offset, image_size, flags) or a
+// gzip'd Image (decompressed to at most the RAM's 16 MiB),
 // loaded with no initrd into a GuestRam of 16 MiB at 0x40000000 (the virt
 // machine's RAM base), reused across inputs; then a device tree blob of
 // fixed size is placed after it. parse_arm64_image_header is also called

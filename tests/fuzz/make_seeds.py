@@ -13,6 +13,7 @@ tests/guests/x86 images with `objcopy --strip-all` (corpus/elf_loader/
 hello.elf64 and debug_target.mb.elf, corpus/multiboot_loader/hello.mb.elf)
 and hello.mb.bin (a.out kludge) as built.
 """
+import gzip
 import os
 import struct
 
@@ -146,6 +147,8 @@ a64walk('mmu-off', 0, 0, 0, 0, 0x40001234, 0, b'')
 image = bytearray(0x1000)
 struct.pack_into('<IIQQQQQQII', image, 0, 0x14000010, 0, 0, len(image), 0x2 | 0x8, 0, 0, 0, 0x644d5241, 0)
 put('arm64_loader', 'Image', bytes(image))
+# The same Image gzip'd (Image.gz, gzip_image.h); mtime 0 keeps the bytes fixed.
+put('arm64_loader', 'Image.gz', gzip.compress(bytes(image), mtime=0))
 
 
 # Linux bzImages (boot.rst setup header): 4 setup sectors, then the

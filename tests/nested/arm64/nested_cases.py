@@ -14,6 +14,8 @@ import signal
 import subprocess
 import time
 
+import rig
+
 DEBUG_TARGET = "debug_target.elf"
 SELF_BRK = "guest_self_brk.elf"
 # debug_target's last serial line after a full run (tests/guests/arm64/README.md).
@@ -367,6 +369,156 @@ def deleted_brk_stays_removed(ctx):
     expect(r.status == 0, f"kvmdbg exited {r.status}, expected 0", r.all())
 
 
+# linux_boot: the guest kernel's command line. earlycon at the virt
+# machine's PL011 (hw-models/virt/virt_memmap.h kUartBase) prints from the
+# kernel's first C code on; panic=-1 turns a panic into PSCI SYSTEM_RESET,
+# which -no-reboot makes kvmdbg's exit.
+LINUX_APPEND = "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1"
+# kvmdbg's run inside is bounded (busybox timeout, SIGTERM) so that the case
+# ends within meson's 300 s with the rig's boot and the console printed.
+LINUX_SECONDS = 180
+LINUX_BANNER = re.compile(r"Linux version 6\.1\b")
+
+
+def _linux_script():
+    """/run.sh of linux_boot: kvmdbg boots the guest kernel with its console
+    (-serial stdio) straight on the rig's console, so that every line the
+    guest prints reaches this side as it is printed."""
+    up = '$(cut -d" " -f1 /proc/uptime)'
+    cmd = (f"timeout {LINUX_SECONDS} /kvmdbg/kvmdbg -M virt -m 256M -kernel {rig.GUEST_KERNEL} "
+           f"-initrd {rig.GUEST_INITRD} -append \"{LINUX_APPEND}\" -serial stdio -no-reboot "
+           "</dev/null 2>/tmp/kvmdbg.err")
+    return "\n".join([
+        "cd /tmp",
+        f'echo "NESTED-KVMDBG-START uptime={up}"',
+        cmd,
+        f'echo "NESTED-KVMDBG-STATUS $? uptime={up}"',
+        "echo NESTED-STDERR-BEGIN", "cat /tmp/kvmdbg.err 2>/dev/null", "echo NESTED-STDERR-END",
+    ]) + "\n"
+
+
+def _guest_lines(console):
+    """The guest kernel's console: the rig's non-empty lines between kvmdbg's
+    start and exit markers (the rig's own kernel prints "reboot: Power down"
+    too, after them)."""
+    m = re.search(r"^NESTED-KVMDBG-START [^\n]*\n(.*?)(?:^NESTED-KVMDBG-STATUS |\Z)", console, re.M | re.S)
+    return [line for line in (m.group(1).splitlines() if m else []) if line.strip()]
+
+
+@case
+def linux_boot(ctx):
+    """Debian's arm64 cloud kernel (the rig's own, gzip'd into an Image.gz)
+    booted by kvmdbg -M virt on the nested KVM with -initrd and -append: the
+    kernel prints its banner on the PL011 (it reached start_kernel and its
+    console), runs the guest initramfs's /init (GUEST-INIT-REACHED) and
+    powers off through PSCI SYSTEM_OFF (kvmdbg exits 0)."""
+    p = ctx.rig.payload
+    expect(os.path.exists(p.kvmdbg), f"{p.kvmdbg} was not built")
+    expect(os.path.exists(p.accel), f"{p.accel} was not built")
+    extra = rig.guest_linux(ctx.rig.cache, ctx.rig.kernel, ctx.rig.busybox)
+    boot = ctx.rig.boot(_linux_script(), ctx._boot_dir(), timeout=LINUX_SECONDS + 60, extra=extra)
+    started = boot.wait_for(r"^NESTED-KVMDBG-START ")
+    t0 = time.monotonic()
+    banner = boot.wait_for(LINUX_BANNER.pattern) if started else None
+    to_banner = time.monotonic() - t0
+    boot.finish()
+    run = ctx._timed(Run(boot))
+    lines = _guest_lines(run.console)
+    last = lines[-1] if lines else "(nothing)"
+    guest = "\n".join(lines)
+    reached = re.search(r"^GUEST-INIT-REACHED ", guest, re.M) is not None
+    powered_off = "reboot: Power down" in guest
+    init = re.search(r"^\[\s*([\d.]+)\] Run /init as init process", guest, re.M)
+    print(f"guest console: {len(lines)} lines; kvmdbg status {run.status} after "
+          + (f"{run.kvmdbg_seconds:.1f} s" if run.kvmdbg_seconds is not None else "?")
+          + (f"; banner {to_banner:.1f} s after kvmdbg started" if banner else "; no banner")
+          + (f"; /init at printk time {init.group(1)} s" if init else ""))
+    if banner:
+        print("banner: " + banner.string.strip())
+    print("furthest guest lines:\n  " + "\n  ".join(lines[-5:] or ["(nothing)"]))
+    print("kvmdbg stderr:\n" + run.stderr)
+    expect(banner, f"the guest kernel printed no 'Linux version 6.1' banner (last line: {last!r})", run.console)
+    if run.status is not None and run.status > 128:
+        print(f"kvmdbg was stopped by the {LINUX_SECONDS} s limit; the guest's furthest line: {last!r}")
+    expect(reached, f"the guest kernel did not reach the guest initramfs's /init (last line: {last!r})",
+           run.console)
+    expect(powered_off and run.status == 0,
+           f"the guest did not power off with PSCI SYSTEM_OFF (kvmdbg status {run.status}, "
+           f"'reboot: Power down' {'seen' if powered_off else 'not seen'})", run.console)
+
+
+def _start_kernel_script():
+    """/run.sh of linux_start_kernel: the rig's kernel (booted nokaslr, the
+    same Image as the guest's) names start_kernel's link address from its
+    /proc/kallsyms; then kvmdbg -S boots the guest kernel (nokaslr too) with
+    its stub on the gdb port and the guest's console on the rig's."""
+    up = '$(cut -d" " -f1 /proc/uptime)'
+    append = LINUX_APPEND + " nokaslr"
+    return "\n".join([
+        "cd /tmp",
+        'echo "NESTED-START-KERNEL $(grep -m1 \' [Tt] start_kernel$\' /proc/kallsyms | cut -d\' \' -f1)"',
+        '[ -n "$GDB_PORT" ] || { echo "NESTED-RUN no gdb port"; exit 90; }',
+        'exec 3<>"$GDB_PORT"',
+        f'echo "NESTED-KVMDBG-START uptime={up}"',
+        f"timeout {LINUX_SECONDS} /kvmdbg/kvmdbg -M virt -m 256M -kernel {rig.GUEST_KERNEL} "
+        f"-initrd {rig.GUEST_INITRD} -append \"{append}\" -serial file:/dev/console -no-reboot -S "
+        "-gdb stdio <&3 >&3 2>/tmp/kvmdbg.err",
+        f'echo "NESTED-KVMDBG-STATUS $? uptime={up}"',
+        "exec 3<&-",
+        "echo NESTED-STDERR-BEGIN", "cat /tmp/kvmdbg.err 2>/dev/null", "echo NESTED-STDERR-END",
+    ]) + "\n"
+
+
+@case
+def linux_start_kernel(ctx):
+    """gdb-multiarch stops Debian's arm64 kernel, booted by kvmdbg -S on the
+    nested KVM, at start_kernel with a hardware breakpoint on its virtual
+    address (the MMU is on there): the address is the kernel's own, from
+    the rig's /proc/kallsyms (the same Image, both nokaslr). No symbol file:
+    Debian's System.map is in the 260 MB -dbg package."""
+    p = ctx.rig.payload
+    expect(os.path.exists(p.kvmdbg), f"{p.kvmdbg} was not built")
+    expect(os.path.exists(p.accel), f"{p.accel} was not built")
+    extra = rig.guest_linux(ctx.rig.cache, ctx.rig.kernel, ctx.rig.busybox)
+    boot = ctx.rig.boot(_start_kernel_script(), ctx._boot_dir(), timeout=LINUX_SECONDS + 60, extra=extra,
+                        kernel_args="nokaslr")
+    try:
+        m = boot.wait_for(r"^NESTED-START-KERNEL ([0-9a-f]{16})$", timeout=120)
+        if not m or not boot.wait_for(r"^NESTED-KVMDBG-START ", timeout=60):
+            boot.kill()
+            raise Failure("no start_kernel address or kvmdbg did not start in the rig\n" + boot.console())
+        addr = int(m.group(1), 16)
+        expect(addr != 0, "/proc/kallsyms shows start_kernel at 0 (kptr_restrict)", boot.console())
+        cmd = ["gdb-multiarch", "-batch", "-nx", "-ex", "set confirm off", "-ex", "set pagination off",
+               "-ex", "set remotetimeout 5", "-ex", "target remote " + boot.gdb_endpoint,
+               "-ex", "set remotetimeout 60", "-ex", "printf \"ENTRY=%lx\\n\", $pc",
+               "-ex", f"hbreak *0x{addr:x}", "-ex", "continue", "-ex", "printf \"STOP=%lx\\n\", $pc",
+               "-ex", "x/2i $pc", "-ex", "kill"]
+        gdb_out, gdb_rc = _run_gdb(cmd, 150)
+        boot.finish()
+    except BaseException:
+        boot.kill()
+        raise
+    r = ctx._timed(Run(boot, gdb_out, gdb_rc))
+    lines = _guest_lines(r.console)
+    print(f"start_kernel at 0x{addr:x}; guest console before the stop: {len(lines)} lines, the last: "
+          + (lines[-1] if lines else "(nothing)"))
+    entry = re.search(r"ENTRY=([0-9a-f]+)", gdb_out)
+    expect(entry and int(entry.group(1), 16) == 0x40000000, "gdb did not find the vCPU at the Image's entry "
+           "(0x40000000) before continue", r.all())
+    stop = re.search(r"STOP=([0-9a-f]+)", gdb_out)
+    expect(stop and int(stop.group(1), 16) == addr, f"gdb did not stop at start_kernel (0x{addr:x})", r.all())
+    expect(re.search(r"Hardware assisted breakpoint 1 at 0x%x" % addr, gdb_out), "the hbreak was not set",
+           r.all())
+    expect(not any(LINUX_BANNER.search(line) for line in lines),
+           "the banner was printed before the stop at start_kernel", r.all())
+    for line in gdb_out.splitlines():
+        if re.match(r"(Hardware assisted breakpoint|Breakpoint 1|=> )", line):
+            print("gdb: " + line)
+    print(f"gdb stopped the guest at start_kernel; kvmdbg status {r.status} after kill")
+
+
 CASES = {fn.__name__: fn for fn in [
     kvm_probe, connect_registers, hbreak_continue, break_brk, stepi_exact, watch_write, awatch_access,
-    rwatch_read, guest_self_brk, detach_restores_memory, deleted_brk_stays_removed]}
+    rwatch_read, guest_self_brk, detach_restores_memory, deleted_brk_stays_removed, linux_boot,
+    linux_start_kernel]}

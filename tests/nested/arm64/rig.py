@@ -7,7 +7,10 @@ initramfs made here holds busybox, the virtio modules the kernel lacks
 built in, the cross-built kvmdbg with its accelerator module and libraries,
 kvm_probe and the arm64 test guests. Each boot runs one shell script
 (/run.sh, packed as a second cpio archive appended to the base one: the
-kernel unpacks both) and powers off.
+kernel unpacks both) and powers off. A boot may carry extra files in that
+second archive: the linux_boot case's guest kernel and guest initramfs
+(guest_linux()), kept out of the base archive so the other cases' boots do
+not grow.
 
 gdb's channel: a virtio-serial port (virtio-mmio) named org.kvmdbg.gdb. On
 the x86 side it is QEMU's unix socket chardev, which gdb-multiarch opens with
@@ -19,6 +22,7 @@ run script's own markers follow, and /init prints NESTED-EXIT <status> of
 the run script before `poweroff -f` (PSCI SYSTEM_OFF ends QEMU).
 """
 import fcntl
+import gzip
 import hashlib
 import os
 import re
@@ -355,6 +359,57 @@ def base_initramfs(cache, kernel, busybox, payload):
         return path
 
 
+GUEST_INIT = r"""#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+echo "GUEST-INIT-REACHED uptime=$(/bin/busybox cut -d' ' -f1 /proc/uptime)"
+/bin/busybox poweroff -f
+"""
+# Where the linux_boot case finds the guest's files inside the rig.
+GUEST_KERNEL = "/linux/Image.gz"
+GUEST_INITRD = "/linux/guest-initrd.cpio"
+
+
+def guest_initramfs(busybox):
+    """The guest kernel's initramfs: busybox and an /init that prints
+    GUEST-INIT-REACHED and powers off (PSCI SYSTEM_OFF)."""
+    c = Cpio()
+    for d in ["bin", "dev", "proc"]:
+        c.dir(d)
+    c.chardev("dev/console", 5, 1)
+    c.copy("/bin/busybox", busybox, 0o755)
+    c.file("/init", GUEST_INIT.encode())
+    return c.bytes()
+
+
+def gzipped_kernel(cache, kernel):
+    """The kernel's Image gzip-compressed (an `Image.gz`), cached: Debian
+    12's arm64 vmlinuz is an uncompressed Image, so the gzip'd form is made
+    here. Returns its path."""
+    st = os.stat(kernel.vmlinuz)
+    path = os.path.join(cache, f"Image-{kernel.release}-{st.st_size}-{st.st_mtime_ns}.gz")
+    with _Lock(os.path.join(cache, ".image-gz.lock")):
+        if not os.path.exists(path):
+            with open(kernel.vmlinuz, "rb") as f:
+                data = f.read()
+            for old in os.listdir(cache):
+                if old.startswith("Image-") and old.endswith(".gz"):
+                    os.unlink(os.path.join(cache, old))
+            tmp = path + ".tmp"
+            with open(tmp, "wb") as out:
+                # mtime 0: the same bytes every time.
+                out.write(gzip.compress(data, compresslevel=6, mtime=0))
+            os.rename(tmp, path)
+        return path
+
+
+def guest_linux(cache, kernel, busybox):
+    """[(path in the rig, bytes)]: the guest kernel (gzip'd Image) and the
+    guest initramfs, for Boot's `extra`."""
+    with open(gzipped_kernel(cache, kernel), "rb") as f:
+        image = f.read()
+    return [(GUEST_KERNEL, image), (GUEST_INITRD, guest_initramfs(busybox))]
+
+
 class _GdbRelay(threading.Thread):
     """Holds this side of the gdb port open from boot on, and relays one gdb
     connection at a time from `listen_path` to it.
@@ -437,12 +492,14 @@ class Boot:
     from boot on; gdb connects to gdb_endpoint, the relay's socket.
     lines() holds the console so far; wait_for(regex) blocks for a line."""
 
-    def __init__(self, kernel, base, script, tmp, timeout=180, memory="1G"):
+    def __init__(self, kernel, base, script, tmp, timeout=180, memory="1G", extra=(), kernel_args=""):
         self.tmp = tmp
         self.gdb_socket = os.path.join(tmp, "gdb.sock")
         self.gdb_endpoint = os.path.join(tmp, "gdb-relay.sock")
         c = Cpio()
         c.file("/run.sh", script.encode(), 0o755)
+        for name, data in extra:
+            c.file(name, data, 0o644)
         initrd = os.path.join(tmp, "initramfs.cpio")
         with open(initrd, "wb") as out:
             with open(base, "rb") as b:
@@ -456,7 +513,7 @@ class Boot:
             # only a recommendation of Debian's qemu-system-arm.
             "-nic", "none",
             "-no-reboot", "-kernel", kernel.vmlinuz, "-initrd", initrd,
-            "-append", "console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=3",
+            "-append", ("console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=3 " + kernel_args).strip(),
             "-device", "virtio-serial-device",
             "-chardev", f"socket,id=gdb,path={self.gdb_socket},server=on,wait=off",
             "-device", f"virtserialport,chardev=gdb,name={GDB_PORT_NAME}",
@@ -543,7 +600,10 @@ class Rig:
         self.busybox = fetch_busybox(cache)
         self.base = base_initramfs(cache, self.kernel, self.busybox, self.payload)
 
-    def boot(self, script, tmp, timeout=180):
-        return Boot(self.kernel, self.base, script, tmp, timeout)
+    def boot(self, script, tmp, timeout=180, memory="1G", extra=(), kernel_args=""):
+        """One boot running `script`; `extra` [(path, bytes)] are added to
+        its initramfs (memory: QEMU's -m; kernel_args: more of the rig
+        kernel's command line)."""
+        return Boot(self.kernel, self.base, script, tmp, timeout, memory, extra, kernel_args)
 
 

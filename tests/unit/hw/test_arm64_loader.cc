@@ -1,7 +1,7 @@
 // arm64 loaders (hw-models/loaders/arm64_image, arm64_loader): the Linux
-// Image header, ELF64 EM_AARCH64 and Image placement, initrd and DTB slots
-// (booting.rst), the boot plan's vCPU states, and every error, on synthetic
-// images in memory.
+// Image header, ELF64 EM_AARCH64 and Image placement, gzip'd Images, initrd
+// and DTB slots (booting.rst), the boot plan's vCPU states, and every error,
+// on synthetic images in memory.
 #include "hw-models/loaders/arm64_loader.h"
 
 #include <cstring>
@@ -12,6 +12,7 @@
 #include "hw-models/loaders/elf_image.h"
 #include "tests/support/cunit_main.h"
 #include "tests/support/elf_builder.h"
+#include "tests/support/gzip_builder.h"
 
 namespace {
 
@@ -217,6 +218,68 @@ void test_image_errors() {
     }
 }
 
+// ------------------------------------------------------------ gzip'd Image
+
+void test_gzip_image_load() {
+    // Image.gz loads exactly as the Image it holds, initrd and DTB slot too.
+    Bytes img = linux_image(0x80000, 0x300000, 0x5000);
+    Bytes rd = pattern(0x1800, 77);
+    ImageFile i = file("initrd.cpio", rd);
+    Log log;
+    Ram plain(64 * kMiB);
+    auto p = load_arm64_kernel(file("Image", img), &i, plain.ram, log);
+    CU_ASSERT_FATAL(p.ok());
+    Ram m(64 * kMiB);
+    auto r = load_arm64_kernel(file("Image.gz", test::gzip_bytes(img)), &i, m.ram, log);
+    CU_ASSERT_FATAL(r.ok());
+    CU_ASSERT(r->format == Arm64BootPlan::Format::linux_image);
+    CU_ASSERT_EQUAL(r->entry, p->entry);
+    CU_ASSERT_EQUAL(r->kernel.start, p->kernel.start);
+    CU_ASSERT_EQUAL(r->kernel.end, p->kernel.end);
+    CU_ASSERT_EQUAL(r->initrd.start, p->initrd.start);
+    CU_ASSERT_EQUAL(r->initrd.end, p->initrd.end);
+    CU_ASSERT_EQUAL(r->dtb_addr, p->dtb_addr);
+    CU_ASSERT_EQUAL(std::memcmp(m.at(kRam, 64 * kMiB), plain.at(kRam, 64 * kMiB), 64 * kMiB), 0);
+    CU_ASSERT_EQUAL(std::memcmp(m.at(kRam + 0x80000, img.size()), img.data(), img.size()), 0);
+}
+
+void test_gzip_image_errors() {
+    Log log;
+    Bytes img = linux_image(0, 0x100000, 0x1000);
+    {
+        Ram m(4 * kMiB);
+        Bytes gz = test::gzip_bytes(img);
+        gz.resize(gz.size() - 3);
+        expect_error(load_arm64_kernel(file("cut.gz", gz), nullptr, m.ram, log), ENOEXEC,
+                     "cut.gz: truncated gzip stream");
+        CU_ASSERT_EQUAL(*m.at(kRam), 0xcc);  // nothing written
+    }
+    {
+        Ram m(4 * kMiB);
+        Bytes gz = test::gzip_bytes(img);
+        gz[gz.size() - 6] ^= 0x40;  // CRC32
+        expect_error(load_arm64_kernel(file("bad.gz", gz), nullptr, m.ram, log), ENOEXEC,
+                     "bad.gz: corrupt gzip stream");
+    }
+    {
+        Ram m(4 * kMiB);  // decompresses to more than the RAM
+        expect_error(load_arm64_kernel(file("big.gz", test::gzip_bytes(Bytes(5 * kMiB, 0))), nullptr, m.ram, log),
+                     EFBIG, "big.gz: the gzip stream decompresses to more than 0x400000 bytes (the guest's RAM size)");
+    }
+    {
+        Ram m(4 * kMiB);  // a gzip'd ELF or anything else is not taken
+        Bytes elf = build_elf(true, kElfMachineAarch64, 0x40080000, {seg(0x40080000, 0x100, 0x100)});
+        expect_error(load_arm64_kernel(file("elf.gz", test::gzip_bytes(elf)), nullptr, m.ram, log), ENOEXEC,
+                     "elf.gz: gzip-compressed, but not an arm64 Image once decompressed");
+    }
+    {
+        Ram m(4 * kMiB);  // the Image inside is checked as any Image
+        expect_error(load_arm64_kernel(file("huge.gz", test::gzip_bytes(linux_image(0, 5 * kMiB, 0x1000))), nullptr,
+                                       m.ram, log),
+                     EFBIG, "huge.gz: image_size 0x500000 is larger");
+    }
+}
+
 // ------------------------------------------------------------ ELF64
 
 void test_elf_load() {
@@ -298,6 +361,10 @@ constexpr kvmdbg::test::TestCase kImage[] = {
     {"text_offset 0 without initrd", test_image_text_offset_zero_no_initrd},
     {"load errors", test_image_errors},
 };
+constexpr kvmdbg::test::TestCase kGzip[] = {
+    {"gzip'd Image loads as the Image", test_gzip_image_load},
+    {"gzip'd Image errors", test_gzip_image_errors},
+};
 constexpr kvmdbg::test::TestCase kElf[] = {
     {"ELF64 AArch64 load", test_elf_load},
     {"ELF errors", test_elf_errors},
@@ -305,6 +372,7 @@ constexpr kvmdbg::test::TestCase kElf[] = {
 };
 constexpr kvmdbg::test::TestSuite kSuites[] = {
     {"arm64 Image", kImage},
+    {"arm64 Image.gz", kGzip},
     {"arm64 ELF64 and DTB", kElf},
 };
 

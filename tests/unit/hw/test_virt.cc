@@ -1,7 +1,8 @@
 // The virt machine (hw-models/virt/virt): RAM layout, MMIO map (PL011 to the
 // -serial file, SPI 1 through MachineHost, test-exit status, unassigned
 // holes), GIC layout for the accelerator, load_kernel() from files with the
-// DTB in RAM matching -append/-initrd, dumpdtb, and set-up errors.
+// DTB in RAM matching -append/-initrd, a gzip'd Linux Image with its initrd
+// bytes in RAM and x0 at the DTB, dumpdtb, and set-up errors.
 #include "hw-models/virt/virt.h"
 
 #include <glib.h>
@@ -17,6 +18,7 @@
 #include "hw-models/loaders/elf_image.h"
 #include "tests/support/cunit_main.h"
 #include "tests/support/elf_builder.h"
+#include "tests/support/gzip_builder.h"
 
 namespace {
 
@@ -225,6 +227,80 @@ void test_load_kernel_dtb() {
     CU_ASSERT_EQUAL(std::memcmp(dumped.data(), vm->dtb().data(), dumped.size()), 0);
 }
 
+std::string chosen_string(const std::uint8_t* fdt, const char* name) {
+    int len = 0;
+    const void* p = fdt_getprop(fdt, fdt_path_offset(fdt, "/chosen"), name, &len);
+    return p == nullptr || len < 1 ? std::string("(missing)") : std::string(static_cast<const char*>(p));
+}
+
+std::uint64_t chosen_u64(const std::uint8_t* fdt, const char* name) {
+    int len = 0;
+    const void* p = fdt_getprop(fdt, fdt_path_offset(fdt, "/chosen"), name, &len);
+    CU_ASSERT_FATAL(p != nullptr && len == 8);
+    return fdt64_ld(static_cast<const fdt64_t*>(p));
+}
+
+// What `-M virt -kernel vmlinuz -initrd initrd.cpio -append ...` does with a
+// gzip'd Image (Debian-style vmlinuz): the Image at RAM base + text_offset,
+// the initrd's bytes in RAM where /chosen says, the command line verbatim.
+void test_load_gzip_image_initrd() {
+    Log log;
+    RecordingHost host;
+    Bytes image = test::long_pattern(0x3000, 21);
+    test::put32(image, 0, 0x91005a4d);  // "MZ" + add: the EFI-stub form
+    test::put32(image, 4, 0x14000000);
+    test::put64(image, 8, 0);           // text_offset
+    test::put64(image, 16, 0x1400000);  // image_size: 20 MiB
+    test::put64(image, 24, 0xa);        // 4K pages, placement anywhere
+    for (std::size_t off : {32, 40, 48})
+        test::put64(image, off, 0);
+    test::put32(image, 56, 0x644d5241);  // "ARM\x64"
+    test::put32(image, 60, 0);
+    Bytes gz = test::gzip_bytes(image);
+    Bytes rd = test::long_pattern(0x12345, 4);
+    TempPath kernel(&gz);
+    TempPath initrd(&rd);
+    VirtConfig c;
+    c.serial = "none";
+    c.ram_size = 256ull << 20;
+    c.kernel = kernel.path();
+    c.initrd = initrd.path();
+    c.append = "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1";
+    auto vm = make(c, log, host);
+    auto plan = vm->load_kernel();
+    CU_ASSERT_FATAL(plan.ok());
+    CU_ASSERT(plan->format == Arm64BootPlan::Format::linux_image);
+    CU_ASSERT_EQUAL(plan->entry, 0x40000000u);
+    CU_ASSERT_EQUAL(plan->kernel.end, 0x41400000u);
+    CU_ASSERT_EQUAL(std::memcmp(vm->ram().host_ptr(0x40000000, image.size()), image.data(), image.size()), 0);
+    CU_ASSERT_EQUAL(plan->initrd.start, 0x41400000u);
+    CU_ASSERT_EQUAL(plan->initrd.end, 0x41400000u + rd.size());
+    const std::uint8_t* in_ram = vm->ram().host_ptr(plan->initrd.start, rd.size());
+    CU_ASSERT_FATAL(in_ram != nullptr);
+    CU_ASSERT_EQUAL(std::memcmp(in_ram, rd.data(), rd.size()), 0);
+    CU_ASSERT_EQUAL(plan->dtb_addr, 0x41600000u);
+    const std::uint8_t* fdt = vm->ram().host_ptr(plan->dtb_addr, plan->dtb_size);
+    CU_ASSERT_FATAL(fdt != nullptr);
+    CU_ASSERT_EQUAL_FATAL(fdt_check_header(fdt), 0);
+    CU_ASSERT_EQUAL(chosen_string(fdt, "bootargs"), c.append);
+    CU_ASSERT_EQUAL(chosen_string(fdt, "stdout-path"), "/pl011@9000000");
+    CU_ASSERT_EQUAL(chosen_u64(fdt, "linux,initrd-start"), plan->initrd.start);
+    CU_ASSERT_EQUAL(chosen_u64(fdt, "linux,initrd-end"), plan->initrd.end);
+    // booting.rst: x0 = the DTB's physical address, PC at the Image.
+    CU_ASSERT_EQUAL(plan->vcpu(0).x0, plan->dtb_addr);
+    CU_ASSERT_EQUAL(plan->vcpu(0).pc, 0x40000000u);
+
+    // A truncated vmlinuz: one line naming the file, nothing booted.
+    Bytes cut(gz.begin(), gz.end() - 2);
+    TempPath bad(&cut);
+    c.kernel = bad.path();
+    vm = make(c, log, host);
+    auto r = vm->load_kernel();
+    CU_ASSERT_FALSE_FATAL(r.ok());
+    CU_ASSERT_EQUAL(r.error().code, ENOEXEC);
+    CU_ASSERT_TRUE(r.error().message.find(bad.path() + ": truncated gzip stream") != std::string::npos);
+}
+
 void test_load_kernel_errors() {
     Log log;
     RecordingHost host;
@@ -267,9 +343,13 @@ void test_load_kernel_errors() {
 }
 
 constexpr kvmdbg::test::TestCase kCases[] = {
-    {"RAM and GIC layout", test_ram_and_gic_layout},          {"PL011 on the bus", test_uart_on_bus},
-    {"test-exit and holes", test_test_exit_and_holes},        {"create errors", test_create_errors},
-    {"load_kernel and the DTB in RAM", test_load_kernel_dtb}, {"load_kernel errors", test_load_kernel_errors},
+    {"RAM and GIC layout", test_ram_and_gic_layout},
+    {"PL011 on the bus", test_uart_on_bus},
+    {"test-exit and holes", test_test_exit_and_holes},
+    {"create errors", test_create_errors},
+    {"load_kernel and the DTB in RAM", test_load_kernel_dtb},
+    {"load_kernel errors", test_load_kernel_errors},
+    {"gzip'd Image with -initrd and -append", test_load_gzip_image_initrd},
 };
 constexpr kvmdbg::test::TestSuite kSuites[] = {{"virt machine", kCases}};
 
