@@ -49,6 +49,12 @@ make_sysroot() {
   [ -f "$sysroot/.complete" ] && return 0
   rm -rf "$sysroot"
   mkdir -p "$sysroot/debs" || return 1
+  # apt-get download of :s390x packages needs the architecture in dpkg's
+  # list (nothing is installed for it: the packages are only unpacked).
+  if ! dpkg --print-foreign-architectures | grep -qx s390x; then
+    [ "$(id -u)" -eq 0 ] || return 1
+    dpkg --add-architecture s390x && apt-get update -qq >/dev/null 2>&1
+  fi
   (cd "$sysroot/debs" && apt-get download -qq "${s390x_debs[@]/%/:s390x}" >/dev/null 2>&1) || {
     apt-get update -qq >/dev/null 2>&1
     (cd "$sysroot/debs" && apt-get download -qq "${s390x_debs[@]/%/:s390x}") || return 1
