@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 
 import rig
@@ -518,7 +519,234 @@ def linux_start_kernel(ctx):
     print(f"gdb stopped the guest at start_kernel; kvmdbg status {r.status} after kill")
 
 
+# linux_gdb_session: the rig kernel's symbols the case needs from its
+# /proc/kallsyms (text symbols only: Debian's kernel has no
+# CONFIG_KALLSYMS_ALL, so linux_banner and _text are found from the Image
+# instead, through primary_entry).
+SESSION_SYMBOLS = ("primary_entry", "start_kernel", "secondary_start_kernel")
+# A guest console line printed only after CPU 1 ran secondary_start_kernel
+# to the end and while the boot CPU goes on: when it appears, gdb is in the
+# session's fifth continue and the kernel is running.
+SESSION_INTERRUPT_AT = r"^(?:\[[\s\d.]+\] )?smp: Brought up 1 node, 2 CPUs$"
+KERNEL_VA = 0xffff000000000000
+
+
+def _gdb_session_script():
+    """/run.sh of linux_gdb_session: the rig's kernel (booted nokaslr, the
+    same Image as the guest's) prints the symbols' link addresses and its
+    /proc/version (the text of linux_banner); then kvmdbg -smp 2 -S boots
+    the guest kernel (nokaslr too) with its stub on the gdb port and the
+    guest's console on the rig's."""
+    up = '$(cut -d" " -f1 /proc/uptime)'
+    append = LINUX_APPEND + " nokaslr"
+    ksyms = [f'echo "NESTED-KSYM {name} $(grep -m1 \' [Tt] {name}$\' /proc/kallsyms | cut -d\' \' -f1)"'
+             for name in SESSION_SYMBOLS]
+    return "\n".join([
+        "cd /tmp",
+        *ksyms,
+        'echo "NESTED-PROC-VERSION $(cat /proc/version)"',
+        '[ -n "$GDB_PORT" ] || { echo "NESTED-RUN no gdb port"; exit 90; }',
+        'exec 3<>"$GDB_PORT"',
+        f'echo "NESTED-KVMDBG-START uptime={up}"',
+        f"timeout {LINUX_SECONDS} /kvmdbg/kvmdbg -M virt -smp 2 -m 256M -kernel {rig.GUEST_KERNEL} "
+        f"-initrd {rig.GUEST_INITRD} -append \"{append}\" -serial file:/dev/console -no-reboot -S "
+        "-gdb stdio <&3 >&3 2>/tmp/kvmdbg.err",
+        f'echo "NESTED-KVMDBG-STATUS $? uptime={up}"',
+        "exec 3<&-",
+        "echo NESTED-STDERR-BEGIN", "cat /tmp/kvmdbg.err 2>/dev/null", "echo NESTED-STDERR-END",
+    ]) + "\n"
+
+
+def _banner_address(image_path, primary_entry, proc_version):
+    """linux_banner's virtual address and _text's. The Image is the kernel
+    from _text on, as mapped. Its header's second word (code1, after the
+    EFI stub's MZ) is `b primary_entry`, so _text = primary_entry minus
+    that branch's offset. The one place in the Image holding the running
+    kernel's banner (/proc/version prints the same text) is at _text + its
+    file offset; the Image also holds an unused weak copy from
+    init/version.c ("# SMP", no build number), which this exact text
+    excludes."""
+    with open(image_path, "rb") as f:
+        data = f.read()
+    code1 = int.from_bytes(data[4:8], "little")
+    expect(code1 >> 26 == 0b000101, f"{image_path}: the header's code1 0x{code1:08x} is not a B instruction")
+    imm26 = code1 & 0x3ffffff
+    text_va = primary_entry - (4 + ((imm26 ^ 0x2000000) - 0x2000000) * 4)
+    needle = proc_version.encode() + b"\n\0"
+    at = data.find(needle)
+    expect(at >= 0, f"the rig's /proc/version {proc_version!r} is not in {image_path}")
+    expect(data.find(needle, at + 1) < 0, f"the rig's /proc/version is twice in {image_path}")
+    return text_va + at, text_va
+
+
+def _sections(out):
+    """gdb's output split at the `echo ==STEP-N==` markers: {N: text}."""
+    parts = re.split(r"^==STEP-(\d)==$", out, flags=re.M)
+    return {int(parts[i]): parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+
+
+def _hexval(regex, text):
+    m = re.search(regex, text, re.M)
+    return int(m.group(1), 16) if m else None
+
+
+@case
+def linux_gdb_session(ctx):
+    """A kernel developer's gdb session on Debian's arm64 kernel booted by
+    kvmdbg -M virt -smp 2 -S on the nested KVM, in one boot, without a
+    symbol file (addresses from the rig kernel's /proc/kallsyms, both
+    nokaslr): hbreak at start_kernel; x/s of linux_banner through the arm64
+    page walker (kernel virtual address, MMU on); stepi and the registers;
+    hbreak at secondary_start_kernel, hit by CPU 1 once PSCI CPU_ON started
+    it, with both vCPUs stopped (all-stop); Ctrl-C while the kernel runs;
+    detach, and the kernel boots on to its /init and powers off."""
+    p = ctx.rig.payload
+    expect(os.path.exists(p.kvmdbg), f"{p.kvmdbg} was not built")
+    expect(os.path.exists(p.accel), f"{p.accel} was not built")
+    extra = rig.guest_linux(ctx.rig.cache, ctx.rig.kernel, ctx.rig.busybox)
+    boot = ctx.rig.boot(_gdb_session_script(), ctx._boot_dir(), timeout=LINUX_SECONDS + 60, extra=extra,
+                        kernel_args="nokaslr")
+    interrupted = []
+    try:
+        sym = {}
+        for name in SESSION_SYMBOLS:
+            m = boot.wait_for(r"^NESTED-KSYM %s ([0-9a-f]*)$" % re.escape(name), timeout=120)
+            expect(m and m.group(1) and int(m.group(1), 16) != 0,
+                   f"the rig's /proc/kallsyms has no address for {name}", boot.console())
+            sym[name] = int(m.group(1), 16)
+        m = boot.wait_for(r"^NESTED-PROC-VERSION (Linux version .*)$", timeout=30)
+        expect(m, "the rig printed no /proc/version", boot.console())
+        banner_text = m.group(1)
+        banner, text_va = _banner_address(ctx.rig.kernel.vmlinuz, sym["primary_entry"], banner_text)
+        if not boot.wait_for(r"^NESTED-KVMDBG-START ", timeout=60):
+            raise Failure("kvmdbg did not start in the rig\n" + boot.console())
+        start, second = sym["start_kernel"], sym["secondary_start_kernel"]
+        gdb_cmds = [
+            "set confirm off", "set pagination off", "set remotetimeout 5", "target remote " + boot.gdb_endpoint,
+            "set remotetimeout 60", "printf \"ENTRY=%lx\\n\", $pc",
+            "echo ==STEP-1==\\n", f"hbreak *0x{start:x}", "continue", "printf \"STOP=%lx\\n\", $pc",
+            "echo ==STEP-2==\\n", "set print elements 400", f"x/s 0x{banner:x}",
+            "echo ==STEP-3==\\n", "x/i $pc", "stepi", "printf \"STEPPED=%lx\\n\", $pc",
+            "info registers pc sp cpsr", "x/i $pc",
+            "echo ==STEP-4==\\n", "delete", f"hbreak *0x{second:x}", "continue",
+            "printf \"STOP=%lx THREAD=%d\\n\", $pc, $_thread", "info threads",
+            "thread 1", "printf \"T1PC=%lx\\n\", $pc", "thread 2", "printf \"T2PC=%lx\\n\", $pc",
+            "echo ==STEP-5==\\n", "delete", "continue", "printf \"STOP=%lx THREAD=%d\\n\", $pc, $_thread",
+            "echo ==STEP-6==\\n", "detach", "echo ==STEP-7==\\n"]
+        cmd = ["gdb-multiarch", "-batch", "-nx"]
+        for c in gdb_cmds:
+            cmd += ["-ex", c]
+        gdb = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+
+        def interrupt():
+            # Ctrl-C: gdb sends the remote interrupt (0x03) to kvmdbg.
+            if boot.wait_for(SESSION_INTERRUPT_AT, timeout=150) and gdb.poll() is None:
+                interrupted.append(len(boot.lines()))
+                gdb.send_signal(signal.SIGINT)
+
+        watcher = threading.Thread(target=interrupt, daemon=True)
+        watcher.start()
+        t0 = time.monotonic()
+        try:
+            gdb_out, _ = gdb.communicate(timeout=170)
+            gdb_rc = gdb.returncode
+        except subprocess.TimeoutExpired:
+            gdb.kill()
+            gdb_out, _ = gdb.communicate()
+            gdb_out += "\n[the test killed gdb after 170 s]"
+            gdb_rc = None
+        gdb_seconds = time.monotonic() - t0
+        boot.finish()
+    except BaseException:
+        boot.kill()
+        raise
+    r = ctx._timed(Run(boot, gdb_out, gdb_rc))
+    sec = _sections(gdb_out)
+    lines = _guest_lines(r.console)
+    print(f"start_kernel 0x{start:x}, secondary_start_kernel 0x{second:x}, linux_banner 0x{banner:x} "
+          f"(_text 0x{text_va:x}); gdb ran {gdb_seconds:.1f} s")
+
+    # 1. hbreak at start_kernel.
+    expect(_hexval(r"^ENTRY=([0-9a-f]+)$", gdb_out) == 0x40000000,
+           "gdb did not find the vCPU at the Image's entry (0x40000000)", r.all())
+    s1 = sec.get(1, "")
+    expect(re.search(r"Hardware assisted breakpoint 1 at 0x%x" % start, s1), "the hbreak was not set", r.all())
+    expect(_hexval(r"^STOP=([0-9a-f]+)$", s1) == start, f"step 1: no stop at start_kernel (0x{start:x})", r.all())
+    print("1. stopped at start_kernel")
+
+    # 2. linux_banner through the page walker.
+    s2 = sec.get(2, "")
+    m = re.search(r'^0x%x(?: <[^>]*>)?:\s+"(.*)"$' % banner, s2, re.M)
+    expect(m, f"step 2: x/s 0x{banner:x} printed no string", r.all())
+    expect(m.group(1) == banner_text + "\\n",
+           f"step 2: x/s linux_banner {m.group(1)!r}, expected the rig's /proc/version {banner_text!r}", r.all())
+    print(f"2. x/s linux_banner: {m.group(1)[:60]}...")
+
+    # 3. stepi, info registers, x/i.
+    s3 = sec.get(3, "")
+    m = re.search(r"^=> 0x%x(?: <[^>]*>)?:[ \t]+(\S+)[ \t]*(.*)$" % start, s3, re.M)
+    expect(m, "step 3: x/i $pc at start_kernel decoded nothing", r.all())
+    insn, operands = m.group(1), m.group(2)
+    stepped = _hexval(r"^STEPPED=([0-9a-f]+)$", s3)
+    want = {start + 4}
+    if re.match(r"(b|bl|b\..*|cbn?z|tbn?z)$", insn):
+        target = re.search(r"0x([0-9a-f]+)", operands)
+        if target:
+            want.add(int(target.group(1), 16))
+    expect(stepped in want, f"step 3: stepi from 0x{start:x} ({insn} {operands}) went to "
+           f"{stepped and hex(stepped)}, expected one of {sorted(hex(w) for w in want)}", r.all())
+    regs = {k: int(v, 16) for k, v in re.findall(r"^(pc|sp|cpsr)\s+0x([0-9a-f]+)", s3, re.M)}
+    expect(regs.get("pc") == stepped, f"step 3: info registers pc {regs.get('pc')} != {stepped:#x}", r.all())
+    expect(regs.get("sp", 0) >= KERNEL_VA, "step 3: sp is not a kernel virtual address", r.all())
+    expect("cpsr" in regs and regs["cpsr"] & 0x1f == 0x5,
+           "step 3: cpsr is not EL1h (M[4:0] = 0b00101)", r.all())
+    expect(re.search(r"^=> 0x%x(?: <[^>]*>)?:[ \t]+\S+" % stepped, s3, re.M), "step 3: x/i $pc after stepi "
+           "decoded nothing", r.all())
+    print(f"3. stepi over {(insn + ' ' + operands).strip()}: pc 0x{start:x} -> 0x{stepped:x}; "
+          f"sp 0x{regs['sp']:x} cpsr 0x{regs['cpsr']:x}")
+
+    # 4. hbreak at secondary_start_kernel: CPU 1 (thread 2) once it is online.
+    s4 = sec.get(4, "")
+    m = re.search(r"^STOP=([0-9a-f]+) THREAD=(\d+)$", s4, re.M)
+    expect(m and int(m.group(1), 16) == second,
+           f"step 4: no stop at secondary_start_kernel (0x{second:x})", r.all())
+    expect(m.group(2) == "2", f"step 4: the stop is in thread {m.group(2)}, expected 2 (CPU 1)", r.all())
+    threads = re.findall(r"^\*?\s+(\d+)\s+Thread ", s4, re.M)
+    expect(threads == ["1", "2"], f"step 4: info threads lists threads {threads}, expected 1 and 2", r.all())
+    paused = re.findall(r'^\*?\s+\d+\s+Thread \d+ "CPU#\d" \(CPU#(\d) \[paused\]\)', s4, re.M)
+    expect(paused == ["0", "1"], f"step 4: info threads shows CPU#0 and CPU#1 paused: {paused}", r.all())
+    t1, t2 = _hexval(r"^T1PC=([0-9a-f]+)$", s4), _hexval(r"^T2PC=([0-9a-f]+)$", s4)
+    expect(t1 is not None and t1 >= KERNEL_VA, f"step 4: thread 1 (CPU 0) pc {t1} is not in the kernel", r.all())
+    expect(t2 == second, f"step 4: thread 2's pc {t2} is not secondary_start_kernel", r.all())
+    print(f"4. CPU 1 stopped at secondary_start_kernel; CPU 0 stopped at 0x{t1:x}; info threads: {threads}")
+
+    # 5. Ctrl-C while the kernel runs.
+    s5 = sec.get(5, "")
+    expect(interrupted, "step 5: the guest never printed 'smp: Brought up 1 node, 2 CPUs', so gdb was not "
+           "interrupted", r.all())
+    expect(re.search(r"(Program|Thread \d+ .*) received signal (SIGINT|SIGTRAP)", s5),
+           "step 5: no SIGINT/SIGTRAP stop after Ctrl-C", r.all())
+    m = re.search(r"^STOP=([0-9a-f]+) THREAD=(\d+)$", s5, re.M)
+    expect(m and int(m.group(1), 16) >= KERNEL_VA, "step 5: the interrupted vCPU's pc is not in the kernel",
+           r.all())
+    print(f"5. Ctrl-C stopped thread {m.group(2)} at 0x{int(m.group(1), 16):x}")
+
+    # 6. detach: the kernel boots on to /init and powers off.
+    s6 = sec.get(6, "")
+    expect(re.search(r"Detaching from program|\[Inferior 1 .* detached\]", s6), "step 6: detach failed", r.all())
+    guest = "\n".join(lines)
+    after = "\n".join(r.console.splitlines()[interrupted[0]:])
+    expect(re.search(r"^GUEST-INIT-REACHED ", after, re.M), "step 6: the kernel did not reach its /init after "
+           f"the interrupt and detach (last line: {lines[-1] if lines else '(nothing)'!r})", r.all())
+    expect("reboot: Power down" in guest and r.status == 0,
+           f"step 6: the guest did not power off (kvmdbg status {r.status})", r.all())
+    print(f"6. detached; the guest reached /init and powered off; kvmdbg status 0 after "
+          + (f"{r.kvmdbg_seconds:.1f} s" if r.kvmdbg_seconds is not None else "?"))
+    print("gdb's session:\n  " + "\n  ".join(gdb_out.strip().splitlines()))
+
+
 CASES = {fn.__name__: fn for fn in [
     kvm_probe, connect_registers, hbreak_continue, break_brk, stepi_exact, watch_write, awatch_access,
     rwatch_read, guest_self_brk, detach_restores_memory, deleted_brk_stays_removed, linux_boot,
-    linux_start_kernel]}
+    linux_start_kernel, linux_gdb_session]}
