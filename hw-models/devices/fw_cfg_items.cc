@@ -34,6 +34,9 @@ Status FwCfgItems::set(std::uint16_t key, std::vector<std::uint8_t> bytes) {
     if ((key & fw_cfg_key::kWriteChannel) != 0 || index >= fw_cfg_key::kFileFirst || index == fw_cfg_key::kFileDir) {
         return make_error(EINVAL, "fw_cfg: " + hex_string(key) + " is not a fixed item");
     }
+    if (bytes.size() >= kMaxItemSize) {
+        return make_error(EINVAL, "fw_cfg: item " + hex_string(key) + " of 4 GiB or more");
+    }
     auto& table = (key & fw_cfg_key::kArchLocal) != 0 ? arch_ : generic_;
     table[index] = std::move(bytes);
     return ok_status();
@@ -46,6 +49,9 @@ Status FwCfgItems::set_u64(std::uint16_t key, std::uint64_t value) { return set(
 Status FwCfgItems::add_file(const std::string& name, std::vector<std::uint8_t> bytes) {
     if (name.empty() || name.size() >= kMaxFileName || name.find('\0') != std::string::npos) {
         return make_error(EINVAL, "fw_cfg: bad file name \"" + name + "\" (1 to 55 bytes)");
+    }
+    if (bytes.size() >= kMaxItemSize) {
+        return make_error(EINVAL, "fw_cfg: file \"" + name + "\" of 4 GiB or more");
     }
     auto pos = std::lower_bound(files_.begin(), files_.end(), name,
                                 [](const File& f, const std::string& n) { return f.name < n; });

@@ -71,18 +71,22 @@ public:
     /// QEMU's FW_CFG_MAX_FILE_PATH, the NUL included.
     static constexpr std::size_t kMaxFileName = 56;
     static constexpr std::size_t kFileDirEntrySize = 64;
+    /// Items are shorter than this (their sizes are 32-bit).
+    static constexpr std::size_t kMaxItemSize = 0xffffffff;
 
     FwCfgItems();
 
     /// Sets (or replaces) the item at `key`, which must be a fixed item:
-    /// index below kFileFirst, bit 14 clear. Errors: EINVAL otherwise.
+    /// index below kFileFirst but not FW_CFG_FILE_DIR, bit 14 clear.
+    /// Errors: EINVAL otherwise, or for kMaxItemSize bytes or more.
     Status set(std::uint16_t key, std::vector<std::uint8_t> bytes);
     Status set_u16(std::uint16_t key, std::uint16_t value);
     Status set_u32(std::uint16_t key, std::uint32_t value);
     Status set_u64(std::uint16_t key, std::uint64_t value);
 
     /// Adds the file `name` and rebuilds the directory. Errors: EINVAL for
-    /// an empty name or one of kMaxFileName bytes or more, EEXIST for a
+    /// an empty name or one of kMaxFileName bytes or more (or with a NUL),
+    /// or kMaxItemSize bytes or more of content, EEXIST for a
     /// name already there, ENOSPC when all kFileSlots are taken.
     Status add_file(const std::string& name, std::vector<std::uint8_t> bytes);
 
