@@ -92,13 +92,37 @@ Status PcLite::build() {
         !s) {
         return s;
     }
-    return ok_status();
+    return build_fw_cfg();
+}
+
+// fw_cfg, as QEMU's pc machine always has it: the CPU count and the RAM
+// layout built above.
+Status PcLite::build_fw_cfg() {
+    fw_cfg_ = std::make_shared<FwCfg>(ram_);
+    FwCfgMachineInfo info;
+    info.cpus = static_cast<std::uint16_t>(config_.cpus);
+    info.max_cpus = info.cpus;
+    info.ram_size = ram_.total_size();
+    for (const auto& region : ram_.regions()) {
+        info.e820.push_back(E820Entry{region.gpa, region.memory.size(), E820Type::ram});
+    }
+    if (auto s = fw_cfg_->set_machine(info); !s) {
+        return s;
+    }
+    if (auto s = bus_.map(AddressSpace::pio, FwCfg::kIoPort, FwCfg::kIoPortSize, "fw_cfg",
+                          std::make_shared<FwCfgIoPort>(fw_cfg_));
+        !s) {
+        return s;
+    }
+    return bus_.map(AddressSpace::pio, FwCfg::kDmaPort, FwCfg::kDmaPortSize, "fw_cfg-dma",
+                    std::make_shared<FwCfgDmaPort>(fw_cfg_));
 }
 
 void PcLite::reset_devices() {
     bus_.with_lock([this] {
         com1_->reset();
         port92_->reset();
+        fw_cfg_->reset();
     });
 }
 

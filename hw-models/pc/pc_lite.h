@@ -9,6 +9,8 @@
 //   0x1_0000_0000 .. rest of RAM above 3 GiB 0x604, 0xb004 ACPI PM1a_CNT power-off
 //                                           0x60, 0x64   i8042 reset (no keyboard)
 //                                           0x92         system control port A
+//                                           0x510-0x511  fw_cfg selector/data
+//                                           0x514-0x51b  fw_cfg DMA address
 //   PIC, PIT: in-kernel (kernel-irqchip=on, the default, as QEMU with KVM)
 //
 // Low memory after load_kernel(), as SeaBIOS leaves it for what kernels
@@ -30,6 +32,7 @@
 #include "common/log.h"
 #include "common/result.h"
 #include "hw-models/char_backend.h"
+#include "hw-models/devices/fw_cfg.h"
 #include "hw-models/devices/port92.h"
 #include "hw-models/devices/uart16550.h"
 #include "hw-models/guest_ram.h"
@@ -76,13 +79,17 @@ public:
     static constexpr std::uint64_t kRomSize = 0x10000;
     const MappedRegion& rom() const { return rom_; }
 
-    /// Machine reset of the device models (bus lock taken): COM1 and the
-    /// port 0x92 fast-reset bit, as QEMU resets them. Main thread.
+    /// Machine reset of the device models (bus lock taken): COM1, the
+    /// port 0x92 fast-reset bit and the fw_cfg selector, as QEMU resets
+    /// them. Main thread.
     void reset_devices();
 
     GuestRam& ram() { return ram_; }
     IoBus& bus() { return bus_; }
     Uart16550& com1() { return *com1_; }
+    /// The fw_cfg device, filled with the CPU count, RAM size and e820 map
+    /// (fw_cfg.h); the kernel items are for the machine to add.
+    FwCfg& fw_cfg() { return *fw_cfg_; }
     /// The backend of COM1 (its input_fd() feeds com1().push_input()).
     CharBackend& serial_backend() { return *serial_backend_; }
     const PcLiteConfig& config() const { return config_; }
@@ -90,6 +97,7 @@ public:
 private:
     PcLite(const PcLiteConfig& config, Log& log, MachineHost& host);
     Status build();
+    Status build_fw_cfg();
 
     PcLiteConfig config_;
     Log& log_;
@@ -99,6 +107,7 @@ private:
     std::shared_ptr<CharBackend> serial_backend_;
     std::shared_ptr<Uart16550> com1_;
     std::shared_ptr<Port92> port92_;
+    std::shared_ptr<FwCfg> fw_cfg_;
     MappedRegion rom_;
 };
 

@@ -168,3 +168,26 @@ def bzimage(version=0x020f, xloadflags=0x1, kernel=0x400):
 put('linux_loader', 'bzImage', bzimage())
 put('linux_loader', 'bzImage-2.05', bzimage(version=0x0205))
 put('linux_loader', 'bzImage-no-64bit-entry', bzimage(xloadflags=0))
+
+
+# fw_cfg: commands as tests/fuzz/fuzz_fw_cfg.cc reads them.
+def cfg_select(key):
+    return bytes([0, 0, 1]) + struct.pack('<Q', key)
+
+
+def cfg_read(n):
+    return bytes([1, 1, 0]) * n
+
+
+def cfg_dma(gpa, control, length, address):
+    return bytes([4]) + struct.pack('<I', gpa) + struct.pack('>IIQ', control, length, address)
+
+
+put('fw_cfg', 'select-read-signature', cfg_select(0) + cfg_read(6))
+put('fw_cfg', 'dma-file-dir', cfg_dma(0x1000, (0x19 << 16) | 0x0a, 64 + 4, 0x2000))
+put('fw_cfg', 'dma-skip-read-e820', cfg_dma(0x1000, (0x21 << 16) | 0x0c, 8, 0) +
+    cfg_dma(0x1000, 0x02, 0x40, 0x100ff0))
+put('fw_cfg', 'dma-out-of-ram', cfg_dma(0xfff8, (0x20 << 16) | 0x0a, 0x10000, 0x10000) +
+    cfg_dma(0x1000, (0x11 << 16) | 0x0a, 0xffffffff, 0xfffffffffffffff0))
+put('fw_cfg', 'dma-write-and-64bit-start', cfg_dma(0x1000, (0x00 << 16) | 0x18, 4, 0x2000) +
+    bytes([5]) + struct.pack('<Q', 0x1000) + bytes([3, 0, 2, 3, 6, 2]))

@@ -163,6 +163,53 @@ void test_port92_reset_wired() {
     CU_ASSERT_EQUAL(host.resets[0], "fast reset through port 0x92 (bit 0)");
 }
 
+// ------------------------------------------------------------------ fw_cfg
+
+Bytes fw_cfg_item(PcLite& pc, std::uint16_t key, std::size_t n) {
+    std::uint8_t sel[2] = {static_cast<std::uint8_t>(key), static_cast<std::uint8_t>(key >> 8)};
+    CU_ASSERT(pc.bus().dispatch(AddressSpace::pio, 0x510, sel, 2, true) == IoOutcome::proceed);
+    Bytes out;
+    for (std::size_t i = 0; i < n; ++i) {
+        out.push_back(pio_read(pc, 0x511));
+    }
+    return out;
+}
+
+void test_fw_cfg_wired() {
+    Log log;
+    RecordingHost host;
+    PcLiteConfig config;
+    config.ram_size = (3ull << 30) + (16ull << 20);  // low RAM to 3 GiB, 16 MiB above 4 GiB
+    config.cpus = 3;
+    config.serial = "none";
+    auto created = PcLite::create(config, log, host);
+    CU_ASSERT_FATAL(created.ok());
+    PcLite& pc = *created.value();
+    CU_ASSERT(fw_cfg_item(pc, 0x0000, 4) == (Bytes{'Q', 'E', 'M', 'U'}));
+    CU_ASSERT(fw_cfg_item(pc, 0x0001, 4) == (Bytes{0x03, 0, 0, 0}));
+    CU_ASSERT(fw_cfg_item(pc, 0x0005, 2) == (Bytes{3, 0}));
+    CU_ASSERT(fw_cfg_item(pc, 0x000f, 2) == (Bytes{3, 0}));
+    CU_ASSERT(fw_cfg_item(pc, 0x0003, 8) == (Bytes{0, 0, 0, 0xc1, 0, 0, 0, 0}));
+    std::uint16_t e820 = pc.fw_cfg().items().file_selector("etc/e820");
+    CU_ASSERT_FATAL(e820 != 0);
+    const Bytes want = {
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 1, 0, 0, 0,  // [0, 3 GiB) RAM
+        0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x01, 0, 0, 0, 0, 1, 0, 0, 0,  // [4 GiB, +16 MiB) RAM
+    };
+    CU_ASSERT(fw_cfg_item(pc, e820, want.size()) == want);
+    // The DMA register answers with its signature; 0x512-0x513 stay unclaimed.
+    std::uint8_t sig[4] = {};
+    CU_ASSERT(pc.bus().dispatch(AddressSpace::pio, 0x514, sig, 4, false) == IoOutcome::proceed);
+    CU_ASSERT_EQUAL(std::memcmp(sig, "QEMU", 4), 0);
+    CU_ASSERT(pc.bus().dispatch(AddressSpace::pio, 0x518, sig, 4, false) == IoOutcome::proceed);
+    CU_ASSERT_EQUAL(std::memcmp(sig, " CFG", 4), 0);
+    CU_ASSERT_EQUAL(pio_read(pc, 0x512), 0xff);
+    // Machine reset selects the signature again.
+    fw_cfg_item(pc, 0x0001, 1);
+    pc.reset_devices();
+    CU_ASSERT_EQUAL(pio_read(pc, 0x511), 'Q');
+}
+
 const test::TestCase kBdaCases[] = {
     {"fills the BDA after the kernel", test_pc_lite_fills_bda},
     {"kernel bytes over the BDA win", test_pc_lite_leaves_kernel_bytes},
@@ -172,9 +219,13 @@ const test::TestCase kResetCases[] = {
     {"i8042 at 0x60/0x64", test_i8042_reset_wired},
     {"port 0x92", test_port92_reset_wired},
 };
+const test::TestCase kFwCfgCases[] = {
+    {"fw_cfg at 0x510/0x514", test_fw_cfg_wired},
+};
 const test::TestSuite kSuites[] = {
     {"pc-lite bios data area", kBdaCases},
     {"pc-lite reset ports", kResetCases},
+    {"pc-lite fw_cfg", kFwCfgCases},
 };
 
 }  // namespace
