@@ -79,8 +79,10 @@ def stub(xml, gpacket):
         elif pkt.startswith("qfThreadInfo"):
             send("l")
         elif pkt == "D" or pkt == "k":
+            # Keep reading until gdb closes the pipe: gdb may still write
+            # (an ack, another packet) after its kill or detach, and a stub
+            # gone by then is its "Remote communication error ... Broken pipe".
             send("OK")
-            return 0
         else:
             send("")
 
