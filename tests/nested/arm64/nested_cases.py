@@ -448,26 +448,33 @@ def linux_boot(ctx):
            f"'reboot: Power down' {'seen' if powered_off else 'not seen'})", run.console)
 
 
-def _start_kernel_script():
-    """/run.sh of linux_start_kernel: the rig's kernel (booted nokaslr, the
-    same Image as the guest's) names start_kernel's link address from its
-    /proc/kallsyms; then kvmdbg -S boots the guest kernel (nokaslr too) with
-    its stub on the gdb port and the guest's console on the rig's."""
+def _kvmdbg_under_gdb_script(prelude, smp):
+    """A /run.sh that runs the `prelude` lines (which print what the rig's
+    kernel knows: it is booted nokaslr, the same Image as the guest's), then
+    kvmdbg -smp `smp` -S booting the guest kernel (nokaslr too) with its
+    stub on the gdb port and the guest's console on the rig's."""
     up = '$(cut -d" " -f1 /proc/uptime)'
     append = LINUX_APPEND + " nokaslr"
     return "\n".join([
         "cd /tmp",
-        'echo "NESTED-START-KERNEL $(grep -m1 \' [Tt] start_kernel$\' /proc/kallsyms | cut -d\' \' -f1)"',
+        *prelude,
         '[ -n "$GDB_PORT" ] || { echo "NESTED-RUN no gdb port"; exit 90; }',
         'exec 3<>"$GDB_PORT"',
         f'echo "NESTED-KVMDBG-START uptime={up}"',
-        f"timeout {LINUX_SECONDS} /kvmdbg/kvmdbg -M virt -m 256M -kernel {rig.GUEST_KERNEL} "
+        f"timeout {LINUX_SECONDS} /kvmdbg/kvmdbg -M virt -smp {smp} -m 256M -kernel {rig.GUEST_KERNEL} "
         f"-initrd {rig.GUEST_INITRD} -append \"{append}\" -serial file:/dev/console -no-reboot -S "
         "-gdb stdio <&3 >&3 2>/tmp/kvmdbg.err",
         f'echo "NESTED-KVMDBG-STATUS $? uptime={up}"',
         "exec 3<&-",
         "echo NESTED-STDERR-BEGIN", "cat /tmp/kvmdbg.err 2>/dev/null", "echo NESTED-STDERR-END",
     ]) + "\n"
+
+
+def _start_kernel_script():
+    """/run.sh of linux_start_kernel: start_kernel's link address from the
+    rig kernel's /proc/kallsyms, then kvmdbg -S on one vCPU."""
+    return _kvmdbg_under_gdb_script(
+        ['echo "NESTED-START-KERNEL $(grep -m1 \' [Tt] start_kernel$\' /proc/kallsyms | cut -d\' \' -f1)"'], 1)
 
 
 @case
@@ -532,29 +539,12 @@ KERNEL_VA = 0xffff000000000000
 
 
 def _gdb_session_script():
-    """/run.sh of linux_gdb_session: the rig's kernel (booted nokaslr, the
-    same Image as the guest's) prints the symbols' link addresses and its
-    /proc/version (the text of linux_banner); then kvmdbg -smp 2 -S boots
-    the guest kernel (nokaslr too) with its stub on the gdb port and the
-    guest's console on the rig's."""
-    up = '$(cut -d" " -f1 /proc/uptime)'
-    append = LINUX_APPEND + " nokaslr"
+    """/run.sh of linux_gdb_session: the symbols' link addresses and
+    /proc/version (the text of linux_banner) from the rig's kernel, then
+    kvmdbg -smp 2 -S."""
     ksyms = [f'echo "NESTED-KSYM {name} $(grep -m1 \' [Tt] {name}$\' /proc/kallsyms | cut -d\' \' -f1)"'
              for name in SESSION_SYMBOLS]
-    return "\n".join([
-        "cd /tmp",
-        *ksyms,
-        'echo "NESTED-PROC-VERSION $(cat /proc/version)"',
-        '[ -n "$GDB_PORT" ] || { echo "NESTED-RUN no gdb port"; exit 90; }',
-        'exec 3<>"$GDB_PORT"',
-        f'echo "NESTED-KVMDBG-START uptime={up}"',
-        f"timeout {LINUX_SECONDS} /kvmdbg/kvmdbg -M virt -smp 2 -m 256M -kernel {rig.GUEST_KERNEL} "
-        f"-initrd {rig.GUEST_INITRD} -append \"{append}\" -serial file:/dev/console -no-reboot -S "
-        "-gdb stdio <&3 >&3 2>/tmp/kvmdbg.err",
-        f'echo "NESTED-KVMDBG-STATUS $? uptime={up}"',
-        "exec 3<&-",
-        "echo NESTED-STDERR-BEGIN", "cat /tmp/kvmdbg.err 2>/dev/null", "echo NESTED-STDERR-END",
-    ]) + "\n"
+    return _kvmdbg_under_gdb_script(ksyms + ['echo "NESTED-PROC-VERSION $(cat /proc/version)"'], 2)
 
 
 def _banner_address(image_path, primary_entry, proc_version):
