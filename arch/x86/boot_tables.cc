@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "common/byte_order.h"
+
 namespace kvmdbg::arch::x86 {
 
 namespace {
@@ -53,11 +55,7 @@ constexpr std::uint64_t kLinuxBootGdt[kBootGdtSize / 8] = {
     0x00cf93000000ffffull,
 };
 
-void store_le64(std::uint8_t* p, std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) {
-        p[i] = static_cast<std::uint8_t>(v >> (8 * i));
-    }
-}
+void store_le64(std::uint8_t* p, std::uint64_t v) { store_le(p, v, 8); }
 
 KvmdbgX86Segment flat_segment(std::uint16_t selector, std::uint8_t type, bool long_code) {
     KvmdbgX86Segment s{};

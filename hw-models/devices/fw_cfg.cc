@@ -6,17 +6,11 @@
 #include <limits>
 #include <utility>
 
+#include "common/byte_order.h"
+
 namespace kvmdbg::hw {
 
 namespace {
-
-std::uint64_t get_be(const std::uint8_t* p, std::size_t size) {
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < size; ++i) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
 
 // Reverses the low `size` bytes: a big-endian register's value as the guest
 // wrote it (the bus hands over little-endian values).
@@ -77,15 +71,7 @@ FwCfg::FwCfg(GuestRam& ram) : ram_(ram) {
 Status FwCfg::set_machine(const FwCfgMachineInfo& info) {
     std::vector<std::uint8_t> e820(info.e820.size() * kE820EntrySize);
     for (std::size_t i = 0; i < info.e820.size(); ++i) {
-        std::uint8_t* p = e820.data() + i * kE820EntrySize;
-        const auto& e = info.e820[i];
-        for (unsigned b = 0; b < 8; ++b) {
-            p[b] = static_cast<std::uint8_t>(e.addr >> (8 * b));
-            p[8 + b] = static_cast<std::uint8_t>(e.size >> (8 * b));
-        }
-        for (unsigned b = 0; b < 4; ++b) {
-            p[16 + b] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(e.type) >> (8 * b));
-        }
+        write_e820_entry(e820.data() + i * kE820EntrySize, info.e820[i]);
     }
     if (auto s = items_.add_file("etc/e820", std::move(e820)); !s) {
         return s;
@@ -151,8 +137,8 @@ void FwCfg::dma_transfer(std::uint64_t descriptor_gpa) {
     std::array<std::uint8_t, kDmaAccessSize> raw{};
     std::uint32_t control = kDmaError;
     if (ram_.read(descriptor_gpa, raw)) {
-        Descriptor d{static_cast<std::uint32_t>(get_be(raw.data(), 4)),
-                     static_cast<std::uint32_t>(get_be(raw.data() + 4, 4)), get_be(raw.data() + 8, 8)};
+        Descriptor d{static_cast<std::uint32_t>(load_be(raw.data(), 4)),
+                     static_cast<std::uint32_t>(load_be(raw.data() + 4, 4)), load_be(raw.data() + 8, 8)};
         control = run_transfer(d);
     }
     const std::uint8_t out[4] = {static_cast<std::uint8_t>(control >> 24), static_cast<std::uint8_t>(control >> 16),

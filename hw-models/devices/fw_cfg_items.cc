@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/byte_order.h"
 #include "common/hex_string.h"
 
 namespace kvmdbg::hw {
@@ -11,16 +12,8 @@ namespace {
 
 std::vector<std::uint8_t> le_bytes(std::uint64_t value, std::size_t size) {
     std::vector<std::uint8_t> out(size);
-    for (std::size_t i = 0; i < size; ++i) {
-        out[i] = static_cast<std::uint8_t>(value >> (8 * i));
-    }
+    store_le(out.data(), value, size);
     return out;
-}
-
-void put_be(std::uint8_t* p, std::uint64_t value, std::size_t size) {
-    for (std::size_t i = 0; i < size; ++i) {
-        p[i] = static_cast<std::uint8_t>(value >> (8 * (size - 1 - i)));
-    }
 }
 
 constexpr std::size_t kSlots = fw_cfg_key::kFileFirst + FwCfgItems::kFileSlots;
@@ -93,11 +86,11 @@ std::span<const std::uint8_t> FwCfgItems::item(std::uint16_t key) const {
 
 void FwCfgItems::rebuild_file_dir() {
     std::vector<std::uint8_t> dir(4 + files_.size() * kFileDirEntrySize, 0);
-    put_be(dir.data(), files_.size(), 4);
+    store_be(dir.data(), files_.size(), 4);
     for (std::size_t i = 0; i < files_.size(); ++i) {
         std::uint8_t* e = dir.data() + 4 + i * kFileDirEntrySize;
-        put_be(e, files_[i].bytes.size(), 4);
-        put_be(e + 4, fw_cfg_key::kFileFirst + i, 2);
+        store_be(e, files_[i].bytes.size(), 4);
+        store_be(e + 4, fw_cfg_key::kFileFirst + i, 2);
         std::copy(files_[i].name.begin(), files_[i].name.end(), e + 8);
     }
     generic_[fw_cfg_key::kFileDir] = std::move(dir);

@@ -1,22 +1,16 @@
 #include "hw-models/loaders/arm64_image.h"
 
+#include "common/byte_order.h"
 #include "hw-models/loaders/load_messages.h"
 
 namespace kvmdbg::hw {
 
 namespace {
 
-std::uint64_t le64(std::span<const std::uint8_t> b, std::size_t off) {
-    std::uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) {
-        v = (v << 8) | b[off + static_cast<std::size_t>(i)];
-    }
-    return v;
-}
+std::uint64_t le64(std::span<const std::uint8_t> b, std::size_t off) { return load_le(b.data() + off, 8); }
 
 std::uint32_t le32(std::span<const std::uint8_t> b, std::size_t off) {
-    return static_cast<std::uint32_t>(b[off]) | (static_cast<std::uint32_t>(b[off + 1]) << 8) |
-           (static_cast<std::uint32_t>(b[off + 2]) << 16) | (static_cast<std::uint32_t>(b[off + 3]) << 24);
+    return static_cast<std::uint32_t>(load_le(b.data() + off, 4));
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include "common/byte_order.h"
+
 namespace kvmdbg::hw {
 
 namespace {
@@ -16,17 +18,14 @@ constexpr std::uint16_t kPnXnum = 0xffff;
 constexpr std::size_t kMaxLoadSegments = 1024;
 
 std::uint16_t le16(std::span<const std::uint8_t> b, std::size_t off) {
-    return static_cast<std::uint16_t>(b[off] | (b[off + 1] << 8));
+    return static_cast<std::uint16_t>(load_le(b.data() + off, 2));
 }
 
 std::uint32_t le32(std::span<const std::uint8_t> b, std::size_t off) {
-    return static_cast<std::uint32_t>(b[off]) | (static_cast<std::uint32_t>(b[off + 1]) << 8) |
-           (static_cast<std::uint32_t>(b[off + 2]) << 16) | (static_cast<std::uint32_t>(b[off + 3]) << 24);
+    return static_cast<std::uint32_t>(load_le(b.data() + off, 4));
 }
 
-std::uint64_t le64(std::span<const std::uint8_t> b, std::size_t off) {
-    return le32(b, off) | (static_cast<std::uint64_t>(le32(b, off + 4)) << 32);
-}
+std::uint64_t le64(std::span<const std::uint8_t> b, std::size_t off) { return load_le(b.data() + off, 8); }
 
 Error elf_error(const std::string& name, const std::string& what) { return make_error(ENOEXEC, name + ": " + what); }
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/byte_order.h"
 #include "common/hex_string.h"
 #include "hw-models/loaders/load_messages.h"
 
@@ -29,11 +30,7 @@ constexpr std::size_t kInitSize = 0x260;
 
 // Little-endian `size` bytes at `off`; the caller checked the bounds.
 std::uint64_t le(std::span<const std::uint8_t> b, std::size_t off, std::size_t size) {
-    std::uint64_t v = 0;
-    for (std::size_t i = size; i-- > 0;) {
-        v = (v << 8) | b[off + i];
-    }
-    return v;
+    return load_le(b.data() + off, size);
 }
 
 Error bad_image(const std::string& path, const std::string& what) { return file_error(ENOEXEC, path, what); }

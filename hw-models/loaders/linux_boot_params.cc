@@ -3,17 +3,12 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/byte_order.h"
 #include "hw-models/loaders/linux_boot_header.h"
 
 namespace kvmdbg::hw {
 
 namespace {
-
-void put_le(std::uint8_t* p, std::uint64_t v, std::size_t size) {
-    for (std::size_t i = 0; i < size; ++i) {
-        p[i] = static_cast<std::uint8_t>(v >> (8 * i));
-    }
-}
 
 bool covered(std::span<const GpaRange> ranges, std::uint64_t start, std::uint64_t end) {
     return std::any_of(ranges.begin(), ranges.end(),
@@ -29,6 +24,12 @@ void append_merged(std::vector<E820Entry>& map, std::uint64_t start, std::uint64
 }
 
 }  // namespace
+
+void write_e820_entry(std::uint8_t* out, const E820Entry& entry) {
+    store_le(out, entry.addr, 8);
+    store_le(out + 8, entry.size, 8);
+    store_le(out + 16, static_cast<std::uint32_t>(entry.type), 4);
+}
 
 std::vector<E820Entry> build_e820_map(std::span<const GpaRange> ram, std::span<const GpaRange> reserved) {
     // Every range boundary; each piece between two neighbours is wholly
@@ -66,18 +67,16 @@ Result<std::array<std::uint8_t, kLinuxBootParamsSize>> build_linux_boot_params(c
     std::size_t header_len = std::min(input.setup_header.size(), kBootParamsSetupHeaderEnd - kLinuxSetupHeaderOffset);
     std::memcpy(zp.data() + kLinuxSetupHeaderOffset, input.setup_header.data(), header_len);
     zp[kBootParamsTypeOfLoader] = kTypeOfLoaderUndefined;
-    put_le(&zp[kBootParamsCmdLinePtr], input.cmd_line_ptr & 0xffffffff, 4);
-    put_le(&zp[kBootParamsExtCmdLinePtr], input.cmd_line_ptr >> 32, 4);
-    put_le(&zp[kBootParamsRamdiskImage], input.ramdisk_image & 0xffffffff, 4);
-    put_le(&zp[kBootParamsExtRamdiskImage], input.ramdisk_image >> 32, 4);
-    put_le(&zp[kBootParamsRamdiskSize], input.ramdisk_size & 0xffffffff, 4);
-    put_le(&zp[kBootParamsExtRamdiskSize], input.ramdisk_size >> 32, 4);
+    store_le(&zp[kBootParamsCmdLinePtr], input.cmd_line_ptr & 0xffffffff, 4);
+    store_le(&zp[kBootParamsExtCmdLinePtr], input.cmd_line_ptr >> 32, 4);
+    store_le(&zp[kBootParamsRamdiskImage], input.ramdisk_image & 0xffffffff, 4);
+    store_le(&zp[kBootParamsExtRamdiskImage], input.ramdisk_image >> 32, 4);
+    store_le(&zp[kBootParamsRamdiskSize], input.ramdisk_size & 0xffffffff, 4);
+    store_le(&zp[kBootParamsExtRamdiskSize], input.ramdisk_size >> 32, 4);
     zp[kBootParamsE820Entries] = static_cast<std::uint8_t>(input.e820.size());
     std::uint8_t* entry = zp.data() + kBootParamsE820Table;
     for (const auto& e : input.e820) {
-        put_le(entry, e.addr, 8);
-        put_le(entry + 8, e.size, 8);
-        put_le(entry + 16, static_cast<std::uint32_t>(e.type), 4);
+        write_e820_entry(entry, e);
         entry += kE820EntrySize;
     }
     return zp;

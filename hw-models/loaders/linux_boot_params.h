@@ -60,6 +60,11 @@ struct E820Entry {
     bool operator==(const E820Entry&) const = default;
 };
 
+/// Writes `entry` as the 20 bytes of an e820 table entry (kE820EntrySize:
+/// le64 addr, le64 size, le32 type), as boot_params and fw_cfg's
+/// "etc/e820" both lay it out.
+void write_e820_entry(std::uint8_t* out, const E820Entry& entry);
+
 /// The e820 map of `ram` with `reserved` taken out of it: sorted by
 /// address, adjacent ranges of one type merged; a reserved range wins over
 /// RAM; reserved ranges outside RAM (a ROM) are listed too, holes are not.

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "arch/x86/boot_tables.h"
+#include "common/byte_order.h"
 #include "hw-models/loaders/elf_image.h"
 #include "hw-models/loaders/load_messages.h"
 
@@ -53,20 +54,12 @@ constexpr std::uint32_t kBootDevice = 0x8000ffff;
 std::uint64_t page_align(std::uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
 
 std::uint32_t le32(std::span<const std::uint8_t> b, std::size_t off) {
-    return static_cast<std::uint32_t>(b[off]) | (static_cast<std::uint32_t>(b[off + 1]) << 8) |
-           (static_cast<std::uint32_t>(b[off + 2]) << 16) | (static_cast<std::uint32_t>(b[off + 3]) << 24);
+    return static_cast<std::uint32_t>(load_le(b.data() + off, 4));
 }
 
-void put32(std::uint8_t* p, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) {
-        p[i] = static_cast<std::uint8_t>(v >> (8 * i));
-    }
-}
+void put32(std::uint8_t* p, std::uint32_t v) { store_le(p, v, 4); }
 
-void put64(std::uint8_t* p, std::uint64_t v) {
-    put32(p, static_cast<std::uint32_t>(v));
-    put32(p + 4, static_cast<std::uint32_t>(v >> 32));
-}
+void put64(std::uint8_t* p, std::uint64_t v) { store_le(p, v, 8); }
 
 // A piece of the kernel image: `data` at `gpa`, zeroes up to `size`.
 struct Piece {
