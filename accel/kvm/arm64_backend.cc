@@ -34,6 +34,7 @@
 #include "accel/kvm/guest_debug_core.h"
 #include "accel/kvm/kvm_vcpu.h"
 #include "accel/kvm/kvm_vm.h"
+#include "accel/kvm/one_reg.h"
 #include "accel/plugin_abi_arm64.h"
 #include "arch/arm64/debug_regs.h"
 #include "arch/arm64/regs_kvm.h"
@@ -166,7 +167,7 @@ public:
     ArchExitOutcome handle_exit(KvmVcpu& vcpu) override {
         const kvm_run& r = *vcpu.run();
         const std::string who = "vCPU " + std::to_string(vcpu.index());
-        auto pc = get_one_reg(vcpu.fd(), arch::arm64::reg_id::pc(), "pc");
+        auto pc = read_one_reg(vcpu.fd(), arch::arm64::reg_id::pc(), "pc");
         std::string at = pc ? " at PC=" + hex_string(*pc) : " (PC unavailable: " + pc.error().message + ")";
         switch (r.exit_reason) {
         case KVM_EXIT_SYSTEM_EVENT:

@@ -9,6 +9,7 @@
 #include "accel/kvm/arm64_vcpu_state.h"
 #include "accel/kvm/kvm_vcpu.h"
 #include "accel/kvm/kvm_vm.h"
+#include "accel/kvm/one_reg.h"
 #include "accel/plugin_abi.h"
 #include "arch/arm64/reflect.h"
 #include "arch/arm64/regs_kvm.h"
@@ -64,7 +65,7 @@ Result<GuestMemory> Arm64DebugHooks::guest_memory(std::uint32_t cpu) {
 }
 
 std::uint64_t Arm64DebugHooks::current_pc(KvmVcpu& vcpu) {
-    auto pc = get_one_reg(vcpu.fd(), a64::reg_id::pc(), "pc");
+    auto pc = read_one_reg(vcpu.fd(), a64::reg_id::pc(), "pc");
     return pc ? *pc : 0;
 }
 
@@ -154,7 +155,7 @@ Status Arm64DebugHooks::mask_daif_for_step(KvmVcpu& vcpu, const RunSetup& setup)
         insn = word;
     }
     a64::StepDaifPlan plan = a64::plan_step_daif(st.pstate, st.pc, st.vbar_el1, insn);
-    if (auto s = set_one_reg(vcpu.fd(), a64::reg_id::pstate(), plan.step_pstate, "pstate"); !s) {
+    if (auto s = write_one_reg(vcpu.fd(), a64::reg_id::pstate(), plan.step_pstate, "pstate"); !s) {
         return s;
     }
     std::lock_guard lock(mu_);
@@ -171,20 +172,20 @@ Status Arm64DebugHooks::undo_step_setup(KvmVcpu& vcpu) {
     if (!plan) {
         return ok_status();
     }
-    auto pstate = get_one_reg(vcpu.fd(), a64::reg_id::pstate(), "pstate");
-    auto pc = get_one_reg(vcpu.fd(), a64::reg_id::pc(), "pc");
-    auto spsr = get_one_reg(vcpu.fd(), a64::reg_id::spsr_el1(), "spsr_el1");
+    auto pstate = read_one_reg(vcpu.fd(), a64::reg_id::pstate(), "pstate");
+    auto pc = read_one_reg(vcpu.fd(), a64::reg_id::pc(), "pc");
+    auto spsr = read_one_reg(vcpu.fd(), a64::reg_id::spsr_el1(), "spsr_el1");
     for (const auto* r : {&pstate, &pc, &spsr}) {
         if (!*r) {
             return make_error(r->error().code, "cannot restore PSTATE.DAIF after the step: " + r->error().message);
         }
     }
     a64::StepDaifRestore r = a64::restore_step_daif(*plan, *pstate, *pc, *spsr);
-    if (auto s = set_one_reg(vcpu.fd(), a64::reg_id::pstate(), r.pstate, "pstate"); !s) {
+    if (auto s = write_one_reg(vcpu.fd(), a64::reg_id::pstate(), r.pstate, "pstate"); !s) {
         return make_error(s.error().code, "cannot restore PSTATE.DAIF after the step: " + s.error().message);
     }
     if (r.spsr_el1) {
-        if (auto s = set_one_reg(vcpu.fd(), a64::reg_id::spsr_el1(), *r.spsr_el1, "spsr_el1"); !s) {
+        if (auto s = write_one_reg(vcpu.fd(), a64::reg_id::spsr_el1(), *r.spsr_el1, "spsr_el1"); !s) {
             return make_error(s.error().code, "cannot restore SPSR_EL1.DAIF after the step: " + s.error().message);
         }
     }
@@ -249,10 +250,10 @@ Status Arm64DebugHooks::reflect(KvmVcpu& vcpu, const a64::DecodedDebugExit& even
     const int fd = vcpu.fd();
     a64::ReflectInput in;
     in.event = event;
-    auto pstate = get_one_reg(fd, a64::reg_id::pstate(), "pstate");
-    auto pc = get_one_reg(fd, a64::reg_id::pc(), "pc");
-    auto vbar = get_one_reg(fd, a64::reg_id::vbar_el1(), "vbar_el1");
-    auto sctlr = get_one_reg(fd, a64::reg_id::sctlr_el1(), "sctlr_el1");
+    auto pstate = read_one_reg(fd, a64::reg_id::pstate(), "pstate");
+    auto pc = read_one_reg(fd, a64::reg_id::pc(), "pc");
+    auto vbar = read_one_reg(fd, a64::reg_id::vbar_el1(), "vbar_el1");
+    auto sctlr = read_one_reg(fd, a64::reg_id::sctlr_el1(), "sctlr_el1");
     for (const auto* r : {&pstate, &pc, &vbar, &sctlr}) {
         if (!*r) {
             return r->error();
@@ -265,13 +266,13 @@ Status Arm64DebugHooks::reflect(KvmVcpu& vcpu, const a64::DecodedDebugExit& even
     // The guest CPU's features that change PSTATE on exception entry
     // (ID_AA64MMFR1_EL1.PAN [23:20], ID_AA64MMFR2_EL1.UAO [7:4],
     // ID_AA64PFR1_EL1.SSBS [7:4] and .MTE [11:8]; MTE >= 2 has TCO).
-    if (auto v = get_one_reg(fd, a64::reg_id::id_aa64mmfr1_el1(), "id_aa64mmfr1_el1")) {
+    if (auto v = read_one_reg(fd, a64::reg_id::id_aa64mmfr1_el1(), "id_aa64mmfr1_el1")) {
         in.features.pan = ((*v >> 20) & 0xf) != 0;
     }
-    if (auto v = get_one_reg(fd, a64::reg_id::id_aa64mmfr2_el1(), "id_aa64mmfr2_el1")) {
+    if (auto v = read_one_reg(fd, a64::reg_id::id_aa64mmfr2_el1(), "id_aa64mmfr2_el1")) {
         in.features.uao = ((*v >> 4) & 0xf) != 0;
     }
-    if (auto v = get_one_reg(fd, a64::reg_id::id_aa64pfr1_el1(), "id_aa64pfr1_el1")) {
+    if (auto v = read_one_reg(fd, a64::reg_id::id_aa64pfr1_el1(), "id_aa64pfr1_el1")) {
         in.features.ssbs = ((*v >> 4) & 0xf) != 0;
         in.features.mte = ((*v >> 8) & 0xf) >= 2;
     }
@@ -292,12 +293,12 @@ Status Arm64DebugHooks::reflect(KvmVcpu& vcpu, const a64::DecodedDebugExit& even
         {a64::reg_id::pc(), plan->pc, "pc"},
     };
     if (plan->writes_far) {
-        if (auto s = set_one_reg(fd, a64::reg_id::far_el1(), plan->far_el1, "far_el1"); !s) {
+        if (auto s = write_one_reg(fd, a64::reg_id::far_el1(), plan->far_el1, "far_el1"); !s) {
             return s;
         }
     }
     for (const auto& w : writes) {
-        if (auto s = set_one_reg(fd, w.id, w.value, w.name); !s) {
+        if (auto s = write_one_reg(fd, w.id, w.value, w.name); !s) {
             return s;
         }
     }

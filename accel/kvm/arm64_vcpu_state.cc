@@ -7,33 +7,17 @@
 
 #include "accel/kvm/kvm_system.h"
 #include "accel/kvm/kvm_vm.h"
+#include "accel/kvm/one_reg.h"
 #include "arch/arm64/page_walk.h"
 #include "arch/arm64/regs_kvm.h"
 
 namespace kvmdbg::accel::kvm {
 
-namespace {
-
-Status one_reg(int fd, unsigned long request, std::uint64_t id, void* addr, const char* name) {
-    kvm_one_reg reg{};
-    reg.id = id;
-    reg.addr = reinterpret_cast<std::uintptr_t>(addr);
-    long rc = xioctl(fd, request, &reg);
-    if (rc < 0) {
-        int err = static_cast<int>(-rc);
-        return make_error(err, std::string(request == KVM_GET_ONE_REG ? "KVM_GET_ONE_REG(" : "KVM_SET_ONE_REG(") +
-                                   name + ") failed: " + std::strerror(err));
-    }
-    return ok_status();
-}
-
-}  // namespace
-
 Status load_arm64_state(int fd, KvmdbgArm64State& out) {
     auto* base = reinterpret_cast<std::uint8_t*>(&out);
     for (const auto& f : arch::arm64::arm64_one_regs()) {
         // KVM writes exactly the id's size; the fields are sized to match.
-        if (auto s = one_reg(fd, KVM_GET_ONE_REG, f.id, base + f.offset, f.name); !s) {
+        if (auto s = transfer_one_reg(fd, KVM_GET_ONE_REG, f.id, base + f.offset, f.name); !s) {
             return s;
         }
     }
@@ -45,23 +29,11 @@ Status store_arm64_state(int fd, const KvmdbgArm64State& in) {
     KvmdbgArm64State copy = in;
     auto* base = reinterpret_cast<std::uint8_t*>(&copy);
     for (const auto& f : arch::arm64::arm64_one_regs()) {
-        if (auto s = one_reg(fd, KVM_SET_ONE_REG, f.id, base + f.offset, f.name); !s) {
+        if (auto s = transfer_one_reg(fd, KVM_SET_ONE_REG, f.id, base + f.offset, f.name); !s) {
             return s;
         }
     }
     return ok_status();
-}
-
-Result<std::uint64_t> get_one_reg(int fd, std::uint64_t id, const char* name) {
-    std::uint64_t v = 0;
-    if (auto s = one_reg(fd, KVM_GET_ONE_REG, id, &v, name); !s) {
-        return s.error();
-    }
-    return v;
-}
-
-Status set_one_reg(int fd, std::uint64_t id, std::uint64_t value, const char* name) {
-    return one_reg(fd, KVM_SET_ONE_REG, id, &value, name);
 }
 
 Result<KvmdbgArm64State> arm64_vcpu_state(KvmVm& vm, std::uint32_t cpu) {

@@ -20,11 +20,6 @@ Status load_arm64_state(int vcpu_fd, KvmdbgArm64State& out);
 /// Writes every register of `in`.
 Status store_arm64_state(int vcpu_fd, const KvmdbgArm64State& in);
 
-/// One 64-bit register by id (KVM_GET_ONE_REG).
-Result<std::uint64_t> get_one_reg(int vcpu_fd, std::uint64_t id, const char* name);
-/// One 64-bit register by id (KVM_SET_ONE_REG).
-Status set_one_reg(int vcpu_fd, std::uint64_t id, std::uint64_t value, const char* name);
-
 /// The state of vCPU `cpu` of an arm64 VM (any thread, including the vCPU's own).
 Result<KvmdbgArm64State> arm64_vcpu_state(KvmVm& vm, std::uint32_t cpu);
 

@@ -22,6 +22,14 @@ Result<unsigned> reg_size(std::uint64_t id, const char* name) {
 
 }  // namespace
 
+Status transfer_one_reg(int vcpu_fd, unsigned long request, std::uint64_t id, void* addr, const char* name) {
+    kvm_one_reg reg{};
+    reg.id = id;
+    reg.addr = reinterpret_cast<std::uintptr_t>(addr);
+    const char* what = request == KVM_GET_ONE_REG ? "KVM_GET_ONE_REG(" : "KVM_SET_ONE_REG(";
+    return ioctl_status(xioctl(vcpu_fd, request, &reg), std::string(what) + name + ")");
+}
+
 Result<std::uint64_t> read_one_reg(int vcpu_fd, std::uint64_t id, const char* name) {
     auto size = reg_size(id, name);
     if (!size) {
@@ -29,10 +37,8 @@ Result<std::uint64_t> read_one_reg(int vcpu_fd, std::uint64_t id, const char* na
     }
     std::uint64_t v64 = 0;
     std::uint32_t v32 = 0;
-    kvm_one_reg reg{};
-    reg.id = id;
-    reg.addr = *size == 8 ? reinterpret_cast<std::uintptr_t>(&v64) : reinterpret_cast<std::uintptr_t>(&v32);
-    if (auto s = ioctl_status(xioctl(vcpu_fd, KVM_GET_ONE_REG, &reg), std::string("KVM_GET_ONE_REG ") + name); !s) {
+    void* addr = *size == 8 ? static_cast<void*>(&v64) : static_cast<void*>(&v32);
+    if (auto s = transfer_one_reg(vcpu_fd, KVM_GET_ONE_REG, id, addr, name); !s) {
         return s.error();
     }
     return *size == 8 ? v64 : v32;
@@ -45,10 +51,8 @@ Status write_one_reg(int vcpu_fd, std::uint64_t id, std::uint64_t value, const c
     }
     std::uint64_t v64 = value;
     auto v32 = static_cast<std::uint32_t>(value);
-    kvm_one_reg reg{};
-    reg.id = id;
-    reg.addr = *size == 8 ? reinterpret_cast<std::uintptr_t>(&v64) : reinterpret_cast<std::uintptr_t>(&v32);
-    return ioctl_status(xioctl(vcpu_fd, KVM_SET_ONE_REG, &reg), std::string("KVM_SET_ONE_REG ") + name);
+    void* addr = *size == 8 ? static_cast<void*>(&v64) : static_cast<void*>(&v32);
+    return transfer_one_reg(vcpu_fd, KVM_SET_ONE_REG, id, addr, name);
 }
 
 }  // namespace kvmdbg::accel::kvm
