@@ -33,6 +33,7 @@ namespace {
 constexpr std::uint64_t kTssAddr = 0xfffbd000;
 constexpr std::uint64_t kIdentityMapAddr = 0xfffbc000;
 constexpr int kMaxCpuidEntries = 256;
+constexpr std::uint32_t kCpuidHypervisorBit = 1u << 31;  // CPUID.1:ECX
 
 // Up to 16 code bytes at the guest's PC, stopping at the first unmapped byte.
 std::vector<std::uint8_t> code_bytes_at_pc(const KvmVm& vm, const KvmdbgX86State& st) {
@@ -122,11 +123,16 @@ public:
             !s) {
             return s;
         }
-        // Give each vCPU its own APIC ID, as QEMU does (CPUID.1:EBX[31:24], 0xB/0x1F:EDX).
+        // Give each vCPU its own APIC ID, as QEMU does (CPUID.1:EBX[31:24], 0xB/0x1F:EDX),
+        // and say that a hypervisor runs it (CPUID.1:ECX[31], which KVM leaves to
+        // userspace): without it a guest ignores the KVM leaves at 0x40000000 that
+        // KVM_GET_SUPPORTED_CPUID lists (Linux then has no kvm-clock and must
+        // calibrate the TSC against the PIT, which fails on slow hosts).
         for (__u32 i = 0; i < header->nent; ++i) {
             kvm_cpuid_entry2& e = entries[i];
             if (e.function == 1) {
                 e.ebx = (e.ebx & 0x00ffffffu) | (vcpu.index() << 24);
+                e.ecx |= kCpuidHypervisorBit;
             } else if (e.function == 0xb || e.function == 0x1f) {
                 e.edx = vcpu.index();
             }

@@ -4,11 +4,14 @@
 #include <cstring>
 #include <utility>
 
+#include "hw-models/devices/acpi_pm1_event.h"
+#include "hw-models/devices/acpi_pm_timer.h"
 #include "hw-models/devices/acpi_poweroff.h"
 #include "hw-models/devices/i8042_reset.h"
 #include "hw-models/devices/isa_debug_exit.h"
 #include "hw-models/devices/port92.h"
 #include "hw-models/loaders/x86_kernel_loader.h"
+#include "hw-models/pc/acpi_tables.h"
 #include "hw-models/pc/bios_data_area.h"
 
 namespace kvmdbg::hw {
@@ -78,6 +81,9 @@ Status PcLite::build() {
             return s;
         }
     }
+    if (auto s = build_acpi_pm(); !s) {
+        return s;
+    }
     auto on_reset = [&host](const std::string& reason) { host.request_reset(reason); };
     for (auto [port, which] : {std::pair{I8042Reset::kDataPort, I8042Reset::Port::data},
                                std::pair{I8042Reset::kCommandPort, I8042Reset::Port::command}}) {
@@ -93,6 +99,19 @@ Status PcLite::build() {
         return s;
     }
     return build_fw_cfg();
+}
+
+// The ACPI PM registers the FADT points at (acpi_tables.h): PM1 event block
+// and PM timer beside the PM1a control block mapped above.
+Status PcLite::build_acpi_pm() {
+    const AcpiPlatform platform;
+    if (auto s = bus_.map(AddressSpace::pio, platform.pm_base + kAcpiPm1EventOffset, kAcpiPm1EventLength,
+                          "acpi-pm1-event", pm1_event_ = std::make_shared<AcpiPm1Event>());
+        !s) {
+        return s;
+    }
+    return bus_.map(AddressSpace::pio, platform.pm_base + kAcpiPmTimerOffset, kAcpiPmTimerLength, "acpi-pm-timer",
+                    std::make_shared<AcpiPmTimer>());
 }
 
 // fw_cfg, as QEMU's pc machine always has it: the CPU count and the RAM
@@ -123,6 +142,7 @@ void PcLite::reset_devices() {
         com1_->reset();
         port92_->reset();
         fw_cfg_->reset();
+        pm1_event_->reset();
     });
 }
 
@@ -157,7 +177,29 @@ Result<X86BootPlan> PcLite::load_kernel() {
         log_.write(LogCategory::loader, "pc-lite: BIOS data area: COM1 0x%x, EBDA segment 0x%x, base memory %u KiB",
                    bda.com1_port, bda.ebda_segment, bda.base_memory_kib);
     }
+    if (auto s = write_acpi_tables(*plan); !s) {
+        return s.error();
+    }
     return plan;
+}
+
+Status PcLite::write_acpi_tables(const X86BootPlan& plan) {
+    AcpiPlatform platform;
+    platform.cpus = config_.cpus;
+    auto tables = build_acpi_tables(platform, kAcpiTablesGpa);
+    if (plan.loaded_over(kAcpiTablesGpa, kAcpiTablesGpa + tables.size())) {
+        log_.write(LogCategory::loader, "pc-lite: the kernel loaded over the ACPI tables' place 0x%llx: no ACPI tables",
+                   static_cast<unsigned long long>(kAcpiTablesGpa));
+        return ok_status();
+    }
+    if (auto s = ram_.write(kAcpiTablesGpa, tables); !s) {
+        return s;
+    }
+    log_.write(LogCategory::loader,
+               "pc-lite: ACPI tables (RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT for %u CPUs), "
+               "0x%zx bytes at 0x%llx",
+               config_.cpus, tables.size(), static_cast<unsigned long long>(kAcpiTablesGpa));
+    return ok_status();
 }
 
 }  // namespace kvmdbg::hw

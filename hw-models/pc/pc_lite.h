@@ -7,6 +7,8 @@
 //   0xfec0_0000  IOAPIC   (in-kernel)       0xf4-0xf7    isa-debug-exit (default
 //   0xfee0_0000  LAPIC    (in-kernel)                    place; -device moves it)
 //   0x1_0000_0000 .. rest of RAM above 3 GiB 0x604, 0xb004 ACPI PM1a_CNT power-off
+//                                           0x600-0x603  ACPI PM1a event block
+//                                           0x608-0x60b  ACPI PM timer
 //                                           0x60, 0x64   i8042 reset (no keyboard)
 //                                           0x92         system control port A
 //                                           0x510-0x511  fw_cfg selector/data
@@ -14,7 +16,8 @@
 //   PIC, PIT: in-kernel (kernel-irqchip=on, the default, as QEMU with KVM)
 //
 // Low memory after load_kernel(), as SeaBIOS leaves it for what kernels
-// read: the BIOS data area at 0x400 (bios_data_area.h); the multiboot
+// read: the BIOS data area at 0x400 (bios_data_area.h); the ACPI tables at
+// 0xe0000 (acpi_tables.h: CPUs, IOAPIC, power-off, PM timer); the multiboot
 // memory map reports QEMU + SeaBIOS's e820 (multiboot_loader.h).
 //
 // Owns guest RAM, the I/O bus and its devices. The kernel image is loaded by
@@ -32,6 +35,7 @@
 #include "common/log.h"
 #include "common/result.h"
 #include "hw-models/char_backend.h"
+#include "hw-models/devices/acpi_pm1_event.h"
 #include "hw-models/devices/fw_cfg.h"
 #include "hw-models/devices/port92.h"
 #include "hw-models/devices/uart16550.h"
@@ -69,7 +73,8 @@ public:
     /// Loads config.kernel into RAM (Linux bzImage, multiboot or ELF64; the
     /// ROM is reserved in a Linux kernel's e820 map), then fills the
     /// BIOS data area [0x400, 0x500) as SeaBIOS would (bios_data_area.h)
-    /// unless the kernel loaded anything there, and returns the vCPU plan.
+    /// and the ACPI tables at 0xe0000 (acpi_tables.h), each unless the
+    /// kernel loaded anything there, and returns the vCPU plan.
     /// Errors carry the file name (see x86_kernel_loader.h).
     Result<X86BootPlan> load_kernel();
 
@@ -98,6 +103,8 @@ private:
     PcLite(const PcLiteConfig& config, Log& log, MachineHost& host);
     Status build();
     Status build_fw_cfg();
+    Status build_acpi_pm();
+    Status write_acpi_tables(const X86BootPlan& plan);
 
     PcLiteConfig config_;
     Log& log_;
@@ -108,6 +115,7 @@ private:
     std::shared_ptr<Uart16550> com1_;
     std::shared_ptr<Port92> port92_;
     std::shared_ptr<FwCfg> fw_cfg_;
+    std::shared_ptr<AcpiPm1Event> pm1_event_;
     MappedRegion rom_;
 };
 

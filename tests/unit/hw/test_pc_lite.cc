@@ -1,17 +1,20 @@
 // PcLite as a whole without KVM: what load_kernel() leaves in low memory
 // (the BIOS data area, only where the kernel did not load) and the legacy
-// reset ports reaching MachineHost::request_reset through the bus.
+// reset ports reaching MachineHost::request_reset through the bus, the
+// ACPI tables and PM registers.
 #include "hw-models/pc/pc_lite.h"
 
 #include <glib.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "hw-models/pc/acpi_tables.h"
 #include "hw-models/pc/bios_data_area.h"
 #include "tests/support/cunit_main.h"
 
@@ -124,6 +127,66 @@ void test_pc_lite_failed_load_writes_nothing() {
     CU_ASSERT_TRUE(std::all_of(got.begin(), got.end(), [](std::uint8_t v) { return v == 0; }));
 }
 
+// -------------------------------------------------------------------- ACPI
+
+void test_pc_lite_writes_acpi_tables() {
+    TempFile k(aout_kernel(0x100000, 0x1000));
+    Log log;
+    RecordingHost host;
+    PcLiteConfig config;
+    config.ram_size = 16ull << 20;
+    config.cpus = 3;
+    config.kernel = k.path();
+    config.serial = "none";
+    auto pc = PcLite::create(config, log, host);
+    CU_ASSERT_FATAL(pc.ok());
+    CU_ASSERT_FATAL((*pc)->load_kernel().ok());
+    AcpiPlatform platform;
+    platform.cpus = 3;
+    auto want = build_acpi_tables(platform, kAcpiTablesGpa);
+    CU_ASSERT(ram_bytes(**pc, kAcpiTablesGpa, want.size()) == want);
+}
+
+void test_pc_lite_kernel_over_acpi_tables_wins() {
+    TempFile k(aout_kernel(0xe0000, 0x1000));
+    Log log;
+    RecordingHost host;
+    auto pc = make_pc(k.path(), log, host);
+    CU_ASSERT_FATAL(pc->load_kernel().ok());
+    Bytes got = ram_bytes(*pc, kAcpiTablesGpa + 0x20, 0x1000 - 0x20);  // after the multiboot header
+    CU_ASSERT_TRUE(std::all_of(got.begin(), got.end(), [](std::uint8_t v) { return v == 0x5a; }));
+}
+
+std::uint32_t pio_read32(PcLite& pc, std::uint16_t port) {
+    std::uint8_t v[4] = {};
+    CU_ASSERT(pc.bus().dispatch(AddressSpace::pio, port, v, 4, false) == IoOutcome::proceed);
+    return static_cast<std::uint32_t>(v[0] | v[1] << 8 | v[2] << 16 | v[3] << 24);
+}
+
+void test_acpi_pm_ports_wired() {
+    Log log;
+    RecordingHost host;
+    auto pc = make_pc("/nonexistent/kvmdbg-kernel", log, host);
+    // PM timer at 0x608: 24 bits, advancing (2 ms is 7159 ticks).
+    std::uint32_t t0 = pio_read32(*pc, 0x608);
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    std::uint32_t t1 = pio_read32(*pc, 0x608);
+    CU_ASSERT_EQUAL(t1 >> 24, 0u);
+    CU_ASSERT(((t1 - t0) & 0xffffff) >= 7000u);
+    // PM1a event block at 0x600: status 0, enable kept until machine reset.
+    std::uint8_t en[2] = {0x21, 0x01};
+    CU_ASSERT(pc->bus().dispatch(AddressSpace::pio, 0x602, en, 2, true) == IoOutcome::proceed);
+    CU_ASSERT_EQUAL(pio_read32(*pc, 0x600), 0x01210000u);
+    pc->reset_devices();
+    CU_ASSERT_EQUAL(pio_read32(*pc, 0x600), 0u);
+    // PM1a control at 0x604: SLP_EN powers off.
+    std::uint8_t slp[2] = {0x00, 0x20};
+    CU_ASSERT(pc->bus().dispatch(AddressSpace::pio, 0x604, slp, 2, true) == IoOutcome::stop_machine);
+    CU_ASSERT_EQUAL(host.poweroffs.size(), 1u);
+}
+
 // ------------------------------------------------------------ reset ports
 
 std::uint8_t pio_read(PcLite& pc, std::uint16_t port) {
@@ -215,6 +278,11 @@ const test::TestCase kBdaCases[] = {
     {"kernel bytes over the BDA win", test_pc_lite_leaves_kernel_bytes},
     {"failed load writes nothing", test_pc_lite_failed_load_writes_nothing},
 };
+const test::TestCase kAcpiCases[] = {
+    {"ACPI tables at 0xe0000 for the CPU count", test_pc_lite_writes_acpi_tables},
+    {"kernel bytes over the ACPI tables win", test_pc_lite_kernel_over_acpi_tables_wins},
+    {"PM timer, PM1 event and control ports", test_acpi_pm_ports_wired},
+};
 const test::TestCase kResetCases[] = {
     {"i8042 at 0x60/0x64", test_i8042_reset_wired},
     {"port 0x92", test_port92_reset_wired},
@@ -224,6 +292,7 @@ const test::TestCase kFwCfgCases[] = {
 };
 const test::TestSuite kSuites[] = {
     {"pc-lite bios data area", kBdaCases},
+    {"pc-lite ACPI", kAcpiCases},
     {"pc-lite reset ports", kResetCases},
     {"pc-lite fw_cfg", kFwCfgCases},
 };
