@@ -21,7 +21,6 @@ Console protocol (ttyAMA0, read by Boot): /init prints NESTED-BOOTED, the
 run script's own markers follow, and /init prints NESTED-EXIT <status> of
 the run script before `poweroff -f` (PSCI SYSTEM_OFF ends QEMU).
 """
-import fcntl
 import gzip
 import hashlib
 import os
@@ -29,11 +28,15 @@ import re
 import select
 import shutil
 import socket
-import stat
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from debian_package import FileLock, PackageError, Unavailable, apt_download, extract  # noqa: E402
+from newc_cpio import Cpio  # noqa: E402
 
 KERNEL_PACKAGE = "linux-image-cloud-arm64:arm64"
 BUSYBOX_PACKAGE = "busybox-static:arm64"
@@ -62,55 +65,14 @@ ARM64_LIB_DIRS = ["/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu"]
 GDB_PORT_NAME = "org.kvmdbg.gdb"
 
 
-class Skip(Exception):
-    """A package the rig needs is missing and could not be installed."""
-
-
-class RigError(Exception):
-    """The rig itself failed (boot, kernel, packing): a test failure."""
+# A package the rig needs is missing and could not be installed: SKIP.
+Skip = Unavailable
+# The rig itself failed (boot, kernel, packing): a test failure.
+RigError = PackageError
 
 
 def missing_tools():
     return [f"{tool} (package {pkg})" for tool, pkg in HOST_TOOLS.items() if shutil.which(tool) is None]
-
-
-class _Lock:
-    def __init__(self, path):
-        self.path = path
-
-    def __enter__(self):
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc):
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
-        os.close(self.fd)
-
-
-def _apt_download(package, dest):
-    """apt-get download PACKAGE into dest; returns the .deb path."""
-    os.makedirs(dest, exist_ok=True)
-    before = set(os.listdir(dest))
-    p = subprocess.run(["apt-get", "download", package], cwd=dest, capture_output=True, text=True)
-    if p.returncode != 0:
-        # Stale package lists are the usual reason; the caller decides.
-        raise Skip(f"package {package} cannot be downloaded: apt-get download said: "
-                   + (p.stderr.strip().splitlines() or ["(nothing)"])[-1])
-    name = package.split(":")[0]
-    debs = [f for f in os.listdir(dest) if f.startswith(name + "_") and f.endswith(".deb")]
-    new = [f for f in debs if f not in before] or debs
-    if not new:
-        raise RigError(f"apt-get download {package} left no .deb in {dest}")
-    return os.path.join(dest, sorted(new)[-1])
-
-
-def _extract(deb, dest):
-    tmp = dest + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    subprocess.run(["dpkg-deb", "-x", deb, tmp], check=True)
-    shutil.rmtree(dest, ignore_errors=True)
-    os.rename(tmp, dest)
 
 
 class Kernel:
@@ -137,17 +99,17 @@ class Kernel:
 def fetch_kernel(cache):
     """The cloud-arm64 kernel unpacked in cache/kernel (downloaded once)."""
     os.makedirs(cache, exist_ok=True)
-    with _Lock(os.path.join(cache, ".kernel.lock")):
+    with FileLock(os.path.join(cache, ".kernel.lock")):
         root = os.path.join(cache, "kernel")
         if not os.path.isdir(os.path.join(root, "boot")):
             debs = os.path.join(cache, "debs")
-            meta = _apt_download(KERNEL_PACKAGE, debs)
+            meta = apt_download(KERNEL_PACKAGE, debs)
             depends = subprocess.run(["dpkg-deb", "-f", meta, "Depends"], capture_output=True, text=True,
                                      check=True).stdout
             m = re.search(r"(linux-image-[0-9][^\s,(]*-cloud-arm64)", depends)
             if not m:
                 raise RigError(f"{meta}: no versioned linux-image in Depends: {depends.strip()}")
-            _extract(_apt_download(m.group(1) + ":arm64", debs), root)
+            extract(apt_download(m.group(1) + ":arm64", debs), root)
         kernel = Kernel(root)
         kernel.check()
         return kernel
@@ -155,60 +117,12 @@ def fetch_kernel(cache):
 
 def fetch_busybox(cache):
     os.makedirs(cache, exist_ok=True)
-    with _Lock(os.path.join(cache, ".busybox.lock")):
+    with FileLock(os.path.join(cache, ".busybox.lock")):
         root = os.path.join(cache, "busybox")
         binary = os.path.join(root, "bin", "busybox")
         if not os.path.exists(binary):
-            _extract(_apt_download(BUSYBOX_PACKAGE, os.path.join(cache, "debs")), root)
+            extract(apt_download(BUSYBOX_PACKAGE, os.path.join(cache, "debs")), root)
         return binary
-
-
-class Cpio:
-    """An uncompressed cpio archive in the "newc" format the kernel unpacks
-    (Documentation/driver-api/early-userspace/buffer-format.rst)."""
-
-    def __init__(self):
-        self.parts = []
-        self.ino = 1
-        self.seen = set()
-
-    def _entry(self, name, mode, data=b"", rdev=(0, 0)):
-        name = name.lstrip("/")
-        if name in self.seen:
-            return
-        self.seen.add(name)
-        nb = name.encode() + b"\0"
-        fields = [self.ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1], len(nb), 0]
-        self.ino += 1
-        hdr = b"070701" + b"".join(b"%08x" % v for v in fields)
-        self.parts.append(hdr + nb + b"\0" * (-(len(hdr) + len(nb)) % 4))
-        self.parts.append(data + b"\0" * (-len(data) % 4))
-
-    def dir(self, name):
-        parts = name.strip("/").split("/")
-        for i in range(1, len(parts) + 1):
-            self._entry("/".join(parts[:i]), stat.S_IFDIR | 0o755)
-
-    def file(self, name, data, mode=0o755):
-        self.dir(os.path.dirname(name.strip("/")) or ".")
-        self._entry(name, stat.S_IFREG | mode, data)
-
-    def copy(self, name, path, mode=None):
-        with open(path, "rb") as f:
-            data = f.read()
-        self.file(name, data, mode if mode is not None else (os.stat(path).st_mode & 0o777))
-
-    def symlink(self, name, target):
-        self.dir(os.path.dirname(name.strip("/")) or ".")
-        self._entry(name, stat.S_IFLNK | 0o777, target.encode())
-
-    def chardev(self, name, major, minor):
-        self._entry(name, stat.S_IFCHR | 0o600, rdev=(major, minor))
-
-    def bytes(self):
-        self.seen.discard("TRAILER!!!")
-        self._entry("TRAILER!!!", 0)
-        return b"".join(self.parts)
 
 
 INIT = r"""#!/bin/busybox sh
@@ -327,7 +241,7 @@ def base_initramfs(cache, kernel, busybox, payload):
         key.update(f"{src}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     digest = key.hexdigest()[:16]
     path = os.path.join(cache, f"base-{digest}.cpio")
-    with _Lock(os.path.join(cache, ".initramfs.lock")):
+    with FileLock(os.path.join(cache, ".initramfs.lock")):
         if os.path.exists(path):
             return path
         c = Cpio()
@@ -387,7 +301,7 @@ def gzipped_kernel(cache, kernel):
     here. Returns its path."""
     st = os.stat(kernel.vmlinuz)
     path = os.path.join(cache, f"Image-{kernel.release}-{st.st_size}-{st.st_mtime_ns}.gz")
-    with _Lock(os.path.join(cache, ".image-gz.lock")):
+    with FileLock(os.path.join(cache, ".image-gz.lock")):
         if not os.path.exists(path):
             with open(kernel.vmlinuz, "rb") as f:
                 data = f.read()
