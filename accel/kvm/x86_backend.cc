@@ -6,14 +6,18 @@
 // Compiled only into a module built for an x86-64 host.
 #include <linux/kvm.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "accel/kvm/arch_backend.h"
 #include "accel/kvm/guest_debug_core.h"
+#include "accel/kvm/guest_instruction_probe.h"
 #include "accel/kvm/kvm_flex_structs.h"
 #include "accel/kvm/kvm_vcpu.h"
 #include "accel/kvm/kvm_vm.h"
@@ -21,6 +25,7 @@
 #include "accel/kvm/x86_debug_hooks.h"
 #include "accel/kvm/x86_vcpu_state.h"
 #include "accel/plugin_abi_x86.h"
+#include "arch/x86/cpuid_features.h"
 #include "arch/x86/hint_nop.h"
 #include "common/hex_string.h"
 #include "common/ioctl_status.h"
@@ -93,6 +98,9 @@ public:
                 return s;
             }
         }
+        if (auto s = probe_guest_cpuid(vm.system()); !s) {
+            return s;
+        }
         if (!vm.irqchip()) {
             return ok_status();
         }
@@ -137,10 +145,44 @@ public:
                 e.edx = vcpu.index();
             }
         }
+        hide_features(std::span(entries, header->nent));
         return ioctl_status(xioctl(vcpu.fd(), kKvmSetCpuid2, buf.data()), "KVM_SET_CPUID2");
     }
 
     Status vcpus_created(KvmVm&) override { return ok_status(); }
+
+    // The instruction probe (guest_instruction_probe.h): which CPUID features
+    // this host's KVM cannot run, hidden from every vCPU of this VM. Its
+    // notice goes to stderr once per process.
+    Status probe_guest_cpuid(const KvmSystem& system) {
+        auto probe = probe_guest_instructions(system);
+        if (!probe) {
+            return make_error(probe.error().code, "CPUID instruction probe: " + probe.error().message);
+        }
+        hidden_ = probe->hide;
+        static std::atomic<bool> told{false};
+        if (std::string notice = hidden_features_notice(*probe); !notice.empty() && !told.exchange(true)) {
+            std::fprintf(stderr, "%s\n", notice.c_str());
+        }
+        return ok_status();
+    }
+
+    void hide_features(std::span<kvm_cpuid_entry2> entries) const {
+        if (!hidden_.any()) {
+            return;
+        }
+        std::vector<arch::x86::CpuidLeaf> leaves;
+        for (const auto& e : entries) {
+            leaves.push_back({e.function, e.index, e.eax, e.ebx, e.ecx, e.edx});
+        }
+        arch::x86::hide_cpuid_features(leaves, hidden_);
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            entries[i].eax = leaves[i].eax;
+            entries[i].ebx = leaves[i].ebx;
+            entries[i].ecx = leaves[i].ecx;
+            entries[i].edx = leaves[i].edx;
+        }
+    }
 
     Status load_state(KvmVcpu& vcpu, void* out) override {
         return load_x86_state(vcpu.fd(), *static_cast<KvmdbgX86State*>(out));
@@ -240,6 +282,9 @@ public:
         }
         return std::unique_ptr<GuestDebug>(std::move(*core));
     }
+
+private:
+    arch::x86::HiddenCpuidFeatures hidden_;
 };
 
 }  // namespace
