@@ -40,9 +40,7 @@ PVM hosts' KVM emulator is known to fail (CMPXCHG16B, XRSTOR, XRSTORS:
 docs/hosts.md), or the kernel was still running when the time was up (a
 slow host); the SKIP names the furthest milestone and why.
 """
-import glob
 import os
-import re
 import subprocess
 import sys
 import time
@@ -51,11 +49,10 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import tiny_guest  # noqa: E402  (beside this script)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from debian_package import FileLock, Unavailable, apt_download, extract  # noqa: E402
-from newc_cpio import Cpio  # noqa: E402
+from debian_linux import busybox_initramfs, fetch_vmlinuz  # noqa: E402
+from debian_package import Unavailable  # noqa: E402
+from emulation_failure import EMULATION_FAILURE, unemulated_instruction  # noqa: E402
 
-META_PACKAGE = "linux-image-cloud-amd64"
-BUSYBOX_PACKAGE = "busybox-static"
 RUN_SECONDS = 240
 CPUS = 2
 # loglevel=6 keeps KERN_NOTICE and above (the banner, warnings) and drops
@@ -76,97 +73,6 @@ echo "KVMDBG-USERSPACE cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo)"
 """
 
 
-EMULATION_FAILURE = re.compile(
-    r"KVM internal error on vCPU \d+: suberror 1 \(emulation failure\) at RIP=(0x[0-9a-f]+)\n"
-    r"code bytes at RIP:((?: [0-9a-f]{2})+)")
-
-
-class Skip(Exception):
-    pass
-
-
-def unemulated_instruction(code):
-    """The name of the instruction at the start of `code` if it is one the
-    PVM hosts' KVM emulator is known to fail (docs/hosts.md): CMPXCHG16B
-    (0F C7 /1 with REX.W) or the XSAVE family's XRSTOR (0F AE /5) and
-    XRSTORS (0F C7 /3); else None."""
-    i = 0
-    while i < len(code) and code[i] in (0xF0, 0x66, 0xF2, 0xF3):
-        i += 1
-    rex_w = i < len(code) and 0x40 <= code[i] <= 0x4F and bool(code[i] & 0x08)
-    if i < len(code) and 0x40 <= code[i] <= 0x4F:
-        i += 1
-    if len(code) < i + 3 or code[i] != 0x0F:
-        return None
-    op, reg, mod = code[i + 1], (code[i + 2] >> 3) & 7, code[i + 2] >> 6
-    if op == 0xC7 and reg == 1 and rex_w and mod != 3:
-        return "cmpxchg16b"
-    if op == 0xC7 and reg == 3 and mod != 3:
-        return "xrstors"
-    if op == 0xAE and reg == 5 and mod != 3:
-        return "xrstor"
-    return None
-
-
-def versioned_package():
-    """The linux-image-<version>-cloud-amd64 the meta package depends on."""
-    try:
-        p = subprocess.run(["apt-cache", "depends", META_PACKAGE], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise Skip(f"apt-cache is not usable here ({e}); needs the package {META_PACKAGE}")
-    m = re.search(r"Depends:\s*(linux-image-[0-9][^\s]*-cloud-amd64)", p.stdout)
-    if p.returncode != 0 or not m:
-        raise Skip(f"apt-cache depends {META_PACKAGE} names no versioned kernel package "
-                   f"(package lists missing? apt-get update): {(p.stderr or p.stdout).strip()[:200]}")
-    return m.group(1)
-
-
-def fetch_vmlinuz(cache):
-    """CACHE/boot/vmlinuz-*: downloaded and unpacked once (under a lock: the
-    boot and bad-input tests may run at the same time)."""
-    os.makedirs(cache, exist_ok=True)
-    with FileLock(os.path.join(cache, ".lock")):
-        return fetch_vmlinuz_locked(cache)
-
-
-def initramfs(cache):
-    """CACHE/initrd.cpio: busybox-static and INIT (made once)."""
-    path = os.path.join(cache, "initrd.cpio")
-    with FileLock(os.path.join(cache, ".lock")):
-        busybox = os.path.join(cache, "busybox", "bin", "busybox")
-        if not os.path.exists(busybox):
-            extract(apt_download(BUSYBOX_PACKAGE, os.path.join(cache, "debs")), os.path.join(cache, "busybox"))
-        c = Cpio()
-        for d in ["bin", "dev", "proc"]:
-            c.dir(d)
-        c.chardev("dev/console", 5, 1)
-        c.copy("/bin/busybox", busybox, 0o755)
-        c.file("/init", INIT.encode())
-        with open(path + ".tmp", "wb") as f:
-            f.write(c.bytes())
-        os.rename(path + ".tmp", path)
-    return path
-
-
-def fetch_vmlinuz_locked(cache):
-    found = sorted(glob.glob(os.path.join(cache, "boot", "vmlinuz-*")))
-    if found:
-        return found[-1]
-    package = versioned_package()
-    p = subprocess.run(["apt-get", "download", package], cwd=cache, capture_output=True, text=True, timeout=600)
-    debs = sorted(glob.glob(os.path.join(cache, package + "_*.deb")))
-    if p.returncode != 0 or not debs:
-        raise Skip(f"the package {package} cannot be downloaded: apt-get download said: "
-                   + (p.stderr.strip().splitlines() or ["(nothing)"])[-1])
-    tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", debs[-1]], stdout=subprocess.PIPE)
-    subprocess.run(["tar", "-x", "-C", cache, "--wildcards", "./boot/vmlinuz-*"], stdin=tar.stdout, check=True)
-    tar.stdout.close()
-    if tar.wait() != 0:
-        raise RuntimeError(f"dpkg-deb --fsys-tarfile {debs[-1]} failed")
-    found = sorted(glob.glob(os.path.join(cache, "boot", "vmlinuz-*")))
-    if not found:
-        raise RuntimeError(f"{debs[-1]} has no boot/vmlinuz-*")
-    return found[-1]
 
 
 def run_bounded(cmd, seconds):
@@ -273,8 +179,8 @@ def main():
         return 77
     try:
         vmlinuz = fetch_vmlinuz(cache)
-        initrd = initramfs(cache) if mode == "boot" else None
-    except (Skip, Unavailable) as e:
+        initrd = busybox_initramfs(cache, "boot-initrd", INIT) if mode == "boot" else None
+    except Unavailable as e:
         print(f"SKIP: {e}")
         return 77
     print("kernel:", vmlinuz)

@@ -1,0 +1,116 @@
+"""Debian 12's x86-64 cloud kernel for the tests, fetched at test time into a
+cache directory (the build directory's cache/linux) and never installed:
+
+  fetch_vmlinuz(cache)            cache/boot/vmlinuz-<release>: the bzImage of
+                                  the linux-image-<release> package the meta
+                                  package linux-image-cloud-amd64 depends on
+  fetch_debug_files(cache)        (vmlinux, System.map) from the matching
+                                  linux-image-<release>-dbg package (DWARF,
+                                  the real System.map: the one in the image
+                                  package is a placeholder); only
+                                  usr/lib/debug/boot/ is unpacked (590 MB)
+  busybox_initramfs(cache, name, init)
+                                  cache/<name>.cpio: Debian's busybox-static
+                                  and `init` as /init
+
+Each step runs once under a lock on cache/.lock (tests using them may run
+at the same time) and raises debian_package.Unavailable, naming the
+package, when apt cannot provide it.
+"""
+import glob
+import os
+import re
+import subprocess
+
+from debian_package import FileLock, Unavailable, apt_download, extract
+from newc_cpio import Cpio
+
+META_PACKAGE = "linux-image-cloud-amd64"
+BUSYBOX_PACKAGE = "busybox-static"
+
+
+def versioned_package():
+    """The linux-image-<release> the meta package depends on."""
+    try:
+        p = subprocess.run(["apt-cache", "depends", META_PACKAGE], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise Unavailable(f"apt-cache is not usable here ({e}); needs the package {META_PACKAGE}")
+    m = re.search(r"Depends:\s*(linux-image-[0-9][^\s]*-cloud-amd64)", p.stdout)
+    if p.returncode != 0 or not m:
+        raise Unavailable(f"apt-cache depends {META_PACKAGE} names no versioned kernel package "
+                          f"(package lists missing? apt-get update): {(p.stderr or p.stdout).strip()[:200]}")
+    return m.group(1)
+
+
+def _extract_members(deb, dest, pattern):
+    """Unpacks only the members matching `pattern` (a tar wildcard) of deb."""
+    tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
+    subprocess.run(["tar", "-x", "-C", dest, "--wildcards", pattern], stdin=tar.stdout, check=True)
+    tar.stdout.close()
+    if tar.wait() != 0:
+        raise RuntimeError(f"dpkg-deb --fsys-tarfile {deb} failed")
+
+
+def _found(pattern):
+    found = sorted(glob.glob(pattern))
+    return found[-1] if found else None
+
+
+def fetch_vmlinuz(cache):
+    os.makedirs(cache, exist_ok=True)
+    with FileLock(os.path.join(cache, ".lock")):
+        vmlinuz = _found(os.path.join(cache, "boot", "vmlinuz-*"))
+        if vmlinuz:
+            return vmlinuz
+        deb = apt_download(versioned_package(), os.path.join(cache, "debs"))
+        _extract_members(deb, cache, "./boot/vmlinuz-*")
+        vmlinuz = _found(os.path.join(cache, "boot", "vmlinuz-*"))
+        if not vmlinuz:
+            raise RuntimeError(f"{deb} has no boot/vmlinuz-*")
+        return vmlinuz
+
+
+def fetch_debug_files(cache):
+    vmlinuz = fetch_vmlinuz(cache)
+    release = os.path.basename(vmlinuz)[len("vmlinuz-"):]
+    boot = os.path.join(cache, "dbg", "usr", "lib", "debug", "boot")
+    vmlinux = os.path.join(boot, "vmlinux-" + release)
+    system_map = os.path.join(boot, "System.map-" + release)
+    with FileLock(os.path.join(cache, ".lock")):
+        if not (os.path.exists(vmlinux) and os.path.exists(system_map)):
+            deb = apt_download(f"linux-image-{release}-dbg", os.path.join(cache, "debs"))
+            os.makedirs(os.path.join(cache, "dbg"), exist_ok=True)
+            _extract_members(deb, os.path.join(cache, "dbg"), "./usr/lib/debug/boot/*")
+            os.unlink(deb)  # 283 MB; the unpacked files are what is kept
+        if not (os.path.exists(vmlinux) and os.path.exists(system_map)):
+            raise RuntimeError(f"linux-image-{release}-dbg has no {vmlinux} or {system_map}")
+    return vmlinux, system_map
+
+
+def system_map_address(system_map, symbol):
+    """The address of `symbol` in a System.map, or None."""
+    with open(system_map) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == symbol:
+                return int(parts[0], 16)
+    return None
+
+
+def busybox_initramfs(cache, name, init):
+    os.makedirs(cache, exist_ok=True)
+    path = os.path.join(cache, name + ".cpio")
+    with FileLock(os.path.join(cache, ".lock")):
+        busybox = os.path.join(cache, "busybox", "bin", "busybox")
+        if not os.path.exists(busybox):
+            extract(apt_download(BUSYBOX_PACKAGE, os.path.join(cache, "debs")), os.path.join(cache, "busybox"))
+        c = Cpio()
+        for d in ["bin", "dev", "proc"]:
+            c.dir(d)
+        c.chardev("dev/console", 5, 1)
+        c.copy("/bin/busybox", busybox, 0o755)
+        c.file("/init", init.encode())
+        with open(path + ".tmp", "wb") as f:
+            f.write(c.bytes())
+        os.rename(path + ".tmp", path)
+    return path
