@@ -16,6 +16,10 @@ set -uo pipefail
 
 cd "$(dirname "$0")/.."
 
+# Packages the tests fetch at test time (Debian's kernel, its -dbg vmlinux,
+# busybox) are kept once for every build directory, not once per directory.
+export KVMDBG_TEST_CACHE="$PWD/build/cache"
+
 # Stale logs from an earlier run must not be counted by .ci/run.
 rm -f build*/meson-logs/testlog.json
 

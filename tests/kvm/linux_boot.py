@@ -49,7 +49,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import tiny_guest  # noqa: E402  (beside this script)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from debian_linux import busybox_initramfs, fetch_vmlinuz  # noqa: E402
+from debian_linux import cache_dir, busybox_initramfs, fetch_vmlinuz  # noqa: E402
 from debian_package import Unavailable  # noqa: E402
 from emulation_failure import EMULATION_FAILURE, unemulated_instruction  # noqa: E402
 
@@ -172,6 +172,7 @@ def main():
         print(__doc__)
         return 2
     kvmdbg, cache, mode = sys.argv[1:]
+    cache = cache_dir(cache)
     # The loader refuses bad input before the accelerator opens /dev/kvm.
     reason = tiny_guest.kvm_unusable() if mode == "boot" else None
     if reason:

@@ -13,6 +13,11 @@ cache directory (the build directory's cache/linux) and never installed:
                                   cache/<name>.cpio: Debian's busybox-static
                                   and `init` as /init
 
+  cache_dir(default)              $KVMDBG_TEST_CACHE/linux when that is set
+                                  (scripts/test.sh sets it so that its build
+                                  directories share one download), else
+                                  `default`
+
 Each step runs once under a lock on cache/.lock (tests using them may run
 at the same time) and raises debian_package.Unavailable, naming the
 package, when apt cannot provide it.
@@ -27,6 +32,11 @@ from newc_cpio import Cpio
 
 META_PACKAGE = "linux-image-cloud-amd64"
 BUSYBOX_PACKAGE = "busybox-static"
+
+
+def cache_dir(default):
+    shared = os.environ.get("KVMDBG_TEST_CACHE")
+    return os.path.join(shared, "linux") if shared else default
 
 
 def versioned_package():

@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""A kernel developer's gdb session against Debian's x86-64 kernel, end to
+end, in one boot:
+
+  linux_gdb_session.py KVMDBG CACHE_DIR
+
+  kvmdbg -M pc-lite -m 512M -smp 2 -S -gdb tcp:127.0.0.1:0 -serial stdio \\
+         -kernel vmlinuz -initrd busybox.cpio -append "... nokaslr"
+  gdb -batch -nx   (the steps below, one gdb process)
+
+ 1. without a symbol file: `hbreak *ADDR` with start_kernel's address from
+    the real System.map, `continue`: the stop is exactly there;
+ 2. `file vmlinux` (the -dbg package's, with DWARF): `info symbol $pc` says
+    start_kernel; `x/s linux_banner` prints "Linux version 6.1..." (a
+    kernel virtual address through kvmdbg's page walker);
+    `info registers cr0 cr3 cr4 efer` (paging and long mode on); `bt`
+    (start_kernel <- x86_64_start_reservations <- x86_64_start_kernel);
+    `info line *$pc` (init/main.c) and `info locals` (command_line);
+    `stepi` moves the pc;
+ 3. `hbreak set_task_stack_end_magic`, `continue`, `finish`: back in
+    start_kernel (finish's breakpoint at the return address is a software
+    breakpoint: int3 where the host intercepts it, a hardware slot where not);
+ 4. `hbreak start_secondary`, `continue`: CPU 1 stops there as Thread 2;
+    `info threads` lists both CPUs (all-stop);
+ 5. `continue`; when /init has printed KVMDBG-USERSPACE the test sends gdb
+    SIGINT (what Ctrl-C does): the kernel stops with SIGINT, `info threads`;
+ 6. `detach`: the kernel runs on, /init prints KVMDBG-AFTER-DETACH and powers
+    off, and kvmdbg exits 0.
+
+Where the host's KVM has no working hardware breakpoints (the start-up probe
+says so on stderr), steps 1, 3 and 4 cannot run: the session runs steps 2,
+5 and 6 from a Ctrl-C stop instead (the same checks, with the pc wherever
+the kernel was), and the test SKIPs naming what it could not run, after the
+rest passed.
+
+Exit 0 pass, 1 fail, 77 SKIP with the reason: /dev/kvm unusable, no gdb, a
+package cannot be downloaded (the kernel, its -dbg package, busybox-static),
+the host's KVM stopped the kernel on an instruction its emulator cannot run
+(docs/hosts.md), or no hardware breakpoints (above).
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from debian_linux import cache_dir, busybox_initramfs, fetch_debug_files, fetch_vmlinuz, system_map_address  # noqa: E402
+from debian_package import Unavailable  # noqa: E402
+from emulation_failure import EMULATION_FAILURE, unemulated_instruction  # noqa: E402
+
+CPUS = 2
+APPEND = "console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 nokaslr loglevel=6"
+SESSION_SECONDS = 420
+USERSPACE = "KVMDBG-USERSPACE"
+AFTER_DETACH = "KVMDBG-AFTER-DETACH"
+INIT = r"""#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+echo "%s cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo)"
+/bin/busybox sleep 10
+echo %s
+/bin/busybox poweroff -f
+""" % (USERSPACE, AFTER_DETACH)
+NO_HW_BREAKPOINTS = "intercepts neither int3 nor hardware breakpoints"
+
+
+class Skip(Exception):
+    pass
+
+
+class Kvmdbg:
+    """kvmdbg -S with its console (stdout) and stderr read by threads."""
+
+    def __init__(self, cmd):
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, errors="replace")
+        self.console, self.stderr = [], []
+        self.endpoint = None
+        self.listening = threading.Event()
+        self.readers = [threading.Thread(target=self._read, args=(self.proc.stdout, self.console), daemon=True),
+                        threading.Thread(target=self._read, args=(self.proc.stderr, self.stderr), daemon=True)]
+        for r in self.readers:
+            r.start()
+        self.listening.wait(30)
+
+    def _read(self, stream, lines):
+        for line in stream:
+            lines.append(line.rstrip("\r\n"))
+            m = re.search(r"gdb server listening on tcp (\S+):(\d+)", line)
+            if m:
+                self.endpoint = f"{m.group(1)}:{m.group(2)}"
+                self.listening.set()
+        self.listening.set()
+
+    def wait_console(self, text, seconds):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if any(text in l for l in self.console):
+                return True
+            if self.proc.poll() is not None:
+                return any(text in l for l in self.console)
+            time.sleep(0.2)
+        return False
+
+    def finish(self, seconds):
+        try:
+            self.proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for r in self.readers:
+            r.join(5)
+        return self.proc.returncode
+
+
+def gdb_commands(endpoint, vmlinux, start_kernel, breakpoints):
+    """gdb's command line. With hardware breakpoints the inspection steps run
+    at start_kernel and the Ctrl-C comes last; without, they run at the
+    Ctrl-C stop (the first `continue`)."""
+    cmds = ["set confirm off", "set pagination off", "set remotetimeout 30", f"target remote {endpoint}"]
+    interrupt = ["continue", 'printf "INT-PC=%lx\\n", $pc', "info threads"]
+    if breakpoints:
+        cmds += [f"hbreak *{start_kernel:#x}", "continue", 'printf "RAW-PC=%lx\\n", $pc', "delete"]
+    else:
+        cmds += interrupt
+    cmds += [f"file {vmlinux}",
+             "info symbol $pc",
+             "x/s linux_banner",
+             "info registers cr0 cr3 cr4 efer",
+             "bt",
+             "info line *$pc",
+             "info locals",
+             'printf "BEFORE-STEP=%lx\\n", $pc', "stepi", 'printf "STEP-PC=%lx\\n", $pc']
+    if breakpoints:
+        cmds += ["hbreak set_task_stack_end_magic", "continue", "finish", "delete",
+                 "hbreak start_secondary", "continue", "info threads", 'printf "THREAD=%d\\n", $_thread',
+                 "delete"] + interrupt
+    cmds += ["detach"]
+    out = ["gdb", "-batch", "-nx"]
+    for c in cmds:
+        out += ["-ex", c]
+    return out
+
+
+def expect(ok, what, failures):
+    if not ok:
+        failures.append(what)
+
+
+def check_session(out, start_kernel, breakpoints):
+    failures = []
+    if breakpoints:
+        m = re.search(r"RAW-PC=([0-9a-f]+)", out)
+        expect(m and int(m.group(1), 16) == start_kernel,
+               f"hbreak *{start_kernel:#x} (System.map's start_kernel) did not stop there", failures)
+        expect(re.search(r"start_kernel in section \.init\.text", out), "info symbol $pc is not start_kernel",
+               failures)
+        expect(re.search(r"#\d+ .*x86_64_start_kernel", out), "bt does not reach x86_64_start_kernel", failures)
+        expect(re.search(r'Line \d+ of "init/main\.c"', out), "info line *$pc is not in init/main.c", failures)
+        expect("command_line" in out, "info locals does not show start_kernel's command_line", failures)
+        expect(re.search(r"Run till exit from #0 .*set_task_stack_end_magic", out) and
+               re.search(r"start_kernel \(\) at init/main\.c", out[out.find("Run till exit"):]),
+               "finish from set_task_stack_end_magic did not return to start_kernel", failures)
+        expect(re.search(r"Thread 2 .*hit Hardware assisted breakpoint \d+, .*start_secondary", out),
+               "CPU 1 did not stop at start_secondary as Thread 2", failures)
+        expect(re.search(r"THREAD=2", out), "the stop at start_secondary is not on thread 2", failures)
+    expect(re.search(r'<linux_banner>:\s+"Linux version 6\.1', out),
+           "x/s linux_banner did not print \"Linux version 6.1\"", failures)
+    regs = dict(re.findall(r"^(cr0|cr3|cr4|efer)\s+(0x[0-9a-f]+)", out, re.M))
+    expect(set(regs) == {"cr0", "cr3", "cr4", "efer"}, f"info registers cr0 cr3 cr4 efer showed {sorted(regs)}",
+           failures)
+    if "cr0" in regs and "efer" in regs:
+        expect(int(regs["cr0"], 16) & (1 << 31) and int(regs["efer"], 16) & (1 << 10),
+               f"paging or long mode off: cr0 {regs['cr0']} efer {regs['efer']}", failures)
+    before = re.search(r"BEFORE-STEP=([0-9a-f]+)", out)
+    after = re.search(r"STEP-PC=([0-9a-f]+)", out)
+    expect(before and after and before.group(1) != after.group(1), "stepi did not move the pc", failures)
+    expect("Program received signal SIGINT" in out, "Ctrl-C did not stop the kernel with SIGINT", failures)
+    expect(len(re.findall(r"^\*?\s+\d+\s+Thread \d+", out, re.M)) >= 2 * (2 if breakpoints else 1),
+           "info threads did not list both CPUs", failures)
+    expect(re.search(r"\[Inferior 1 \(Remote target\) detached\]", out), "detach failed", failures)
+    return failures
+
+
+def run(kvmdbg, cache):
+    vmlinuz = fetch_vmlinuz(cache)
+    vmlinux, system_map = fetch_debug_files(cache)
+    initrd = busybox_initramfs(cache, "gdb-session-initrd", INIT)
+    start_kernel = system_map_address(system_map, "start_kernel")
+    if start_kernel is None:
+        raise RuntimeError(f"{system_map} has no start_kernel")
+    cmd = [kvmdbg, "-M", "pc-lite", "-m", "512M", "-smp", str(CPUS), "-S", "-gdb", "tcp:127.0.0.1:0",
+           "-nographic", "-serial", "stdio", "-kernel", vmlinuz, "-initrd", initrd, "-append", APPEND]
+    print("command:", " ".join(cmd))
+    emu = Kvmdbg(cmd)
+    if emu.endpoint is None:
+        emu.finish(5)
+        print("\n".join(emu.stderr))
+        print("FAIL: kvmdbg did not start its gdb server")
+        return 1
+    breakpoints = not any(NO_HW_BREAKPOINTS in l for l in emu.stderr)
+    gdb_cmd = gdb_commands(emu.endpoint, vmlinux, start_kernel, breakpoints)
+    start = time.monotonic()
+    gdb = subprocess.Popen(gdb_cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, errors="replace")
+    gdb_out = []
+    reader = threading.Thread(target=lambda: gdb_out.extend(gdb.stdout), daemon=True)
+    reader.start()
+    # Ctrl-C once /init runs (gdb is then in its last `continue`).
+    interrupted = emu.wait_console(USERSPACE, SESSION_SECONDS)
+    if interrupted:
+        time.sleep(1)
+        gdb.send_signal(2)
+    try:
+        gdb.wait(timeout=max(30, SESSION_SECONDS - (time.monotonic() - start)))
+    except subprocess.TimeoutExpired:
+        gdb.kill()
+        gdb.wait()
+    reader.join(10)
+    ran_on = emu.wait_console(AFTER_DETACH, 120)
+    status = emu.finish(60)
+    out = "".join(gdb_out)
+    print(f"--- gdb ({time.monotonic() - start:.1f} s)")
+    print(out)
+    print("--- console (last lines)")
+    print("\n".join(emu.console[-12:]))
+    print("--- kvmdbg stderr")
+    print("\n".join(emu.stderr[-12:]))
+    if not interrupted:
+        m = EMULATION_FAILURE.search("\n".join(emu.stderr))
+        insn = unemulated_instruction(bytes(int(b, 16) for b in m.group(2).split())) if m else None
+        if insn:
+            raise Skip(f"this host's KVM cannot run the kernel: it stopped at RIP={m.group(1)} on {insn} "
+                       f"(emulation failure) before /init (docs/hosts.md)")
+    failures = check_session(out, start_kernel, breakpoints)
+    expect(interrupted, f"/init never printed {USERSPACE} within {SESSION_SECONDS} s", failures)
+    expect(ran_on, f"after detach the kernel did not run on to {AFTER_DETACH}", failures)
+    expect(status == 0, f"kvmdbg exited {status} (power-off after detach should give 0)", failures)
+    if failures:
+        for f in failures:
+            print("FAIL:", f)
+        return 1
+    if not breakpoints:
+        raise Skip("the session's steps from a Ctrl-C stop passed (x/s linux_banner, registers, bt, stepi, "
+                   "threads, detach); hbreak by address and by symbol, finish and the stop on CPU 1 were not "
+                   "run: this host's KVM has no working hardware breakpoints (kvmdbg's start-up probe)")
+    print("PASS: the kernel developer's session on Debian's kernel")
+    return 0
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__)
+        return 2
+    kvmdbg, cache = sys.argv[1:]
+    cache = cache_dir(cache)
+    if not os.path.exists("/dev/kvm") or not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        print("SKIP: /dev/kvm is missing or not accessible")
+        return 77
+    if shutil.which("gdb") is None:
+        print("SKIP: gdb is not installed")
+        return 77
+    try:
+        return run(kvmdbg, cache)
+    except (Skip, Unavailable) as e:
+        print(f"SKIP: {e}")
+        return 77
+
+
+if __name__ == "__main__":
+    sys.exit(main())
