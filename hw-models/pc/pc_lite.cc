@@ -98,6 +98,9 @@ Status PcLite::build() {
         !s) {
         return s;
     }
+    if (auto s = build_cmos(); !s) {
+        return s;
+    }
     return build_fw_cfg();
 }
 
@@ -137,12 +140,21 @@ Status PcLite::build_fw_cfg() {
                     std::make_shared<FwCfgDmaPort>(fw_cfg_));
 }
 
+// The MC146818 RTC and its NVRAM, holding the RAM layout built above and
+// the CPU count for firmware (cmos_rtc.h).
+Status PcLite::build_cmos() {
+    static_assert(CmosRtc::kBelow4gLimit == kLowRamLimit, "the CMOS memory bytes follow pc-lite's RAM layout");
+    cmos_ = std::make_shared<CmosRtc>(CmosConfig{ram_.total_size(), config_.cpus});
+    return bus_.map(AddressSpace::pio, CmosRtc::kPort, CmosRtc::kPortSize, "cmos-rtc", cmos_);
+}
+
 void PcLite::reset_devices() {
     bus_.with_lock([this] {
         com1_->reset();
         port92_->reset();
         fw_cfg_->reset();
         pm1_event_->reset();
+        cmos_->reset();
     });
 }
 

@@ -10,6 +10,7 @@
 //                                           0x600-0x603  ACPI PM1a event block
 //                                           0x608-0x60b  ACPI PM timer
 //                                           0x60, 0x64   i8042 reset (no keyboard)
+//                                           0x70-0x71    CMOS RTC and NVRAM (no IRQ 8)
 //                                           0x92         system control port A
 //                                           0x510-0x511  fw_cfg selector/data
 //                                           0x514-0x51b  fw_cfg DMA address
@@ -36,6 +37,7 @@
 #include "common/result.h"
 #include "hw-models/char_backend.h"
 #include "hw-models/devices/acpi_pm1_event.h"
+#include "hw-models/devices/cmos_rtc.h"
 #include "hw-models/devices/fw_cfg.h"
 #include "hw-models/devices/port92.h"
 #include "hw-models/devices/uart16550.h"
@@ -103,6 +105,7 @@ private:
     PcLite(const PcLiteConfig& config, Log& log, MachineHost& host);
     Status build();
     Status build_fw_cfg();
+    Status build_cmos();
     Status build_acpi_pm();
     Status write_acpi_tables(const X86BootPlan& plan);
 
@@ -116,6 +119,7 @@ private:
     std::shared_ptr<Port92> port92_;
     std::shared_ptr<FwCfg> fw_cfg_;
     std::shared_ptr<AcpiPm1Event> pm1_event_;
+    std::shared_ptr<CmosRtc> cmos_;
     MappedRegion rom_;
 };
 

@@ -264,7 +264,7 @@ void test_pc_lite_through_the_registry() {
     RecordingHost host;
     MachineRequest request;
     request.props = {{"kernel_irqchip", "off"}, {"accel", "kvm"}};
-    request.devices = {{"isa-debug-exit", {{"iobase", 0x600}, {"iosize", 2}}}};
+    request.devices = {{"isa-debug-exit", {{"iobase", 0x700}, {"iosize", 2}}}};
     auto machine = create_two_vcpu_machine("pc-lite", kernel, request, log, host);
     CU_ASSERT_TRUE_FATAL(succeeded(machine));
     MachineAccelConfig config = (*machine)->accel_config();
@@ -272,9 +272,9 @@ void test_pc_lite_through_the_registry() {
     CU_ASSERT_FALSE(config.kernel_irqchip);  // via the alias
     CU_ASSERT_EQUAL(config.cpus, 2u);
 
-    // The -device moved isa-debug-exit to 0x600.
+    // The -device moved isa-debug-exit to 0x700 (0x600-0x603 is the ACPI PM1 event block).
     std::uint8_t value = 1;
-    CU_ASSERT((*machine)->bus().dispatch(AddressSpace::pio, 0x600, &value, 1, true) == IoOutcome::stop_machine);
+    CU_ASSERT((*machine)->bus().dispatch(AddressSpace::pio, 0x700, &value, 1, true) == IoOutcome::stop_machine);
     CU_ASSERT_EQUAL_FATAL(host.exits.size(), 1u);
     CU_ASSERT_TRUE(host.exits[0] == "3 isa-debug-exit");
 

@@ -1,7 +1,7 @@
 // PcLite as a whole without KVM: what load_kernel() leaves in low memory
 // (the BIOS data area, only where the kernel did not load) and the legacy
 // reset ports reaching MachineHost::request_reset through the bus, the
-// ACPI tables and PM registers.
+// ACPI tables and PM registers, fw_cfg and the CMOS RTC.
 #include "hw-models/pc/pc_lite.h"
 
 #include <glib.h>
@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -273,6 +274,62 @@ void test_fw_cfg_wired() {
     CU_ASSERT_EQUAL(pio_read(pc, 0x511), 'Q');
 }
 
+// ---------------------------------------------------------------- CMOS RTC
+
+std::uint8_t cmos_read(PcLite& pc, std::uint8_t index) {
+    CU_ASSERT(pio_write(pc, 0x70, index) == IoOutcome::proceed);
+    return pio_read(pc, 0x71);
+}
+
+int from_bcd(std::uint8_t v) { return (v >> 4) * 10 + (v & 0x0f); }
+
+void test_cmos_rtc_wired() {
+    Log log;
+    RecordingHost host;
+    PcLiteConfig config;
+    config.ram_size = (3ull << 30) + (16ull << 20);  // low RAM to 3 GiB, 16 MiB above 4 GiB
+    config.cpus = 3;
+    config.serial = "none";
+    auto created = PcLite::create(config, log, host);
+    CU_ASSERT_FATAL(created.ok());
+    PcLite& pc = *created.value();
+    // The host's UTC time in BCD, read until the seconds hold still around it.
+    struct tm tm = {};
+    for (int tries = 0; tries < 3; ++tries) {
+        std::uint8_t sec = cmos_read(pc, 0x00);
+        tm.tm_min = from_bcd(cmos_read(pc, 0x02));
+        tm.tm_hour = from_bcd(cmos_read(pc, 0x04));
+        tm.tm_mday = from_bcd(cmos_read(pc, 0x07));
+        tm.tm_mon = from_bcd(cmos_read(pc, 0x08)) - 1;
+        tm.tm_year = from_bcd(cmos_read(pc, 0x09)) + 100 * from_bcd(cmos_read(pc, 0x32)) - 1900;
+        tm.tm_sec = from_bcd(sec);
+        if (cmos_read(pc, 0x00) == sec) {
+            break;
+        }
+    }
+    const std::int64_t diff = static_cast<std::int64_t>(timegm(&tm)) - static_cast<std::int64_t>(std::time(nullptr));
+    CU_ASSERT(diff >= -5 && diff <= 5);
+    CU_ASSERT_EQUAL(cmos_read(pc, 0x0b), 0x02);  // 24-hour, BCD
+    CU_ASSERT_EQUAL(cmos_read(pc, 0x0d), 0x80);
+    // RAM: 640 KiB base, 0xbf00 * 64 KiB from 16 MiB to 3 GiB, 0x100 * 64 KiB above 4 GiB; 3 CPUs.
+    CU_ASSERT_EQUAL(cmos_read(pc, 0x15) | cmos_read(pc, 0x16) << 8, 640);
+    CU_ASSERT_EQUAL(cmos_read(pc, 0x34) | cmos_read(pc, 0x35) << 8, 0xbf00);
+    CU_ASSERT_EQUAL(cmos_read(pc, 0x5b) | cmos_read(pc, 0x5c) << 8 | cmos_read(pc, 0x5d) << 16, 0x100);
+    CU_ASSERT_EQUAL(cmos_read(pc, 0x5f), 2);
+    // A 16-bit write at 0x70 is index then data (the NMI bit dropped); the
+    // shutdown status clears on machine reset, other bytes stay.
+    std::uint8_t index_data[2] = {0x8f, 0x05};
+    CU_ASSERT(pc.bus().dispatch(AddressSpace::pio, 0x70, index_data, 2, true) == IoOutcome::proceed);
+    CU_ASSERT_EQUAL(pio_read(pc, 0x71), 0x05);
+    index_data[0] = 0x40;
+    CU_ASSERT(pc.bus().dispatch(AddressSpace::pio, 0x70, index_data, 2, true) == IoOutcome::proceed);
+    pc.reset_devices();
+    CU_ASSERT_EQUAL(cmos_read(pc, 0x0f), 0x00);
+    CU_ASSERT_EQUAL(cmos_read(pc, 0x40), 0x05);
+    // 0x72 is not the RTC's.
+    CU_ASSERT_EQUAL(pio_read(pc, 0x72), 0xff);
+}
+
 const test::TestCase kBdaCases[] = {
     {"fills the BDA after the kernel", test_pc_lite_fills_bda},
     {"kernel bytes over the BDA win", test_pc_lite_leaves_kernel_bytes},
@@ -290,11 +347,12 @@ const test::TestCase kResetCases[] = {
 const test::TestCase kFwCfgCases[] = {
     {"fw_cfg at 0x510/0x514", test_fw_cfg_wired},
 };
+const test::TestCase kCmosCases[] = {
+    {"CMOS RTC at 0x70/0x71", test_cmos_rtc_wired},
+};
 const test::TestSuite kSuites[] = {
-    {"pc-lite bios data area", kBdaCases},
-    {"pc-lite ACPI", kAcpiCases},
-    {"pc-lite reset ports", kResetCases},
-    {"pc-lite fw_cfg", kFwCfgCases},
+    {"pc-lite bios data area", kBdaCases}, {"pc-lite ACPI", kAcpiCases},     {"pc-lite reset ports", kResetCases},
+    {"pc-lite fw_cfg", kFwCfgCases},       {"pc-lite CMOS RTC", kCmosCases},
 };
 
 }  // namespace
