@@ -48,6 +48,7 @@ EXIT_MARK = "KVM-UNDER-TCG-EXIT"
 INIT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs dev /dev
+ip link set lo up
 for m in %(modules)s; do insmod /modules/$m.ko 2>/dev/null; done
 opts=trans=virtio,version=9p2000.L,msize=262144
 mount -t 9p -o $opts,ro hostroot /newroot && mount -t 9p -o $opts repo /newroot%(repo)s || echo "9p mounts failed"

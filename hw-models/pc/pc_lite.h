@@ -87,8 +87,9 @@ public:
     const MappedRegion& rom() const { return rom_; }
 
     /// Machine reset of the device models (bus lock taken): COM1, the
-    /// port 0x92 fast-reset bit and the fw_cfg selector, as QEMU resets
-    /// them. Main thread.
+    /// port 0x92 fast-reset bit, the fw_cfg selector, the ACPI PM1 enable
+    /// bits and the RTC's interrupt enables and shutdown byte, as QEMU
+    /// resets them. Main thread.
     void reset_devices();
 
     GuestRam& ram() { return ram_; }
