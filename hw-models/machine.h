@@ -70,9 +70,11 @@ struct MachineOptions {
     std::uint64_t ram_size = 128ull << 20;  ///< -m, bytes
     std::uint32_t cpus = 1;                 ///< -smp
     std::string kernel;                     ///< -kernel
+    std::string bios;                       ///< -bios
     std::string append;                     ///< -append
     std::string initrd;                     ///< -initrd
     std::string serial = "stdio";           ///< -serial, for open_char_backend()
+    std::string debugcon;                   ///< -debugcon, for open_char_backend() ("" = none)
     /// Only properties the machine's type lists, under their canonical
     /// names (aliases resolved), values not yet checked; no "accel"
     /// (create_machine() checks that one for every machine).
@@ -89,9 +91,11 @@ Config config_from_options(const MachineOptions& options) {
     config.ram_size = options.ram_size;
     config.cpus = options.cpus;
     config.kernel = options.kernel;
+    config.bios = options.bios;
     config.append = options.append;
     config.initrd = options.initrd;
     config.serial = options.serial;
+    config.debugcon = options.debugcon;
     return config;
 }
 

@@ -27,9 +27,11 @@ enum class Opt {
     ram,
     smp,
     kernel,
+    bios,
     append,
     initrd,
     serial,
+    debugcon,
     nographic,
     display,
     no_reboot,
@@ -64,9 +66,12 @@ constexpr OptionSpec kOptions[] = {
     {"smp", Opt::smp, true, "-smp [cpus=]N[,maxcpus=N][,sockets=N][,dies=N][,clusters=N][,cores=N][,threads=N]",
      "number of vCPUs, 1 to 255 (default 1)"},
     {"kernel", Opt::kernel, true, "-kernel PATH", "boot this kernel image"},
+    {"bios", Opt::bios, true, "-bios PATH", "firmware image started at the reset vector (x86: SeaBIOS)"},
     {"append", Opt::append, true, "-append STRING", "kernel command line"},
     {"initrd", Opt::initrd, true, "-initrd SPEC", "initial RAM disk (multiboot: module list)"},
     {"serial", Opt::serial, true, "-serial SPEC", "serial port backend: stdio (default), file:PATH or none"},
+    {"debugcon", Opt::debugcon, true, "-debugcon SPEC",
+     "x86 debug console (isa-debugcon, port 0xe9; -device isa-debugcon,iobase=N moves it): stdio, file:PATH, none"},
     {"nographic", Opt::nographic, false, "-nographic", "no graphical output (kvmdbg has none anyway)"},
     {"display", Opt::display, true, "-display TYPE", "display backend: only none is supported"},
     {"no-reboot", Opt::no_reboot, false, "-no-reboot", "exit instead of rebooting"},
@@ -436,9 +441,11 @@ Status apply_option(const RawOption& o, CliOptions& out, bool& stop) {
     case Opt::ram: return apply_ram(o, out);
     case Opt::smp: return apply_smp(o, out);
     case Opt::kernel: out.kernel = o.value; return ok_status();
+    case Opt::bios: out.bios = o.value; return ok_status();
     case Opt::append: out.append = o.value; return ok_status();
     case Opt::initrd: out.initrd = o.value; return ok_status();
     case Opt::serial: out.serial = o.value; return ok_status();
+    case Opt::debugcon: out.debugcon = o.value; return ok_status();
     case Opt::nographic: out.nographic = true; return ok_status();
     case Opt::display: return apply_display(o, out);
     case Opt::no_reboot: out.no_reboot = true; return ok_status();

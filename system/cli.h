@@ -97,10 +97,12 @@ struct CliOptions {
     unsigned smp_cpus = 1;                     ///< -smp: number of vCPUs, 1..kMaxCpus
 
     std::string kernel;  ///< -kernel PATH ("" = none)
+    std::string bios;    ///< -bios PATH ("" = none)
     std::string append;  ///< -append STRING, the kernel command line
     std::string initrd;  ///< -initrd SPEC as written
 
     std::string serial = "stdio";  ///< -serial SPEC, for hw::open_char_backend()
+    std::string debugcon;          ///< -debugcon SPEC ("" = no debug console)
     bool nographic = false;        ///< -nographic
     std::string display;           ///< -display: "" (not given) or "none"
     bool no_reboot = false;        ///< -no-reboot: exit instead of rebooting

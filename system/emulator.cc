@@ -101,9 +101,11 @@ Status Emulator::build_machine(const std::optional<GdbEndpoint>& gdb_endpoint) {
     machine_options.ram_size = options_.ram_size;
     machine_options.cpus = options_.smp_cpus;
     machine_options.kernel = options_.kernel;
+    machine_options.bios = options_.bios;
     machine_options.append = options_.append;
     machine_options.initrd = options_.initrd;
     machine_options.serial = options_.serial;
+    machine_options.debugcon = options_.debugcon;
     if (gdb_endpoint && gdb_endpoint->kind == GdbEndpoint::Kind::stdio && options_.serial == "stdio") {
         // stdin/stdout carry the gdb protocol: the guest's serial output
         // would corrupt it (QEMU refuses the combination; we move serial).

@@ -42,8 +42,8 @@ int main(int argc, char** argv) {
     if (auto s = log.enable(options->log_items); !s) {
         return fail(s.error().message);
     }
-    if (options->kernel.empty()) {
-        return fail("no kernel given: use -kernel FILE (see -help)");
+    if (options->kernel.empty() && options->bios.empty()) {
+        return fail("no kernel given: use -kernel FILE or -bios FILE (see -help)");
     }
     auto emulator = system::Emulator::create(*options, log);
     if (!emulator) {

@@ -7,8 +7,11 @@
 #include "hw-models/devices/acpi_pm1_event.h"
 #include "hw-models/devices/acpi_pm_timer.h"
 #include "hw-models/devices/acpi_poweroff.h"
+#include "hw-models/devices/i440fx_host_bridge.h"
 #include "hw-models/devices/i8042_reset.h"
 #include "hw-models/devices/isa_debug_exit.h"
+#include "hw-models/devices/isa_debugcon.h"
+#include "hw-models/devices/pci_host_conf1.h"
 #include "hw-models/devices/port92.h"
 #include "hw-models/loaders/x86_kernel_loader.h"
 #include "hw-models/pc/acpi_tables.h"
@@ -48,7 +51,14 @@ Status PcLite::build() {
         }
     }
 
-    // Firmware ROM: kvmdbg boots kernels directly, so the ROM only holds a
+    if (!config_.bios.empty()) {
+        auto firmware = PcFirmware::load(config_.bios);
+        if (!firmware) {
+            return firmware.error();
+        }
+        firmware_.emplace(std::move(firmware).value());
+    }
+    // Without -bios kvmdbg boots kernels directly, so the ROM only holds a
     // reset vector that halts (cli; hlt; jmp .-2), for a vCPU that reaches it.
     auto rom = MappedRegion::anonymous(kRomSize);
     if (!rom) {
@@ -84,6 +94,12 @@ Status PcLite::build() {
     if (auto s = build_acpi_pm(); !s) {
         return s;
     }
+    if (auto s = build_debugcon(); !s) {
+        return s;
+    }
+    if (auto s = build_pci(); !s) {
+        return s;
+    }
     auto on_reset = [&host](const std::string& reason) { host.request_reset(reason); };
     for (auto [port, which] : {std::pair{I8042Reset::kDataPort, I8042Reset::Port::data},
                                std::pair{I8042Reset::kCommandPort, I8042Reset::Port::command}}) {
@@ -117,6 +133,31 @@ Status PcLite::build_acpi_pm() {
                     std::make_shared<AcpiPmTimer>());
 }
 
+// PCI bus 0 behind configuration mechanism #1, with the i440FX host bridge
+// at 00:00.0 (what SeaBIOS needs to find to run; Linux sees a host bridge).
+Status PcLite::build_pci() {
+    auto conf1 = std::make_shared<PciHostConf1>();
+    host_bridge_ = std::make_shared<I440fxHostBridge>();
+    if (auto s = conf1->attach(I440fxHostBridge::kDevfn, host_bridge_); !s) {
+        return s;
+    }
+    return bus_.map(AddressSpace::pio, PciHostConf1::kPort, PciHostConf1::kPortSize, "pci-conf1", conf1);
+}
+
+// The debug console, with -debugcon only (QEMU: isa-debugcon at 0xe9).
+Status PcLite::build_debugcon() {
+    if (config_.debugcon.empty()) {
+        return ok_status();
+    }
+    auto backend = open_char_backend(config_.debugcon);
+    if (!backend) {
+        return backend.error();
+    }
+    std::shared_ptr<CharBackend> shared = std::move(backend).value();
+    return bus_.map(AddressSpace::pio, config_.debugcon_iobase, IsaDebugcon::kPortSize, "isa-debugcon",
+                    std::make_shared<IsaDebugcon>(shared));
+}
+
 // fw_cfg, as QEMU's pc machine always has it: the CPU count and the RAM
 // layout built above.
 Status PcLite::build_fw_cfg() {
@@ -129,6 +170,11 @@ Status PcLite::build_fw_cfg() {
         info.e820.push_back(E820Entry{region.gpa, region.memory.size(), E820Type::ram});
     }
     if (auto s = fw_cfg_->set_machine(info); !s) {
+        return s;
+    }
+    // SeaBIOS's serial console: pc-lite has no VGA, so firmware text goes to
+    // COM1 (SeaBIOS sercon reads the port from this file, le16).
+    if (auto s = fw_cfg_->items().add_file("etc/sercon-port", {kCom1Port & 0xff, kCom1Port >> 8}); !s) {
         return s;
     }
     if (auto s = bus_.map(AddressSpace::pio, FwCfg::kIoPort, FwCfg::kIoPortSize, "fw_cfg",
@@ -155,12 +201,38 @@ void PcLite::reset_devices() {
         fw_cfg_->reset();
         pm1_event_->reset();
         cmos_->reset();
+        host_bridge_->reset();
     });
 }
 
+Result<X86BootPlan> PcLite::load_firmware() {
+    if (!config_.kernel.empty()) {
+        return make_error(ENOTSUP,
+                          "-kernel with -bios: pc-lite does not hand kernels to firmware yet "
+                          "(fw_cfg's kernel items); give one or the other");
+    }
+    auto low = firmware_->isa_bios();
+    if (auto s = ram_.write(firmware_->isa_bios_base(), low); !s) {
+        return s.error();
+    }
+    X86BootPlan plan;
+    plan.protocol = "firmware";
+    plan.bsp_state = arch::x86::reset_state(true);
+    plan.entry = PcFirmware::k4GiB - 16;
+    plan.all_vcpus_start_at_entry = false;
+    plan.loaded.push_back({firmware_->isa_bios_base(), PcFirmware::k1MiB});
+    log_.write(LogCategory::loader, "pc-lite: firmware %s: 0x%zx bytes at 0x%llx, its last 0x%zx at 0x%llx",
+               config_.bios.c_str(), firmware_->rom().size(), static_cast<unsigned long long>(firmware_->rom_base()),
+               low.size(), static_cast<unsigned long long>(firmware_->isa_bios_base()));
+    return plan;
+}
+
 Result<X86BootPlan> PcLite::load_kernel() {
+    if (firmware_) {
+        return load_firmware();
+    }
     if (config_.kernel.empty()) {
-        return make_error(EINVAL, "no kernel given: pc-lite needs -kernel FILE");
+        return make_error(EINVAL, "no kernel given: pc-lite needs -kernel FILE or -bios FILE");
     }
     X86KernelOptions options;
     options.kernel_path = config_.kernel;

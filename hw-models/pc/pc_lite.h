@@ -10,8 +10,12 @@
 //                                           0x600-0x603  ACPI PM1a event block
 //                                           0x608-0x60b  ACPI PM timer
 //                                           0x60, 0x64   i8042 reset (no keyboard)
+//                                           0xe9         isa-debugcon with -debugcon
+//                                                        (-device moves it: 0x402)
 //                                           0x70-0x71    CMOS RTC and NVRAM (no IRQ 8)
 //                                           0x92         system control port A
+//                                           0xcf8-0xcff  PCI config mechanism #1:
+//                                                        i440FX host bridge at 00:00.0
 //                                           0x510-0x511  fw_cfg selector/data
 //                                           0x514-0x51b  fw_cfg DMA address
 //   PIC, PIT: in-kernel (kernel-irqchip=on, the default, as QEMU with KVM)
@@ -39,12 +43,14 @@
 #include "hw-models/devices/acpi_pm1_event.h"
 #include "hw-models/devices/cmos_rtc.h"
 #include "hw-models/devices/fw_cfg.h"
+#include "hw-models/devices/i440fx_host_bridge.h"
 #include "hw-models/devices/port92.h"
 #include "hw-models/devices/uart16550.h"
 #include "hw-models/guest_ram.h"
 #include "hw-models/io_bus.h"
 #include "hw-models/loaders/x86_boot_plan.h"
 #include "hw-models/machine_host.h"
+#include "hw-models/pc/pc_firmware.h"
 
 namespace kvmdbg::hw {
 
@@ -52,10 +58,13 @@ struct PcLiteConfig {
     std::uint64_t ram_size = 128ull << 20;
     std::uint32_t cpus = 1;
     bool kernel_irqchip = true;
-    std::string kernel;  ///< -kernel (required)
+    std::string kernel;  ///< -kernel (this or bios is required)
+    std::string bios;    ///< -bios: firmware at the reset vector (pc_firmware.h)
     std::string append;  ///< -append
     std::string initrd;  ///< -initrd: multiboot modules or a Linux initrd
     std::string serial = "stdio";
+    std::string debugcon;  ///< -debugcon SPEC ("" = none)
+    std::uint64_t debugcon_iobase = 0xe9;
     std::uint64_t debug_exit_iobase = 0xf4;
     std::uint64_t debug_exit_iosize = 4;
 };
@@ -72,7 +81,9 @@ public:
     /// backend that cannot be opened, overlapping -device ranges.
     static Result<std::unique_ptr<PcLite>> create(const PcLiteConfig& config, Log& log, MachineHost& host);
 
-    /// Loads config.kernel into RAM (Linux bzImage, multiboot or ELF64; the
+    /// With -bios: copies the firmware's low part into RAM below 1 MiB and
+    /// returns a plan that starts vCPU 0 at the reset vector (no -kernel).
+    /// Otherwise loads config.kernel into RAM (Linux bzImage, multiboot or ELF64; the
     /// ROM is reserved in a Linux kernel's e820 map), then fills the
     /// BIOS data area [0x400, 0x500) as SeaBIOS would (bios_data_area.h)
     /// and the ACPI tables at 0xe0000 (acpi_tables.h), each unless the
@@ -81,10 +92,13 @@ public:
     Result<X86BootPlan> load_kernel();
 
     /// The firmware ROM at the top of the 32-bit space (read-only memory:
-    /// the accelerator maps it read-only, guest writes are dropped).
+    /// the accelerator maps it read-only, guest writes are dropped): the
+    /// -bios image (pc_firmware.h), or without one kRomSize bytes at
+    /// kRomBase holding a reset vector that halts.
     static constexpr std::uint64_t kRomBase = 0xffff0000;
     static constexpr std::uint64_t kRomSize = 0x10000;
-    const MappedRegion& rom() const { return rom_; }
+    const MappedRegion& rom() const { return firmware_ ? firmware_->rom() : rom_; }
+    std::uint64_t rom_base() const { return firmware_ ? firmware_->rom_base() : kRomBase; }
 
     /// Machine reset of the device models (bus lock taken): COM1, the
     /// port 0x92 fast-reset bit, the fw_cfg selector, the ACPI PM1 enable
@@ -108,7 +122,10 @@ private:
     Status build_fw_cfg();
     Status build_cmos();
     Status build_acpi_pm();
+    Status build_debugcon();
+    Status build_pci();
     Status write_acpi_tables(const X86BootPlan& plan);
+    Result<X86BootPlan> load_firmware();
 
     PcLiteConfig config_;
     Log& log_;
@@ -120,8 +137,10 @@ private:
     std::shared_ptr<Port92> port92_;
     std::shared_ptr<FwCfg> fw_cfg_;
     std::shared_ptr<AcpiPm1Event> pm1_event_;
+    std::shared_ptr<I440fxHostBridge> host_bridge_;
     std::shared_ptr<CmosRtc> cmos_;
     MappedRegion rom_;
+    std::optional<PcFirmware> firmware_;
 };
 
 }  // namespace kvmdbg::hw

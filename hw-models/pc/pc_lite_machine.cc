@@ -29,9 +29,14 @@ std::string check_debug_exit_ports(const std::map<std::string, std::uint64_t>& n
     return "";
 }
 
+constexpr DevicePropertyInfo kDebugconProps[] = {
+    {"iobase", 0xe9, 0, 0xffff, "I/O port (SeaBIOS logs to 0x402)"},
+};
+
 constexpr DeviceDriverInfo kDevices[] = {
     {"isa-debug-exit", "ISA", "a port write of V exits the emulator with status (V << 1) | 1", kDebugExitProps, nullptr,
      check_debug_exit_ports},
+    {"isa-debugcon", "ISA", "debug console port; its output is -debugcon SPEC", kDebugconProps, nullptr, nullptr},
 };
 
 Status apply_properties(const MachineOptions& options, PcLiteConfig& config) {
@@ -45,7 +50,16 @@ Status apply_properties(const MachineOptions& options, PcLiteConfig& config) {
             return make_error(EINVAL, "kernel-irqchip must be on, split or off, not '" + value + "'");
         }
     }
-    for (const auto& device : options.devices) {  // isa-debug-exit, the only driver accepted
+    for (const auto& device : options.devices) {
+        if (device.driver == "isa-debugcon") {
+            if (options.debugcon.empty()) {
+                return make_error(EINVAL,
+                                  "-device isa-debugcon: its output is -debugcon SPEC (stdio, file:PATH), "
+                                  "which is missing (kvmdbg has no -chardev)");
+            }
+            config.debugcon_iobase = device.numbers.at("iobase");
+            continue;
+        }
         if (auto it = device.numbers.find("iobase"); it != device.numbers.end()) {
             config.debug_exit_iobase = it->second;
         }
@@ -82,7 +96,7 @@ MachineAccelConfig PcLiteMachine::accel_config() const {
 }
 
 Status PcLiteMachine::map_memory(MachineAccel& accel) {
-    if (auto s = accel.map_ram(PcLite::kRomBase, PcLite::kRomSize, pc_->rom().data(), true); !s) {
+    if (auto s = accel.map_ram(pc_->rom_base(), pc_->rom().size(), pc_->rom().data(), true); !s) {
         return s;
     }
     return map_guest_ram(pc_->ram(), accel);
@@ -131,10 +145,11 @@ std::vector<DebugMemoryRegion> PcLiteMachine::gdb_memory_map() const {
     // and refuses writes); everything else "ram", so that gdb still tries
     // every virtual address and the stub answers E14 where nothing is mapped
     // (a map without it would make gdb refuse them).
-    constexpr std::uint64_t rom_end = PcLite::kRomBase + PcLite::kRomSize;
+    const std::uint64_t rom_base = pc_->rom_base();
+    const std::uint64_t rom_end = rom_base + pc_->rom().size();
     return {
-        {DebugMemoryRegion::Kind::ram, 0, PcLite::kRomBase},
-        {DebugMemoryRegion::Kind::rom, PcLite::kRomBase, PcLite::kRomSize},
+        {DebugMemoryRegion::Kind::ram, 0, rom_base},
+        {DebugMemoryRegion::Kind::rom, rom_base, pc_->rom().size()},
         {DebugMemoryRegion::Kind::ram, rom_end, ~std::uint64_t{0} - rom_end},
     };
 }

@@ -86,6 +86,12 @@ void Virt::reset_devices() {
 }
 
 Result<Arm64BootPlan> Virt::load_kernel() {
+    if (!config_.debugcon.empty()) {
+        return make_error(ENOTSUP, "-debugcon: the debug console is an x86 I/O port device; virt has none");
+    }
+    if (!config_.bios.empty()) {
+        return make_error(ENOTSUP, "-bios " + config_.bios + ": virt boots kernels only, not firmware, for now");
+    }
     if (config_.kernel.empty()) {
         return make_error(EINVAL, "no kernel given: virt needs -kernel FILE (AArch64 ELF64 or arm64 Image)");
     }
