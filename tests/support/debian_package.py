@@ -59,3 +59,18 @@ def extract(deb, dest):
     subprocess.run(["dpkg-deb", "-x", deb, tmp], check=True)
     shutil.rmtree(dest, ignore_errors=True)
     os.rename(tmp, dest)
+
+
+def fetch_file(cache, package, member):
+    """cache/<package>/<member>: `member` (a path inside the package, e.g.
+    usr/share/seabios/bios-256k.bin) of Debian's `package`, downloaded and
+    unpacked once under a lock on cache/.lock."""
+    os.makedirs(cache, exist_ok=True)
+    root = os.path.join(cache, package)
+    path = os.path.join(root, member)
+    with FileLock(os.path.join(cache, ".lock")):
+        if not os.path.exists(path):
+            extract(apt_download(package, os.path.join(cache, "debs")), root)
+        if not os.path.exists(path):
+            raise PackageError(f"package {package} has no {member}")
+    return path

@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""Debian 12's SeaBIOS (package seabios, bios-256k.bin: firmware no one here
+wrote) started by kvmdbg at the reset vector with -bios, as under
+qemu-system-x86_64 -bios:
+
+  kvmdbg -M pc-lite -m 256M -smp 2 -bios bios-256k.bin -nographic -serial stdio \\
+         -debugcon file:LOG -device isa-debugcon,iobase=0x402
+
+  seabios.py KVMDBG CACHE_DIR boot        to SeaBIOS's boot attempt
+  seabios.py KVMDBG CACHE_DIR gdb         the same under gdb from the reset vector
+  seabios.py KVMDBG CACHE_DIR bad-input   -bios refusals
+
+boot: the serial console (SeaBIOS's sercon, told the port by fw_cfg's
+etc/sercon-port) shows "SeaBIOS (version" and ends at "No bootable device."
+(no disks); its debug log on isa-debugcon shows that it found what it looks
+for: the i440FX host bridge ("Running on QEMU (i440fx)"), fw_cfg with DMA,
+both CPUs ("Found 2 cpu(s)", woken by INIT/SIPI through the in-kernel LAPIC)
+and the RAM from fw_cfg's etc/e820.
+
+gdb: kvmdbg -S; the first stop is at the reset vector (pc 0xfffffff0: gdb's
+pc is the linear address CS.base + IP, cs 0xf000), `x/5xb $pc` shows the far
+jump there (ea 5b e0 00 f0), `stepi` lands at 0xfe05b (cs 0xf000), a
+hardware breakpoint at the next reset vector fetch is not needed: `continue`
+runs SeaBIOS to its boot attempt, Ctrl-C stops it, `detach` lets it go on.
+The debug log is then the same as without gdb but for the "CPU Mhz=" line
+(SeaBIOS measures the TSC against the PIT, which differs from run to run).
+
+The package is fetched with apt-get download into CACHE_DIR (or
+$KVMDBG_TEST_CACHE/linux's sibling firmware/) once. Exit 0 pass, 1 fail,
+77 SKIP with the reason (no /dev/kvm, no gdb, the package cannot be
+downloaded).
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from debian_package import Unavailable, fetch_file  # noqa: E402
+
+PACKAGE = "seabios"
+IMAGE = "usr/share/seabios/bios-256k.bin"
+BOOT_SECONDS = 120
+END = "No bootable device."
+LOG_EXPECT = ["SeaBIOS (version", "Running on QEMU (i440fx)", "Running on KVM", "Found QEMU fw_cfg",
+              "QEMU fw_cfg DMA interface supported", "Found 2 cpu(s)", "sercon: using ioport 0x3f8",
+              "e820 map has"]
+
+
+class Run:
+    """kvmdbg with its serial console read by a thread."""
+
+    def __init__(self, cmd):
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.console = bytearray()
+        self.stderr = bytearray()
+        self.threads = [threading.Thread(target=self._pump, args=(self.proc.stdout, self.console), daemon=True),
+                        threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr), daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    @staticmethod
+    def _pump(stream, into):
+        while True:
+            chunk = stream.read1(4096)
+            if not chunk:
+                return
+            into += chunk
+
+    def text(self):
+        return self.console.decode(errors="replace")
+
+    def wait_for(self, text, seconds):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if text in self.text():
+                return True
+            time.sleep(0.1)
+        return text in self.text()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for t in self.threads:
+            t.join(5)
+        return self.proc.returncode
+
+
+def command(kvmdbg, bios, log, extra=()):
+    return [kvmdbg, "-M", "pc-lite", "-m", "256M", "-smp", "2", "-bios", bios, "-nographic", "-serial", "stdio",
+            "-debugcon", "file:" + log, "-device", "isa-debugcon,iobase=0x402"] + list(extra)
+
+
+def check_boot(run, log, ended, failures):
+    console = run.text()
+    with open(log, errors="replace") as f:
+        log_text = f.read()
+    print("--- serial console\n" + console.replace("\r", "")[-800:])
+    print("--- debugcon log (first lines)\n" + "\n".join(log_text.splitlines()[:40]))
+    print("--- kvmdbg stderr\n" + run.stderr.decode(errors="replace")[-1500:])
+    if "SeaBIOS (version" not in console:
+        failures.append("the serial console never showed SeaBIOS's banner")
+    if not ended:
+        failures.append(f"the serial console did not reach {END!r} within {BOOT_SECONDS} s")
+    for want in LOG_EXPECT:
+        if want not in log_text:
+            failures.append(f"the debugcon log lacks {want!r}")
+    return log_text
+
+
+def comparable(log_text):
+    return [l for l in log_text.splitlines() if not l.startswith("CPU Mhz=")]
+
+
+def boot(kvmdbg, bios, tmp):
+    log = os.path.join(tmp, "seabios.log")
+    run = Run(command(kvmdbg, bios, log))
+    ended = run.wait_for(END, BOOT_SECONDS)
+    run.stop()
+    failures = []
+    check_boot(run, log, ended, failures)
+    return failures
+
+
+def gdb_session(kvmdbg, bios, tmp):
+    plain_log = os.path.join(tmp, "plain.log")
+    plain = Run(command(kvmdbg, bios, plain_log))
+    plain.wait_for(END, BOOT_SECONDS)
+    plain.stop()
+    log = os.path.join(tmp, "seabios.log")
+    run = Run(command(kvmdbg, bios, log, ["-S", "-gdb", "tcp:127.0.0.1:0"]))
+    endpoint = None
+    deadline = time.monotonic() + 20
+    while endpoint is None and time.monotonic() < deadline:
+        m = re.search(r"gdb server listening on tcp (\S+):(\d+)", run.stderr.decode(errors="replace"))
+        endpoint = f"{m.group(1)}:{m.group(2)}" if m else None
+        time.sleep(0.1)
+    if endpoint is None:
+        run.stop()
+        return ["kvmdbg did not start its gdb server: " + run.stderr.decode(errors="replace")]
+    cmds = ["set confirm off", "set pagination off", f"target remote {endpoint}",
+            'printf "RESET-PC=%lx CS=%lx\\n", $pc, $cs', "x/5xb $pc", "stepi",
+            'printf "STEP-PC=%lx CS=%lx\\n", $pc, $cs', "continue", 'printf "INT-PC=%lx\\n", $pc', "detach"]
+    gdb_cmd = ["gdb", "-batch", "-nx"]
+    for c in cmds:
+        gdb_cmd += ["-ex", c]
+    gdb = subprocess.Popen(gdb_cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+    ended = run.wait_for(END, BOOT_SECONDS)
+    time.sleep(0.5)
+    gdb.send_signal(signal.SIGINT)
+    try:
+        out, _ = gdb.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        gdb.kill()
+        out, _ = gdb.communicate()
+    time.sleep(1)
+    running_after_detach = run.proc.poll() is None
+    run.stop()
+    print("--- gdb\n" + out)
+    failures = []
+    log_text = check_boot(run, log, ended, failures)
+    if not re.search(r"RESET-PC=fffffff0 CS=f000", out):
+        failures.append("the first stop is not at the reset vector 0xfffffff0 with cs 0xf000")
+    if not re.search(r"0xfffffff0:\s+0xea\s+0x5b\s+0xe0\s+0x00\s+0xf0", out):
+        failures.append("x/5xb $pc does not show SeaBIOS's far jump ea 5b e0 00 f0")
+    if not re.search(r"STEP-PC=fe05b CS=f000", out):
+        failures.append("stepi did not land at f000:e05b (pc 0xfe05b)")
+    if not re.search(r"received signal SIGINT", out):
+        failures.append("Ctrl-C did not stop SeaBIOS")
+    if "detached" not in out:
+        failures.append("detach failed")
+    if not running_after_detach:
+        failures.append("kvmdbg did not run on after detach")
+    with open(plain_log, errors="replace") as f:
+        plain_text = f.read()
+    if comparable(plain_text) != comparable(log_text):
+        failures.append("the debug log under gdb differs from the log without gdb (beyond the CPU Mhz line)")
+    return failures
+
+
+def expect_refusal(kvmdbg, args, part, failures):
+    p = subprocess.run([kvmdbg, "-M", "pc-lite"] + args, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=60)
+    print(f"kvmdbg {' '.join(args)}: status {p.returncode}: {p.stderr.strip()}")
+    if p.returncode == 0 or part not in p.stderr:
+        failures.append(f"expected a non-zero exit and {part!r} for {' '.join(args)}")
+
+
+def bad_input(kvmdbg, bios, tmp):
+    failures = []
+    odd = os.path.join(tmp, "odd.bin")
+    with open(bios, "rb") as src, open(odd, "wb") as dst:
+        dst.write(src.read()[:100000])
+    expect_refusal(kvmdbg, ["-bios", odd], "must be a multiple of 64 KiB and at most 16 MiB, not 100000 bytes",
+                   failures)
+    expect_refusal(kvmdbg, ["-bios", os.path.join(tmp, "missing.bin")], "missing.bin", failures)
+    expect_refusal(kvmdbg, ["-bios", bios, "-kernel", bios], "-kernel with -bios", failures)
+    expect_refusal(kvmdbg, ["-device", "isa-debugcon,iobase=0x402", "-kernel", bios], "-debugcon SPEC", failures)
+    return failures
+
+
+def kvm_unusable():
+    if not os.path.exists("/dev/kvm") or not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "/dev/kvm is missing or not accessible"
+    return None
+
+
+def main():
+    if len(sys.argv) != 4 or sys.argv[3] not in ("boot", "gdb", "bad-input"):
+        print(__doc__)
+        return 2
+    kvmdbg, cache, mode = sys.argv[1:]
+    shared = os.environ.get("KVMDBG_TEST_CACHE")
+    cache = os.path.join(shared, "firmware") if shared else cache
+    reason = kvm_unusable() if mode != "bad-input" else None
+    if reason is None and mode == "gdb" and subprocess.run(["which", "gdb"], capture_output=True).returncode != 0:
+        reason = "gdb is not installed"
+    if reason:
+        print(f"SKIP: {reason}")
+        return 77
+    try:
+        bios = fetch_file(cache, PACKAGE, IMAGE)
+    except Unavailable as e:
+        print(f"SKIP: {e}")
+        return 77
+    print("firmware:", bios)
+    with tempfile.TemporaryDirectory(prefix="kvmdbg-seabios-") as tmp:
+        failures = {"boot": boot, "gdb": gdb_session, "bad-input": bad_input}[mode](kvmdbg, bios, tmp)
+    for f in failures:
+        print("FAIL:", f)
+    if failures:
+        return 1
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
