@@ -11,6 +11,7 @@
 #include "hw-models/devices/i8042_reset.h"
 #include "hw-models/devices/isa_debug_exit.h"
 #include "hw-models/devices/isa_debugcon.h"
+#include "hw-models/devices/pc_testdev.h"
 #include "hw-models/devices/pci_host_conf1.h"
 #include "hw-models/devices/port92.h"
 #include "hw-models/loaders/x86_kernel_loader.h"
@@ -100,6 +101,9 @@ Status PcLite::build() {
     if (auto s = build_pci(); !s) {
         return s;
     }
+    if (auto s = build_pc_testdev(); !s) {
+        return s;
+    }
     auto on_reset = [&host](const std::string& reason) { host.request_reset(reason); };
     for (auto [port, which] : {std::pair{I8042Reset::kDataPort, I8042Reset::Port::data},
                                std::pair{I8042Reset::kCommandPort, I8042Reset::Port::command}}) {
@@ -142,6 +146,34 @@ Status PcLite::build_pci() {
         return s;
     }
     return bus_.map(AddressSpace::pio, PciHostConf1::kPort, PciHostConf1::kPortSize, "pci-conf1", conf1);
+}
+
+// kvm-unit-tests' test device, with -device pc-testdev only.
+Status PcLite::build_pc_testdev() {
+    if (!config_.pc_testdev) {
+        return ok_status();
+    }
+    MachineHost& host = host_;
+    PcTestdev dev([&host](std::uint32_t irq, bool level) { host.set_irq_line(irq, level); });
+    const struct {
+        AddressSpace space;
+        std::uint64_t base, size;
+        const char* name;
+        std::shared_ptr<IoDevice> device;
+    } regions[] = {
+        {AddressSpace::pio, PcTestdev::kIoportBase, PcTestdev::kRegisterSize, "pc-testdev-ioport", dev.ioport()},
+        {AddressSpace::pio, PcTestdev::kFlushBase, PcTestdev::kRegisterSize, "pc-testdev-flush", dev.flush()},
+        {AddressSpace::pio, PcTestdev::kIoportByteBase, PcTestdev::kRegisterSize, "pc-testdev-ioport-byte",
+         dev.ioport_byte()},
+        {AddressSpace::pio, PcTestdev::kIrqBase, PcTestdev::kIrqCount, "pc-testdev-irq", dev.irq()},
+        {AddressSpace::mmio, PcTestdev::kIomemBase, PcTestdev::kIomemSize, "pc-testdev-iomem", dev.iomem()},
+    };
+    for (const auto& r : regions) {
+        if (auto s = bus_.map(r.space, r.base, r.size, r.name, r.device); !s) {
+            return s;
+        }
+    }
+    return ok_status();
 }
 
 // The debug console, with -debugcon only (QEMU: isa-debugcon at 0xe9).

@@ -14,6 +14,8 @@
 //                                                        (-device moves it: 0x402)
 //                                           0x70-0x71    CMOS RTC and NVRAM (no IRQ 8)
 //                                           0x92         system control port A
+//                                           0xe0-0xeb, 0x2000-0x2017, MMIO 0xff000000:
+//                                                        pc-testdev, with -device
 //                                           0xcf8-0xcff  PCI config mechanism #1:
 //                                                        i440FX host bridge at 00:00.0
 //                                           0x510-0x511  fw_cfg selector/data
@@ -65,6 +67,7 @@ struct PcLiteConfig {
     std::string serial = "stdio";
     std::string debugcon;  ///< -debugcon SPEC ("" = none)
     std::uint64_t debugcon_iobase = 0xe9;
+    bool pc_testdev = false;  ///< -device pc-testdev (pc_testdev.h)
     std::uint64_t debug_exit_iobase = 0xf4;
     std::uint64_t debug_exit_iosize = 4;
 };
@@ -124,6 +127,7 @@ private:
     Status build_acpi_pm();
     Status build_debugcon();
     Status build_pci();
+    Status build_pc_testdev();
     Status write_acpi_tables(const X86BootPlan& plan);
     Result<X86BootPlan> load_firmware();
 

@@ -37,6 +37,12 @@ constexpr DeviceDriverInfo kDevices[] = {
     {"isa-debug-exit", "ISA", "a port write of V exits the emulator with status (V << 1) | 1", kDebugExitProps, nullptr,
      check_debug_exit_ports},
     {"isa-debugcon", "ISA", "debug console port; its output is -debugcon SPEC", kDebugconProps, nullptr, nullptr},
+    {"pc-testdev",
+     "ISA",
+     "kvm-unit-tests' test device: ports 0xe0-0xeb, IRQ lines at 0x2000, MMIO at 0xff000000",
+     {},
+     nullptr,
+     nullptr},
 };
 
 Status apply_properties(const MachineOptions& options, PcLiteConfig& config) {
@@ -51,6 +57,10 @@ Status apply_properties(const MachineOptions& options, PcLiteConfig& config) {
         }
     }
     for (const auto& device : options.devices) {
+        if (device.driver == "pc-testdev") {
+            config.pc_testdev = true;
+            continue;
+        }
         if (device.driver == "isa-debugcon") {
             if (options.debugcon.empty()) {
                 return make_error(EINVAL,
