@@ -150,23 +150,35 @@ void CmosRtc::commit() {
     offset_ = days * kSecondsPerDay + hour * 3600 + min * 60 + sec - now_();
 }
 
+namespace {
+
+bool is_time_register(std::uint8_t index) {
+    switch (index) {
+    case CmosRtc::kSeconds:
+    case CmosRtc::kMinutes:
+    case CmosRtc::kHours:
+    case CmosRtc::kDayOfWeek:
+    case CmosRtc::kDayOfMonth:
+    case CmosRtc::kMonth:
+    case CmosRtc::kYear:
+    case CmosRtc::kCentury: return true;
+    default: return false;
+    }
+}
+
+}  // namespace
+
 std::uint8_t CmosRtc::read_data() {
     if (index_ == kPs2Century) {
         index_ = kCentury;
     }
-    switch (index_) {
-    case kSeconds:
-    case kMinutes:
-    case kHours:
-    case kDayOfWeek:
-    case kDayOfMonth:
-    case kMonth:
-    case kYear:
-    case kCentury:
+    if (is_time_register(index_)) {
         if (running()) {
             latch();
         }
         return cmos_[index_];
+    }
+    switch (index_) {
     case kRegC: {
         const std::uint8_t value = cmos_[kRegC];
         cmos_[kRegC] = 0;
@@ -180,15 +192,7 @@ void CmosRtc::write_data(std::uint8_t value) {
     if (index_ == kPs2Century) {
         index_ = kCentury;
     }
-    switch (index_) {
-    case kSeconds:
-    case kMinutes:
-    case kHours:
-    case kDayOfWeek:
-    case kDayOfMonth:
-    case kMonth:
-    case kYear:
-    case kCentury:
+    if (is_time_register(index_)) {
         if (running()) {
             latch();
             cmos_[index_] = value;
@@ -197,6 +201,8 @@ void CmosRtc::write_data(std::uint8_t value) {
             cmos_[index_] = value;
         }
         return;
+    }
+    switch (index_) {
     case kRegA:
     case kRegB: {
         const bool was_running = running();

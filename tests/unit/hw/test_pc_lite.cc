@@ -239,16 +239,22 @@ Bytes fw_cfg_item(PcLite& pc, std::uint16_t key, std::size_t n) {
     return out;
 }
 
-void test_fw_cfg_wired() {
-    Log log;
-    RecordingHost host;
+// Three CPUs, RAM to 3 GiB and 16 MiB above 4 GiB, no kernel loaded.
+std::unique_ptr<PcLite> make_three_cpu_pc(Log& log, MachineHost& host) {
     PcLiteConfig config;
-    config.ram_size = (3ull << 30) + (16ull << 20);  // low RAM to 3 GiB, 16 MiB above 4 GiB
+    config.ram_size = (3ull << 30) + (16ull << 20);
     config.cpus = 3;
     config.serial = "none";
     auto created = PcLite::create(config, log, host);
     CU_ASSERT_FATAL(created.ok());
-    PcLite& pc = *created.value();
+    return std::move(created).value();
+}
+
+void test_fw_cfg_wired() {
+    Log log;
+    RecordingHost host;
+    auto created = make_three_cpu_pc(log, host);
+    PcLite& pc = *created;
     CU_ASSERT(fw_cfg_item(pc, 0x0000, 4) == (Bytes{'Q', 'E', 'M', 'U'}));
     CU_ASSERT(fw_cfg_item(pc, 0x0001, 4) == (Bytes{0x03, 0, 0, 0}));
     CU_ASSERT(fw_cfg_item(pc, 0x0005, 2) == (Bytes{3, 0}));
@@ -286,13 +292,8 @@ int from_bcd(std::uint8_t v) { return (v >> 4) * 10 + (v & 0x0f); }
 void test_cmos_rtc_wired() {
     Log log;
     RecordingHost host;
-    PcLiteConfig config;
-    config.ram_size = (3ull << 30) + (16ull << 20);  // low RAM to 3 GiB, 16 MiB above 4 GiB
-    config.cpus = 3;
-    config.serial = "none";
-    auto created = PcLite::create(config, log, host);
-    CU_ASSERT_FATAL(created.ok());
-    PcLite& pc = *created.value();
+    auto created = make_three_cpu_pc(log, host);
+    PcLite& pc = *created;
     // The host's UTC time in BCD, read until the seconds hold still around it.
     struct tm tm = {};
     for (int tries = 0; tries < 3; ++tries) {
