@@ -88,8 +88,10 @@ void test_capabilities_match_check_extension() {
     }
 }
 
-// Every x86 KVM with KVM_SET_GUEST_DEBUG steps and has DR0-3 execute
-// breakpoints (docs/hosts.md measured it on the PVM hosts too).
+// Every x86 KVM with KVM_SET_GUEST_DEBUG we met steps. DR0-3 execute
+// breakpoints work on hardware KVM and on the PVM hosts, but not on KVM
+// nested under QEMU's TCG (docs/hosts.md): there the probe must have seen
+// the code run past the breakpoint to its end, not failed to look.
 void test_universal_behaviours_found() {
     CU_ASSERT_FATAL(g_first.has_value());
     const HostDebugCaps& c = *g_first;
@@ -101,7 +103,8 @@ void test_universal_behaviours_found() {
     // RF is only asked where hardware execution breakpoints work.
     CU_ASSERT(c.hw_exec_breakpoint || !c.hw_bp_resume_flag);
     CU_ASSERT_TRUE(c.single_step);
-    CU_ASSERT_TRUE(c.hw_exec_breakpoint);
+    CU_ASSERT_TRUE(c.hw_exec_breakpoint ||
+                   c.notes.find("hardware execution breakpoint: no: KVM_EXIT_IO out port 0x80") != std::string::npos);
     // The consequence drawn from the answers is consistent with them.
     CU_ASSERT_EQUAL(probe::sw_breakpoints_use_hw_slots(c), !c.sw_breakpoint_exits && c.hw_exec_breakpoint);
     CU_ASSERT_EQUAL(probe::adaptation_notice(c).empty(),

@@ -17,7 +17,9 @@
 // KVMDBG_X86_SW_BP=int3 makes the module write int3 for software
 // breakpoints even where its start-up probe found the host does not
 // intercept it: the step-over path is the same, and int3 is never executed
-// here. Skips (77) without /dev/kvm.
+// here. Skips (77) without /dev/kvm, and where the host's hardware
+// execution breakpoints do not fire (KVM nested under QEMU's TCG,
+// docs/hosts.md): the stop at 0x1000 comes from one.
 #include <atomic>
 #include <cstdlib>
 #include <memory>
@@ -25,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "accel/kvm/host_debug_probe.h"
+#include "accel/kvm/kvm_system.h"
 #include "accel/kvm/kvm_vm.h"
 #include "accel/plugin_abi_x86.h"
 #include "tests/kvm/real_mode_vm.h"
@@ -140,6 +144,13 @@ const kvmdbg::test::TestSuite kSuites[] = {{"sw_breakpoint_step_over", kCases}};
 int main() {
     if (int skip = kvmdbg::test::skip_without_kvm(); skip != 0) {
         return skip;
+    }
+    auto system = kvmdbg::accel::kvm::KvmSystem::open("/dev/kvm");
+    auto caps = system ? kvmdbg::accel::kvm::probe_host_debug(*system) : system.error();
+    if (caps && !caps->hw_exec_breakpoint) {
+        std::printf("SKIP: this host's KVM does not fire hardware execution breakpoints (start-up probe), "
+                    "which this test stops with\n");
+        return 77;
     }
     setenv("KVMDBG_X86_SW_BP", "int3", 1);  // before the VM is created
     return kvmdbg::test::run_suites(kSuites);
