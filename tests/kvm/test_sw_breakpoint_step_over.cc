@@ -148,8 +148,9 @@ int main() {
     auto system = kvmdbg::accel::kvm::KvmSystem::open("/dev/kvm");
     auto caps = system ? kvmdbg::accel::kvm::probe_host_debug(*system) : system.error();
     if (caps && !caps->hw_exec_breakpoint) {
-        std::printf("SKIP: this host's KVM does not fire hardware execution breakpoints (start-up probe), "
-                    "which this test stops with\n");
+        std::printf(
+            "SKIP: this host's KVM does not fire hardware execution breakpoints (start-up probe), "
+            "which this test stops with\n");
         return 77;
     }
     setenv("KVMDBG_X86_SW_BP", "int3", 1);  // before the VM is created
