@@ -2,7 +2,8 @@
 """A kernel developer's gdb session against Debian's x86-64 kernel, end to
 end, in one boot:
 
-  linux_gdb_session.py KVMDBG CACHE_DIR
+  linux_gdb_session.py KVMDBG CACHE_DIR          the session below (nokaslr)
+  linux_gdb_session.py KVMDBG CACHE_DIR kaslr    KASLR on: finding the offset
 
   kvmdbg -M pc-lite -m 512M -smp 2 -S -gdb tcp:127.0.0.1:0 -serial stdio \\
          -kernel vmlinuz -initrd busybox.cpio -append "... nokaslr"
@@ -32,6 +33,17 @@ says so on stderr), steps 1, 3 and 4 cannot run: the session runs steps 2,
 5 and 6 from a Ctrl-C stop instead (the same checks, with the pc wherever
 the kernel was), and the test SKIPs naming what it could not run, after the
 rest passed.
+
+kaslr: the same kernel without `nokaslr` (Debian's is built with
+CONFIG_RANDOMIZE_BASE, kernel virtual addresses moved by a multiple of
+CONFIG_PHYSICAL_ALIGN, 2 MiB, within 1 GiB), run without -S; once /init runs
+gdb attaches (which stops the guest) and finds the offset the way a
+developer can: a gdb Python loop reads 14 bytes at linux_banner's link
+address (System.map) plus k * 2 MiB for k = 0..511 through the stub (the
+page walker answers E14 where nothing is mapped) and takes the first k
+where they say "Linux version "; then `symbol-file vmlinux -o OFFSET`,
+and `info symbol $pc`, `x/s linux_banner` and `bt` must be right with the
+moved symbols; `detach`, and the kernel runs on to power-off.
 
 Exit 0 pass, 1 fail, 77 SKIP with the reason: /dev/kvm unusable, no gdb, a
 package cannot be downloaded (the kernel, its -dbg package, busybox-static),
@@ -251,11 +263,77 @@ def run(kvmdbg, cache):
     return 0
 
 
+KASLR_SCRIPT = r"""
+import gdb
+inferior = gdb.selected_inferior()
+offset = None
+for k in range(512):
+    try:
+        if inferior.read_memory(%(banner)d + k * 0x200000, 14).tobytes() == b"Linux version ":
+            offset = k * 0x200000
+            break
+    except gdb.MemoryError:
+        pass
+if offset is None:
+    print("KASLR-OFFSET=none")
+else:
+    print("KASLR-OFFSET=%%#x" %% offset)
+    gdb.execute("symbol-file %(vmlinux)s -o %%#x" %% offset)
+"""
+
+
+def kaslr(kvmdbg, cache):
+    vmlinuz = fetch_vmlinuz(cache)
+    vmlinux, system_map = fetch_debug_files(cache)
+    initrd = busybox_initramfs(cache, "gdb-session-initrd", INIT)
+    banner = system_map_address(system_map, "linux_banner")
+    append = APPEND.replace(" nokaslr", "")
+    cmd = [kvmdbg, "-M", "pc-lite", "-m", "512M", "-smp", str(CPUS), "-gdb", "tcp:127.0.0.1:0", "-nographic",
+           "-serial", "stdio", "-kernel", vmlinuz, "-initrd", initrd, "-append", append]
+    print("command:", " ".join(cmd))
+    emu = Kvmdbg(cmd)
+    if emu.endpoint is None or not emu.wait_console(USERSPACE, SESSION_SECONDS):
+        emu.finish(5)
+        print("\n".join(emu.console[-15:] + emu.stderr[-10:]))
+        raise Skip(f"the kernel did not reach /init within {SESSION_SECONDS} s (kernel-mode code is slow on "
+                   "this host's KVM, docs/hosts.md)") if emu.endpoint else RuntimeError("no gdb server")
+    script = os.path.join(cache, "kaslr-offset.py")
+    with open(script, "w") as f:
+        f.write(KASLR_SCRIPT % {"banner": banner, "vmlinux": vmlinux})
+    gdb_cmd = ["gdb", "-batch", "-nx", "-ex", "set confirm off", "-ex", "set pagination off",
+               "-ex", f"target remote {emu.endpoint}", "-ex", 'printf "ATTACH-PC=%lx\\n", $pc',
+               "-ex", f"source {script}", "-ex", "info symbol $pc", "-ex", "x/s linux_banner", "-ex", "bt 4",
+               "-ex", "detach"]
+    start = time.monotonic()
+    p = subprocess.run(gdb_cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    out = p.stdout + p.stderr
+    ran_on = emu.wait_console(AFTER_DETACH, 120)
+    status = emu.finish(60)
+    print(f"--- gdb ({time.monotonic() - start:.1f} s)\n{out}")
+    print("--- console (last lines)\n" + "\n".join(emu.console[-5:]))
+    failures = []
+    m = re.search(r"KASLR-OFFSET=(0x[0-9a-f]+|0)", out)
+    expect(m, "no 2 MiB-aligned offset below 1 GiB puts \"Linux version \" at linux_banner", failures)
+    expect(re.search(r"^\w+ \+ \d+ in section \.text", out, re.M) or re.search(r"^\w+ in section \.text", out, re.M),
+           "info symbol $pc does not name a kernel function with the moved symbols", failures)
+    expect(re.search(r'<linux_banner>:\s+"Linux version 6\.1', out), "x/s linux_banner is wrong after the move",
+           failures)
+    expect(re.search(r"#1 .* in \w+ \(", out), "bt shows no named caller", failures)
+    expect(ran_on and status == 0, f"after detach the kernel did not run on to power-off (status {status})", failures)
+    for f in failures:
+        print("FAIL:", f)
+    if failures:
+        return 1
+    print(f"PASS: KASLR offset {m.group(1)} found from linux_banner; the moved symbols are right")
+    return 0
+
+
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4) or (len(sys.argv) == 4 and sys.argv[3] != "kaslr"):
         print(__doc__)
         return 2
-    kvmdbg, cache = sys.argv[1:]
+    kvmdbg, cache = sys.argv[1:3]
+    mode = sys.argv[3] if len(sys.argv) == 4 else "session"
     cache = cache_dir(cache)
     if not os.path.exists("/dev/kvm") or not os.access("/dev/kvm", os.R_OK | os.W_OK):
         print("SKIP: /dev/kvm is missing or not accessible")
@@ -264,7 +342,7 @@ def main():
         print("SKIP: gdb is not installed")
         return 77
     try:
-        return run(kvmdbg, cache)
+        return kaslr(kvmdbg, cache) if mode == "kaslr" else run(kvmdbg, cache)
     except (Skip, Unavailable) as e:
         print(f"SKIP: {e}")
         return 77
