@@ -4,6 +4,7 @@
 //
 //   load_le(p, size) / store_le(p, v, size)   little-endian, 1..8 bytes
 //   load_be(p, size) / store_be(p, v, size)   big-endian, 1..8 bytes
+//   low_bytes_mask(size)                      the low `size` bytes set
 //
 // The caller checks the bounds. Any thread; no state.
 #pragma once
@@ -12,6 +13,12 @@
 #include <cstdint>
 
 namespace kvmdbg {
+
+/// A mask of the low `size` bytes of a 64-bit value (all ones from 8 on):
+/// what a device register access of `size` bytes can carry.
+inline std::uint64_t low_bytes_mask(std::size_t size) {
+    return size >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * size)) - 1;
+}
 
 /// The `size`-byte little-endian value at `p`.
 inline std::uint64_t load_le(const std::uint8_t* p, std::size_t size) {

@@ -1,5 +1,7 @@
 #include "hw-models/devices/acpi_pm_timer.h"
 
+#include "common/byte_order.h"
+
 namespace kvmdbg::hw {
 
 namespace {
@@ -21,8 +23,7 @@ std::uint64_t AcpiPmTimer::read(std::uint64_t offset, unsigned size) {
     if (offset >= 4) {
         return 0;
     }
-    std::uint64_t value = counter() >> (8 * offset);
-    return size >= 8 ? value : value & ((std::uint64_t{1} << (8 * size)) - 1);
+    return (counter() >> (8 * offset)) & low_bytes_mask(size);
 }
 
 IoOutcome AcpiPmTimer::write(std::uint64_t, std::uint64_t, unsigned) { return IoOutcome::proceed; }

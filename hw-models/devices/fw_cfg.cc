@@ -22,8 +22,6 @@ std::uint64_t swap_bytes(std::uint64_t v, unsigned size) {
     return out;
 }
 
-std::uint64_t byte_mask(unsigned size) { return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1; }
-
 // QEMU's memory_access_size(): the largest power-of-two piece at `offset`
 // no longer than `remaining`, `max` and the offset's natural alignment.
 unsigned piece_size(std::uint64_t offset, std::uint64_t remaining, unsigned max) {
@@ -53,7 +51,7 @@ void for_each_piece(std::uint64_t offset, unsigned size, std::uint64_t window, u
 
 // Stores the low `size` bytes of `piece` at byte `at` of `value`.
 void place(std::uint64_t& value, std::uint64_t at, std::uint64_t piece, unsigned size) {
-    std::uint64_t mask = byte_mask(size) << (8 * at);
+    std::uint64_t mask = low_bytes_mask(size) << (8 * at);
     value = (value & ~mask) | ((piece << (8 * at)) & mask);
 }
 
@@ -186,7 +184,7 @@ std::uint32_t FwCfg::run_transfer(Descriptor d) {
 }
 
 std::uint64_t FwCfgIoPort::read(std::uint64_t offset, unsigned size) {
-    std::uint64_t value = byte_mask(size);  // bytes past the window: 0xff
+    std::uint64_t value = low_bytes_mask(size);  // bytes past the window: 0xff
     for_each_piece(offset, size, FwCfg::kIoPortSize, kIoMaxPiece, [&](std::uint64_t pos, unsigned l) {
         // Only byte reads are valid (QEMU's fw_cfg_comb_valid); others read 0.
         std::uint64_t piece = l == 1 ? fw_cfg_->read_data_byte() : 0;
@@ -206,7 +204,7 @@ IoOutcome FwCfgIoPort::write(std::uint64_t offset, std::uint64_t value, unsigned
 }
 
 std::uint64_t FwCfgDmaPort::read(std::uint64_t offset, unsigned size) {
-    std::uint64_t value = byte_mask(size);
+    std::uint64_t value = low_bytes_mask(size);
     for (unsigned i = 0; i < size && offset + i < FwCfg::kDmaPortSize; ++i) {
         place(value, i, FwCfg::kDmaSignature >> (8 * (7 - (offset + i))), 1);
     }
@@ -215,7 +213,7 @@ std::uint64_t FwCfgDmaPort::read(std::uint64_t offset, unsigned size) {
 
 IoOutcome FwCfgDmaPort::write(std::uint64_t offset, std::uint64_t value, unsigned size) {
     for_each_piece(offset, size, FwCfg::kDmaPortSize, kDmaMaxPiece, [&](std::uint64_t pos, unsigned l) {
-        std::uint64_t piece = (value >> (8 * (pos - offset))) & byte_mask(l);
+        std::uint64_t piece = (value >> (8 * (pos - offset))) & low_bytes_mask(l);
         fw_cfg_->write_dma_address(pos, swap_bytes(piece, l), l);
     });
     return IoOutcome::proceed;

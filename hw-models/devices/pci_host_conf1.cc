@@ -4,14 +4,14 @@
 #include <cerrno>
 #include <string>
 
+#include "common/byte_order.h"
+
 namespace kvmdbg::hw {
 
 namespace {
 
 constexpr std::uint32_t kEnable = 1u << 31;
 constexpr std::uint64_t kDataOffset = 4;
-
-std::uint64_t all_ones(unsigned size) { return size >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * size)) - 1; }
 
 }  // namespace
 
@@ -37,17 +37,17 @@ PciFunction* PciHostConf1::selected(std::uint8_t& reg) const {
 
 std::uint64_t PciHostConf1::read(std::uint64_t offset, unsigned size) {
     if (offset < kDataOffset) {
-        return offset == 0 && size == 4 ? address_ : all_ones(size);
+        return offset == 0 && size == 4 ? address_ : low_bytes_mask(size);
     }
     std::uint8_t reg = 0;
     PciFunction* f = selected(reg);
     unsigned byte = static_cast<unsigned>(offset - kDataOffset);
     unsigned n = std::min(size, 4 - byte);
     if (f == nullptr) {
-        return all_ones(size);
+        return low_bytes_mask(size);
     }
     std::uint64_t value = f->config_read(static_cast<std::uint8_t>(reg + byte), n);
-    return n < size ? value | (all_ones(size) & ~all_ones(n)) : value;
+    return n < size ? value | (low_bytes_mask(size) & ~low_bytes_mask(n)) : value;
 }
 
 IoOutcome PciHostConf1::write(std::uint64_t offset, std::uint64_t value, unsigned size) {
@@ -61,7 +61,8 @@ IoOutcome PciHostConf1::write(std::uint64_t offset, std::uint64_t value, unsigne
     if (PciFunction* f = selected(reg)) {
         unsigned byte = static_cast<unsigned>(offset - kDataOffset);
         unsigned n = std::min(size, 4 - byte);
-        f->config_write(static_cast<std::uint8_t>(reg + byte), static_cast<std::uint32_t>(value & all_ones(n)), n);
+        f->config_write(static_cast<std::uint8_t>(reg + byte), static_cast<std::uint32_t>(value & low_bytes_mask(n)),
+                        n);
     }
     return IoOutcome::proceed;
 }

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "common/byte_order.h"
+
 namespace kvmdbg::hw {
 
 namespace {
@@ -190,7 +192,7 @@ std::uint64_t Pl011::read(std::uint64_t offset, unsigned size) {
     if (size >= 4) {
         return value & 0xffffffffull;
     }
-    return value & ((1ull << (8 * size)) - 1);
+    return value & low_bytes_mask(size);
 }
 
 IoOutcome Pl011::write(std::uint64_t offset, std::uint64_t value, unsigned size) {
