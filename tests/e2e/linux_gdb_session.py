@@ -63,6 +63,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from debian_linux import cache_dir, busybox_initramfs, fetch_debug_files, fetch_vmlinuz, system_map_address  # noqa: E402
 from debian_package import Unavailable  # noqa: E402
 from emulation_failure import EMULATION_FAILURE, unemulated_instruction  # noqa: E402
+from kvm_host import kvm_unusable  # noqa: E402
 
 CPUS = 2
 APPEND = "console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 nokaslr loglevel=6"
@@ -335,8 +336,8 @@ def main():
     kvmdbg, cache = sys.argv[1:3]
     mode = sys.argv[3] if len(sys.argv) == 4 else "session"
     cache = cache_dir(cache)
-    if not os.path.exists("/dev/kvm") or not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        print("SKIP: /dev/kvm is missing or not accessible")
+    if reason := kvm_unusable():
+        print(f"SKIP: {reason}")
         return 77
     if shutil.which("gdb") is None:
         print("SKIP: gdb is not installed")

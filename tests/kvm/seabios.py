@@ -49,6 +49,7 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from debian_package import Unavailable, fetch_file  # noqa: E402
+from kvm_host import kvm_unusable  # noqa: E402
 
 PACKAGE = "seabios"
 IMAGE = "usr/share/seabios/bios-256k.bin"
@@ -244,10 +245,6 @@ class Skip(Exception):
     pass
 
 
-def kvm_unusable():
-    if not os.path.exists("/dev/kvm") or not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        return "/dev/kvm is missing or not accessible"
-    return None
 
 
 def main():

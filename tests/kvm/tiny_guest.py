@@ -9,6 +9,11 @@ Used by the kvm-suite scripts beside this file; not a test by itself.
 """
 import os
 import struct
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from kvm_host import kvm_unusable  # noqa: E402
 
 LOAD_ADDR = 0x100000
 ISA_DEBUG_EXIT = ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
@@ -38,10 +43,3 @@ def write_elf64(directory, name, code):
     return path
 
 
-def kvm_unusable():
-    """Why /dev/kvm cannot be used here, or None."""
-    if not os.path.exists("/dev/kvm"):
-        return "/dev/kvm does not exist"
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        return "/dev/kvm is not accessible to this user"
-    return None

@@ -13,17 +13,15 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from kvm_host import kvm_unusable  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from rel_support import Context, Failure, Skip  # noqa: E402
 
 
-def kvm_unusable():
-    if not os.path.exists("/dev/kvm"):
-        return "/dev/kvm does not exist"
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        return "/dev/kvm is not accessible to this user"
-    return None
 
 
 def main():
