@@ -71,6 +71,7 @@ struct MachineOptions {
     std::uint32_t cpus = 1;                 ///< -smp
     std::string kernel;                     ///< -kernel
     std::string bios;                       ///< -bios
+    std::vector<std::string> firmware_dirs;  ///< -L, for find_firmware_file()
     std::string append;                     ///< -append
     std::string initrd;                     ///< -initrd
     std::string serial = "stdio";           ///< -serial, for open_char_backend()
@@ -92,6 +93,7 @@ Config config_from_options(const MachineOptions& options) {
     config.cpus = options.cpus;
     config.kernel = options.kernel;
     config.bios = options.bios;
+    config.firmware_dirs = options.firmware_dirs;
     config.append = options.append;
     config.initrd = options.initrd;
     config.serial = options.serial;

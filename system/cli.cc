@@ -28,6 +28,7 @@ enum class Opt {
     smp,
     kernel,
     bios,
+    firmware_dir,
     append,
     initrd,
     serial,
@@ -67,6 +68,8 @@ constexpr OptionSpec kOptions[] = {
      "number of vCPUs, 1 to 255 (default 1)"},
     {"kernel", Opt::kernel, true, "-kernel PATH", "boot this kernel image"},
     {"bios", Opt::bios, true, "-bios PATH", "firmware image started at the reset vector (x86: SeaBIOS)"},
+    {"L", Opt::firmware_dir, true, "-L DIR",
+     "look for firmware files kvmdbg loads by name (option ROMs) in DIR first; may be repeated"},
     {"append", Opt::append, true, "-append STRING", "kernel command line"},
     {"initrd", Opt::initrd, true, "-initrd SPEC", "initial RAM disk (multiboot: module list)"},
     {"serial", Opt::serial, true, "-serial SPEC", "serial port backend: stdio (default), file:PATH or none"},
@@ -442,6 +445,7 @@ Status apply_option(const RawOption& o, CliOptions& out, bool& stop) {
     case Opt::smp: return apply_smp(o, out);
     case Opt::kernel: out.kernel = o.value; return ok_status();
     case Opt::bios: out.bios = o.value; return ok_status();
+    case Opt::firmware_dir: out.firmware_dirs.push_back(o.value); return ok_status();
     case Opt::append: out.append = o.value; return ok_status();
     case Opt::initrd: out.initrd = o.value; return ok_status();
     case Opt::serial: out.serial = o.value; return ok_status();

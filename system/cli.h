@@ -98,6 +98,7 @@ struct CliOptions {
 
     std::string kernel;  ///< -kernel PATH ("" = none)
     std::string bios;    ///< -bios PATH ("" = none)
+    std::vector<std::string> firmware_dirs;  ///< -L DIR, in command-line order
     std::string append;  ///< -append STRING, the kernel command line
     std::string initrd;  ///< -initrd SPEC as written
 

@@ -102,6 +102,7 @@ Status Emulator::build_machine(const std::optional<GdbEndpoint>& gdb_endpoint) {
     machine_options.cpus = options_.smp_cpus;
     machine_options.kernel = options_.kernel;
     machine_options.bios = options_.bios;
+    machine_options.firmware_dirs = options_.firmware_dirs;
     machine_options.append = options_.append;
     machine_options.initrd = options_.initrd;
     machine_options.serial = options_.serial;

@@ -91,13 +91,13 @@ Status check_sizes(std::span<const std::uint8_t> file, const std::string& path, 
     return ok_status();
 }
 
-Status check_boot_capabilities(const std::string& path, const LinuxSetupHeader& h) {
+Status check_boot_capabilities(const std::string& path, const LinuxSetupHeader& h, LinuxEntry entry) {
     if ((h.loadflags & kLinuxLoadedHigh) == 0) {
         return bad_image(path,
                          "not a bzImage: LOADED_HIGH (loadflags bit 0) is clear, the kernel wants to be loaded "
                          "at 0x10000 (zImage)");
     }
-    if ((h.xloadflags & kLinuxXlfKernel64) == 0) {
+    if (entry == LinuxEntry::direct_64bit && (h.xloadflags & kLinuxXlfKernel64) == 0) {
         return bad_image(path, "the kernel has no 64-bit entry (XLF_KERNEL_64 clear in xloadflags, boot protocol " +
                                    linux_protocol_text(h.version) +
                                    "): kvmdbg boots Linux through the 64-bit boot protocol only");
@@ -123,7 +123,8 @@ std::string linux_protocol_text(std::uint16_t version) {
     return buf;
 }
 
-Result<LinuxSetupHeader> parse_linux_setup_header(std::span<const std::uint8_t> file, const std::string& path) {
+Result<LinuxSetupHeader> parse_linux_setup_header(std::span<const std::uint8_t> file, const std::string& path,
+                                                  LinuxEntry entry) {
     LinuxSetupHeader h;
     if (auto s = check_signature(file, path, h.version); !s) {
         return s.error();
@@ -139,10 +140,19 @@ Result<LinuxSetupHeader> parse_linux_setup_header(std::span<const std::uint8_t> 
     }
     // kernel_offset >= 5 * 512 covers every field read below.
     read_versioned_fields(file, h);
-    if (auto s = check_boot_capabilities(path, h); !s) {
+    if (auto s = check_boot_capabilities(path, h, entry); !s) {
         return s.error();
     }
     return h;
+}
+
+Status check_linux_cmdline_size(const LinuxSetupHeader& header, std::uint64_t length, const std::string& path) {
+    if (length > header.cmdline_size) {
+        return file_error(E2BIG, path,
+                          "-append is " + std::to_string(length) + " bytes, longer than the kernel's cmdline_size (" +
+                              std::to_string(header.cmdline_size) + ")");
+    }
+    return ok_status();
 }
 
 }  // namespace kvmdbg::hw

@@ -70,6 +70,11 @@ struct LinuxSetupHeader {
     std::size_t kernel_size = 0;
 };
 
+/// Who enters the kernel: kvmdbg itself through the 64-bit entry
+/// (linux_loader.h), or firmware running the real-mode setup code
+/// (linux_firmware_handoff.h), which any bzImage has.
+enum class LinuxEntry { direct_64bit, real_mode_setup };
+
 /// true if `file` has the boot flag 0xaa55 at 0x1fe.
 bool has_linux_boot_flag(std::span<const std::uint8_t> file);
 /// true if `file` has "HdrS" at 0x202.
@@ -86,7 +91,14 @@ std::string linux_protocol_text(std::uint16_t version);
 ///   - "no \"HdrS\" magic at 0x202: ...",
 ///   - "Linux boot protocol X.YY is too old: kvmdbg needs 2.06 or later",
 ///   - "not a bzImage: LOADED_HIGH (loadflags bit 0) is clear ...",
-///   - "the kernel has no 64-bit entry (XLF_KERNEL_64 clear ...)".
-Result<LinuxSetupHeader> parse_linux_setup_header(std::span<const std::uint8_t> file, const std::string& path);
+///   - "the kernel has no 64-bit entry (XLF_KERNEL_64 clear ...)" (for
+///     LinuxEntry::direct_64bit only).
+Result<LinuxSetupHeader> parse_linux_setup_header(std::span<const std::uint8_t> file, const std::string& path,
+                                                  LinuxEntry entry = LinuxEntry::direct_64bit);
+
+/// E2BIG "PATH: -append is N bytes, longer than the kernel's cmdline_size
+/// (M)" for a command line of `length` bytes (NUL not counted) the kernel
+/// cannot take.
+Status check_linux_cmdline_size(const LinuxSetupHeader& header, std::uint64_t length, const std::string& path);
 
 }  // namespace kvmdbg::hw

@@ -58,10 +58,8 @@ Status place_kernel(const LinuxSetupHeader& h, const GuestRam& ram, const std::s
 }
 
 Status place_cmdline(const LinuxSetupHeader& h, std::uint64_t length, const std::string& path) {
-    if (length > h.cmdline_size) {
-        return file_error(E2BIG, path,
-                          "-append is " + std::to_string(length) + " bytes, longer than the kernel's cmdline_size (" +
-                              std::to_string(h.cmdline_size) + ")");
+    if (auto s = check_linux_cmdline_size(h, length, path); !s) {
+        return s;
     }
     if (kLinuxCmdlineGpa + length + 1 > kLinuxCmdlineLimit) {
         return file_error(E2BIG, path,

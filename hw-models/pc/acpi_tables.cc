@@ -16,6 +16,18 @@ constexpr std::size_t kChecksumOffset = 9;
 constexpr std::size_t kRsdpSize = 36;
 constexpr std::size_t kFadtSize = 244;
 constexpr std::size_t kFacsSize = 64;
+constexpr std::size_t kLengthOffset = 4;
+// Pointer fields (ACPI 6.5 5.2.5.3, 5.2.7, 5.2.8, 5.2.9 table 5.9).
+constexpr std::uint32_t kRsdpRsdtOffset = 16;
+constexpr std::uint32_t kRsdpXsdtOffset = 24;
+constexpr std::uint32_t kRsdpChecksumOffset = 8;
+constexpr std::uint32_t kRsdpV1Size = 20;
+constexpr std::uint32_t kRsdpExtendedChecksumOffset = 32;
+constexpr std::uint32_t kFadtFirmwareCtrlOffset = 36;
+constexpr std::uint32_t kFadtDsdtOffset = 40;
+constexpr std::uint32_t kFadtXFirmwareCtrlOffset = 132;
+constexpr std::uint32_t kFadtXDsdtOffset = 140;
+constexpr std::uint32_t kTableListEntries = 2;  // FADT, MADT
 constexpr std::string_view kOemId = "KVMDBG";
 constexpr std::string_view kOemTableId = "KVMDBGPC";
 
@@ -106,8 +118,8 @@ std::size_t madt_size(std::uint32_t cpus) { return kHeaderSize + 8 + 8 * cpus + 
 Placement place(std::uint32_t cpus) {
     Placement p{};
     p.rsdt = align_up(kRsdpSize, 16);
-    p.xsdt = align_up(p.rsdt + kHeaderSize + 2 * 4, 16);
-    p.fadt = align_up(p.xsdt + kHeaderSize + 2 * 8, 16);
+    p.xsdt = align_up(p.rsdt + kHeaderSize + kTableListEntries * 4, 16);
+    p.fadt = align_up(p.xsdt + kHeaderSize + kTableListEntries * 8, 16);
     p.facs = align_up(p.fadt + kFadtSize, 64);
     p.dsdt = align_up(p.facs + kFacsSize, 16);
     p.madt = align_up(p.dsdt + kHeaderSize + sizeof kDsdtAml, 16);
@@ -120,11 +132,11 @@ Bytes rsdp(std::uint64_t rsdt, std::uint64_t xsdt) {
     put_text(b.data(), "RSD PTR ");
     put_text(b.data() + 9, kOemId);
     b[15] = 2;  // revision: ACPI 2.0+, XSDT present
-    store_le(b.data() + 16, rsdt, 4);
+    store_le(b.data() + kRsdpRsdtOffset, rsdt, 4);
     store_le(b.data() + 20, kRsdpSize, 4);
-    store_le(b.data() + 24, xsdt, 8);
-    b[8] = checksum_of(b.data(), 20);
-    b[32] = checksum_of(b.data(), kRsdpSize);
+    store_le(b.data() + kRsdpXsdtOffset, xsdt, 8);
+    b[kRsdpChecksumOffset] = checksum_of(b.data(), kRsdpV1Size);
+    b[kRsdpExtendedChecksumOffset] = checksum_of(b.data(), kRsdpSize);
     return b;
 }
 
@@ -258,6 +270,41 @@ std::vector<std::uint8_t> build_acpi_tables(const AcpiPlatform& platform, std::u
     copy_at(blob, p.dsdt, dsdt());
     copy_at(blob, p.madt, madt(platform));
     return blob;
+}
+
+}  // namespace kvmdbg::hw
+
+namespace kvmdbg::hw {
+
+AcpiTablesForFirmware build_acpi_tables_for_firmware(const AcpiPlatform& platform) {
+    const Placement p = place(platform.cpus);
+    // Built as if `tables` started at address 0 (the base wraps below it),
+    // every pointer is an offset into `tables`.
+    const std::uint64_t base = 0 - static_cast<std::uint64_t>(p.rsdt);
+    Bytes blob = build_acpi_tables(platform, base);
+    AcpiTablesForFirmware out;
+    out.tables_offset = static_cast<std::uint32_t>(p.rsdt);
+    out.rsdp.assign(blob.begin(), blob.begin() + kRsdpSize);
+    out.tables.assign(blob.begin() + static_cast<std::ptrdiff_t>(p.rsdt), blob.end());
+    out.rsdp_pointers = {{kRsdpRsdtOffset, 4}, {kRsdpXsdtOffset, 8}};
+    out.rsdp_checksums = {{kRsdpChecksumOffset, 0, kRsdpV1Size},
+                          {kRsdpExtendedChecksumOffset, 0, static_cast<std::uint32_t>(kRsdpSize)}};
+    auto at = [&p](std::size_t table, std::uint32_t field) {
+        return static_cast<std::uint32_t>(table - p.rsdt + field);
+    };
+    for (std::uint32_t i = 0; i < kTableListEntries; ++i) {
+        out.table_pointers.push_back({at(p.rsdt, kHeaderSize + 4 * i), 4});
+        out.table_pointers.push_back({at(p.xsdt, kHeaderSize + 8 * i), 8});
+    }
+    out.table_pointers.push_back({at(p.fadt, kFadtFirmwareCtrlOffset), 4});
+    out.table_pointers.push_back({at(p.fadt, kFadtDsdtOffset), 4});
+    out.table_pointers.push_back({at(p.fadt, kFadtXFirmwareCtrlOffset), 8});
+    out.table_pointers.push_back({at(p.fadt, kFadtXDsdtOffset), 8});
+    for (std::size_t table : {p.rsdt, p.xsdt, p.fadt, p.dsdt, p.madt}) {
+        auto length = static_cast<std::uint32_t>(load_le(blob.data() + table + kLengthOffset, 4));
+        out.table_checksums.push_back({at(table, kChecksumOffset), at(table, 0), length});
+    }
+    return out;
 }
 
 }  // namespace kvmdbg::hw

@@ -70,6 +70,36 @@ inline constexpr std::uint16_t kAcpiPm1ControlLength = 2;
 inline constexpr std::uint16_t kAcpiPmTimerOffset = 8;
 inline constexpr std::uint16_t kAcpiPmTimerLength = 4;
 
+/// A field the firmware fixes up after it placed the tables (see
+/// AcpiTablesForFirmware): a pointer of `size` bytes at `offset`.
+struct AcpiPointerField {
+    std::uint32_t offset;
+    std::uint8_t size;
+};
+/// A checksum byte at `offset` over [start, start + length).
+struct AcpiChecksumField {
+    std::uint32_t offset, start, length;
+};
+
+/// The same tables for firmware that places them itself (SeaBIOS, through
+/// QEMU's BIOS linker/loader, bios_linker_loader.h), split as QEMU splits
+/// them into two fw_cfg files: "etc/acpi/rsdp" (the RSDP alone, for the
+/// F-segment) and "etc/acpi/tables" (the rest, for high RAM). Every pointer
+/// holds an offset into `tables`; the firmware adds the address where it
+/// put `tables` to each field listed, then sets each checksum listed.
+/// Placed so that `tables` lands at A, the result equals
+/// build_acpi_tables(platform, A - tables_offset) byte for byte.
+struct AcpiTablesForFirmware {
+    std::vector<std::uint8_t> rsdp;
+    std::vector<std::uint8_t> tables;
+    std::uint32_t tables_offset = 0;  ///< where `tables` starts in build_acpi_tables()'s blob
+    std::vector<AcpiPointerField> rsdp_pointers, table_pointers;
+    std::vector<AcpiChecksumField> rsdp_checksums, table_checksums;
+};
+
+/// Pure; any thread.
+AcpiTablesForFirmware build_acpi_tables_for_firmware(const AcpiPlatform& platform);
+
 /// The tables as they are to sit at guest-physical `base` (16-byte
 /// aligned; the RSDP first, every pointer absolute, every checksum set).
 /// Pure; any thread.

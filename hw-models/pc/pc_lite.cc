@@ -7,6 +7,7 @@
 #include "hw-models/devices/acpi_pm1_event.h"
 #include "hw-models/devices/acpi_pm_timer.h"
 #include "hw-models/devices/acpi_poweroff.h"
+#include "hw-models/devices/bios_linker_loader.h"
 #include "hw-models/devices/i440fx_host_bridge.h"
 #include "hw-models/devices/i8042_reset.h"
 #include "hw-models/devices/isa_debug_exit.h"
@@ -14,9 +15,12 @@
 #include "hw-models/devices/pc_testdev.h"
 #include "hw-models/devices/pci_host_conf1.h"
 #include "hw-models/devices/port92.h"
+#include "hw-models/firmware_files.h"
+#include "hw-models/loaders/linux_boot_header.h"
 #include "hw-models/loaders/x86_kernel_loader.h"
 #include "hw-models/pc/acpi_tables.h"
 #include "hw-models/pc/bios_data_area.h"
+#include "hw-models/pc/linux_firmware_handoff.h"
 
 namespace kvmdbg::hw {
 
@@ -209,6 +213,9 @@ Status PcLite::build_fw_cfg() {
     if (auto s = fw_cfg_->items().add_file("etc/sercon-port", {kCom1Port & 0xff, kCom1Port >> 8}); !s) {
         return s;
     }
+    if (auto s = add_firmware_acpi_tables(); !s) {
+        return s;
+    }
     if (auto s = bus_.map(AddressSpace::pio, FwCfg::kIoPort, FwCfg::kIoPortSize, "fw_cfg",
                           std::make_shared<FwCfgIoPort>(fw_cfg_));
         !s) {
@@ -216,6 +223,36 @@ Status PcLite::build_fw_cfg() {
     }
     return bus_.map(AddressSpace::pio, FwCfg::kDmaPort, FwCfg::kDmaPortSize, "fw_cfg-dma",
                     std::make_shared<FwCfgDmaPort>(fw_cfg_));
+}
+
+// The ACPI tables once more, for firmware (-bios): SeaBIOS places and links
+// them itself through fw_cfg's BIOS linker/loader, as QEMU hands them over
+// (bios_linker_loader.h): the RSDP in the F-segment where kernels scan for
+// it, the rest in high RAM that the firmware reserves in its e820 map.
+Status PcLite::add_firmware_acpi_tables() {
+    static constexpr const char* kRsdpFile = "etc/acpi/rsdp";
+    static constexpr const char* kTablesFile = "etc/acpi/tables";
+    AcpiPlatform platform;
+    platform.cpus = config_.cpus;
+    auto acpi = build_acpi_tables_for_firmware(platform);
+    BiosLinkerLoader loader;
+    Status s = loader.allocate(kTablesFile, 64, BiosLinkerLoader::Zone::high);
+    s = s ? loader.allocate(kRsdpFile, 16, BiosLinkerLoader::Zone::fseg) : s;
+    for (const auto& [file, pointers] : {std::pair{kRsdpFile, &acpi.rsdp_pointers},
+                                          std::pair{kTablesFile, &acpi.table_pointers}}) {
+        for (const auto& f : *pointers) {
+            s = s ? loader.add_pointer(file, kTablesFile, f.offset, f.size) : s;
+        }
+    }
+    for (const auto& [file, checksums] : {std::pair{kTablesFile, &acpi.table_checksums},
+                                           std::pair{kRsdpFile, &acpi.rsdp_checksums}}) {
+        for (const auto& c : *checksums) {
+            s = s ? loader.add_checksum(file, c.offset, c.start, c.length) : s;
+        }
+    }
+    s = s ? fw_cfg_->items().add_file(kRsdpFile, std::move(acpi.rsdp)) : s;
+    s = s ? fw_cfg_->items().add_file(kTablesFile, std::move(acpi.tables)) : s;
+    return s ? fw_cfg_->items().add_file(BiosLinkerLoader::kFileName, loader.bytes()) : s;
 }
 
 // The MC146818 RTC and its NVRAM, holding the RAM layout built above and
@@ -239,9 +276,11 @@ void PcLite::reset_devices() {
 
 Result<X86BootPlan> PcLite::load_firmware() {
     if (!config_.kernel.empty()) {
-        return make_error(ENOTSUP,
-                          "-kernel with -bios: pc-lite does not hand kernels to firmware yet "
-                          "(fw_cfg's kernel items); give one or the other");
+        if (auto s = hand_kernel_to_firmware(); !s) {
+            return s.error();
+        }
+    } else if (!config_.initrd.empty() || !config_.append.empty()) {
+        return make_error(EINVAL, "-initrd and -append need -kernel");
     }
     auto low = firmware_->isa_bios();
     if (auto s = ram_.write(firmware_->isa_bios_base(), low); !s) {
@@ -257,6 +296,56 @@ Result<X86BootPlan> PcLite::load_firmware() {
                config_.bios.c_str(), firmware_->rom().size(), static_cast<unsigned long long>(firmware_->rom_base()),
                low.size(), static_cast<unsigned long long>(firmware_->isa_bios_base()));
     return plan;
+}
+
+// -bios with -kernel: the kernel goes to the firmware through fw_cfg, with
+// QEMU's option ROM that boots it (linux_firmware_handoff.h). The ROM is
+// listed first in "bootorder" (SeaBIOS's device path of a fw_cfg ROM file),
+// so the firmware boots it before any disk, as QEMU's bootindex 0.
+Status PcLite::hand_kernel_to_firmware() {
+    auto kernel = read_image_file(config_.kernel);
+    if (!kernel) {
+        return kernel.error();
+    }
+    if (!has_linux_boot_flag(kernel->bytes) || !has_linux_header_magic(kernel->bytes)) {
+        return make_error(ENOTSUP, config_.kernel +
+                                       ": with -bios only a Linux bzImage is handed to the firmware; boot multiboot "
+                                       "and ELF kernels without -bios");
+    }
+    LinuxFirmwareHandoff handoff;
+    handoff.cmdline = config_.append;
+    handoff.initrd_path = config_.initrd;
+    handoff.low_ram_end = std::min(config_.ram_size, kLowRamLimit);
+    auto items = linux_firmware_handoff(*kernel, handoff);
+    if (!items) {
+        return items.error();
+    }
+    auto rom_path = find_firmware_file(kLinuxBootRom, "QEMU's Linux boot option ROM, Debian package qemu-system-data",
+                                       config_.firmware_dirs);
+    if (!rom_path) {
+        return make_error(rom_path.error().code, "-kernel with -bios: " + rom_path.error().message);
+    }
+    auto rom = read_image_file(*rom_path);
+    if (!rom) {
+        return rom.error();
+    }
+    if (auto s = fw_cfg_->set_kernel(*items); !s) {
+        return s;
+    }
+    const std::string rom_file = std::string("genroms/") + kLinuxBootRom;
+    if (auto s = fw_cfg_->items().add_file(rom_file, std::move(rom->bytes)); !s) {
+        return s;
+    }
+    std::string bootorder = "/rom@" + rom_file;
+    if (auto s = fw_cfg_->items().add_file("bootorder", {bootorder.begin(), bootorder.end() + 1}); !s) {
+        return s;
+    }
+    log_.write(LogCategory::loader,
+               "pc-lite: Linux %s for the firmware through fw_cfg: setup 0x%zx bytes, kernel 0x%zx bytes, "
+               "initrd 0x%zx bytes at 0x%x, option ROM %s",
+               config_.kernel.c_str(), items->setup.size(), items->kernel.size(), items->initrd.size(),
+               items->initrd_addr, rom_path->c_str());
+    return ok_status();
 }
 
 Result<X86BootPlan> PcLite::load_kernel() {

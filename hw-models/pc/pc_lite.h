@@ -38,6 +38,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/log.h"
 #include "common/result.h"
@@ -62,6 +63,7 @@ struct PcLiteConfig {
     bool kernel_irqchip = true;
     std::string kernel;  ///< -kernel (this or bios is required)
     std::string bios;    ///< -bios: firmware at the reset vector (pc_firmware.h)
+    std::vector<std::string> firmware_dirs;  ///< -L (firmware_files.h)
     std::string append;  ///< -append
     std::string initrd;  ///< -initrd: multiboot modules or a Linux initrd
     std::string serial = "stdio";
@@ -79,13 +81,18 @@ public:
     static constexpr std::uint64_t kHighRamBase = 4ull << 30;
     static constexpr std::uint16_t kCom1Port = 0x3f8;
     static constexpr std::uint32_t kCom1Irq = 4;
+    /// The option ROM that boots -kernel under -bios (firmware_files.h).
+    static constexpr const char* kLinuxBootRom = "linuxboot_dma.bin";
 
     /// Builds RAM, the bus and the devices. Errors: bad RAM size, a serial
     /// backend that cannot be opened, overlapping -device ranges.
     static Result<std::unique_ptr<PcLite>> create(const PcLiteConfig& config, Log& log, MachineHost& host);
 
     /// With -bios: copies the firmware's low part into RAM below 1 MiB and
-    /// returns a plan that starts vCPU 0 at the reset vector (no -kernel).
+    /// returns a plan that starts vCPU 0 at the reset vector; a -kernel
+    /// (a bzImage only) with its -initrd and -append goes to the firmware
+    /// through fw_cfg with QEMU's option ROM kLinuxBootRom
+    /// (linux_firmware_handoff.h).
     /// Otherwise loads config.kernel into RAM (Linux bzImage, multiboot or ELF64; the
     /// ROM is reserved in a Linux kernel's e820 map), then fills the
     /// BIOS data area [0x400, 0x500) as SeaBIOS would (bios_data_area.h)
@@ -130,6 +137,8 @@ private:
     Status build_pc_testdev();
     Status write_acpi_tables(const X86BootPlan& plan);
     Result<X86BootPlan> load_firmware();
+    Status hand_kernel_to_firmware();
+    Status add_firmware_acpi_tables();
 
     PcLiteConfig config_;
     Log& log_;

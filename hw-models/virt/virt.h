@@ -59,6 +59,7 @@ struct VirtConfig {
     std::uint32_t cpus = 1;                 ///< -smp, 1..virt::kMaxCpus
     std::string kernel;                     ///< -kernel: ELF64 (EM_AARCH64) or arm64 Image
     std::string bios;                       ///< -bios: refused (no firmware boot on virt yet)
+    std::vector<std::string> firmware_dirs;  ///< -L: unused (no firmware boot on virt yet)
     std::string append;                     ///< -append: /chosen/bootargs
     std::string initrd;                     ///< -initrd
     std::string serial = "stdio";           ///< -serial: the PL011's backend
