@@ -13,6 +13,13 @@ protocol, the way one boots it with qemu-system-x86_64 -kernel -initrd:
                                              panics, panic=-1 reboots at once through
                                              the FADT's reset register (i8042 0xfe), and
                                              -no-reboot ends kvmdbg with status 0
+  linux_boot.py KVMDBG CACHE_DIR seabios     the same kernel, initramfs and -smp 2 booted by
+                                             Debian's SeaBIOS: -bios bios-256k.bin with
+                                             -kernel/-initrd/-append, handed over through
+                                             fw_cfg and QEMU's option ROM linuxboot_dma.bin
+                                             (package qemu-system-data, given with -L);
+                                             the ACPI tables reach Linux through SeaBIOS
+                                             (fw_cfg's BIOS linker/loader)
   linux_boot.py KVMDBG CACHE_DIR bad-input   the loader's refusals, end to end:
                                              a truncated bzImage, -append longer
                                              than the kernel's cmdline_size
@@ -30,6 +37,10 @@ The boot's milestones, in order (each a console line, the last kvmdbg's exit):
   userspace      "KVMDBG-USERSPACE cpus=2": /init ran and both CPUs are up
                  (the MADT listed the AP, which came up through INIT/SIPI)
   power-off      kvmdbg exited 0 after "reboot: Power down"
+Under SeaBIOS three come first: firmware ("SeaBIOS (version" on the serial
+console, its sercon), option-rom ("Booting from ROM..."), setup ("Probing
+EDD": the kernel's real-mode setup code ran, calling the BIOS); and
+/init also prints /proc/cmdline, which must be the -append text.
 PASS: all of them within RUN_SECONDS. The test prints the milestones
 reached, the time, the last console lines and kvmdbg's stderr (where the
 CPUID notice says what the host's KVM made kvmdbg hide) whether it passes
@@ -54,7 +65,7 @@ import tiny_guest  # noqa: E402  (beside this script)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from debian_linux import cache_dir, busybox_initramfs, fetch_vmlinuz  # noqa: E402
-from debian_package import Unavailable  # noqa: E402
+from debian_package import Unavailable, fetch_file  # noqa: E402
 from emulation_failure import EMULATION_FAILURE, unemulated_instruction  # noqa: E402
 
 RUN_SECONDS = 240
@@ -78,8 +89,18 @@ PANIC = "Kernel panic - not syncing: Attempted to kill init!"
 INIT = r"""#!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
 echo "KVMDBG-USERSPACE cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo)"
+echo "KVMDBG-CMDLINE $(/bin/busybox cat /proc/cmdline)"
 /bin/busybox poweroff -f
 """
+FIRMWARE_MILESTONES = [
+    ("firmware", ("SeaBIOS (version",)),
+    ("option-rom", ("Booting from ROM",)),
+    # With earlyprintk=serial the setup code writes each character to the
+    # UART itself and through the BIOS (SeaBIOS's sercon on the same port).
+    ("setup", ("Probing EDD", "PPrroobbiinngg  EEDDDD")),
+]
+SEABIOS = ("seabios", "usr/share/seabios/bios-256k.bin")
+OPTION_ROM = ("qemu-system-data", "usr/share/qemu/linuxboot_dma.bin")
 
 
 
@@ -100,11 +121,11 @@ def run_bounded(cmd, seconds):
     return out.decode(errors="replace"), err.decode(errors="replace"), status, time.monotonic() - start
 
 
-def milestones_reached(lines, status):
+def milestones_reached(lines, status, milestones=MILESTONES):
     """The names of the milestones the console shows, in order, stopping at
     the first one missing (power-off also needs exit status 0)."""
     reached = []
-    for name, texts in MILESTONES:
+    for name, texts in milestones:
         if not any(t in l for l in lines for t in texts):
             break
         if name == "power-off" and status != 0:
@@ -113,26 +134,37 @@ def milestones_reached(lines, status):
     return reached
 
 
-def boot(kvmdbg, vmlinuz, initrd):
+def boot(kvmdbg, vmlinuz, initrd, firmware=()):
+    """The boot to userspace and power-off; `firmware`: the -bios and -L
+    arguments when SeaBIOS boots the kernel."""
+    milestones = (FIRMWARE_MILESTONES if firmware else []) + MILESTONES
     cmd = [kvmdbg, "-M", "pc-lite", "-m", "512M", "-smp", str(CPUS), "-no-reboot", "-nographic",
-           "-serial", "stdio", "-kernel", vmlinuz, "-initrd", initrd, "-append", APPEND]
+           "-serial", "stdio"] + list(firmware) + ["-kernel", vmlinuz, "-initrd", initrd, "-append", APPEND]
     print("command:", " ".join(cmd))
     out, err, status, elapsed = run_bounded(cmd, RUN_SECONDS)
     lines = [l for l in out.replace("\r", "").splitlines() if l.strip()]
     ended = f"exit status {status}" if status is not None else f"stopped by the test after {RUN_SECONDS} s"
-    reached = milestones_reached(lines, status)
+    reached = milestones_reached(lines, status, milestones)
+    if firmware and len(reached) == len(milestones) and not any(l.endswith("KVMDBG-CMDLINE " + APPEND)
+                                                                for l in lines):
+        reached.remove("power-off")
+        print(f"--- /proc/cmdline is not the -append text {APPEND!r}")
     print(f"--- how far it got: {len(lines)} console lines in {elapsed:.1f} s, kvmdbg {ended}")
     print("--- milestones reached:", ", ".join(reached) or "none")
+    print("--- first console lines")
+    print("\n".join(l[-300:] for l in lines[:6]))
     print("--- last console lines")
     print("\n".join(lines[-15:]))
     print("--- kvmdbg stderr (last lines)")
     print("\n".join(err.splitlines()[-10:]))
-    if len(reached) == len(MILESTONES):
-        print(f"PASS: Debian's kernel booted with {CPUS} CPUs to userspace and powered off in {elapsed:.1f} s")
+    if len(reached) == len(milestones):
+        by = "SeaBIOS (fw_cfg, linuxboot_dma.bin)" if firmware else "kvmdbg's Linux loader"
+        print(f"PASS: Debian's kernel, booted by {by}, came up with {CPUS} CPUs, ran userspace and powered off "
+              f"in {elapsed:.1f} s")
         return 0
-    missing = MILESTONES[len(reached)][0]
+    missing = milestones[len(reached)][0]
     furthest = reached[-1] if reached else "none"
-    if reached:
+    if set(reached) - {name for name, _ in FIRMWARE_MILESTONES}:
         m = EMULATION_FAILURE.search(err)
         insn = unemulated_instruction(bytes(int(b, 16) for b in m.group(2).split())) if m else None
         if insn:
@@ -203,7 +235,7 @@ def bad_input(kvmdbg, vmlinuz, cache):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[3] not in ("boot", "panic-reboot", "bad-input"):
+    if len(sys.argv) != 4 or sys.argv[3] not in ("boot", "seabios", "panic-reboot", "bad-input"):
         print(__doc__)
         return 2
     kvmdbg, cache, mode = sys.argv[1:]
@@ -217,14 +249,21 @@ def main():
         vmlinuz = fetch_vmlinuz(cache)
         initrd = None
         if mode != "bad-input":
-            init = INIT if mode == "boot" else PANIC_INIT
-            initrd = busybox_initramfs(cache, mode + "-initrd", init)
+            init = PANIC_INIT if mode == "panic-reboot" else INIT
+            initrd = busybox_initramfs(cache, ("boot" if mode == "seabios" else mode) + "-initrd", init)
+        if mode == "seabios":
+            # Firmware packages share the cache with seabios.py's.
+            firmware_cache = os.path.join(os.path.dirname(cache), "firmware")
+            bios = fetch_file(firmware_cache, *SEABIOS)
+            option_rom = fetch_file(firmware_cache, *OPTION_ROM)
     except Unavailable as e:
         print(f"SKIP: {e}")
         return 77
     print("kernel:", vmlinuz)
     if mode == "boot":
         return boot(kvmdbg, vmlinuz, initrd)
+    if mode == "seabios":
+        return boot(kvmdbg, vmlinuz, initrd, ["-bios", bios, "-L", os.path.dirname(option_rom)])
     if mode == "panic-reboot":
         return panic_reboot(kvmdbg, vmlinuz, initrd)
     return bad_input(kvmdbg, vmlinuz, cache)

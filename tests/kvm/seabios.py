@@ -236,7 +236,9 @@ def bad_input(kvmdbg, bios, tmp):
     expect_refusal(kvmdbg, ["-bios", odd], "must be a multiple of 64 KiB and at most 16 MiB, not 100000 bytes",
                    failures)
     expect_refusal(kvmdbg, ["-bios", os.path.join(tmp, "missing.bin")], "missing.bin", failures)
-    expect_refusal(kvmdbg, ["-bios", bios, "-kernel", bios], "-kernel with -bios", failures)
+    expect_refusal(kvmdbg, ["-bios", bios, "-kernel", bios], "with -bios only a Linux bzImage is handed to the firmware",
+                   failures)
+    expect_refusal(kvmdbg, ["-bios", bios, "-append", "console=ttyS0"], "-initrd and -append need -kernel", failures)
     expect_refusal(kvmdbg, ["-device", "isa-debugcon,iobase=0x402", "-kernel", bios], "-debugcon SPEC", failures)
     return failures
 
