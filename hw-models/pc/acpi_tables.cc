@@ -117,7 +117,10 @@ std::size_t madt_size(std::uint32_t cpus) { return kHeaderSize + 8 + 8 * cpus + 
 
 Placement place(std::uint32_t cpus) {
     Placement p{};
-    p.rsdt = align_up(kRsdpSize, 16);
+    // The RSDT starts on a 64-byte boundary so that the FACS is 64-byte
+    // aligned both here and in build_acpi_tables_for_firmware()'s `tables`,
+    // which starts at the RSDT and which the firmware places 64-byte aligned.
+    p.rsdt = align_up(kRsdpSize, 64);
     p.xsdt = align_up(p.rsdt + kHeaderSize + kTableListEntries * 4, 16);
     p.fadt = align_up(p.xsdt + kHeaderSize + kTableListEntries * 8, 16);
     p.facs = align_up(p.fadt + kFadtSize, 64);
