@@ -1,9 +1,8 @@
 // Unit tests for the Linux x86-64 boot protocol: the setup header parser
 // (linux_boot_header), boot_params and its e820 map (linux_boot_params),
 // the placement and the loaded state (linux_loader), and the -kernel front
-// door on a bzImage (x86_kernel_loader). The bzImages are synthetic: a boot
-// sector with a setup header, setup sectors, and a patterned
-// "protected-mode kernel", written to temp files.
+// door on a bzImage (x86_kernel_loader). The bzImages are synthetic
+// (bzimage_builder.h), written to temp files.
 #include "hw-models/loaders/linux_loader.h"
 
 #include <glib.h>
@@ -19,6 +18,7 @@
 #include "hw-models/loaders/linux_boot_header.h"
 #include "hw-models/loaders/linux_boot_params.h"
 #include "hw-models/loaders/x86_kernel_loader.h"
+#include "tests/support/bzimage_builder.h"
 #include "tests/support/cunit_main.h"
 #include "tests/support/elf_builder.h"
 #include "tests/support/temp_file.h"
@@ -27,57 +27,15 @@ namespace {
 
 using namespace kvmdbg;
 using namespace kvmdbg::hw;
+using test::build_bzimage;
 using test::Bytes;
+using test::ImageSpec;
 using test::pattern;
-using test::put16;
-using test::put32;
-using test::put64;
 
 constexpr std::uint64_t kMiB = 1ull << 20;
 constexpr std::uint64_t kGiB = 1ull << 30;
 
 // ------------------------------------------------------------- helpers
-
-// The header fields a synthetic bzImage gets (Debian 12's kernel has these
-// values except init_size, which is 0x3378000 there).
-struct ImageSpec {
-    std::uint8_t setup_sects = 4;
-    std::uint16_t version = 0x020f;
-    std::uint8_t loadflags = 0x01;
-    std::uint32_t initrd_addr_max = 0x7fffffff;
-    std::uint32_t kernel_alignment = 0x200000;
-    std::uint8_t relocatable = 1;
-    std::uint16_t xloadflags = 0x7f;
-    std::uint32_t cmdline_size = 0x7ff;
-    std::uint64_t pref_address = 0x1000000;
-    std::uint32_t init_size = 0x400000;
-    std::size_t kernel_bytes = 0x3000;
-};
-
-Bytes build_bzimage(const ImageSpec& spec) {
-    std::size_t sects = spec.setup_sects == 0 ? 4 : spec.setup_sects;
-    std::size_t offset = (sects + 1) * 512;
-    Bytes image(offset, 0);
-    Bytes kernel = pattern(spec.kernel_bytes, 7);
-    image.insert(image.end(), kernel.begin(), kernel.end());
-    image[0x1f1] = spec.setup_sects;
-    put32(image, 0x1f4, static_cast<std::uint32_t>(spec.kernel_bytes / 16));
-    put16(image, 0x1fe, 0xaa55);
-    image[0x200] = 0xeb;
-    image[0x201] = 0x6a;  // the header ends at 0x26c
-    std::memcpy(image.data() + 0x202, "HdrS", 4);
-    put16(image, 0x206, spec.version);
-    image[0x211] = spec.loadflags;
-    put32(image, 0x22c, spec.initrd_addr_max);
-    put32(image, 0x230, spec.kernel_alignment);
-    image[0x234] = spec.relocatable;
-    put16(image, 0x236, spec.xloadflags);
-    put32(image, 0x238, spec.cmdline_size);
-    put64(image, 0x258, spec.pref_address);
-    put32(image, 0x260, spec.init_size);
-    image[0x268] = 0x5a;  // a header byte boot_params must carry over
-    return image;
-}
 
 using kvmdbg::test::TempFile;
 

@@ -1,7 +1,9 @@
 // PcLite as a whole without KVM: what load_kernel() leaves in low memory
 // (the BIOS data area, only where the kernel did not load) and the legacy
 // reset ports reaching MachineHost::request_reset through the bus, the
-// ACPI tables and PM registers, fw_cfg and the CMOS RTC.
+// ACPI tables and PM registers, fw_cfg and the CMOS RTC, and -bios with
+// -kernel: the bzImage handed to the firmware through fw_cfg with QEMU's
+// Linux boot option ROM.
 #include "hw-models/pc/pc_lite.h"
 
 #include <glib.h>
@@ -15,9 +17,13 @@
 #include <string>
 #include <vector>
 
+#include "common/byte_order.h"
+#include "hw-models/firmware_files.h"
 #include "hw-models/pc/acpi_tables.h"
 #include "hw-models/pc/bios_data_area.h"
+#include "tests/support/bzimage_builder.h"
 #include "tests/support/cunit_main.h"
+#include "tests/support/elf_builder.h"
 
 namespace {
 
@@ -280,6 +286,191 @@ void test_fw_cfg_wired() {
     CU_ASSERT_EQUAL(pio_read(pc, 0x511), 'Q');
 }
 
+// ------------------------------------------------- -bios with -kernel
+
+// A directory in the temp directory, removed with the files put in it.
+class TempDir {
+public:
+    TempDir() {
+        gchar* path = g_dir_make_tmp("kvmdbg-fwdir-XXXXXX", nullptr);
+        CU_ASSERT_FATAL(path != nullptr);
+        path_ = path;
+        g_free(path);
+    }
+    ~TempDir() {
+        for (const auto& f : files_) {
+            ::unlink(f.c_str());
+        }
+        ::rmdir(path_.c_str());
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    void add_file(const std::string& name, const Bytes& content) {
+        std::string path = path_ + "/" + name;
+        CU_ASSERT_FATAL(g_file_set_contents(path.c_str(), reinterpret_cast<const gchar*>(content.data()),
+                                            static_cast<gssize>(content.size()), nullptr));
+        files_.push_back(path);
+    }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+    std::vector<std::string> files_;
+};
+
+// A fake option ROM: the 0x55 0xaa signature and bytes of its own.
+Bytes fake_linuxboot_rom() {
+    Bytes rom = test::pattern(0x400, 0x42);
+    rom[0] = 0x55;
+    rom[1] = 0xaa;
+    return rom;
+}
+
+struct FirmwareBoot {
+    std::string kernel;
+    std::string append;
+    std::string initrd;
+    std::vector<std::string> firmware_dirs;
+};
+
+// pc-lite with 128 MiB of RAM and a 64 KiB -bios image of made-up bytes.
+std::unique_ptr<PcLite> make_bios_pc(const std::string& bios, const FirmwareBoot& boot, Log& log, MachineHost& host) {
+    PcLiteConfig config;
+    config.ram_size = 128ull << 20;
+    config.bios = bios;
+    config.kernel = boot.kernel;
+    config.append = boot.append;
+    config.initrd = boot.initrd;
+    config.firmware_dirs = boot.firmware_dirs;
+    config.serial = "none";
+    auto pc = PcLite::create(config, log, host);
+    CU_ASSERT_FATAL(pc.ok());
+    return std::move(pc).value();
+}
+
+Bytes fw_cfg_bytes(PcLite& pc, std::uint16_t key) {
+    auto item = pc.fw_cfg().items().item(key);
+    return Bytes(item.begin(), item.end());
+}
+
+std::uint64_t fw_cfg_le32(PcLite& pc, std::uint16_t key) {
+    auto item = pc.fw_cfg().items().item(key);
+    CU_ASSERT_EQUAL_FATAL(item.size(), 4u);
+    return load_le(item.data(), 4);
+}
+
+Bytes fw_cfg_file(PcLite& pc, const std::string& name) {
+    std::uint16_t key = pc.fw_cfg().items().file_selector(name);
+    CU_ASSERT_FATAL(key != 0);
+    return fw_cfg_bytes(pc, key);
+}
+
+void test_bzimage_handed_to_firmware_through_fw_cfg() {
+    TempFile bios(test::pattern(64 * 1024, 0x21));
+    Bytes image = test::build_bzimage(test::ImageSpec{});
+    TempFile kernel(image);
+    Bytes initrd = test::pattern(0x1801, 3);
+    TempFile rd(initrd);
+    TempDir roms;
+    roms.add_file("linuxboot_dma.bin", fake_linuxboot_rom());
+    Log log;
+    RecordingHost host;
+    auto pc = make_bios_pc(bios.path(), {kernel.path(), "console=ttyS0", rd.path(), {roms.path()}}, log, host);
+    auto plan = pc->load_kernel();
+    CU_ASSERT_TRUE_FATAL(plan.ok());
+    CU_ASSERT_EQUAL(plan->protocol, "firmware");
+    CU_ASSERT_EQUAL(plan->entry, 0xfffffff0u);
+    // The option ROM, booted first.
+    CU_ASSERT_TRUE(fw_cfg_file(*pc, "genroms/linuxboot_dma.bin") == fake_linuxboot_rom());
+    const char bootorder[] = "/rom@genroms/linuxboot_dma.bin";
+    CU_ASSERT_TRUE(fw_cfg_file(*pc, "bootorder") == Bytes(bootorder, bootorder + sizeof bootorder));
+    // The kernel items (linux_firmware_handoff.h).
+    namespace key = fw_cfg_key;
+    CU_ASSERT_EQUAL(fw_cfg_le32(*pc, key::kSetupAddr), 0x10000u);
+    CU_ASSERT_EQUAL(fw_cfg_le32(*pc, key::kSetupSize), 0xa00u);
+    Bytes setup = fw_cfg_bytes(*pc, key::kSetupData);
+    CU_ASSERT_EQUAL_FATAL(setup.size(), 0xa00u);
+    CU_ASSERT_TRUE(std::equal(setup.begin(), setup.begin() + 0x210, image.begin()));
+    CU_ASSERT_EQUAL(setup[0x210], 0xb0);
+    CU_ASSERT_EQUAL(load_le(setup.data() + 0x228, 4), 0x20000u);
+    CU_ASSERT_EQUAL(fw_cfg_le32(*pc, key::kKernelAddr), 0x100000u);
+    CU_ASSERT_EQUAL(fw_cfg_le32(*pc, key::kKernelSize), 0x3000u);
+    CU_ASSERT_TRUE(fw_cfg_bytes(*pc, key::kKernelData) == Bytes(image.begin() + 0xa00, image.end()));
+    CU_ASSERT_EQUAL(fw_cfg_le32(*pc, key::kCmdlineAddr), 0x20000u);
+    CU_ASSERT_EQUAL(fw_cfg_le32(*pc, key::kCmdlineSize), 14u);
+    const char cmdline[] = "console=ttyS0";
+    CU_ASSERT_TRUE(fw_cfg_bytes(*pc, key::kCmdlineData) == Bytes(cmdline, cmdline + sizeof cmdline));
+    // The initrd below 128 MiB less the firmware's 1 MiB, page aligned.
+    const std::uint64_t initrd_gpa = (127ull << 20) - 0x2000;
+    CU_ASSERT_EQUAL(fw_cfg_le32(*pc, key::kInitrdAddr), initrd_gpa);
+    CU_ASSERT_EQUAL(fw_cfg_le32(*pc, key::kInitrdSize), initrd.size());
+    CU_ASSERT_TRUE(fw_cfg_bytes(*pc, key::kInitrdData) == initrd);
+    CU_ASSERT_EQUAL(load_le(setup.data() + 0x218, 4), initrd_gpa);
+    // kvmdbg puts none of it in RAM: the firmware's option ROM copies it.
+    Bytes at_kernel = ram_bytes(*pc, 0x100000, 0x1000);
+    CU_ASSERT_TRUE(std::all_of(at_kernel.begin(), at_kernel.end(), [](std::uint8_t v) { return v == 0; }));
+    // The firmware's last 64 KiB below 1 MiB, as without -kernel.
+    CU_ASSERT_TRUE(ram_bytes(*pc, 0xf0000, 0x10000) == test::pattern(64 * 1024, 0x21));
+}
+
+void test_boot_rom_missing_or_l_dir_first() {
+    TempFile bios(test::pattern(64 * 1024, 0x21));
+    TempFile kernel(test::build_bzimage(test::ImageSpec{}));
+    TempDir roms;
+    Log log;
+    RecordingHost host;
+    auto installed = find_firmware_file("linuxboot_dma.bin", "", {});
+    if (installed.ok()) {
+        // The machine has one (qemu-system-data): the -L dir's comes first.
+        roms.add_file("linuxboot_dma.bin", fake_linuxboot_rom());
+        auto pc = make_bios_pc(bios.path(), {kernel.path(), "", "", {roms.path()}}, log, host);
+        CU_ASSERT_TRUE_FATAL(pc->load_kernel().ok());
+        CU_ASSERT_TRUE(fw_cfg_file(*pc, "genroms/linuxboot_dma.bin") == fake_linuxboot_rom());
+        return;
+    }
+    auto pc = make_bios_pc(bios.path(), {kernel.path(), "", "", {roms.path()}}, log, host);
+    auto r = pc->load_kernel();
+    CU_ASSERT_FALSE_FATAL(r.ok());
+    CU_ASSERT_EQUAL(r.error().code, ENOENT);
+    const std::string& m = r.error().message;
+    CU_ASSERT_EQUAL(m.rfind("-kernel with -bios: linuxboot_dma.bin (QEMU's Linux boot option ROM", 0), 0u);
+    CU_ASSERT_NOT_EQUAL(m.find("not found in " + roms.path() + ", "), std::string::npos);
+    CU_ASSERT_NOT_EQUAL(m.find("/usr/share/qemu"), std::string::npos);
+    CU_ASSERT_NOT_EQUAL(m.find("give its directory with -L"), std::string::npos);
+    CU_ASSERT_EQUAL(pc->fw_cfg().items().file_selector("genroms/linuxboot_dma.bin"), 0);
+}
+
+void test_multiboot_or_elf_kernel_with_bios_refused() {
+    TempFile bios(test::pattern(64 * 1024, 0x21));
+    TempDir roms;
+    roms.add_file("linuxboot_dma.bin", fake_linuxboot_rom());
+    for (const Bytes& image :
+         {aout_kernel(0x100000, 0x1000), test::build_elf64(0x100000, {test::seg(0x100000, 0x100, 0x100)})}) {
+        TempFile kernel(image);
+        Log log;
+        RecordingHost host;
+        auto pc = make_bios_pc(bios.path(), {kernel.path(), "", "", {roms.path()}}, log, host);
+        auto r = pc->load_kernel();
+        CU_ASSERT_FALSE_FATAL(r.ok());
+        CU_ASSERT_EQUAL(r.error().code, ENOTSUP);
+        CU_ASSERT_NOT_EQUAL(r.error().message.find(kernel.path() + ": with -bios only a Linux bzImage"),
+                            std::string::npos);
+    }
+}
+
+void test_append_or_initrd_without_kernel_under_bios_refused() {
+    TempFile bios(test::pattern(64 * 1024, 0x21));
+    for (const FirmwareBoot& boot : {FirmwareBoot{"", "console=ttyS0", "", {}}, FirmwareBoot{"", "", "rd.img", {}}}) {
+        Log log;
+        RecordingHost host;
+        auto pc = make_bios_pc(bios.path(), boot, log, host);
+        auto r = pc->load_kernel();
+        CU_ASSERT_FALSE_FATAL(r.ok());
+        CU_ASSERT_EQUAL(r.error().code, EINVAL);
+        CU_ASSERT_EQUAL(r.error().message, "-initrd and -append need -kernel");
+    }
+}
+
 // ---------------------------------------------------------------- CMOS RTC
 
 std::uint8_t cmos_read(PcLite& pc, std::uint8_t index) {
@@ -348,12 +539,21 @@ const test::TestCase kResetCases[] = {
 const test::TestCase kFwCfgCases[] = {
     {"fw_cfg at 0x510/0x514", test_fw_cfg_wired},
 };
+const test::TestCase kFirmwareKernelCases[] = {
+    {"-bios with a bzImage: kernel items, linuxboot_dma.bin and bootorder in fw_cfg",
+     test_bzimage_handed_to_firmware_through_fw_cfg},
+    {"-bios -kernel: the boot ROM missing everywhere, or the -L dir's first", test_boot_rom_missing_or_l_dir_first},
+    {"-bios with a multiboot or ELF kernel is refused", test_multiboot_or_elf_kernel_with_bios_refused},
+    {"-bios with -append or -initrd but no -kernel is refused",
+     test_append_or_initrd_without_kernel_under_bios_refused},
+};
 const test::TestCase kCmosCases[] = {
     {"CMOS RTC at 0x70/0x71", test_cmos_rtc_wired},
 };
 const test::TestSuite kSuites[] = {
-    {"pc-lite bios data area", kBdaCases}, {"pc-lite ACPI", kAcpiCases},     {"pc-lite reset ports", kResetCases},
-    {"pc-lite fw_cfg", kFwCfgCases},       {"pc-lite CMOS RTC", kCmosCases},
+    {"pc-lite bios data area", kBdaCases}, {"pc-lite ACPI", kAcpiCases},
+    {"pc-lite reset ports", kResetCases},  {"pc-lite fw_cfg", kFwCfgCases},
+    {"pc-lite CMOS RTC", kCmosCases},      {"pc-lite -bios with -kernel", kFirmwareKernelCases},
 };
 
 }  // namespace
