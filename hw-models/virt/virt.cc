@@ -64,6 +64,13 @@ Status Virt::build() {
     if (auto s = ram_.add_region(virt::kRamBase, size); !s) {
         return s;
     }
+    if (!config_.bios.empty()) {
+        auto firmware = VirtFirmware::load(config_.bios);
+        if (!firmware) {
+            return firmware.error();
+        }
+        firmware_.emplace(std::move(firmware).value());
+    }
     auto backend = open_char_backend(config_.serial);
     if (!backend) {
         return backend.error();
@@ -89,11 +96,11 @@ Result<Arm64BootPlan> Virt::load_kernel() {
     if (!config_.debugcon.empty()) {
         return make_error(ENOTSUP, "-debugcon: the debug console is an x86 I/O port device; virt has none");
     }
-    if (!config_.bios.empty()) {
-        return make_error(ENOTSUP, "-bios " + config_.bios + ": virt boots kernels only, not firmware, for now");
+    if (firmware_) {
+        return load_firmware();
     }
     if (config_.kernel.empty()) {
-        return make_error(EINVAL, "no kernel given: virt needs -kernel FILE (AArch64 ELF64 or arm64 Image)");
+        return make_error(EINVAL, "no kernel given: virt needs -kernel FILE (AArch64 ELF64 or arm64 Image) or -bios FILE");
     }
     auto kernel = read_image_file(config_.kernel);
     if (!kernel) {
@@ -119,20 +126,49 @@ Result<Arm64BootPlan> Virt::load_kernel() {
         fdt.initrd_start = plan->initrd.start;
         fdt.initrd_end = plan->initrd.end;
     }
+    if (auto s = write_dtb(*plan, fdt); !s) {
+        return s.error();
+    }
+    return plan;
+}
+
+// -bios: nothing to load but the device tree, at the start of RAM where
+// firmware looks for it (virt_firmware.h); vCPU 0 starts at the flash's
+// first byte, the others wait for PSCI CPU_ON as with a kernel.
+Result<Arm64BootPlan> Virt::load_firmware() {
+    if (!config_.kernel.empty() || !config_.initrd.empty()) {
+        return make_error(ENOTSUP, "-kernel/-initrd with -bios: virt does not hand kernels to firmware (U-Boot "
+                                   "loads them from its own devices); give one or the other");
+    }
+    Arm64BootPlan plan;
+    plan.entry = virt::kFlashBase;
+    plan.dtb_addr = virt::kRamBase;
+    virt::FdtConfig fdt;
+    fdt.ram_size = config_.ram_size;
+    fdt.cpus = config_.cpus;
+    fdt.bootargs = config_.append;
+    if (auto s = write_dtb(plan, fdt); !s) {
+        return s.error();
+    }
+    log_.write(LogCategory::loader, "virt: firmware %s: 0x%llx bytes in flash at 0x0, DTB at 0x%llx",
+               config_.bios.c_str(), static_cast<unsigned long long>(firmware_->image_size()),
+               static_cast<unsigned long long>(plan.dtb_addr));
+    return plan;
+}
+
+Status Virt::write_dtb(Arm64BootPlan& plan, const virt::FdtConfig& fdt) {
     auto dtb = virt::build_virt_fdt(fdt);
     if (!dtb) {
         return dtb.error();
     }
     dtb_ = std::move(dtb).value();
-    if (auto s = place_arm64_dtb(*plan, dtb_, ram_, log_); !s) {
-        return s.error();
+    if (auto s = place_arm64_dtb(plan, dtb_, ram_, log_); !s) {
+        return s;
     }
     if (!config_.dumpdtb.empty()) {
-        if (auto s = write_file(config_.dumpdtb, dtb_); !s) {
-            return s.error();
-        }
+        return write_file(config_.dumpdtb, dtb_);
     }
-    return plan;
+    return ok_status();
 }
 
 }  // namespace kvmdbg::hw

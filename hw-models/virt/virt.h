@@ -39,6 +39,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,8 @@
 #include "hw-models/io_bus.h"
 #include "hw-models/loaders/arm64_boot_plan.h"
 #include "hw-models/machine_host.h"
+#include "hw-models/virt/virt_fdt.h"
+#include "hw-models/virt/virt_firmware.h"
 #include "hw-models/virt/virt_memmap.h"
 
 namespace kvmdbg::hw {
@@ -58,8 +61,8 @@ struct VirtConfig {
     std::uint64_t ram_size = 128ull << 20;  ///< -m
     std::uint32_t cpus = 1;                 ///< -smp, 1..virt::kMaxCpus
     std::string kernel;                     ///< -kernel: ELF64 (EM_AARCH64) or arm64 Image
-    std::string bios;                       ///< -bios: refused (no firmware boot on virt yet)
-    std::vector<std::string> firmware_dirs;  ///< -L: unused (no firmware boot on virt yet)
+    std::string bios;                       ///< -bios: firmware in flash at 0 (virt_firmware.h)
+    std::vector<std::string> firmware_dirs;  ///< -L: unused (virt loads no firmware file by name)
     std::string append;                     ///< -append: /chosen/bootargs
     std::string initrd;                     ///< -initrd
     std::string serial = "stdio";           ///< -serial: the PL011's backend
@@ -92,8 +95,14 @@ public:
     /// Loads config.kernel (and config.initrd), builds the device tree with
     /// config.append and the initrd range, writes it into RAM (and to
     /// config.dumpdtb if set) and returns the plan for the vCPUs. Errors
-    /// carry the file name (arm64_loader.h); EINVAL without -kernel.
+    /// carry the file name (arm64_loader.h); EINVAL without -kernel or
+    /// -bios. With -bios: the device tree (with -append as bootargs) at
+    /// the start of RAM and vCPU 0 at the flash's first instruction, x0 =
+    /// the DTB's address; -kernel and -initrd are refused with it.
     Result<Arm64BootPlan> load_kernel();
+
+    /// The -bios image in its flash bank, or null without -bios.
+    const VirtFirmware* firmware() const { return firmware_ ? &*firmware_ : nullptr; }
 
     /// The DTB load_kernel() built (empty before).
     const std::vector<std::uint8_t>& dtb() const { return dtb_; }
@@ -122,6 +131,10 @@ private:
     std::shared_ptr<CharBackend> serial_backend_;
     std::shared_ptr<Pl011> uart_;
     std::vector<std::uint8_t> dtb_;
+    std::optional<VirtFirmware> firmware_;
+
+    Result<Arm64BootPlan> load_firmware();
+    Status write_dtb(Arm64BootPlan& plan, const virt::FdtConfig& fdt);
 };
 
 }  // namespace kvmdbg::hw

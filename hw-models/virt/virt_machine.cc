@@ -109,10 +109,26 @@ Status VirtMachine::boot_vcpus(MachineAccel& accel, bool reset) {
     return ok_status();
 }
 
+Status VirtMachine::map_memory(MachineAccel& accel) {
+    if (const VirtFirmware* firmware = virt_->firmware()) {
+        const MappedRegion& flash = firmware->flash();
+        if (auto s = accel.map_ram(virt::kFlashBase, flash.size(), flash.data(), true); !s) {
+            return s;
+        }
+    }
+    return map_guest_ram(virt_->ram(), accel);
+}
+
 std::vector<DebugMemoryRegion> VirtMachine::gdb_memory_map() const {
-    // No ROM: every address is offered as RAM (the stub answers E14 where
-    // nothing is mapped).
-    return {{DebugMemoryRegion::Kind::ram, 0, ~std::uint64_t{0}}};
+    // Every address but the -bios flash is offered as RAM (the stub answers
+    // E14 where nothing is mapped); gdb turns `break` in the flash into a
+    // hardware breakpoint.
+    if (virt_->firmware() == nullptr) {
+        return {{DebugMemoryRegion::Kind::ram, 0, ~std::uint64_t{0}}};
+    }
+    constexpr std::uint64_t end = virt::kFlashBase + virt::kFlashSize;
+    return {{DebugMemoryRegion::Kind::rom, virt::kFlashBase, virt::kFlashSize},
+            {DebugMemoryRegion::Kind::ram, end, ~std::uint64_t{0} - end}};
 }
 
 }  // namespace kvmdbg::hw

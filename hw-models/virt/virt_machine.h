@@ -28,7 +28,7 @@ public:
     static Result<std::unique_ptr<Machine>> create(const MachineOptions& options, Log& log, MachineHost& host);
 
     MachineAccelConfig accel_config() const override;
-    Status map_memory(MachineAccel& accel) override { return map_guest_ram(virt_->ram(), accel); }
+    Status map_memory(MachineAccel& accel) override;
     Status load_kernel() override;
     /// `reset`: every vCPU is re-initialised first (KVM_ARM_VCPU_INIT: reset
     /// values, APs powered off).

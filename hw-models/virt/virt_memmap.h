@@ -5,6 +5,8 @@
 //
 //   base          size         what                          interrupt
 //   ------------  -----------  ----------------------------  ----------------
+//   0x0000_0000   0x0400_0000  flash 0: the -bios image,     -
+//                              read-only (only with -bios)
 //   0x0800_0000   0x0001_0000  GICv3 distributor (in-kernel) -
 //   0x080a_0000   0x00f6_0000  GICv3 redistributors, 128 KiB -
 //                              per vCPU (RD + SGI frame): at
@@ -30,6 +32,11 @@
 #include <cstdint>
 
 namespace kvmdbg::hw::virt {
+
+/// QEMU's first flash bank, where -bios puts the firmware; the vCPU resets
+/// to its start.
+inline constexpr std::uint64_t kFlashBase = 0x0;
+inline constexpr std::uint64_t kFlashSize = 0x04000000;
 
 inline constexpr std::uint64_t kGicDistBase = 0x08000000;
 inline constexpr std::uint64_t kGicDistSize = 0x00010000;

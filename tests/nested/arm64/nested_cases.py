@@ -736,7 +736,70 @@ def linux_gdb_session(ctx):
     print("gdb's session:\n  " + "\n  ".join(gdb_out.strip().splitlines()))
 
 
+UBOOT_SECONDS = 150
+# U-Boot's prompt; its version line on the console.
+UBOOT_PROMPT = "=> "
+UBOOT_BANNER = re.compile(r"^U-Boot 20\d\d\.\d\d")
+
+
+def _uboot_script(commands):
+    """/run.sh of uboot_prompt: kvmdbg -bios u-boot.bin with the PL011 on a
+    pipe; a shell loop answers the console: a newline when the autoboot
+    countdown shows (which stops it), then each of `commands` at a prompt.
+    The last command (`reset`: PSCI SYSTEM_RESET) ends kvmdbg under
+    -no-reboot."""
+    up = '$(cut -d" " -f1 /proc/uptime)'
+    feed = ["wait_for() { n=0; while ! grep -q \"$1\" /tmp/serial.log 2>/dev/null; do "
+            "n=$((n+1)); [ $n -gt 240 ] && return 1; sleep 0.5; done; }",
+            "prompts() { grep -o '=> ' /tmp/serial.log 2>/dev/null | wc -l; }",
+            "feed() {", "  wait_for 'Hit any key to stop autoboot' || return", "  printf '\\n'"]
+    for i, c in enumerate(commands):
+        feed += [f"  n=0; while [ $(prompts) -lt {i + 1} ] && [ $n -lt 240 ]; do n=$((n+1)); sleep 0.5; done",
+                 f"  printf '%s\\n' '{c}'"]
+    feed += ["  sleep 60", "}"]
+    return "\n".join([
+        "cd /tmp", "mkfifo /tmp/serial.in", *feed, "feed > /tmp/serial.in &",
+        f'echo "NESTED-KVMDBG-START uptime={up}"',
+        f"timeout {UBOOT_SECONDS} /kvmdbg/kvmdbg -M virt -m 256M -bios {rig.GUEST_UBOOT} -serial stdio -no-reboot "
+        "</tmp/serial.in >/tmp/serial.log 2>/tmp/kvmdbg.err",
+        f'echo "NESTED-KVMDBG-STATUS $? uptime={up}"',
+        "echo NESTED-SERIAL-BEGIN", "cat /tmp/serial.log 2>/dev/null", "echo", "echo NESTED-SERIAL-END",
+        "echo NESTED-STDERR-BEGIN", "cat /tmp/kvmdbg.err 2>/dev/null", "echo NESTED-STDERR-END",
+    ]) + "\n"
+
+
+@case
+def uboot_prompt(ctx):
+    """Debian's U-Boot (u-boot-qemu's qemu_arm64/u-boot.bin) started by
+    kvmdbg -M virt -bios on the nested KVM: from the flash at 0 with the
+    device tree at the start of RAM, it prints its banner and the DRAM size
+    the DT gives, the autoboot countdown (stopped by a key), takes commands
+    at its prompt (`version`, `bdinfo`) and resets through PSCI, which ends
+    kvmdbg with status 0 under -no-reboot."""
+    p = ctx.rig.payload
+    expect(os.path.exists(p.kvmdbg), f"{p.kvmdbg} was not built")
+    expect(os.path.exists(p.accel), f"{p.accel} was not built")
+    extra, _ = rig.guest_uboot(ctx.rig.cache)
+    boot = ctx.rig.boot(_uboot_script(["version", "bdinfo", "reset"]), ctx._boot_dir(),
+                        timeout=UBOOT_SECONDS + 90, extra=extra)
+    boot.finish()
+    r = ctx._timed(Run(boot))
+    serial = r.serial.replace("\r", "")
+    print("U-Boot's console:\n  " + "\n  ".join(serial.splitlines()[-40:]))
+    print("kvmdbg stderr:\n" + r.stderr)
+    expect(re.search(UBOOT_BANNER.pattern, serial, re.M), "no U-Boot banner on the PL011", r.all())
+    expect(re.search(r"^DRAM:\s+256 MiB", serial, re.M), "U-Boot did not report the 256 MiB of the DT", r.all())
+    expect(serial.count(UBOOT_PROMPT) >= 3, "U-Boot did not reach its prompt three times", r.all())
+    expect(re.search(r"^U-Boot 20\d\d\.\d\d.*\n(.*\n)*?.*(gcc|GCC)", serial, re.M),
+           "`version` printed no compiler line", r.all())
+    expect(re.search(r"^DRAM bank\s+= 0x0+\n-> start\s+= 0x0*40000000", serial, re.M),
+           "`bdinfo` does not show DRAM bank 0 at 0x40000000", r.all())
+    expect(r.status == 0, f"`reset` did not end kvmdbg with status 0 (status {r.status})", r.all())
+    print(f"U-Boot reached its prompt, ran version and bdinfo, and reset; kvmdbg status 0 after "
+          + (f"{r.kvmdbg_seconds:.1f} s" if r.kvmdbg_seconds is not None else "?"))
+
+
 CASES = {fn.__name__: fn for fn in [
     kvm_probe, connect_registers, hbreak_continue, break_brk, stepi_exact, watch_write, awatch_access,
     rwatch_read, guest_self_brk, detach_restores_memory, deleted_brk_stays_removed, linux_boot,
-    linux_start_kernel, linux_gdb_session]}
+    linux_start_kernel, linux_gdb_session, uboot_prompt]}

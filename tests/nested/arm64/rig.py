@@ -35,7 +35,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
-from debian_package import FileLock, PackageError, Unavailable, apt_download, extract  # noqa: E402
+from debian_package import FileLock, PackageError, Unavailable, apt_download, extract, fetch_file  # noqa: E402
 from newc_cpio import Cpio  # noqa: E402
 
 KERNEL_PACKAGE = "linux-image-cloud-arm64:arm64"
@@ -322,6 +322,19 @@ def guest_linux(cache, kernel, busybox):
     with open(gzipped_kernel(cache, kernel), "rb") as f:
         image = f.read()
     return [(GUEST_KERNEL, image), (GUEST_INITRD, guest_initramfs(busybox))]
+
+
+# Debian's U-Boot for QEMU's arm64 virt machine (package u-boot-qemu,
+# architecture all), for the uboot_* cases, and where they find it inside.
+UBOOT = ("u-boot-qemu", "usr/lib/u-boot/qemu_arm64/u-boot.bin")
+GUEST_UBOOT = "/firmware/u-boot.bin"
+
+
+def guest_uboot(cache):
+    """([(path in the rig, bytes)] for Boot's `extra`, the image's path here)."""
+    path = fetch_file(cache, *UBOOT)
+    with open(path, "rb") as f:
+        return [(GUEST_UBOOT, f.read())], path
 
 
 class _GdbRelay(threading.Thread):
