@@ -448,22 +448,24 @@ def linux_boot(ctx):
            f"'reboot: Power down' {'seen' if powered_off else 'not seen'})", run.console)
 
 
-def _kvmdbg_under_gdb_script(prelude, smp):
+def _kvmdbg_under_gdb_script(prelude, smp, boot=None):
     """A /run.sh that runs the `prelude` lines (which print what the rig's
     kernel knows: it is booted nokaslr, the same Image as the guest's), then
-    kvmdbg -smp `smp` -S booting the guest kernel (nokaslr too) with its
-    stub on the gdb port and the guest's console on the rig's."""
+    kvmdbg -smp `smp` -S booting the guest kernel (nokaslr too), or what
+    the `boot` arguments give instead, with its stub on the gdb port and
+    the guest's console on the rig's."""
     up = '$(cut -d" " -f1 /proc/uptime)'
     append = LINUX_APPEND + " nokaslr"
+    if boot is None:
+        boot = f"-kernel {rig.GUEST_KERNEL} -initrd {rig.GUEST_INITRD} -append \"{append}\""
     return "\n".join([
         "cd /tmp",
         *prelude,
         '[ -n "$GDB_PORT" ] || { echo "NESTED-RUN no gdb port"; exit 90; }',
         'exec 3<>"$GDB_PORT"',
         f'echo "NESTED-KVMDBG-START uptime={up}"',
-        f"timeout {LINUX_SECONDS} /kvmdbg/kvmdbg -M virt -smp {smp} -m 256M -kernel {rig.GUEST_KERNEL} "
-        f"-initrd {rig.GUEST_INITRD} -append \"{append}\" -serial file:/dev/console -no-reboot -S "
-        "-gdb stdio <&3 >&3 2>/tmp/kvmdbg.err",
+        f"timeout {LINUX_SECONDS} /kvmdbg/kvmdbg -M virt -smp {smp} -m 256M {boot} "
+        "-serial file:/dev/console -no-reboot -S -gdb stdio <&3 >&3 2>/tmp/kvmdbg.err",
         f'echo "NESTED-KVMDBG-STATUS $? uptime={up}"',
         "exec 3<&-",
         "echo NESTED-STDERR-BEGIN", "cat /tmp/kvmdbg.err 2>/dev/null", "echo NESTED-STDERR-END",
@@ -799,7 +801,99 @@ def uboot_prompt(ctx):
           + (f"{r.kvmdbg_seconds:.1f} s" if r.kvmdbg_seconds is not None else "?"))
 
 
+def _branch_target(image_path):
+    """Where the first instruction of the image at address 0 branches to:
+    U-Boot's arm64 start (`_start: b reset`). An unconditional B is
+    0b000101 imm26, the target imm26 * 4 from the instruction."""
+    with open(image_path, "rb") as f:
+        word = int.from_bytes(f.read(4), "little")
+    expect(word >> 26 == 0b000101, f"{image_path}: the first instruction 0x{word:08x} is not a B")
+    imm26 = word & 0x3ffffff
+    return (imm26 - (1 << 26) if imm26 & (1 << 25) else imm26) * 4
+
+
+@case
+def uboot_gdb_session(ctx):
+    """gdb-multiarch on Debian's U-Boot from its first instruction, kvmdbg
+    -M virt -smp 2 -bios u-boot.bin -S on the nested KVM: the first stop is
+    at 0 (the flash's first byte, EL1h), `x/i` shows U-Boot's `b` to its
+    reset code, a hardware breakpoint there (found from the image's first
+    instruction: U-Boot's package ships no symbols) stops the vCPU, `stepi`
+    steps, U-Boot runs on to its console and relocates itself into RAM,
+    Ctrl-C stops it there (pc in RAM, above 0x40000000), and `kill` ends
+    kvmdbg."""
+    p = ctx.rig.payload
+    expect(os.path.exists(p.kvmdbg), f"{p.kvmdbg} was not built")
+    expect(os.path.exists(p.accel), f"{p.accel} was not built")
+    extra, image = rig.guest_uboot(ctx.rig.cache)
+    reset = _branch_target(image)
+    boot = ctx.rig.boot(_kvmdbg_under_gdb_script([], 2, f"-bios {rig.GUEST_UBOOT}"), ctx._boot_dir(),
+                        timeout=LINUX_SECONDS + 60, extra=extra)
+    interrupted = []
+    try:
+        if not boot.wait_for(r"^NESTED-KVMDBG-START ", timeout=120):
+            raise Failure("kvmdbg did not start in the rig\n" + boot.console())
+        gdb_cmds = [
+            "set confirm off", "set pagination off", "set remotetimeout 5", "target remote " + boot.gdb_endpoint,
+            "set remotetimeout 60",
+            "echo ==STEP-1==\\n", "printf \"ENTRY=%lx CPSR=%lx\\n\", $pc, $cpsr", "x/2i $pc",
+            "echo ==STEP-2==\\n", f"hbreak *0x{reset:x}", "continue", "printf \"STOP=%lx\\n\", $pc",
+            "stepi", "printf \"STEPPED=%lx\\n\", $pc", "info threads",
+            "echo ==STEP-3==\\n", "delete", "continue", "printf \"STOP=%lx\\n\", $pc",
+            "echo ==STEP-4==\\n", "kill", "echo ==STEP-5==\\n"]
+        cmd = ["gdb-multiarch", "-batch", "-nx"]
+        for c in gdb_cmds:
+            cmd += ["-ex", c]
+        gdb = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+
+        def interrupt():
+            # U-Boot prints its countdown after it relocated itself.
+            if boot.wait_for(r"Hit any key to stop autoboot", timeout=150) and gdb.poll() is None:
+                interrupted.append(True)
+                gdb.send_signal(signal.SIGINT)
+
+        watcher = threading.Thread(target=interrupt, daemon=True)
+        watcher.start()
+        try:
+            gdb_out, _ = gdb.communicate(timeout=170)
+            gdb_rc = gdb.returncode
+        except subprocess.TimeoutExpired:
+            gdb.kill()
+            gdb_out, _ = gdb.communicate()
+            gdb_out += "\n[the test killed gdb after 170 s]"
+            gdb_rc = None
+        boot.finish()
+    except BaseException:
+        boot.kill()
+        raise
+    r = ctx._timed(Run(boot, gdb_out, gdb_rc))
+    sec = _sections(gdb_out)
+    print("gdb's session:\n  " + "\n  ".join(gdb_out.strip().splitlines()))
+    s1 = sec.get(1, "")
+    m = re.search(r"^ENTRY=([0-9a-f]+) CPSR=([0-9a-f]+)$", s1, re.M)
+    expect(m and int(m.group(1), 16) == 0, "the first stop is not at 0, the flash's first byte", r.all())
+    expect(int(m.group(2), 16) & 0x1f == 0x5, "the vCPU does not start at EL1h", r.all())
+    expect(re.search(r"^=> 0x0:\s+b\s+0x%x" % reset, s1, re.M), f"x/2i $pc does not show `b 0x{reset:x}`",
+           r.all())
+    s2 = sec.get(2, "")
+    expect(re.search(r"Hardware assisted breakpoint 1 at 0x%x" % reset, s2), "the hbreak was not set", r.all())
+    expect(_hexval(r"^STOP=([0-9a-f]+)$", s2) == reset, f"no stop at U-Boot's reset code 0x{reset:x}", r.all())
+    expect(_hexval(r"^STEPPED=([0-9a-f]+)$", s2) not in (None, reset), "stepi did not move the pc", r.all())
+    threads = re.findall(r"^\*?\s+(\d+)\s+Thread ", s2, re.M)
+    expect(threads == ["1", "2"], f"info threads lists {threads}, expected both vCPUs of -smp 2", r.all())
+    s3 = sec.get(3, "")
+    expect(interrupted, "U-Boot never printed its autoboot countdown, so gdb was not interrupted", r.all())
+    expect(re.search(r"received signal (SIGINT|SIGTRAP)", s3), "no SIGINT stop after Ctrl-C", r.all())
+    stop = _hexval(r"^STOP=([0-9a-f]+)$", s3)
+    expect(stop is not None and stop >= 0x40000000, f"after Ctrl-C the pc {stop} is not in RAM (U-Boot relocates "
+           "itself to the top of RAM)", r.all())
+    expect(re.search(r"\[Inferior 1 \(.*\) killed\]", sec.get(4, "")), "kill did not end the session", r.all())
+    print(f"first stop at 0, hbreak at U-Boot's reset code 0x{reset:x}, stepi, Ctrl-C at 0x{stop:x} in "
+          f"relocated U-Boot, kill; kvmdbg status {r.status}")
+
+
 CASES = {fn.__name__: fn for fn in [
     kvm_probe, connect_registers, hbreak_continue, break_brk, stepi_exact, watch_write, awatch_access,
     rwatch_read, guest_self_brk, detach_restores_memory, deleted_brk_stays_removed, linux_boot,
-    linux_start_kernel, linux_gdb_session, uboot_prompt]}
+    linux_start_kernel, linux_gdb_session, uboot_prompt, uboot_gdb_session]}
