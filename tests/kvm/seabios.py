@@ -8,6 +8,12 @@ qemu-system-x86_64 -bios:
 
   seabios.py KVMDBG CACHE_DIR boot        to SeaBIOS's boot attempt
   seabios.py KVMDBG CACHE_DIR gdb         the same under gdb from the reset vector
+  seabios.py KVMDBG CACHE_DIR gdb-linux   SeaBIOS booting Debian's kernel (-kernel through
+                                          fw_cfg and QEMU's linuxboot_dma.bin) under gdb:
+                                          the reset vector in real mode, then hardware
+                                          breakpoints at the kernel's 32-bit entry 0x100000
+                                          (protected mode) and 64-bit entry 0x100200 (long
+                                          mode), stepi there, kill
   seabios.py KVMDBG CACHE_DIR bad-input   -bios refusals
 
 boot: the serial console (SeaBIOS's sercon, told the port by fw_cfg's
@@ -48,11 +54,14 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from debian_linux import fetch_vmlinuz  # noqa: E402
 from debian_package import Unavailable, fetch_file  # noqa: E402
 from kvm_host import kvm_unusable  # noqa: E402
 
 PACKAGE = "seabios"
 IMAGE = "usr/share/seabios/bios-256k.bin"
+# QEMU's option ROM that boots -kernel under -bios.
+OPTION_ROM = ("qemu-system-data", "usr/share/qemu/linuxboot_dma.bin")
 BOOT_SECONDS = 120
 END = "No bootable device."
 LOG_EXPECT = ["SeaBIOS (version", "Running on QEMU (i440fx)", "Running on KVM", "Found QEMU fw_cfg",
@@ -151,6 +160,97 @@ def entry32(bios):
     return int.from_bytes(image[i + 2:i + 6], "little")
 
 
+def gdb_endpoint(run):
+    """(host:port of kvmdbg's stub or None, whether the host's KVM has
+    working hardware breakpoints: kvmdbg's start-up probe says so)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        err = run.stderr.decode(errors="replace")
+        m = re.search(r"gdb server listening on tcp (\S+):(\d+)", err)
+        if m:
+            return f"{m.group(1)}:{m.group(2)}", "intercepts neither int3 nor hardware breakpoints" not in err
+        time.sleep(0.1)
+    return None, False
+
+
+def gdb_batch(cmds, timeout):
+    gdb_cmd = ["gdb", "-batch", "-nx"]
+    for c in cmds:
+        gdb_cmd += ["-ex", c]
+    try:
+        return subprocess.run(gdb_cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=timeout).stdout
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        return out + f"\n[gdb stopped by the test after {timeout} s]"
+
+
+# A Linux kernel booted by SeaBIOS under gdb (gdb-linux): the stops on the
+# way from real mode to long mode. The real-mode setup code enters the
+# protected-mode kernel at code32_start, 0x100000 (the compressed kernel's
+# startup_32, in 32-bit protected mode, paging off), which turns on long
+# mode and jumps to startup_64, 0x200 further.
+KERNEL_32BIT_ENTRY = 0x100000
+KERNEL_64BIT_ENTRY = 0x100200
+CR0_PE, CR0_PG, EFER_LMA = 1 << 0, 1 << 31, 1 << 10
+
+
+def gdb_linux(kvmdbg, bios, tmp, cache):
+    """SeaBIOS boots Debian's kernel (-kernel through fw_cfg) under gdb
+    from the reset vector: hardware breakpoints on linear addresses stop it
+    in protected mode at the kernel's 32-bit entry and in long mode at its
+    64-bit entry, the registers showing each mode; then `kill`."""
+    try:
+        # The kernel shares its cache with the Linux tests (the sibling of
+        # the firmware's).
+        vmlinuz = fetch_vmlinuz(os.path.join(os.path.dirname(os.path.abspath(cache)), "linux"))
+        option_rom = fetch_file(cache, *OPTION_ROM)
+    except Unavailable as e:
+        raise Skip(str(e))
+    log = os.path.join(tmp, "seabios.log")
+    run = Run(command(kvmdbg, bios, log, ["-S", "-gdb", "tcp:127.0.0.1:0", "-L", os.path.dirname(option_rom),
+                                          "-kernel", vmlinuz, "-append", "console=ttyS0 nokaslr"]))
+    endpoint, hw_breakpoints = gdb_endpoint(run)
+    if endpoint is None:
+        run.stop()
+        return ["kvmdbg did not start its gdb server: " + run.stderr.decode(errors="replace")]
+    regs = '"PC=%lx CS=%lx CR0=%lx EFER=%lx\\n", $pc, $cs, $cr0, $efer'
+    cmds = ["set confirm off", "set pagination off", f"target remote {endpoint}", "printf " + regs]
+    if hw_breakpoints:
+        cmds += [f"hbreak *{KERNEL_32BIT_ENTRY:#x}", "continue", "printf " + regs, "delete",
+                 f"hbreak *{KERNEL_64BIT_ENTRY:#x}", "continue", "printf " + regs, "x/i $pc", "stepi",
+                 'printf "STEPPED=%lx\\n", $pc']
+    cmds += ["kill"]
+    out = gdb_batch(cmds, 150)
+    run.stop()
+    print("--- gdb\n" + out)
+    print("--- serial console (last lines)\n" + "\n".join(run.text().replace("\r", "").splitlines()[-8:]))
+    print("--- kvmdbg stderr\n" + run.stderr.decode(errors="replace")[-1500:])
+    stops = [tuple(int(v, 16) for v in m) for m in re.findall(r"PC=([0-9a-f]+) CS=([0-9a-f]+) CR0=([0-9a-f]+) "
+                                                                 r"EFER=([0-9a-f]+)", out)]
+    failures = []
+    if not stops or stops[0][:2] != (0xfffffff0, 0xf000) or stops[0][2] & CR0_PE:
+        failures.append("the first stop is not at the reset vector 0xfffffff0, cs 0xf000, in real mode")
+    if not hw_breakpoints:
+        if not failures:
+            raise Skip("only the reset-vector stop ran: the stops at the kernel's entries need hardware "
+                       "breakpoints, which this host's KVM does not have (kvmdbg's start-up probe)")
+        return failures
+    if len(stops) < 2 or stops[1][0] != KERNEL_32BIT_ENTRY or not stops[1][2] & CR0_PE or stops[1][3] & EFER_LMA:
+        failures.append(f"hbreak *{KERNEL_32BIT_ENTRY:#x} did not stop at the kernel's 32-bit entry in protected "
+                        "mode (CR0.PE set, EFER.LMA clear)")
+    if (len(stops) < 3 or stops[2][0] != KERNEL_64BIT_ENTRY or not stops[2][2] & CR0_PG
+            or not stops[2][3] & EFER_LMA):
+        failures.append(f"hbreak *{KERNEL_64BIT_ENTRY:#x} did not stop at the kernel's 64-bit entry in long mode "
+                        "(CR0.PG and EFER.LMA set)")
+    m = re.search(r"STEPPED=([0-9a-f]+)", out)
+    if not m or int(m.group(1), 16) == KERNEL_64BIT_ENTRY:
+        failures.append("stepi in long mode did not move the pc")
+    if "[Inferior 1 (Remote target) killed]" not in out:
+        failures.append("kill did not end the session")
+    return failures
+
+
 def gdb_session(kvmdbg, bios, tmp):
     plain_log = os.path.join(tmp, "plain.log")
     plain = Run(command(kvmdbg, bios, plain_log))
@@ -158,16 +258,10 @@ def gdb_session(kvmdbg, bios, tmp):
     plain.stop()
     log = os.path.join(tmp, "seabios.log")
     run = Run(command(kvmdbg, bios, log, ["-S", "-gdb", "tcp:127.0.0.1:0"]))
-    endpoint = None
-    deadline = time.monotonic() + 20
-    while endpoint is None and time.monotonic() < deadline:
-        m = re.search(r"gdb server listening on tcp (\S+):(\d+)", run.stderr.decode(errors="replace"))
-        endpoint = f"{m.group(1)}:{m.group(2)}" if m else None
-        time.sleep(0.1)
+    endpoint, hw_breakpoints = gdb_endpoint(run)
     if endpoint is None:
         run.stop()
         return ["kvmdbg did not start its gdb server: " + run.stderr.decode(errors="replace")]
-    hw_breakpoints = "intercepts neither int3 nor hardware breakpoints" not in run.stderr.decode(errors="replace")
     entry = entry32(bios)
     cmds = ["set confirm off", "set pagination off", f"target remote {endpoint}",
             'printf "RESET-PC=%lx CS=%lx\\n", $pc, $cs', "x/5xb $pc", "stepi",
@@ -250,14 +344,14 @@ class Skip(Exception):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[3] not in ("boot", "gdb", "bad-input"):
+    if len(sys.argv) != 4 or sys.argv[3] not in ("boot", "gdb", "gdb-linux", "bad-input"):
         print(__doc__)
         return 2
     kvmdbg, cache, mode = sys.argv[1:]
     shared = os.environ.get("KVMDBG_TEST_CACHE")
     cache = os.path.join(shared, "firmware") if shared else cache
     reason = kvm_unusable() if mode != "bad-input" else None
-    if reason is None and mode == "gdb" and subprocess.run(["which", "gdb"], capture_output=True).returncode != 0:
+    if reason is None and mode.startswith("gdb") and subprocess.run(["which", "gdb"], capture_output=True).returncode != 0:
         reason = "gdb is not installed"
     if reason:
         print(f"SKIP: {reason}")
@@ -270,7 +364,10 @@ def main():
     print("firmware:", bios)
     with tempfile.TemporaryDirectory(prefix="kvmdbg-seabios-") as tmp:
         try:
-            failures = {"boot": boot, "gdb": gdb_session, "bad-input": bad_input}[mode](kvmdbg, bios, tmp)
+            if mode == "gdb-linux":
+                failures = gdb_linux(kvmdbg, bios, tmp, cache)
+            else:
+                failures = {"boot": boot, "gdb": gdb_session, "bad-input": bad_input}[mode](kvmdbg, bios, tmp)
         except Skip as e:
             print(f"SKIP: {e}")
             return 77
