@@ -17,12 +17,12 @@ std::uint32_t cpu_state_size(KvmdbgArch arch) {
 
 int Accelerator::host_pio(void* opaque, uint32_t cpu, uint16_t port, uint8_t* data, uint32_t size, int is_write) {
     auto* host = static_cast<AccelHost*>(opaque);
-    return host->pio(cpu, port, data, size, is_write != 0) ? KVMDBG_IO_PARK : KVMDBG_IO_CONTINUE;
+    return host->pio(cpu, port, data, size, is_write != 0);
 }
 
 int Accelerator::host_mmio(void* opaque, uint32_t cpu, uint64_t gpa, uint8_t* data, uint32_t size, int is_write) {
     auto* host = static_cast<AccelHost*>(opaque);
-    return host->mmio(cpu, gpa, data, size, is_write != 0) ? KVMDBG_IO_PARK : KVMDBG_IO_CONTINUE;
+    return host->mmio(cpu, gpa, data, size, is_write != 0);
 }
 
 void Accelerator::host_event(void* opaque, const KvmdbgEvent* event) { static_cast<AccelHost*>(opaque)->event(*event); }

@@ -42,10 +42,13 @@ namespace kvmdbg::accel {
 class AccelHost {
 public:
     virtual ~AccelHost() = default;
-    /// One port access; return true to park the vCPU (machine ending).
-    virtual bool pio(std::uint32_t cpu, std::uint16_t port, std::uint8_t* data, std::uint32_t size, bool is_write) = 0;
-    /// One MMIO access; return true to park the vCPU.
-    virtual bool mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size, bool is_write) = 0;
+    /// One port access: KVMDBG_IO_CONTINUE, KVMDBG_IO_PARK (machine ending)
+    /// or KVMDBG_IO_STOP (stop for the debugger once it completed).
+    virtual KvmdbgIoResult pio(std::uint32_t cpu, std::uint16_t port, std::uint8_t* data, std::uint32_t size,
+                               bool is_write) = 0;
+    /// One MMIO access, answered as pio().
+    virtual KvmdbgIoResult mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size,
+                                bool is_write) = 0;
     /// A vCPU stopped for a reason the framework must handle.
     virtual void event(const KvmdbgEvent& event) = 0;
     /// A debugger breakpoint stop of `cpu`, asked on that vCPU's thread

@@ -63,7 +63,7 @@
 extern "C" {
 #endif
 
-#define KVMDBG_ACCEL_ABI_VERSION 9u /* 9: tagged state blob, power_off_vcpu */
+#define KVMDBG_ACCEL_ABI_VERSION 10u /* 10: KVMDBG_IO_STOP, KVMDBG_STOP_DEVICE */
 #define KVMDBG_ACCEL_ENTRY_SYMBOL "kvmdbg_accel_entry"
 
 /* Guest instruction-set architectures a module may implement; also the tag
@@ -93,6 +93,10 @@ enum KvmdbgStopReason {
     KVMDBG_STOP_SW_BREAK = 2, /* a software breakpoint at `addr` */
     KVMDBG_STOP_HW_BREAK = 3, /* a hardware breakpoint at `addr` */
     KVMDBG_STOP_WATCH = 4,    /* a watchpoint on [addr, addr+len) was hit */
+    KVMDBG_STOP_DEVICE = 5,   /* the host asked to stop after a device access (pio/mmio returned
+                                 KVMDBG_IO_STOP): addr = the port or guest-physical address,
+                                 len = the access size, type = KVMDBG_WP_WRITE or KVMDBG_WP_READ;
+                                 the accessing instruction has completed */
 };
 
 typedef struct KvmdbgDebugStop {
@@ -123,12 +127,19 @@ typedef struct KvmdbgEvent {
 /* Callbacks the framework gives the module. All are called on vCPU threads,
  * possibly concurrently from several vCPUs; the framework serialises its
  * devices itself. `data` holds `size` bytes (1, 2, 4 or 8); for reads the
- * callback fills it. pio/mmio return KVMDBG_IO_CONTINUE, or KVMDBG_IO_PARK
+ * callback fills it. pio/mmio return KVMDBG_IO_CONTINUE, KVMDBG_IO_PARK
  * when the machine is ending (e.g. a debug-exit write): the vCPU then parks
- * instead of re-entering the guest. */
+ * instead of re-entering the guest, or KVMDBG_IO_STOP when the debugger
+ * wants to see this access (a device-access catch): the module completes
+ * the accessing instruction (a read's value reaches the guest register, the
+ * PC moves past it) without running further, then parks the vCPU with a
+ * KVMDBG_EVENT_DEBUG event of reason KVMDBG_STOP_DEVICE. For a string
+ * instruction's several accesses in one exit, the stop comes after all of
+ * them. */
 enum KvmdbgIoResult {
     KVMDBG_IO_CONTINUE = 0,
     KVMDBG_IO_PARK = 1,
+    KVMDBG_IO_STOP = 2,
 };
 
 /* What debug_stop answers. */

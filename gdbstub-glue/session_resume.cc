@@ -88,6 +88,10 @@ void GdbSession::report(const StopEvent& ev) {
     last_stop_thread_ = thread;
     g_thread_ = thread;
     last_stop_reply_ = stop_reply(ev);
+    // gdb prints O packets while it waits for the stop reply.
+    for (const std::string& packet : encode_console_output_packets(ev.console, options_.console_chunk)) {
+        send(packet);
+    }
     send(last_stop_reply_);
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "gdbstub-glue/request.h"
@@ -22,6 +23,8 @@ enum class StopReason {
     read_watchpoint,      ///< Z3 hit; address = the data address accessed
     access_watchpoint,    ///< Z4 hit; address = the data address accessed
     step,                 ///< a single step (ResumeKind::step) completed
+    device_access,        ///< a device-access catch (`monitor catch io|mmio`); reported as
+                          ///< SIGTRAP with `console` printed before it; address = port or gpa
     interrupt,            ///< stopped on request (reported as signal 2)
     signal,               ///< stopped with `signal` (e.g. kSigSegv for an internal error)
     exited,               ///< the machine is gone (shutdown, isa-debug-exit); `exit_code`
@@ -33,6 +36,9 @@ struct StopEvent {
     std::uint64_t address = 0;
     int signal = 0;     ///< reason == signal only
     int exit_code = 0;  ///< reason == exited only
+    /// Text gdb prints on its console before the stop (O packets ahead of
+    /// the stop reply), e.g. what a device-access catch saw; may be empty.
+    std::string console{};
     /// The thread's registers at the stop in `g` layout, when the target
     /// sent them along (then the stop reply and gdb's reads need no target
     /// round trip); empty: read on demand.

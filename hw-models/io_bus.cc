@@ -53,6 +53,19 @@ IoOutcome IoBus::dispatch(AddressSpace space, std::uint64_t addr, std::uint8_t* 
     return IoOutcome::proceed;
 }
 
+std::vector<IoBus::Range> IoBus::ranges() const {
+    std::vector<Range> out;
+    for (const auto& m : mappings_) {
+        out.push_back(Range{m.space, m.base, m.size, m.name});
+    }
+    return out;
+}
+
+std::string IoBus::name_at(AddressSpace space, std::uint64_t addr) const {
+    const Mapping* m = find(space, addr);
+    return m != nullptr ? m->name : std::string();
+}
+
 void IoBus::with_lock(const std::function<void()>& fn) {
     std::lock_guard lock(mu_);
     fn();

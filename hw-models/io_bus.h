@@ -41,6 +41,19 @@ public:
     /// Runs `fn` holding the bus lock.
     void with_lock(const std::function<void()>& fn);
 
+    /// One mapped range, for address maps (`monitor info mtree`).
+    struct Range {
+        AddressSpace space;
+        std::uint64_t base;
+        std::uint64_t size;
+        std::string name;
+    };
+    /// Every mapping, in the order mapped. Any thread once set up.
+    std::vector<Range> ranges() const;
+    /// The name of the device mapped at `addr`, or "" for none. Any thread
+    /// once set up.
+    std::string name_at(AddressSpace space, std::uint64_t addr) const;
+
 private:
     struct Mapping {
         AddressSpace space;

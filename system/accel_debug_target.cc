@@ -46,6 +46,7 @@ gdb::StopEvent AccelDebugTarget::to_stop_event(std::uint32_t cpu, const KvmdbgDe
                        : stop.type == KVMDBG_WP_WRITE ? gdb::StopReason::write_watchpoint
                                                       : gdb::StopReason::access_watchpoint;
         break;
+    case KVMDBG_STOP_DEVICE: event.reason = gdb::StopReason::device_access; break;
     case KVMDBG_STOP_STEP:
     default:
         event.reason = gdb::StopReason::step;

@@ -10,6 +10,7 @@
 
 #include "accel/plugin_loader.h"
 #include "hw-models/machine_registry.h"
+#include "system/address_map.h"
 
 #ifndef KVMDBG_MODULE_DIR
 #error "KVMDBG_MODULE_DIR must be defined by the build"
@@ -43,7 +44,7 @@ std::string accel_module_dir() {
 }
 
 Emulator::Emulator(const CliOptions& options, Log& log)
-    : options_(options), log_(log), loop_(g_main_loop_new(nullptr, FALSE)) {}
+    : options_(options), log_(log), catches_(options.smp_cpus), loop_(g_main_loop_new(nullptr, FALSE)) {}
 
 Emulator::~Emulator() {
     // The gdb front end goes first (its target calls the accelerator);
@@ -171,7 +172,8 @@ Status Emulator::bring_up(const std::optional<GdbEndpoint>& gdb_endpoint) {
     GdbFrontEnd::Hooks hooks;
     hooks.finish = [this](int status, std::string message) { finish(status, std::move(message)); };
     hooks.reset_machine = [this](const std::string& reason) { return reset_machine(reason, false); };
-    gdb_ = std::make_unique<GdbFrontEnd>(*accel_, options_.smp_cpus, log_, std::move(hooks));
+    hooks.address_map = [this] { return format_address_map(*machine_); };
+    gdb_ = std::make_unique<GdbFrontEnd>(*accel_, options_.smp_cpus, log_, std::move(hooks), catches_);
     if (!gdb_endpoint) {
         return ok_status();
     }
@@ -221,12 +223,33 @@ void Emulator::finish(int status, std::string message) {
         this);
 }
 
-bool Emulator::pio(std::uint32_t, std::uint16_t port, std::uint8_t* data, std::uint32_t size, bool is_write) {
-    return machine_->bus().dispatch(hw::AddressSpace::pio, port, data, size, is_write) == hw::IoOutcome::stop_machine;
+KvmdbgIoResult Emulator::pio(std::uint32_t cpu, std::uint16_t port, std::uint8_t* data, std::uint32_t size,
+                             bool is_write) {
+    return device_access(cpu, hw::AddressSpace::pio, port, data, size, is_write);
 }
 
-bool Emulator::mmio(std::uint32_t, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size, bool is_write) {
-    return machine_->bus().dispatch(hw::AddressSpace::mmio, gpa, data, size, is_write) == hw::IoOutcome::stop_machine;
+KvmdbgIoResult Emulator::mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size,
+                              bool is_write) {
+    return device_access(cpu, hw::AddressSpace::mmio, gpa, data, size, is_write);
+}
+
+KvmdbgIoResult Emulator::device_access(std::uint32_t cpu, hw::AddressSpace space, std::uint64_t addr,
+                                       std::uint8_t* data, std::uint32_t size, bool is_write) {
+    hw::IoBus& bus = machine_->bus();
+    if (bus.dispatch(space, addr, data, size, is_write) == hw::IoOutcome::stop_machine) {
+        return KVMDBG_IO_PARK;
+    }
+    if (!catches_.active()) {
+        return KVMDBG_IO_CONTINUE;
+    }
+    auto id = catches_.match(space, addr, size, is_write);
+    if (!id) {
+        return KVMDBG_IO_CONTINUE;
+    }
+    std::uint64_t value = 0;
+    std::memcpy(&value, data, std::min<std::uint32_t>(size, sizeof value));  // little-endian hosts
+    catches_.record(DeviceCatchHit{*id, cpu, DeviceAccess{space, addr, size, is_write, value, bus.name_at(space, addr)}});
+    return KVMDBG_IO_STOP;
 }
 
 void Emulator::event(const KvmdbgEvent& event) {

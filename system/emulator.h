@@ -39,6 +39,7 @@
 #include "system/accel_machine_port.h"
 #include "system/cli.h"
 #include "system/gdb_endpoint.h"
+#include "system/device_access_catches.h"
 #include "system/gdb_front_end.h"
 
 namespace kvmdbg::system {
@@ -55,8 +56,10 @@ public:
     int run();
 
     // accel::AccelHost (vCPU threads)
-    bool pio(std::uint32_t cpu, std::uint16_t port, std::uint8_t* data, std::uint32_t size, bool is_write) override;
-    bool mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size, bool is_write) override;
+    KvmdbgIoResult pio(std::uint32_t cpu, std::uint16_t port, std::uint8_t* data, std::uint32_t size,
+                       bool is_write) override;
+    KvmdbgIoResult mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size,
+                        bool is_write) override;
     void event(const KvmdbgEvent& event) override;
     /// vCPU thread: a breakpoint stop whose target-side conditions are all
     /// false is not wanted (AccelDebugTarget::wants_stop).
@@ -96,12 +99,16 @@ private:
     static gboolean on_signal(gpointer self);
     /// A fatal vCPU event under a debugger: gdb gets a SIGSEGV stop.
     void queue_fatal_stop(const KvmdbgEvent& event);
+    /// pio()/mmio(): the device's answer, then the debugger's catches.
+    KvmdbgIoResult device_access(std::uint32_t cpu, hw::AddressSpace space, std::uint64_t addr, std::uint8_t* data,
+                                 std::uint32_t size, bool is_write);
 
     const CliOptions options_;
     Log& log_;
     std::unique_ptr<hw::Machine> machine_;
     std::unique_ptr<accel::Accelerator> accel_;
     std::unique_ptr<AccelMachinePort> accel_port_;  // accel_ as the machine sees it
+    DeviceAccessCatches catches_;                   // set by the debugger, checked on vCPU threads
     std::unique_ptr<GdbFrontEnd> gdb_;              // exists once accel_ does
     GMainLoop* loop_ = nullptr;
     std::vector<guint> sources_;

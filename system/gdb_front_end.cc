@@ -6,8 +6,9 @@
 
 namespace kvmdbg::system {
 
-GdbFrontEnd::GdbFrontEnd(accel::Accelerator& accel, std::uint32_t cpus, Log& log, Hooks hooks)
-    : accel_(accel), cpus_(cpus), log_(log), hooks_(std::move(hooks)) {}
+GdbFrontEnd::GdbFrontEnd(accel::Accelerator& accel, std::uint32_t cpus, Log& log, Hooks hooks,
+                         DeviceAccessCatches& catches)
+    : accel_(accel), cpus_(cpus), log_(log), hooks_(std::move(hooks)), catches_(catches) {}
 
 GdbFrontEnd::~GdbFrontEnd() {
     // The stub goes first (it calls the target, which calls the accelerator).
@@ -52,6 +53,11 @@ bool GdbFrontEnd::wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop) {
 
 void GdbFrontEnd::queue_debug_stop(const KvmdbgEvent& event) {
     gdb::StopEvent stop = AccelDebugTarget::to_stop_event(event.cpu, event.debug);
+    if (event.debug.reason == KVMDBG_STOP_DEVICE) {
+        if (auto hit = catches_.take_hit(event.cpu)) {
+            stop.console = DeviceAccessCatches::describe(*hit);
+        }
+    }
     if (target_) {
         stop.registers = target_->registers_from_state(event.state, event.state_size);
     }
@@ -85,6 +91,7 @@ void GdbFrontEnd::on_disconnect() {
         // gdb vanished mid-session (killed, network gone): behave as a
         // detach, so the guest runs on with no breakpoint left in memory.
         std::fprintf(stderr, "kvmdbg: the debugger went away; removing its breakpoints and resuming the guest\n");
+        catches_.clear();
         target_->remove_all_breakpoints();
         target_->detach();
     }
@@ -121,6 +128,7 @@ void GdbFrontEnd::pump() {
     }
     gdb::SessionState state = session_->state();
     std::optional<int> status = session_->exit_status();
+    catches_.clear();  // the debugger's, like its breakpoints (a stop that races this is resumed)
     session_.reset();
     attached_ = false;
     server_->close_client();

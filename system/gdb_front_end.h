@@ -35,6 +35,7 @@
 #include "system/accel_debug_target.h"
 #include "system/busy_poll_policy.h"
 #include "system/busy_poll_window.h"
+#include "system/device_access_catches.h"
 #include "system/gdb_endpoint.h"
 #include "system/gdb_server.h"
 
@@ -49,10 +50,14 @@ public:
         std::function<void(int status, std::string message)> finish;
         /// `monitor system_reset`: reset the machine, vCPUs left stopped.
         std::function<Status(const std::string& reason)> reset_machine;
+        /// `monitor info mtree`: the machine's address map as text.
+        std::function<std::string()> address_map;
     };
 
-    /// `accel` must outlive the front end; `cpus` is the vCPU count.
-    GdbFrontEnd(accel::Accelerator& accel, std::uint32_t cpus, Log& log, Hooks hooks);
+    /// `accel` and `catches` must outlive the front end; `cpus` is the
+    /// vCPU count. `catches` are the device path's (`monitor catch`): the
+    /// front end sets them and clears them when the debugger leaves.
+    GdbFrontEnd(accel::Accelerator& accel, std::uint32_t cpus, Log& log, Hooks hooks, DeviceAccessCatches& catches);
     /// Ends the session before the server, so that closing the connection
     /// is not taken for a debugger that went away.
     ~GdbFrontEnd();
@@ -96,6 +101,7 @@ private:
     const std::uint32_t cpus_;
     Log& log_;
     Hooks hooks_;
+    DeviceAccessCatches& catches_;
     std::unique_ptr<AccelDebugTarget> target_;
     gdb::AgentExprConditionEvaluator conditions_;
     std::unique_ptr<gdb::GdbSession> session_;

@@ -1,6 +1,8 @@
 // The gdb stub's monitor commands (qRcmd, gdb's `monitor CMD`), QEMU's HMP
 // names where they exist. Output goes back to gdb as `O` packets.
+#include <cerrno>
 #include <cinttypes>
+#include <optional>
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -18,6 +20,13 @@ constexpr const char* kHelp =
     "info registers            registers of every vCPU (x86-64 adds control and debug registers)\n"
     "info breakpoints          software breakpoints, hardware debug slots (debugger's, guest's, free)\n"
     "info capabilities         what the start-up probe found about this host's KVM\n"
+    "info mtree                the machine's address map: RAM, ROM, each device's MMIO and ports\n"
+    "catch io PORT[-PORT] [r|w|rw]\n"
+    "                          stop the vCPU that accesses these ports (default rw), after the access\n"
+    "catch mmio ADDR[-ADDR] [r|w|rw]\n"
+    "                          the same for guest-physical addresses of emulated devices\n"
+    "info catch                the catches, by number\n"
+    "delete catch N            remove catch N\n"
     "xp /N[bhwg] ADDR          N units of guest-physical memory at ADDR, in hex\n"
     "sstep [noirq|irq]         single steps block interrupts (noirq) or not; no argument: show\n"
     "system_reset              reset the machine: RAM reloaded, every vCPU at its boot state (stays stopped)\n"
@@ -87,6 +96,53 @@ std::string xp(accel::Accelerator& accel, const std::vector<std::string>& w) {
     return out + "\n";
 }
 
+std::optional<std::uint64_t> parse_number(const std::string& text) {
+    if (text.empty() || text[0] == '-' || text[0] == '+') {
+        return std::nullopt;
+    }
+    char* end = nullptr;
+    errno = 0;
+    std::uint64_t v = std::strtoull(text.c_str(), &end, 0);
+    if (end == text.c_str() || *end != '\0' || errno != 0) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+// catch io|mmio FIRST[-LAST] [r|w|rw]
+std::string add_catch(DeviceAccessCatches& catches, const std::vector<std::string>& w) {
+    const char* usage = "usage: catch io PORT[-PORT] [r|w|rw] | catch mmio ADDR[-ADDR] [r|w|rw]\n";
+    if (w.size() < 3 || w.size() > 4 || (w[1] != "io" && w[1] != "mmio")) {
+        return usage;
+    }
+    const bool io = w[1] == "io";
+    const std::string& range = w[2];
+    std::size_t dash = range.find('-');
+    auto first = parse_number(range.substr(0, dash));
+    auto last = dash == std::string::npos ? first : parse_number(range.substr(dash + 1));
+    if (!first || !last || *last < *first) {
+        return "catch: bad range '" + range + "' (FIRST or FIRST-LAST, LAST not below FIRST)\n";
+    }
+    if (io && *last > 0xffff) {
+        return "catch: ports go up to 0xffff\n";
+    }
+    AccessDirection direction = AccessDirection::both;
+    if (w.size() == 4) {
+        if (w[3] == "r") {
+            direction = AccessDirection::read;
+        } else if (w[3] == "w") {
+            direction = AccessDirection::write;
+        } else if (w[3] != "rw") {
+            return usage;
+        }
+    }
+    unsigned id = catches.add(io ? hw::AddressSpace::pio : hw::AddressSpace::mmio, *first, *last, direction);
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "Catch %u: %s 0x%" PRIx64 "-0x%" PRIx64 " (%s)\n", id, io ? "ports" : "mmio",
+                  *first, *last, w.size() == 4 ? w[3].c_str() : "rw");
+    return buf;
+}
+
 }  // namespace
 
 std::string GdbFrontEnd::monitor_command(std::string_view command) {
@@ -112,6 +168,22 @@ std::string GdbFrontEnd::monitor_command(std::string_view command) {
     }
     if (w[0] == "info" && w.size() == 2 && w[1] == "capabilities") {
         return accel_.debug_report(KVMDBG_REPORT_DETAILS);
+    }
+    if (w[0] == "info" && w.size() == 2 && w[1] == "mtree") {
+        return hooks_.address_map ? hooks_.address_map() : "info mtree: no machine\n";
+    }
+    if (w[0] == "info" && w.size() == 2 && w[1] == "catch") {
+        return DeviceAccessCatches::format_list(catches_.list());
+    }
+    if (w[0] == "catch") {
+        return add_catch(catches_, w);
+    }
+    if (w[0] == "delete" && w.size() == 3 && w[1] == "catch") {
+        auto id = parse_number(w[2]);
+        if (!id || !catches_.remove(static_cast<unsigned>(*id))) {
+            return "delete catch: no catch " + w[2] + "\n";
+        }
+        return "Deleted catch " + w[2] + "\n";
     }
     if (w[0] == "xp") {
         return xp(accel_, w);

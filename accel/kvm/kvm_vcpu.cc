@@ -344,28 +344,92 @@ bool KvmVcpu::host_passes_over(const KvmdbgDebugStop& stop) {
     return !*before_run || static_cast<bool>((*before_run)(*this));
 }
 
-bool KvmVcpu::handle_io() {
+namespace {
+
+KvmdbgDebugStop device_stop_of(std::uint64_t addr, std::uint32_t size, bool is_write) {
+    KvmdbgDebugStop stop{};
+    stop.reason = KVMDBG_STOP_DEVICE;
+    stop.type = is_write ? KVMDBG_WP_WRITE : KVMDBG_WP_READ;
+    stop.addr = addr;
+    stop.len = size;
+    return stop;
+}
+
+}  // namespace
+
+KvmdbgIoResult KvmVcpu::handle_io(KvmdbgDebugStop& device_stop) {
     kvm_run* r = run();
     auto* data = reinterpret_cast<std::uint8_t*>(r) + r->io.data_offset;
     bool is_write = r->io.direction == KVM_EXIT_IO_OUT;
-    bool keep_running = true;
+    KvmdbgIoResult result = KVMDBG_IO_CONTINUE;
     io_pending_ = true;
     for (std::uint32_t i = 0; i < r->io.count; ++i) {
         int outcome = vm_.host().pio(vm_.host().opaque, index_, r->io.port, data + i * r->io.size, r->io.size,
                                      is_write ? 1 : 0);
         if (outcome == KVMDBG_IO_PARK) {
-            keep_running = false;
+            result = KVMDBG_IO_PARK;
+        } else if (outcome == KVMDBG_IO_STOP && result == KVMDBG_IO_CONTINUE) {
+            result = KVMDBG_IO_STOP;
+            device_stop = device_stop_of(r->io.port, r->io.size, is_write);
         }
     }
-    return keep_running;
+    return result;
 }
 
-bool KvmVcpu::handle_mmio() {
+KvmdbgIoResult KvmVcpu::handle_mmio(KvmdbgDebugStop& device_stop) {
     kvm_run* r = run();
     io_pending_ = true;
     int outcome = vm_.host().mmio(vm_.host().opaque, index_, r->mmio.phys_addr, r->mmio.data, r->mmio.len,
                                   r->mmio.is_write);
-    return outcome != KVMDBG_IO_PARK;
+    if (outcome == KVMDBG_IO_STOP) {
+        device_stop = device_stop_of(r->mmio.phys_addr, r->mmio.len, r->mmio.is_write != 0);
+        return KVMDBG_IO_STOP;
+    }
+    return outcome == KVMDBG_IO_PARK ? KVMDBG_IO_PARK : KVMDBG_IO_CONTINUE;
+}
+
+bool KvmVcpu::after_io(KvmdbgIoResult result, const KvmdbgDebugStop& device_stop) {
+    switch (result) {
+    case KVMDBG_IO_PARK: return false;
+    case KVMDBG_IO_STOP: return stop_after_io(device_stop);
+    case KVMDBG_IO_CONTINUE: break;
+    }
+    return vm_.debug().stepping(index_) ? finish_stepped_io() : true;
+}
+
+bool KvmVcpu::stop_after_io(const KvmdbgDebugStop& stop) {
+    const bool stepping = vm_.debug().stepping(index_);
+    for (;;) {
+        io_pending_ = false;
+        store_immediate_exit(run(), 1);
+        long rc = xioctl(fd(), KVM_RUN);
+        store_immediate_exit(run(), 0);
+        if (rc < 0) {
+            break;  // completed; no guest instruction ran after it
+        }
+        // KVM wants more of a string instruction's accesses first, or
+        // reported something else: handle it as usual, then stop.
+        kvm_run* r = run();
+        KvmdbgDebugStop ignored{};
+        if (r->exit_reason == KVM_EXIT_IO || r->exit_reason == KVM_EXIT_MMIO) {
+            auto more = r->exit_reason == KVM_EXIT_IO ? handle_io(ignored) : handle_mmio(ignored);
+            if (more == KVMDBG_IO_PARK) {
+                return false;
+            }
+            continue;
+        }
+        if (!handle_exit()) {
+            return false;  // parked for that exit; it is reported instead
+        }
+        break;
+    }
+    if (stepping) {
+        // The step finished with the access: the debug core's step state
+        // ends as after any step; the device stop is the one reported.
+        (void)vm_.debug().on_step_completed(*this);
+    }
+    park_with_event(KVMDBG_EVENT_DEBUG, 0, "vCPU " + std::to_string(index_) + " stopped on a device access", &stop);
+    return false;
 }
 
 bool KvmVcpu::finish_stepped_io() {
@@ -387,16 +451,14 @@ bool KvmVcpu::finish_stepped_io() {
 bool KvmVcpu::handle_exit() {
     kvm_run* r = run();
     switch (r->exit_reason) {
-    case KVM_EXIT_IO:
-        if (!handle_io()) {
-            return false;
-        }
-        return vm_.debug().stepping(index_) ? finish_stepped_io() : true;
-    case KVM_EXIT_MMIO:
-        if (!handle_mmio()) {
-            return false;
-        }
-        return vm_.debug().stepping(index_) ? finish_stepped_io() : true;
+    case KVM_EXIT_IO: {
+        KvmdbgDebugStop device_stop{};
+        return after_io(handle_io(device_stop), device_stop);
+    }
+    case KVM_EXIT_MMIO: {
+        KvmdbgDebugStop device_stop{};
+        return after_io(handle_mmio(device_stop), device_stop);
+    }
     case KVM_EXIT_INTR: return true;
     case KVM_EXIT_DEBUG: {
         // Only a continue may be passed over here: a hit during a step is

@@ -121,11 +121,21 @@ private:
     void flush_pending_io();
     /// Handles the exit in run(); returns false when the vCPU must park.
     bool handle_exit();
-    bool handle_io();
-    bool handle_mmio();
+    /// Passes the I/O or MMIO exit in run() to the host: KVMDBG_IO_PARK
+    /// when any of its accesses said so, else KVMDBG_IO_STOP when any asked
+    /// for a debugger stop (filling `device_stop`), else KVMDBG_IO_CONTINUE.
+    KvmdbgIoResult handle_io(KvmdbgDebugStop& device_stop);
+    KvmdbgIoResult handle_mmio(KvmdbgDebugStop& device_stop);
+    /// handle_io()/handle_mmio()'s verdict applied: returns false when the
+    /// vCPU parked.
+    bool after_io(KvmdbgIoResult result, const KvmdbgDebugStop& device_stop);
     /// After the I/O of a single-stepped instruction: completes it without
     /// running further and reports the step.
     bool finish_stepped_io();
+    /// After an access the host wants the debugger to see: completes the
+    /// instruction without running further (and the further pieces of a
+    /// string instruction KVM asks for), then parks with `stop`.
+    bool stop_after_io(const KvmdbgDebugStop& stop);
     /// Parks the vCPU (unless a resume() came in since its KVM_RUN
     /// returned), then reports the event to the host: waiters of
     /// wait_parked() need not wait for the host's handling of the event.

@@ -80,7 +80,8 @@ Status GuestRunner::resume_all() {
     return ok_status();
 }
 
-bool GuestRunner::pio(std::uint32_t, std::uint16_t port, std::uint8_t* data, std::uint32_t size, bool is_write) {
+KvmdbgIoResult GuestRunner::pio(std::uint32_t, std::uint16_t port, std::uint8_t* data, std::uint32_t size,
+                                bool is_write) {
     std::lock_guard lock(mu_);
     if (port == kCom1 && is_write) {
         serial_.push_back(static_cast<char>(data[0]));
@@ -91,18 +92,19 @@ bool GuestRunner::pio(std::uint32_t, std::uint16_t port, std::uint8_t* data, std
         std::memcpy(&v, data, size < 4 ? size : 4);
         exit_status_ = static_cast<int>((v << 1) | 1);
         cv_.notify_all();
-        return true;
+        return KVMDBG_IO_PARK;
     } else if (!is_write) {
         std::memset(data, 0xff, size);
     }
-    return false;
+    return KVMDBG_IO_CONTINUE;
 }
 
-bool GuestRunner::mmio(std::uint32_t, std::uint64_t, std::uint8_t* data, std::uint32_t size, bool is_write) {
+KvmdbgIoResult GuestRunner::mmio(std::uint32_t, std::uint64_t, std::uint8_t* data, std::uint32_t size,
+                                 bool is_write) {
     if (!is_write) {
         std::memset(data, 0xff, size);
     }
-    return false;
+    return KVMDBG_IO_CONTINUE;
 }
 
 bool GuestRunner::wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop) {

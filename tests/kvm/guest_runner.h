@@ -46,8 +46,10 @@ public:
     /// FNV-1a over all of RAM.
     std::uint64_t ram_checksum() const;
 
-    bool pio(std::uint32_t cpu, std::uint16_t port, std::uint8_t* data, std::uint32_t size, bool is_write) override;
-    bool mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size, bool is_write) override;
+    KvmdbgIoResult pio(std::uint32_t cpu, std::uint16_t port, std::uint8_t* data, std::uint32_t size,
+                       bool is_write) override;
+    KvmdbgIoResult mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t* data, std::uint32_t size,
+                        bool is_write) override;
     void event(const KvmdbgEvent& event) override;
     /// Asks `stop_filter` (on the vCPU thread) when one is set.
     bool wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop) override;

@@ -41,15 +41,17 @@ struct Host : AccelHost {
     std::uint32_t last_kind = 0;
     std::string last_message;
 
-    bool pio(std::uint32_t, std::uint16_t port, std::uint8_t* data, std::uint32_t, bool is_write) override {
+    KvmdbgIoResult pio(std::uint32_t, std::uint16_t port, std::uint8_t* data, std::uint32_t, bool is_write) override {
         if (is_write && port == 0x80) {
             std::lock_guard lock(mu);
             last = data[0];
             ++port80_writes;
         }
-        return false;
+        return KVMDBG_IO_CONTINUE;
     }
-    bool mmio(std::uint32_t, std::uint64_t, std::uint8_t*, std::uint32_t, bool) override { return false; }
+    KvmdbgIoResult mmio(std::uint32_t, std::uint64_t, std::uint8_t*, std::uint32_t, bool) override {
+        return KVMDBG_IO_CONTINUE;
+    }
     void event(const KvmdbgEvent& e) override {
         std::lock_guard lock(mu);
         last_kind = e.kind;

@@ -72,8 +72,12 @@ struct Host : AccelHost {
     std::mutex mu;
     std::condition_variable cv;
     std::deque<KvmdbgEvent> events;
-    bool pio(std::uint32_t, std::uint16_t, std::uint8_t*, std::uint32_t, bool) override { return false; }
-    bool mmio(std::uint32_t, std::uint64_t, std::uint8_t*, std::uint32_t, bool) override { return false; }
+    KvmdbgIoResult pio(std::uint32_t, std::uint16_t, std::uint8_t*, std::uint32_t, bool) override {
+        return KVMDBG_IO_CONTINUE;
+    }
+    KvmdbgIoResult mmio(std::uint32_t, std::uint64_t, std::uint8_t*, std::uint32_t, bool) override {
+        return KVMDBG_IO_CONTINUE;
+    }
     void event(const KvmdbgEvent& e) override {
         std::lock_guard lock(mu);
         KvmdbgEvent copy = e;

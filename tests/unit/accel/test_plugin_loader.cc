@@ -24,14 +24,16 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 struct RecordingHost : AccelHost {
     int pio_writes = 0;
     std::uint8_t last_value = 0;
-    bool pio(std::uint32_t, std::uint16_t port, std::uint8_t* data, std::uint32_t, bool is_write) override {
+    KvmdbgIoResult pio(std::uint32_t, std::uint16_t port, std::uint8_t* data, std::uint32_t, bool is_write) override {
         if (is_write && port == 0x80) {
             ++pio_writes;
             last_value = data[0];
         }
-        return false;
+        return KVMDBG_IO_CONTINUE;
     }
-    bool mmio(std::uint32_t, std::uint64_t, std::uint8_t*, std::uint32_t, bool) override { return false; }
+    KvmdbgIoResult mmio(std::uint32_t, std::uint64_t, std::uint8_t*, std::uint32_t, bool) override {
+        return KVMDBG_IO_CONTINUE;
+    }
     void event(const KvmdbgEvent&) override {}
 };
 
