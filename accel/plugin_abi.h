@@ -133,9 +133,11 @@ typedef struct KvmdbgEvent {
  * wants to see this access (a device-access catch): the module completes
  * the accessing instruction (a read's value reaches the guest register, the
  * PC moves past it) without running further, then parks the vCPU with a
- * KVMDBG_EVENT_DEBUG event of reason KVMDBG_STOP_DEVICE. For a string
- * instruction's several accesses in one exit, the stop comes after all of
- * them. */
+ * KVMDBG_EVENT_DEBUG event of reason KVMDBG_STOP_DEVICE. A string
+ * instruction (`rep outsb`) stops after the accesses KVM reported in that
+ * exit: all of them (the PC past the instruction), or, where KVM exits per
+ * element, the first (the PC still on the instruction, its count not yet
+ * done). */
 enum KvmdbgIoResult {
     KVMDBG_IO_CONTINUE = 0,
     KVMDBG_IO_PARK = 1,

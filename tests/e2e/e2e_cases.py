@@ -6,6 +6,7 @@ import re
 import socket
 import stat
 import subprocess
+import sys
 import time
 
 
@@ -344,6 +345,110 @@ def lldb_session(ctx):
     expect(status == 0, f"kvmdbg exited {status} after lldb's kill", err)
 
 
+# A guest for the device-access catches, as machine code (an ELF64 entered
+# in long mode at LOAD, tests/kvm/tiny_guest.py): an MMIO write and read of
+# pc-testdev's buffer at 0xff000000, a write and read of its 32-bit port
+# 0xe0, a `rep outsb` of 4 bytes of its own code to its byte port 0xe8,
+# then isa-debug-exit 0x2a (status 85). The pcs after each access (KVM
+# may hand kvmdbg the elements of `rep outsb` one exit each, and then the
+# stop after the first leaves the pc on the instruction with rcx 3):
+CATCH_GUEST = bytes([
+    0xBB, 0x00, 0x00, 0x00, 0xFF,              # +0  mov $0xff000000, %ebx
+    0xC7, 0x03, 0x78, 0x56, 0x34, 0x12,        # +5  movl $0x12345678, (%rbx)
+    0x8B, 0x03,                                # +11 mov (%rbx), %eax
+    0xE7, 0xE0,                                # +13 out %eax, $0xe0
+    0x31, 0xC0,                                # +15 xor %eax, %eax
+    0xE5, 0xE0,                                # +17 in $0xe0, %eax
+    0xBE, 0x00, 0x00, 0x10, 0x00,              # +19 mov $0x100000, %esi
+    0xB9, 0x04, 0x00, 0x00, 0x00,              # +24 mov $4, %ecx
+    0x66, 0xBA, 0xE8, 0x00,                    # +29 mov $0xe8, %dx
+    0xF3, 0x6E,                                # +33 rep outsb (%rsi), (%dx)
+    0xB0, 0x2A, 0xE6, 0xF4, 0xF4,              # +35 mov $0x2a, %al; out %al, $0xf4; hlt
+])
+CATCH_AFTER = {"mmio_write": 11, "mmio_read": 13, "io_write": 15, "io_read": 19}
+CATCH_REP_OUTSB, CATCH_AFTER_REP = 33, 35
+CATCH_EXIT_STATUS = (0x2A << 1) | 1
+
+
+def catch_guest(ctx):
+    """(kvmdbg with the catch guest under -S, its load address)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kvm"))
+    import tiny_guest
+    path = tiny_guest.write_elf64(ctx.tmp, "catch_guest.elf", CATCH_GUEST)
+    args = ["-M", "pc-lite", "-m", "64M", "-kernel", path, "-serial", "stdio", "-S", "-device", "pc-testdev",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+    return ctx.Emulator(ctx.kvmdbg, args, "tcp", ctx.tmp), tiny_guest.LOAD_ADDR
+
+
+def stop_after(out, n):
+    """The n-th `STOP pc=.. rax=.. rcx=..` line gdb printed, as numbers."""
+    stops = re.findall(r"^STOP pc=([0-9a-f]+) rax=([0-9a-f]+) rcx=([0-9a-f]+)$", out, re.M)
+    return tuple(int(v, 16) for v in stops[n]) if n < len(stops) else None
+
+
+@case
+def catch_device_access(ctx):
+    """monitor catch on MMIO and ports: each catch stops the vCPU after the
+    accessing instruction completed (pc past it, a read's value in rax),
+    gdb printing what was accessed; `rep outsb` stops after the accesses
+    KVM reported in one exit (all four: pc past it; or fewer: pc on it,
+    rcx counting the rest); info catch, delete catch and info mtree; with the catches
+    deleted the guest runs to its exit. Served by the device path: no debug
+    registers, so this works on hosts where hardware watchpoints do not."""
+    emu, base = catch_guest(ctx)
+    show = 'printf "STOP pc=%lx rax=%lx rcx=%lx\\n", $pc, $rax, $rcx'
+    rc, out = ctx.run_gdb([
+        "monitor catch mmio 0xff000000-0xff000003 w", "continue", show,
+        "monitor catch mmio 0xff000000 r", "continue", show,
+        "monitor delete catch 1", "monitor delete catch 2", "monitor catch io 0xe0-0xe3", "continue", show,
+        "continue", show, "monitor catch io 0xe8 w", "monitor info catch", "continue", show,
+        "monitor delete catch 3", "monitor delete catch 4", "monitor delete catch 4", "monitor info catch",
+        "monitor catch io 0x10000", "monitor catch mmio 5-3", "monitor info mtree", "continue"],
+        target=emu.target_command())
+    status, _, err = emu.finish()
+    hits = re.findall(r"^Catch \d+: CPU#0 .*$", out, re.M)
+    expect(hits == ["Catch 1: CPU#0 wrote 0x12345678 to address 0xff000000 (4 bytes, pc-testdev-iomem)",
+                    "Catch 2: CPU#0 read 0x12345678 from address 0xff000000 (4 bytes, pc-testdev-iomem)",
+                    "Catch 3: CPU#0 wrote 0x12345678 to port 0xe0 (4 bytes, pc-testdev-ioport)",
+                    "Catch 3: CPU#0 read 0x12345678 from port 0xe0 (4 bytes, pc-testdev-ioport)",
+                    "Catch 4: CPU#0 wrote 0xbb to port 0xe8 (1 byte, pc-testdev-ioport-byte)"],
+           f"the catches' reports are not the five accesses: {hits}", out, err)
+    expect(out.count("received signal SIGTRAP") == 5, "not five SIGTRAP stops", out)
+    for n, (what, offset) in enumerate(CATCH_AFTER.items()):
+        stop = stop_after(out, n)
+        expect(stop and stop[0] == base + offset, f"the {what} stop is not right after the instruction "
+               f"(pc {stop and hex(stop[0])}, expected {base + offset:#x})", out)
+        if what in ("mmio_read", "io_read"):
+            expect(stop[1] & 0xffffffff == 0x12345678, f"the {what} stop does not show the value read in rax", out)
+    pc, _, rcx = stop_after(out, 4) or (None, None, None)
+    expect((pc == base + CATCH_AFTER_REP and rcx == 0) or (pc == base + CATCH_REP_OUTSB and rcx in (1, 2, 3)),
+           f"rep outsb stopped at pc {pc and hex(pc)} with rcx {rcx}: neither after it with rcx 0 nor on it "
+           "with accesses left", out)
+    expect(re.search(r"^4\s+port\s+0xe8-0xe8\s+w$", out, re.M), "info catch does not list catch 4", out)
+    expect("Deleted catch 4" in out and "delete catch: no catch 4" in out, "delete catch misreported", out)
+    expect("No catches." in out, "info catch after deleting every catch", out)
+    expect("catch: ports go up to 0xffff" in out and "catch: bad range '5-3'" in out, "bad catches accepted", out)
+    expect(re.search(r"^  00000000ff000000-00000000ff00ffff mmio pc-testdev-iomem$", out, re.M)
+           and re.search(r"^  00000000000000e0-00000000000000e3 i/o pc-testdev-ioport$", out, re.M),
+           "info mtree lacks pc-testdev's ranges", out)
+    expect(status == CATCH_EXIT_STATUS and "exited with code 0125" in out,
+           f"the guest did not run to its exit with the catches deleted (status {status})", out, err)
+
+
+@case
+def catch_gone_after_detach(ctx):
+    """A catch the debugger set goes with it: after `detach` the guest runs
+    through the caught port to its exit."""
+    emu, _ = catch_guest(ctx)
+    rc, out = ctx.run_gdb(["monitor catch io 0xe0-0xe3", "monitor catch mmio 0xff000000", "detach"],
+                          target=emu.target_command())
+    status, _, err = emu.finish()
+    expect("Catch 2: mmio" in out and "[Inferior 1 (Remote target) detached]" in out,
+           "the session did not set the catches and detach", out)
+    expect(status == CATCH_EXIT_STATUS, f"kvmdbg ended with {status}, not the guest's exit {CATCH_EXIT_STATUS}",
+           out, err)
+
+
 CASES = {
     "connect_registers": connect_registers,
     "hbreak_continue_bt": hbreak_continue_bt,
@@ -362,4 +467,6 @@ CASES = {
     "stdio_pipe": stdio_pipe,
     "hostile_client": hostile_client,
     "lldb_session": lldb_session,
+    "catch_device_access": catch_device_access,
+    "catch_gone_after_detach": catch_gone_after_detach,
 }

@@ -8,6 +8,9 @@ qemu-system-x86_64 -bios:
 
   seabios.py KVMDBG CACHE_DIR boot        to SeaBIOS's boot attempt
   seabios.py KVMDBG CACHE_DIR gdb         the same under gdb from the reset vector
+  seabios.py KVMDBG CACHE_DIR gdb-catch   under gdb: catch SeaBIOS's first PCI configuration
+                                          write (port 0xcf8) and data read, see the values,
+                                          delete the catches, detach: it boots on
   seabios.py KVMDBG CACHE_DIR gdb-linux   SeaBIOS booting Debian's kernel (-kernel through
                                           fw_cfg and QEMU's linuxboot_dma.bin) under gdb:
                                           the reset vector in real mode, then hardware
@@ -178,8 +181,9 @@ def gdb_batch(cmds, timeout):
     for c in cmds:
         gdb_cmd += ["-ex", c]
     try:
-        return subprocess.run(gdb_cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=timeout).stdout
+        # stderr too: gdb prints the target's console output (O packets) there.
+        return subprocess.run(gdb_cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=timeout).stdout
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
         return out + f"\n[gdb stopped by the test after {timeout} s]"
@@ -248,6 +252,47 @@ def gdb_linux(kvmdbg, bios, tmp, cache):
         failures.append("stepi in long mode did not move the pc")
     if "[Inferior 1 (Remote target) killed]" not in out:
         failures.append("kill did not end the session")
+    return failures
+
+
+def gdb_catch(kvmdbg, bios, tmp):
+    """The device-model developer's question on SeaBIOS: stop at its first
+    PCI configuration access (`monitor catch io 0xcf8 w`), see the value,
+    find the vCPU just past the `out` that made it; then the first read of
+    the data port, the value read in eax; delete the catches, detach, and
+    SeaBIOS boots on to its boot attempt. Device-path stops: no debug
+    registers, so this runs on every host."""
+    log = os.path.join(tmp, "seabios.log")
+    run = Run(command(kvmdbg, bios, log, ["-S", "-gdb", "tcp:127.0.0.1:0"]))
+    endpoint, _ = gdb_endpoint(run)
+    if endpoint is None:
+        run.stop()
+        return ["kvmdbg did not start its gdb server: " + run.stderr.decode(errors="replace")]
+    show = 'printf "STOP pc=%lx eax=%lx insn=%x\\n", $pc, $eax & 0xffffffff, *(unsigned char *)($pc - 1)'
+    out = gdb_batch(["set confirm off", "set pagination off", f"target remote {endpoint}",
+                     "monitor catch io 0xcf8 w", "continue", show,
+                     "monitor catch io 0xcfc-0xcff r", "continue", show,
+                     "monitor delete catch 1", "monitor delete catch 2", "monitor info catch", "detach"], 120)
+    ended = run.wait_for(END, BOOT_SECONDS)
+    run.stop()
+    print("--- gdb\n" + out)
+    failures = []
+    check_boot(run, log, ended, failures)
+    hits = re.findall(r"^Catch \d: CPU#0 .*$", out, re.M)
+    stops = re.findall(r"^STOP pc=([0-9a-f]+) eax=([0-9a-f]+) insn=([0-9a-f]+)$", out, re.M)
+    if len(hits) != 2 or len(stops) != 2:
+        return failures + [f"expected two catch stops, got {hits}"]
+    if hits[0] != "Catch 1: CPU#0 wrote 0x80000000 to port 0xcf8 (4 bytes, pci-conf1)":
+        failures.append(f"the first PCI access is not the write of 0x80000000 to 0xcf8: {hits[0]!r}")
+    if int(stops[0][2], 16) != 0xEF:
+        failures.append("after the write the vCPU is not just past `out %eax,(%dx)` (0xef)")
+    m = re.match(r"Catch 2: CPU#0 read 0x([0-9a-f]+) from port 0xcf([c-f]) \((\d) bytes?, pci-conf1\)", hits[1])
+    if not m or int(m.group(1), 16) & 0xffff != 0x8086:
+        failures.append(f"the first data-port read is not the host bridge's vendor ID 0x8086: {hits[1]!r}")
+    elif int(stops[1][1], 16) & ((1 << (8 * int(m.group(3)))) - 1) != int(m.group(1), 16):
+        failures.append("the value read is not in eax at the stop")
+    if "No catches." not in out or "[Inferior 1 (Remote target) detached]" not in out:
+        failures.append("the catches were not all deleted before detach")
     return failures
 
 
@@ -344,7 +389,7 @@ class Skip(Exception):
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[3] not in ("boot", "gdb", "gdb-linux", "bad-input"):
+    if len(sys.argv) != 4 or sys.argv[3] not in ("boot", "gdb", "gdb-linux", "gdb-catch", "bad-input"):
         print(__doc__)
         return 2
     kvmdbg, cache, mode = sys.argv[1:]
@@ -367,7 +412,8 @@ def main():
             if mode == "gdb-linux":
                 failures = gdb_linux(kvmdbg, bios, tmp, cache)
             else:
-                failures = {"boot": boot, "gdb": gdb_session, "bad-input": bad_input}[mode](kvmdbg, bios, tmp)
+                failures = {"boot": boot, "gdb": gdb_session, "gdb-catch": gdb_catch,
+                            "bad-input": bad_input}[mode](kvmdbg, bios, tmp)
         except Skip as e:
             print(f"SKIP: {e}")
             return 77
