@@ -801,6 +801,9 @@ def uboot_prompt(ctx):
           + (f"{r.kvmdbg_seconds:.1f} s" if r.kvmdbg_seconds is not None else "?"))
 
 
+PL011 = 0x09000000  # virt's UART (hw-models/virt/virt_memmap.h)
+
+
 def _branch_target(image_path):
     """Where the first instruction of the image at address 0 branches to:
     U-Boot's arm64 start (`_start: b reset`). An unconditional B is
@@ -819,7 +822,9 @@ def uboot_gdb_session(ctx):
     at 0 (the flash's first byte, EL1h), `x/i` shows U-Boot's `b` to its
     reset code, a hardware breakpoint there (found from the image's first
     instruction: U-Boot's package ships no symbols) stops the vCPU, `stepi`
-    steps, U-Boot runs on to its console and relocates itself into RAM,
+    steps, `monitor catch mmio` on the PL011 stops it just past its first
+    write to the UART (a device-path stop: no debug registers), U-Boot runs
+    on to its console and relocates itself into RAM,
     Ctrl-C stops it there (pc in RAM, above 0x40000000), and `kill` ends
     kvmdbg."""
     p = ctx.rig.payload
@@ -839,8 +844,10 @@ def uboot_gdb_session(ctx):
             "echo ==STEP-1==\\n", "printf \"ENTRY=%lx CPSR=%lx\\n\", $pc, $cpsr", "x/2i $pc",
             "echo ==STEP-2==\\n", f"hbreak *0x{reset:x}", "continue", "printf \"STOP=%lx\\n\", $pc",
             "stepi", "printf \"STEPPED=%lx\\n\", $pc", "info threads",
-            "echo ==STEP-3==\\n", "delete", "continue", "printf \"STOP=%lx\\n\", $pc",
-            "echo ==STEP-4==\\n", "kill", "echo ==STEP-5==\\n"]
+            "echo ==STEP-3==\\n", "delete", f"monitor catch mmio 0x{PL011:x}-0x{PL011 + 0xfff:x} w", "continue",
+            "x/i $pc-4", "monitor delete catch 1",
+            "echo ==STEP-4==\\n", "continue", "printf \"STOP=%lx\\n\", $pc",
+            "echo ==STEP-5==\\n", "kill", "echo ==STEP-6==\\n"]
         cmd = ["gdb-multiarch", "-batch", "-nx"]
         for c in gdb_cmds:
             cmd += ["-ex", c]
@@ -883,14 +890,21 @@ def uboot_gdb_session(ctx):
     threads = re.findall(r"^\*?\s+(\d+)\s+Thread ", s2, re.M)
     expect(threads == ["1", "2"], f"info threads lists {threads}, expected both vCPUs of -smp 2", r.all())
     s3 = sec.get(3, "")
+    m = re.search(r"^Catch 1: CPU#0 wrote 0x([0-9a-f]+) to address 0x(%x|%x[0-9a-f]{1,3}) \((\d) bytes?, pl011\)$"
+                  % (PL011, PL011 >> 12), s3, re.M)
+    expect(m, "monitor catch mmio on the PL011 did not stop U-Boot's first write to it", r.all())
+    expect(re.search(r"^   0x[0-9a-f]+:\s+str", s3, re.M), "the vCPU is not just past the store that wrote the "
+           "PL011 (x/i $pc-4 is no str)", r.all())
+    s4 = sec.get(4, "")
     expect(interrupted, "U-Boot never printed its autoboot countdown, so gdb was not interrupted", r.all())
-    expect(re.search(r"received signal (SIGINT|SIGTRAP)", s3), "no SIGINT stop after Ctrl-C", r.all())
-    stop = _hexval(r"^STOP=([0-9a-f]+)$", s3)
+    expect(re.search(r"received signal (SIGINT|SIGTRAP)", s4), "no SIGINT stop after Ctrl-C", r.all())
+    stop = _hexval(r"^STOP=([0-9a-f]+)$", s4)
     expect(stop is not None and stop >= 0x40000000, f"after Ctrl-C the pc {stop} is not in RAM (U-Boot relocates "
            "itself to the top of RAM)", r.all())
-    expect(re.search(r"\[Inferior 1 \(.*\) killed\]", sec.get(4, "")), "kill did not end the session", r.all())
-    print(f"first stop at 0, hbreak at U-Boot's reset code 0x{reset:x}, stepi, Ctrl-C at 0x{stop:x} in "
-          f"relocated U-Boot, kill; kvmdbg status {r.status}")
+    expect(re.search(r"\[Inferior 1 \(.*\) killed\]", sec.get(5, "")), "kill did not end the session", r.all())
+    print(f"first stop at 0, hbreak at U-Boot's reset code 0x{reset:x}, stepi, its first PL011 write caught "
+          f"(0x{int(m.group(1), 16):x} to 0x{m.group(2)}), Ctrl-C at 0x{stop:x} in relocated U-Boot, kill; "
+          f"kvmdbg status {r.status}")
 
 
 CASES = {fn.__name__: fn for fn in [
