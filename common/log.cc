@@ -19,6 +19,7 @@ constexpr CategoryName kCategories[] = {
     {"guest_debug", LogCategory::guest_debug, "guest-debug state, host probe results, debug exits"},
     {"loader", LogCategory::loader, "where the loaders placed images and boot data"},
     {"gdb", LogCategory::gdb, "gdb remote protocol traffic"},
+    {"io", LogCategory::io, "every guest port and MMIO access (vCPU, pc, address, size, value, device)"},
 };
 
 }  // namespace

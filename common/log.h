@@ -25,6 +25,7 @@ enum class LogCategory : std::uint32_t {
     guest_debug = 1u << 3,   ///< guest-debug state pushes, probe results, exit classification
     loader = 1u << 4,        ///< what the loaders placed where
     gdb = 1u << 5,           ///< gdb remote protocol packets
+    io = 1u << 6,            ///< every guest device access (system/device_access_trace.h)
 };
 
 class Log {

@@ -44,7 +44,9 @@ std::string accel_module_dir() {
 }
 
 Emulator::Emulator(const CliOptions& options, Log& log)
-    : options_(options), log_(log), catches_(options.smp_cpus), loop_(g_main_loop_new(nullptr, FALSE)) {}
+    : options_(options), log_(log), catches_(options.smp_cpus), loop_(g_main_loop_new(nullptr, FALSE)) {
+    trace_.set_enabled(log.enabled(LogCategory::io));
+}
 
 Emulator::~Emulator() {
     // The gdb front end goes first (its target calls the accelerator);
@@ -163,6 +165,9 @@ Status Emulator::bring_up(const std::optional<GdbEndpoint>& gdb_endpoint) {
     if (auto s = machine_->map_memory(*accel_port_); !s) {
         return s;
     }
+    if (auto isa = find_isa_descriptor(to_accel_arch(machine_->accel_config().isa))) {
+        isa_ = *isa;
+    }
     if (auto s = accel_->create_vcpus(options_.smp_cpus); !s) {
         return s;
     }
@@ -173,7 +178,7 @@ Status Emulator::bring_up(const std::optional<GdbEndpoint>& gdb_endpoint) {
     hooks.finish = [this](int status, std::string message) { finish(status, std::move(message)); };
     hooks.reset_machine = [this](const std::string& reason) { return reset_machine(reason, false); };
     hooks.address_map = [this] { return format_address_map(*machine_); };
-    gdb_ = std::make_unique<GdbFrontEnd>(*accel_, options_.smp_cpus, log_, std::move(hooks), catches_);
+    gdb_ = std::make_unique<GdbFrontEnd>(*accel_, options_.smp_cpus, log_, std::move(hooks), catches_, trace_);
     if (!gdb_endpoint) {
         return ok_status();
     }
@@ -236,20 +241,40 @@ KvmdbgIoResult Emulator::mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t
 KvmdbgIoResult Emulator::device_access(std::uint32_t cpu, hw::AddressSpace space, std::uint64_t addr,
                                        std::uint8_t* data, std::uint32_t size, bool is_write) {
     hw::IoBus& bus = machine_->bus();
-    if (bus.dispatch(space, addr, data, size, is_write) == hw::IoOutcome::stop_machine) {
-        return KVMDBG_IO_PARK;
-    }
-    if (!catches_.active()) {
-        return KVMDBG_IO_CONTINUE;
-    }
-    auto id = catches_.match(space, addr, size, is_write);
-    if (!id) {
-        return KVMDBG_IO_CONTINUE;
+    const bool park = bus.dispatch(space, addr, data, size, is_write) == hw::IoOutcome::stop_machine;
+    const bool tracing = trace_.enabled();
+    if (!tracing && !catches_.active()) {
+        return park ? KVMDBG_IO_PARK : KVMDBG_IO_CONTINUE;
     }
     std::uint64_t value = 0;
     std::memcpy(&value, data, std::min<std::uint32_t>(size, sizeof value));  // little-endian hosts
-    catches_.record(DeviceCatchHit{*id, cpu, DeviceAccess{space, addr, size, is_write, value, bus.name_at(space, addr)}});
+    DeviceAccess access{space, addr, size, is_write, value, bus.name_at(space, addr)};
+    if (tracing) {
+        trace_access(cpu, access);
+    }
+    if (park) {
+        return KVMDBG_IO_PARK;  // the machine is ending: no debugger stop
+    }
+    auto id = catches_.active() ? catches_.match(space, addr, size, is_write) : std::nullopt;
+    if (!id) {
+        return KVMDBG_IO_CONTINUE;
+    }
+    catches_.record(DeviceCatchHit{*id, cpu, std::move(access)});
     return KVMDBG_IO_STOP;
+}
+
+void Emulator::trace_access(std::uint32_t cpu, const DeviceAccess& access) {
+    TracedAccess entry{trace_.now_ns(), cpu, std::nullopt, access};
+    if (isa_ != nullptr) {
+        // On this vCPU's own thread: the accelerator reads it inline.
+        if (auto state = accel_->get_state(cpu)) {
+            if (auto pc = isa_->pc(*state)) {
+                entry.pc = *pc;
+            }
+        }
+    }
+    trace_.record(entry);
+    log_.write(LogCategory::io, "%s", DeviceAccessTrace::format(entry).c_str());
 }
 
 void Emulator::event(const KvmdbgEvent& event) {

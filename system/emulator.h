@@ -40,6 +40,8 @@
 #include "system/cli.h"
 #include "system/gdb_endpoint.h"
 #include "system/device_access_catches.h"
+#include "system/device_access_trace.h"
+#include "system/isa_descriptor.h"
 #include "system/gdb_front_end.h"
 
 namespace kvmdbg::system {
@@ -102,6 +104,8 @@ private:
     /// pio()/mmio(): the device's answer, then the debugger's catches.
     KvmdbgIoResult device_access(std::uint32_t cpu, hw::AddressSpace space, std::uint64_t addr, std::uint8_t* data,
                                  std::uint32_t size, bool is_write);
+    /// vCPU thread, tracing on: records `access` with the vCPU's pc.
+    void trace_access(std::uint32_t cpu, const DeviceAccess& access);
 
     const CliOptions options_;
     Log& log_;
@@ -109,6 +113,8 @@ private:
     std::unique_ptr<accel::Accelerator> accel_;
     std::unique_ptr<AccelMachinePort> accel_port_;  // accel_ as the machine sees it
     DeviceAccessCatches catches_;                   // set by the debugger, checked on vCPU threads
+    DeviceAccessTrace trace_;                       // -d io, monitor trace io
+    const IsaDescriptor* isa_ = nullptr;            // the machine's, for the trace's pc
     std::unique_ptr<GdbFrontEnd> gdb_;              // exists once accel_ does
     GMainLoop* loop_ = nullptr;
     std::vector<guint> sources_;

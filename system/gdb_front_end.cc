@@ -7,8 +7,8 @@
 namespace kvmdbg::system {
 
 GdbFrontEnd::GdbFrontEnd(accel::Accelerator& accel, std::uint32_t cpus, Log& log, Hooks hooks,
-                         DeviceAccessCatches& catches)
-    : accel_(accel), cpus_(cpus), log_(log), hooks_(std::move(hooks)), catches_(catches) {}
+                         DeviceAccessCatches& catches, DeviceAccessTrace& trace)
+    : accel_(accel), cpus_(cpus), log_(log), hooks_(std::move(hooks)), catches_(catches), trace_(trace) {}
 
 GdbFrontEnd::~GdbFrontEnd() {
     // The stub goes first (it calls the target, which calls the accelerator).

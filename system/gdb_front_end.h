@@ -36,6 +36,7 @@
 #include "system/busy_poll_policy.h"
 #include "system/busy_poll_window.h"
 #include "system/device_access_catches.h"
+#include "system/device_access_trace.h"
 #include "system/gdb_endpoint.h"
 #include "system/gdb_server.h"
 
@@ -57,7 +58,8 @@ public:
     /// `accel` and `catches` must outlive the front end; `cpus` is the
     /// vCPU count. `catches` are the device path's (`monitor catch`): the
     /// front end sets them and clears them when the debugger leaves.
-    GdbFrontEnd(accel::Accelerator& accel, std::uint32_t cpus, Log& log, Hooks hooks, DeviceAccessCatches& catches);
+    GdbFrontEnd(accel::Accelerator& accel, std::uint32_t cpus, Log& log, Hooks hooks, DeviceAccessCatches& catches,
+                DeviceAccessTrace& trace);
     /// Ends the session before the server, so that closing the connection
     /// is not taken for a debugger that went away.
     ~GdbFrontEnd();
@@ -102,6 +104,7 @@ private:
     Log& log_;
     Hooks hooks_;
     DeviceAccessCatches& catches_;
+    DeviceAccessTrace& trace_;  // monitor trace io / info io
     std::unique_ptr<AccelDebugTarget> target_;
     gdb::AgentExprConditionEvaluator conditions_;
     std::unique_ptr<gdb::GdbSession> session_;

@@ -26,6 +26,9 @@ constexpr const char* kHelp =
     "catch mmio ADDR[-ADDR] [r|w|rw]\n"
     "                          the same for guest-physical addresses of emulated devices\n"
     "info catch                the catches, by number\n"
+    "trace io on|off           record every device access (also -d io); no argument: show\n"
+    "info io [N] [io RANGE|mmio RANGE|DEVICE]\n"
+    "                          the last N recorded device accesses (default 20), filtered\n"
     "delete catch N            remove catch N\n"
     "xp /N[bhwg] ADDR          N units of guest-physical memory at ADDR, in hex\n"
     "sstep [noirq|irq]         single steps block interrupts (noirq) or not; no argument: show\n"
@@ -143,6 +146,31 @@ std::string add_catch(DeviceAccessCatches& catches, const std::vector<std::strin
     return buf;
 }
 
+// info io [N] [FILTER...]
+std::string info_io(const DeviceAccessTrace& trace, const std::vector<std::string>& w) {
+    std::size_t n = 20;
+    std::size_t filter_at = 2;
+    if (w.size() > 2) {
+        if (auto count = parse_number(w[2])) {
+            n = static_cast<std::size_t>(std::min<std::uint64_t>(*count, DeviceAccessTrace::kCapacity));
+            filter_at = 3;
+        }
+    }
+    auto filter = TraceFilter::parse({w.begin() + static_cast<std::ptrdiff_t>(filter_at), w.end()});
+    if (!filter) {
+        return "info io: " + filter.error().message + "\n";
+    }
+    auto entries = trace.last(n, *filter);
+    std::string out;
+    if (!trace.enabled() && trace.total() == 0) {
+        out = "The device-access trace is off (monitor trace io on, or -d io).\n";
+    }
+    for (const auto& e : entries) {
+        out += DeviceAccessTrace::format(e) + "\n";
+    }
+    return out.empty() ? "No accesses recorded.\n" : out;
+}
+
 }  // namespace
 
 std::string GdbFrontEnd::monitor_command(std::string_view command) {
@@ -175,12 +203,24 @@ std::string GdbFrontEnd::monitor_command(std::string_view command) {
     if (w[0] == "info" && w.size() == 2 && w[1] == "catch") {
         return DeviceAccessCatches::format_list(catches_.list());
     }
+    if (w[0] == "trace" && w.size() >= 2 && w[1] == "io") {
+        if (w.size() == 3 && (w[2] == "on" || w[2] == "off")) {
+            trace_.set_enabled(w[2] == "on");
+        } else if (w.size() != 2) {
+            return "usage: trace io on|off\n";
+        }
+        return std::string("device-access trace ") + (trace_.enabled() ? "on" : "off") + ", " +
+               std::to_string(trace_.total()) + " accesses recorded\n";
+    }
+    if (w[0] == "info" && w.size() >= 2 && w[1] == "io") {
+        return info_io(trace_, w);
+    }
     if (w[0] == "catch") {
         return add_catch(catches_, w);
     }
     if (w[0] == "delete" && w.size() == 3 && w[1] == "catch") {
         auto id = parse_number(w[2]);
-        if (!id || !catches_.remove(static_cast<unsigned>(*id))) {
+        if (!id || *id != static_cast<unsigned>(*id) || !catches_.remove(static_cast<unsigned>(*id))) {
             return "delete catch: no catch " + w[2] + "\n";
         }
         return "Deleted catch " + w[2] + "\n";

@@ -449,6 +449,56 @@ def catch_gone_after_detach(ctx):
            out, err)
 
 
+@case
+def trace_device_access(ctx):
+    """The device-access trace: `monitor trace io on`, then `monitor info io`
+    lists the guest's accesses in order with vCPU, pc, direction, port or
+    address, size, value and device, filtered by range or device; and
+    `-d io -D FILE` without gdb writes every access to the file."""
+    emu, base = catch_guest(ctx)
+    rc, out = ctx.run_gdb([
+        "monitor trace io", "monitor info io", "monitor trace io on", "monitor catch io 0xe8 w", "continue",
+        "monitor info io 10", "monitor info io 5 io 0xe0-0xe3", "monitor info io 5 pc-testdev-iomem",
+        "monitor info io 5 mmio 9-3", "monitor trace io off", "monitor delete catch 1", "continue"],
+        target=emu.target_command())
+    status, _, err = emu.finish()
+    expect("device-access trace off, 0 accesses recorded" in out and "The device-access trace is off" in out,
+           "the trace was not off and empty at first", out)
+    line = r"^\s*\d+\.\d{6} CPU#0 pc=0x([0-9a-f]+) (write|read ) (port|mmio) 0x([0-9a-f]+) (\d) 0x([0-9a-f]+) (\S+)$"
+    entries = re.findall(line, out, re.M)
+    want = [("write", "mmio", "ff000000", "4", "12345678", "pc-testdev-iomem"),
+            ("read ", "mmio", "ff000000", "4", "12345678", "pc-testdev-iomem"),
+            ("write", "port", "e0", "4", "12345678", "pc-testdev-ioport"),
+            ("read ", "port", "e0", "4", "12345678", "pc-testdev-ioport"),
+            ("write", "port", "e8", "1", "bb", "pc-testdev-ioport-byte")]
+    first_five = [e[1:] for e in entries[:5]]
+    expect(first_five == want, f"info io 10 does not list the guest's five accesses in order: {first_five}", out)
+    # The pc as KVM has it at the exit: the instruction's, or the next one's
+    # where KVM finished the instruction before it exited (e.g. MMIO writes).
+    insns = [(5, 11), (11, 13), (13, 15), (17, 19), (33, 35)]
+    for (at, after), e in zip(insns, entries[:5]):
+        expect(int(e[0], 16) in (base + at, base + after), f"the pc of {e[1:]} is neither its instruction's "
+               f"{base + at:#x} nor the next one's", out)
+    expect([e[1:] for e in entries[5:7]] == want[2:4], "info io 5 io 0xe0-0xe3 is not the two port accesses", out)
+    expect([e[1:] for e in entries[7:9]] == want[0:2], "info io 5 pc-testdev-iomem is not the two MMIO accesses",
+           out)
+    expect("info io: bad range '9-3'" in out, "a bad filter was accepted", out)
+    expect("device-access trace off" in out and status == CATCH_EXIT_STATUS,
+           f"trace io off / the run to the exit failed (status {status})", out, err)
+
+    log = os.path.join(ctx.tmp, "io.log")
+    path = os.path.join(ctx.tmp, "catch_guest.elf")
+    p = subprocess.run([ctx.kvmdbg, "-M", "pc-lite", "-m", "64M", "-kernel", path, "-serial", "none", "-device",
+                        "pc-testdev", "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-d", "io", "-D", log],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    with open(log) as f:
+        logged = re.findall(line, f.read(), re.M)
+    expect(p.returncode == CATCH_EXIT_STATUS, f"-d io run ended with {p.returncode}", p.stderr)
+    expect([e[1:] for e in logged[:5]] == want and len(logged) == 9 and logged[-1][6] == "isa-debug-exit",
+           f"-d io -D logged {len(logged)} accesses, not the 9 the guest makes (the last to isa-debug-exit): "
+           f"{logged}", p.stderr)
+
+
 CASES = {
     "connect_registers": connect_registers,
     "hbreak_continue_bt": hbreak_continue_bt,
@@ -469,4 +519,5 @@ CASES = {
     "lldb_session": lldb_session,
     "catch_device_access": catch_device_access,
     "catch_gone_after_detach": catch_gone_after_detach,
+    "trace_device_access": trace_device_access,
 }
