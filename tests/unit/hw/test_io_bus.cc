@@ -1,0 +1,105 @@
+// IoBus's view of its mappings (hw-models/io_bus.h), as address maps and
+// device-access catches use it: ranges() lists every mapping in the order
+// mapped with its space, base, size and name; name_at() names the device
+// at an address, and gives "" outside every range and in the other space.
+#include "hw-models/io_bus.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/cunit_main.h"
+
+namespace {
+
+using namespace kvmdbg;
+using namespace kvmdbg::hw;
+
+class NullDevice final : public IoDevice {
+public:
+    std::uint64_t read(std::uint64_t, unsigned) override { return 0; }
+    IoOutcome write(std::uint64_t, std::uint64_t, unsigned) override { return IoOutcome::proceed; }
+};
+
+// COM1's ports, an MMIO window, then pci-conf1's ports: out of address
+// order, mixing the spaces.
+void map_three(IoBus& bus) {
+    auto dev = std::make_shared<NullDevice>();
+    CU_ASSERT_TRUE_FATAL(bus.map(AddressSpace::pio, 0x3f8, 8, "COM1", dev).ok());
+    CU_ASSERT_TRUE_FATAL(bus.map(AddressSpace::mmio, 0xff000000, 0x10000, "iomem", dev).ok());
+    CU_ASSERT_TRUE_FATAL(bus.map(AddressSpace::pio, 0xcf8, 8, "pci-conf1", dev).ok());
+}
+
+void test_ranges_empty_without_mappings() {
+    Log log;
+    IoBus bus(log);
+    CU_ASSERT_TRUE(bus.ranges().empty());
+    CU_ASSERT_EQUAL(bus.name_at(AddressSpace::pio, 0x3f8), "");
+}
+
+void test_ranges_in_mapping_order() {
+    Log log;
+    IoBus bus(log);
+    map_three(bus);
+    std::vector<IoBus::Range> ranges = bus.ranges();
+    CU_ASSERT_EQUAL_FATAL(ranges.size(), 3u);
+    CU_ASSERT(ranges[0].space == AddressSpace::pio);
+    CU_ASSERT_EQUAL(ranges[0].base, 0x3f8u);
+    CU_ASSERT_EQUAL(ranges[0].size, 8u);
+    CU_ASSERT_EQUAL(ranges[0].name, "COM1");
+    CU_ASSERT(ranges[1].space == AddressSpace::mmio);
+    CU_ASSERT_EQUAL(ranges[1].base, 0xff000000u);
+    CU_ASSERT_EQUAL(ranges[1].size, 0x10000u);
+    CU_ASSERT_EQUAL(ranges[1].name, "iomem");
+    CU_ASSERT(ranges[2].space == AddressSpace::pio);
+    CU_ASSERT_EQUAL(ranges[2].base, 0xcf8u);
+    CU_ASSERT_EQUAL(ranges[2].size, 8u);
+    CU_ASSERT_EQUAL(ranges[2].name, "pci-conf1");
+}
+
+void test_refused_mapping_is_not_listed() {
+    Log log;
+    IoBus bus(log);
+    map_three(bus);
+    CU_ASSERT_FALSE(bus.map(AddressSpace::pio, 0x3fc, 8, "overlap", std::make_shared<NullDevice>()).ok());
+    CU_ASSERT_EQUAL(bus.ranges().size(), 3u);
+    CU_ASSERT_EQUAL(bus.name_at(AddressSpace::pio, 0x400), "");
+}
+
+void test_name_at_inside_a_range() {
+    Log log;
+    IoBus bus(log);
+    map_three(bus);
+    CU_ASSERT_EQUAL(bus.name_at(AddressSpace::pio, 0x3f8), "COM1");
+    CU_ASSERT_EQUAL(bus.name_at(AddressSpace::pio, 0x3ff), "COM1");
+    CU_ASSERT_EQUAL(bus.name_at(AddressSpace::pio, 0xcfc), "pci-conf1");
+    CU_ASSERT_EQUAL(bus.name_at(AddressSpace::mmio, 0xff000000), "iomem");
+    CU_ASSERT_EQUAL(bus.name_at(AddressSpace::mmio, 0xff00ffff), "iomem");
+}
+
+void test_name_at_outside_or_in_the_other_space() {
+    Log log;
+    IoBus bus(log);
+    map_three(bus);
+    CU_ASSERT_EQUAL(bus.name_at(AddressSpace::pio, 0x3f7), "");
+    CU_ASSERT_EQUAL(bus.name_at(AddressSpace::pio, 0x400), "");
+    CU_ASSERT_EQUAL(bus.name_at(AddressSpace::mmio, 0xfeffffff), "");
+    CU_ASSERT_EQUAL(bus.name_at(AddressSpace::mmio, 0xff010000), "");
+    // The same numbers in the other space are not the device's.
+    CU_ASSERT_EQUAL(bus.name_at(AddressSpace::mmio, 0x3f8), "");
+    CU_ASSERT_EQUAL(bus.name_at(AddressSpace::mmio, 0xcf8), "");
+    CU_ASSERT_EQUAL(bus.name_at(AddressSpace::pio, 0xff000000), "");
+}
+
+const kvmdbg::test::TestCase kCases[] = {
+    {"no mappings: no ranges", test_ranges_empty_without_mappings},
+    {"ranges() in mapping order", test_ranges_in_mapping_order},
+    {"a refused mapping is not listed", test_refused_mapping_is_not_listed},
+    {"name_at() inside a range", test_name_at_inside_a_range},
+    {"name_at() outside or in the other space", test_name_at_outside_or_in_the_other_space},
+};
+const kvmdbg::test::TestSuite kSuites[] = {{"io bus ranges", kCases}};
+
+}  // namespace
+
+KVMDBG_CUNIT_MAIN(kSuites)
