@@ -14,6 +14,11 @@ IoOutcome AcpiPowerOff::write(std::uint64_t offset, std::uint64_t value, unsigne
     if ((reg & kSlpEn) == 0) {
         return IoOutcome::proceed;
     }
+    // QEMU: SLP_TYP 0 shuts down, 1 suspends (not modelled here), and only
+    // the configured S4 value otherwise (none in kvmdbg's DSDT).
+    if (((reg & kSlpTypMask) >> kSlpTypShift) != kSlpTypSoftOff) {
+        return IoOutcome::proceed;
+    }
     if (on_poweroff_) {
         on_poweroff_();
     }

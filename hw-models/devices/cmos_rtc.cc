@@ -12,9 +12,10 @@ constexpr std::int64_t kSecondsPerDay = 86400;
 constexpr std::uint64_t kKiB = 1024;
 constexpr std::uint64_t kMiB = 1024 * kKiB;
 
-std::int64_t real_time_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
+constexpr std::int64_t kNanosecondsPerSecond = 1000000000;
+
+std::chrono::nanoseconds real_time_now() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
 }
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
@@ -95,7 +96,22 @@ void CmosRtc::fill_nvram(const CmosConfig& config) {
     cmos_[0x38] = 0x30;  // 3rd CD-ROM (3); bit 0 clear: check the floppy boot signature
 }
 
+std::int64_t CmosRtc::host_seconds() const { return floor_div(now_().count(), kNanosecondsPerSecond); }
+
+std::int64_t CmosRtc::guest_time() const { return host_seconds() + offset_; }
+
 bool CmosRtc::running() const { return (cmos_[kRegB] & kRegBSet) == 0 && (cmos_[kRegA] & 0x70) <= 0x20; }
+
+// QEMU's update_in_progress(): the last kUipHold of each second of the
+// guest's clock, while it runs. The offset is whole seconds, so the guest's
+// second ends when the host's does.
+bool CmosRtc::update_in_progress() const {
+    if (!running()) {
+        return false;
+    }
+    const std::int64_t phase = floor_mod(now_().count(), kNanosecondsPerSecond);
+    return phase >= kNanosecondsPerSecond - kUipHold.count();
+}
 
 std::uint8_t CmosRtc::to_register(int value) const {
     if ((cmos_[kRegB] & kRegBBinary) != 0) {
@@ -147,7 +163,7 @@ void CmosRtc::commit() {
     const std::int64_t year = from_register(cmos_[kYear]) + 100 * std::int64_t{from_register(cmos_[kCentury])} +
                               floor_div(month0, 12);
     const std::int64_t days = days_from_civil(year, static_cast<unsigned>(floor_mod(month0, 12)) + 1, 1) + mday - 1;
-    offset_ = days * kSecondsPerDay + hour * 3600 + min * 60 + sec - now_();
+    offset_ = days * kSecondsPerDay + hour * 3600 + min * 60 + sec - host_seconds();
 }
 
 namespace {
@@ -179,6 +195,7 @@ std::uint8_t CmosRtc::read_data() {
         return cmos_[index_];
     }
     switch (index_) {
+    case kRegA: return static_cast<std::uint8_t>(cmos_[kRegA] | (update_in_progress() ? kRegAUip : 0));
     case kRegC: {
         const std::uint8_t value = cmos_[kRegC];
         cmos_[kRegC] = 0;

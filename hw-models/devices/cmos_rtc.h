@@ -41,8 +41,8 @@
 // - Index: a write to offset 0 selects byte `value & 0x7f`; bit 7 (NMI
 //   disable, a chipset latch on real PCs) is dropped, as with QEMU. A read
 //   of offset 0 returns 0xff. Machine reset leaves the index alone.
-// - Time: the guest's clock is a host clock (seconds since the Unix epoch,
-//   UTC) plus an offset, 0 at first. While the clock runs (SET clear and the
+// - Time: the guest's clock is a host clock (nanoseconds since the Unix
+//   epoch, UTC) plus an offset of whole seconds, 0 at first. While the clock runs (SET clear and the
 //   divider bits of register A 0x0-0x2), a read of a time register latches
 //   the guest's time into the clock registers in register B's format (DM:
 //   binary or BCD; bit 1: 24-hour, or 12-hour with bit 7 of the hour set
@@ -56,11 +56,18 @@
 //   others are latched). The day of week is stored but not read back when
 //   committing: it is computed from the date on the next latch. Out-of-range
 //   fields count arithmetically (month 13 is January of the next year).
-//   Seconds only: sub-second phase and the offset QEMU gives a divider
-//   release are not modelled.
-// - Register A keeps what the guest writes, bit 7 (UIP) aside: UIP always
-//   reads 0. Linux waits for UIP to be clear, and with time latched on each
-//   read no update cycle can tear a reading.
+//   The guest's seconds tick when the host clock's do: committing keeps
+//   the host's sub-second phase, where QEMU keeps the guest's (and starts
+//   half a second later after a divider release).
+// - Register A keeps what the guest writes, bit 7 (UIP) aside: UIP is
+//   read-only, and reads 1 during the update cycle, as QEMU's
+//   update_in_progress(): the last 244 us (8 periods of the 32.768 kHz
+//   time base, QEMU's UIP_HOLD_LENGTH, 244140 ns) of each second, while the
+//   clock runs (SET clear and divider 0x0-0x2, as above; with SET, or the
+//   divider in reset, UIP reads 0). Once UIP falls the seconds have moved
+//   on, which is what firmware and kvm-unit-tests wait for: UIP seen set,
+//   then clear. The time registers are latched on each read, so no update
+//   cycle can tear a reading either way.
 // - Register B keeps what the guest writes; setting SET clears UIE, as the
 //   data sheet and QEMU. Register C reads 0 (and clears); C and D ignore
 //   writes. No interrupt is ever raised: the periodic, alarm and update-ended
@@ -83,6 +90,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 
@@ -98,8 +106,8 @@ struct CmosConfig {
 
 class CmosRtc final : public IoDevice {
 public:
-    /// Seconds since the Unix epoch, UTC.
-    using Clock = std::function<std::int64_t()>;
+    /// Time since the Unix epoch, UTC.
+    using Clock = std::function<std::chrono::nanoseconds()>;
 
     static constexpr std::uint16_t kPort = 0x70;
     static constexpr std::uint64_t kPortSize = 2;
@@ -126,6 +134,9 @@ public:
     static constexpr std::uint8_t kPs2Century = 0x37;
 
     static constexpr std::uint8_t kRegAUip = 0x80;
+    /// How long UIP reads 1 before each second: 8 / 32768 s, truncated to
+    /// nanoseconds as QEMU's UIP_HOLD_LENGTH.
+    static constexpr std::chrono::nanoseconds kUipHold{8 * 1000000000ll / 32768};
     static constexpr std::uint8_t kRegAInitial = 0x26;
     static constexpr std::uint8_t kRegBSet = 0x80;
     static constexpr std::uint8_t kRegBPie = 0x40;
@@ -155,10 +166,12 @@ public:
     /// The host clock plus the guest's offset, seconds since the Unix epoch:
     /// the guest's time while the clock runs (frozen registers count only
     /// once committed).
-    std::int64_t guest_time() const { return now_() + offset_; }
+    std::int64_t guest_time() const;
 
 private:
+    std::int64_t host_seconds() const;
     bool running() const;
+    bool update_in_progress() const;
     std::uint8_t to_register(int value) const;
     int from_register(std::uint8_t value) const;
     void latch();
@@ -168,7 +181,7 @@ private:
     void fill_nvram(const CmosConfig& config);
 
     Clock now_;
-    std::int64_t offset_ = 0;
+    std::int64_t offset_ = 0;  // seconds
     std::uint8_t index_ = 0;
     std::array<std::uint8_t, kSize> cmos_{};
 };

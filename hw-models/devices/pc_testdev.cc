@@ -36,13 +36,25 @@ public:
     IoOutcome write(std::uint64_t, std::uint64_t, unsigned) override { return IoOutcome::proceed; }
 };
 
+// 0x2000: one interrupt line per port. QEMU takes a wider access as byte
+// accesses at consecutive ports (valid.max_access_size 1), in address order.
 class PcTestdev::Irq final : public IoDevice {
 public:
     explicit Irq(std::shared_ptr<State> s) : s_(std::move(s)) {}
-    std::uint64_t read(std::uint64_t, unsigned) override { return 0; }
+    std::uint64_t read(std::uint64_t offset, unsigned size) override {
+        std::uint64_t value = 0;
+        for (unsigned i = 0; i < size; ++i) {
+            if (offset + i >= kIrqCount) {  // past the lines: an unassigned port reads 0xff
+                value |= std::uint64_t{0xff} << (8 * i);
+            }
+        }
+        return value;
+    }
     IoOutcome write(std::uint64_t offset, std::uint64_t value, unsigned size) override {
-        if (size == 1 && s_->irq) {  // QEMU: valid accesses are single bytes
-            s_->irq(static_cast<std::uint32_t>(offset), (value & 0xff) != 0);
+        for (unsigned i = 0; i < size && offset + i < kIrqCount; ++i) {
+            if (s_->irq) {
+                s_->irq(static_cast<std::uint32_t>(offset + i), ((value >> (8 * i)) & 0xff) != 0);
+            }
         }
         return IoOutcome::proceed;
     }

@@ -11,11 +11,24 @@
 //                                                 (KVM sees guest memory through the same mapping)
 //   ports 0xe8-0xeb        4         1, 2, 4      the same data register as 0xe0, taken a byte at
 //                                                 a time (QEMU: impl.max_access_size 1)
-//   ports 0x2000-0x2017    24        1 (write)    interrupt line n = offset: level = (value != 0)
+//   ports 0x2000-0x2017    24        1, 2, 4      interrupt line n = offset: a byte written sets its
+//                                                 level, non-zero raises, zero lowers; a wider access
+//                                                 is taken a byte at a time (see below)
 //   MMIO 0xff000000        64 KiB    1..8         memory: reads give back what was written
 //
-// Reads of the flush and IRQ ports return 0. The machine maps each region
-// with the object the accessor returns; they share the data register.
+// The IRQ ports: QEMU declares them valid for single bytes only
+// (valid.max_access_size 1), and for port I/O its memory core then splits a
+// wider access into byte accesses at consecutive ports rather than refusing
+// it (flatview_write_continue clamps each step to that size). So a 4-byte
+// write of V at 0x2000 + n sets line n from byte 0 of V, line n + 1 from
+// byte 1, and so on; kvm-unit-tests' realmode test raises IRQ 11 with
+// `outl $1, %dx` at 0x200b (lines 12-14 go low). Bytes that land past line
+// 23 reach no device in QEMU's pc machine: writes are dropped, reads give
+// 0xff (an unassigned port). QEMU's read handler returns 0, so each byte
+// read of a line reads 0.
+//
+// Reads of the flush port return 0. The machine maps each region with the
+// object the accessor returns; they share the data register.
 //
 // Threads: every access on vCPU threads under the bus lock; the IRQ callback
 // is called there and must not re-enter the bus.

@@ -1,10 +1,12 @@
 // CmosRtc: the clock registers read from an injected clock in BCD and binary,
 // 24- and 12-hour formats; the guest setting the time under SET (and with
-// the divider held in reset); the index port dropping the NMI bit; registers
+// the divider held in reset); register A's update-in-progress bit in the
+// last 244 us of each second; the index port dropping the NMI bit; registers
 // A-D; the memory-size and CPU-count NVRAM bytes as QEMU's pc_cmos_init
 // writes them; accesses wider than a byte; machine reset.
 #include "hw-models/devices/cmos_rtc.h"
 
+#include <chrono>
 #include <cstdint>
 
 #include "tests/support/cunit_main.h"
@@ -12,16 +14,17 @@
 using kvmdbg::hw::CmosConfig;
 using kvmdbg::hw::CmosRtc;
 using kvmdbg::hw::IoOutcome;
+using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::int64_t kLeapDay = 1709214330;  // 2024-02-29 13:45:30 UTC, a Thursday
+constexpr std::int64_t kLeapDay = 1709214330;  // 2024-02-29 13:45:30 UTC, a Thursday, seconds
 constexpr std::uint64_t kMiB = 1ull << 20;
 constexpr std::uint64_t kGiB = 1ull << 30;
 
 // A CmosRtc on a clock the test moves.
 struct Rig {
-    explicit Rig(CmosConfig config = {128 * kMiB, 1}, std::int64_t start = kLeapDay)
+    explicit Rig(CmosConfig config = {128 * kMiB, 1}, std::chrono::nanoseconds start = std::chrono::seconds(kLeapDay))
         : now(start), rtc(config, [this] { return now; }) {}
     std::uint8_t get(std::uint8_t index) {
         CU_ASSERT(rtc.write(0, index, 1) == IoOutcome::proceed);
@@ -31,7 +34,7 @@ struct Rig {
         CU_ASSERT(rtc.write(0, index, 1) == IoOutcome::proceed);
         CU_ASSERT(rtc.write(1, value, 1) == IoOutcome::proceed);
     }
-    std::int64_t now;
+    std::chrono::nanoseconds now;
     CmosRtc rtc;
 };
 
@@ -63,9 +66,9 @@ void test_bcd_24h() {
     CU_ASSERT_EQUAL(r.get(0x09), 0x24);
     CU_ASSERT_EQUAL(r.get(0x32), 0x20);
     // The clock runs: each read latches the time anew.
-    r.now += 5;
+    r.now += 5s;
     CU_ASSERT_EQUAL(r.get(0x00), 0x35);
-    r.now += 11 * 3600;  // 00:45:35 on March 1st, a Friday
+    r.now += 11h;  // 00:45:35 on March 1st, a Friday
     CU_ASSERT_EQUAL(r.get(0x04), 0x00);
     CU_ASSERT_EQUAL(r.get(0x06), 0x06);
     CU_ASSERT_EQUAL(r.get(0x07), 0x01);
@@ -91,17 +94,17 @@ void test_binary() {
 
 void test_12_hour() {
     Rig r;
-    r.set(0x0b, 0x00);                       // BCD, 12-hour
-    CU_ASSERT_EQUAL(r.get(0x04), 0x81);      // 1 PM
-    r.now = kLeapDay - 13 * 3600 - 40 * 60;  // 00:05:30: 12 AM
+    r.set(0x0b, 0x00);                                     // BCD, 12-hour
+    CU_ASSERT_EQUAL(r.get(0x04), 0x81);                    // 1 PM
+    r.now = std::chrono::seconds(kLeapDay) - 13h - 40min;  // 00:05:30: 12 AM
     CU_ASSERT_EQUAL(r.get(0x04), 0x12);
-    r.now += 12 * 3600;  // 12:05:30: 12 PM
+    r.now += 12h;  // 12:05:30: 12 PM
     CU_ASSERT_EQUAL(r.get(0x04), 0x92);
-    r.now += 11 * 3600;  // 23:05:30: 11 PM
+    r.now += 11h;  // 23:05:30: 11 PM
     CU_ASSERT_EQUAL(r.get(0x04), 0x91);
     r.set(0x0b, 0x04);  // binary, 12-hour
     CU_ASSERT_EQUAL(r.get(0x04), 0x8b);
-    r.now -= 23 * 3600;  // 00:05:30
+    r.now -= 23h;  // 00:05:30
     CU_ASSERT_EQUAL(r.get(0x04), 12);
     CU_ASSERT_EQUAL(r.get(0x02), 5);
 }
@@ -111,7 +114,7 @@ void test_guest_sets_time() {
     // SET freezes the registers and clears UIE.
     r.set(0x0b, 0x92);
     CU_ASSERT_EQUAL(r.get(0x0b), 0x82);
-    r.now += 100;
+    r.now += 100s;
     CU_ASSERT_EQUAL(r.get(0x00), 0x30);  // frozen at the moment SET was written
     // 2030-12-31 23:59:50, as Linux's mc146818_set_time writes it.
     r.set(0x00, 0x50);
@@ -121,12 +124,12 @@ void test_guest_sets_time() {
     r.set(0x08, 0x12);
     r.set(0x09, 0x30);
     r.set(0x32, 0x20);
-    r.now += 3;
+    r.now += 3s;
     CU_ASSERT_EQUAL(r.get(0x00), 0x50);  // stored, not running
     CU_ASSERT_EQUAL(r.get(0x09), 0x30);
     r.set(0x0b, 0x02);  // commit
     CU_ASSERT_EQUAL(r.rtc.guest_time(), 1924991990);
-    r.now += 15;  // 2031-01-01 00:00:05, a Wednesday
+    r.now += 15s;  // 2031-01-01 00:00:05, a Wednesday
     CU_ASSERT_EQUAL(r.get(0x00), 0x05);
     CU_ASSERT_EQUAL(r.get(0x02), 0x00);
     CU_ASSERT_EQUAL(r.get(0x04), 0x00);
@@ -157,7 +160,7 @@ void test_guest_sets_time_binary_12h() {
 void test_write_while_running() {
     Rig r;
     r.set(0x02, 0x00);  // minutes to 0: 13:00:30, committed at once
-    r.now += 10;
+    r.now += 10s;
     CU_ASSERT_EQUAL(r.get(0x00), 0x40);
     CU_ASSERT_EQUAL(r.get(0x02), 0x00);
     CU_ASSERT_EQUAL(r.get(0x04), 0x13);
@@ -172,14 +175,100 @@ void test_divider_reset_freezes() {
     Rig r;
     r.set(0x0a, 0x70);  // divider held in reset
     CU_ASSERT_EQUAL(r.get(0x0a), 0x70);
-    r.now += 20;
+    r.now += 20s;
     CU_ASSERT_EQUAL(r.get(0x00), 0x30);
     r.set(0x0a, 0x26);  // released: runs on from 13:45:30
-    r.now += 2;
+    r.now += 2s;
     CU_ASSERT_EQUAL(r.get(0x00), 0x32);
-    // UIP is read-only and reads 0.
+    // UIP is read-only: at a second boundary, no update cycle, it reads 0.
     r.set(0x0a, 0xa6);
     CU_ASSERT_EQUAL(r.get(0x0a), 0x26);
+}
+
+// QEMU's update_in_progress(): UIP reads 1 for the last 8/32768 s (244140
+// ns) of each second while the clock runs.
+constexpr std::chrono::seconds kSecond{kLeapDay + 1};  // 13:45:31, the next second boundary
+
+void test_uip_in_the_last_244us_of_a_second() {
+    Rig r;
+    r.now = kSecond - 100us;
+    CU_ASSERT_EQUAL(r.get(0x0a), 0xa6);
+    r.now = kSecond - 300us;
+    CU_ASSERT_EQUAL(r.get(0x0a), 0x26);
+    r.now = kSecond - 244140ns;  // the first nanosecond of the hold
+    CU_ASSERT_EQUAL(r.get(0x0a), 0xa6);
+    r.now = kSecond - 244141ns;
+    CU_ASSERT_EQUAL(r.get(0x0a), 0x26);
+    r.now = kSecond - 1ns;
+    CU_ASSERT_EQUAL(r.get(0x0a), 0xa6);
+    r.now = kSecond;  // the update is done
+    CU_ASSERT_EQUAL(r.get(0x0a), 0x26);
+    r.now = kSecond + 500ms;
+    CU_ASSERT_EQUAL(r.get(0x0a), 0x26);
+    CU_ASSERT_EQUAL(CmosRtc::kUipHold.count(), 244140);
+}
+
+// What firmware and kvm-unit-tests do: poll register A until UIP is seen set,
+// then until it is clear; the seconds have moved on by then.
+void test_uip_falls_as_the_seconds_move() {
+    Rig r;
+    r.now = kSecond - 1ms;
+    CU_ASSERT_EQUAL(r.get(0x00), 0x30);
+    unsigned polls = 0;
+    while ((r.get(0x0a) & 0x80) == 0 && polls < 100) {
+        r.now += 10us;
+        ++polls;
+    }
+    CU_ASSERT_EQUAL(polls, 76u);  // 1000 - 244.14 us: set at the 76th 10 us step
+    CU_ASSERT_EQUAL(r.get(0x00), 0x30);
+    while ((r.get(0x0a) & 0x80) != 0 && polls < 200) {
+        r.now += 10us;
+        ++polls;
+    }
+    CU_ASSERT(r.now == kSecond);
+    CU_ASSERT_EQUAL(r.get(0x00), 0x31);
+}
+
+void test_uip_reads_0_with_set() {
+    Rig r;
+    r.set(0x0b, 0x82);  // SET: the clock is stopped, no update cycle
+    r.now = kSecond - 100us;
+    CU_ASSERT_EQUAL(r.get(0x0a), 0x26);
+    r.set(0x0b, 0x02);  // running again
+    CU_ASSERT_EQUAL(r.get(0x0a), 0xa6);
+}
+
+// The clock runs for divider values 0x0-0x2 (QEMU's rtc_running()); in reset
+// (0x6, 0x7) or any other value it does not, and UIP reads 0.
+void test_uip_follows_the_divider() {
+    Rig r;
+    r.now = kSecond - 100us;
+    r.set(0x0a, 0x06);
+    CU_ASSERT_EQUAL(r.get(0x0a), 0x86);
+    r.set(0x0a, 0x36);
+    CU_ASSERT_EQUAL(r.get(0x0a), 0x36);
+    r.set(0x0a, 0x66);
+    CU_ASSERT_EQUAL(r.get(0x0a), 0x66);
+    r.set(0x0a, 0xa6);  // back to 32.768 kHz; the UIP bit written is not stored
+    CU_ASSERT_EQUAL(r.get(0x0a), 0xa6);
+    r.now = kSecond;
+    CU_ASSERT_EQUAL(r.get(0x0a), 0x26);
+}
+
+// The guest's seconds tick with the host clock's, also after the guest sets
+// the time mid-second.
+void test_uip_after_the_guest_sets_the_time() {
+    Rig r;
+    r.now = std::chrono::seconds(kLeapDay) + 500ms;
+    r.set(0x0b, 0x82);
+    r.set(0x00, 0x10);
+    r.set(0x0b, 0x02);
+    r.now = kSecond - 100us;
+    CU_ASSERT_EQUAL(r.get(0x0a), 0xa6);
+    CU_ASSERT_EQUAL(r.get(0x00), 0x10);
+    r.now = kSecond;
+    CU_ASSERT_EQUAL(r.get(0x0a), 0x26);
+    CU_ASSERT_EQUAL(r.get(0x00), 0x11);
 }
 
 void test_nmi_bit_ignored() {
@@ -204,7 +293,7 @@ void test_registers_c_d() {
     CU_ASSERT_EQUAL(r.get(0x0d), 0x80);
     // Interrupt enables are stored, and nothing is raised.
     r.set(0x0b, 0x72);
-    r.now += 3600;
+    r.now += 1h;
     CU_ASSERT_EQUAL(r.get(0x0b), 0x72);
     CU_ASSERT_EQUAL(r.get(0x0c), 0x00);
     // Alarm registers keep their values.
@@ -321,6 +410,13 @@ constexpr kvmdbg::test::TestCase kClockCases[] = {
     {"divider reset freezes", test_divider_reset_freezes},
     {"real clock by default", test_real_clock_default},
 };
+constexpr kvmdbg::test::TestCase kUpdateCases[] = {
+    {"UIP in the last 244 us of a second", test_uip_in_the_last_244us_of_a_second},
+    {"UIP falls as the seconds move", test_uip_falls_as_the_seconds_move},
+    {"UIP reads 0 with SET", test_uip_reads_0_with_set},
+    {"UIP follows the divider", test_uip_follows_the_divider},
+    {"UIP after the guest sets the time", test_uip_after_the_guest_sets_the_time},
+};
 constexpr kvmdbg::test::TestCase kRegisterCases[] = {
     {"NMI bit ignored in the index", test_nmi_bit_ignored},
     {"registers C and D, alarms", test_registers_c_d},
@@ -334,6 +430,7 @@ constexpr kvmdbg::test::TestCase kNvramCases[] = {
 };
 constexpr kvmdbg::test::TestSuite kSuites[] = {
     {"cmos rtc clock", kClockCases},
+    {"cmos rtc update in progress", kUpdateCases},
     {"cmos rtc registers", kRegisterCases},
     {"cmos nvram", kNvramCases},
 };
