@@ -197,7 +197,10 @@ bool GdbSession::report_pending(const std::vector<ResumeRequest>& plan) {
         StopEvent ev = *it;
         it = pending_.erase(it);
         auto type = breakpoint_type(ev.reason);
-        bool still_valid = ev.reason == StopReason::signal || (type && !breakpoints_.at(*type, ev.address).empty()) ||
+        // A device-access stop has no breakpoint to check: its catch fired
+        // and reported its access already (the console text).
+        bool still_valid = ev.reason == StopReason::signal || ev.reason == StopReason::device_access ||
+                           (type && !breakpoints_.at(*type, ev.address).empty()) ||
                            (type && *type >= BreakpointType::write_watch && breakpoints_.has_type(*type));
         if (still_valid && conditions_hold(ev)) {
             report(ev);

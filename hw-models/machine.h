@@ -67,15 +67,15 @@ struct DeviceRequest {
 /// What a machine's factory is given: the command line's common inputs,
 /// its own `-M name,prop=value` properties and its `-device` requests.
 struct MachineOptions {
-    std::uint64_t ram_size = 128ull << 20;  ///< -m, bytes
-    std::uint32_t cpus = 1;                 ///< -smp
-    std::string kernel;                     ///< -kernel
-    std::string bios;                       ///< -bios
+    std::uint64_t ram_size = 128ull << 20;   ///< -m, bytes
+    std::uint32_t cpus = 1;                  ///< -smp
+    std::string kernel;                      ///< -kernel
+    std::string bios;                        ///< -bios
     std::vector<std::string> firmware_dirs;  ///< -L, for find_firmware_file()
-    std::string append;                     ///< -append
-    std::string initrd;                     ///< -initrd
-    std::string serial = "stdio";           ///< -serial, for open_char_backend()
-    std::string debugcon;                   ///< -debugcon, for open_char_backend() ("" = none)
+    std::string append;                      ///< -append
+    std::string initrd;                      ///< -initrd
+    std::string serial = "stdio";            ///< -serial, for open_char_backend()
+    std::string debugcon;                    ///< -debugcon, for open_char_backend() ("" = none)
     /// Only properties the machine's type lists, under their canonical
     /// names (aliases resolved), values not yet checked; no "accel"
     /// (create_machine() checks that one for every machine).

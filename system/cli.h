@@ -96,11 +96,11 @@ struct CliOptions {
     std::uint64_t ram_size = kDefaultRamSize;  ///< -m, in bytes, multiple of kRamSizeAlign
     unsigned smp_cpus = 1;                     ///< -smp: number of vCPUs, 1..kMaxCpus
 
-    std::string kernel;  ///< -kernel PATH ("" = none)
-    std::string bios;    ///< -bios PATH ("" = none)
+    std::string kernel;                      ///< -kernel PATH ("" = none)
+    std::string bios;                        ///< -bios PATH ("" = none)
     std::vector<std::string> firmware_dirs;  ///< -L DIR, in command-line order
-    std::string append;  ///< -append STRING, the kernel command line
-    std::string initrd;  ///< -initrd SPEC as written
+    std::string append;                      ///< -append STRING, the kernel command line
+    std::string initrd;                      ///< -initrd SPEC as written
 
     std::string serial = "stdio";  ///< -serial SPEC, for hw::open_char_backend()
     std::string debugcon;          ///< -debugcon SPEC ("" = no debug console)

@@ -20,17 +20,18 @@ const char* direction_name(AccessDirection d) {
 }
 
 bool watches(AccessDirection d, bool is_write) {
-    return (static_cast<unsigned>(d) & static_cast<unsigned>(is_write ? AccessDirection::write : AccessDirection::read)) !=
-           0;
+    return (static_cast<unsigned>(d) &
+            static_cast<unsigned>(is_write ? AccessDirection::write : AccessDirection::read)) != 0;
 }
 
 }  // namespace
 
 unsigned DeviceAccessCatches::add(hw::AddressSpace space, std::uint64_t first, std::uint64_t last,
-                                  AccessDirection direction) {
+                                  AccessDirection direction, std::optional<CatchCondition> condition) {
     std::lock_guard lock(mu_);
     unsigned id = next_id_++;
-    catches_.push_back(DeviceCatch{id, space, std::min(first, last), std::max(first, last), direction});
+    catches_.push_back(
+        DeviceCatch{id, space, std::min(first, last), std::max(first, last), direction, std::move(condition)});
     count_.store(catches_.size(), std::memory_order_relaxed);
     return id;
 }
@@ -61,11 +62,14 @@ std::vector<DeviceCatch> DeviceAccessCatches::list() const {
 }
 
 std::optional<unsigned> DeviceAccessCatches::match(hw::AddressSpace space, std::uint64_t addr, unsigned size,
-                                                   bool is_write) const {
+                                                   bool is_write, std::uint64_t value) const {
     std::lock_guard lock(mu_);
-    const std::uint64_t end = addr + (size == 0 ? 1 : size) - 1;  // inclusive
+    // Inclusive end, kept at the top of the address space rather than wrapping.
+    const std::uint64_t span = (size == 0 ? 1 : size) - 1;
+    const std::uint64_t end = addr > ~std::uint64_t{0} - span ? ~std::uint64_t{0} : addr + span;
     for (const DeviceCatch& c : catches_) {
-        if (c.space == space && addr <= c.last && c.first <= end && watches(c.direction, is_write)) {
+        if (c.space == space && addr <= c.last && c.first <= end && watches(c.direction, is_write) &&
+            (!c.condition || c.condition->holds(value))) {
             return c.id;
         }
     }
@@ -106,10 +110,11 @@ std::string DeviceAccessCatches::format_list(const std::vector<DeviceCatch>& cat
     std::string out = "Num  Space  Range                                  Stops on\n";
     char buf[128];
     for (const DeviceCatch& c : catches) {
-        std::snprintf(buf, sizeof buf, "%-4u %-6s 0x%" PRIx64 "-0x%" PRIx64, c.id, space_name(c.space), c.first, c.last);
+        std::snprintf(buf, sizeof buf, "%-4u %-6s 0x%" PRIx64 "-0x%" PRIx64, c.id, space_name(c.space), c.first,
+                      c.last);
         std::string line = buf;
         line.resize(std::max<std::size_t>(line.size() + 1, 51), ' ');
-        out += line + direction_name(c.direction) + "\n";
+        out += line + direction_name(c.direction) + (c.condition ? "  if " + c.condition->text() : "") + "\n";
     }
     return out;
 }

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "hw-models/io_bus.h"
+#include "system/catch_condition.h"
 
 namespace kvmdbg::system {
 
@@ -40,6 +41,7 @@ struct DeviceCatch {
     std::uint64_t first;  ///< inclusive
     std::uint64_t last;   ///< inclusive
     AccessDirection direction;
+    std::optional<CatchCondition> condition;  ///< `if value ...`: stops only when it holds
 };
 
 /// One guest access as the device path saw it.
@@ -64,7 +66,8 @@ public:
     explicit DeviceAccessCatches(std::uint32_t cpus) : hits_(cpus) {}
 
     /// Adds a catch and returns its number (1, 2, ... never reused).
-    unsigned add(hw::AddressSpace space, std::uint64_t first, std::uint64_t last, AccessDirection direction);
+    unsigned add(hw::AddressSpace space, std::uint64_t first, std::uint64_t last, AccessDirection direction,
+                 std::optional<CatchCondition> condition = std::nullopt);
     /// Removes catch `id`; false if there is none.
     bool remove(unsigned id);
     /// Removes every catch and forgets pending hits (the debugger left).
@@ -73,8 +76,10 @@ public:
 
     /// Whether any catch is set. vCPU threads, lock-free.
     bool active() const { return count_.load(std::memory_order_relaxed) != 0; }
-    /// The number of the first catch the access hits.
-    std::optional<unsigned> match(hw::AddressSpace space, std::uint64_t addr, unsigned size, bool is_write) const;
+    /// The number of the first catch the access hits: its range and
+    /// direction, and its condition on `value` (written, or read) if any.
+    std::optional<unsigned> match(hw::AddressSpace space, std::uint64_t addr, unsigned size, bool is_write,
+                                  std::uint64_t value = 0) const;
     /// Keeps `hit` for take_hit(hit.cpu) (one per vCPU: a vCPU stops at
     /// its first hit).
     void record(const DeviceCatchHit& hit);
@@ -83,7 +88,8 @@ public:
 
     /// "Catch 1: CPU#0 wrote 0x80000000 to port 0xcf8 (4 bytes, pci-conf1)\n".
     static std::string describe(const DeviceCatchHit& hit);
-    /// "1  port  0xcf8-0xcff  w" per catch, with a header; "No catches.\n".
+    /// "1  port  0xcf8-0xcff  w" per catch (and "  if value == 0x1"), with
+    /// a header; "No catches.\n".
     static std::string format_list(const std::vector<DeviceCatch>& catches);
 
 private:

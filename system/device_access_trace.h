@@ -41,7 +41,7 @@ struct TracedAccess {
 struct TraceFilter {
     std::optional<hw::AddressSpace> space;
     std::uint64_t first = 0, last = ~std::uint64_t{0};  ///< inclusive, with `space`
-    std::string device;                                  ///< exact name; "" = any
+    std::string device;                                 ///< exact name; "" = any
 
     bool matches(const DeviceAccess& a) const;
     /// "io FIRST[-LAST]", "mmio FIRST[-LAST]" or a device name; no words:

@@ -255,7 +255,7 @@ KvmdbgIoResult Emulator::device_access(std::uint32_t cpu, hw::AddressSpace space
     if (park) {
         return KVMDBG_IO_PARK;  // the machine is ending: no debugger stop
     }
-    auto id = catches_.active() ? catches_.match(space, addr, size, is_write) : std::nullopt;
+    auto id = catches_.active() ? catches_.match(space, addr, size, is_write, value) : std::nullopt;
     if (!id) {
         return KVMDBG_IO_CONTINUE;
     }

@@ -38,11 +38,11 @@
 #include "hw-models/machine_host.h"
 #include "system/accel_machine_port.h"
 #include "system/cli.h"
-#include "system/gdb_endpoint.h"
 #include "system/device_access_catches.h"
 #include "system/device_access_trace.h"
-#include "system/isa_descriptor.h"
+#include "system/gdb_endpoint.h"
 #include "system/gdb_front_end.h"
+#include "system/isa_descriptor.h"
 
 namespace kvmdbg::system {
 

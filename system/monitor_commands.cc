@@ -1,9 +1,10 @@
 // The gdb stub's monitor commands (qRcmd, gdb's `monitor CMD`), QEMU's HMP
 // names where they exist. Output goes back to gdb as `O` packets.
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
-#include <optional>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,9 +22,10 @@ constexpr const char* kHelp =
     "info breakpoints          software breakpoints, hardware debug slots (debugger's, guest's, free)\n"
     "info capabilities         what the start-up probe found about this host's KVM\n"
     "info mtree                the machine's address map: RAM, ROM, each device's MMIO and ports\n"
-    "catch io PORT[-PORT] [r|w|rw]\n"
-    "                          stop the vCPU that accesses these ports (default rw), after the access\n"
-    "catch mmio ADDR[-ADDR] [r|w|rw]\n"
+    "catch io PORT[-PORT] [r|w|rw] [if value [& MASK] OP N]\n"
+    "                          stop the vCPU that accesses these ports (default rw), after the access;\n"
+    "                          OP: == != < <= > >= on the value written or read\n"
+    "catch mmio ADDR[-ADDR] [r|w|rw] [if ...]\n"
     "                          the same for guest-physical addresses of emulated devices\n"
     "info catch                the catches, by number\n"
     "trace io on|off           record every device access (also -d io); no argument: show\n"
@@ -112,9 +114,18 @@ std::optional<std::uint64_t> parse_number(const std::string& text) {
     return v;
 }
 
-// catch io|mmio FIRST[-LAST] [r|w|rw]
-std::string add_catch(DeviceAccessCatches& catches, const std::vector<std::string>& w) {
-    const char* usage = "usage: catch io PORT[-PORT] [r|w|rw] | catch mmio ADDR[-ADDR] [r|w|rw]\n";
+// catch io|mmio FIRST[-LAST] [r|w|rw] [if value [& MASK] OP N]
+std::string add_catch(DeviceAccessCatches& catches, std::vector<std::string> w) {
+    const char* usage = "usage: catch io PORT[-PORT] [r|w|rw] [if COND] | catch mmio ADDR[-ADDR] [r|w|rw] [if COND]\n";
+    std::optional<CatchCondition> condition;
+    if (auto at = std::find(w.begin(), w.end(), "if"); at != w.end()) {
+        auto parsed = CatchCondition::parse({at + 1, w.end()});
+        if (!parsed) {
+            return "catch: " + parsed.error().message + "\n";
+        }
+        condition = std::move(parsed).value();
+        w.erase(at, w.end());
+    }
     if (w.size() < 3 || w.size() > 4 || (w[1] != "io" && w[1] != "mmio")) {
         return usage;
     }
@@ -139,11 +150,13 @@ std::string add_catch(DeviceAccessCatches& catches, const std::vector<std::strin
             return usage;
         }
     }
-    unsigned id = catches.add(io ? hw::AddressSpace::pio : hw::AddressSpace::mmio, *first, *last, direction);
+    std::string when = condition ? " if " + condition->text() : "";
+    unsigned id = catches.add(io ? hw::AddressSpace::pio : hw::AddressSpace::mmio, *first, *last, direction,
+                              std::move(condition));
     char buf[160];
-    std::snprintf(buf, sizeof buf, "Catch %u: %s 0x%" PRIx64 "-0x%" PRIx64 " (%s)\n", id, io ? "ports" : "mmio",
-                  *first, *last, w.size() == 4 ? w[3].c_str() : "rw");
-    return buf;
+    std::snprintf(buf, sizeof buf, "Catch %u: %s 0x%" PRIx64 "-0x%" PRIx64 " (%s)", id, io ? "ports" : "mmio", *first,
+                  *last, w.size() == 4 ? w[3].c_str() : "rw");
+    return buf + when + "\n";
 }
 
 // info io [N] [FILTER...]

@@ -37,7 +37,8 @@
 // override (QEMU, which reroutes IRQ 0 to pin 2, adds one).
 //
 // The \_S5 package holds SLP_TYP 0, QEMU's value; the PM1a control
-// register powers off on SLP_EN whatever SLP_TYP says.
+// register powers off on SLP_EN with SLP_TYP 0 and ignores the other sleep
+// types (acpi_poweroff.h).
 #pragma once
 
 #include <cstdint>

@@ -238,14 +238,14 @@ Status PcLite::add_firmware_acpi_tables() {
     BiosLinkerLoader loader;
     Status s = loader.allocate(kTablesFile, 64, BiosLinkerLoader::Zone::high);
     s = s ? loader.allocate(kRsdpFile, 16, BiosLinkerLoader::Zone::fseg) : s;
-    for (const auto& [file, pointers] : {std::pair{kRsdpFile, &acpi.rsdp_pointers},
-                                          std::pair{kTablesFile, &acpi.table_pointers}}) {
+    for (const auto& [file, pointers] :
+         {std::pair{kRsdpFile, &acpi.rsdp_pointers}, std::pair{kTablesFile, &acpi.table_pointers}}) {
         for (const auto& f : *pointers) {
             s = s ? loader.add_pointer(file, kTablesFile, f.offset, f.size) : s;
         }
     }
-    for (const auto& [file, checksums] : {std::pair{kTablesFile, &acpi.table_checksums},
-                                           std::pair{kRsdpFile, &acpi.rsdp_checksums}}) {
+    for (const auto& [file, checksums] :
+         {std::pair{kTablesFile, &acpi.table_checksums}, std::pair{kRsdpFile, &acpi.rsdp_checksums}}) {
         for (const auto& c : *checksums) {
             s = s ? loader.add_checksum(file, c.offset, c.start, c.length) : s;
         }

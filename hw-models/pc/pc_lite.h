@@ -61,11 +61,11 @@ struct PcLiteConfig {
     std::uint64_t ram_size = 128ull << 20;
     std::uint32_t cpus = 1;
     bool kernel_irqchip = true;
-    std::string kernel;  ///< -kernel (this or bios is required)
-    std::string bios;    ///< -bios: firmware at the reset vector (pc_firmware.h)
+    std::string kernel;                      ///< -kernel (this or bios is required)
+    std::string bios;                        ///< -bios: firmware at the reset vector (pc_firmware.h)
     std::vector<std::string> firmware_dirs;  ///< -L (firmware_files.h)
-    std::string append;  ///< -append
-    std::string initrd;  ///< -initrd: multiboot modules or a Linux initrd
+    std::string append;                      ///< -append
+    std::string initrd;                      ///< -initrd: multiboot modules or a Linux initrd
     std::string serial = "stdio";
     std::string debugcon;  ///< -debugcon SPEC ("" = none)
     std::uint64_t debugcon_iobase = 0xe9;

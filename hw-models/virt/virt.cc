@@ -100,7 +100,8 @@ Result<Arm64BootPlan> Virt::load_kernel() {
         return load_firmware();
     }
     if (config_.kernel.empty()) {
-        return make_error(EINVAL, "no kernel given: virt needs -kernel FILE (AArch64 ELF64 or arm64 Image) or -bios FILE");
+        return make_error(EINVAL,
+                          "no kernel given: virt needs -kernel FILE (AArch64 ELF64 or arm64 Image) or -bios FILE");
     }
     auto kernel = read_image_file(config_.kernel);
     if (!kernel) {
@@ -137,8 +138,9 @@ Result<Arm64BootPlan> Virt::load_kernel() {
 // first byte, the others wait for PSCI CPU_ON as with a kernel.
 Result<Arm64BootPlan> Virt::load_firmware() {
     if (!config_.kernel.empty() || !config_.initrd.empty()) {
-        return make_error(ENOTSUP, "-kernel/-initrd with -bios: virt does not hand kernels to firmware (U-Boot "
-                                   "loads them from its own devices); give one or the other");
+        return make_error(ENOTSUP,
+                          "-kernel/-initrd with -bios: virt does not hand kernels to firmware (U-Boot "
+                          "loads them from its own devices); give one or the other");
     }
     Arm64BootPlan plan;
     plan.entry = virt::kFlashBase;

@@ -58,17 +58,17 @@
 namespace kvmdbg::hw {
 
 struct VirtConfig {
-    std::uint64_t ram_size = 128ull << 20;  ///< -m
-    std::uint32_t cpus = 1;                 ///< -smp, 1..virt::kMaxCpus
-    std::string kernel;                     ///< -kernel: ELF64 (EM_AARCH64) or arm64 Image
-    std::string bios;                       ///< -bios: firmware in flash at 0 (virt_firmware.h)
+    std::uint64_t ram_size = 128ull << 20;   ///< -m
+    std::uint32_t cpus = 1;                  ///< -smp, 1..virt::kMaxCpus
+    std::string kernel;                      ///< -kernel: ELF64 (EM_AARCH64) or arm64 Image
+    std::string bios;                        ///< -bios: firmware in flash at 0 (virt_firmware.h)
     std::vector<std::string> firmware_dirs;  ///< -L: unused (virt loads no firmware file by name)
-    std::string append;                     ///< -append: /chosen/bootargs
-    std::string initrd;                     ///< -initrd
-    std::string serial = "stdio";           ///< -serial: the PL011's backend
-    std::string debugcon;                   ///< -debugcon: refused (an x86 port device)
-    std::string dumpdtb;                    ///< if set, load_kernel() also writes the DTB here
-    bool kernel_irqchip = true;             ///< in-kernel GICv3 (the accelerator's, not modelled here)
+    std::string append;                      ///< -append: /chosen/bootargs
+    std::string initrd;                      ///< -initrd
+    std::string serial = "stdio";            ///< -serial: the PL011's backend
+    std::string debugcon;                    ///< -debugcon: refused (an x86 port device)
+    std::string dumpdtb;                     ///< if set, load_kernel() also writes the DTB here
+    bool kernel_irqchip = true;              ///< in-kernel GICv3 (the accelerator's, not modelled here)
 };
 
 /// Where the accelerator puts the in-kernel GICv3.

@@ -450,6 +450,33 @@ def catch_gone_after_detach(ctx):
 
 
 @case
+def catch_condition(ctx):
+    """`monitor catch ... if value [& MASK] OP N`: a catch stops only when
+    the condition on the value written or read holds (evaluated in kvmdbg
+    by the agent-expression evaluator gdb's target-side conditions use):
+    two false conditions let the MMIO and port writes pass, a masked
+    equality stops at the port read; info catch shows the conditions."""
+    emu, base = catch_guest(ctx)
+    show = 'printf "STOP pc=%lx rax=%lx rcx=%lx\\n", $pc, $rax, $rcx'
+    rc, out = ctx.run_gdb([
+        "monitor catch mmio 0xff000000 rw if value != 0x12345678", "monitor catch io 0xe0 w if value < 0x1000",
+        "monitor catch io 0xe0 r if value & 0xff == 0x78", "monitor catch io 0xe0 if valu == 1",
+        "monitor info catch", "continue", show, "monitor delete catch 1", "monitor delete catch 2",
+        "monitor delete catch 3", "continue"], target=emu.target_command())
+    status, _, err = emu.finish()
+    hits = re.findall(r"^Catch \d+: CPU#0 .*$", out, re.M)
+    expect(hits == ["Catch 3: CPU#0 read 0x12345678 from port 0xe0 (4 bytes, pc-testdev-ioport)"],
+           f"the conditional catches did not stop exactly at the port read: {hits}", out, err)
+    stop = stop_after(out, 0)
+    expect(stop and stop[0] == base + CATCH_AFTER["io_read"], "the stop is not just past the `in`", out)
+    expect(re.search(r"^3\s+port\s+0xe0-0xe0\s+r  if value & 0xff == 0x78$", out, re.M)
+           and re.search(r"^1\s+mmio\s+0xff000000-0xff000000\s+rw  if value != 0x12345678$", out, re.M),
+           "info catch does not show the conditions", out)
+    expect("catch: the condition is: value [& MASK]" in out, "a bad condition was accepted", out)
+    expect(status == CATCH_EXIT_STATUS, f"the guest did not run to its exit (status {status})", out, err)
+
+
+@case
 def trace_device_access(ctx):
     """The device-access trace: `monitor trace io on`, then `monitor info io`
     lists the guest's accesses in order with vCPU, pc, direction, port or
@@ -520,4 +547,5 @@ CASES = {
     "catch_device_access": catch_device_access,
     "catch_gone_after_detach": catch_gone_after_detach,
     "trace_device_access": trace_device_access,
+    "catch_condition": catch_condition,
 }

@@ -99,8 +99,7 @@ KvmdbgIoResult GuestRunner::pio(std::uint32_t, std::uint16_t port, std::uint8_t*
     return KVMDBG_IO_CONTINUE;
 }
 
-KvmdbgIoResult GuestRunner::mmio(std::uint32_t, std::uint64_t, std::uint8_t* data, std::uint32_t size,
-                                 bool is_write) {
+KvmdbgIoResult GuestRunner::mmio(std::uint32_t, std::uint64_t, std::uint8_t* data, std::uint32_t size, bool is_write) {
     if (!is_write) {
         std::memset(data, 0xff, size);
     }
