@@ -66,6 +66,16 @@ std::string IoBus::name_at(AddressSpace space, std::uint64_t addr) const {
     return m != nullptr ? m->name : std::string();
 }
 
+std::optional<std::string> IoBus::device_state(const std::string& name) {
+    for (const auto& m : mappings_) {
+        if (m.name == name) {
+            std::lock_guard lock(mu_);
+            return m.device->state_text();
+        }
+    }
+    return std::nullopt;
+}
+
 void IoBus::with_lock(const std::function<void()>& fn) {
     std::lock_guard lock(mu_);
     fn();

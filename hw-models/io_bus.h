@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,9 @@ public:
     /// The name of the device mapped at `addr`, or "" for none. Any thread
     /// once set up.
     std::string name_at(AddressSpace space, std::uint64_t addr) const;
+    /// The register text (IoDevice::state_text) of the first device mapped
+    /// under `name`, read under the bus lock; std::nullopt if none is.
+    std::optional<std::string> device_state(const std::string& name);
 
 private:
     struct Mapping {

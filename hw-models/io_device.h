@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace kvmdbg::hw {
 
@@ -21,6 +22,10 @@ public:
     /// Fills `value` (little-endian, `size` bytes significant) for a guest read.
     virtual std::uint64_t read(std::uint64_t offset, unsigned size) = 0;
     virtual IoOutcome write(std::uint64_t offset, std::uint64_t value, unsigned size) = 0;
+    /// The device's registers for `monitor info device NAME`, one
+    /// "NAME = VALUE" line each, read without side effects (no FIFO pops, no
+    /// clear-on-read); "" for a device with nothing to show. Bus lock held.
+    virtual std::string state_text() const { return {}; }
 };
 
 }  // namespace kvmdbg::hw

@@ -55,4 +55,36 @@ std::string format_address_map(hw::Machine& machine) {
     return format_space("memory", memory) + format_space("I/O", io);
 }
 
+std::string format_device_list(hw::IoBus& bus) {
+    struct Device {
+        std::string name;
+        std::string ranges;
+    };
+    std::vector<Device> devices;
+    char buf[96];
+    for (const auto& r : bus.ranges()) {
+        auto it = std::find_if(devices.begin(), devices.end(), [&r](const Device& d) { return d.name == r.name; });
+        if (it == devices.end()) {
+            devices.push_back({r.name, ""});
+            it = devices.end() - 1;
+        }
+        std::snprintf(buf, sizeof buf, "%s%s 0x%" PRIx64 "-0x%" PRIx64, it->ranges.empty() ? "" : ", ",
+                      r.space == hw::AddressSpace::pio ? "port" : "mmio", r.base, r.base + r.size - 1);
+        it->ranges += buf;
+    }
+    std::string out;
+    for (const Device& d : devices) {
+        auto state = bus.device_state(d.name);
+        std::string line = d.name;
+        line.resize(std::max<std::size_t>(line.size() + 1, 24), ' ');
+        line += d.ranges;
+        if (state && !state->empty()) {
+            line.resize(std::max<std::size_t>(line.size() + 2, 64), ' ');
+            line += "registers";
+        }
+        out += line + "\n";
+    }
+    return out.empty() ? "No devices.\n" : out;
+}
+
 }  // namespace kvmdbg::system

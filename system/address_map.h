@@ -22,4 +22,11 @@ namespace kvmdbg::system {
 
 std::string format_address_map(hw::Machine& machine);
 
+/// `monitor info devices`: each device the bus maps, once, in the order
+/// mapped, with its ranges and whether `info device NAME` shows registers:
+///
+///   COM1          port 0x3f8-0x3ff            registers
+///   acpi-poweroff port 0x604-0x605, 0xb004-0xb005
+std::string format_device_list(hw::IoBus& bus);
+
 }  // namespace kvmdbg::system

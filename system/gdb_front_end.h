@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,10 @@ public:
         std::function<Status(const std::string& reason)> reset_machine;
         /// `monitor info mtree`: the machine's address map as text.
         std::function<std::string()> address_map;
+        /// `monitor info devices`: the machine's devices as text.
+        std::function<std::string()> device_list;
+        /// `monitor info device NAME`: its registers; std::nullopt: no such device.
+        std::function<std::optional<std::string>(const std::string& name)> device_state;
     };
 
     /// `accel` and `catches` must outlive the front end; `cpus` is the

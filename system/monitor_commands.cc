@@ -22,6 +22,8 @@ constexpr const char* kHelp =
     "info breakpoints          software breakpoints, hardware debug slots (debugger's, guest's, free)\n"
     "info capabilities         what the start-up probe found about this host's KVM\n"
     "info mtree                the machine's address map: RAM, ROM, each device's MMIO and ports\n"
+    "info devices              the machine's devices, their ranges, which show registers\n"
+    "info device NAME          a device's registers (COM1, pl011, cmos-rtc, pci-conf1, fw_cfg, ...)\n"
     "catch io PORT[-PORT] [r|w|rw] [if value [& MASK] OP N]\n"
     "                          stop the vCPU that accesses these ports (default rw), after the access;\n"
     "                          OP: == != < <= > >= on the value written or read\n"
@@ -212,6 +214,16 @@ std::string GdbFrontEnd::monitor_command(std::string_view command) {
     }
     if (w[0] == "info" && w.size() == 2 && w[1] == "mtree") {
         return hooks_.address_map ? hooks_.address_map() : "info mtree: no machine\n";
+    }
+    if (w[0] == "info" && w.size() == 2 && w[1] == "devices") {
+        return hooks_.device_list ? hooks_.device_list() : "info devices: no machine\n";
+    }
+    if (w[0] == "info" && w.size() == 3 && w[1] == "device") {
+        auto state = hooks_.device_state ? hooks_.device_state(w[2]) : std::nullopt;
+        if (!state) {
+            return "info device: no device " + w[2] + " (info devices lists them)\n";
+        }
+        return state->empty() ? w[2] + ": no registers to show\n" : *state;
     }
     if (w[0] == "info" && w.size() == 2 && w[1] == "catch") {
         return DeviceAccessCatches::format_list(catches_.list());

@@ -1,5 +1,7 @@
 #include "hw-models/devices/acpi_pm1_event.h"
 
+#include "hw-models/devices/register_text.h"
+
 namespace kvmdbg::hw {
 
 namespace {
@@ -31,6 +33,10 @@ IoOutcome AcpiPm1Event::write(std::uint64_t offset, std::uint64_t value, unsigne
         enable_ = static_cast<std::uint16_t>(((enable_ & ~byte_mask) | byte) & kEnableMask);
     }
     return IoOutcome::proceed;
+}
+
+std::string AcpiPm1Event::state_text() const {
+    return register_line("PM1_STS", 0, 2) + register_line("PM1_EN", enable_, 2);
 }
 
 }  // namespace kvmdbg::hw

@@ -32,6 +32,7 @@ public:
 
     std::uint64_t read(std::uint64_t offset, unsigned size) override;
     IoOutcome write(std::uint64_t offset, std::uint64_t value, unsigned size) override;
+    std::string state_text() const override;
     void reset() { enable_ = 0; }
 
     std::uint16_t enable() const { return enable_; }

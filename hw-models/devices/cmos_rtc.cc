@@ -1,5 +1,7 @@
 #include "hw-models/devices/cmos_rtc.h"
 
+#include "hw-models/devices/register_text.h"
+
 #include <algorithm>
 #include <chrono>
 #include <utility>
@@ -271,6 +273,23 @@ void CmosRtc::reset() {
     }
     cmos_[kRegB] &= static_cast<std::uint8_t>(~(kRegBPie | kRegBAie | kRegBSqwe));
     cmos_[kRegC] = 0;
+}
+
+// The index register and the 128 bytes as stored (the clock bytes as last
+// latched: a guest read latches them first).
+std::string CmosRtc::state_text() const {
+    std::string out = register_line("index", index_, 1);
+    char buf[64];
+    for (unsigned row = 0; row < kSize; row += 16) {
+        std::snprintf(buf, sizeof buf, "%02x:", row);
+        out += buf;
+        for (unsigned i = row; i < row + 16; ++i) {
+            std::snprintf(buf, sizeof buf, " %02x", cmos_[i]);
+            out += buf;
+        }
+        out += "\n";
+    }
+    return out;
 }
 
 }  // namespace kvmdbg::hw

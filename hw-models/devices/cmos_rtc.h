@@ -154,6 +154,7 @@ public:
 
     std::uint64_t read(std::uint64_t offset, unsigned size) override;
     IoOutcome write(std::uint64_t offset, std::uint64_t value, unsigned size) override;
+    std::string state_text() const override;
 
     /// Machine reset (see above).
     void reset();

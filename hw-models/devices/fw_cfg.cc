@@ -1,5 +1,7 @@
 #include "hw-models/devices/fw_cfg.h"
 
+#include "hw-models/devices/register_text.h"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -217,6 +219,11 @@ IoOutcome FwCfgDmaPort::write(std::uint64_t offset, std::uint64_t value, unsigne
         fw_cfg_->write_dma_address(pos, swap_bytes(piece, l), l);
     });
     return IoOutcome::proceed;
+}
+
+std::string FwCfg::state_text() const {
+    return register_line("selector", selected_, 2) + register_line("offset", offset_, 4) +
+           register_line("item size", items_.item(selected_).size(), 4) + register_line("DMA address", dma_address_, 8);
 }
 
 }  // namespace kvmdbg::hw

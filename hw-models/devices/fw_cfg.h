@@ -131,6 +131,9 @@ public:
 
     std::uint16_t selected() const { return selected_; }
     std::uint64_t data_offset() const { return offset_; }
+    /// The selector, the data offset, the selected item's size and the DMA
+    /// address register, for `monitor info device fw_cfg`.
+    std::string state_text() const;
 
 private:
     struct Descriptor {
@@ -153,6 +156,7 @@ public:
     explicit FwCfgIoPort(std::shared_ptr<FwCfg> fw_cfg) : fw_cfg_(std::move(fw_cfg)) {}
     std::uint64_t read(std::uint64_t offset, unsigned size) override;
     IoOutcome write(std::uint64_t offset, std::uint64_t value, unsigned size) override;
+    std::string state_text() const override { return fw_cfg_->state_text(); }
 
 private:
     std::shared_ptr<FwCfg> fw_cfg_;
@@ -164,6 +168,7 @@ public:
     explicit FwCfgDmaPort(std::shared_ptr<FwCfg> fw_cfg) : fw_cfg_(std::move(fw_cfg)) {}
     std::uint64_t read(std::uint64_t offset, unsigned size) override;
     IoOutcome write(std::uint64_t offset, std::uint64_t value, unsigned size) override;
+    std::string state_text() const override { return fw_cfg_->state_text(); }
 
 private:
     std::shared_ptr<FwCfg> fw_cfg_;

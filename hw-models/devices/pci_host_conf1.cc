@@ -1,5 +1,9 @@
 #include "hw-models/devices/pci_host_conf1.h"
 
+#include <cstdio>
+
+#include "hw-models/devices/register_text.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <string>
@@ -65,6 +69,29 @@ IoOutcome PciHostConf1::write(std::uint64_t offset, std::uint64_t value, unsigne
                         n);
     }
     return IoOutcome::proceed;
+}
+
+// CONFIG_ADDRESS, then each function's vendor/device ID and the first 0x100
+// bytes of its configuration space (read through config_read, which has no
+// side effects for the functions pc-lite has).
+std::string PciHostConf1::state_text() const {
+    std::string out = register_line("CONFIG_ADDRESS", address_, 4);
+    char buf[64];
+    for (const auto& [devfn, function] : functions_) {
+        std::snprintf(buf, sizeof buf, "00:%02x.%u %04x:%04x\n", devfn >> 3, devfn & 7, function->config_read(0, 2),
+                      function->config_read(2, 2));
+        out += buf;
+        for (unsigned row = 0; row < 0x100; row += 16) {
+            std::snprintf(buf, sizeof buf, "  %02x:", row);
+            out += buf;
+            for (unsigned i = row; i < row + 16; ++i) {
+                std::snprintf(buf, sizeof buf, " %02x", function->config_read(static_cast<std::uint8_t>(i), 1));
+                out += buf;
+            }
+            out += "\n";
+        }
+    }
+    return out;
 }
 
 }  // namespace kvmdbg::hw

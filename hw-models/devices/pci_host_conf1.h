@@ -50,6 +50,7 @@ public:
 
     std::uint64_t read(std::uint64_t offset, unsigned size) override;
     IoOutcome write(std::uint64_t offset, std::uint64_t value, unsigned size) override;
+    std::string state_text() const override;
 
     std::uint32_t config_address() const { return address_; }
 

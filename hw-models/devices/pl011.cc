@@ -1,5 +1,7 @@
 #include "hw-models/devices/pl011.h"
 
+#include "hw-models/devices/register_text.h"
+
 #include <utility>
 
 #include "common/byte_order.h"
@@ -213,6 +215,15 @@ void Pl011::update_irq() {
             irq_(level);
         }
     }
+}
+
+std::string Pl011::state_text() const {
+    std::string out = register_line("RSR", rsr_, 2) + register_line("FR", flags(), 2);
+    out += register_line("ILPR", ilpr_, 2) + register_line("IBRD", ibrd_, 2) + register_line("FBRD", fbrd_, 2);
+    out += register_line("LCR_H", lcr_h_, 2) + register_line("CR", cr_, 2) + register_line("IFLS", ifls_, 2);
+    out += register_line("IMSC", imsc_, 2) + register_line("RIS", ris_, 2) + register_line("MIS", ris_ & imsc_, 2);
+    out += register_line("DMACR", dmacr_, 2) + register_line("rx FIFO", rx_count_, 1);
+    return out + register_line("irq", irq_level_ ? 1 : 0, 1);
 }
 
 }  // namespace kvmdbg::hw

@@ -147,6 +147,7 @@ public:
     std::uint64_t read(std::uint64_t offset, unsigned size) override;
     /// Always returns IoOutcome::proceed.
     IoOutcome write(std::uint64_t offset, std::uint64_t value, unsigned size) override;
+    std::string state_text() const override;
 
     /// Bytes arriving on UARTRXD, in order (see the model choices above).
     void push_input(std::span<const std::uint8_t> bytes);

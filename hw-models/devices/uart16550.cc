@@ -1,5 +1,7 @@
 #include "hw-models/devices/uart16550.h"
 
+#include "hw-models/devices/register_text.h"
+
 #include <utility>
 
 namespace kvmdbg::hw {
@@ -299,6 +301,16 @@ void Uart16550::update_irq() {
             irq_(level);
         }
     }
+}
+
+std::string Uart16550::state_text() const {
+    std::string out = register_line("RBR", rbr_, 1) + register_line("IER", ier_, 1);
+    out += register_line("IIR", interrupt_id() | (fifo_enabled() ? kIirFifoEnabled : 0), 1);
+    out += register_line("FCR", fcr_, 1) + register_line("LCR", lcr_, 1) + register_line("MCR", mcr_, 1);
+    out += register_line("LSR", lsr(), 1) + register_line("MSR", modem_inputs() | msr_deltas_, 1);
+    out += register_line("SCR", scr_, 1) + register_line("divisor", divisor_, 2);
+    out += register_line("rx FIFO", rx_count_, 1) + register_line("irq", irq_level_ ? 1 : 0, 1);
+    return out;
 }
 
 }  // namespace kvmdbg::hw

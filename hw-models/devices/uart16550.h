@@ -108,6 +108,7 @@ public:
     std::uint64_t read(std::uint64_t offset, unsigned size) override;
     /// Always returns IoOutcome::proceed.
     IoOutcome write(std::uint64_t offset, std::uint64_t value, unsigned size) override;
+    std::string state_text() const override;
 
     /// Bytes arriving on the serial line (SIN), in order. Bytes that do not
     /// fit overrun as described above; in loopback mode all are dropped.

@@ -477,6 +477,35 @@ def catch_condition(ctx):
 
 
 @case
+def device_state(ctx):
+    """`monitor info devices` lists the machine's devices with their ranges
+    and which show registers; `monitor info device NAME` shows them without
+    side effects: COM1's 16550 registers, the PCI host bridge's
+    CONFIG_ADDRESS and configuration space (the i440FX, 8086:1237), fw_cfg's
+    selector, the CMOS bytes; unknown names are refused."""
+    emu, _ = catch_guest(ctx)
+    rc, out = ctx.run_gdb([
+        "monitor catch mmio 0xff000000 w", "continue", "monitor info devices", "monitor info device COM1",
+        "monitor info device pci-conf1", "monitor info device fw_cfg", "monitor info device cmos-rtc",
+        "monitor info device isa-debug-exit", "monitor info device nope", "monitor info device COM1", "kill"],
+        target=emu.target_command())
+    emu.finish()
+    expect(re.search(r"^COM1\s+port 0x3f8-0x3ff\s+registers$", out, re.M)
+           and re.search(r"^pc-testdev-iomem\s+mmio 0xff000000-0xff00ffff$", out, re.M)
+           and re.search(r"^i8042\s+port 0x60-0x60, port 0x64-0x64$", out, re.M),
+           "info devices does not list COM1, pc-testdev's buffer and the i8042 with their ranges", out)
+    expect(out.count("LSR        = 0x60") == 2 and "divisor    = 0x000c" in out,
+           "info device COM1 does not show an idle 16550 (LSR 0x60, divisor 12), twice alike", out)
+    expect(re.search(r"^00:00\.0 8086:1237$", out, re.M) and re.search(r"^  00: 86 80 37 12", out, re.M),
+           "info device pci-conf1 does not show the i440FX's configuration space", out)
+    expect("selector   = 0x" in out and "item size  = 0x" in out, "info device fw_cfg shows no selector", out)
+    expect(re.search(r"^index\s+= 0x[0-9a-f]{2}$", out, re.M) and re.search(r"^70:(\s[0-9a-f]{2}){16}$", out, re.M),
+           "info device cmos-rtc does not show the index and the 128 bytes", out)
+    expect("isa-debug-exit: no registers to show" in out, "a device without registers is not said so", out)
+    expect("info device: no device nope (info devices lists them)" in out, "an unknown device was not refused", out)
+
+
+@case
 def trace_device_access(ctx):
     """The device-access trace: `monitor trace io on`, then `monitor info io`
     lists the guest's accesses in order with vCPU, pc, direction, port or
@@ -548,4 +577,5 @@ CASES = {
     "catch_gone_after_detach": catch_gone_after_detach,
     "trace_device_access": trace_device_access,
     "catch_condition": catch_condition,
+    "device_state": device_state,
 }

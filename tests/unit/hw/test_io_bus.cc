@@ -21,6 +21,13 @@ public:
     IoOutcome write(std::uint64_t, std::uint64_t, unsigned) override { return IoOutcome::proceed; }
 };
 
+class StatefulDevice final : public IoDevice {
+public:
+    std::uint64_t read(std::uint64_t, unsigned) override { return 0; }
+    IoOutcome write(std::uint64_t, std::uint64_t, unsigned) override { return IoOutcome::proceed; }
+    std::string state_text() const override { return "REG = 0x01\n"; }
+};
+
 // COM1's ports, an MMIO window, then pci-conf1's ports: out of address
 // order, mixing the spaces.
 void map_three(IoBus& bus) {
@@ -91,7 +98,18 @@ void test_name_at_outside_or_in_the_other_space() {
     CU_ASSERT_EQUAL(bus.name_at(AddressSpace::pio, 0xff000000), "");
 }
 
+void test_device_state_by_name() {
+    Log log;
+    IoBus bus(log);
+    CU_ASSERT_TRUE_FATAL(bus.map(AddressSpace::pio, 0x70, 2, "cmos", std::make_shared<StatefulDevice>()).ok());
+    CU_ASSERT_TRUE_FATAL(bus.map(AddressSpace::pio, 0xf4, 4, "exit", std::make_shared<NullDevice>()).ok());
+    CU_ASSERT_EQUAL(bus.device_state("cmos").value_or("?"), "REG = 0x01\n");
+    CU_ASSERT_EQUAL(bus.device_state("exit").value_or("?"), "");
+    CU_ASSERT_FALSE(bus.device_state("nope").has_value());
+}
+
 const kvmdbg::test::TestCase kCases[] = {
+    {"device_state() by name: text, empty, none", test_device_state_by_name},
     {"no mappings: no ranges", test_ranges_empty_without_mappings},
     {"ranges() in mapping order", test_ranges_in_mapping_order},
     {"a refused mapping is not listed", test_refused_mapping_is_not_listed},

@@ -377,8 +377,30 @@ constexpr kvmdbg::test::TestCase kInterrupts[] = {
     {"THR write gives a new edge", test_thr_write_gives_a_new_edge},
     {"no callback", test_no_callback_is_fine},
 };
+// monitor info device COM1: every register as a read would show it, with
+// no read's side effects (the received byte stays, LSR keeps DR).
+void test_state_text_shows_registers_without_side_effects() {
+    Rig r;
+    r.out(IER, 0x01);
+    r.out(SCR, 0x5a);
+    r.push({0x41});
+    std::string before = r.uart.state_text();
+    CU_ASSERT(before.find("IER        = 0x01\n") != std::string::npos);
+    CU_ASSERT(before.find("SCR        = 0x5a\n") != std::string::npos);
+    CU_ASSERT(before.find("LSR        = 0x61\n") != std::string::npos);  // DR | THRE | TEMT
+    CU_ASSERT(before.find("IIR        = 0x04\n") != std::string::npos);  // received data available
+    CU_ASSERT(before.find("rx FIFO    = 0x01\n") != std::string::npos);
+    CU_ASSERT(before.find("divisor    = 0x000c\n") != std::string::npos);
+    CU_ASSERT_EQUAL(r.uart.state_text(), before);
+    CU_ASSERT_EQUAL(r.in(RBR), 0x41);  // still there for the guest
+}
+
+constexpr kvmdbg::test::TestCase kState[] = {
+    {"state_text shows the registers without side effects", test_state_text_shows_registers_without_side_effects},
+};
 constexpr kvmdbg::test::TestSuite kSuites[] = {
     {"uart16550 registers", kRegisters},
+    {"uart16550 state text", kState},
     {"uart16550 data", kData},
     {"uart16550 interrupts", kInterrupts},
 };
