@@ -3,29 +3,16 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
-#include <cstdlib>
 #include <optional>
 
 #include "gdbstub-glue/agent_expr.h"
+#include "system/monitor_numbers.h"
 
 namespace kvmdbg::system {
 
 namespace {
 
 using gdb::AgentOp;
-
-std::optional<std::uint64_t> number(const std::string& text) {
-    if (text.empty() || text[0] == '-' || text[0] == '+') {
-        return std::nullopt;
-    }
-    char* end = nullptr;
-    errno = 0;
-    std::uint64_t v = std::strtoull(text.c_str(), &end, 0);
-    if (end == text.c_str() || *end != '\0' || errno != 0) {
-        return std::nullopt;
-    }
-    return v;
-}
 
 class Emitter {
 public:
@@ -76,7 +63,7 @@ Result<CatchCondition> CatchCondition::parse(const std::vector<std::string>& w) 
         return usage;
     }
     if (w.size() == 5 && w[1] == "&") {
-        mask = number(w[2]);
+        mask = parse_monitor_number(w[2]);
         if (!mask) {
             return usage;
         }
@@ -86,7 +73,7 @@ Result<CatchCondition> CatchCondition::parse(const std::vector<std::string>& w) 
         return usage;
     }
     const std::string& op = w[at];
-    auto n = number(w[at + 1]);
+    auto n = parse_monitor_number(w[at + 1]);
     if (!n) {
         return usage;
     }

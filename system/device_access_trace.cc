@@ -4,7 +4,8 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
-#include <cstdlib>
+
+#include "system/monitor_numbers.h"
 
 namespace kvmdbg::system {
 
@@ -14,19 +15,6 @@ std::uint64_t steady_ns() {
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
             .count());
-}
-
-std::optional<std::uint64_t> number(const std::string& text) {
-    if (text.empty() || text[0] == '-' || text[0] == '+') {
-        return std::nullopt;
-    }
-    char* end = nullptr;
-    errno = 0;
-    std::uint64_t v = std::strtoull(text.c_str(), &end, 0);
-    if (end == text.c_str() || *end != '\0' || errno != 0) {
-        return std::nullopt;
-    }
-    return v;
 }
 
 }  // namespace
@@ -48,16 +36,13 @@ Result<TraceFilter> TraceFilter::parse(const std::vector<std::string>& words) {
         return f;
     }
     if (words.size() == 2 && (words[0] == "io" || words[0] == "mmio")) {
-        const std::string& range = words[1];
-        std::size_t dash = range.find('-');
-        auto first = number(range.substr(0, dash));
-        auto last = dash == std::string::npos ? first : number(range.substr(dash + 1));
-        if (!first || !last || *last < *first) {
-            return make_error(EINVAL, "bad range '" + range + "'");
+        auto range = parse_monitor_range(words[1]);
+        if (!range) {
+            return make_error(EINVAL, "bad range '" + words[1] + "'");
         }
         f.space = words[0] == "io" ? hw::AddressSpace::pio : hw::AddressSpace::mmio;
-        f.first = *first;
-        f.last = *last;
+        f.first = range->first;
+        f.last = range->second;
         return f;
     }
     return make_error(EINVAL, "filter: io FIRST[-LAST], mmio FIRST[-LAST] or a device name");

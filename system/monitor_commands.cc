@@ -11,6 +11,7 @@
 
 #include "system/gdb_front_end.h"
 #include "system/isa_descriptor.h"
+#include "system/monitor_numbers.h"
 
 namespace kvmdbg::system {
 
@@ -103,19 +104,6 @@ std::string xp(accel::Accelerator& accel, const std::vector<std::string>& w) {
     return out + "\n";
 }
 
-std::optional<std::uint64_t> parse_number(const std::string& text) {
-    if (text.empty() || text[0] == '-' || text[0] == '+') {
-        return std::nullopt;
-    }
-    char* end = nullptr;
-    errno = 0;
-    std::uint64_t v = std::strtoull(text.c_str(), &end, 0);
-    if (end == text.c_str() || *end != '\0' || errno != 0) {
-        return std::nullopt;
-    }
-    return v;
-}
-
 // catch io|mmio FIRST[-LAST] [r|w|rw] [if value [& MASK] OP N]
 std::string add_catch(DeviceAccessCatches& catches, std::vector<std::string> w) {
     const char* usage = "usage: catch io PORT[-PORT] [r|w|rw] [if COND] | catch mmio ADDR[-ADDR] [r|w|rw] [if COND]\n";
@@ -132,14 +120,12 @@ std::string add_catch(DeviceAccessCatches& catches, std::vector<std::string> w) 
         return usage;
     }
     const bool io = w[1] == "io";
-    const std::string& range = w[2];
-    std::size_t dash = range.find('-');
-    auto first = parse_number(range.substr(0, dash));
-    auto last = dash == std::string::npos ? first : parse_number(range.substr(dash + 1));
-    if (!first || !last || *last < *first) {
-        return "catch: bad range '" + range + "' (FIRST or FIRST-LAST, LAST not below FIRST)\n";
+    auto range = parse_monitor_range(w[2]);
+    if (!range) {
+        return "catch: bad range '" + w[2] + "' (FIRST or FIRST-LAST, LAST not below FIRST)\n";
     }
-    if (io && *last > 0xffff) {
+    const auto [first, last] = *range;
+    if (io && last > 0xffff) {
         return "catch: ports go up to 0xffff\n";
     }
     AccessDirection direction = AccessDirection::both;
@@ -153,11 +139,11 @@ std::string add_catch(DeviceAccessCatches& catches, std::vector<std::string> w) 
         }
     }
     std::string when = condition ? " if " + condition->text() : "";
-    unsigned id = catches.add(io ? hw::AddressSpace::pio : hw::AddressSpace::mmio, *first, *last, direction,
+    unsigned id = catches.add(io ? hw::AddressSpace::pio : hw::AddressSpace::mmio, first, last, direction,
                               std::move(condition));
     char buf[160];
-    std::snprintf(buf, sizeof buf, "Catch %u: %s 0x%" PRIx64 "-0x%" PRIx64 " (%s)", id, io ? "ports" : "mmio", *first,
-                  *last, w.size() == 4 ? w[3].c_str() : "rw");
+    std::snprintf(buf, sizeof buf, "Catch %u: %s 0x%" PRIx64 "-0x%" PRIx64 " (%s)", id, io ? "ports" : "mmio", first,
+                  last, w.size() == 4 ? w[3].c_str() : "rw");
     return buf + when + "\n";
 }
 
@@ -166,7 +152,7 @@ std::string info_io(const DeviceAccessTrace& trace, const std::vector<std::strin
     std::size_t n = 20;
     std::size_t filter_at = 2;
     if (w.size() > 2) {
-        if (auto count = parse_number(w[2])) {
+        if (auto count = parse_monitor_number(w[2])) {
             n = static_cast<std::size_t>(std::min<std::uint64_t>(*count, DeviceAccessTrace::kCapacity));
             filter_at = 3;
         }
@@ -244,7 +230,7 @@ std::string GdbFrontEnd::monitor_command(std::string_view command) {
         return add_catch(catches_, w);
     }
     if (w[0] == "delete" && w.size() == 3 && w[1] == "catch") {
-        auto id = parse_number(w[2]);
+        auto id = parse_monitor_number(w[2]);
         if (!id || *id != static_cast<unsigned>(*id) || !catches_.remove(static_cast<unsigned>(*id))) {
             return "delete catch: no catch " + w[2] + "\n";
         }

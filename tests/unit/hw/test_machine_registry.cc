@@ -17,6 +17,7 @@
 #include "hw-models/virt/virt_memmap.h"
 #include "tests/support/cunit_main.h"
 #include "tests/support/elf_builder.h"
+#include "tests/support/recording_machine_accel.h"
 
 using namespace kvmdbg;
 using namespace kvmdbg::hw;
@@ -42,46 +43,7 @@ public:
 };
 
 // Records what a machine asks of the accelerator.
-class RecordingAccel final : public MachineAccel {
-public:
-    struct Mapping {
-        std::uint64_t gpa;
-        std::uint64_t size;
-        bool read_only;
-    };
-    Status map_ram(std::uint64_t gpa, std::uint64_t size, void*, bool read_only) override {
-        mappings.push_back({gpa, size, read_only});
-        return ok_status();
-    }
-    Status set_x86_state(std::uint32_t cpu, const KvmdbgX86State&) override {
-        calls.push_back("set_x86_state " + std::to_string(cpu));
-        return ok_status();
-    }
-    Result<KvmdbgArm64State> get_arm64_state(std::uint32_t cpu) override {
-        calls.push_back("get_arm64_state " + std::to_string(cpu));
-        return KvmdbgArm64State{};
-    }
-    Status set_arm64_state(std::uint32_t cpu, const KvmdbgArm64State& state) override {
-        calls.push_back("set_arm64_state " + std::to_string(cpu));
-        arm64_pc = state.pc;
-        return ok_status();
-    }
-    Status set_mp_runnable(std::uint32_t cpu) override {
-        calls.push_back("set_mp_runnable " + std::to_string(cpu));
-        return ok_status();
-    }
-    Status wait_for_sipi(std::uint32_t cpu) override {
-        calls.push_back("wait_for_sipi " + std::to_string(cpu));
-        return ok_status();
-    }
-    Status power_off_vcpu(std::uint32_t cpu) override {
-        calls.push_back("power_off_vcpu " + std::to_string(cpu));
-        return ok_status();
-    }
-    std::vector<Mapping> mappings;
-    std::vector<std::string> calls;
-    std::uint64_t arm64_pc = 0;
-};
+using RecordingAccel = kvmdbg::test::RecordingMachineAccel;
 
 class TempKernel {
 public:

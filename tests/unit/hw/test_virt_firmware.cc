@@ -21,6 +21,7 @@
 #include "hw-models/virt/virt.h"
 #include "hw-models/virt/virt_memmap.h"
 #include "tests/support/cunit_main.h"
+#include "tests/support/recording_machine_accel.h"
 
 namespace {
 
@@ -42,49 +43,7 @@ public:
 };
 
 // Records what a machine asks of the accelerator.
-class RecordingAccel final : public MachineAccel {
-public:
-    struct Mapping {
-        std::uint64_t gpa;
-        std::uint64_t size;
-        const std::uint8_t* host;
-        bool read_only;
-    };
-    Status map_ram(std::uint64_t gpa, std::uint64_t size, void* host, bool read_only) override {
-        mappings.push_back({gpa, size, static_cast<const std::uint8_t*>(host), read_only});
-        return ok_status();
-    }
-    Status set_x86_state(std::uint32_t cpu, const KvmdbgX86State&) override {
-        calls.push_back("set_x86_state " + std::to_string(cpu));
-        return ok_status();
-    }
-    Result<KvmdbgArm64State> get_arm64_state(std::uint32_t cpu) override {
-        calls.push_back("get_arm64_state " + std::to_string(cpu));
-        return KvmdbgArm64State{};
-    }
-    Status set_arm64_state(std::uint32_t cpu, const KvmdbgArm64State& state) override {
-        calls.push_back("set_arm64_state " + std::to_string(cpu));
-        arm64_pc = state.pc;
-        arm64_x0 = state.x[0];
-        return ok_status();
-    }
-    Status set_mp_runnable(std::uint32_t cpu) override {
-        calls.push_back("set_mp_runnable " + std::to_string(cpu));
-        return ok_status();
-    }
-    Status wait_for_sipi(std::uint32_t cpu) override {
-        calls.push_back("wait_for_sipi " + std::to_string(cpu));
-        return ok_status();
-    }
-    Status power_off_vcpu(std::uint32_t cpu) override {
-        calls.push_back("power_off_vcpu " + std::to_string(cpu));
-        return ok_status();
-    }
-    std::vector<Mapping> mappings;
-    std::vector<std::string> calls;
-    std::uint64_t arm64_pc = ~std::uint64_t{0};
-    std::uint64_t arm64_x0 = ~std::uint64_t{0};
-};
+using RecordingAccel = kvmdbg::test::RecordingMachineAccel;
 
 // A temporary file holding `content`, or `size` zero bytes (sparse) when
 // given a size instead.
