@@ -100,6 +100,34 @@ def _run_gdb(cmd, timeout):
     return out + f"\n[the test interrupted gdb after {timeout} s]", None
 
 
+def _gdb_interrupted_at(boot, gdb_cmds, pattern, timeout=170):
+    """Runs gdb-multiarch -batch with `gdb_cmds` and presses Ctrl-C (gdb
+    sends kvmdbg the remote interrupt, 0x03) once the rig's console shows a
+    line matching `pattern`, while gdb still runs. Returns (gdb's output,
+    its status or None if killed after `timeout`, the number of console
+    lines at the interrupt or None if there was none)."""
+    cmd = ["gdb-multiarch", "-batch", "-nx"]
+    for c in gdb_cmds:
+        cmd += ["-ex", c]
+    gdb = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+    interrupted = []
+
+    def interrupt():
+        if boot.wait_for(pattern, timeout=150) and gdb.poll() is None:
+            interrupted.append(len(boot.lines()))
+            gdb.send_signal(signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    try:
+        out, _ = gdb.communicate(timeout=timeout)
+        return out, gdb.returncode, interrupted[0] if interrupted else None
+    except subprocess.TimeoutExpired:
+        gdb.kill()
+        out, _ = gdb.communicate()
+        return out + f"\n[the test killed gdb after {timeout} s]", None, interrupted[0] if interrupted else None
+
+
 class Context:
     def __init__(self, rig, tmp):
         self.rig = rig
@@ -625,29 +653,10 @@ def linux_gdb_session(ctx):
             "thread 1", "printf \"T1PC=%lx\\n\", $pc", "thread 2", "printf \"T2PC=%lx\\n\", $pc",
             "echo ==STEP-5==\\n", "delete", "continue", "printf \"STOP=%lx THREAD=%d\\n\", $pc, $_thread",
             "echo ==STEP-6==\\n", "detach", "echo ==STEP-7==\\n"]
-        cmd = ["gdb-multiarch", "-batch", "-nx"]
-        for c in gdb_cmds:
-            cmd += ["-ex", c]
-        gdb = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
-
-        def interrupt():
-            # Ctrl-C: gdb sends the remote interrupt (0x03) to kvmdbg.
-            if boot.wait_for(SESSION_INTERRUPT_AT, timeout=150) and gdb.poll() is None:
-                interrupted.append(len(boot.lines()))
-                gdb.send_signal(signal.SIGINT)
-
-        watcher = threading.Thread(target=interrupt, daemon=True)
-        watcher.start()
         t0 = time.monotonic()
-        try:
-            gdb_out, _ = gdb.communicate(timeout=170)
-            gdb_rc = gdb.returncode
-        except subprocess.TimeoutExpired:
-            gdb.kill()
-            gdb_out, _ = gdb.communicate()
-            gdb_out += "\n[the test killed gdb after 170 s]"
-            gdb_rc = None
+        gdb_out, gdb_rc, at = _gdb_interrupted_at(boot, gdb_cmds, SESSION_INTERRUPT_AT)
+        if at is not None:
+            interrupted.append(at)
         gdb_seconds = time.monotonic() - t0
         boot.finish()
     except BaseException:
@@ -848,28 +857,10 @@ def uboot_gdb_session(ctx):
             "x/i $pc-4", "monitor delete catch 1",
             "echo ==STEP-4==\\n", "continue", "printf \"STOP=%lx\\n\", $pc",
             "echo ==STEP-5==\\n", "kill", "echo ==STEP-6==\\n"]
-        cmd = ["gdb-multiarch", "-batch", "-nx"]
-        for c in gdb_cmds:
-            cmd += ["-ex", c]
-        gdb = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
-
-        def interrupt():
-            # U-Boot prints its countdown after it relocated itself.
-            if boot.wait_for(r"Hit any key to stop autoboot", timeout=150) and gdb.poll() is None:
-                interrupted.append(True)
-                gdb.send_signal(signal.SIGINT)
-
-        watcher = threading.Thread(target=interrupt, daemon=True)
-        watcher.start()
-        try:
-            gdb_out, _ = gdb.communicate(timeout=170)
-            gdb_rc = gdb.returncode
-        except subprocess.TimeoutExpired:
-            gdb.kill()
-            gdb_out, _ = gdb.communicate()
-            gdb_out += "\n[the test killed gdb after 170 s]"
-            gdb_rc = None
+        # U-Boot prints its countdown after it relocated itself.
+        gdb_out, gdb_rc, at = _gdb_interrupted_at(boot, gdb_cmds, r"Hit any key to stop autoboot")
+        if at is not None:
+            interrupted.append(True)
         boot.finish()
     except BaseException:
         boot.kill()
