@@ -22,6 +22,7 @@
 #include "hw-models/virt/virt_memmap.h"
 #include "tests/support/cunit_main.h"
 #include "tests/support/recording_machine_accel.h"
+#include "tests/support/temp_file.h"
 
 namespace {
 
@@ -45,40 +46,7 @@ public:
 // Records what a machine asks of the accelerator.
 using RecordingAccel = kvmdbg::test::RecordingMachineAccel;
 
-// A temporary file holding `content`, or `size` zero bytes (sparse) when
-// given a size instead.
-class TempFile {
-public:
-    explicit TempFile(const Bytes& content) : TempFile() {
-        int fd = open_for_write();
-        CU_ASSERT_FATAL(::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
-        ::close(fd);
-    }
-    explicit TempFile(std::uint64_t size) : TempFile() {
-        int fd = open_for_write();
-        CU_ASSERT_FATAL(::ftruncate(fd, static_cast<off_t>(size)) == 0);
-        ::close(fd);
-    }
-    ~TempFile() { ::unlink(path_.c_str()); }
-    TempFile(const TempFile&) = delete;
-    TempFile& operator=(const TempFile&) = delete;
-    const std::string& path() const { return path_; }
-
-private:
-    TempFile() {
-        path_ = std::string(g_get_tmp_dir()) + "/kvmdbg-virt-bios-XXXXXX";
-        int fd = g_mkstemp(path_.data());
-        CU_ASSERT_FATAL(fd >= 0);
-        ::close(fd);
-    }
-    int open_for_write() const {
-        int fd = ::open(path_.c_str(), O_WRONLY | O_TRUNC);
-        CU_ASSERT_FATAL(fd >= 0);
-        return fd;
-    }
-
-    std::string path_;
-};
+using test::TempFile;
 
 // A few instructions' worth of firmware: bytes that differ from zero.
 Bytes firmware_image() {
