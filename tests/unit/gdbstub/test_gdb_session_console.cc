@@ -3,7 +3,8 @@
 // order and split at the session's console_chunk; a stop with no text sends
 // no O packet; `?` repeats the stop reply alone. A device-access catch's
 // stop (StopReason::device_access) is a SIGTRAP whose reply names no
-// watchpoint or breakpoint reason.
+// watchpoint or breakpoint reason, and one that arrives while gdb looks at
+// another stop is reported at the next resume.
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -116,7 +117,29 @@ void test_long_console_split_in_order_before_the_stop_reply() {
     CU_ASSERT_TRUE(packets(session.take_output()) == want);
 }
 
+// vCPU 2's catch fires while gdb looks at vCPU 1's breakpoint stop
+// (all-stop: the session keeps it): the next resume reports it at once,
+// console text first, instead of dropping it (it has no breakpoint or
+// watchpoint that must still be set for it to count).
+void test_device_stop_kept_while_stopped_is_reported_at_the_next_resume() {
+    Harness h;
+    announce(h);
+    CU_ASSERT_EQUAL(h.ask("Z0,3302,1"), "OK");
+    h.send_raw("vCont;c");
+    h.session.on_target_stop(StopEvent{1, StopReason::software_breakpoint, 0x3302, 0, 0});
+    CU_ASSERT_EQUAL(h.drain().size(), 1u);
+    h.session.on_target_stop(device_stop(2, 0xcf8, kCatchText));
+    CU_ASSERT_TRUE(h.drain().empty());
+    Strings got = packets(h.send_raw("vCont;c"));
+    for (auto& more : h.drain()) {
+        got.push_back(more);
+    }
+    CU_ASSERT_TRUE(got == (Strings{o_packet(kCatchText), "T05thread:2;" + kRegs2}));
+}
+
 const kvmdbg::test::TestCase kCases[] = {
+    {"a device stop kept while stopped is reported at the next resume",
+     test_device_stop_kept_while_stopped_is_reported_at_the_next_resume},
     {"console sent as O packet before the stop reply", test_console_sent_as_o_packet_before_the_stop_reply},
     {"device_access reply has no watch or break reason", test_device_access_reply_has_no_watch_or_break_reason},
     {"empty console sends no O packet", test_empty_console_sends_no_o_packet},
