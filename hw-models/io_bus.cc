@@ -32,7 +32,7 @@ IoOutcome IoBus::dispatch(AddressSpace space, std::uint64_t addr, std::uint8_t* 
         return IoOutcome::proceed;
     }
     const Mapping* m = find(space, addr);
-    const char* kind = space == AddressSpace::pio ? "port" : "mmio";
+    const char* kind = address_space_name(space);
     if (m == nullptr) {
         log_.write(LogCategory::guest_errors, "unassigned %s %s 0x%llx size %u", kind, is_write ? "write" : "read",
                    static_cast<unsigned long long>(addr), size);

@@ -27,6 +27,9 @@ namespace kvmdbg::hw {
 
 enum class AddressSpace { pio, mmio };
 
+/// "port" or "mmio", as logs and monitor output name the spaces.
+inline const char* address_space_name(AddressSpace space) { return space == AddressSpace::pio ? "port" : "mmio"; }
+
 class IoBus {
 public:
     explicit IoBus(Log& log) : log_(log) {}

@@ -69,7 +69,7 @@ std::string format_device_list(hw::IoBus& bus) {
             it = devices.end() - 1;
         }
         std::snprintf(buf, sizeof buf, "%s%s 0x%" PRIx64 "-0x%" PRIx64, it->ranges.empty() ? "" : ", ",
-                      r.space == hw::AddressSpace::pio ? "port" : "mmio", r.base, r.base + r.size - 1);
+                      hw::address_space_name(r.space), r.base, r.base + r.size - 1);
         it->ranges += buf;
     }
     std::string out;

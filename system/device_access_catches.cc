@@ -8,8 +8,6 @@ namespace kvmdbg::system {
 
 namespace {
 
-const char* space_name(hw::AddressSpace space) { return space == hw::AddressSpace::pio ? "port" : "mmio"; }
-
 const char* direction_name(AccessDirection d) {
     switch (d) {
     case AccessDirection::read: return "r";
@@ -25,6 +23,12 @@ bool watches(AccessDirection d, bool is_write) {
 }
 
 }  // namespace
+
+bool access_overlaps(std::uint64_t addr, unsigned size, std::uint64_t first, std::uint64_t last) {
+    const std::uint64_t span = (size == 0 ? 1 : size) - 1;
+    const std::uint64_t end = addr > ~std::uint64_t{0} - span ? ~std::uint64_t{0} : addr + span;
+    return addr <= last && first <= end;
+}
 
 unsigned DeviceAccessCatches::add(hw::AddressSpace space, std::uint64_t first, std::uint64_t last,
                                   AccessDirection direction, std::optional<CatchCondition> condition) {
@@ -64,11 +68,8 @@ std::vector<DeviceCatch> DeviceAccessCatches::list() const {
 std::optional<unsigned> DeviceAccessCatches::match(hw::AddressSpace space, std::uint64_t addr, unsigned size,
                                                    bool is_write, std::uint64_t value) const {
     std::lock_guard lock(mu_);
-    // Inclusive end, kept at the top of the address space rather than wrapping.
-    const std::uint64_t span = (size == 0 ? 1 : size) - 1;
-    const std::uint64_t end = addr > ~std::uint64_t{0} - span ? ~std::uint64_t{0} : addr + span;
     for (const DeviceCatch& c : catches_) {
-        if (c.space == space && addr <= c.last && c.first <= end && watches(c.direction, is_write) &&
+        if (c.space == space && access_overlaps(addr, size, c.first, c.last) && watches(c.direction, is_write) &&
             (!c.condition || c.condition->holds(value))) {
             return c.id;
         }
@@ -110,8 +111,8 @@ std::string DeviceAccessCatches::format_list(const std::vector<DeviceCatch>& cat
     std::string out = "Num  Space  Range                                  Stops on\n";
     char buf[128];
     for (const DeviceCatch& c : catches) {
-        std::snprintf(buf, sizeof buf, "%-4u %-6s 0x%" PRIx64 "-0x%" PRIx64, c.id, space_name(c.space), c.first,
-                      c.last);
+        std::snprintf(buf, sizeof buf, "%-4u %-6s 0x%" PRIx64 "-0x%" PRIx64, c.id, hw::address_space_name(c.space),
+                      c.first, c.last);
         std::string line = buf;
         line.resize(std::max<std::size_t>(line.size() + 1, 51), ' ');
         out += line + direction_name(c.direction) + (c.condition ? "  if " + c.condition->text() : "") + "\n";

@@ -54,6 +54,11 @@ struct DeviceAccess {
     std::string device;   ///< the mapping's name, "" if unassigned
 };
 
+/// Whether an access of `size` bytes at `addr` touches the inclusive range
+/// [first, last] (a size of 0 counts as 1; the access's end is kept at the
+/// top of the address space rather than wrapping).
+bool access_overlaps(std::uint64_t addr, unsigned size, std::uint64_t first, std::uint64_t last);
+
 /// A catch that fired: which one, on which vCPU, for what access.
 struct DeviceCatchHit {
     unsigned catch_id;

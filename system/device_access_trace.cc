@@ -20,7 +20,7 @@ std::uint64_t steady_ns() {
 }  // namespace
 
 bool TraceFilter::matches(const DeviceAccess& a) const {
-    if (space && (a.space != *space || a.addr + (a.size == 0 ? 1 : a.size) - 1 < first || a.addr > last)) {
+    if (space && (a.space != *space || !access_overlaps(a.addr, a.size, first, last))) {
         return false;
     }
     return device.empty() || a.device == device;
@@ -86,8 +86,8 @@ std::string DeviceAccessTrace::format(const TracedAccess& e) {
     char buf[256];
     std::snprintf(buf, sizeof buf, "%4" PRIu64 ".%06" PRIu64 " CPU#%u %s %s %s 0x%" PRIx64 " %u 0x%0*" PRIx64 " %s",
                   e.ns / 1000000000, (e.ns / 1000) % 1000000, e.cpu, pc, a.is_write ? "write" : "read ",
-                  a.space == hw::AddressSpace::pio ? "port" : "mmio", a.addr, a.size, static_cast<int>(a.size * 2),
-                  a.value, a.device.empty() ? "unassigned" : a.device.c_str());
+                  hw::address_space_name(a.space), a.addr, a.size, static_cast<int>(a.size * 2), a.value,
+                  a.device.empty() ? "unassigned" : a.device.c_str());
     return buf;
 }
 
