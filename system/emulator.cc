@@ -245,21 +245,23 @@ KvmdbgIoResult Emulator::device_access(std::uint32_t cpu, hw::AddressSpace space
     hw::IoBus& bus = machine_->bus();
     const bool park = bus.dispatch(space, addr, data, size, is_write) == hw::IoOutcome::stop_machine;
     const bool tracing = trace_.enabled();
-    if (!tracing && !catches_.active()) {
+    const bool catching = catches_.active();
+    if (!tracing && !catching) {
         return park ? KVMDBG_IO_PARK : KVMDBG_IO_CONTINUE;
     }
     std::uint64_t value = 0;
     std::memcpy(&value, data, std::min<std::uint32_t>(size, sizeof value));  // little-endian hosts
+    // The machine ending takes no debugger stop.
+    auto id = catching && !park ? catches_.match(space, addr, size, is_write, value) : std::nullopt;
+    if (!tracing && !id) {
+        return park ? KVMDBG_IO_PARK : KVMDBG_IO_CONTINUE;  // a catch elsewhere costs this one lookup
+    }
     DeviceAccess access{space, addr, size, is_write, value, bus.name_at(space, addr)};
     if (tracing) {
         trace_access(cpu, access);
     }
-    if (park) {
-        return KVMDBG_IO_PARK;  // the machine is ending: no debugger stop
-    }
-    auto id = catches_.active() ? catches_.match(space, addr, size, is_write, value) : std::nullopt;
     if (!id) {
-        return KVMDBG_IO_CONTINUE;
+        return park ? KVMDBG_IO_PARK : KVMDBG_IO_CONTINUE;
     }
     catches_.record(DeviceCatchHit{*id, cpu, std::move(access)});
     return KVMDBG_IO_STOP;
