@@ -67,6 +67,10 @@ Status check_signature(std::span<const std::uint8_t> file, const std::string& pa
                          "no \"HdrS\" magic at 0x202: not a Linux kernel with a setup header (boot protocol 2.00 "
                          "or later)");
     }
+    if (file.size() < kVersion + 2) {
+        return bad_image(path, "truncated bzImage: the file has " + bytes_text(file.size()) +
+                                   " and ends before the boot protocol version at 0x206");
+    }
     version = static_cast<std::uint16_t>(le(file, kVersion, 2));
     if (version < kLinuxMinProtocol) {
         return bad_image(path, "Linux boot protocol " + linux_protocol_text(version) +

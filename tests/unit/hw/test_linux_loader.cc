@@ -121,6 +121,12 @@ void test_truncated() {
     Bytes image = build_bzimage(ImageSpec{});
     expect_parse_error(Bytes(image.begin(), image.begin() + 0x1ff),
                        "truncated bzImage: the file has 511 bytes, less than the 512-byte boot sector");
+    // Boot flag and "HdrS" present, the version field cut (found by fuzz_linux_loader).
+    for (std::size_t size : {0x206, 0x207}) {
+        expect_parse_error(Bytes(image.begin(), image.begin() + static_cast<std::ptrdiff_t>(size)),
+                           "truncated bzImage: the file has " + std::to_string(size) +
+                               " bytes and ends before the boot protocol version at 0x206");
+    }
     expect_parse_error(Bytes(image.begin(), image.begin() + 3 * 512),
                        "truncated bzImage: the setup code ends at 0xa00 (setup_sects 4) and the file has 1536 bytes");
     expect_parse_error(Bytes(image.begin(), image.end() - 16),
