@@ -55,11 +55,11 @@ Result<std::unique_ptr<Accelerator>> Accelerator::create(AccelPlugin plugin, con
     if (instance == nullptr) {
         return make_error(EIO, err[0] != '\0' ? err : "accelerator could not create a VM");
     }
-    return std::unique_ptr<Accelerator>(new Accelerator(std::move(plugin), instance, host, config.arch));
+    return std::unique_ptr<Accelerator>(new Accelerator(std::move(plugin), instance, config.arch));
 }
 
-Accelerator::Accelerator(AccelPlugin plugin, KvmdbgAccel* instance, AccelHost& host, KvmdbgArch arch)
-    : plugin_(std::move(plugin)), instance_(instance), host_(host), arch_(arch) {}
+Accelerator::Accelerator(AccelPlugin plugin, KvmdbgAccel* instance, KvmdbgArch arch)
+    : plugin_(std::move(plugin)), instance_(instance), arch_(arch) {}
 
 Accelerator::~Accelerator() {
     if (instance_ != nullptr) {

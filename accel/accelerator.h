@@ -149,7 +149,7 @@ public:
     Status power_off_vcpu(std::uint32_t cpu);
 
 private:
-    Accelerator(AccelPlugin plugin, KvmdbgAccel* instance, AccelHost& host, KvmdbgArch arch);
+    Accelerator(AccelPlugin plugin, KvmdbgAccel* instance, KvmdbgArch arch);
     Status check(int rc, const char* op);
     /// get/set_cpu_state with the layout tag `layout` and `size` bytes.
     Status read_state(std::uint32_t cpu, KvmdbgArch layout, void* out, std::uint32_t size);
@@ -163,7 +163,6 @@ private:
 
     AccelPlugin plugin_;
     KvmdbgAccel* instance_ = nullptr;
-    AccelHost& host_;
     KvmdbgArch arch_;
 };
 

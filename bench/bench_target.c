@@ -22,8 +22,8 @@ volatile u64 hit_count;     /* bench_hit(): ++ per call */
 volatile u32 last_arg;      /* bench_hit(): its argument */
 volatile u64 spin_count[8]; /* bench_spin(): per-vCPU progress (index & 7) */
 
-__attribute__((noinline, noclone)) void bench_hit(u32 i);
-__attribute__((noinline, noclone, noreturn)) void bench_spin(u64 cpu);
+GUEST_ONE_COPY void bench_hit(u32 i);
+GUEST_ONE_COPY __attribute__((noreturn)) void bench_spin(u64 cpu);
 __attribute__((noreturn)) void bench_loop(void);
 
 void bench_hit(u32 i) {

@@ -47,13 +47,13 @@ __asm__(
     "  ret\n"
     ".size smc_site, . - smc_site\n");
 
-__attribute__((noinline, noclone)) void heartbeat(u32 i);
-__attribute__((noinline, noclone)) void mix_a(u32 i);
-__attribute__((noinline, noclone)) void mix_b(u32 i);
-__attribute__((noinline, noclone)) void mix_c(u32 i);
-__attribute__((noinline, noclone)) void mix_d(u32 i);
-__attribute__((noinline, noclone)) void after_smc(void);
-__attribute__((noinline, noclone)) void before_hash(void);
+GUEST_ONE_COPY void heartbeat(u32 i);
+GUEST_ONE_COPY void mix_a(u32 i);
+GUEST_ONE_COPY void mix_b(u32 i);
+GUEST_ONE_COPY void mix_c(u32 i);
+GUEST_ONE_COPY void mix_d(u32 i);
+GUEST_ONE_COPY void after_smc(void);
+GUEST_ONE_COPY void before_hash(void);
 __attribute__((noreturn)) void main(u64 cpu, u64 ncpus);
 
 void heartbeat(u32 i) { round_index = i; }

@@ -42,9 +42,9 @@ volatile u32 cpu1_gave_up;                            /* vCPU 1: 1 if its bound 
 
 void step_sequence(void); /* step_sequence.S */
 
-__attribute__((noinline, noclone)) void tick(u32 i);
-__attribute__((noinline, noclone)) void read_only_probe(void);
-__attribute__((noinline, noclone, noreturn)) void spin_cpu1(void);
+GUEST_ONE_COPY void tick(u32 i);
+GUEST_ONE_COPY void read_only_probe(void);
+GUEST_ONE_COPY __attribute__((noreturn)) void spin_cpu1(void);
 
 void tick(u32 i) {
     /* Keeps the call (and a breakpoint on tick) even if a compiler sees through it. */

@@ -22,6 +22,17 @@ typedef _Bool bool;
 #define NULL ((void*)0)
 
 /*
+ * A function that stays one out-of-line copy at its symbol, so a breakpoint
+ * on it sees every call: GCC could inline it or clone it for a constant
+ * argument; clang does not clone and has no noclone attribute.
+ */
+#if defined(__clang__)
+#define GUEST_ONE_COPY __attribute__((noinline))
+#else
+#define GUEST_ONE_COPY __attribute__((noinline, noclone))
+#endif
+
+/*
  * Values written to isa-debug-exit (port 0xf4, 4 bytes wide); the emulator
  * exits with status (value << 1) | 1.
  */

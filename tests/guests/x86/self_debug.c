@@ -96,7 +96,7 @@ void tf_sequence(void);
 
 void self_debug_on_db(struct iret_frame* frame);
 void self_debug_on_bp(struct iret_frame* frame);
-__attribute__((noinline, noclone)) void guarded_fn(void);
+GUEST_ONE_COPY void guarded_fn(void);
 
 static inline uptr read_dr6(void) {
     uptr v;
