@@ -208,6 +208,17 @@ Status Accelerator::read_memory(std::uint32_t cpu, std::uint64_t addr, std::span
                  "read_memory");
 }
 
+Result<std::uint64_t> Accelerator::translate(std::uint32_t cpu, std::uint64_t addr) {
+    if (plugin_.ops->translate == nullptr) {
+        return missing("translate").error();
+    }
+    std::uint64_t gpa = 0;
+    if (auto s = check(plugin_.ops->translate(instance_, cpu, addr, &gpa), "translate"); !s) {
+        return s.error();
+    }
+    return gpa;
+}
+
 Status Accelerator::write_memory(std::uint32_t cpu, std::uint64_t addr, std::span<const std::uint8_t> in,
                                  bool physical) {
     if (plugin_.ops->write_memory == nullptr) {

@@ -136,6 +136,8 @@ public:
     /// Debugger memory access (virtual through `cpu`'s paging, or physical).
     Status read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out, bool physical);
     Status write_memory(std::uint32_t cpu, std::uint64_t addr, std::span<const std::uint8_t> in, bool physical);
+    /// The guest-physical address of virtual `addr` for `cpu` (RAM or not).
+    Result<std::uint64_t> translate(std::uint32_t cpu, std::uint64_t addr);
     /// Sets a guest-debug option (KvmdbgDebugOption).
     Status set_debug_option(KvmdbgDebugOption option, std::uint64_t value);
     /// The accelerator's text about the host's debug abilities; "" if the

@@ -63,7 +63,7 @@
 extern "C" {
 #endif
 
-#define KVMDBG_ACCEL_ABI_VERSION 10u /* 10: KVMDBG_IO_STOP, KVMDBG_STOP_DEVICE */
+#define KVMDBG_ACCEL_ABI_VERSION 11u /* 11: translate; 10: KVMDBG_IO_STOP, KVMDBG_STOP_DEVICE */
 #define KVMDBG_ACCEL_ENTRY_SYMBOL "kvmdbg_accel_entry"
 
 /* Guest instruction-set architectures a module may implement; also the tag
@@ -298,6 +298,12 @@ typedef struct KvmdbgAccelOps {
      * calls set_mp_runnable. -ENOTSUP on an ISA without it (x86: use
      * wait_for_sipi). */
     int (*power_off_vcpu)(KvmdbgAccel* accel, uint32_t cpu);
+    /* The guest-physical address of virtual `addr` in `cpu`'s current
+     * translation regime, whether RAM, ROM or device memory backs it (the
+     * host uses it to tell a debugger's watchpoint on device memory from
+     * one on RAM). -EFAULT if the paging does not map it. Same threads as
+     * read_memory. */
+    int (*translate)(KvmdbgAccel* accel, uint32_t cpu, uint64_t addr, uint64_t* gpa);
 } KvmdbgAccelOps;
 
 typedef const KvmdbgAccelOps* (*KvmdbgAccelEntryFn)(void);

@@ -1,5 +1,6 @@
 #include "hw-models/io_bus.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace kvmdbg::hw {
@@ -74,6 +75,32 @@ std::optional<std::string> IoBus::device_state(const std::string& name) {
         }
     }
     return std::nullopt;
+}
+
+std::optional<std::uint64_t> IoBus::peek(AddressSpace space, std::uint64_t addr, unsigned size) {
+    const Mapping* m = find(space, addr);
+    if (m == nullptr || size == 0 || size > 8 || addr - m->base + size > m->size) {
+        return std::nullopt;
+    }
+    std::lock_guard lock(mu_);
+    return m->device->peek(addr - m->base, size);
+}
+
+std::vector<std::pair<std::uint64_t, std::uint64_t>> IoBus::mapped_parts(AddressSpace space, std::uint64_t first,
+                                                                         std::uint64_t last) const {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> parts;
+    for (const auto& m : mappings_) {
+        if (m.space != space || m.size == 0) {
+            continue;
+        }
+        std::uint64_t m_last = m.base + (m.size - 1);
+        if (m.base > last || m_last < first) {
+            continue;
+        }
+        parts.emplace_back(std::max(first, m.base), std::min(last, m_last));
+    }
+    std::sort(parts.begin(), parts.end());
+    return parts;
 }
 
 void IoBus::with_lock(const std::function<void()>& fn) {

@@ -60,6 +60,15 @@ public:
     /// The register text (IoDevice::state_text) of the first device mapped
     /// under `name`, read under the bus lock; std::nullopt if none is.
     std::optional<std::string> device_state(const std::string& name);
+    /// A debugger's read of `size` (1..8) bytes at `addr`, within one
+    /// mapping, through IoDevice::peek under the bus lock: no side effects.
+    /// std::nullopt where nothing is mapped or the device cannot tell.
+    std::optional<std::uint64_t> peek(AddressSpace space, std::uint64_t addr, unsigned size);
+    /// The parts of the inclusive range [first, last] of `space` that
+    /// mapped devices cover, as inclusive [first, last] pairs in address
+    /// order. Any thread once set up.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> mapped_parts(AddressSpace space, std::uint64_t first,
+                                                                      std::uint64_t last) const;
 
 private:
     struct Mapping {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace kvmdbg::hw {
@@ -26,6 +27,15 @@ public:
     /// "NAME = VALUE" line each, read without side effects (no FIFO pops, no
     /// clear-on-read); "" for a device with nothing to show. Bus lock held.
     virtual std::string state_text() const { return {}; }
+    /// What a guest read of `size` bytes at `offset` would return, for a
+    /// debugger, without the read's side effects (no FIFO pop, no
+    /// clear-on-read); std::nullopt for a device that cannot tell (the
+    /// debugger's read then fails). Bus lock held.
+    virtual std::optional<std::uint64_t> peek(std::uint64_t offset, unsigned size) {
+        (void)offset;
+        (void)size;
+        return std::nullopt;
+    }
 };
 
 }  // namespace kvmdbg::hw

@@ -1,8 +1,10 @@
 #include "system/accel_debug_target.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/hex_string.h"
 #include "gdbstub-glue/target_context.h"
 
 namespace kvmdbg::system {
@@ -192,14 +194,20 @@ Result<std::size_t> AccelDebugTarget::read_memory(gdb::ThreadId thread, std::uin
     if (accel_.read_memory(*cpu, addr, out, physical)) {
         return out.size();
     }
-    // Part of the range is unmapped: return what is readable from the start,
-    // page by page (gdb then asks again for the rest and gets E14).
+    // Part of the range is not memory: return what is readable from the
+    // start, page by page, device memory through the device path (gdb then
+    // asks again for the rest and gets E14).
     std::size_t done = 0;
     while (done < out.size()) {
         std::uint64_t a = addr + done;
         std::size_t chunk = std::min<std::size_t>(out.size() - done, kPage - (a % kPage));
         if (!accel_.read_memory(*cpu, a, out.subspan(done, chunk), physical)) {
-            break;
+            std::size_t got = read_device_memory(*cpu, a, out.subspan(done, chunk), physical);
+            done += got;
+            if (got < chunk) {
+                break;
+            }
+            continue;
         }
         done += chunk;
     }
@@ -218,16 +226,85 @@ Status AccelDebugTarget::write_memory(gdb::ThreadId thread, std::uint64_t addr, 
     return accel_.write_memory(*cpu, addr, data, space == gdb::AddressSpace::physical);
 }
 
+std::size_t AccelDebugTarget::read_device_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out,
+                                                 bool physical) {
+    if (hooks_.device_watchpoints == nullptr) {
+        return 0;
+    }
+    std::uint64_t gpa = addr;
+    if (!physical) {
+        auto t = accel_.translate(cpu, addr);
+        if (!t) {
+            return 0;
+        }
+        gpa = *t;
+    }
+    return hooks_.device_watchpoints->read(cpu, gpa, out);
+}
+
+std::vector<WatchExtent> AccelDebugTarget::plan_watch(const gdb::Breakpoint& bp) {
+    return hooks_.device_watchpoints->plan(bp.addr, bp.kind, [this](std::uint64_t va) -> std::optional<std::uint64_t> {
+        auto gpa = accel_.translate(0, va);
+        return gpa ? std::optional(*gpa) : std::nullopt;
+    });
+}
+
 Status AccelDebugTarget::insert_breakpoint(const gdb::Breakpoint& bp) {
-    return accel_.insert_breakpoint(static_cast<KvmdbgBreakpointType>(bp.type), bp.addr, bp.kind);
+    const auto type = static_cast<KvmdbgBreakpointType>(bp.type);
+    if (hooks_.device_watchpoints == nullptr || bp.type < gdb::BreakpointType::write_watch) {
+        return accel_.insert_breakpoint(type, bp.addr, bp.kind);
+    }
+    std::vector<WatchExtent> extents = plan_watch(bp);
+    if (std::none_of(extents.begin(), extents.end(), [](const WatchExtent& e) { return e.device; })) {
+        return accel_.insert_breakpoint(type, bp.addr, bp.kind);
+    }
+    // The memory parts take debug-register slots of their own; all or nothing.
+    std::vector<const WatchExtent*> inserted;
+    for (const WatchExtent& e : extents) {
+        if (e.device) {
+            continue;
+        }
+        if (auto s = accel_.insert_breakpoint(type, e.va, e.len); !s) {
+            for (const WatchExtent* done : inserted) {
+                (void)accel_.remove_breakpoint(type, done->va, done->len);
+            }
+            return make_error(s.error().code, "the memory part " + hex_string(e.va) + "+" + std::to_string(e.len) +
+                                                  " of a watchpoint on device memory: " + s.error().message);
+        }
+        inserted.push_back(&e);
+    }
+    const AccessDirection direction = bp.type == gdb::BreakpointType::write_watch  ? AccessDirection::write
+                                      : bp.type == gdb::BreakpointType::read_watch ? AccessDirection::read
+                                                                                   : AccessDirection::both;
+    hooks_.device_watchpoints->add(static_cast<int>(bp.type), bp.addr, bp.kind, direction, extents);
+    return ok_status();
 }
 
 Status AccelDebugTarget::remove_breakpoint(const gdb::Breakpoint& bp) {
-    return accel_.remove_breakpoint(static_cast<KvmdbgBreakpointType>(bp.type), bp.addr, bp.kind);
+    const auto type = static_cast<KvmdbgBreakpointType>(bp.type);
+    std::optional<std::vector<WatchExtent>> extents;
+    if (hooks_.device_watchpoints != nullptr && bp.type >= gdb::BreakpointType::write_watch) {
+        extents = hooks_.device_watchpoints->remove(static_cast<int>(bp.type), bp.addr, bp.kind);
+    }
+    if (!extents) {
+        return accel_.remove_breakpoint(type, bp.addr, bp.kind);
+    }
+    Status result = ok_status();
+    for (const WatchExtent& e : *extents) {
+        if (!e.device) {
+            if (auto s = accel_.remove_breakpoint(type, e.va, e.len); !s && result) {
+                result = s;
+            }
+        }
+    }
+    return result;
 }
 
 void AccelDebugTarget::remove_all_breakpoints() {
     set_stop_conditions(nullptr, gdb::AddressSpace::virtual_);
+    if (hooks_.device_watchpoints != nullptr) {
+        hooks_.device_watchpoints->clear();
+    }
     (void)accel_.remove_all_breakpoints();
 }
 
@@ -250,6 +327,9 @@ Status AccelDebugTarget::resume(std::span<const gdb::ResumeRequest> requests, st
             continue;
         }
         KvmdbgResumeMode mode = r.kind == gdb::ResumeKind::step ? KVMDBG_RESUME_STEP : KVMDBG_RESUME_RUN;
+        if (hooks_.device_watchpoints != nullptr) {
+            hooks_.device_watchpoints->note_resume(*cpu);
+        }
         if (auto s = accel_.resume(*cpu, mode); !s) {
             return s;
         }

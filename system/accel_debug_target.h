@@ -9,7 +9,9 @@
 //                           target description
 //   m/M/X/x             <-> read/write_memory (virtual through the vCPU's
 //                           paging, or physical with Qqemu.PhyMemMode:1)
-//   Z/z                 <-> insert/remove_breakpoint (every vCPU)
+//   Z/z                 <-> insert/remove_breakpoint (every vCPU); watchpoints
+//                           on emulated device memory go to the device path
+//                           (DeviceWatchpoints), and so do reads there
 //   vCont c/s           <-> resume(cpu, RUN/STEP); NOIRQ -> step IRQ masking
 //   stop_all            <-> pause_all
 //   monitor CMD         <-> MonitorCommands
@@ -30,6 +32,7 @@
 #include "gdbstub-glue/debug_target.h"
 #include "gdbstub-glue/stop_event.h"
 #include "gdbstub-glue/target_description.h"
+#include "system/device_watchpoints.h"
 #include "system/isa_descriptor.h"
 
 namespace kvmdbg::system {
@@ -40,6 +43,9 @@ public:
     struct Hooks {
         std::function<void()> kill;                            ///< end the emulator with status 0
         std::function<std::string(std::string_view)> monitor;  ///< run a monitor command
+        /// Serves watchpoints and reads on emulated device memory; null:
+        /// everything goes to the accelerator.
+        DeviceWatchpoints* device_watchpoints = nullptr;
     };
 
     /// `memory_map`: the regions offered to gdb (qXfer:memory-map:read).
@@ -106,6 +112,10 @@ private:
     };
     /// The vCPU of `thread` and its current state.
     Result<CpuState> cpu_state(gdb::ThreadId thread);
+    /// gdb's watchpoint split into device and memory parts (vCPU 0's paging).
+    std::vector<WatchExtent> plan_watch(const gdb::Breakpoint& bp);
+    /// Reads at `addr` through the device path where no memory backs it.
+    std::size_t read_device_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out, bool physical);
 
     accel::Accelerator& accel_;
     const unsigned vcpus_;

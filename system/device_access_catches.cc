@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <iterator>
 
 namespace kvmdbg::system {
 
@@ -40,9 +41,23 @@ unsigned DeviceAccessCatches::add(hw::AddressSpace space, std::uint64_t first, s
     return id;
 }
 
-bool DeviceAccessCatches::remove(unsigned id) {
+unsigned DeviceAccessCatches::add_watch(std::uint64_t first, std::uint64_t last, AccessDirection direction,
+                                        std::uint64_t watch_va) {
     std::lock_guard lock(mu_);
-    auto it = std::find_if(catches_.begin(), catches_.end(), [id](const DeviceCatch& c) { return c.id == id; });
+    unsigned id = next_watch_id_++;
+    catches_.push_back(DeviceCatch{id, hw::AddressSpace::mmio, first, last, direction, std::nullopt, watch_va});
+    count_.store(catches_.size(), std::memory_order_relaxed);
+    return id;
+}
+
+bool DeviceAccessCatches::remove(unsigned id) { return erase(id, false); }
+
+bool DeviceAccessCatches::remove_watch(unsigned id) { return erase(id, true); }
+
+bool DeviceAccessCatches::erase(unsigned id, bool watch) {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(catches_.begin(), catches_.end(),
+                           [id, watch](const DeviceCatch& c) { return c.id == id && c.watch_va.has_value() == watch; });
     if (it == catches_.end()) {
         return false;
     }
@@ -62,7 +77,10 @@ void DeviceAccessCatches::clear() {
 
 std::vector<DeviceCatch> DeviceAccessCatches::list() const {
     std::lock_guard lock(mu_);
-    return catches_;
+    std::vector<DeviceCatch> out;
+    std::copy_if(catches_.begin(), catches_.end(), std::back_inserter(out),
+                 [](const DeviceCatch& c) { return !c.watch_va; });
+    return out;
 }
 
 std::optional<unsigned> DeviceAccessCatches::match(hw::AddressSpace space, std::uint64_t addr, unsigned size,
@@ -79,8 +97,15 @@ std::optional<unsigned> DeviceAccessCatches::match(hw::AddressSpace space, std::
 
 void DeviceAccessCatches::record(const DeviceCatchHit& hit) {
     std::lock_guard lock(mu_);
-    if (hit.cpu < hits_.size() && !hits_[hit.cpu]) {
-        hits_[hit.cpu] = hit;
+    if (hit.cpu >= hits_.size() || hits_[hit.cpu]) {
+        return;
+    }
+    hits_[hit.cpu] = hit;
+    for (const DeviceCatch& c : catches_) {
+        if (c.id == hit.catch_id && c.watch_va) {
+            hits_[hit.cpu]->watch_addr = *c.watch_va + (std::max(hit.access.addr, c.first) - c.first);
+            hits_[hit.cpu]->watch_direction = c.direction;
+        }
     }
 }
 

@@ -12,6 +12,11 @@
 // instruction), and gdb is told what happened as console text ahead of a
 // SIGTRAP stop (describe()).
 //
+// gdb's watchpoints on emulated device memory ride on the same table
+// (add_watch, system/device_watchpoints.h): a catch that carries the
+// virtual address gdb watches, kept out of list() and remove(), whose hit
+// becomes a watchpoint stop.
+//
 // Cost: with no catch, active() is one relaxed atomic load per access; with
 // catches, a lookup under a mutex, only for the accesses made while any is
 // set.
@@ -42,6 +47,8 @@ struct DeviceCatch {
     std::uint64_t last;   ///< inclusive
     AccessDirection direction;
     std::optional<CatchCondition> condition;  ///< `if value ...`: stops only when it holds
+    /// A gdb watchpoint's part: the virtual address gdb gave for `first`.
+    std::optional<std::uint64_t> watch_va{};
 };
 
 /// One guest access as the device path saw it.
@@ -64,6 +71,11 @@ struct DeviceCatchHit {
     unsigned catch_id;
     std::uint32_t cpu;
     DeviceAccess access;
+    /// For a gdb watchpoint's catch (filled by record()): the data address
+    /// to report, in gdb's (virtual) addresses, and what the watchpoint
+    /// stops on (write: `watch`, read: `rwatch`, both: `awatch`).
+    std::optional<std::uint64_t> watch_addr{};
+    AccessDirection watch_direction = AccessDirection::both;
 };
 
 class DeviceAccessCatches {
@@ -73,10 +85,15 @@ public:
     /// Adds a catch and returns its number (1, 2, ... never reused).
     unsigned add(hw::AddressSpace space, std::uint64_t first, std::uint64_t last, AccessDirection direction,
                  std::optional<CatchCondition> condition = std::nullopt);
-    /// Removes catch `id`; false if there is none.
+    /// Removes catch `id`; false if there is none (or it is a watchpoint's).
     bool remove(unsigned id);
+    /// Adds the MMIO part [first, last] of a gdb watchpoint whose virtual
+    /// address for `first` is `watch_va`; its number is for remove_watch().
+    unsigned add_watch(std::uint64_t first, std::uint64_t last, AccessDirection direction, std::uint64_t watch_va);
+    bool remove_watch(unsigned id);
     /// Removes every catch and forgets pending hits (the debugger left).
     void clear();
+    /// The debugger's catches (not the watchpoints' parts).
     std::vector<DeviceCatch> list() const;
 
     /// Whether any catch is set. vCPU threads, lock-free.
@@ -86,7 +103,7 @@ public:
     std::optional<unsigned> match(hw::AddressSpace space, std::uint64_t addr, unsigned size, bool is_write,
                                   std::uint64_t value = 0) const;
     /// Keeps `hit` for take_hit(hit.cpu) (one per vCPU: a vCPU stops at
-    /// its first hit).
+    /// its first hit), with the watchpoint fields filled from its catch.
     void record(const DeviceCatchHit& hit);
     /// The hit kept for `cpu`, forgotten here.
     std::optional<DeviceCatchHit> take_hit(std::uint32_t cpu);
@@ -98,10 +115,15 @@ public:
     static std::string format_list(const std::vector<DeviceCatch>& catches);
 
 private:
+    bool erase(unsigned id, bool watch);
+
     mutable std::mutex mu_;
     std::vector<DeviceCatch> catches_;
     std::vector<std::optional<DeviceCatchHit>> hits_;  // per vCPU
     unsigned next_id_ = 1;
+    // Watchpoint parts are numbered apart from the debugger's catches.
+    static constexpr unsigned kFirstWatchId = 0x80000000u;
+    unsigned next_watch_id_ = kFirstWatchId;
     std::atomic<std::size_t> count_{0};
 };
 

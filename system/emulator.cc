@@ -180,7 +180,8 @@ Status Emulator::bring_up(const std::optional<GdbEndpoint>& gdb_endpoint) {
     hooks.address_map = [this] { return format_address_map(*machine_); };
     hooks.device_list = [this] { return format_device_list(machine_->bus()); };
     hooks.device_state = [this](const std::string& name) { return machine_->bus().device_state(name); };
-    gdb_ = std::make_unique<GdbFrontEnd>(*accel_, options_.smp_cpus, log_, std::move(hooks), catches_, trace_);
+    gdb_ = std::make_unique<GdbFrontEnd>(*accel_, options_.smp_cpus, log_, std::move(hooks), machine_->bus(), catches_,
+                                         trace_);
     if (!gdb_endpoint) {
         return ok_status();
     }

@@ -6,9 +6,15 @@
 
 namespace kvmdbg::system {
 
-GdbFrontEnd::GdbFrontEnd(accel::Accelerator& accel, std::uint32_t cpus, Log& log, Hooks hooks,
+GdbFrontEnd::GdbFrontEnd(accel::Accelerator& accel, std::uint32_t cpus, Log& log, Hooks hooks, hw::IoBus& bus,
                          DeviceAccessCatches& catches, DeviceAccessTrace& trace)
-    : accel_(accel), cpus_(cpus), log_(log), hooks_(std::move(hooks)), catches_(catches), trace_(trace) {}
+    : accel_(accel),
+      cpus_(cpus),
+      log_(log),
+      hooks_(std::move(hooks)),
+      catches_(catches),
+      trace_(trace),
+      device_watchpoints_(bus, catches, cpus) {}
 
 GdbFrontEnd::~GdbFrontEnd() {
     // The stub goes first (it calls the target, which calls the accelerator).
@@ -24,6 +30,7 @@ Status GdbFrontEnd::start(const GdbEndpoint& endpoint, std::vector<gdb::MemoryRe
     AccelDebugTarget::Hooks hooks;
     hooks.kill = [this] { hooks_.finish(0, ""); };
     hooks.monitor = [this](std::string_view command) { return monitor_command(command); };
+    hooks.device_watchpoints = &device_watchpoints_;
     target_ = std::make_unique<AccelDebugTarget>(accel_, cpus_, hooks, std::move(memory_map), arch);
     GdbServer::Callbacks callbacks;
     callbacks.on_connect = [this] { on_connect(); };
@@ -54,7 +61,14 @@ bool GdbFrontEnd::wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop) {
 void GdbFrontEnd::queue_debug_stop(const KvmdbgEvent& event) {
     gdb::StopEvent stop = AccelDebugTarget::to_stop_event(event.cpu, event.debug);
     if (event.debug.reason == KVMDBG_STOP_DEVICE) {
-        if (auto hit = catches_.take_hit(event.cpu)) {
+        if (auto hit = catches_.take_hit(event.cpu); hit && hit->watch_addr) {
+            // A gdb watchpoint on device memory: an ordinary watchpoint stop.
+            stop.reason = hit->watch_direction == AccessDirection::write  ? gdb::StopReason::write_watchpoint
+                          : hit->watch_direction == AccessDirection::read ? gdb::StopReason::read_watchpoint
+                                                                          : gdb::StopReason::access_watchpoint;
+            stop.address = *hit->watch_addr;
+            device_watchpoints_.note_stop(event.cpu, hit->access);
+        } else if (hit) {
             stop.console = DeviceAccessCatches::describe(*hit);
         }
     }
@@ -92,7 +106,7 @@ void GdbFrontEnd::on_disconnect() {
         // detach, so the guest runs on with no breakpoint left in memory.
         std::fprintf(stderr, "kvmdbg: the debugger went away; removing its breakpoints and resuming the guest\n");
         catches_.clear();
-        target_->remove_all_breakpoints();
+        target_->remove_all_breakpoints();  // device watchpoints too
         target_->detach();
     }
     session_.reset();
@@ -129,6 +143,7 @@ void GdbFrontEnd::pump() {
     gdb::SessionState state = session_->state();
     std::optional<int> status = session_->exit_status();
     catches_.clear();  // the debugger's, like its breakpoints (a stop that races this is resumed)
+    device_watchpoints_.clear();
     session_.reset();
     attached_ = false;
     server_->close_client();

@@ -38,6 +38,7 @@
 #include "system/busy_poll_window.h"
 #include "system/device_access_catches.h"
 #include "system/device_access_trace.h"
+#include "system/device_watchpoints.h"
 #include "system/gdb_endpoint.h"
 #include "system/gdb_server.h"
 
@@ -60,11 +61,12 @@ public:
         std::function<std::optional<std::string>(const std::string& name)> device_state;
     };
 
-    /// `accel` and `catches` must outlive the front end; `cpus` is the
-    /// vCPU count. `catches` are the device path's (`monitor catch`): the
-    /// front end sets them and clears them when the debugger leaves.
-    GdbFrontEnd(accel::Accelerator& accel, std::uint32_t cpus, Log& log, Hooks hooks, DeviceAccessCatches& catches,
-                DeviceAccessTrace& trace);
+    /// `accel`, `bus` and `catches` must outlive the front end; `cpus` is
+    /// the vCPU count. `catches` are the device path's (`monitor catch`,
+    /// and gdb's watchpoints on the MMIO devices of `bus`): the front end
+    /// sets them and clears them when the debugger leaves.
+    GdbFrontEnd(accel::Accelerator& accel, std::uint32_t cpus, Log& log, Hooks hooks, hw::IoBus& bus,
+                DeviceAccessCatches& catches, DeviceAccessTrace& trace);
     /// Ends the session before the server, so that closing the connection
     /// is not taken for a debugger that went away.
     ~GdbFrontEnd();
@@ -110,6 +112,7 @@ private:
     Hooks hooks_;
     DeviceAccessCatches& catches_;
     DeviceAccessTrace& trace_;  // monitor trace io / info io
+    DeviceWatchpoints device_watchpoints_;
     std::unique_ptr<AccelDebugTarget> target_;
     gdb::AgentExprConditionEvaluator conditions_;
     std::unique_ptr<gdb::GdbSession> session_;

@@ -76,6 +76,9 @@ public:
     virtual Status read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out, bool physical) = 0;
     virtual Status write_memory(std::uint32_t cpu, std::uint64_t addr, std::span<const std::uint8_t> in,
                                 bool physical) = 0;
+    /// The guest-physical address of virtual `addr` in `cpu`'s current
+    /// translation regime, RAM or not (device memory too). EFAULT: not mapped.
+    virtual Result<std::uint64_t> translate(std::uint32_t cpu, std::uint64_t addr) = 0;
 
     /// KVM_EXIT_DEBUG on the vCPU's thread: the stop to report (the vCPU then
     /// parks), or nothing when the vCPU goes on (a reflected guest event, a

@@ -325,6 +325,17 @@ Status GuestDebugCore::read_memory(std::uint32_t cpu, std::uint64_t addr, std::s
     return ok_status();
 }
 
+Result<std::uint64_t> GuestDebugCore::translate(std::uint32_t cpu, std::uint64_t addr) {
+    auto mem = isa_->guest_memory(cpu);
+    if (!mem) {
+        return mem.error();
+    }
+    if (auto gpa = mem->translate(addr)) {
+        return *gpa;
+    }
+    return make_error(EFAULT, "virtual address " + hex_string(addr) + " is not mapped");
+}
+
 Status GuestDebugCore::write_memory(std::uint32_t cpu, std::uint64_t addr, std::span<const std::uint8_t> in,
                                     bool physical) {
     if (physical) {

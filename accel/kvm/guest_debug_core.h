@@ -74,6 +74,7 @@ public:
     Status update(std::uint32_t cpu) override;
     Result<PreRunJob> prepare_resume(std::uint32_t cpu, bool single_step) override;
     Status read_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out, bool physical) override;
+    Result<std::uint64_t> translate(std::uint32_t cpu, std::uint64_t addr) override;
     Status write_memory(std::uint32_t cpu, std::uint64_t addr, std::span<const std::uint8_t> in,
                         bool physical) override;
     std::optional<KvmdbgDebugStop> on_debug_exit(KvmVcpu& vcpu) override;

@@ -35,16 +35,19 @@ std::optional<std::uint64_t> GuestMemory::read_physical(const KvmVm& vm, std::ui
 
 GuestMemory::GuestMemory(const KvmVm& vm) : vm_(vm), physical_(true) {}
 
-Result<std::span<std::uint8_t>> GuestMemory::map_chunk(std::uint64_t addr, std::uint64_t len) const {
-    std::uint64_t gpa = addr;
-    if (!physical_) {
-        auto t = translate_ ? translate_(addr) : std::nullopt;
-        if (!t) {
-            return unmapped(addr, false);
-        }
-        gpa = *t;
+std::optional<std::uint64_t> GuestMemory::translate(std::uint64_t addr) const {
+    if (physical_) {
+        return addr;
     }
-    auto bytes = vm_.guest_bytes(gpa, len);
+    return translate_ ? translate_(addr) : std::nullopt;
+}
+
+Result<std::span<std::uint8_t>> GuestMemory::map_chunk(std::uint64_t addr, std::uint64_t len) const {
+    auto gpa = translate(addr);
+    if (!gpa) {
+        return unmapped(addr, false);
+    }
+    auto bytes = vm_.guest_bytes(*gpa, len);
     if (bytes.empty()) {
         return unmapped(addr, physical_);
     }

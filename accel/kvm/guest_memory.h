@@ -29,6 +29,9 @@ public:
     explicit GuestMemory(const KvmVm& vm);
 
     Status read(std::uint64_t addr, std::span<std::uint8_t> out) override;
+    /// The guest-physical address of `addr` (itself for physical memory),
+    /// whether or not RAM backs it; nullopt: not mapped by the paging.
+    std::optional<std::uint64_t> translate(std::uint64_t addr) const;
     Status write(std::uint64_t addr, std::span<const std::uint8_t> in) override;
 
     /// A little-endian load of `size` (1..8) bytes at guest-physical `gpa`,

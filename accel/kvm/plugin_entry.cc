@@ -138,6 +138,15 @@ int op_read_memory(KvmdbgAccel* accel, uint32_t cpu, uint64_t addr, void* buf, u
                                                         (flags & KVMDBG_MEM_PHYS) != 0));
 }
 
+int op_translate(KvmdbgAccel* accel, uint32_t cpu, uint64_t addr, uint64_t* gpa) {
+    auto r = accel->vm->debug().translate(cpu, addr);
+    if (r) {
+        *gpa = *r;
+        return 0;
+    }
+    return report(accel, r.error());
+}
+
 int op_write_memory(KvmdbgAccel* accel, uint32_t cpu, uint64_t addr, const void* buf, uint64_t len, uint32_t flags) {
     return report(accel, accel->vm->debug().write_memory(cpu, addr, {static_cast<const std::uint8_t*>(buf), len},
                                                          (flags & KVMDBG_MEM_PHYS) != 0));
@@ -191,6 +200,7 @@ constexpr KvmdbgAccelOps kOps = {
     .debug_report = op_debug_report,
     .wait_for_sipi = op_wait_for_sipi,
     .power_off_vcpu = op_power_off_vcpu,
+    .translate = op_translate,
 };
 
 }  // namespace

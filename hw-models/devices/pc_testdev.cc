@@ -79,6 +79,7 @@ public:
         }
         return IoOutcome::proceed;
     }
+    std::optional<std::uint64_t> peek(std::uint64_t offset, unsigned size) override { return read(offset, size); }
 
 private:
     std::shared_ptr<State> s_;

@@ -2,6 +2,7 @@
 
 #include "hw-models/devices/register_text.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "common/byte_order.h"
@@ -15,6 +16,12 @@ constexpr std::uint8_t kIds[8] = {0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1
 
 constexpr std::uint32_t kDrOe = 1u << 11;
 constexpr std::uint32_t kRsrOe = 1u << 3;
+
+// The `size` bytes at `offset` of a 32-bit register holding `value` (a
+// read at offset & 3 == n sees the register shifted right by n bytes).
+std::uint64_t lane(std::uint32_t value, std::uint64_t offset, unsigned size) {
+    return (value >> ((offset & 3) * 8)) & low_bytes_mask(std::min(size, 4u));
+}
 
 }  // namespace
 
@@ -187,14 +194,14 @@ void Pl011::write_register(std::uint64_t reg, std::uint32_t value) {
 }
 
 std::uint64_t Pl011::read(std::uint64_t offset, unsigned size) {
-    std::uint64_t reg = offset & ~std::uint64_t{3};
-    unsigned shift = static_cast<unsigned>(offset & 3) * 8;
-    std::uint64_t value = read_register(reg, shift == 0) >> shift;
+    // Only a read of the register's first byte has side effects.
+    std::uint64_t value = lane(read_register(offset & ~std::uint64_t{3}, (offset & 3) == 0), offset, size);
     update_irq();
-    if (size >= 4) {
-        return value & 0xffffffffull;
-    }
-    return value & low_bytes_mask(size);
+    return value;
+}
+
+std::optional<std::uint64_t> Pl011::peek(std::uint64_t offset, unsigned size) {
+    return lane(read_register(offset & ~std::uint64_t{3}, false), offset, size);
 }
 
 IoOutcome Pl011::write(std::uint64_t offset, std::uint64_t value, unsigned size) {

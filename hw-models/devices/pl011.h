@@ -148,6 +148,9 @@ public:
     /// Always returns IoOutcome::proceed.
     IoOutcome write(std::uint64_t offset, std::uint64_t value, unsigned size) override;
     std::string state_text() const override;
+    /// A read without its side effects: DR gives the next received byte
+    /// without popping it.
+    std::optional<std::uint64_t> peek(std::uint64_t offset, unsigned size) override;
 
     /// Bytes arriving on UARTRXD, in order (see the model choices above).
     void push_input(std::span<const std::uint8_t> bytes);

@@ -481,6 +481,59 @@ def catch_condition(ctx):
 
 
 @case
+def watch_device_memory(ctx):
+    """gdb's `watch` and `rwatch` on emulated device memory (pc-testdev's
+    MMIO buffer at 0xff000000) are served by the device path, not by debug
+    registers: they fire on every host, stopping just past the accessing
+    instruction as ordinary watchpoint stops, with the value written (old
+    and new) and the value read; gdb reads device memory (`x`) without side
+    effects; the watchpoints are not catches (`info catch`); deleted, the
+    guest runs to its exit."""
+    emu, base = catch_guest(ctx)
+    show = 'printf "STOP pc=%lx rax=%lx rcx=%lx\\n", $pc, $rax, $rcx'
+    rc, out = ctx.run_gdb([
+        "watch *(unsigned int *)0xff000000", "continue", show, "rwatch *(unsigned int *)0xff000000", "delete 1",
+        "continue", show, "x/wx 0xff000000", "monitor info catch", "delete 2", "continue"],
+        target=emu.target_command())
+    status, _, err = emu.finish()
+    expect(re.search(r"Hardware watchpoint 1: \*\(unsigned int \*\)0xff000000\s+Old value = 0\s+"
+                     r"New value = 305419896", out),
+           "the write watchpoint did not report 0 -> 0x12345678", out, err)
+    expect(re.search(r"Hardware read watchpoint 2: \*\(unsigned int \*\)0xff000000\s+Value = 305419896", out),
+           "the read watchpoint did not report the value read", out, err)
+    for n, what in enumerate(("mmio_write", "mmio_read")):
+        stop = stop_after(out, n)
+        expect(stop and stop[0] == base + CATCH_AFTER[what],
+               f"the {what} watchpoint stop is not right after the instruction "
+               f"(pc {stop and hex(stop[0])}, expected {base + CATCH_AFTER[what]:#x})", out)
+    expect(re.search(r"^0xff000000:\s+0x12345678$", out, re.M), "x/wx of device memory did not read it", out)
+    expect("No catches." in out, "gdb's watchpoints were listed as catches", out)
+    expect(status == CATCH_EXIT_STATUS, f"the guest did not run to its exit (status {status})", out, err)
+
+
+@case
+def awatch_device_memory(ctx):
+    """`awatch` on two bytes inside a 4-byte device register stops on the
+    write and on the read that overlap them, reporting the bytes' value;
+    the watchpoint goes with `detach`, and the guest runs to its exit."""
+    emu, base = catch_guest(ctx)
+    show = 'printf "STOP pc=%lx rax=%lx rcx=%lx\\n", $pc, $rax, $rcx'
+    rc, out = ctx.run_gdb(["awatch *(unsigned short *)0xff000002", "continue", show, "continue", show, "detach"],
+                          target=emu.target_command())
+    status, _, err = emu.finish()
+    expect(re.search(r"Hardware access \(read/write\) watchpoint 1: \*\(unsigned short \*\)0xff000002\s+"
+                     r"Old value = 0\s+New value = 4660", out),
+           "the access watchpoint did not report the write of 0x1234 to its bytes", out, err)
+    expect(re.search(r"Hardware access \(read/write\) watchpoint 1: \*\(unsigned short \*\)0xff000002\s+"
+                     r"Value = 4660", out),
+           "the access watchpoint did not report the read", out, err)
+    for n, what in enumerate(("mmio_write", "mmio_read")):
+        stop = stop_after(out, n)
+        expect(stop and stop[0] == base + CATCH_AFTER[what], f"the {what} stop is not past the instruction", out)
+    expect(status == CATCH_EXIT_STATUS, f"the guest did not run to its exit after detach (status {status})", out, err)
+
+
+@case
 def device_state(ctx):
     """`monitor info devices` lists the machine's devices with their ranges
     and which show registers; `monitor info device NAME` shows them without
@@ -582,4 +635,6 @@ CASES = {
     "trace_device_access": trace_device_access,
     "catch_condition": catch_condition,
     "device_state": device_state,
+    "watch_device_memory": watch_device_memory,
+    "awatch_device_memory": awatch_device_memory,
 }

@@ -155,6 +155,7 @@ static const KvmdbgAccelOps kFakeOps = {
     .debug_report = nullptr,
     .wait_for_sipi = nullptr,
     .power_off_vcpu = nullptr,
+    .translate = nullptr,
 };
 
 #if defined(FAKE_NULL_OPS)

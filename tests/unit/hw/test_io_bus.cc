@@ -5,7 +5,9 @@
 #include "hw-models/io_bus.h"
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/support/cunit_main.h"
@@ -108,7 +110,42 @@ void test_device_state_by_name() {
     CU_ASSERT_FALSE(bus.device_state("nope").has_value());
 }
 
+class PeekableDevice final : public IoDevice {
+public:
+    std::uint64_t read(std::uint64_t offset, unsigned) override { return 0x100 + offset; }
+    IoOutcome write(std::uint64_t, std::uint64_t, unsigned) override { return IoOutcome::proceed; }
+    std::optional<std::uint64_t> peek(std::uint64_t offset, unsigned size) override { return offset * 16 + size; }
+};
+
+void test_peek_within_one_mapping() {
+    Log log;
+    IoBus bus(log);
+    CU_ASSERT_TRUE_FATAL(bus.map(AddressSpace::mmio, 0x1000, 8, "peekable", std::make_shared<PeekableDevice>()).ok());
+    CU_ASSERT_TRUE_FATAL(bus.map(AddressSpace::mmio, 0x1008, 8, "null", std::make_shared<NullDevice>()).ok());
+    CU_ASSERT_EQUAL(bus.peek(AddressSpace::mmio, 0x1004, 4).value_or(0), 0x44u);
+    CU_ASSERT_FALSE(bus.peek(AddressSpace::mmio, 0x1006, 4).has_value());  // runs past the mapping
+    CU_ASSERT_FALSE(bus.peek(AddressSpace::mmio, 0x1008, 1).has_value());  // no peek: the default
+    CU_ASSERT_FALSE(bus.peek(AddressSpace::pio, 0x1000, 1).has_value());   // the other space
+    CU_ASSERT_FALSE(bus.peek(AddressSpace::mmio, 0x1000, 0).has_value());
+    CU_ASSERT_FALSE(bus.peek(AddressSpace::mmio, 0x1000, 9).has_value());
+}
+
+void test_mapped_parts_in_address_order() {
+    Log log;
+    IoBus bus(log);
+    map_three(bus);
+    auto dev = std::make_shared<NullDevice>();
+    CU_ASSERT_TRUE_FATAL(bus.map(AddressSpace::mmio, 0xfe000000, 0x1000, "low", dev).ok());
+    using Parts = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+    CU_ASSERT_TRUE(bus.mapped_parts(AddressSpace::mmio, 0xfe000800, 0xff000003) ==
+                   (Parts{{0xfe000800, 0xfe000fff}, {0xff000000, 0xff000003}}));
+    CU_ASSERT_TRUE(bus.mapped_parts(AddressSpace::mmio, 0, 0xfdffffff).empty());
+    CU_ASSERT_TRUE(bus.mapped_parts(AddressSpace::pio, 0x3f0, 0x3ff) == (Parts{{0x3f8, 0x3ff}}));
+}
+
 const kvmdbg::test::TestCase kCases[] = {
+    {"peek() within one mapping", test_peek_within_one_mapping},
+    {"mapped_parts() in address order", test_mapped_parts_in_address_order},
     {"device_state() by name: text, empty, none", test_device_state_by_name},
     {"no mappings: no ranges", test_ranges_empty_without_mappings},
     {"ranges() in mapping order", test_ranges_in_mapping_order},

@@ -149,6 +149,18 @@ void test_receive_non_fifo_and_overrun() {
     CU_ASSERT_EQUAL(r.rd(Pl011::kRis), 0u);
 }
 
+void test_peek_has_no_side_effects() {
+    Rig r;
+    r.wr(Pl011::kLcrH, Pl011::kLcrFen | 0x60);
+    r.push({'x', 'y'});
+    CU_ASSERT_EQUAL(r.uart.peek(Pl011::kDr, 4).value_or(0), static_cast<std::uint64_t>('x'));
+    CU_ASSERT_EQUAL(r.uart.peek(Pl011::kDr, 1).value_or(0), static_cast<std::uint64_t>('x'));  // still there
+    CU_ASSERT_EQUAL(r.uart.peek(Pl011::kFr, 2).value_or(0) & Pl011::kFrRxfe, 0u);
+    CU_ASSERT_EQUAL(r.uart.peek(Pl011::kLcrH + 1, 1).value_or(1), 0u);   // byte lanes as read()
+    CU_ASSERT_EQUAL(r.rd(Pl011::kDr), static_cast<std::uint32_t>('x'));  // the guest pops it
+    CU_ASSERT_EQUAL(r.uart.peek(Pl011::kDr, 4).value_or(0), static_cast<std::uint64_t>('y'));
+}
+
 void test_fifo_order_and_flush() {
     Rig r;
     r.wr(Pl011::kLcrH, Pl011::kLcrFen | 0x60);
@@ -254,6 +266,7 @@ constexpr kvmdbg::test::TestCase kData[] = {
     {"transmit", test_transmit},
     {"non-FIFO receive and overrun", test_receive_non_fifo_and_overrun},
     {"FIFO order and flush", test_fifo_order_and_flush},
+    {"peek: no FIFO pop", test_peek_has_no_side_effects},
     {"loopback", test_loopback},
 };
 constexpr kvmdbg::test::TestCase kInterrupts[] = {
