@@ -44,6 +44,9 @@ struct Aarch64Traits {
     static constexpr KvmdbgArch kArch = KVMDBG_ARCH_ARM64;
     static constexpr const char* kName = "aarch64";
     static constexpr std::uint32_t kStateSize = KVMDBG_ARM64_STATE_SIZE;
+    // A watchpoint exception is taken before the access: gdb's aarch64
+    // architecture has nonsteppable watchpoints.
+    static constexpr bool kWatchpointStopsBeforeAccess = true;
 
     static gdb::TargetDescription description() { return gdb::aarch64_target_description(); }
     static std::vector<std::uint8_t> registers_of(const State& st) { return arch::arm64::gdb_registers_from_state(st); }

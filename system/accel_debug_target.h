@@ -46,6 +46,8 @@ public:
         /// Serves watchpoints and reads on emulated device memory; null:
         /// everything goes to the accelerator.
         DeviceWatchpoints* device_watchpoints = nullptr;
+        /// Queues a stop the target made up without running a vCPU.
+        std::function<void(const gdb::StopEvent&)> report_stop;
     };
 
     /// `memory_map`: the regions offered to gdb (qXfer:memory-map:read).

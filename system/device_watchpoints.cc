@@ -28,7 +28,7 @@ void append(std::vector<WatchExtent>& out, std::uint64_t va, std::optional<std::
 }  // namespace
 
 DeviceWatchpoints::DeviceWatchpoints(hw::IoBus& bus, DeviceAccessCatches& catches, std::uint32_t cpus)
-    : bus_(bus), catches_(catches), stopped_at_(cpus) {}
+    : bus_(bus), catches_(catches), stopped_at_(cpus), step_over_pending_(cpus, false) {}
 
 std::vector<WatchExtent> DeviceWatchpoints::plan(std::uint64_t va, std::uint64_t len, const Translate& translate,
                                                  const DeviceParts& device_parts) {
@@ -108,6 +108,7 @@ void DeviceWatchpoints::clear() {
     set_.clear();
     std::lock_guard lock(stopped_mu_);
     std::fill(stopped_at_.begin(), stopped_at_.end(), std::nullopt);
+    std::fill(step_over_pending_.begin(), step_over_pending_.end(), false);
 }
 
 std::size_t DeviceWatchpoints::read(std::uint32_t cpu, std::uint64_t gpa, std::span<std::uint8_t> out) {
@@ -144,6 +145,7 @@ void DeviceWatchpoints::note_stop(std::uint32_t cpu, const DeviceAccess& access)
     std::lock_guard lock(stopped_mu_);
     if (cpu < stopped_at_.size() && access.space == hw::AddressSpace::mmio) {
         stopped_at_[cpu] = access;
+        step_over_pending_[cpu] = true;
     }
 }
 
@@ -151,7 +153,17 @@ void DeviceWatchpoints::note_resume(std::uint32_t cpu) {
     std::lock_guard lock(stopped_mu_);
     if (cpu < stopped_at_.size()) {
         stopped_at_[cpu].reset();
+        step_over_pending_[cpu] = false;
     }
+}
+
+bool DeviceWatchpoints::take_step_over(std::uint32_t cpu) {
+    std::lock_guard lock(stopped_mu_);
+    if (cpu >= step_over_pending_.size() || !step_over_pending_[cpu]) {
+        return false;
+    }
+    step_over_pending_[cpu] = false;
+    return true;
 }
 
 }  // namespace kvmdbg::system

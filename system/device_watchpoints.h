@@ -95,6 +95,11 @@ public:
     /// vCPU `cpu` stopped at a device-watchpoint hit of `access` / resumed.
     void note_stop(std::uint32_t cpu, const DeviceAccess& access);
     void note_resume(std::uint32_t cpu);
+    /// Whether `cpu` sits at a device-watchpoint hit that no resume has
+    /// followed yet; true once per hit. For gdbs that step over an access
+    /// after a watchpoint stop (IsaDescriptor::
+    /// gdb_watchpoint_stops_before_access): that step is already done.
+    bool take_step_over(std::uint32_t cpu);
 
 private:
     struct Set {
@@ -108,6 +113,7 @@ private:
     std::map<std::tuple<int, std::uint64_t, std::uint64_t>, Set> set_;
     std::mutex stopped_mu_;
     std::vector<std::optional<DeviceAccess>> stopped_at_;  // per vCPU, guarded by stopped_mu_
+    std::vector<bool> step_over_pending_;                  // per vCPU, guarded by stopped_mu_
 };
 
 }  // namespace kvmdbg::system

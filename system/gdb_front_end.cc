@@ -31,6 +31,7 @@ Status GdbFrontEnd::start(const GdbEndpoint& endpoint, std::vector<gdb::MemoryRe
     hooks.kill = [this] { hooks_.finish(0, ""); };
     hooks.monitor = [this](std::string_view command) { return monitor_command(command); };
     hooks.device_watchpoints = &device_watchpoints_;
+    hooks.report_stop = [this](const gdb::StopEvent& stop) { queue_stop(stop); };
     target_ = std::make_unique<AccelDebugTarget>(accel_, cpus_, hooks, std::move(memory_map), arch);
     GdbServer::Callbacks callbacks;
     callbacks.on_connect = [this] { on_connect(); };

@@ -12,6 +12,8 @@
 //   pc as gdb shows it             linear CS.base + IP in real   pc
 //                                  and vm86 mode, else rip
 //   `monitor info registers`       arch/x86/register_dump.h      every non-vector register
+//   gdb's watchpoint stops         after the access              before the access (gdb
+//                                  (continuable)                 steps over it, then checks)
 //
 // Every state argument is an accelerator state blob (Accelerator::get_state)
 // of exactly state_size() bytes; any other size is EINVAL and nothing is
@@ -63,6 +65,12 @@ public:
     /// Multi-line register dump for `monitor info registers`; each line
     /// ends with '\n'.
     virtual Result<std::string> register_dump(std::span<const std::uint8_t> state) const = 0;
+    /// Whether gdb takes this ISA's watchpoint stops as made before the
+    /// access (its gdbarch "nonsteppable watchpoints": aarch64): gdb then
+    /// removes the watchpoints and single-steps the vCPU over the access
+    /// before it looks at the value. A device-path watchpoint stops after
+    /// the access, so that step has already happened (AccelDebugTarget).
+    virtual bool gdb_watchpoint_stops_before_access() const = 0;
 };
 
 /// The descriptor of `arch`. Errors: ENOTSUP for an ISA kvmdbg has no

@@ -7,6 +7,7 @@
 //   using State = <plain C state struct of the plugin ABI>;
 //   static constexpr KvmdbgArch kArch; static constexpr const char* kName;
 //   static constexpr std::uint32_t kStateSize;   (== sizeof(State))
+//   static constexpr bool kWatchpointStopsBeforeAccess;  (gdb's view)
 //   static gdb::TargetDescription description();
 //   static std::vector<std::uint8_t> registers_of(const State&);
 //   static Status apply_registers(std::span<const std::uint8_t>, State&);
@@ -38,6 +39,7 @@ public:
     KvmdbgArch arch() const override { return Traits::kArch; }
     const char* name() const override { return Traits::kName; }
     std::uint32_t state_size() const override { return Traits::kStateSize; }
+    bool gdb_watchpoint_stops_before_access() const override { return Traits::kWatchpointStopsBeforeAccess; }
     const gdb::TargetDescription& description() const override { return description_; }
 
     Result<std::vector<std::uint8_t>> registers_from_state(std::span<const std::uint8_t> state) const override {

@@ -17,6 +17,7 @@ struct X86_64Traits {
     static constexpr KvmdbgArch kArch = KVMDBG_ARCH_X86_64;
     static constexpr const char* kName = "x86-64";
     static constexpr std::uint32_t kStateSize = KVMDBG_X86_64_STATE_SIZE;
+    static constexpr bool kWatchpointStopsBeforeAccess = false;  // #DB is a trap after the access
 
     static gdb::TargetDescription description() { return gdb::x86_64_target_description(); }
     static std::vector<std::uint8_t> registers_of(const State& st) { return arch::x86::gdb_registers_from_state(st); }

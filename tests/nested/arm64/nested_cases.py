@@ -333,6 +333,34 @@ def rwatch_read(ctx):
 
 
 @case
+def watch_pl011(ctx):
+    """gdb's `watch` and `rwatch` on the PL011's registers (emulated MMIO)
+    are served by kvmdbg's device path, not by the debug registers: `watch`
+    on UARTDR stops just past the guest's stores of its first two
+    characters ('d' = 100, 'e' = 101 of "debug_target done"), showing the
+    value written; `rwatch` on UARTFR stops at the guest's poll of TXFF and
+    shows the flags it read (TXFE set, TXFF clear); deleted, the guest runs
+    to its end."""
+    dr, fr = PL011, PL011 + 0x18
+    r = ctx.session(DEBUG_TARGET, [
+        f"watch *(unsigned int *)0x{dr:x}", "continue", "bt 1", "x/i $pc-4", "continue", "delete",
+        f"rwatch *(unsigned int *)0x{fr:x}", "continue", "bt 1", "delete", "continue"])
+    expect(re.search(r"Hardware watchpoint 1: \*\(unsigned int \*\)0x%x\s+Old value = 0\s+New value = 100\b" % dr,
+                     r.gdb_out), "watch on UARTDR did not report the write of 'd' (0 -> 100)", r.all())
+    expect(re.search(r"Old value = 100\s+New value = 101\b", r.gdb_out),
+           "watch on UARTDR did not report the write of 'e' (100 -> 101)", r.all())
+    expect(re.search(r"^#0 .*\bserial_putc \(", r.gdb_out, re.M), "the write stop is not in serial_putc", r.all())
+    expect(re.search(r"^   0x[0-9a-f]+ <serial_putc\+\d+>:\s+str", r.gdb_out, re.M),
+           "the vCPU is not just past the store to UARTDR (x/i $pc-4 is no str)", r.all())
+    m = re.search(r"Hardware read watchpoint 2: \*\(unsigned int \*\)0x%x\s+Value = (\d+)" % fr, r.gdb_out)
+    expect(m, "rwatch on UARTFR did not stop at the guest's poll", r.all())
+    flags = int(m.group(1))
+    expect(flags & 0x80 and not flags & 0x20, f"UARTFR read {flags:#x}: TXFE clear or TXFF set", r.all())
+    expect(DEBUG_TARGET_DONE in r.serial, "the guest did not finish after the watchpoints were deleted", r.all())
+    expect(r.status == 0, f"kvmdbg exited {r.status}, expected 0 (the guest's PSCI SYSTEM_OFF)", r.all())
+
+
+@case
 def guest_self_brk(ctx):
     """The guest's own BRKs, taken while gdb has a software breakpoint in
     (KVM_GUESTDBG_USE_SW_BP traps every BRK), are reflected through the
@@ -900,5 +928,5 @@ def uboot_gdb_session(ctx):
 
 CASES = {fn.__name__: fn for fn in [
     kvm_probe, connect_registers, hbreak_continue, break_brk, stepi_exact, watch_write, awatch_access,
-    rwatch_read, guest_self_brk, detach_restores_memory, deleted_brk_stays_removed, linux_boot,
+    rwatch_read, watch_pl011, guest_self_brk, detach_restores_memory, deleted_brk_stays_removed, linux_boot,
     linux_start_kernel, linux_gdb_session, uboot_prompt, uboot_gdb_session]}

@@ -243,6 +243,21 @@ void test_read_at_a_watch_stop_gives_the_accessed_value() {
     CU_ASSERT_EQUAL(rig.watchpoints.read(0, 0xff000010, out), 0u);
 }
 
+void test_step_over_is_taken_once_per_hit() {
+    Rig rig;
+    CU_ASSERT_FALSE(rig.watchpoints.take_step_over(0));
+    rig.watchpoints.note_stop(0, DeviceAccess{AddressSpace::mmio, 0xff000000, 4, true, 7, "buffer"});
+    CU_ASSERT_FALSE(rig.watchpoints.take_step_over(1));
+    CU_ASSERT_TRUE(rig.watchpoints.take_step_over(0));
+    CU_ASSERT_FALSE(rig.watchpoints.take_step_over(0));  // a second stepi really steps
+    std::array<std::uint8_t, 4> out{};
+    CU_ASSERT_EQUAL(rig.watchpoints.read(0, 0xff000000, out), 4u);  // the value is still the access's
+    CU_ASSERT_EQUAL(kvmdbg::load_le(out.data(), 4), 7u);
+    rig.watchpoints.note_stop(0, DeviceAccess{AddressSpace::mmio, 0xff000000, 4, true, 8, "buffer"});
+    rig.watchpoints.note_resume(0);
+    CU_ASSERT_FALSE(rig.watchpoints.take_step_over(0));  // resumed: no pending step-over
+}
+
 const kvmdbg::test::TestCase kPlan[] = {
     {"all memory or all device", test_plan_all_memory_or_all_device},
     {"a range straddling memory and a device is split", test_plan_splits_a_range_that_straddles_memory_and_a_device},
@@ -260,6 +275,7 @@ const kvmdbg::test::TestCase kReads[] = {
     {"reads peek the device", test_read_peeks_the_device},
     {"reads stop where nothing answers", test_read_stops_where_nothing_answers},
     {"at a watch stop the access's value", test_read_at_a_watch_stop_gives_the_accessed_value},
+    {"the step-over is taken once per hit", test_step_over_is_taken_once_per_hit},
 };
 const kvmdbg::test::TestSuite kSuites[] = {
     {"watch planning", kPlan},

@@ -98,6 +98,9 @@ void test_lookup_and_sizes() {
     CU_ASSERT_EQUAL(a.state_size(), kvmdbg::accel::cpu_state_size(KVMDBG_ARCH_ARM64));
     CU_ASSERT_EQUAL(a.description().registers_size(), arm64::kGdbRegistersSize);
     CU_ASSERT_PTR_NOT_NULL(a.description().annex("aarch64-core.xml"));
+    // gdb steps over an aarch64 watchpoint stop before it reads the value.
+    CU_ASSERT_FALSE(x.gdb_watchpoint_stops_before_access());
+    CU_ASSERT_TRUE(a.gdb_watchpoint_stops_before_access());
 
     auto none = kvmdbg::system::find_isa_descriptor(static_cast<KvmdbgArch>(99));
     CU_ASSERT_FALSE(none.ok());
