@@ -5,7 +5,9 @@
  * vCPU 0 loops forever. What one iteration does depends on bench_mode,
  * which the debugger (or bench/raw_kvm_loop) writes before resuming:
  *   0  bench_hit(i): the function the breakpoint rows hit;
- *   1  one `out` to port 0x80: the raw loop's PIO-exit baseline.
+ *   1  one `out` to port 0x80 (no device there: the write is dropped) and
+ *      ++pio_count: the device-access rows, and the raw loop's PIO-exit
+ *      baseline.
  * Every other vCPU (ELF64 with -smp N) spins in bench_spin() with `pause`,
  * so that stop-all has N running vCPUs to stop.
  *
@@ -19,6 +21,7 @@
 
 volatile u32 bench_mode;    /* 0: call bench_hit, 1: out to port 0x80 */
 volatile u64 hit_count;     /* bench_hit(): ++ per call */
+volatile u64 pio_count;     /* bench_mode 1: ++ per `out` */
 volatile u32 last_arg;      /* bench_hit(): its argument */
 volatile u64 spin_count[8]; /* bench_spin(): per-vCPU progress (index & 7) */
 
@@ -41,9 +44,10 @@ void bench_spin(u64 cpu) {
 
 void bench_loop(void) {
     for (u32 i = 0;; ++i) {
-        if (bench_mode == 1)
+        if (bench_mode == 1) {
             outb(BENCH_PIO_PORT, (u8)i);
-        else
+            pio_count++;
+        } else
             bench_hit(i);
     }
 }

@@ -5,7 +5,9 @@
 // protocol. kvmdbg's own loaders put the guest in RAM (hw-models), so the
 // guest state is exactly the one kvmdbg boots.
 //
-//   raw_kvm_loop --guest ELF --hit ADDR --mode ADDR [--count N] [--smp N]
+//   raw_kvm_loop --guest ELF --hit ADDR --mode ADDR [--count N]
+//   raw_kvm_loop --guest ELF --mode ADDR --only pio [--count N]
+//   raw_kvm_loop --guest ELF --smp N [--count N]
 //
 // Prints one `name value` line per figure (µs per operation, MiB/s):
 //   step_us        KVM_RUN with KVM_GUESTDBG_SINGLESTEP, one exit per insn
@@ -13,7 +15,9 @@
 //                  KVM_EXIT_DEBUG, the guest runs one loop iteration)
 //   hit_cycle_us   one hit and continue: the debug exit, KVM_SET_GUEST_DEBUG
 //                  without the slot + a single step over it, re-arm
-//   pio_us         one KVM_EXIT_IO (`out` to port 0x80, bench_mode = 1)
+//   pio_us         one KVM_EXIT_IO (`out` to port 0x80, bench_mode = 1);
+//                  alone with --only pio (no breakpoint: the device-access
+//                  rows, also on hosts where hardware breakpoints never fire)
 //   getregs_us     KVM_GET_REGS + KVM_GET_SREGS + KVM_GET_FPU (a `g`'s data)
 //   memread_mibs   64 MiB copied out of guest RAM through the host mapping
 //   stopall_us     with --smp N: N vCPU threads in KVM_RUN; kick them all
@@ -319,6 +323,7 @@ int main(int argc, char** argv) {
     std::uint64_t hit = 0, mode = 0;
     std::uint64_t count = 20000;
     unsigned smp = 0;
+    std::string only;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string a = argv[i];
         if (a == "--guest")
@@ -331,10 +336,14 @@ int main(int argc, char** argv) {
             count = std::strtoull(argv[i + 1], nullptr, 0);
         else if (a == "--smp")
             smp = static_cast<unsigned>(std::strtoul(argv[i + 1], nullptr, 0));
+        else if (a == "--only")
+            only = argv[i + 1];
     }
-    if (guest.empty() || (smp == 0 && (hit == 0 || mode == 0))) {
+    const bool pio_only = only == "pio";
+    if (guest.empty() || (!only.empty() && !pio_only) || (smp == 0 && (mode == 0 || (hit == 0 && !pio_only)))) {
         std::fprintf(stderr,
                      "usage: raw_kvm_loop --guest ELF --hit ADDR --mode ADDR [--count N]\n"
+                     "       raw_kvm_loop --guest ELF --mode ADDR --only pio [--count N]\n"
                      "       raw_kvm_loop --guest ELF --smp N [--count N]\n");
         return 2;
     }
@@ -348,6 +357,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "raw_kvm_loop: bench_mode at 0x%llx is outside RAM\n",
                      static_cast<unsigned long long>(mode));
         return 1;
+    }
+    if (pio_only) {
+        measure_pio(vm, mode_ptr, count);
+        return 0;
     }
     measure_step(vm, count);
     if (!measure_hw_bp(vm, hit, count)) {

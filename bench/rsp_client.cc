@@ -20,10 +20,22 @@
 //   stopall   N x (`vCont;c`, 2 ms, Ctrl-C -> T02)                stopall_us
 //   idle      `vCont;c`, then waits T seconds and stops (the caller
 //             measures the stub's CPU time meanwhile)             idle_s
+//   pio       the device-access path (kvmdbg only: monitor commands):
+//             bench_mode = 1 at --mode (one `out` to port 0x80 per loop
+//             iteration, counted by the guest at --counter), then the
+//             guest runs in three configurations, each in --rounds R
+//             windows of T/R seconds, taken in turn and each round
+//             starting one later (continue, Ctrl-C, read the counter):
+//             `plain` (no catch, no trace), `catch`
+//             (`monitor catch io --catch PORT`, a port the loop never
+//             touches), `trace` (`monitor trace io on`; every access must
+//             be recorded)                     pio_plain_per_s pio_catch_per_s
+//                                              pio_trace_per_s pio_traced
 //
 // Every scenario first reads qSupported, enables QStartNoAckMode when the
 // stub offers it (QEMU does not: acks are then exchanged as gdb does) and
-// writes bench_mode = 0 at --mode. Exit 1 on any protocol error.
+// writes bench_mode = 0 at --mode (pio then sets 1). Exit 1 on any
+// protocol error.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -31,6 +43,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -40,6 +53,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -344,9 +358,111 @@ void run_idle(Client& c, const Options& o) {
     std::printf("idle_s %.1f\n", o.seconds);
 }
 
+// A monitor command (qRcmd): its console output (the O packets before OK).
+std::string monitor(Client& c, const std::string& command) {
+    static const char kDigits[] = "0123456789abcdef";
+    std::string hex;
+    for (unsigned char ch : command) {
+        hex += kDigits[ch >> 4];
+        hex += kDigits[ch & 15];
+    }
+    c.send("qRcmd," + hex);
+    std::string out;
+    for (;;) {
+        std::string r = c.receive();
+        if (r == "OK") return out;
+        if (r.empty() || r[0] != 'O') fail("monitor " + command + ": '" + r.substr(0, 40) + "'");
+        for (std::size_t i = 1; i + 1 < r.size(); i += 2)
+            out += static_cast<char>(std::strtoul(r.substr(i, 2).c_str(), nullptr, 16));
+    }
+}
+
+// "device-access trace on, N accesses recorded" -> N.
+std::uint64_t traced_total(Client& c) {
+    std::string out = monitor(c, "trace io");
+    auto comma = out.find(", ");
+    if (comma == std::string::npos) fail("monitor trace io: '" + out + "'");
+    return std::strtoull(out.c_str() + comma + 2, nullptr, 10);
+}
+
+// Runs the guest for `seconds`; returns the loop iterations (port writes)
+// the guest counted and the time from the resume to the stop.
+std::pair<std::uint64_t, double> run_pio_window(Client& c, std::uint64_t counter, double seconds) {
+    std::uint64_t before = le_value(c.request("m" + hex_u64(counter) + ",8"));
+    c.send("vCont;c");
+    auto t0 = Clock::now();
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    c.send_raw("\x03");
+    std::string r = c.wait_stop();
+    double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    // A stop other than the Ctrl-C's (a catch that fired) would be T05.
+    if (r.rfind("T02", 0) != 0) fail("pio: expected the Ctrl-C stop T02, got '" + r.substr(0, 60) + "'");
+    std::uint64_t after = le_value(c.request("m" + hex_u64(counter) + ",8"));
+    if (after <= before) fail("pio: the guest did no port write");
+    return {after - before, elapsed};
+}
+
+void run_pio(Client& c, const Options& o) {
+    std::uint64_t counter = o.num("--counter", 0);
+    std::uint64_t mode = o.num("--mode", 0);
+    if (counter == 0 || mode == 0) fail("pio needs --counter and --mode");
+    expect_ok(c.request("M" + hex_u64(mode) + ",4:01000000"), "bench_mode = 1");
+    const std::string catch_cmd = "catch io 0x" + hex_u64(o.num("--catch", 0x3f8)) + " rw";
+    std::uint64_t rounds = std::max<std::uint64_t>(o.num("--rounds", 1), 1);
+    double window = o.seconds / static_cast<double>(rounds);
+    struct Config {
+        const char* name;
+        std::uint64_t writes = 0;
+        double seconds = 0;
+    };
+    Config configs[] = {{"plain"}, {"catch"}, {"trace"}};
+    std::uint64_t traced = 0;
+    run_pio_window(c, counter, 0.1);  // warm-up: the vCPU thread and the loop
+    constexpr std::size_t kConfigs = sizeof configs / sizeof configs[0];
+    for (std::uint64_t r = 0; r < rounds; ++r) {
+        // Each round starts one configuration later, so that none is
+        // always the one after a given other.
+        for (std::size_t k = 0; k < kConfigs; ++k) {
+            Config& cfg = configs[(r + k) % kConfigs];
+            std::string catch_id;
+            std::uint64_t traced_before = 0;
+            if (cfg.name == std::string("catch")) {
+                std::string out = monitor(c, catch_cmd);
+                if (out.rfind("Catch ", 0) != 0) fail("monitor " + catch_cmd + ": '" + out + "'");
+                catch_id = out.substr(6, out.find(':') - 6);
+            } else if (cfg.name == std::string("trace")) {
+                if (std::string out = monitor(c, "trace io on"); out.rfind("device-access trace on", 0) != 0) {
+                    fail("monitor trace io on: '" + out + "'");
+                }
+                traced_before = traced_total(c);
+            }
+            auto [writes, secs] = run_pio_window(c, counter, window);
+            cfg.writes += writes;
+            cfg.seconds += secs;
+            if (!catch_id.empty()) {
+                std::string out = monitor(c, "delete catch " + catch_id);
+                if (out.rfind("Deleted", 0) != 0) fail("delete catch " + catch_id + ": '" + out + "'");
+            } else if (cfg.name == std::string("trace")) {
+                std::uint64_t got = traced_total(c) - traced_before;
+                // Every port write of the window, and nothing is lost: the
+                // trace counts an access before the guest's ++ after it.
+                if (got < writes) {
+                    fail("trace io recorded " + std::to_string(got) + " accesses for " + std::to_string(writes) +
+                         " port writes");
+                }
+                traced += got;
+                monitor(c, "trace io off");
+            }
+        }
+    }
+    for (const Config& cfg : configs)
+        std::printf("pio_%s_per_s %.1f\n", cfg.name, static_cast<double>(cfg.writes) / cfg.seconds);
+    std::printf("pio_traced %llu\n", static_cast<unsigned long long>(traced));
+}
+
 const std::map<std::string, void (*)(Client&, const Options&)> kScenarios = {
-    {"step", run_step}, {"hwbp", run_hwbp},   {"cond", run_cond},       {"g", run_g},
-    {"mem", run_mem},   {"zbulk", run_zbulk}, {"stopall", run_stopall}, {"idle", run_idle},
+    {"step", run_step},   {"hwbp", run_hwbp},       {"cond", run_cond}, {"g", run_g},     {"mem", run_mem},
+    {"zbulk", run_zbulk}, {"stopall", run_stopall}, {"idle", run_idle}, {"pio", run_pio},
 };
 
 }  // namespace
@@ -356,7 +472,7 @@ int main(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; i += 2)
         args[argv[i]] = argv[i + 1];
     if (!args.count("--port") || !args.count("--scenario")) {
-        std::fprintf(stderr, "usage: rsp_client --port P --scenario step|hwbp|cond|g|mem|zbulk|stopall|idle ...\n");
+        std::fprintf(stderr, "usage: rsp_client --port P --scenario step|hwbp|cond|g|mem|zbulk|stopall|idle|pio ...\n");
         return 2;
     }
     Options o{args};
