@@ -339,6 +339,10 @@ Status AccelDebugTarget::resume(std::span<const gdb::ResumeRequest> requests, st
             }
             hooks_.device_watchpoints->note_resume(*cpu);
         }
+        if (hooks_.exit_on_resume && hooks_.exit_on_resume(*cpu)) {
+            states_[*cpu] = gdb::ThreadRunState::running;  // the exit is reported instead
+            continue;
+        }
         if (auto s = accel_.resume(*cpu, mode); !s) {
             return s;
         }
@@ -366,6 +370,9 @@ std::string AccelDebugTarget::monitor(std::string_view command) {
 void AccelDebugTarget::detach() {
     remove_all_breakpoints();
     for (std::uint32_t cpu = 0; cpu < vcpus_; ++cpu) {
+        if (hooks_.exit_on_resume && hooks_.exit_on_resume(cpu)) {
+            continue;
+        }
         if (accel_.resume(cpu, KVMDBG_RESUME_RUN)) {
             states_[cpu] = gdb::ThreadRunState::running;
         }

@@ -48,6 +48,9 @@ public:
         DeviceWatchpoints* device_watchpoints = nullptr;
         /// Queues a stop the target made up without running a vCPU.
         std::function<void(const gdb::StopEvent&)> report_stop;
+        /// Asked before a vCPU is resumed: true when resuming it ends the
+        /// machine instead (the vCPU is not resumed).
+        std::function<bool(std::uint32_t cpu)> exit_on_resume;
     };
 
     /// `memory_map`: the regions offered to gdb (qXfer:memory-map:read).

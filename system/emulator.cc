@@ -44,7 +44,11 @@ std::string accel_module_dir() {
 }
 
 Emulator::Emulator(const CliOptions& options, Log& log)
-    : options_(options), log_(log), catches_(options.smp_cpus), loop_(g_main_loop_new(nullptr, FALSE)) {
+    : options_(options),
+      log_(log),
+      catches_(options.smp_cpus),
+      loop_(g_main_loop_new(nullptr, FALSE)),
+      deferred_exit_(options.smp_cpus) {
     trace_.set_enabled(log.enabled(LogCategory::io));
 }
 
@@ -180,6 +184,7 @@ Status Emulator::bring_up(const std::optional<GdbEndpoint>& gdb_endpoint) {
     hooks.address_map = [this] { return format_address_map(*machine_); };
     hooks.device_list = [this] { return format_device_list(machine_->bus()); };
     hooks.device_state = [this](const std::string& name) { return machine_->bus().device_state(name); };
+    hooks.exit_on_resume = [this](std::uint32_t cpu) { return exit_on_resume(cpu); };
     gdb_ = std::make_unique<GdbFrontEnd>(*accel_, options_.smp_cpus, log_, std::move(hooks), machine_->bus(), catches_,
                                          trace_);
     if (!gdb_endpoint) {
@@ -241,31 +246,75 @@ KvmdbgIoResult Emulator::mmio(std::uint32_t cpu, std::uint64_t gpa, std::uint8_t
     return device_access(cpu, hw::AddressSpace::mmio, gpa, data, size, is_write);
 }
 
+namespace {
+
+// The vCPU whose caught write is being dispatched on this thread: an exit
+// the write asks for waits for the debugger (Emulator::request_exit).
+thread_local std::optional<std::uint32_t> t_caught_write_cpu;
+
+}  // namespace
+
 KvmdbgIoResult Emulator::device_access(std::uint32_t cpu, hw::AddressSpace space, std::uint64_t addr,
                                        std::uint8_t* data, std::uint32_t size, bool is_write) {
     hw::IoBus& bus = machine_->bus();
-    const bool park = bus.dispatch(space, addr, data, size, is_write) == hw::IoOutcome::stop_machine;
     const bool tracing = trace_.enabled();
     const bool catching = catches_.active();
     if (!tracing && !catching) {
-        return park ? KVMDBG_IO_PARK : KVMDBG_IO_CONTINUE;
+        return bus.dispatch(space, addr, data, size, is_write) == hw::IoOutcome::stop_machine ? KVMDBG_IO_PARK
+                                                                                              : KVMDBG_IO_CONTINUE;
     }
     std::uint64_t value = 0;
-    std::memcpy(&value, data, std::min<std::uint32_t>(size, sizeof value));  // little-endian hosts
-    // The machine ending takes no debugger stop.
-    auto id = catching && !park ? catches_.match(space, addr, size, is_write, value) : std::nullopt;
-    if (!tracing && !id) {
+    unsigned id = 0;  // the catch that stops this access; 0: none (catches count from 1)
+    if (is_write) {
+        // A write's value is known before the device sees it: a caught write
+        // that ends the machine (isa-debug-exit) can still stop for gdb.
+        std::memcpy(&value, data, std::min<std::uint32_t>(size, sizeof value));  // little-endian hosts
+        id = catching ? catches_.match(space, addr, size, true, value).value_or(0) : 0;
+    }
+    if (id != 0) {
+        t_caught_write_cpu = cpu;
+    }
+    const bool park = bus.dispatch(space, addr, data, size, is_write) == hw::IoOutcome::stop_machine;
+    t_caught_write_cpu.reset();
+    if (!is_write) {
+        std::memcpy(&value, data, std::min<std::uint32_t>(size, sizeof value));
+        id = catching && !park ? catches_.match(space, addr, size, false, value).value_or(0) : 0;
+    }
+    if (park && id != 0 && !has_deferred_exit(cpu)) {
+        id = 0;  // the machine is ending (reset, power-off): no debugger stop
+    }
+    if (!tracing && id == 0) {
         return park ? KVMDBG_IO_PARK : KVMDBG_IO_CONTINUE;  // a catch elsewhere costs this one lookup
     }
     DeviceAccess access{space, addr, size, is_write, value, bus.name_at(space, addr)};
     if (tracing) {
         trace_access(cpu, access);
     }
-    if (!id) {
+    if (id == 0) {
         return park ? KVMDBG_IO_PARK : KVMDBG_IO_CONTINUE;
     }
-    catches_.record(DeviceCatchHit{*id, cpu, std::move(access)});
+    catches_.record(DeviceCatchHit{id, cpu, std::move(access)});
     return KVMDBG_IO_STOP;
+}
+
+bool Emulator::has_deferred_exit(std::uint32_t cpu) {
+    std::lock_guard lock(deferred_exit_mu_);
+    return cpu < deferred_exit_.size() && deferred_exit_[cpu].has_value();
+}
+
+bool Emulator::exit_on_resume(std::uint32_t cpu) {
+    std::optional<int> status;
+    {
+        std::lock_guard lock(deferred_exit_mu_);
+        if (cpu < deferred_exit_.size()) {
+            status = std::exchange(deferred_exit_[cpu], std::nullopt);
+        }
+    }
+    if (!status) {
+        return false;
+    }
+    request_exit(*status, "the caught exit write, resumed");
+    return true;
 }
 
 void Emulator::trace_access(std::uint32_t cpu, const DeviceAccess& access) {
@@ -342,6 +391,15 @@ void Emulator::queue_fatal_stop(const KvmdbgEvent& event) {
 bool Emulator::wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop) { return gdb_->wants_stop(cpu, stop); }
 
 void Emulator::request_exit(int status, const std::string& reason) {
+    if (t_caught_write_cpu) {
+        // A catch stops this write: gdb sees the stop first, the machine
+        // ends when gdb resumes the vCPU (exit_on_resume).
+        std::lock_guard lock(deferred_exit_mu_);
+        deferred_exit_[*t_caught_write_cpu] = status;
+        log_.write(LogCategory::exits, "guest requested exit with status %d (%s), held for the debugger's catch",
+                   status, reason.c_str());
+        return;
+    }
     log_.write(LogCategory::exits, "guest requested exit with status %d (%s)", status, reason.c_str());
     if (gdb_->attached()) {
         // gdb hears "exited with code" (W) before the process ends.

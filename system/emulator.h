@@ -106,6 +106,10 @@ private:
                                  std::uint32_t size, bool is_write);
     /// vCPU thread, tracing on: records `access` with the vCPU's pc.
     void trace_access(std::uint32_t cpu, const DeviceAccess& access);
+    /// The debugger resumes `cpu`: true when that ends the machine instead
+    /// (the guest's exit write a catch stopped; see device_access).
+    bool exit_on_resume(std::uint32_t cpu);
+    bool has_deferred_exit(std::uint32_t cpu);
 
     const CliOptions options_;
     Log& log_;
@@ -124,6 +128,10 @@ private:
     int exit_status_ = 0;
     std::string exit_message_;
     std::atomic<std::uint32_t> halted_vcpus_{0};
+    // A caught write that asked the machine to exit (isa-debug-exit): the
+    // status waits here until the debugger resumes that vCPU.
+    std::mutex deferred_exit_mu_;
+    std::vector<std::optional<int>> deferred_exit_;  // per vCPU
 };
 
 /// Directory accel-*.so modules are loaded from: $KVMDBG_MODULE_DIR, else

@@ -32,6 +32,7 @@ Status GdbFrontEnd::start(const GdbEndpoint& endpoint, std::vector<gdb::MemoryRe
     hooks.monitor = [this](std::string_view command) { return monitor_command(command); };
     hooks.device_watchpoints = &device_watchpoints_;
     hooks.report_stop = [this](const gdb::StopEvent& stop) { queue_stop(stop); };
+    hooks.exit_on_resume = hooks_.exit_on_resume;
     target_ = std::make_unique<AccelDebugTarget>(accel_, cpus_, hooks, std::move(memory_map), arch);
     GdbServer::Callbacks callbacks;
     callbacks.on_connect = [this] { on_connect(); };

@@ -59,6 +59,9 @@ public:
         std::function<std::string()> device_list;
         /// `monitor info device NAME`: its registers; std::nullopt: no such device.
         std::function<std::optional<std::string>(const std::string& name)> device_state;
+        /// The debugger resumes vCPU `cpu`: true when the machine ends
+        /// instead (an exit write a catch stopped), the vCPU staying put.
+        std::function<bool(std::uint32_t cpu)> exit_on_resume;
     };
 
     /// `accel`, `bus` and `catches` must outlive the front end; `cpus` is

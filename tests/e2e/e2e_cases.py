@@ -481,6 +481,32 @@ def catch_condition(ctx):
 
 
 @case
+def catch_com1_and_debug_exit(ctx):
+    """Port catches on pc-lite's own devices with the in-tree debug_target
+    guest: on COM1's data port the guest's first character stops it inside
+    serial_putc with the byte in al; on isa-debug-exit the guest's exit
+    write stops it inside debug_exit (the machine has not ended: gdb can
+    look), and the next `continue` ends the machine with the guest's
+    status (0x22 -> 69), as without the catch."""
+    emu = ctx.emulator("debug_target.elf64")
+    rc, out = ctx.run_gdb([
+        "monitor catch io 0x3f8 w", "continue", 'printf "AL=%x\\n", $rax & 0xff', "bt 1", "monitor delete catch 1",
+        "monitor catch io 0xf4 w", "continue", 'printf "EAX=%x\\n", $rax & 0xffffffff', "bt 1", "continue"],
+        file=ctx.guest("debug_target.elf64"), target=emu.target_command())
+    status, serial, err = emu.finish()
+    m = re.search(r"^Catch 1: CPU#0 wrote 0x([0-9a-f]{2}) to port 0x3f8 \(1 byte, COM1\)$", out, re.M)
+    expect(m, "the catch on COM1 did not report the guest's first character", out, err)
+    expect(re.search(r"^AL=%x$" % int(m.group(1), 16), out, re.M), "al does not hold the character written", out)
+    expect(re.search(r"^#0 .*\bserial_putc \(", out, re.M), "the COM1 stop is not in serial_putc", out)
+    expect(re.search(r"^Catch 2: CPU#0 wrote 0x00000022 to port 0xf4 \(4 bytes, isa-debug-exit\)$", out, re.M),
+           "the catch on isa-debug-exit did not report the exit write", out, err)
+    expect(re.search(r"^EAX=22$", out, re.M), "eax does not hold the exit value at the stop", out)
+    expect(re.search(r"^#0 .*\bdebug_exit \(", out, re.M), "the exit-write stop is not in debug_exit", out)
+    expect("exited with code 0105" in out and status == 69,
+           f"the machine did not end with the guest's status after the exit-write stop (status {status})", out, err)
+
+
+@case
 def watch_device_memory(ctx):
     """gdb's `watch` and `rwatch` on emulated device memory (pc-testdev's
     MMIO buffer at 0xff000000) are served by the device path, not by debug
@@ -635,6 +661,7 @@ CASES = {
     "trace_device_access": trace_device_access,
     "catch_condition": catch_condition,
     "device_state": device_state,
+    "catch_com1_and_debug_exit": catch_com1_and_debug_exit,
     "watch_device_memory": watch_device_memory,
     "awatch_device_memory": awatch_device_memory,
 }
