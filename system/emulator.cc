@@ -327,8 +327,10 @@ void Emulator::trace_access(std::uint32_t cpu, const DeviceAccess& access) {
             }
         }
     }
+    if (log_.enabled(LogCategory::io)) {  // -d io: the line is formatted only when it is written
+        log_.write(LogCategory::io, "%s", DeviceAccessTrace::format(entry).c_str());
+    }
     trace_.record(entry);
-    log_.write(LogCategory::io, "%s", DeviceAccessTrace::format(entry).c_str());
 }
 
 void Emulator::event(const KvmdbgEvent& event) {

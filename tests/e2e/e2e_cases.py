@@ -370,11 +370,22 @@ CATCH_REP_OUTSB, CATCH_AFTER_REP = 33, 35
 CATCH_EXIT_STATUS = (0x2A << 1) | 1
 
 
-def catch_guest(ctx):
+# The catch guest behind a gate: it spins until the u32 at GATE is non-zero
+# (RAM starts zeroed), so a debugger can come and go before its accesses.
+GATE = 0x200000
+GATED_PREFIX = bytes([
+    0x8B, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00,  # +0 mov 0x200000, %eax
+    0x85, 0xC0,                                # +7 test %eax, %eax
+    0x74, 0xF5,                                # +9 jz +0
+])
+
+
+def catch_guest(ctx, gated=False):
     """(kvmdbg with the catch guest under -S, its load address)."""
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kvm"))
     import tiny_guest
-    path = tiny_guest.write_elf64(ctx.tmp, "catch_guest.elf", CATCH_GUEST)
+    code = GATED_PREFIX + CATCH_GUEST if gated else CATCH_GUEST
+    path = tiny_guest.write_elf64(ctx.tmp, "catch_guest.elf", code)
     args = ["-M", "pc-lite", "-m", "64M", "-kernel", path, "-serial", "stdio", "-S", "-device", "pc-testdev",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
     return ctx.Emulator(ctx.kvmdbg, args, "tcp", ctx.tmp), tiny_guest.LOAD_ADDR
@@ -438,7 +449,10 @@ def catch_device_access(ctx):
 @case
 def catch_gone_after_detach(ctx):
     """A catch the debugger set goes with it: after `detach` the guest runs
-    through the caught port to its exit."""
+    through the caught port to its exit. Then with a gdb that comes back:
+    the catches of the first session are gone (`info catch`, and the MMIO
+    write they covered passes), a catch set by the second session stops the
+    guest, numbered on from the first session's."""
     emu, _ = catch_guest(ctx)
     rc, out = ctx.run_gdb(["monitor catch io 0xe0-0xe3", "monitor catch mmio 0xff000000", "detach"],
                           target=emu.target_command())
@@ -447,6 +461,19 @@ def catch_gone_after_detach(ctx):
            "the session did not set the catches and detach", out)
     expect(status == CATCH_EXIT_STATUS, f"kvmdbg ended with {status}, not the guest's exit {CATCH_EXIT_STATUS}",
            out, err)
+
+    emu, _ = catch_guest(ctx, gated=True)
+    rc, first = ctx.run_gdb(["monitor catch mmio 0xff000000", "monitor catch io 0xe0-0xe3", "detach"],
+                            target=emu.target_command())
+    rc, second = ctx.run_gdb(["monitor info catch", "monitor catch io 0xe0 r", f"set {{int}}0x{GATE:x} = 1",
+                              "continue", "continue"], target=emu.target_command())
+    status, _, err = emu.finish()
+    expect("[Inferior 1 (Remote target) detached]" in first, "the first session did not detach", first, err)
+    expect("No catches." in second, "the second session sees the first one's catches", second, err)
+    hits = re.findall(r"^Catch \d+: CPU#0 .*$", second, re.M)
+    expect(hits == ["Catch 3: CPU#0 read 0x12345678 from port 0xe0 (4 bytes, pc-testdev-ioport)"],
+           f"after reconnecting, the stops are not exactly the new catch's: {hits}", second, err)
+    expect(status == CATCH_EXIT_STATUS, f"the gated guest did not run to its exit (status {status})", second, err)
 
 
 @case
