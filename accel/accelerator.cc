@@ -250,6 +250,38 @@ Status Accelerator::wait_for_sipi(std::uint32_t cpu) {
     return check(plugin_.ops->wait_for_sipi(instance_, cpu), "wait_for_sipi");
 }
 
+Status Accelerator::get_irqchip(std::uint32_t chip, std::uint32_t cpu, std::span<std::uint8_t> out) {
+    if (plugin_.ops->get_irqchip == nullptr) {
+        return missing("get_irqchip");
+    }
+    return check(plugin_.ops->get_irqchip(instance_, chip, cpu, out.data(), out.size()), "get_irqchip");
+}
+
+namespace {
+
+template <typename State>
+Result<State> read_chip(Accelerator& accel, std::uint32_t chip, std::uint32_t cpu) {
+    State state{};
+    if (auto s = accel.get_irqchip(chip, cpu, {reinterpret_cast<std::uint8_t*>(&state), sizeof state}); !s) {
+        return s.error();
+    }
+    return state;
+}
+
+}  // namespace
+
+Result<KvmdbgX86PicState> Accelerator::get_x86_pic(bool slave) {
+    return read_chip<KvmdbgX86PicState>(*this, slave ? KVMDBG_X86_IRQCHIP_PIC_SLAVE : KVMDBG_X86_IRQCHIP_PIC_MASTER, 0);
+}
+
+Result<KvmdbgX86IoapicState> Accelerator::get_x86_ioapic() {
+    return read_chip<KvmdbgX86IoapicState>(*this, KVMDBG_X86_IRQCHIP_IOAPIC, 0);
+}
+
+Result<KvmdbgX86LapicState> Accelerator::get_x86_lapic(std::uint32_t cpu) {
+    return read_chip<KvmdbgX86LapicState>(*this, KVMDBG_X86_IRQCHIP_LAPIC, cpu);
+}
+
 Status Accelerator::power_off_vcpu(std::uint32_t cpu) {
     if (plugin_.ops->power_off_vcpu == nullptr) {
         return missing("power_off_vcpu");

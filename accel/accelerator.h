@@ -16,8 +16,9 @@
 //   set_irq_line, the guest-debug hooks supports_guest_debug,
 //   insert_breakpoint(type, addr, len), remove_breakpoint,
 //   remove_all_breakpoints, update_guest_debug, capability(), the
-//   debugger's read_memory/write_memory, and the machine-reset ops
-//   wait_for_sipi (x86) and power_off_vcpu (arm64).
+//   debugger's read_memory/write_memory, the machine-reset ops
+//   wait_for_sipi (x86) and power_off_vcpu (arm64), and get_irqchip (the
+//   in-kernel interrupt controllers' state; typed x86 helpers beside it).
 //
 // Threads: see the table in accel/plugin_abi.h. Errors come back as Status
 // with the plugin's own message. The AccelHost receives the plugin's
@@ -149,6 +150,19 @@ public:
     /// arm64 machine reset: the vCPU returns to its reset values, powered
     /// off until PSCI CPU_ON or set_mp_runnable. ENOTSUP on x86.
     Status power_off_vcpu(std::uint32_t cpu);
+    /// The state of in-kernel interrupt controller `chip` (a number of the
+    /// VM's ISA; x86: KvmdbgX86Irqchip) into `out`, which must be that
+    /// chip's size; `cpu` names the vCPU of a per-vCPU chip (x86 local
+    /// APIC). Not on a vCPU thread. Errors: ENOTSUP without an in-kernel
+    /// irqchip or on an ISA without chips in the ABI, EINVAL for an unknown
+    /// chip or vCPU or a wrong size, ENOSYS when the plugin lacks the op.
+    Status get_irqchip(std::uint32_t chip, std::uint32_t cpu, std::span<std::uint8_t> out);
+    /// Typed x86 helpers: one 8259A (`slave` false: the master), the
+    /// IOAPIC, vCPU `cpu`'s local APIC. Errors as get_irqchip's (a VM of
+    /// another ISA: ENOTSUP from accel-kvm).
+    Result<KvmdbgX86PicState> get_x86_pic(bool slave);
+    Result<KvmdbgX86IoapicState> get_x86_ioapic();
+    Result<KvmdbgX86LapicState> get_x86_lapic(std::uint32_t cpu);
 
 private:
     Accelerator(AccelPlugin plugin, KvmdbgAccel* instance, KvmdbgArch arch);

@@ -51,6 +51,9 @@
  *   set_debug_option             no     any thread except a vCPU thread
  *   wait_for_sipi                no     any thread except a vCPU thread
  *   power_off_vcpu               no     any thread except a vCPU thread
+ *   get_irqchip                  no     any thread except a vCPU thread
+ *                                       (a local APIC is read on its vCPU's
+ *                                       thread through its run-on-vCPU queue)
  *   debug_report                 no     any thread
  */
 #ifndef KVMDBG_ACCEL_PLUGIN_ABI_H
@@ -63,7 +66,7 @@
 extern "C" {
 #endif
 
-#define KVMDBG_ACCEL_ABI_VERSION 11u /* 11: translate; 10: KVMDBG_IO_STOP, KVMDBG_STOP_DEVICE */
+#define KVMDBG_ACCEL_ABI_VERSION 11u /* 11: translate, get_irqchip; 10: KVMDBG_IO_STOP, KVMDBG_STOP_DEVICE */
 #define KVMDBG_ACCEL_ENTRY_SYMBOL "kvmdbg_accel_entry"
 
 /* Guest instruction-set architectures a module may implement; also the tag
@@ -304,6 +307,15 @@ typedef struct KvmdbgAccelOps {
      * one on RAM). -EFAULT if the paging does not map it. Same threads as
      * read_memory. */
     int (*translate)(KvmdbgAccel* accel, uint32_t cpu, uint64_t addr, uint64_t* gpa);
+    /* The state of one in-kernel interrupt controller, copied into `buf`:
+     * `chip` is a number of the VM's ISA (x86-64: enum KvmdbgX86Irqchip in
+     * accel/plugin_abi_x86.h, which fixes each chip's layout and size),
+     * `cpu` the vCPU whose controller is meant for a per-vCPU chip (the
+     * x86 local APIC; ignored otherwise). `size` must be the chip's size.
+     * -EINVAL for an unknown chip or vCPU or a wrong size (buf untouched),
+     * -ENOTSUP when the VM has no in-kernel irqchip or the ABI defines no
+     * chips for its ISA (arm64). */
+    int (*get_irqchip)(KvmdbgAccel* accel, uint32_t chip, uint32_t cpu, void* buf, uint64_t size);
 } KvmdbgAccelOps;
 
 typedef const KvmdbgAccelOps* (*KvmdbgAccelEntryFn)(void);

@@ -1,7 +1,9 @@
 /*
  * The x86-64 vCPU state layout of the accelerator plugin ABI
  * (accel/plugin_abi.h): the blob get_cpu_state/set_cpu_state carry with the
- * tag KVMDBG_ARCH_X86_64, and KvmdbgEvent.state of an x86-64 VM.
+ * tag KVMDBG_ARCH_X86_64, and KvmdbgEvent.state of an x86-64 VM; and the
+ * in-kernel interrupt controllers' layouts that get_irqchip copies (at the
+ * end of this file).
  *
  * The layout is KvmdbgX86State (arch/x86/cpu_state.h). The struct stays in
  * arch/x86, where the ISA's pure code (register conversion, page walk,
@@ -30,6 +32,7 @@
 
 #include "accel/plugin_abi.h"
 #include "arch/x86/cpu_state.h"
+#include "arch/x86/irqchip_state.h"
 
 #ifdef __cplusplus
 #define KVMDBG_ABI_X86_ASSERT(cond, msg) static_assert(cond, msg)
@@ -51,6 +54,39 @@ KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86State, fpr) == 480, "KvmdbgX86State.fpr 
 KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86State, last_ip) == 616, "KvmdbgX86State.last_ip moved");
 KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86State, xmm) == 632, "KvmdbgX86State.xmm moved");
 KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86State, mxcsr) == 888, "KvmdbgX86State.mxcsr moved");
+
+/*
+ * get_irqchip on an x86-64 VM (version 11): the chip numbers and their
+ * layouts, the kernel's structs byte for byte (arch/x86/irqchip_state.h):
+ *
+ *   chip                           struct (kernel struct)                   bytes
+ *   KVMDBG_X86_IRQCHIP_PIC_MASTER  KvmdbgX86PicState (kvm_pic_state)           16
+ *   KVMDBG_X86_IRQCHIP_PIC_SLAVE   KvmdbgX86PicState (kvm_pic_state)           16
+ *   KVMDBG_X86_IRQCHIP_IOAPIC      KvmdbgX86IoapicState (kvm_ioapic_state)    216
+ *   KVMDBG_X86_IRQCHIP_LAPIC       KvmdbgX86LapicState (kvm_lapic_state)     1024
+ *
+ * The first three are KVM_GET_IRQCHIP's chip_id values (KVM_IRQCHIP_*); the
+ * local APIC is KVM_GET_LAPIC of vCPU `cpu`.
+ */
+enum KvmdbgX86Irqchip {
+    KVMDBG_X86_IRQCHIP_PIC_MASTER = 0,
+    KVMDBG_X86_IRQCHIP_PIC_SLAVE = 1,
+    KVMDBG_X86_IRQCHIP_IOAPIC = 2,
+    KVMDBG_X86_IRQCHIP_LAPIC = 3,
+};
+
+#define KVMDBG_X86_PIC_STATE_SIZE 16u
+#define KVMDBG_X86_IOAPIC_STATE_SIZE 216u
+#define KVMDBG_X86_LAPIC_STATE_SIZE 1024u
+
+KVMDBG_ABI_X86_ASSERT(sizeof(KvmdbgX86PicState) == KVMDBG_X86_PIC_STATE_SIZE, "KvmdbgX86PicState changed size");
+KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86PicState, irq_base) == 5, "KvmdbgX86PicState.irq_base moved");
+KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86PicState, elcr) == 14, "KvmdbgX86PicState.elcr moved");
+KVMDBG_ABI_X86_ASSERT(sizeof(KvmdbgX86IoapicState) == KVMDBG_X86_IOAPIC_STATE_SIZE,
+                      "KvmdbgX86IoapicState changed size");
+KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86IoapicState, id) == 12, "KvmdbgX86IoapicState.id moved");
+KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86IoapicState, redirtbl) == 24, "KvmdbgX86IoapicState.redirtbl moved");
+KVMDBG_ABI_X86_ASSERT(sizeof(KvmdbgX86LapicState) == KVMDBG_X86_LAPIC_STATE_SIZE, "KvmdbgX86LapicState changed size");
 
 #undef KVMDBG_ABI_X86_ASSERT
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cinttypes>
+#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "system/gdb_front_end.h"
+#include "system/irqchip_monitor.h"
 #include "system/isa_descriptor.h"
 #include "system/monitor_numbers.h"
 
@@ -25,6 +27,9 @@ constexpr const char* kHelp =
     "info mtree                the machine's address map: RAM, ROM, each device's MMIO and ports\n"
     "info devices              the machine's devices, their ranges, which show registers\n"
     "info device NAME          a device's registers (COM1, pl011, cmos-rtc, pci-conf1, fw_cfg, ...)\n"
+    "info pic                  the in-kernel 8259A PICs: IRR, IMR, ISR, ELCR, vector base, init state (x86)\n"
+    "info ioapic               the in-kernel IOAPIC: ID and the 24 redirection entries decoded (x86)\n"
+    "info lapic [N]            vCPU N's in-kernel local APIC (default 0): ID, SVR, ISR/TMR/IRR, LVT, timer, ICR (x86)\n"
     "catch io PORT[-PORT] [r|w|rw] [if value [& MASK] OP N]\n"
     "                          stop the vCPU that accesses these ports (default rw), after the access;\n"
     "                          OP: == != < <= > >= on the value written or read\n"
@@ -210,6 +215,19 @@ std::string GdbFrontEnd::monitor_command(std::string_view command) {
             return "info device: no device " + w[2] + " (info devices lists them)\n";
         }
         return state->empty() ? w[2] + ": no registers to show\n" : *state;
+    }
+    if (w[0] == "info" && w.size() == 2 && w[1] == "pic") {
+        return monitor_info_pic(accel_);
+    }
+    if (w[0] == "info" && w.size() == 2 && w[1] == "ioapic") {
+        return monitor_info_ioapic(accel_);
+    }
+    if (w[0] == "info" && (w.size() == 2 || w.size() == 3) && w[1] == "lapic") {
+        auto cpu = w.size() == 3 ? parse_monitor_number(w[2]) : std::optional<std::uint64_t>(0);
+        if (!cpu) {
+            return "usage: info lapic [N] (N: a vCPU index, default 0)\n";
+        }
+        return monitor_info_lapic(accel_, *cpu, cpus_);
     }
     if (w[0] == "info" && w.size() == 2 && w[1] == "catch") {
         return DeviceAccessCatches::format_list(catches_.list());

@@ -16,6 +16,8 @@
 //   machine reset     wait_for_sipi: KVM_SET_MP_STATE    power_off_vcpu: KVM_ARM_VCPU_INIT with
 //                     INIT_RECEIVED                      KVM_ARM_VCPU_POWER_OFF
 //   set_irq_line      KVM_IRQ_LINE, GSI number           KVM_IRQ_LINE, SPI encoding
+//   get_irqchip       KVM_GET_IRQCHIP (PICs, IOAPIC),    ENOTSUP (the ABI defines no GIC layout)
+//                     KVM_GET_LAPIC (x86_irqchip.h)
 //   other exits       SHUTDOWN (triple fault),           SYSTEM_EVENT: PSCI SYSTEM_OFF ->
 //                     INTERNAL_ERROR (+ hint-NOP         POWEROFF event, SYSTEM_RESET -> RESET
 //                     completion), FAIL_ENTRY            event
@@ -25,7 +27,8 @@
 // Documentation/virt/kvm/api.rst sections are cited where each is done.
 // Threads: setup_vm/vcpus_created/make_guest_debug on the main thread;
 // init_vcpu, load_state, store_state, handle_exit on the vCPU's own thread
-// (inside a KvmVcpu job or the run loop); set_irq_line from any thread.
+// (inside a KvmVcpu job or the run loop); set_irq_line from any thread,
+// get_irqchip from any thread but a vCPU's.
 #pragma once
 
 #include <array>
@@ -94,6 +97,12 @@ public:
 
     /// Drives interrupt line `irq` of the machine's interrupt controller.
     virtual Status set_irq_line(KvmVm& vm, std::uint32_t irq, bool level) = 0;
+    /// Copies the state of in-kernel interrupt controller `chip` (the ABI's
+    /// get_irqchip: a chip number of arch(), `cpu` for a per-vCPU chip) into
+    /// `out`, `size` bytes. The VM has an in-kernel irqchip (KvmVm checked).
+    /// Errors: EINVAL for an unknown chip or vCPU or a wrong size, ENOTSUP
+    /// on an ISA whose chips the ABI does not define.
+    virtual Status get_irqchip(KvmVm& vm, std::uint32_t chip, std::uint32_t cpu, void* out, std::uint64_t size) = 0;
 
     /// An exit the generic loop does not handle (it handles IO, MMIO, INTR,
     /// DEBUG and HLT). On the vCPU's thread.

@@ -164,6 +164,12 @@ public:
         return ioctl_status(xioctl(vm.fd(), KVM_IRQ_LINE, &line), "KVM_IRQ_LINE(SPI " + std::to_string(irq) + ")");
     }
 
+    Status get_irqchip(KvmVm&, std::uint32_t, std::uint32_t, void*, std::uint64_t) override {
+        return make_error(ENOTSUP,
+                          "arm64: the plugin ABI defines no interrupt-controller state for the GICv3 "
+                          "(get_irqchip is x86 only)");
+    }
+
     ArchExitOutcome handle_exit(KvmVcpu& vcpu) override {
         const kvm_run& r = *vcpu.run();
         const std::string who = "vCPU " + std::to_string(vcpu.index());

@@ -347,6 +347,13 @@ Status KvmVm::set_irq_line(std::uint32_t irq, bool level) {
     return backend_->set_irq_line(*this, irq, level);
 }
 
+Status KvmVm::get_irqchip(std::uint32_t chip, std::uint32_t cpu, void* out, std::uint64_t size) {
+    if (!irqchip_) {
+        return make_error(ENOTSUP, "this VM has no in-kernel irqchip (kernel-irqchip=off)");
+    }
+    return backend_->get_irqchip(*this, chip, cpu, out, size);
+}
+
 bool KvmVm::supports_guest_debug() const { return system_.check_extension(kCapSetGuestDebug) > 0; }
 
 }  // namespace kvmdbg::accel::kvm

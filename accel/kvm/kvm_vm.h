@@ -97,6 +97,9 @@ public:
     Status resume(std::uint32_t cpu, bool single_step);
     Status kick(std::uint32_t cpu);
     Status set_irq_line(std::uint32_t irq, bool level);
+    /// The ABI's get_irqchip: ENOTSUP without an in-kernel irqchip, else
+    /// the backend's answer. Any thread but a vCPU's.
+    Status get_irqchip(std::uint32_t chip, std::uint32_t cpu, void* out, std::uint64_t size);
     /// How long a vCPU parked for the debugger busy-polls before it sleeps
     /// (KVMDBG_OPT_PARK_SPIN_US), for every vCPU. Any thread.
     void set_park_spin(std::chrono::microseconds budget);

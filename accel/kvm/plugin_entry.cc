@@ -171,6 +171,13 @@ int op_wait_for_sipi(KvmdbgAccel* accel, uint32_t cpu) { return report(accel, ac
 
 int op_power_off_vcpu(KvmdbgAccel* accel, uint32_t cpu) { return report(accel, accel->vm->power_off_vcpu(cpu)); }
 
+int op_get_irqchip(KvmdbgAccel* accel, uint32_t chip, uint32_t cpu, void* buf, uint64_t size) {
+    if (buf == nullptr) {
+        return report(accel, make_error(EINVAL, "get_irqchip: no buffer"));
+    }
+    return report(accel, accel->vm->get_irqchip(chip, cpu, buf, size));
+}
+
 constexpr KvmdbgAccelOps kOps = {
     .abi_version = KVMDBG_ACCEL_ABI_VERSION,
     .struct_size = sizeof(KvmdbgAccelOps),
@@ -201,6 +208,7 @@ constexpr KvmdbgAccelOps kOps = {
     .wait_for_sipi = op_wait_for_sipi,
     .power_off_vcpu = op_power_off_vcpu,
     .translate = op_translate,
+    .get_irqchip = op_get_irqchip,
 };
 
 }  // namespace

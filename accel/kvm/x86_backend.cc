@@ -23,6 +23,7 @@
 #include "accel/kvm/kvm_vm.h"
 #include "accel/kvm/vcpu_exit_report.h"
 #include "accel/kvm/x86_debug_hooks.h"
+#include "accel/kvm/x86_irqchip.h"
 #include "accel/kvm/x86_vcpu_state.h"
 #include "accel/plugin_abi_x86.h"
 #include "arch/x86/cpuid_features.h"
@@ -218,6 +219,10 @@ public:
         line.irq = irq;  // a GSI of the in-kernel PIC/IOAPIC
         line.level = level ? 1 : 0;
         return ioctl_status(xioctl(vm.fd(), KVM_IRQ_LINE, &line), "KVM_IRQ_LINE");
+    }
+
+    Status get_irqchip(KvmVm& vm, std::uint32_t chip, std::uint32_t cpu, void* out, std::uint64_t size) override {
+        return read_x86_irqchip(vm, chip, cpu, out, size);
     }
 
     ArchExitOutcome handle_exit(KvmVcpu& vcpu) override {

@@ -665,6 +665,127 @@ def trace_device_access(ctx):
            f"{logged}", p.stderr)
 
 
+
+def irqchip_guest_code():
+    """The guest of `irqchip_state`, as machine code (entered in long mode
+    at LOAD on every vCPU, tests/kvm/tiny_guest.py). vCPU 0 (its local APIC
+    ID, read from 0xfee00020, is 0) programs the interrupt controllers as an
+    OS does, then writes pc-testdev's byte port 0xe8 and halts; every other
+    vCPU halts at once, its local APIC as KVM reset it:
+      PICs: ICW1-4, master at vector 0x20 (slave on IRQ2), slave at 0x28;
+            IMRs 0xfb and 0xff; IRQ9 level-triggered (ELCR 0x4d1 = 0x02)
+      IOAPIC: pin 1 = vector 0x31 (edge, active-high, unmasked); pin 9 =
+            vector 0x39, level, active-low, masked, destination 1; IOREGSEL
+            left at 0x22
+      local APIC: SVR 0x1ff (software-enabled), TPR 0x20, LINT0 0x10700
+            (ExtINT, masked), LINT1 0x400 (NMI), error 0xfe, DCR 0x3
+            (divide by 16), timer 0x300ec (periodic, masked), initial count
+            0x100000"""
+    def out(port, value):  # mov $value, %al; out %al, $port
+        return bytes([0xB0, value, 0xE6, port])
+
+    def store(disp, value):  # movl $value, disp32(%rbx)
+        return bytes([0xC7, 0x83]) + disp.to_bytes(4, "little") + value.to_bytes(4, "little")
+
+    def store_index(value):  # movl $value, (%rbx)
+        return bytes([0xC7, 0x03]) + value.to_bytes(4, "little")
+
+    halt = bytes([0xFA, 0xF4, 0xEB, 0xFD])  # cli; 1: hlt; jmp 1b
+    bsp = (out(0x20, 0x11) + out(0x21, 0x20) + out(0x21, 0x04) + out(0x21, 0x01)
+           + out(0xA0, 0x11) + out(0xA1, 0x28) + out(0xA1, 0x02) + out(0xA1, 0x01)
+           + out(0x21, 0xFB) + out(0xA1, 0xFF)
+           + bytes([0x66, 0xBA, 0xD1, 0x04, 0xB0, 0x02, 0xEE])  # mov $0x4d1, %dx; mov $2, %al; out %al, (%dx)
+           + bytes([0xBB, 0x00, 0x00, 0xC0, 0xFE])  # mov $0xfec00000, %ebx
+           + store_index(0x12) + store(0x10, 0x31)
+           + store_index(0x23) + store(0x10, 0x01000000)
+           + store_index(0x22) + store(0x10, 0x1A039)
+           + bytes([0xBB, 0x00, 0x00, 0xE0, 0xFE])  # mov $0xfee00000, %ebx
+           + store(0xF0, 0x1FF) + store(0x80, 0x20) + store(0x350, 0x10700) + store(0x360, 0x400)
+           + store(0x370, 0xFE) + store(0x3E0, 0x3) + store(0x320, 0x300EC) + store(0x380, 0x100000)
+           + out(0xE8, 0x55) + halt)
+    head = bytes([0xFA,                          # cli
+                  0xBB, 0x00, 0x00, 0xE0, 0xFE,  # mov $0xfee00000, %ebx
+                  0x8B, 0x43, 0x20,              # mov 0x20(%rbx), %eax  (local APIC ID)
+                  0xC1, 0xE8, 0x18,              # shr $24, %eax
+                  0x85, 0xC0,                    # test %eax, %eax
+                  0x74, 0x04])                   # jz bsp (over the APs' halt)
+    return head + halt + bsp
+
+
+@case
+def irqchip_state(ctx):
+    """`monitor info pic`, `info ioapic` and `info lapic [N]` read the
+    in-kernel irqchip (KVM_GET_IRQCHIP, KVM_GET_LAPIC) and decode what the
+    guest programmed: the PICs' vector bases, IMRs and ELCR, two IOAPIC
+    redirection entries among 22 still masked from reset, vCPU 0's local
+    APIC (SVR enabled, TPR, LVTs, timer) and vCPU 1's as KVM reset it (ID 1,
+    SVR software-disabled); an unknown vCPU is refused."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kvm"))
+    import tiny_guest
+    path = tiny_guest.write_elf64(ctx.tmp, "irqchip_guest.elf", irqchip_guest_code())
+    args = ["-M", "pc-lite", "-m", "64M", "-smp", "2", "-kernel", path, "-serial", "stdio", "-S",
+            "-device", "pc-testdev"]
+    emu = ctx.Emulator(ctx.kvmdbg, args, "tcp", ctx.tmp)
+    rc, out = ctx.run_gdb([
+        "monitor catch io 0xe8 w", "continue", "monitor info pic", "monitor info ioapic", "monitor info lapic",
+        "monitor info lapic 1", "monitor info lapic 2", "monitor info lapic x", "kill"],
+        target=emu.target_command(), timeout=100)
+    emu.finish()
+    expect("Catch 1: CPU#0 wrote 0x55 to port 0xe8" in out, "the guest did not reach its port write", out)
+    expect(re.search(r"^master PIC: irr=0x[0-9a-f]{2} imr=0xfb isr=0x00 elcr=0x00 \(mask 0xf8\), "
+                     r"vector base 0x20 \(IRQ0-7: 0x20-0x27\)$", out, re.M)
+           and re.search(r"^slave PIC: irr=0x[0-9a-f]{2} imr=0xff isr=0x00 elcr=0x02 \(mask 0xde\), "
+                         r"vector base 0x28 \(IRQ8-15: 0x28-0x2f\)$", out, re.M),
+           "info pic does not show the vector bases, IMRs and ELCR the guest programmed", out)
+    expect(out.count("  init: initialised, ICW4 used") == 2 and re.search(r"; level-triggered: 9$", out, re.M),
+           "info pic does not show both PICs initialised with IRQ9 level-triggered", out)
+    expect(re.search(r"^IOAPIC: id 0x00, base 0xfec00000, IOREGSEL 0x22, ", out, re.M),
+           "info ioapic's header is not the IOAPIC at 0xfec00000 with IOREGSEL 0x22", out)
+    expect(re.search(r"^  pin  1: 0x0000000000000031 vector 0x31 fixed    physical dest 0x00 active-high edge  "
+                     r"unmasked$", out, re.M)
+           and re.search(r"^  pin  9: 0x010000000001a039 vector 0x39 fixed    physical dest 0x01 active-low  level "
+                         r"masked$", out, re.M),
+           "info ioapic does not decode pins 1 and 9 as the guest programmed them", out)
+    masked = re.findall(r"^  pin +\d+: 0x0000000000010000 vector 0x00 fixed    physical dest 0x00 active-high "
+                        r"edge  masked$", out, re.M)
+    expect(len(masked) == 22, f"{len(masked)} pins, not the 22 the guest left alone, at KVM's reset value", out)
+    bsp = out[out.find("CPU#0 local APIC"):]
+    expect(bsp.startswith("CPU#0 local APIC: ID 0x00, version 0x"), "info lapic does not show vCPU 0's", out)
+    for line in ("  SVR 0x000001ff: software-enabled, spurious vector 0xff,",
+                 "  TPR 0x20, PPR 0x20,",
+                 "  LVT timer   0x000300ec: vector 0xec, periodic, masked\n",
+                 "  LVT LINT0   0x00010700: vector 0x00, ExtINT, active-high, edge, masked\n",
+                 "  LVT LINT1   0x00000400: vector 0x00, NMI, active-high, edge, unmasked\n",
+                 "  LVT error   0x000000fe: vector 0xfe, unmasked\n"):
+        expect(line in bsp, f"vCPU 0's local APIC lacks {line.strip()!r}", out)
+    timer = re.search(r"^  timer: initial count 0x00100000, current count 0x([0-9a-f]{8}), divide by 16 \(DCR 0x3\)$",
+                      bsp, re.M)
+    expect(timer and int(timer.group(1), 16) <= 0x100000, "vCPU 0's timer is not counting down from 0x100000", out)
+    expect(re.search(r"^CPU#1 local APIC: ID 0x01, ", out, re.M)
+           and re.search(r"^  SVR 0x000000ff: software-disabled, spurious vector 0xff,", out[out.find("CPU#1"):],
+                         re.M),
+           "vCPU 1's local APIC is not ID 1, software-disabled as KVM reset it", out)
+    expect("info lapic: no vCPU 2 (vCPUs 0-1)" in out and "usage: info lapic [N]" in out,
+           "info lapic accepted an unknown vCPU or a bad number", out)
+
+
+@case
+def irqchip_off(ctx):
+    """With kernel-irqchip=off, `monitor info pic`, `info ioapic` and `info
+    lapic` each say in one line that there is no in-kernel irqchip."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kvm"))
+    import tiny_guest
+    path = tiny_guest.write_elf64(ctx.tmp, "irqchip_guest.elf", irqchip_guest_code())
+    args = ["-M", "pc-lite,kernel-irqchip=off", "-m", "64M", "-kernel", path, "-serial", "stdio", "-S"]
+    emu = ctx.Emulator(ctx.kvmdbg, args, "tcp", ctx.tmp)
+    rc, out = ctx.run_gdb(["monitor info pic", "monitor info ioapic", "monitor info lapic", "kill"],
+                          target=emu.target_command(), timeout=100)
+    emu.finish()
+    for command in ("info pic", "info ioapic", "info lapic"):
+        expect(f"{command}: this VM has no in-kernel irqchip (kernel-irqchip=off)" in out,
+               f"{command} without an in-kernel irqchip does not say so", out)
+
+
 CASES = {
     "connect_registers": connect_registers,
     "hbreak_continue_bt": hbreak_continue_bt,
@@ -691,4 +812,6 @@ CASES = {
     "catch_com1_and_debug_exit": catch_com1_and_debug_exit,
     "watch_device_memory": watch_device_memory,
     "awatch_device_memory": awatch_device_memory,
+    "irqchip_state": irqchip_state,
+    "irqchip_off": irqchip_off,
 }

@@ -1,6 +1,7 @@
 // The KVM accelerator core on the real /dev/kvm, through the real accel-kvm
 // plugin and the Accelerator interface: port I/O callbacks, pause/resume of
-// a spinning vCPU, kicks, state round trips and the triple-fault report.
+// a spinning vCPU, kicks, state round trips, the triple-fault report and the
+// in-kernel irqchip's state.
 // Skips (77) with the reason when /dev/kvm cannot be used.
 #include <unistd.h>
 
@@ -208,6 +209,65 @@ void test_machine_reset_ops_and_state_layout() {
     CU_ASSERT(vm->accel->pause_all().ok());
 }
 
+// get_irqchip: the PIC as the guest programmed it (KVM_GET_IRQCHIP), the
+// IOAPIC and an AP's local APIC as KVM reset them (KVM_GET_LAPIC on the
+// vCPU's thread); bad chips, sizes and vCPUs are EINVAL; a VM without an
+// in-kernel irqchip answers ENOTSUP.
+void test_irqchip_state() {
+    // ICW1-4 to the master PIC (vector base 0x30), IMR 0xfe, then out 0x80, al; jmp $
+    auto vm = make_vm({0xb0, 0x11, 0xe6, 0x20, 0xb0, 0x30, 0xe6, 0x21, 0xb0, 0x04, 0xe6, 0x21, 0xb0,
+                       0x01, 0xe6, 0x21, 0xb0, 0xfe, 0xe6, 0x21, 0xb0, 0x42, 0xe6, 0x80, 0xeb, 0xfe},
+                      2);
+    CU_ASSERT_FATAL(vm->accel->start(false).ok());
+    CU_ASSERT(wait_for([&] { return vm->host.port80_writes.load() == 1; }));
+    CU_ASSERT(vm->accel->pause_all().ok());
+
+    auto master = vm->accel->get_x86_pic(false);
+    CU_ASSERT_FATAL(master.ok());
+    CU_ASSERT_EQUAL(master->irq_base, 0x30);
+    CU_ASSERT_EQUAL(master->imr, 0xfe);
+    CU_ASSERT_EQUAL(master->init_state, 0);
+    CU_ASSERT_EQUAL(master->init4, 1);
+    CU_ASSERT_EQUAL(master->elcr_mask, 0xf8);
+    auto slave = vm->accel->get_x86_pic(true);
+    CU_ASSERT_FATAL(slave.ok());
+    CU_ASSERT_EQUAL(slave->elcr_mask, 0xde);
+    auto ioapic = vm->accel->get_x86_ioapic();
+    CU_ASSERT_FATAL(ioapic.ok());
+    CU_ASSERT_EQUAL(ioapic->base_address, 0xfec00000u);
+    for (std::uint64_t entry : ioapic->redirtbl) {
+        CU_ASSERT_EQUAL(entry, 1ull << 16);  // masked, as kvm_ioapic_reset leaves it
+    }
+    auto lapic = vm->accel->get_x86_lapic(1);
+    CU_ASSERT_FATAL(lapic.ok());
+    std::uint32_t id = 0;
+    std::uint32_t svr = 0;
+    std::memcpy(&id, lapic->regs + 0x20, 4);
+    std::memcpy(&svr, lapic->regs + 0xf0, 4);
+    CU_ASSERT_EQUAL(id, 1u << 24);
+    CU_ASSERT_EQUAL(svr, 0xffu);
+
+    std::uint8_t buf[KVMDBG_X86_LAPIC_STATE_SIZE] = {};
+    auto bad_chip = vm->accel->get_irqchip(9, 0, {buf, sizeof buf});
+    CU_ASSERT(!bad_chip.ok() && bad_chip.error().code == EINVAL);
+    auto bad_size = vm->accel->get_irqchip(KVMDBG_X86_IRQCHIP_PIC_MASTER, 0, {buf, sizeof buf});
+    CU_ASSERT(!bad_size.ok() && bad_size.error().code == EINVAL);
+    auto bad_cpu = vm->accel->get_x86_lapic(2);
+    CU_ASSERT(!bad_cpu.ok() && bad_cpu.error().code == EINVAL);
+
+    Host host;
+    AccelConfig no_irqchip;
+    no_irqchip.kernel_irqchip = false;
+    auto plugin = kvmdbg::accel::load_accel_plugin_file(g_module);
+    CU_ASSERT_FATAL(plugin.ok());
+    auto plain = Accelerator::create(std::move(plugin).value(), no_irqchip, host);
+    CU_ASSERT_FATAL(plain.ok());
+    auto none = (*plain)->get_x86_pic(false);
+    CU_ASSERT_FATAL(!none.ok());
+    CU_ASSERT_EQUAL(none.error().code, ENOTSUP);
+    CU_ASSERT(none.error().message.find("no in-kernel irqchip") != std::string::npos);
+}
+
 void test_guest_debug_capability_reported() {
     auto vm = make_vm({0xeb, 0xfe});
     auto cap = vm->accel->capability(KVM_CAP_SET_GUEST_DEBUG);
@@ -233,6 +293,7 @@ const kvmdbg::test::TestCase kCases[] = {
     {"triple fault is reported with registers", test_triple_fault_is_reported},
     {"two vCPUs", test_two_vcpus_each_own_thread},
     {"machine-reset ops and the state layout tag", test_machine_reset_ops_and_state_layout},
+    {"in-kernel irqchip state (get_irqchip)", test_irqchip_state},
     {"guest-debug capability", test_guest_debug_capability_reported},
     {"missing device is named", test_missing_device_is_named},
 };

@@ -156,6 +156,7 @@ static const KvmdbgAccelOps kFakeOps = {
     .wait_for_sipi = nullptr,
     .power_off_vcpu = nullptr,
     .translate = nullptr,
+    .get_irqchip = nullptr,
 };
 
 #if defined(FAKE_NULL_OPS)

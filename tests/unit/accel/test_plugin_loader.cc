@@ -187,6 +187,11 @@ void test_state_blob_over_fake() {
     CU_ASSERT_FATAL(!off.ok());
     CU_ASSERT_EQUAL(off.error().code, ENOSYS);
     CU_ASSERT(contains(off.error().message, "power_off_vcpu"));
+    // So is get_irqchip (monitor info pic/ioapic/lapic then say so).
+    auto lapic = a.get_x86_lapic(0);
+    CU_ASSERT_FATAL(!lapic.ok());
+    CU_ASSERT_EQUAL(lapic.error().code, ENOSYS);
+    CU_ASSERT(contains(lapic.error().message, "accelerator 'fake' does not implement get_irqchip"));
 }
 
 void test_state_layout_needed() {
