@@ -1,5 +1,6 @@
 #include "hw-models/loaders/linux_boot_header.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -27,6 +28,9 @@ constexpr std::size_t kXloadflags = 0x236;
 constexpr std::size_t kCmdlineSize = 0x238;
 constexpr std::size_t kPrefAddress = 0x258;
 constexpr std::size_t kInitSize = 0x260;
+constexpr std::uint64_t kPage = 4096;
+/// boot.rst: a kernel of protocol 2.02 or older had initrd_addr_max 0x37ffffff.
+constexpr std::uint64_t kDefaultInitrdAddrMax = 0x37ffffff;
 
 // Little-endian `size` bytes at `off`; the caller checked the bounds.
 std::uint64_t le(std::span<const std::uint8_t> b, std::size_t off, std::size_t size) {
@@ -157,6 +161,21 @@ Status check_linux_cmdline_size(const LinuxSetupHeader& header, std::uint64_t le
                               std::to_string(header.cmdline_size) + ")");
     }
     return ok_status();
+}
+
+std::optional<std::uint64_t> place_linux_initrd(const LinuxSetupHeader& header, std::uint64_t size,
+                                                std::uint64_t kernel_end, std::uint64_t limit,
+                                                std::uint64_t* end_limit) {
+    std::uint64_t addr_max = header.initrd_addr_max != 0 ? header.initrd_addr_max : kDefaultInitrdAddrMax;
+    limit = std::min(limit, addr_max + 1);
+    if (end_limit != nullptr) {
+        *end_limit = limit;
+    }
+    if (size > limit) {
+        return std::nullopt;
+    }
+    std::uint64_t gpa = (limit - size) & ~(kPage - 1);
+    return gpa >= kernel_end ? std::optional(gpa) : std::nullopt;
 }
 
 }  // namespace kvmdbg::hw

@@ -30,6 +30,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -100,5 +101,14 @@ Result<LinuxSetupHeader> parse_linux_setup_header(std::span<const std::uint8_t> 
 /// (M)" for a command line of `length` bytes (NUL not counted) the kernel
 /// cannot take.
 Status check_linux_cmdline_size(const LinuxSetupHeader& header, std::uint64_t length, const std::string& path);
+
+/// Where an initrd of `size` bytes goes, as boot loaders place it: as high
+/// as possible, page-aligned, ending at or below the lower of `limit` and
+/// the kernel's initrd_addr_max + 1 (0x38000000 for a header whose field is
+/// 0, boot.rst: protocol 2.02 and older), starting at or above `kernel_end`.
+/// std::nullopt if it does not fit; *end_limit says where it had to end.
+std::optional<std::uint64_t> place_linux_initrd(const LinuxSetupHeader& header, std::uint64_t size,
+                                                std::uint64_t kernel_end, std::uint64_t limit,
+                                                std::uint64_t* end_limit);
 
 }  // namespace kvmdbg::hw

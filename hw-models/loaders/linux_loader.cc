@@ -19,8 +19,6 @@ constexpr std::uint64_t k4GiB = 1ull << 32;
 constexpr std::uint64_t kBootTablesStart = kLinuxBootGdtGpa;
 constexpr std::uint64_t kBootTablesEnd = kLinuxBootStackTop;
 constexpr std::uint64_t kEbdaStart = 0x9fc00;  // to 1 MiB: EBDA, VGA hole, BIOS area
-/// boot.rst: a kernel of protocol 2.02 or older had initrd_addr_max 0x37ffffff.
-constexpr std::uint64_t kDefaultInitrdAddrMax = 0x37ffffff;
 
 // The end of the RAM region holding [start, end), 0 if none holds it.
 std::uint64_t ram_region_end(const GuestRam& ram, std::uint64_t start, std::uint64_t end) {
@@ -71,16 +69,16 @@ Status place_cmdline(const LinuxSetupHeader& h, std::uint64_t length, const std:
 
 Status place_initrd(const LinuxSetupHeader& h, std::uint64_t size, const GuestRam& ram, const std::string& initrd_path,
                     LinuxLayout& out) {
-    std::uint64_t addr_max = h.initrd_addr_max != 0 ? h.initrd_addr_max : kDefaultInitrdAddrMax;
-    std::uint64_t limit = std::min({addr_max + 1, ram_region_end(ram, out.kernel_load, out.kernel_end), k4GiB});
-    std::uint64_t gpa = size <= limit ? (limit - size) & ~(kPage - 1) : 0;
-    if (size > limit || gpa < out.kernel_end) {
+    std::uint64_t limit = 0;
+    auto gpa = place_linux_initrd(h, size, out.kernel_end,
+                                  std::min(ram_region_end(ram, out.kernel_load, out.kernel_end), k4GiB), &limit);
+    if (!gpa) {
         return file_error(ENOSPC, initrd_path,
                           "the initrd (" + std::to_string(size) + " bytes) does not fit between the kernel's end " +
                               hex_string(out.kernel_end) + " and " + hex_string(limit) +
                               " (the lowest of initrd_addr_max + 1, the end of RAM, 4 GiB): give more -m");
     }
-    out.initrd_gpa = gpa;
+    out.initrd_gpa = *gpa;
     out.initrd_size = size;
     return ok_status();
 }

@@ -12,9 +12,6 @@ namespace kvmdbg::hw {
 
 namespace {
 
-constexpr std::uint64_t kPage = 4096;
-/// boot.rst: a kernel of protocol 2.02 or older had initrd_addr_max 0x37ffffff.
-constexpr std::uint64_t kDefaultInitrdAddrMax = 0x37ffffff;
 constexpr std::uint8_t kCanUseHeap = 0x80;
 
 // Setup-header offsets a boot loader writes.
@@ -28,18 +25,17 @@ constexpr std::size_t kCmdLinePtr = 0x228;
 // Where the initrd goes (layout in the header), or an error.
 Result<std::uint32_t> place_initrd(const LinuxSetupHeader& h, std::uint64_t size, const LinuxFirmwareHandoff& o) {
     std::uint64_t kernel_end = kFirmwareLinuxKernelAddr + std::max<std::uint64_t>(h.init_size, h.kernel_size);
-    std::uint64_t addr_max = h.initrd_addr_max != 0 ? h.initrd_addr_max : kDefaultInitrdAddrMax;
     std::uint64_t ram_limit = o.low_ram_end > kFirmwareHighReserve ? o.low_ram_end - kFirmwareHighReserve : 0;
-    std::uint64_t limit = std::min(addr_max + 1, ram_limit);
-    std::uint64_t gpa = size <= limit ? (limit - size) & ~(kPage - 1) : 0;
-    if (size > limit || gpa < kernel_end) {
+    std::uint64_t limit = 0;
+    auto gpa = place_linux_initrd(h, size, kernel_end, ram_limit, &limit);
+    if (!gpa) {
         return file_error(ENOSPC, o.initrd_path,
                           "the initrd (" + std::to_string(size) + " bytes) does not fit between the kernel's end " +
                               hex_text(kernel_end) + " and " + hex_text(limit) +
                               " (the lower of initrd_addr_max + 1 and the end of RAM below 4 GiB less the "
                               "firmware's 1 MiB): give more -m");
     }
-    return static_cast<std::uint32_t>(gpa);
+    return static_cast<std::uint32_t>(*gpa);
 }
 
 }  // namespace
