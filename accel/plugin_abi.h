@@ -48,6 +48,7 @@
  *   capability                   no     any thread
  *   read_memory/write_memory     no     any thread except a vCPU thread
  *                                       (read_memory also inside debug_stop)
+ *   translate                    no     as read_memory
  *   set_debug_option             no     any thread except a vCPU thread
  *   wait_for_sipi                no     any thread except a vCPU thread
  *   power_off_vcpu               no     any thread except a vCPU thread
