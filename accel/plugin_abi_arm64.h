@@ -20,20 +20,32 @@
  *   280     v[32][16]          880     mair_el1
  *                              888     (size)
  *
- * C11 and C++; no other dependency.
+ * C99, C11 and C++; no other dependency.
  */
 #ifndef KVMDBG_ACCEL_PLUGIN_ABI_ARM64_H
 #define KVMDBG_ACCEL_PLUGIN_ABI_ARM64_H
 
 #include <stddef.h>
 
-#include "accel/plugin_abi.h"
+/* Quoted includes are looked up next to this file first, then on the
+ * include path, so both layouts work: installed (docs/sdk.md), both files
+ * sit next to it as <kvmdbg/plugin_abi.h> and
+ * <kvmdbg/arch/arm64/cpu_state.h>; in the source tree, plugin_abi.h is
+ * next to it in accel/ and arch/ is found from the top directory. */
 #include "arch/arm64/cpu_state.h"
+#include "plugin_abi.h"
 
+/* static_assert in C++, _Static_assert in C11; C99 has neither, so there a
+ * false condition declares an array of negative size (named by the line). */
 #ifdef __cplusplus
 #define KVMDBG_ABI_ARM64_ASSERT(cond, msg) static_assert(cond, msg)
-#else
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 #define KVMDBG_ABI_ARM64_ASSERT(cond, msg) _Static_assert(cond, msg)
+#else
+#define KVMDBG_ABI_ARM64_NAME2(a, b) a##b
+#define KVMDBG_ABI_ARM64_NAME(a, b) KVMDBG_ABI_ARM64_NAME2(a, b)
+#define KVMDBG_ABI_ARM64_ASSERT(cond, msg) \
+    typedef char KVMDBG_ABI_ARM64_NAME(kvmdbg_abi_arm64_assert_line_, __LINE__)[(cond) ? 1 : -1]
 #endif
 
 /* Bytes of the arm64 state blob. */
@@ -50,5 +62,7 @@ KVMDBG_ABI_ARM64_ASSERT(offsetof(KvmdbgArm64State, sctlr_el1) == 800, "KvmdbgArm
 KVMDBG_ABI_ARM64_ASSERT(offsetof(KvmdbgArm64State, mair_el1) == 880, "KvmdbgArm64State.mair_el1 moved");
 
 #undef KVMDBG_ABI_ARM64_ASSERT
+#undef KVMDBG_ABI_ARM64_NAME
+#undef KVMDBG_ABI_ARM64_NAME2
 
 #endif /* KVMDBG_ACCEL_PLUGIN_ABI_ARM64_H */

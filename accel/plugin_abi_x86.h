@@ -23,21 +23,33 @@
  *           apic_base kernel_gs_base       896     (size)
  *   432     dr[4] dr6 dr7
  *
- * C11 and C++; no other dependency.
+ * C99, C11 and C++; no other dependency.
  */
 #ifndef KVMDBG_ACCEL_PLUGIN_ABI_X86_H
 #define KVMDBG_ACCEL_PLUGIN_ABI_X86_H
 
 #include <stddef.h>
 
-#include "accel/plugin_abi.h"
+/* Quoted includes are looked up next to this file first, then on the
+ * include path, so both layouts work: installed (docs/sdk.md), all three
+ * files sit next to it as <kvmdbg/plugin_abi.h> and
+ * <kvmdbg/arch/x86/...>; in the source tree, plugin_abi.h is next to it in
+ * accel/ and arch/ is found from the top directory. */
 #include "arch/x86/cpu_state.h"
 #include "arch/x86/irqchip_state.h"
+#include "plugin_abi.h"
 
+/* static_assert in C++, _Static_assert in C11; C99 has neither, so there a
+ * false condition declares an array of negative size (named by the line). */
 #ifdef __cplusplus
 #define KVMDBG_ABI_X86_ASSERT(cond, msg) static_assert(cond, msg)
-#else
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 #define KVMDBG_ABI_X86_ASSERT(cond, msg) _Static_assert(cond, msg)
+#else
+#define KVMDBG_ABI_X86_NAME2(a, b) a##b
+#define KVMDBG_ABI_X86_NAME(a, b) KVMDBG_ABI_X86_NAME2(a, b)
+#define KVMDBG_ABI_X86_ASSERT(cond, msg) \
+    typedef char KVMDBG_ABI_X86_NAME(kvmdbg_abi_x86_assert_line_, __LINE__)[(cond) ? 1 : -1]
 #endif
 
 /* Bytes of the x86-64 state blob. */
@@ -89,5 +101,7 @@ KVMDBG_ABI_X86_ASSERT(offsetof(KvmdbgX86IoapicState, redirtbl) == 24, "KvmdbgX86
 KVMDBG_ABI_X86_ASSERT(sizeof(KvmdbgX86LapicState) == KVMDBG_X86_LAPIC_STATE_SIZE, "KvmdbgX86LapicState changed size");
 
 #undef KVMDBG_ABI_X86_ASSERT
+#undef KVMDBG_ABI_X86_NAME
+#undef KVMDBG_ABI_X86_NAME2
 
 #endif /* KVMDBG_ACCEL_PLUGIN_ABI_X86_H */
