@@ -1,5 +1,10 @@
 #include "hw-models/devices/isa_debug_exit.h"
 
+#include <algorithm>
+
+#include "common/byte_order.h"
+#include "hw-models/devices/register_text.h"
+
 namespace kvmdbg::hw {
 
 int IsaDebugExit::exit_status(std::uint64_t value, unsigned size) {
@@ -15,10 +20,20 @@ int IsaDebugExit::exit_status(std::uint64_t value, unsigned size) {
 std::uint64_t IsaDebugExit::read(std::uint64_t, unsigned) { return 0; }
 
 IoOutcome IsaDebugExit::write(std::uint64_t, std::uint64_t value, unsigned size) {
+    const unsigned bytes = std::clamp(size, 1u, 4u);  // as exit_status() takes it
+    last_write_ = std::make_pair(value & low_bytes_mask(bytes), bytes);
     if (on_exit_) {
         on_exit_(exit_status(value, size));
     }
     return IoOutcome::stop_machine;
+}
+
+std::string IsaDebugExit::state_text() const {
+    if (!last_write_) {
+        return "written    = none\n";
+    }
+    auto [value, size] = *last_write_;
+    return register_line("written", value, size) + "exit status = " + std::to_string(exit_status(value, size)) + "\n";
 }
 
 }  // namespace kvmdbg::hw

@@ -15,7 +15,9 @@
 //
 // Here the write reports the full int status to a callback (the machine
 // decides how to stop and what to return from main()) and answers
-// IoOutcome::stop_machine so the vCPU parks.
+// IoOutcome::stop_machine so the vCPU parks. `monitor info device` shows
+// the last write and the status it asked for (a debugger's catch can hold
+// the machine at that write).
 //
 // Threads: read()/write() run on vCPU threads under the bus lock; so does the
 // callback, which must not re-enter the bus.
@@ -23,6 +25,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "hw-models/io_device.h"
@@ -49,9 +53,12 @@ public:
     /// Calls the exit callback with exit_status(value, size) and returns
     /// IoOutcome::stop_machine, whatever the offset.
     IoOutcome write(std::uint64_t offset, std::uint64_t value, unsigned size) override;
+    /// "written    = none\n", or the last value written and its status.
+    std::string state_text() const override;
 
 private:
     ExitCallback on_exit_;
+    std::optional<std::pair<std::uint64_t, unsigned>> last_write_;  // value, size
 };
 
 }  // namespace kvmdbg::hw

@@ -46,6 +46,15 @@ void test_write_calls_back_and_stops() {
     CU_ASSERT_TRUE((statuses == std::vector<int>{65, 1, 3, -1, 65}));
 }
 
+void test_state_text_shows_the_last_write() {
+    IsaDebugExit dev(nullptr);
+    CU_ASSERT_EQUAL(dev.state_text(), "written    = none\n");
+    dev.write(0, 0x122, 1);  // a 1-byte write keeps the low byte
+    CU_ASSERT_EQUAL(dev.state_text(), "written    = 0x22\nexit status = 69\n");
+    dev.write(0, 0x100000022, 8);  // at most 4 bytes
+    CU_ASSERT_EQUAL(dev.state_text(), "written    = 0x00000022\nexit status = 69\n");
+}
+
 void test_reads_are_zero() {
     int calls = 0;
     IsaDebugExit dev([&](int) { ++calls; });
@@ -67,6 +76,7 @@ constexpr kvmdbg::test::TestCase kCases[] = {
     {"status formula", test_status_formula},
     {"write calls back and stops", test_write_calls_back_and_stops},
     {"reads are zero", test_reads_are_zero},
+    {"state text: the last write", test_state_text_shows_the_last_write},
     {"QEMU defaults, no callback", test_qemu_defaults},
 };
 constexpr kvmdbg::test::TestSuite kSuites[] = {{"isa-debug-exit", kCases}};
