@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "common/append_format.h"
+
 #include "common/byte_order.h"
 
 namespace kvmdbg::arch::x86 {
@@ -35,12 +37,6 @@ constexpr unsigned kTimerCurrent = 0x390;
 constexpr unsigned kTimerDivide = 0x3e0;
 }  // namespace reg
 
-void append(std::string& out, const char* fmt, auto... args) {
-    char buf[256];
-    std::snprintf(buf, sizeof buf, fmt, args...);
-    out += buf;
-}
-
 bool bit(std::uint32_t v, unsigned n) { return ((v >> n) & 1) != 0; }
 
 // What an LVT entry has besides its vector and mask (SDM Vol. 3A Figure 11-8).
@@ -51,7 +47,7 @@ std::string describe_lvt(std::uint32_t v, LvtKind kind) {
                                               "NMI",   "INIT",     "reserved", "ExtINT"};
     static constexpr const char* kTimerModes[4] = {"one-shot", "periodic", "TSC-deadline", "reserved timer mode"};
     std::string out;
-    append(out, "vector 0x%02x", v & 0xff);
+    append_format(out, "vector 0x%02x", v & 0xff);
     if (kind == LvtKind::timer) {
         out += std::string(", ") + kTimerModes[(v >> 17) & 3];
     }
@@ -82,10 +78,10 @@ std::string describe_icr(std::uint32_t low, std::uint32_t high) {
     static constexpr const char* kModes[8] = {"fixed", "lowest", "SMI", "reserved", "NMI", "INIT", "SIPI", "reserved"};
     static constexpr const char* kShorthands[4] = {"no shorthand", "self", "all", "all-but-self"};
     std::string out;
-    append(out, "vector 0x%02x, %s, %s, %s, %s, %s, dest 0x%02x%s", low & 0xff, kModes[(low >> 8) & 7],
-           bit(low, 11) ? "logical" : "physical", bit(low, 14) ? "assert" : "de-assert",
-           bit(low, 15) ? "level" : "edge", kShorthands[(low >> 18) & 3], high >> 24,
-           bit(low, 12) ? ", send-pending" : "");
+    append_format(out, "vector 0x%02x, %s, %s, %s, %s, %s, dest 0x%02x%s", low & 0xff, kModes[(low >> 8) & 7],
+                  bit(low, 11) ? "logical" : "physical", bit(low, 14) ? "assert" : "de-assert",
+                  bit(low, 15) ? "level" : "edge", kShorthands[(low >> 18) & 3], high >> 24,
+                  bit(low, 12) ? ", send-pending" : "");
     return out;
 }
 
@@ -117,20 +113,23 @@ std::string format_lapic_state(const KvmdbgX86LapicState& s) {
     auto r = [&s](unsigned offset) { return lapic_register(s, offset); };
     std::string out;
     const std::uint32_t version = r(reg::kVersion);
-    append(out, "local APIC: ID 0x%02x, version 0x%02x (%u LVT entries, %s EOI-broadcast suppression) [0x%08x]\n",
-           r(reg::kId) >> 24, version & 0xff, ((version >> 16) & 0xff) + 1, bit(version, 24) ? "with" : "no", version);
+    append_format(out,
+                  "local APIC: ID 0x%02x, version 0x%02x (%u LVT entries, %s EOI-broadcast suppression) [0x%08x]\n",
+                  r(reg::kId) >> 24, version & 0xff, ((version >> 16) & 0xff) + 1, bit(version, 24) ? "with" : "no",
+                  version);
     const std::uint32_t dfr = r(reg::kDfr);
     const unsigned model = dfr >> 28;
-    append(out, "  TPR 0x%02x, PPR 0x%02x, APR 0x%02x, LDR 0x%08x (logical ID 0x%02x), DFR 0x%08x (%s), ESR 0x%08x\n",
-           r(reg::kTpr) & 0xff, r(reg::kPpr) & 0xff, r(reg::kApr) & 0xff, r(reg::kLdr), r(reg::kLdr) >> 24, dfr,
-           model == 0xf ? "flat"
-           : model == 0 ? "cluster"
-                        : "reserved model",
-           r(reg::kEsr));
+    append_format(out,
+                  "  TPR 0x%02x, PPR 0x%02x, APR 0x%02x, LDR 0x%08x (logical ID 0x%02x), DFR 0x%08x (%s), ESR 0x%08x\n",
+                  r(reg::kTpr) & 0xff, r(reg::kPpr) & 0xff, r(reg::kApr) & 0xff, r(reg::kLdr), r(reg::kLdr) >> 24, dfr,
+                  model == 0xf ? "flat"
+                  : model == 0 ? "cluster"
+                               : "reserved model",
+                  r(reg::kEsr));
     const std::uint32_t svr = r(reg::kSvr);
-    append(out, "  SVR 0x%08x: %s, spurious vector 0x%02x, focus checking %s, EOI broadcast %s\n", svr,
-           bit(svr, 8) ? "software-enabled" : "software-disabled", svr & 0xff, bit(svr, 9) ? "off" : "on",
-           bit(svr, 12) ? "suppressed" : "on");
+    append_format(out, "  SVR 0x%08x: %s, spurious vector 0x%02x, focus checking %s, EOI broadcast %s\n", svr,
+                  bit(svr, 8) ? "software-enabled" : "software-disabled", svr & 0xff, bit(svr, 9) ? "off" : "on",
+                  bit(svr, 12) ? "suppressed" : "on");
     out += "  ISR: " + lapic_vector_list(s, reg::kIsr) + "\n";
     out += "  TMR: " + lapic_vector_list(s, reg::kTmr) + "\n";
     out += "  IRR: " + lapic_vector_list(s, reg::kIrr) + "\n";
@@ -145,13 +144,14 @@ std::string format_lapic_state(const KvmdbgX86LapicState& s) {
         {"perf", reg::kLvtPerf, LvtKind::other},   {"thermal", reg::kLvtThermal, LvtKind::other},
     };
     for (const Lvt& lvt : kLvts) {
-        append(out, "  LVT %-7s 0x%08x: %s\n", lvt.name, r(lvt.offset), describe_lvt(r(lvt.offset), lvt.kind).c_str());
+        append_format(out, "  LVT %-7s 0x%08x: %s\n", lvt.name, r(lvt.offset),
+                      describe_lvt(r(lvt.offset), lvt.kind).c_str());
     }
     const std::uint32_t dcr = r(reg::kTimerDivide);
-    append(out, "  timer: initial count 0x%08x, current count 0x%08x, divide by %u (DCR 0x%x)\n", r(reg::kTimerInitial),
-           r(reg::kTimerCurrent), timer_divisor(dcr), dcr);
-    append(out, "  ICR 0x%08x, ICR2 0x%08x: %s\n", r(reg::kIcr), r(reg::kIcr2),
-           describe_icr(r(reg::kIcr), r(reg::kIcr2)).c_str());
+    append_format(out, "  timer: initial count 0x%08x, current count 0x%08x, divide by %u (DCR 0x%x)\n",
+                  r(reg::kTimerInitial), r(reg::kTimerCurrent), timer_divisor(dcr), dcr);
+    append_format(out, "  ICR 0x%08x, ICR2 0x%08x: %s\n", r(reg::kIcr), r(reg::kIcr2),
+                  describe_icr(r(reg::kIcr), r(reg::kIcr2)).c_str());
     return out;
 }
 

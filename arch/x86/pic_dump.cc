@@ -2,15 +2,11 @@
 
 #include <cstdio>
 
+#include "common/append_format.h"
+
 namespace kvmdbg::arch::x86 {
 
 namespace {
-
-void append(std::string& out, const char* fmt, auto... args) {
-    char buf[256];
-    std::snprintf(buf, sizeof buf, fmt, args...);
-    out += buf;
-}
 
 // The ISA IRQ numbers of the set bits of `bits`, e.g. "0 3 7", or "none".
 std::string irq_list(unsigned bits, unsigned first_irq) {
@@ -36,19 +32,20 @@ const char* init_state_name(unsigned state) {
 const char* on_off(unsigned v) { return v != 0 ? "on" : "off"; }
 
 void append_chip(std::string& out, const char* name, const KvmdbgX86PicState& s, unsigned first_irq) {
-    append(out,
-           "%s PIC: irr=0x%02x imr=0x%02x isr=0x%02x elcr=0x%02x (mask 0x%02x), vector base 0x%02x (IRQ%u-%u: "
-           "0x%02x-0x%02x)\n",
-           name, s.irr, s.imr, s.isr, s.elcr, s.elcr_mask, s.irq_base, first_irq, first_irq + 7, s.irq_base,
-           (s.irq_base + 7) & 0xff);
-    append(out, "  init: %s, ICW4 %s\n", init_state_name(s.init_state), s.init4 != 0 ? "used" : "not used");
+    append_format(out,
+                  "%s PIC: irr=0x%02x imr=0x%02x isr=0x%02x elcr=0x%02x (mask 0x%02x), vector base 0x%02x (IRQ%u-%u: "
+                  "0x%02x-0x%02x)\n",
+                  name, s.irr, s.imr, s.isr, s.elcr, s.elcr_mask, s.irq_base, first_irq, first_irq + 7, s.irq_base,
+                  (s.irq_base + 7) & 0xff);
+    append_format(out, "  init: %s, ICW4 %s\n", init_state_name(s.init_state), s.init4 != 0 ? "used" : "not used");
     out += "  requested: " + irq_list(s.irr, first_irq) + "; masked: " + irq_list(s.imr, first_irq) +
            "; in service: " + irq_list(s.isr, first_irq) + "; level-triggered: " + irq_list(s.elcr, first_irq) + "\n";
-    append(out,
-           "  highest priority: IRQ%u; OCW3 read: %s; auto-EOI: %s; rotate on auto-EOI: %s; special mask: %s; "
-           "special fully nested: %s; poll: %s\n",
-           first_irq + (s.priority_add & 7), s.read_reg_select != 0 ? "ISR" : "IRR", on_off(s.auto_eoi),
-           on_off(s.rotate_on_auto_eoi), on_off(s.special_mask), on_off(s.special_fully_nested_mode), on_off(s.poll));
+    append_format(out,
+                  "  highest priority: IRQ%u; OCW3 read: %s; auto-EOI: %s; rotate on auto-EOI: %s; special mask: %s; "
+                  "special fully nested: %s; poll: %s\n",
+                  first_irq + (s.priority_add & 7), s.read_reg_select != 0 ? "ISR" : "IRR", on_off(s.auto_eoi),
+                  on_off(s.rotate_on_auto_eoi), on_off(s.special_mask), on_off(s.special_fully_nested_mode),
+                  on_off(s.poll));
 }
 
 }  // namespace
