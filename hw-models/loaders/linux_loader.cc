@@ -13,7 +13,6 @@ namespace kvmdbg::hw {
 
 namespace {
 
-constexpr std::uint64_t kPage = 0x1000;
 constexpr std::uint64_t k1MiB = 1ull << 20;
 constexpr std::uint64_t k4GiB = 1ull << 32;
 constexpr std::uint64_t kBootTablesStart = kLinuxBootGdtGpa;
