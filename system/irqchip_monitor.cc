@@ -8,15 +8,6 @@ namespace kvmdbg::system {
 
 namespace {
 
-// The line for a guest whose interrupt controllers the ABI has no layout
-// for, or "" on x86.
-std::string not_x86(const accel::Accelerator& accel, const char* command) {
-    if (accel.arch() == KVMDBG_ARCH_X86_64) {
-        return "";
-    }
-    return std::string(command) + ": x86 only (this guest's interrupt controller, the arm64 GIC, is not shown)\n";
-}
-
 std::string failed(const char* command, const Error& error) {
     return std::string(command) + ": " + error.message + "\n";
 }
@@ -24,9 +15,6 @@ std::string failed(const char* command, const Error& error) {
 }  // namespace
 
 std::string monitor_info_pic(accel::Accelerator& accel) {
-    if (auto line = not_x86(accel, "info pic"); !line.empty()) {
-        return line;
-    }
     auto master = accel.get_x86_pic(false);
     if (!master) {
         return failed("info pic", master.error());
@@ -39,17 +27,11 @@ std::string monitor_info_pic(accel::Accelerator& accel) {
 }
 
 std::string monitor_info_ioapic(accel::Accelerator& accel) {
-    if (auto line = not_x86(accel, "info ioapic"); !line.empty()) {
-        return line;
-    }
     auto ioapic = accel.get_x86_ioapic();
     return ioapic ? arch::x86::format_ioapic_state(*ioapic) : failed("info ioapic", ioapic.error());
 }
 
 std::string monitor_info_lapic(accel::Accelerator& accel, std::uint64_t cpu, std::uint32_t cpus) {
-    if (auto line = not_x86(accel, "info lapic"); !line.empty()) {
-        return line;
-    }
     if (cpu >= cpus) {
         return "info lapic: no vCPU " + std::to_string(cpu) + " (vCPUs 0-" + std::to_string(cpus - 1) + ")\n";
     }

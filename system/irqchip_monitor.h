@@ -2,9 +2,10 @@
 // (QEMU's HMP `info pic`, `info ioapic`, `info lapic`): each reads its chip
 // through the accelerator's get_irqchip (accel/accelerator.h) and decodes
 // it with arch/x86 (pic_dump.h, ioapic_dump.h, lapic_dump.h). What cannot
-// be shown is one line naming why: an arm64 guest (the ABI defines no GIC
-// state), a VM without an in-kernel irqchip (kernel-irqchip=off), a plugin
-// without the op, an unknown vCPU.
+// be shown is one line naming why, the accelerator's error for an ISA whose
+// chips the ABI has no layout for (arm64: the GICv3), a VM without an
+// in-kernel irqchip (kernel-irqchip=off) or a plugin without the op, and
+// this file's for an unknown vCPU.
 //
 // Threads: the monitor's (the main thread); the vCPUs are parked while gdb
 // asks, and a local APIC is read on its vCPU's thread by the accelerator.

@@ -243,11 +243,14 @@ def kvm_probe(ctx):
 @case
 def connect_registers(ctx):
     syms = ctx.symbols(DEBUG_TARGET)
-    r = ctx.session(DEBUG_TARGET, ["info registers pc sp cpsr", "x/4i $pc", "kill"])
+    r = ctx.session(DEBUG_TARGET, ["info registers pc sp cpsr", "x/4i $pc", "monitor info pic", "kill"])
     expect(re.search(r"^pc\s+0x%x\s+0x%x <_start>" % (syms["_start"], syms["_start"]), r.gdb_out, re.M),
            "pc is not _start", r.all())
     expect("g packet reply is too long" not in r.gdb_out, "target description rejected", r.all())
     expect(re.search(r"=> 0x%x <_start>:" % syms["_start"], r.gdb_out), "x/4i $pc shows no instructions", r.all())
+    # The ABI has no GICv3 layout: the module's one-line refusal.
+    expect("info pic: arm64: the plugin ABI defines no interrupt-controller state for the GICv3 "
+           "(get_irqchip is x86 only)" in r.gdb_out, "monitor info pic on arm64 is not refused in one line", r.all())
     expect(r.status == 0, f"kvmdbg exited {r.status} after kill, expected 0", r.all())
 
 
