@@ -328,8 +328,8 @@ Status AccelDebugTarget::resume(std::span<const gdb::ResumeRequest> requests, st
         }
         KvmdbgResumeMode mode = r.kind == gdb::ResumeKind::step ? KVMDBG_RESUME_STEP : KVMDBG_RESUME_RUN;
         if (hooks_.device_watchpoints != nullptr) {
-            if (mode == KVMDBG_RESUME_STEP && isa_.gdb_watchpoint_stops_before_access() &&
-                hooks_.device_watchpoints->take_step_over(*cpu) && hooks_.report_stop) {
+            if (mode == KVMDBG_RESUME_STEP && isa_.gdb_watchpoint_stops_before_access() && hooks_.report_stop &&
+                hooks_.device_watchpoints->take_step_over(*cpu)) {
                 // gdb steps over the access it believes is still to come; the
                 // device path stopped after it, so the step is done already
                 // (and the accessed value stays readable for gdb's check).
