@@ -83,8 +83,8 @@ int kvmdbg_guest_debug_set_state(KvmdbgGuestDebug* gd, uint32_t cpu, const void*
  * bytes. 0 or -EFAULT (nothing written). */
 int kvmdbg_guest_debug_read_memory(KvmdbgGuestDebug* gd, uint32_t cpu, uint64_t addr, void* buf, uint64_t len,
                                    int physical);
-int kvmdbg_guest_debug_write_memory(KvmdbgGuestDebug* gd, uint32_t cpu, uint64_t addr, const void* buf,
-                                    uint64_t len, int physical);
+int kvmdbg_guest_debug_write_memory(KvmdbgGuestDebug* gd, uint32_t cpu, uint64_t addr, const void* buf, uint64_t len,
+                                    int physical);
 
 /* The vCPU's own thread, right before KVM_RUN after it was stopped for the
  * debugger (or first runs): arms one single step (step == 1) or a continue,

@@ -2,6 +2,4 @@
 // (sdk/sdk_version.h).
 #include "sdk/sdk_version.h"
 
-extern "C" unsigned kvmdbg_sdk_version(void) {
-    return KVMDBG_SDK_VERSION;
-}
+extern "C" unsigned kvmdbg_sdk_version(void) { return KVMDBG_SDK_VERSION; }

@@ -39,6 +39,9 @@ KvmVcpu::KvmVcpu(KvmVm& vm, std::uint32_t index, UniqueFd fd, MappedRegion run)
     : vm_(vm), index_(index), fd_(std::move(fd)), run_map_(std::move(run)) {}
 
 KvmVcpu::~KvmVcpu() {
+    if (host_thread_) {
+        return;  // no thread to quit; the kvm_run page is the program's, left as it is
+    }
     {
         std::lock_guard lock(mu_);
         quit_ = true;
@@ -74,6 +77,10 @@ void KvmVcpu::kick() {
 }
 
 Status KvmVcpu::run_on_vcpu(const Job& job) {
+    if (host_thread_) {
+        std::lock_guard lock(host_jobs_mu_);
+        return job(*this);
+    }
     if (on_own_thread()) {
         return job(*this);
     }

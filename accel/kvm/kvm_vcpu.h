@@ -47,6 +47,12 @@ public:
 
     /// Spawns the thread, parked. Main thread, once.
     void spawn();
+    /// Instead of spawn(), for a vCPU whose thread belongs to another
+    /// program (KvmVm::adopt): run_on_vcpu() runs every job on the calling
+    /// thread, one at a time (KVM itself makes an ioctl on a vCPU inside
+    /// KVM_RUN wait for it), and the vCPU never counts as parked, so
+    /// nothing is served from the state cache. Once, before any job.
+    void run_on_host_thread() { host_thread_ = true; }
 
     /// Runs `job` on this vCPU's thread and returns its result. Called on the
     /// vCPU thread itself, runs it inline. Any thread.
@@ -84,7 +90,7 @@ public:
     /// not holding this vCPU's lock (takes it).
     bool parked() const {
         std::lock_guard lock(const_cast<std::mutex&>(mu_));
-        return parked_ && !run_requested_;
+        return !host_thread_ && parked_ && !run_requested_;
     }
 
 private:
@@ -182,7 +188,11 @@ private:
     bool parked_ = true;
     bool quit_ = false;
     bool thread_alive_ = false;
-    bool io_pending_ = false;  // touched by the vCPU thread only
+    bool io_pending_ = false;   // touched by the vCPU thread only
+    bool host_thread_ = false;  // run_on_host_thread()
+    // Serialises the jobs of a host-thread vCPU (recursive: a job may run
+    // another on the same vCPU).
+    std::recursive_mutex host_jobs_mu_;
 };
 
 }  // namespace kvmdbg::accel::kvm

@@ -1,10 +1,12 @@
 #include "accel/kvm/kvm_vm.h"
 
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <signal.h>
 
 #include <cstring>
 
+#include "common/hex_string.h"
 #include "common/ioctl_status.h"
 
 namespace kvmdbg::accel::kvm {
@@ -57,24 +59,63 @@ Result<std::unique_ptr<KvmVm>> KvmVm::create(const KvmdbgVmConfig& config, const
     if (auto s = vm->backend_->setup_vm(*vm); !s) {
         return s.error();
     }
+    if (auto s = vm->init_guest_debug(); !s) {
+        return s.error();
+    }
+    return vm;
+}
+
+Result<std::unique_ptr<KvmVm>> KvmVm::adopt(int vm_fd, KvmdbgArch arch, const std::string& device_path) {
+    KvmdbgVmConfig config{};
+    config.arch = arch;
+    auto backend = make_arch_backend(config);
+    if (!backend) {
+        return backend.error();
+    }
+    auto system = KvmSystem::open(device_path);
+    if (!system) {
+        return system.error();
+    }
+    if (vm_fd < 0) {
+        return make_error(EBADF, "no VM fd");
+    }
+    // A VM fd answers KVM_CHECK_EXTENSION (api.rst 4.4, KVM_CAP_CHECK_EXTENSION_VM);
+    // any other fd refuses the ioctl.
+    if (xioctl(vm_fd, KVM_CHECK_EXTENSION, static_cast<unsigned long>(KVM_CAP_USER_MEMORY)) < 0) {
+        return make_error(EBADF, "fd " + std::to_string(vm_fd) + " is not a KVM VM");
+    }
+    int copy = fcntl(vm_fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) {
+        return make_error(errno, "duplicating VM fd " + std::to_string(vm_fd));
+    }
+    std::unique_ptr<KvmVm> vm(
+        new KvmVm(std::move(system).value(), UniqueFd(copy), KvmdbgHostCallbacks{}, false, std::move(backend).value()));
+    vm->host_owned_ = true;
+    if (auto s = vm->init_guest_debug(); !s) {
+        return s.error();
+    }
+    return vm;
+}
+
+Status KvmVm::init_guest_debug() {
     // The start-up probe: what this host's KVM really does for a debugger.
-    if (vm->system_.check_extension(kCapSetGuestDebug) > 0) {
-        auto caps = vm->backend_->probe_debug(vm->system_);
+    if (system_.check_extension(kCapSetGuestDebug) > 0) {
+        auto caps = backend_->probe_debug(system_);
         if (!caps) {
             return make_error(caps.error().code, "host guest-debug probe: " + caps.error().message);
         }
-        vm->caps_ = *caps;
+        caps_ = *caps;
     }
-    DebugReportTexts texts = vm->backend_->debug_reports(vm->caps_);
+    DebugReportTexts texts = backend_->debug_reports(caps_);
     for (std::size_t i = 0; i < texts.size(); ++i) {
-        vm->reports_[i] = std::move(texts[i]);
+        reports_[i] = std::move(texts[i]);
     }
-    auto debug = vm->backend_->make_guest_debug(*vm, vm->caps_);
+    auto debug = backend_->make_guest_debug(*this, caps_);
     if (!debug) {
         return debug.error();
     }
-    vm->debug_ = std::move(debug).value();
-    return vm;
+    debug_ = std::move(debug).value();
+    return ok_status();
 }
 
 KvmVm::KvmVm(KvmSystem system, UniqueFd vm_fd, const KvmdbgHostCallbacks& host, bool irqchip,
@@ -108,6 +149,55 @@ Status KvmVm::map_ram(std::uint64_t gpa, std::uint64_t size, void* host, bool re
         return s;
     }
     slots_.push_back(Slot{gpa, size, static_cast<std::uint8_t*>(host)});
+    return ok_status();
+}
+
+Status KvmVm::adopt_ram(std::uint64_t gpa, std::uint64_t size, void* host) {
+    if (!host_owned_) {
+        return make_error(EINVAL, "RAM of a VM kvmdbg created is mapped with map_ram");
+    }
+    if (size == 0 || host == nullptr || gpa + size < gpa) {
+        return make_error(EINVAL, "RAM must be non-empty, with a host address");
+    }
+    for (const auto& s : slots_) {
+        if (gpa < s.gpa + s.size && s.gpa < gpa + size) {
+            return make_error(EINVAL, "RAM at guest-physical " + hex_string(gpa) + " overlaps RAM added before");
+        }
+    }
+    slots_.push_back(Slot{gpa, size, static_cast<std::uint8_t*>(host)});
+    return ok_status();
+}
+
+Status KvmVm::adopt_vcpu(std::uint32_t cpu, int vcpu_fd) {
+    if (!host_owned_) {
+        return make_error(EINVAL, "vCPUs of a VM kvmdbg created are made with create_vcpus");
+    }
+    if (cpu != vcpus_.size()) {
+        return make_error(EINVAL, "vCPU " + std::to_string(cpu) + " added out of order: vCPU " +
+                                      std::to_string(vcpus_.size()) + " comes next");
+    }
+    if (vcpu_fd < 0) {
+        return make_error(EBADF, "no vCPU fd");
+    }
+    int copy = fcntl(vcpu_fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) {
+        return make_error(errno, "duplicating vCPU fd " + std::to_string(vcpu_fd));
+    }
+    UniqueFd fd(copy);
+    // The kvm_run page is the vCPU's own mapping: a second one shares it.
+    auto run = MappedRegion::of_fd(fd.get(), static_cast<std::size_t>(system_.vcpu_mmap_size()),
+                                   "kvm_run of vCPU " + std::to_string(cpu));
+    if (!run) {
+        return make_error(run.error().code,
+                          run.error().message + " (is fd " + std::to_string(vcpu_fd) + " a vCPU of this VM?)");
+    }
+    {
+        std::lock_guard lock(cache_mu_);
+        cache_.resize(cpu + 1);
+    }
+    vcpus_.push_back(std::make_unique<KvmVcpu>(*this, cpu, std::move(fd), std::move(run).value()));
+    vcpus_.back()->run_on_host_thread();
+    debug_->set_vcpu_count(cpu + 1);
     return ok_status();
 }
 

@@ -66,6 +66,23 @@ public:
     static Result<std::unique_ptr<KvmVm>> create(const KvmdbgVmConfig& config, const KvmdbgHostCallbacks& host);
     ~KvmVm();
 
+    /// A VM another program created and runs (the SDK's guest-debug core,
+    /// sdk/guest_debug.h): `vm_fd` is duplicated (the caller keeps its
+    /// own), nothing is set up in it, and its vCPUs (adopt_vcpu) have no
+    /// thread here: the program's own vCPU threads call the guest-debug
+    /// core around their KVM_RUN, and every other call runs its vCPU
+    /// ioctls on the calling thread (KvmVcpu::run_on_host_thread). Runs
+    /// the start-up probe. Errors: a bad fd, ENOTSUP for another ISA.
+    static Result<std::unique_ptr<KvmVm>> adopt(int vm_fd, KvmdbgArch arch, const std::string& device_path);
+    /// Whether this VM was adopted (above).
+    bool host_owned() const { return host_owned_; }
+    /// Adopted VMs: RAM the program mapped itself, recorded for the
+    /// debugger's memory access. EINVAL for an overlap.
+    Status adopt_ram(std::uint64_t gpa, std::uint64_t size, void* host);
+    /// Adopted VMs: the program's vCPU `cpu` (the next index) as `vcpu_fd`
+    /// (duplicated; its kvm_run page mapped again).
+    Status adopt_vcpu(std::uint32_t cpu, int vcpu_fd);
+
     Status map_ram(std::uint64_t gpa, std::uint64_t size, void* host, bool read_only);
     Status create_vcpus(std::uint32_t count);
     /// The vCPU's state as the ABI struct of the VM's ISA; `size` must be
@@ -145,6 +162,8 @@ private:
 
     KvmVm(KvmSystem system, UniqueFd vm_fd, const KvmdbgHostCallbacks& host, bool irqchip,
           std::unique_ptr<ArchBackend> backend);
+    /// The start-up probe, the report texts and the guest-debug core.
+    Status init_guest_debug();
     Result<KvmVcpu*> vcpu(std::uint32_t cpu);
     /// Runs `job` (which changes the vCPU's registers) on vCPU `cpu`'s
     /// thread, dropping its cached state before and after.
@@ -158,6 +177,7 @@ private:
     std::vector<Slot> slots_;
     std::vector<std::unique_ptr<KvmVcpu>> vcpus_;
     bool started_ = false;
+    bool host_owned_ = false;  // adopt()
     std::unique_ptr<GuestDebug> debug_;
     HostDebugCaps caps_{};
     std::string reports_[3];
