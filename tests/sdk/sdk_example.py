@@ -118,9 +118,10 @@ class Sdk:
         abi = self.pkg_config("--variable=abi_version")
         return cflags, module_dir, abi
 
-    def compile_example(self, tmp):
-        """examples/gdb_vmm copied out of the tree, built with the flags of
-        kvmdbg.pc and kvmdbg-accel.pc; the executable's path."""
+    def compile_example(self, tmp, cc=None):
+        """examples/gdb_vmm copied out of the tree, built by `cc` ($CC, cc)
+        with the flags of kvmdbg.pc and kvmdbg-accel.pc; the executable's
+        path."""
         cflags, module_dir, abi = self.build_flags()
         flags = self.pkg_config("--cflags", "--libs", packages=(SDK_PC_NAME, PC_NAME)).split()
         src = os.path.join(tmp, "gdb_vmm")  # nothing of the source tree is next to it
@@ -129,7 +130,7 @@ class Sdk:
             shutil.copy(f, src)
         exe = os.path.join(tmp, "gdb_vmm.exe")
         sanitize = [] if self.args.sanitize == "none" else ["-fsanitize=" + self.args.sanitize]
-        run([os.environ.get("CC", "cc"), "-std=c11"] + STRICT_C + sanitize +
+        run([cc or os.environ.get("CC", "cc"), "-std=c11"] + STRICT_C + sanitize +
             [f'-DKVMDBG_MODULE_DIR="{module_dir}"', f"-DKVMDBG_PC_ABI_VERSION={abi}"] +
             sorted(glob.glob(os.path.join(src, "*.c"))) + flags + ["-o", exe, "-ldl", "-pthread"])
         print(f"ok: examples/gdb_vmm built and linked with {' '.join(flags)} (module dir {module_dir}, ABI {abi})")

@@ -7,15 +7,22 @@ the reason). The guests and symbols used are the ones tests/guests/arm64
 builds: debug_target.elf (tick, tick_count, watched_var, probe_sink,
 read_only_probe, step_0..step_7, step_ret) and guest_self_brk.elf.
 """
+import argparse
 import functools
+import json
 import os
 import re
+import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 
 import rig
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sdk"))
+import gdb_vmm_session  # noqa: E402
 
 DEBUG_TARGET = "debug_target.elf"
 SELF_BRK = "guest_self_brk.elf"
@@ -929,7 +936,98 @@ def uboot_gdb_session(ctx):
           f"kvmdbg status {r.status}")
 
 
+
+# examples/gdb_vmm's arm64 guest (guest_arm64.c); the example prints this
+# line itself, and the case checks that it did.
+GDB_VMM_LAYOUT = "gdb_vmm: arm64 guest: start 0x40000000, loop 0x40000008, tick 0x40000014, counter 0x40010000"
+
+
+def _gdb_vmm_files(ctx):
+    """examples/gdb_vmm cross-built the way tests/sdk builds it natively: a
+    `meson install --destdir` of this aarch64 build, the sources copied out,
+    aarch64-linux-gnu-gcc with what pkg-config kvmdbg kvmdbg-accel answer
+    for the DESTDIR. [(path in the initramfs, bytes)]: the example and
+    libkvmdbg.so.0 in /vmm; the libraries libkvmdbg needs are kvmdbg's own,
+    already in the base archive."""
+    import sdk_example
+    build_dir = ctx.rig.payload.build_dir
+    options = {o["name"]: o["value"] for o in json.loads(subprocess.run(
+        ["meson", "introspect", "--buildoptions", build_dir], capture_output=True, text=True, check=True).stdout)}
+    source_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
+    args = argparse.Namespace(meson=shutil.which("meson"), build_dir=build_dir, source_dir=source_dir,
+                              prefix=options["prefix"], libdir=options["libdir"],
+                              includedir=options["includedir"], sanitize="none")
+    tmp = os.path.join(ctx.tmp, "sdk")
+    os.makedirs(tmp)
+    sdk = sdk_example.Sdk(args, tmp)
+    try:
+        sdk.install()
+        exe = sdk.compile_example(tmp, cc="aarch64-linux-gnu-gcc")
+    except sdk_example.Failure as e:
+        raise Failure(f"examples/gdb_vmm did not cross-build from the install: {e}")
+    lib = os.path.realpath(os.path.join(sdk.libdir, "libkvmdbg.so.0"))
+    have = set(rig._needed(ctx.rig.payload.kvmdbg)) | set(rig._needed(ctx.rig.payload.accel))
+    missing = set(rig._needed(lib)) - have
+    expect(not missing, f"libkvmdbg.so.0 needs {sorted(missing)}, which the rig's archive does not carry")
+    return [("/vmm/gdb_vmm", rig._stripped(exe)), ("/vmm/libkvmdbg.so.0", rig._stripped(lib))]
+
+
+def _gdb_vmm_script(args):
+    """/run.sh: gdb_vmm -S with its stub on the gdb port (its serial output
+    then goes to stderr), as _run_script runs kvmdbg."""
+    up = '$(cut -d" " -f1 /proc/uptime)'
+    return "\n".join([
+        "cd /tmp", "chmod 755 /vmm/gdb_vmm",
+        '[ -n "$GDB_PORT" ] || { echo "NESTED-RUN no gdb port"; exit 90; }',
+        'exec 3<>"$GDB_PORT"',
+        f'echo "NESTED-KVMDBG-START uptime={up}"',
+        f"LD_LIBRARY_PATH=/vmm timeout 200 /vmm/gdb_vmm -S -gdb stdio {args} <&3 >&3 2>/tmp/kvmdbg.err",
+        f'echo "NESTED-KVMDBG-STATUS $? uptime={up}"',
+        "exec 3<&-",
+        "echo NESTED-STDERR-BEGIN", "cat /tmp/kvmdbg.err 2>/dev/null", "echo NESTED-STDERR-END",
+    ]) + "\n"
+
+
+def _gdb_vmm_run(ctx, files, args, commands, interrupt):
+    boot = ctx.rig.boot(_gdb_vmm_script(args), ctx._boot_dir(), timeout=330, extra=files)
+    try:
+        if not boot.wait_for(r"^NESTED-KVMDBG-START ", timeout=120):
+            boot.kill()
+            raise Failure("gdb_vmm did not start in the rig\n" + boot.console())
+        cmd = gdb_vmm_session.gdb_command("gdb-multiarch", "target remote " + boot.gdb_endpoint, commands)
+        out = gdb_vmm_session.run_gdb(cmd, interrupt=interrupt, timeout=240)
+        boot.finish()
+    except BaseException:
+        boot.kill()
+        raise
+    r = ctx._timed(Run(boot, out))
+    expect(GDB_VMM_LAYOUT in r.stderr, "gdb_vmm's arm64 guest layout is not the one this case uses", r.all())
+    return r
+
+
+@case
+def gdb_vmm_session(ctx):
+    """examples/gdb_vmm, cross-built from an install of this build, on the
+    nested arm64 KVM: its own KVM loop with libkvmdbg's guest-debug core and
+    gdb stub, under gdb-multiarch through the rig's `-gdb stdio` relay. The
+    two sessions of tests/sdk (gdb_vmm_session.py); here hardware
+    breakpoints work, so nothing is skipped."""
+    p = ctx.rig.payload
+    expect(os.path.exists(p.kvmdbg) and os.path.exists(p.accel), "kvmdbg or accel-kvm.so was not built")
+    files = _gdb_vmm_files(ctx)
+    layout = gdb_vmm_session.Layout(GDB_VMM_LAYOUT)
+    r = _gdb_vmm_run(ctx, files, "", gdb_vmm_session.main_commands(layout), False)
+    failures, fired = gdb_vmm_session.check_main(r.gdb_out, layout)
+    failures += gdb_vmm_session.check_end(r.status, r.stderr, r.stderr)
+    expect(not failures and fired, "; ".join(failures) or "hbreak did not fire on the nested arm64 KVM", r.all())
+    r = _gdb_vmm_run(ctx, files, "--spin", gdb_vmm_session.spin_commands(layout), True)
+    failures = gdb_vmm_session.check_spin(r.gdb_out, layout)
+    failures += gdb_vmm_session.check_end(r.status, r.stderr, r.stderr)
+    expect(not failures, "; ".join(failures), r.all())
+    print("registers, x, stepi, hbreak, stepi from the stop, a target-side conditional breakpoint, detach; "
+          "Ctrl-C, a memory write, detach; the guest ended with status 0 both times")
+
 CASES = {fn.__name__: fn for fn in [
     kvm_probe, connect_registers, hbreak_continue, break_brk, stepi_exact, watch_write, awatch_access,
     rwatch_read, watch_pl011, guest_self_brk, detach_restores_memory, deleted_brk_stays_removed, linux_boot,
-    linux_start_kernel, linux_gdb_session, uboot_prompt, uboot_gdb_session]}
+    linux_start_kernel, linux_gdb_session, uboot_prompt, uboot_gdb_session, gdb_vmm_session]}
