@@ -108,13 +108,19 @@ static void set_immediate_exit(Vm* vm, int value) {
 }
 
 /* Completes the I/O or MMIO access of the last exit without running the
- * guest further: a KVM_RUN that returns at once with EINTR. */
+ * guest further: a KVM_RUN with immediate_exit. 0 when it returned EINTR
+ * (the access done, nothing else happened), 1 when it returned an exit
+ * instead (a single step that ended with the access: KVM_EXIT_DEBUG on
+ * some hosts), or -errno. */
 static int complete_io(Vm* vm) {
     set_immediate_exit(vm, 1);
     int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
     int e = errno;
     set_immediate_exit(vm, 0);
-    if (rc == 0 || e == EINTR || e == EAGAIN) {
+    if (rc == 0) {
+        return 1;
+    }
+    if (e == EINTR || e == EAGAIN) {
         return 0;
     }
     errno = e;
@@ -160,6 +166,8 @@ static int current_step(Vm* vm) {
 /* What the run loop does after an exit. */
 enum Next { NEXT_RUN, NEXT_PARK_FOR_STOP, NEXT_GUEST_EXIT, NEXT_ERROR };
 
+static enum Next handle_exit(Vm* vm, KvmdbgDebugStop* stop);
+
 /* KVM_EXIT_IO (x86 ports) and KVM_EXIT_MMIO (arm64 devices) reach the
  * machine's two devices. */
 static enum Next handle_io(Vm* vm, KvmdbgDebugStop* stop) {
@@ -177,11 +185,16 @@ static enum Next handle_io(Vm* vm, KvmdbgDebugStop* stop) {
     if (ended) {
         return NEXT_GUEST_EXIT;
     }
-    /* A single-stepped instruction that made the access: complete it, and
-     * the step is over without a KVM_EXIT_DEBUG. */
+    /* A single-stepped instruction that made the access: complete it; the
+     * step ends with the KVM_EXIT_DEBUG that KVM_RUN returns then, or, when
+     * it returns EINTR, without one (io_done). */
     if (vm->gd && kvmdbg_guest_debug_stepping(vm->gd, 0) == 1) {
-        if (complete_io(vm) < 0) {
+        int completed = complete_io(vm);
+        if (completed < 0) {
             return NEXT_ERROR;
+        }
+        if (completed == 1) {
+            return handle_exit(vm, stop);
         }
         int rc = kvmdbg_guest_debug_io_done(vm->gd, 0, stop);
         if (rc < 0) {
@@ -224,6 +237,7 @@ static void run_loop(Vm* vm) {
     int need_before_run = 1;
     for (;;) {
         if (stop_requested(vm)) {
+            /* Not stepping: the completing KVM_RUN returns EINTR. */
             if (vm->io_pending && complete_io(vm) < 0) {
                 return;
             }
