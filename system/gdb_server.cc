@@ -31,6 +31,22 @@ bool has_whole_packet(const std::string& bytes) {
     return hash != std::string::npos && bytes.size() >= hash + 3;
 }
 
+// Attaches `source` to `context` and drops the caller's reference: the
+// source then lives until it is destroyed or its callback removes it.
+guint attach_source(GSource* source, GMainContext* context) {
+    guint id = g_source_attach(source, context);
+    g_source_unref(source);
+    return id;
+}
+
+// g_source_remove() looks ids up in the global default context only; the
+// server's sources live in the context it was created in.
+void remove_source(GMainContext* context, guint id) {
+    if (GSource* source = g_main_context_find_source_by_id(context, id)) {
+        g_source_destroy(source);
+    }
+}
+
 std::string gerror_text(GError* error) {
     std::string text = error != nullptr ? error->message : "unknown error";
     g_clear_error(&error);
@@ -40,7 +56,7 @@ std::string gerror_text(GError* error) {
 }  // namespace
 
 GdbServer::GdbServer(const GdbEndpoint& endpoint, Callbacks callbacks)
-    : endpoint_(endpoint), callbacks_(std::move(callbacks)) {}
+    : endpoint_(endpoint), callbacks_(std::move(callbacks)), context_(g_main_context_ref_thread_default()) {}
 
 Result<std::unique_ptr<GdbServer>> GdbServer::listen(const GdbEndpoint& endpoint, Callbacks callbacks) {
     std::unique_ptr<GdbServer> server(new GdbServer(endpoint, std::move(callbacks)));
@@ -99,7 +115,7 @@ Status GdbServer::start() {
     }
     listen_source_ = g_socket_create_source(listener_, G_IO_IN, nullptr);
     g_source_set_callback(listen_source_, G_SOURCE_FUNC(on_listener_ready), this, nullptr);
-    g_source_attach(listen_source_, nullptr);
+    g_source_attach(listen_source_, context_);
     return ok_status();
 }
 
@@ -112,26 +128,30 @@ Status GdbServer::start_stdio() {
     // only then watch stdin. An fd watch runs before an idle source, so bytes
     // already waiting (gdb's first qSupported) would otherwise be read before
     // the session exists and be lost: gdb then waits remotetimeout to resend.
-    g_idle_add(
+    GSource* connect = g_idle_source_new();
+    g_source_set_callback(
+        connect,
         [](gpointer self) -> gboolean {
             auto* server = static_cast<GdbServer*>(self);
+            server->stdio_connect_ = 0;
             if (server->callbacks_.on_connect) {
                 server->callbacks_.on_connect();
             }
             if (server->stdio_connected_ && server->stdin_watch_ == 0) {
-                server->stdin_watch_ = g_unix_fd_add(STDIN_FILENO,
-                                                     static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
-                                                     on_stdin_ready, server);
+                server->stdin_watch_ = server->add_fd_watch(STDIN_FILENO,
+                                                            static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
+                                                            on_stdin_ready);
             }
             return G_SOURCE_REMOVE;
         },
-        this);
+        this, nullptr);
+    stdio_connect_ = attach_source(connect, context_);
     return ok_status();
 }
 
 GdbServer::~GdbServer() {
     if (deferred_disconnect_ != 0) {
-        g_source_remove(deferred_disconnect_);  // nobody is left to tell
+        remove_source(context_, deferred_disconnect_);  // nobody is left to tell
         deferred_disconnect_ = 0;
     }
     while (!refused_.empty()) {
@@ -149,12 +169,22 @@ GdbServer::~GdbServer() {
     if (endpoint_.kind == GdbEndpoint::Kind::unix_socket) {
         ::unlink(endpoint_.path.c_str());
     }
+    if (stdio_connect_ != 0) {
+        remove_source(context_, stdio_connect_);
+    }
     if (stdin_watch_ != 0) {
-        g_source_remove(stdin_watch_);
+        remove_source(context_, stdin_watch_);
     }
     if (stdout_watch_ != 0) {
-        g_source_remove(stdout_watch_);
+        remove_source(context_, stdout_watch_);
     }
+    g_main_context_unref(context_);
+}
+
+guint GdbServer::add_fd_watch(int fd, GIOCondition condition, GUnixFDSourceFunc callback) {
+    GSource* source = g_unix_fd_source_new(fd, condition);
+    g_source_set_callback(source, G_SOURCE_FUNC(callback), this, nullptr);
+    return attach_source(source, context_);
 }
 
 std::string GdbServer::bound_address() const {
@@ -196,7 +226,7 @@ void GdbServer::accept_client() {
     client_ = socket;
     client_source_ = g_socket_create_source(client_, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
     g_source_set_callback(client_source_, G_SOURCE_FUNC(on_client_ready), this, nullptr);
-    g_source_attach(client_source_, nullptr);
+    g_source_attach(client_source_, context_);
     pending_.clear();
     if (callbacks_.on_connect) {
         callbacks_.on_connect();
@@ -215,8 +245,10 @@ void GdbServer::refuse_client(GSocket* socket) {
     refused->socket = socket;
     refused->source = g_socket_create_source(socket, static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR), nullptr);
     g_source_set_callback(refused->source, G_SOURCE_FUNC(on_refused_ready), refused.get(), nullptr);
-    g_source_attach(refused->source, nullptr);
-    refused->timeout_id = g_timeout_add(kRefusedClientTimeoutMs, on_refused_timeout, refused.get());
+    g_source_attach(refused->source, context_);
+    GSource* timeout = g_timeout_source_new(kRefusedClientTimeoutMs);
+    g_source_set_callback(timeout, on_refused_timeout, refused.get(), nullptr);
+    refused->timeout_id = attach_source(timeout, context_);
     refused_.push_back(std::move(refused));
 }
 
@@ -256,7 +288,7 @@ gboolean GdbServer::on_refused_timeout(gpointer data) {
 
 void GdbServer::close_refused(RefusedClient* refused) {
     if (refused->timeout_id != 0) {
-        g_source_remove(refused->timeout_id);
+        remove_source(context_, refused->timeout_id);
     }
     g_source_destroy(refused->source);
     g_source_unref(refused->source);
@@ -361,11 +393,11 @@ void GdbServer::drop_client_deferred(const char* why) {
     } else if (stdio_connected_) {
         std::fprintf(stderr, "kvmdbg: dropped the gdb connection: %s\n", why);
         if (stdin_watch_ != 0) {
-            g_source_remove(stdin_watch_);
+            remove_source(context_, stdin_watch_);
             stdin_watch_ = 0;
         }
         if (stdout_watch_ != 0) {
-            g_source_remove(stdout_watch_);
+            remove_source(context_, stdout_watch_);
             stdout_watch_ = 0;
         }
         stdio_connected_ = false;
@@ -373,7 +405,10 @@ void GdbServer::drop_client_deferred(const char* why) {
     }
     callbacks_.on_disconnect = std::move(callback);
     if (deferred_disconnect_ == 0) {
-        deferred_disconnect_ = g_idle_add_full(G_PRIORITY_HIGH, on_deferred_disconnect, this, nullptr);
+        GSource* idle = g_idle_source_new();
+        g_source_set_priority(idle, G_PRIORITY_HIGH);
+        g_source_set_callback(idle, on_deferred_disconnect, this, nullptr);
+        deferred_disconnect_ = attach_source(idle, context_);
     }
 }
 
@@ -390,7 +425,7 @@ void GdbServer::deliver_deferred_disconnect() {
     if (deferred_disconnect_ == 0) {
         return;
     }
-    g_source_remove(deferred_disconnect_);
+    remove_source(context_, deferred_disconnect_);
     deferred_disconnect_ = 0;
     if (callbacks_.on_disconnect) {
         callbacks_.on_disconnect();
@@ -429,9 +464,9 @@ bool GdbServer::flush() {
             if (client_ != nullptr && client_out_source_ == nullptr) {
                 client_out_source_ = g_socket_create_source(client_, G_IO_OUT, nullptr);
                 g_source_set_callback(client_out_source_, G_SOURCE_FUNC(on_client_ready), this, nullptr);
-                g_source_attach(client_out_source_, nullptr);
+                g_source_attach(client_out_source_, context_);
             } else if (client_ == nullptr && stdio_connected_ && stdout_watch_ == 0) {
-                stdout_watch_ = g_unix_fd_add(STDOUT_FILENO, G_IO_OUT, on_stdout_ready, this);
+                stdout_watch_ = add_fd_watch(STDOUT_FILENO, G_IO_OUT, on_stdout_ready);
             }
             return true;
         }

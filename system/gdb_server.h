@@ -11,10 +11,14 @@
 // manual, "Standard Replies"), then the connection closes; kvmdbg prints a
 // line on stderr. The first client keeps working throughout.
 //
-// Threads: main thread only (the GLib default main context).
+// Threads: the thread that created it, whose thread-default GMainContext
+// (g_main_context_get_thread_default(): the global default one when none
+// was pushed, as in the emulator) runs every source of the server; the
+// SDK's gdb stub creates it inside its own thread and context.
 #pragma once
 
 #include <gio/gio.h>
+#include <glib-unix.h>
 
 #include <cstddef>
 #include <functional>
@@ -76,6 +80,8 @@ private:
     static gboolean on_client_ready(GSocket* socket, GIOCondition cond, gpointer self);
     static gboolean on_stdin_ready(gint fd, GIOCondition cond, gpointer self);
     static gboolean on_stdout_ready(gint fd, GIOCondition cond, gpointer self);
+    /// Watches `fd` in the server's context; the source's id.
+    guint add_fd_watch(int fd, GIOCondition condition, GUnixFDSourceFunc callback);
     void accept_client();
     void refuse_client(GSocket* socket);
     void drop_client(const char* why);
@@ -94,11 +100,13 @@ private:
 
     GdbEndpoint endpoint_;
     Callbacks callbacks_;
+    GMainContext* context_;  ///< where every source is attached (a reference)
     GSocket* listener_ = nullptr;
     GSource* listen_source_ = nullptr;
     GSocket* client_ = nullptr;
     GSource* client_source_ = nullptr;
     GSource* client_out_source_ = nullptr;
+    guint stdio_connect_ = 0;  ///< idle source that connects stdio's debugger
     guint stdin_watch_ = 0;
     guint stdout_watch_ = 0;
     bool stdio_connected_ = false;
