@@ -6,6 +6,7 @@
 
 #include "common/hex_string.h"
 #include "gdbstub-glue/target_context.h"
+#include "system/debug_stop_abi.h"
 
 namespace kvmdbg::system {
 
@@ -29,48 +30,10 @@ const IsaDescriptor& descriptor_of(KvmdbgArch arch) {
 
 AccelDebugTarget::AccelDebugTarget(accel::Accelerator& accel, unsigned vcpus, Hooks hooks,
                                    std::vector<gdb::MemoryRegion> memory_map, KvmdbgArch arch)
-    : accel_(accel),
-      vcpus_(vcpus),
+    : StateBlobTarget(vcpus, descriptor_of(arch)),
+      accel_(accel),
       hooks_(std::move(hooks)),
-      states_(vcpus, gdb::ThreadRunState::running),
-      memory_map_(std::move(memory_map)),
-      isa_(descriptor_of(arch)) {}
-
-gdb::StopEvent AccelDebugTarget::to_stop_event(std::uint32_t cpu, const KvmdbgDebugStop& stop) {
-    gdb::StopEvent event;
-    event.thread = static_cast<gdb::ThreadId>(cpu) + 1;
-    event.address = stop.addr;
-    switch (stop.reason) {
-    case KVMDBG_STOP_SW_BREAK: event.reason = gdb::StopReason::software_breakpoint; break;
-    case KVMDBG_STOP_HW_BREAK: event.reason = gdb::StopReason::hardware_breakpoint; break;
-    case KVMDBG_STOP_WATCH:
-        event.reason = stop.type == KVMDBG_WP_READ    ? gdb::StopReason::read_watchpoint
-                       : stop.type == KVMDBG_WP_WRITE ? gdb::StopReason::write_watchpoint
-                                                      : gdb::StopReason::access_watchpoint;
-        break;
-    case KVMDBG_STOP_DEVICE: event.reason = gdb::StopReason::device_access; break;
-    case KVMDBG_STOP_STEP:
-    default:
-        event.reason = gdb::StopReason::step;
-        event.address = stop.pc;
-        break;
-    }
-    return event;
-}
-
-std::vector<std::uint8_t> AccelDebugTarget::registers_from_state(const void* state, std::size_t size) const {
-    if (state == nullptr) {
-        return {};
-    }
-    auto registers = isa_.registers_from_state({static_cast<const std::uint8_t*>(state), size});
-    return registers ? std::move(*registers) : std::vector<std::uint8_t>{};
-}
-
-void AccelDebugTarget::note_stopped(std::uint32_t cpu) {
-    if (cpu < states_.size()) {
-        states_[cpu] = gdb::ThreadRunState::paused;
-    }
-}
+      memory_map_(std::move(memory_map)) {}
 
 void AccelDebugTarget::set_stop_conditions(std::shared_ptr<const gdb::BreakpointTable> conditional,
                                            gdb::AddressSpace space) {
@@ -87,7 +50,7 @@ bool AccelDebugTarget::wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop
         table = conditions_;
         space = conditions_space_;
     }
-    if (!table || cpu >= vcpus_) {
+    if (!table || cpu >= thread_count()) {
         return true;
     }
     gdb::BreakpointType type = stop.reason == KVMDBG_STOP_SW_BREAK ? gdb::BreakpointType::software
@@ -123,65 +86,12 @@ Status AccelDebugTarget::set_step_blocks_irq(bool block) {
     return ok_status();
 }
 
-const gdb::TargetDescription& AccelDebugTarget::description() const { return isa_.description(); }
-
 std::vector<gdb::MemoryRegion> AccelDebugTarget::memory_map() const { return memory_map_; }
 
-Result<std::uint32_t> AccelDebugTarget::cpu_of(gdb::ThreadId thread) const {
-    if (thread < 1 || thread > static_cast<gdb::ThreadId>(vcpus_)) {
-        return make_error(EINVAL, "no thread " + std::to_string(thread));
-    }
-    return static_cast<std::uint32_t>(thread - 1);
-}
+Result<std::vector<std::uint8_t>> AccelDebugTarget::get_state(std::uint32_t cpu) { return accel_.get_state(cpu); }
 
-Result<AccelDebugTarget::CpuState> AccelDebugTarget::cpu_state(gdb::ThreadId thread) {
-    auto cpu = cpu_of(thread);
-    if (!cpu) {
-        return cpu.error();
-    }
-    auto state = accel_.get_state(*cpu);
-    if (!state) {
-        return state.error();
-    }
-    return CpuState{*cpu, std::move(*state)};
-}
-
-Result<std::vector<std::uint8_t>> AccelDebugTarget::read_registers(gdb::ThreadId thread) {
-    auto cs = cpu_state(thread);
-    if (!cs) {
-        return cs.error();
-    }
-    return isa_.registers_from_state(cs->state);
-}
-
-Status AccelDebugTarget::write_registers(gdb::ThreadId thread, std::span<const std::uint8_t> data) {
-    auto cs = cpu_state(thread);
-    if (!cs) {
-        return cs.error();
-    }
-    if (auto s = isa_.registers_to_state(data, cs->state); !s) {
-        return s;
-    }
-    return accel_.set_state(cs->cpu, cs->state);
-}
-
-Result<std::vector<std::uint8_t>> AccelDebugTarget::read_register(gdb::ThreadId thread, unsigned regnum) {
-    auto cs = cpu_state(thread);
-    if (!cs) {
-        return cs.error();
-    }
-    return isa_.read_register(cs->state, regnum);
-}
-
-Status AccelDebugTarget::write_register(gdb::ThreadId thread, unsigned regnum, std::span<const std::uint8_t> value) {
-    auto cs = cpu_state(thread);
-    if (!cs) {
-        return cs.error();
-    }
-    if (auto s = isa_.write_register(cs->state, regnum, value); !s) {
-        return s;
-    }
-    return accel_.set_state(cs->cpu, cs->state);
+Status AccelDebugTarget::set_state(std::uint32_t cpu, std::span<const std::uint8_t> state) {
+    return accel_.set_state(cpu, state);
 }
 
 Result<std::size_t> AccelDebugTarget::read_memory(gdb::ThreadId thread, std::uint64_t addr, std::span<std::uint8_t> out,
@@ -250,7 +160,7 @@ std::vector<WatchExtent> AccelDebugTarget::plan_watch(const gdb::Breakpoint& bp)
 }
 
 Status AccelDebugTarget::insert_breakpoint(const gdb::Breakpoint& bp) {
-    const auto type = static_cast<KvmdbgBreakpointType>(bp.type);
+    const auto type = to_abi_breakpoint_type(bp.type);
     if (hooks_.device_watchpoints == nullptr || bp.type < gdb::BreakpointType::write_watch) {
         return accel_.insert_breakpoint(type, bp.addr, bp.kind);
     }
@@ -281,7 +191,7 @@ Status AccelDebugTarget::insert_breakpoint(const gdb::Breakpoint& bp) {
 }
 
 Status AccelDebugTarget::remove_breakpoint(const gdb::Breakpoint& bp) {
-    const auto type = static_cast<KvmdbgBreakpointType>(bp.type);
+    const auto type = to_abi_breakpoint_type(bp.type);
     std::optional<std::vector<WatchExtent>> extents;
     if (hooks_.device_watchpoints != nullptr && bp.type >= gdb::BreakpointType::write_watch) {
         extents = hooks_.device_watchpoints->remove(static_cast<int>(bp.type), bp.addr, bp.kind);
@@ -328,39 +238,32 @@ Status AccelDebugTarget::resume(std::span<const gdb::ResumeRequest> requests, st
         }
         KvmdbgResumeMode mode = r.kind == gdb::ResumeKind::step ? KVMDBG_RESUME_STEP : KVMDBG_RESUME_RUN;
         if (hooks_.device_watchpoints != nullptr) {
-            if (mode == KVMDBG_RESUME_STEP && isa_.gdb_watchpoint_stops_before_access() && hooks_.report_stop &&
+            if (mode == KVMDBG_RESUME_STEP && isa().gdb_watchpoint_stops_before_access() && hooks_.report_stop &&
                 hooks_.device_watchpoints->take_step_over(*cpu)) {
                 // gdb steps over the access it believes is still to come; the
                 // device path stopped after it, so the step is done already
                 // (and the accessed value stays readable for gdb's check).
-                states_[*cpu] = gdb::ThreadRunState::running;
+                set_run_state(*cpu, gdb::ThreadRunState::running);
                 hooks_.report_stop(gdb::StopEvent{static_cast<gdb::ThreadId>(*cpu + 1), gdb::StopReason::step});
                 continue;
             }
             hooks_.device_watchpoints->note_resume(*cpu);
         }
         if (hooks_.exit_on_resume && hooks_.exit_on_resume(*cpu)) {
-            states_[*cpu] = gdb::ThreadRunState::running;  // the exit is reported instead
+            set_run_state(*cpu, gdb::ThreadRunState::running);  // the exit is reported instead
             continue;
         }
         if (auto s = accel_.resume(*cpu, mode); !s) {
             return s;
         }
-        states_[*cpu] = gdb::ThreadRunState::running;
+        set_run_state(*cpu, gdb::ThreadRunState::running);
     }
     return ok_status();
 }
 
 void AccelDebugTarget::stop_all() {
     (void)accel_.pause_all();
-    for (auto& s : states_) {
-        s = gdb::ThreadRunState::paused;
-    }
-}
-
-gdb::ThreadRunState AccelDebugTarget::thread_state(gdb::ThreadId thread) const {
-    auto cpu = cpu_of(thread);
-    return cpu ? states_[*cpu] : gdb::ThreadRunState::paused;
+    set_all_run_states(gdb::ThreadRunState::paused);
 }
 
 std::string AccelDebugTarget::monitor(std::string_view command) {
@@ -369,12 +272,12 @@ std::string AccelDebugTarget::monitor(std::string_view command) {
 
 void AccelDebugTarget::detach() {
     remove_all_breakpoints();
-    for (std::uint32_t cpu = 0; cpu < vcpus_; ++cpu) {
+    for (std::uint32_t cpu = 0; cpu < thread_count(); ++cpu) {
         if (hooks_.exit_on_resume && hooks_.exit_on_resume(cpu)) {
             continue;
         }
         if (accel_.resume(cpu, KVMDBG_RESUME_RUN)) {
-            states_[cpu] = gdb::ThreadRunState::running;
+            set_run_state(cpu, gdb::ThreadRunState::running);
         }
     }
 }

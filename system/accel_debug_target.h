@@ -5,8 +5,7 @@
 //   gdb thread n        <-> vCPU n-1
 //   g/G/p/P             <-> get/set_state (the accelerator's state blob)
 //                           converted by the VM's IsaDescriptor
-//                           (system/isa_descriptor.h), which also gives the
-//                           target description
+//                           (StateBlobTarget, system/state_blob_target.h)
 //   m/M/X/x             <-> read/write_memory (virtual through the vCPU's
 //                           paging, or physical with Qqemu.PhyMemMode:1)
 //   Z/z                 <-> insert/remove_breakpoint (every vCPU); watchpoints
@@ -17,7 +16,8 @@
 //   monitor CMD         <-> MonitorCommands
 //
 // Threads: main thread only (the session's). Stop events reach it through
-// the emulator, which converts accelerator events with to_stop_event().
+// the emulator, which converts accelerator events with to_stop_event()
+// (system/debug_stop_abi.h).
 #pragma once
 
 #include <functional>
@@ -34,10 +34,11 @@
 #include "gdbstub-glue/target_description.h"
 #include "system/device_watchpoints.h"
 #include "system/isa_descriptor.h"
+#include "system/state_blob_target.h"
 
 namespace kvmdbg::system {
 
-class AccelDebugTarget final : public gdb::DebugTarget {
+class AccelDebugTarget final : public StateBlobTarget {
 public:
     /// What the emulator does for the target that the accelerator cannot.
     struct Hooks {
@@ -59,17 +60,6 @@ public:
     AccelDebugTarget(accel::Accelerator& accel, unsigned vcpus, Hooks hooks, std::vector<gdb::MemoryRegion> memory_map,
                      KvmdbgArch arch);
 
-    /// Converts an accelerator debug stop of vCPU `cpu` to the stub's event.
-    static gdb::StopEvent to_stop_event(std::uint32_t cpu, const KvmdbgDebugStop& stop);
-
-    /// The `g` block of an accelerator state blob (KvmdbgEvent.state):
-    /// empty if `state` is NULL or `size` is not the ISA's state size. Any
-    /// thread.
-    std::vector<std::uint8_t> registers_from_state(const void* state, std::size_t size) const;
-
-    /// The emulator saw vCPU `cpu` stop for the debugger (it is parked).
-    void note_stopped(std::uint32_t cpu);
-
     /// Whether the debugger wants this breakpoint stop of `cpu`: false
     /// when the session's target-side conditions for it are all false
     /// (set_stop_conditions), evaluated here, on the vCPU's own thread
@@ -84,16 +74,7 @@ public:
     Status set_step_blocks_irq(bool block);
     bool step_blocks_irq() const { return step_blocks_irq_; }
 
-    /// The VM's ISA descriptor (chosen at construction).
-    const IsaDescriptor& isa() const { return isa_; }
-
-    unsigned thread_count() const override { return vcpus_; }
-    const gdb::TargetDescription& description() const override;
     std::vector<gdb::MemoryRegion> memory_map() const override;
-    Result<std::vector<std::uint8_t>> read_registers(gdb::ThreadId thread) override;
-    Status write_registers(gdb::ThreadId thread, std::span<const std::uint8_t> data) override;
-    Result<std::vector<std::uint8_t>> read_register(gdb::ThreadId thread, unsigned regnum) override;
-    Status write_register(gdb::ThreadId thread, unsigned regnum, std::span<const std::uint8_t> value) override;
     Result<std::size_t> read_memory(gdb::ThreadId thread, std::uint64_t addr, std::span<std::uint8_t> out,
                                     gdb::AddressSpace space) override;
     Status write_memory(gdb::ThreadId thread, std::uint64_t addr, std::span<const std::uint8_t> data,
@@ -104,31 +85,22 @@ public:
     std::uint32_t supported_step_flags() const override;
     Status resume(std::span<const gdb::ResumeRequest> requests, std::uint32_t flags) override;
     void stop_all() override;
-    gdb::ThreadRunState thread_state(gdb::ThreadId thread) const override;
     std::string monitor(std::string_view command) override;
     void detach() override;
     void kill() override;
 
 private:
-    Result<std::uint32_t> cpu_of(gdb::ThreadId thread) const;
-    struct CpuState {
-        std::uint32_t cpu;
-        std::vector<std::uint8_t> state;  ///< the accelerator's blob (isa_.state_size() bytes)
-    };
-    /// The vCPU of `thread` and its current state.
-    Result<CpuState> cpu_state(gdb::ThreadId thread);
+    Result<std::vector<std::uint8_t>> get_state(std::uint32_t cpu) override;
+    Status set_state(std::uint32_t cpu, std::span<const std::uint8_t> state) override;
     /// gdb's watchpoint split into device and memory parts (vCPU 0's paging).
     std::vector<WatchExtent> plan_watch(const gdb::Breakpoint& bp);
     /// Reads at `addr` through the device path where no memory backs it.
     std::size_t read_device_memory(std::uint32_t cpu, std::uint64_t addr, std::span<std::uint8_t> out, bool physical);
 
     accel::Accelerator& accel_;
-    const unsigned vcpus_;
     Hooks hooks_;
-    std::vector<gdb::ThreadRunState> states_;
     bool step_blocks_irq_ = true;
     std::vector<gdb::MemoryRegion> memory_map_;
-    const IsaDescriptor& isa_;
     // What wants_stop() evaluates; replaced whole by the main thread.
     std::mutex conditions_mu_;
     std::shared_ptr<const gdb::BreakpointTable> conditions_;

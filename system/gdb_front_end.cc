@@ -61,7 +61,7 @@ bool GdbFrontEnd::wants_stop(std::uint32_t cpu, const KvmdbgDebugStop& stop) {
 }
 
 void GdbFrontEnd::queue_debug_stop(const KvmdbgEvent& event) {
-    gdb::StopEvent stop = AccelDebugTarget::to_stop_event(event.cpu, event.debug);
+    gdb::StopEvent stop = to_stop_event(event.cpu, event.debug);
     if (event.debug.reason == KVMDBG_STOP_DEVICE) {
         if (auto hit = catches_.take_hit(event.cpu); hit && hit->watch_addr) {
             // A gdb watchpoint on device memory: an ordinary watchpoint stop.

@@ -36,6 +36,7 @@
 #include "system/accel_debug_target.h"
 #include "system/busy_poll_policy.h"
 #include "system/busy_poll_window.h"
+#include "system/debug_stop_abi.h"
 #include "system/device_access_catches.h"
 #include "system/device_access_trace.h"
 #include "system/device_watchpoints.h"
