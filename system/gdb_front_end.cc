@@ -14,15 +14,39 @@ GdbFrontEnd::GdbFrontEnd(accel::Accelerator& accel, std::uint32_t cpus, Log& log
       hooks_(std::move(hooks)),
       catches_(catches),
       trace_(trace),
-      device_watchpoints_(bus, catches, cpus) {}
+      device_watchpoints_(bus, catches, cpus),
+      connection_(std::make_unique<GdbConnection>(connection_hooks())) {}
 
 GdbFrontEnd::~GdbFrontEnd() {
     // The stub goes first (it calls the target, which calls the accelerator).
-    // The session ends first so that closing the connection at exit is not
-    // taken for a debugger that went away (no detach, no resume).
-    session_.reset();
-    server_.reset();
+    connection_.reset();
     target_.reset();
+}
+
+GdbConnection::Hooks GdbFrontEnd::connection_hooks() {
+    GdbConnection::Hooks hooks;
+    hooks.on_activity = [this] {
+        apply_busy_poll_budget();
+        busy_poll_->open();  // the next packet or stop comes within a round trip
+    };
+    hooks.trace = [this](GdbConnection::Direction direction, std::string_view bytes) { trace(direction, bytes); };
+    hooks.forget_debugger = [this] {
+        catches_.clear();  // the debugger's, like its breakpoints (a stop that races this is resumed)
+        device_watchpoints_.clear();
+    };
+    hooks.on_finished = [this](gdb::SessionState state, std::optional<int> status) {
+        if (state == gdb::SessionState::killed) {
+            hooks_.finish(status.value_or(0), "");
+        }
+    };
+    hooks.on_stop = [this](const gdb::StopEvent& stop) {
+        if (target_) {
+            target_->note_stopped(stop.thread - 1);
+        }
+    };
+    hooks.on_exit = [this](int exit_code) { hooks_.finish(exit_code, ""); };
+    hooks.on_unattended_stop = [this](const gdb::StopEvent& stop) { on_unattended_stop(stop); };
+    return hooks;
 }
 
 Status GdbFrontEnd::start(const GdbEndpoint& endpoint, std::vector<gdb::MemoryRegion> memory_map, KvmdbgArch arch,
@@ -34,23 +58,17 @@ Status GdbFrontEnd::start(const GdbEndpoint& endpoint, std::vector<gdb::MemoryRe
     hooks.report_stop = [this](const gdb::StopEvent& stop) { queue_stop(stop); };
     hooks.exit_on_resume = hooks_.exit_on_resume;
     target_ = std::make_unique<AccelDebugTarget>(accel_, cpus_, hooks, std::move(memory_map), arch);
-    GdbServer::Callbacks callbacks;
-    callbacks.on_connect = [this] { on_connect(); };
-    callbacks.on_bytes = [this](std::string_view bytes) { on_bytes(bytes); };
-    callbacks.on_disconnect = [this] { on_disconnect(); };
-    auto server = GdbServer::listen(endpoint, std::move(callbacks));
-    if (!server) {
-        return server.error();
-    }
-    server_ = std::move(server).value();
     busy_poll_ = std::make_unique<BusyPollWindow>(std::chrono::microseconds(0));
+    if (auto s = connection_->listen(endpoint, *target_); !s) {
+        return s;
+    }
     if (!accel_.supports_guest_debug()) {
         std::fprintf(stderr,
                      "kvmdbg: this host's KVM cannot debug guests (no KVM_CAP_SET_GUEST_DEBUG): "
                      "gdb can read and write state, but breakpoints and single-step fail\n");
     }
     if (endpoint.kind != GdbEndpoint::Kind::stdio) {
-        std::fprintf(stderr, "kvmdbg: gdb server listening on %s%s\n", server_->bound_address().c_str(),
+        std::fprintf(stderr, "kvmdbg: gdb server listening on %s%s\n", connection_->bound_address().c_str(),
                      start_stopped ? " (vCPUs wait for the debugger: -S)" : "");
     }
     return ok_status();
@@ -80,39 +98,11 @@ void GdbFrontEnd::queue_debug_stop(const KvmdbgEvent& event) {
     queue_stop(stop);
 }
 
-void GdbFrontEnd::on_connect() {
-    session_ = std::make_unique<gdb::GdbSession>(*target_, conditions_);
-    attached_ = true;
-    session_->on_connect();
-    pump();
-}
-
-void GdbFrontEnd::on_bytes(std::string_view bytes) {
-    if (!session_) {
-        return;
-    }
+void GdbFrontEnd::trace(GdbConnection::Direction direction, std::string_view bytes) {
     if (log_.enabled(LogCategory::gdb)) {
-        log_.write(LogCategory::gdb, "<- %.*s", static_cast<int>(std::min<std::size_t>(bytes.size(), 512)),
-                   bytes.data());
+        log_.write(LogCategory::gdb, "%s %.*s", direction == GdbConnection::Direction::from_gdb ? "<-" : "->",
+                   static_cast<int>(std::min<std::size_t>(bytes.size(), 512)), bytes.data());
     }
-    session_->receive(bytes);
-    pump();
-}
-
-void GdbFrontEnd::on_disconnect() {
-    if (!session_) {
-        return;
-    }
-    if (!session_->finished()) {
-        // gdb vanished mid-session (killed, network gone): behave as a
-        // detach, so the guest runs on with no breakpoint left in memory.
-        std::fprintf(stderr, "kvmdbg: the debugger went away; removing its breakpoints and resuming the guest\n");
-        catches_.clear();
-        target_->remove_all_breakpoints();  // device watchpoints too
-        target_->detach();
-    }
-    session_.reset();
-    attached_ = false;
 }
 
 void GdbFrontEnd::apply_busy_poll_budget() {
@@ -128,69 +118,10 @@ void GdbFrontEnd::apply_busy_poll_budget() {
                static_cast<long long>(budget.count()));
 }
 
-void GdbFrontEnd::pump() {
-    if (!session_) {
-        return;
-    }
-    apply_busy_poll_budget();
-    busy_poll_->open();  // the next packet or stop comes within a round trip
-    std::string out = session_->take_output();
-    if (!out.empty() && log_.enabled(LogCategory::gdb)) {
-        log_.write(LogCategory::gdb, "-> %.*s", static_cast<int>(std::min<std::size_t>(out.size(), 512)), out.data());
-    }
-    server_->send(out);
-    if (!session_->finished()) {
-        return;
-    }
-    gdb::SessionState state = session_->state();
-    std::optional<int> status = session_->exit_status();
-    catches_.clear();  // the debugger's, like its breakpoints (a stop that races this is resumed)
-    device_watchpoints_.clear();
-    session_.reset();
-    attached_ = false;
-    server_->close_client();
-    if (state == gdb::SessionState::killed) {
-        hooks_.finish(status.value_or(0), "");
-    }
-    // exited: dispatch_stops() ends the run with the guest's own status.
-}
+void GdbFrontEnd::queue_stop(const gdb::StopEvent& stop) { connection_->queue_stop(stop); }
 
-void GdbFrontEnd::queue_stop(const gdb::StopEvent& stop) {
-    std::lock_guard lock(stops_mu_);
-    stops_.push_back(stop);
-    if (!stop_dispatch_pending_) {
-        stop_dispatch_pending_ = true;
-        g_idle_add(dispatch_stops, this);
-    }
-}
-
-gboolean GdbFrontEnd::dispatch_stops(gpointer data) {
-    auto* self = static_cast<GdbFrontEnd*>(data);
-    std::deque<gdb::StopEvent> stops;
-    {
-        std::lock_guard lock(self->stops_mu_);
-        stops.swap(self->stops_);
-        self->stop_dispatch_pending_ = false;
-    }
-    for (const auto& stop : stops) {
-        self->dispatch_stop(stop);
-    }
-    return G_SOURCE_REMOVE;
-}
-
-void GdbFrontEnd::dispatch_stop(const gdb::StopEvent& stop) {
-    if (stop.reason != gdb::StopReason::exited && target_) {
-        target_->note_stopped(stop.thread - 1);
-    }
-    if (session_) {
-        session_->on_target_stop(stop);
-        pump();
-        if (stop.reason == gdb::StopReason::exited) {
-            hooks_.finish(stop.exit_code, "");
-        }
-    } else if (stop.reason == gdb::StopReason::exited) {
-        hooks_.finish(stop.exit_code, "");
-    } else if (target_ && stop.reason != gdb::StopReason::signal) {
+void GdbFrontEnd::on_unattended_stop(const gdb::StopEvent& stop) {
+    if (target_ && stop.reason != gdb::StopReason::signal) {
         // A stop nobody waits for any more (gdb left as it arrived): go on.
         (void)accel_.resume(stop.thread - 1, KVMDBG_RESUME_RUN);
     } else if (stop.reason == gdb::StopReason::signal && stop.signal == gdb::kSigSegv) {

@@ -1,7 +1,9 @@
-// GdbFrontEnd: the debugger's side of one kvmdbg run. It wires the gdb
-// server (gdb_server.h) to a GdbSession driving an AccelDebugTarget, queues
-// the vCPUs' stops for the session, runs `monitor` commands, and keeps the
-// main loop busy-polling after debugger activity (busy_poll_policy.h).
+// GdbFrontEnd: the debugger's side of one kvmdbg run. It serves an
+// AccelDebugTarget through a GdbConnection (gdb_connection.h: the server,
+// a GdbSession per debugger, the queue of the vCPUs' stops) and adds what
+// is kvmdbg's own: `monitor` commands, device-access catches and device
+// watchpoints, the gdb log, and busy polling of the main loop after
+// debugger activity (busy_poll_policy.h).
 //
 // The Emulator (emulator.h) builds the machine and the accelerator, creates
 // one GdbFrontEnd for the run and starts it when -gdb/-s asked for a server,
@@ -16,13 +18,10 @@
 
 #include <glib.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,8 +30,6 @@
 #include "accel/accelerator.h"
 #include "common/log.h"
 #include "common/result.h"
-#include "gdbstub-glue/condition_evaluator.h"
-#include "gdbstub-glue/gdb_session.h"
 #include "system/accel_debug_target.h"
 #include "system/busy_poll_policy.h"
 #include "system/busy_poll_window.h"
@@ -40,8 +37,8 @@
 #include "system/device_access_catches.h"
 #include "system/device_access_trace.h"
 #include "system/device_watchpoints.h"
+#include "system/gdb_connection.h"
 #include "system/gdb_endpoint.h"
-#include "system/gdb_server.h"
 
 namespace kvmdbg::system {
 
@@ -71,8 +68,7 @@ public:
     /// sets them and clears them when the debugger leaves.
     GdbFrontEnd(accel::Accelerator& accel, std::uint32_t cpus, Log& log, Hooks hooks, hw::IoBus& bus,
                 DeviceAccessCatches& catches, DeviceAccessTrace& trace);
-    /// Ends the session before the server, so that closing the connection
-    /// is not taken for a debugger that went away.
+    /// Ends the connection before the target it calls.
     ~GdbFrontEnd();
     GdbFrontEnd(const GdbFrontEnd&) = delete;
     GdbFrontEnd& operator=(const GdbFrontEnd&) = delete;
@@ -85,7 +81,7 @@ public:
                  bool start_stopped);
 
     /// Whether a debugger is connected now. Any thread.
-    bool attached() const { return attached_; }
+    bool attached() const { return connection_->attached(); }
     /// vCPU thread: a breakpoint stop whose target-side conditions are all
     /// false is not wanted (AccelDebugTarget::wants_stop); without a target
     /// every stop is.
@@ -97,13 +93,11 @@ public:
     void queue_stop(const gdb::StopEvent& stop);
 
 private:
-    void on_connect();
-    void on_bytes(std::string_view bytes);
-    void on_disconnect();
-    /// Sends the session's output; acts on detach/kill/exit.
-    void pump();
-    static gboolean dispatch_stops(gpointer self);
-    void dispatch_stop(const gdb::StopEvent& stop);
+    /// What the connection's hooks do for kvmdbg.
+    GdbConnection::Hooks connection_hooks();
+    void trace(GdbConnection::Direction direction, std::string_view bytes);
+    /// A stop that arrived as gdb left: the vCPU goes on (a fatal one ends the run).
+    void on_unattended_stop(const gdb::StopEvent& stop);
     /// monitor_commands.cc: `monitor CMD`'s reply text.
     std::string monitor_command(std::string_view command);
     /// Applies busy_poll_policy_'s current budget to the main loop's window
@@ -118,18 +112,12 @@ private:
     DeviceAccessTrace& trace_;  // monitor trace io / info io
     DeviceWatchpoints device_watchpoints_;
     std::unique_ptr<AccelDebugTarget> target_;
-    gdb::AgentExprConditionEvaluator conditions_;
-    std::unique_ptr<gdb::GdbSession> session_;
-    std::unique_ptr<GdbServer> server_;
+    std::unique_ptr<GdbConnection> connection_;  // exists from construction: stops queue before start()
     // Opened on every exchange with gdb: the main loop polls without
     // sleeping until the next packet or stop (busy_poll_window.h).
     std::unique_ptr<BusyPollWindow> busy_poll_;
     BusyPollPolicy busy_poll_policy_;
     std::chrono::microseconds busy_poll_budget_{0};  // what busy_poll_ and the vCPUs use now
-    std::atomic<bool> attached_{false};              // read on vCPU threads
-    std::mutex stops_mu_;
-    std::deque<gdb::StopEvent> stops_;
-    bool stop_dispatch_pending_ = false;  // guarded by stops_mu_
 };
 
 }  // namespace kvmdbg::system
