@@ -5,8 +5,7 @@
 
 namespace kvmdbg::system {
 
-GdbConnection::GdbConnection(Hooks hooks)
-    : hooks_(std::move(hooks)), context_(g_main_context_ref_thread_default()) {}
+GdbConnection::GdbConnection(Hooks hooks) : hooks_(std::move(hooks)), context_(g_main_context_ref_thread_default()) {}
 
 GdbConnection::~GdbConnection() {
     session_.reset();
@@ -62,9 +61,14 @@ void GdbConnection::on_disconnect() {
         return;
     }
     if (!session_->finished()) {
-        // gdb vanished mid-session (killed, network gone): behave as a
-        // detach, so the guest runs on with no breakpoint left in memory.
+        // gdb vanished mid-session (killed, network gone).
         std::fprintf(stderr, "kvmdbg: the debugger went away; removing its breakpoints and resuming the guest\n");
+    }
+    end_unfinished_session();
+}
+
+void GdbConnection::end_unfinished_session() {
+    if (!session_->finished()) {
         if (hooks_.forget_debugger) {
             hooks_.forget_debugger();
         }
@@ -73,6 +77,28 @@ void GdbConnection::on_disconnect() {
     }
     session_.reset();
     attached_ = false;
+}
+
+void GdbConnection::close() {
+    if (session_) {
+        end_unfinished_session();
+    }
+    if (server_) {
+        server_->close_client();
+    }
+    std::deque<gdb::StopEvent> stops;
+    {
+        std::lock_guard lock(stops_mu_);
+        stops.swap(stops_);
+        if (stop_dispatch_ != nullptr) {
+            g_source_destroy(stop_dispatch_);
+            g_source_unref(stop_dispatch_);
+            stop_dispatch_ = nullptr;
+        }
+    }
+    for (const auto& stop : stops) {
+        dispatch_stop(stop);
+    }
 }
 
 void GdbConnection::pump() {

@@ -82,6 +82,13 @@ public:
     /// The address bound (GdbServer::bound_address); "" before listen.
     std::string bound_address() const;
 
+    /// Ends for good while the loop may not run again: a debugger still
+    /// attached is treated as gone (its breakpoints removed, the target
+    /// detached) and its connection closed; stops still queued are
+    /// dispatched now (with nobody attached). The server keeps listening
+    /// until the connection is destroyed.
+    void close();
+
     /// Whether a debugger is connected now. Any thread.
     bool attached() const { return attached_; }
     /// Queues a stop for the session and wakes the connection's context.
@@ -93,13 +100,16 @@ private:
     void on_connect();
     void on_bytes(std::string_view bytes);
     void on_disconnect();
+    /// Ends the session of a debugger that did not detach as if it had
+    /// (no breakpoint left in memory, the guest runs on).
+    void end_unfinished_session();
     /// Sends the session's output; acts on detach/kill/exit.
     void pump();
     static gboolean dispatch_stops(gpointer self);
     void dispatch_stop(const gdb::StopEvent& stop);
 
     Hooks hooks_;
-    GMainContext* context_;                // where the stop queue's source runs (a reference)
+    GMainContext* context_;               // where the stop queue's source runs (a reference)
     gdb::DebugTarget* target_ = nullptr;  // set by listen()
     gdb::AgentExprConditionEvaluator conditions_;
     std::unique_ptr<gdb::GdbSession> session_;
