@@ -8,12 +8,14 @@
  * gets gdb's `-s -S`: registers, memory, breakpoints and watchpoints,
  * continue, single step, Ctrl-C, detach, kill.
  *
- * Threads. kvmdbg_gdbstub_listen() starts the stub's own thread, which
+ * Threads. kvmdbg_gdbstub_listen() starts the stub's own thread (with a
+ * GLib main context of its own: the host needs no main loop), which
  * serves the connection and makes every call of the target (never two at
- * once). The host's vCPU threads tell it about stops with
+ * once; before listen, a reported stop's resume is made on the reporting
+ * thread). The host's vCPU threads tell it about stops with
  * kvmdbg_gdbstub_report_stop() (any thread). The target's calls other than
- * resume/stop_all/thread_running are made only while every vCPU is stopped
- * for the debugger (gdb's all-stop mode).
+ * resume/stop_all are made only while every vCPU is stopped for the
+ * debugger (gdb's all-stop mode).
  *
  * Registers cross the interface as the plugin ABI's state blob of the
  * target's ISA (KvmdbgX86State in <kvmdbg/plugin_abi_x86.h>,
@@ -24,6 +26,9 @@
  * Errors are negative errno values: -EFAULT an unreadable address, -ENOSPC
  * no free debug register, -ENOTSUP/-EOPNOTSUPP a breakpoint kind the target
  * lacks (gdb falls back), anything else is reported to gdb as E<errno>.
+ *
+ * The stub writes a line to stderr when a debugger goes away without
+ * detaching and when a second debugger is refused, as `kvmdbg -gdb` does.
  */
 #ifndef KVMDBG_GDBSTUB_H
 #define KVMDBG_GDBSTUB_H
@@ -77,26 +82,34 @@ typedef struct KvmdbgGdbTarget {
     /* Mandatory. The debugger detached or went away: its breakpoints are
      * already removed; clear any step and let every vCPU run. */
     void (*detach)(void* opaque);
-    /* Optional. gdb's `kill`: end the VM (the stub has answered). */
+    /* Optional. gdb's `kill`: end the VM (the stub has answered and closed
+     * the connection). Without it a kill acts as a detach: breakpoints
+     * removed, then detach(). */
     void (*kill)(void* opaque);
     /* Optional. gdb's `monitor CMD`: a malloc()ed reply the stub frees, or
-     * NULL for a command the host does not know (the stub's own `monitor
-     * help` lists what it has). */
+     * NULL for a command the host does not know (then the stub answers:
+     * its own `monitor help`, or that the command is unknown). */
     char* (*monitor)(void* opaque, const char* command);
 } KvmdbgGdbTarget;
 
 typedef struct KvmdbgGdbStub KvmdbgGdbStub;
 
-/* A stub for `target` (copied). NULL on error, with a message in
- * error[error_size] (the target's size, ISA or a missing callback). */
+/* A stub for `target` (copied; a table shorter than this header's, from a
+ * host built against an older one, has its missing optional callbacks
+ * NULL). NULL on error, with a message in error[error_size] (error may be
+ * NULL): a NULL target, a struct_size short of the mandatory callbacks, an
+ * unknown arch, cpus 0, a missing mandatory callback. */
 KvmdbgGdbStub* kvmdbg_gdbstub_new(const KvmdbgGdbTarget* target, char* error, size_t error_size);
 
 /* Listens on `endpoint`, in `-gdb`'s syntax: "tcp::PORT" (127.0.0.1 only),
  * "tcp:HOST:PORT", "unix:PATH" (mode 0600, removed at the end), "stdio"
- * (the process's stdin/stdout); NULL is "tcp::1234" (`-s`). Starts the
- * stub's thread. One debugger at a time; a second is refused with an
- * error reply; the stub keeps listening after a detach. 0, or -errno with
- * a message in error[] (address in use, bad endpoint). Once. */
+ * (the process's stdin/stdout, made non-blocking; the host must not use
+ * them); NULL is "tcp::1234" (`-s`). Starts the stub's thread. One
+ * debugger at a time; a second is refused with an error reply; the stub
+ * keeps listening after a detach. 0, or -errno with a message in error[]:
+ * -EINVAL a NULL stub or a bad endpoint, -EADDRINUSE the address in use or
+ * the socket not creatable, -EBUSY listening already (once per stub; a
+ * failed listen may be retried). */
 int kvmdbg_gdbstub_listen(KvmdbgGdbStub* stub, const char* endpoint, char* error, size_t error_size);
 
 /* The address bound: "tcp 127.0.0.1:1234", "unix PATH", "stdio". Valid
@@ -104,19 +117,24 @@ int kvmdbg_gdbstub_listen(KvmdbgGdbStub* stub, const char* endpoint, char* error
 const char* kvmdbg_gdbstub_address(const KvmdbgGdbStub* stub);
 
 /* vCPU `cpu` stopped for the debugger (KvmdbgDebugStop as the guest-debug
- * core fills it: a breakpoint, watchpoint, finished step) and waits for the
- * next resume. Any thread; queued for the stub's thread. Without a
- * debugger attached the stub resumes it at once. */
+ * core fills it: a breakpoint, watchpoint, finished step; NULL is taken for
+ * a finished step) and waits for the next resume. Any thread; queued for
+ * the stub's thread. Without a debugger attached (also before listen) the
+ * stub resumes it at once. A `cpu` out of range is ignored. */
 void kvmdbg_gdbstub_report_stop(KvmdbgGdbStub* stub, uint32_t cpu, const KvmdbgDebugStop* stop);
 
-/* The guest ended with `status` (gdb sees "exited with code"). Any thread. */
+/* The guest ended with `status` (gdb sees "exited with code"; the stub
+ * closes that connection and keeps listening). Any thread. */
 void kvmdbg_gdbstub_report_exit(KvmdbgGdbStub* stub, int status);
 
 /* Whether a debugger is connected now. Any thread. */
 int kvmdbg_gdbstub_attached(const KvmdbgGdbStub* stub);
 
-/* Closes the connection and the listener, stops the stub's thread. Not
- * from a target callback. NULL is ignored. */
+/* Closes the connection and the listener (a unix socket's file is
+ * removed), stops the stub's thread. A debugger still attached is dropped
+ * as if it went away (remove_all_breakpoints, detach) and stops still
+ * queued are resumed. Not from a target callback, and no report_* call may
+ * run during or after it. NULL is ignored. */
 void kvmdbg_gdbstub_free(KvmdbgGdbStub* stub);
 
 #ifdef __cplusplus
