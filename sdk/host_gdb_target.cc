@@ -89,7 +89,19 @@ Status HostGdbTarget::remove_breakpoint(const gdb::Breakpoint& bp) {
                      "remove_breakpoint " + breakpoint_text(bp));
 }
 
-void HostGdbTarget::remove_all_breakpoints() { target_.remove_all_breakpoints(target_.opaque); }
+void HostGdbTarget::remove_all_breakpoints() {
+    // The session calls this with vCPUs running when gdb vanished (or the
+    // stub is freed) mid-continue; the host is promised stopped vCPUs for
+    // everything but resume/stop_all/detach/kill (its breakpoint calls may
+    // need the vCPU out of KVM_RUN), and detach() lets them run again.
+    for (unsigned thread = 1; thread <= thread_count(); ++thread) {
+        if (thread_state(static_cast<gdb::ThreadId>(thread)) != gdb::ThreadRunState::paused) {
+            stop_all();
+            break;
+        }
+    }
+    target_.remove_all_breakpoints(target_.opaque);
+}
 
 std::uint32_t HostGdbTarget::supported_step_flags() const {
     // resume(cpu, 1) keeps interrupts out where the host can (gdbstub.h).

@@ -225,8 +225,32 @@ def detach_removes(fake_host, tmp):
     expect(status == 0, f"the host exited {status}", out, log)
 
 
+def vanish_while_running(fake_host, tmp):
+    """gdb killed while the guest runs with a breakpoint in: the stub stops
+    the vCPUs before it removes the breakpoints (the host's calls other
+    than resume/stop_all/detach/kill come with the vCPUs stopped), then
+    detaches."""
+    host = Host(fake_host, "tcp", tmp)
+    gdb = subprocess.Popen(gdb_command(["hbreak *0x10", "continue"], target=host.target()),
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lapped = host.wait_for(r"host: lap 1\b") is not None
+        gdb.kill()
+        out, _ = gdb.communicate(timeout=GDB_TIMEOUT)
+    finally:
+        status = host.finish()
+    log = host.log()
+    expect(lapped, "gdb's continue did not run the host", out, log)
+    tail = log[log.find("host: lap 1"):]
+    order = [tail.find(event) for event in ("host: stop_all", "host: remove_all", "host: detach")]
+    expect(-1 not in order and order == sorted(order),
+           "after gdb vanished the host did not see stop_all, remove_all, detach in that order", log)
+    expect("the debugger went away" in log, "no line on stderr about the debugger going away", log)
+    expect(status == 0, f"the host exited {status}", out, log)
+
+
 CASES = {f.__name__: f for f in [registers_memory_tcp, registers_memory_unix, registers_memory_stdio, break_step,
-                                 conditional_in_stub, interrupt_running, detach_removes]}
+                                 conditional_in_stub, interrupt_running, detach_removes, vanish_while_running]}
 
 
 def gdb_unusable():
