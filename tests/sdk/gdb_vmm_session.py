@@ -25,6 +25,15 @@ The labels come from the example's own line "gdb_vmm: ISA guest: start
 examples/gdb_vmm/guest_*.c have the same offsets).
 """
 import re
+
+# gdb -batch does not print "Continuing." (its commands are not from a
+# terminal), so the spin session echoes this line right before `continue`;
+# gdb flushes it before it waits for the stop.
+CONTINUE_MARK = "GDB-VMM-CONTINUING"
+CONTINUE_MARK_COMMAND = "echo " + CONTINUE_MARK + "\\n"
+
+# What gdb prints when `detach` worked: gdb 13 prints the last line only.
+DETACHED = r"Detaching from program|Ending remote debugging|\[Inferior 1 \(Remote target\) detached\]"
 import signal
 import subprocess
 import threading
@@ -91,13 +100,14 @@ def check_main(out, lay):
          "the stub did not take the condition (gdb evaluated it on the host)")
     want(re.search(r"COND=%x COUNT=3\b" % lay.tick, out),
          f"the conditional breakpoint at {lay.tick:#x} did not stop with the counter at 3")
-    want(re.search(r"Detaching from program|Ending remote debugging", out), "detach did not happen")
+    want(re.search(DETACHED, out), "detach did not happen")
     return failures, True
 
 
 def spin_commands(lay):
     c = lay.counter
-    return ["continue", f'printf "INT=%lx COUNT=%d SPIN=%d\\n", $pc, *(int*){c:#x}, *(int*){c + 4:#x}',
+    return [CONTINUE_MARK_COMMAND, "continue",
+            f'printf "INT=%lx COUNT=%d SPIN=%d\\n", $pc, *(int*){c:#x}, *(int*){c + 4:#x}',
             f"set var *(int*){c + 8:#x} = 0", f"x/3dw {c:#x}", "detach"]
 
 
@@ -115,7 +125,7 @@ def check_spin(out, lay):
                             "not in the spin loop after the five ticks")
     if not re.search(r"0x%x:\s+5\s+\d+\s+0\b" % lay.counter, out):
         failures.append("gdb's write of the spin flag does not read back as 0")
-    if not re.search(r"Detaching from program|Ending remote debugging", out):
+    if not re.search(DETACHED, out):
         failures.append("detach did not happen")
     return failures
 
@@ -132,7 +142,7 @@ def check_end(status, serial, log):
 
 def run_gdb(cmd, interrupt=False, timeout=300):
     """Runs gdb; with `interrupt`, sends it SIGINT (Ctrl-C) 2 s after it
-    printed "Continuing.". Returns its output (stdout and stderr)."""
+    printed CONTINUE_MARK. Returns its output (stdout and stderr)."""
     gdb = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True)
     lines = []
@@ -140,7 +150,7 @@ def run_gdb(cmd, interrupt=False, timeout=300):
     def read():
         for line in gdb.stdout:
             lines.append(line)
-            if interrupt and line.startswith("Continuing."):
+            if interrupt and line.startswith(CONTINUE_MARK):
                 time.sleep(2)
                 gdb.send_signal(signal.SIGINT)
 

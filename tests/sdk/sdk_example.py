@@ -60,8 +60,10 @@ class Failure(Exception):
     pass
 
 
-def run(cmd, env=None, timeout=120):
-    """Runs cmd; returns stdout, or raises Failure with the command and its output."""
+def run(cmd, env=None, timeout=600):
+    """Runs cmd; returns stdout, or raises Failure with the command and its output.
+    The timeout is for a KVM nested under TCG, where one compiler run of the
+    example took over 120 s (a second or two natively)."""
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
     if p.returncode != 0:
         raise Failure(f"$ {' '.join(cmd)}\nexit {p.returncode}\n{p.stdout}{p.stderr}")

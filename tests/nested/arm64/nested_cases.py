@@ -22,7 +22,7 @@ import time
 import rig
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sdk"))
-import gdb_vmm_session  # noqa: E402
+import gdb_vmm_session as vmm_session  # noqa: E402
 
 DEBUG_TARGET = "debug_target.elf"
 SELF_BRK = "guest_self_brk.elf"
@@ -994,8 +994,8 @@ def _gdb_vmm_run(ctx, files, args, commands, interrupt):
         if not boot.wait_for(r"^NESTED-KVMDBG-START ", timeout=120):
             boot.kill()
             raise Failure("gdb_vmm did not start in the rig\n" + boot.console())
-        cmd = gdb_vmm_session.gdb_command("gdb-multiarch", "target remote " + boot.gdb_endpoint, commands)
-        out = gdb_vmm_session.run_gdb(cmd, interrupt=interrupt, timeout=240)
+        cmd = vmm_session.gdb_command("gdb-multiarch", "target remote " + boot.gdb_endpoint, commands)
+        out = vmm_session.run_gdb(cmd, interrupt=interrupt, timeout=240)
         boot.finish()
     except BaseException:
         boot.kill()
@@ -1015,14 +1015,14 @@ def gdb_vmm_session(ctx):
     p = ctx.rig.payload
     expect(os.path.exists(p.kvmdbg) and os.path.exists(p.accel), "kvmdbg or accel-kvm.so was not built")
     files = _gdb_vmm_files(ctx)
-    layout = gdb_vmm_session.Layout(GDB_VMM_LAYOUT)
-    r = _gdb_vmm_run(ctx, files, "", gdb_vmm_session.main_commands(layout), False)
-    failures, fired = gdb_vmm_session.check_main(r.gdb_out, layout)
-    failures += gdb_vmm_session.check_end(r.status, r.stderr, r.stderr)
+    layout = vmm_session.Layout(GDB_VMM_LAYOUT)
+    r = _gdb_vmm_run(ctx, files, "", vmm_session.main_commands(layout), False)
+    failures, fired = vmm_session.check_main(r.gdb_out, layout)
+    failures += vmm_session.check_end(r.status, r.stderr, r.stderr)
     expect(not failures and fired, "; ".join(failures) or "hbreak did not fire on the nested arm64 KVM", r.all())
-    r = _gdb_vmm_run(ctx, files, "--spin", gdb_vmm_session.spin_commands(layout), True)
-    failures = gdb_vmm_session.check_spin(r.gdb_out, layout)
-    failures += gdb_vmm_session.check_end(r.status, r.stderr, r.stderr)
+    r = _gdb_vmm_run(ctx, files, "--spin", vmm_session.spin_commands(layout), True)
+    failures = vmm_session.check_spin(r.gdb_out, layout)
+    failures += vmm_session.check_end(r.status, r.stderr, r.stderr)
     expect(not failures, "; ".join(failures), r.all())
     print("registers, x, stepi, hbreak, stepi from the stop, a target-side conditional breakpoint, detach; "
           "Ctrl-C, a memory write, detach; the guest ended with status 0 both times")
