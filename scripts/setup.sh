@@ -49,6 +49,14 @@ fi
 # KVMDBG_BUILD_SUITES="kvm ...": build only what those suites' tests run.
 targets=()
 if [ -n "${KVMDBG_BUILD_SUITES:-}" ]; then
+  # The suites are read from Meson's introspection data, which is stale in
+  # an existing build directory until build.ninja is regenerated (a test
+  # added since its last build would be missing from the list).
+  if ! ninja -C "$build_dir" build.ninja >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: regenerating $build_dir failed" >&2
+    exit 1
+  fi
   # shellcheck disable=SC2086
   mapfile -t targets < <(python3 scripts/suite_targets.py "$build_dir" $KVMDBG_BUILD_SUITES)
   if ((${#targets[@]} == 0)); then
