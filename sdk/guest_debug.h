@@ -97,7 +97,12 @@ int kvmdbg_guest_debug_before_run(KvmdbgGuestDebug* gd, uint32_t cpu, int step);
  * debugger must see this stop (`*stop` filled: the step, breakpoint or
  * watchpoint; the host parks the vCPU and reports it), 0 when the vCPU
  * goes on (the guest's own debug exception was reflected into it, or a
- * step over a breakpoint finished): run it again without before_run. */
+ * step over a breakpoint finished): run it again without before_run.
+ * Also for KVM_EXIT_INTERNAL_ERROR: on hosts whose KVM does not intercept
+ * int3 but stops at one in x86-64 kernel code as an emulation failure
+ * (docs/hosts.md), gdb's software breakpoints there are int3s and such an
+ * exit at one of them returns 1 with the breakpoint's stop; any other
+ * internal error, and any other exit, returns -EINVAL (the host's own). */
 int kvmdbg_guest_debug_handle_exit(KvmdbgGuestDebug* gd, uint32_t cpu, KvmdbgDebugStop* stop);
 
 /* Whether a debugger single step is armed on `cpu` (after before_run). */

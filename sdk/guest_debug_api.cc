@@ -203,16 +203,18 @@ int kvmdbg_guest_debug_handle_exit(KvmdbgGuestDebug* gd, uint32_t cpu, KvmdbgDeb
         if (!v) {
             return fail(v.error());
         }
-        if ((*v)->run()->exit_reason != KVM_EXIT_DEBUG) {
-            return fail(make_error(EINVAL, "kvmdbg_guest_debug_handle_exit: vCPU " + std::to_string(cpu) +
-                                               " exited for reason " + std::to_string((*v)->run()->exit_reason) +
-                                               ", not KVM_EXIT_DEBUG"));
-        }
+        const std::uint32_t reason = (*v)->run()->exit_reason;
         std::optional<KvmdbgDebugStop> result;
         (void)(*v)->run_on_vcpu([&](KvmVcpu& self) {
-            result = vm.debug().on_debug_exit(self);
+            result = reason == KVM_EXIT_DEBUG ? vm.debug().on_debug_exit(self)
+                                              : vm.debug().on_uncaught_breakpoint(self);
             return ok_status();
         });
+        if (reason != KVM_EXIT_DEBUG && !result) {
+            return fail(make_error(EINVAL, "kvmdbg_guest_debug_handle_exit: vCPU " + std::to_string(cpu) +
+                                               " exited for reason " + std::to_string(reason) +
+                                               ", not KVM_EXIT_DEBUG nor a planted breakpoint"));
+        }
         return stop_result(result, stop);
     });
 }

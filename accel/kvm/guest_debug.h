@@ -85,6 +85,14 @@ public:
     /// finished step-over of a continue).
     virtual std::optional<KvmdbgDebugStop> on_debug_exit(KvmVcpu& vcpu) = 0;
 
+    /// Another exit on the vCPU's thread (not KVM_EXIT_DEBUG, I/O or MMIO):
+    /// the stop to report when it is the host's way of stopping at one of
+    /// the debugger's software breakpoints where the host does not
+    /// intercept the breakpoint instruction (GuestDebugIsa::
+    /// plants_uncaught_breakpoint); nothing when it is not (the exit is the
+    /// ISA backend's business then).
+    virtual std::optional<KvmdbgDebugStop> on_uncaught_breakpoint(KvmVcpu& vcpu) = 0;
+
     /// A single step that ended without a KVM_EXIT_DEBUG (the stepped
     /// instruction was port I/O or MMIO, completed by an immediate-exit
     /// KVM_RUN). Same result as on_debug_exit for a finished step.

@@ -189,7 +189,7 @@ Status GuestDebugCore::insert(std::uint32_t type, std::uint64_t addr, std::uint6
     if (auto s = isa_->check_breakpoint_address(addr); !s) {
         return s;
     }
-    if (!isa_->sw_breakpoints_intercepted()) {
+    if (!isa_->sw_breakpoints_intercepted() && !isa_->plants_uncaught_breakpoint(addr)) {
         return insert_hw(KVMDBG_BP_HARDWARE, addr, len, true);
     }
     return insert_sw(addr);
@@ -199,10 +199,15 @@ Status GuestDebugCore::remove(std::uint32_t type, std::uint64_t addr, std::uint6
     if (type != KVMDBG_BP_SOFTWARE) {
         return remove_hw(type, addr, len, false);
     }
-    if (!isa_->sw_breakpoints_intercepted()) {
+    if (!isa_->sw_breakpoints_intercepted() && !in_memory(addr)) {
         return remove_hw(KVMDBG_BP_HARDWARE, addr, len, true);
     }
     return remove_sw(addr);
+}
+
+bool GuestDebugCore::in_memory(std::uint64_t addr) const {
+    std::lock_guard lock(mu_);
+    return sw_.contains(addr);
 }
 
 Status GuestDebugCore::remove_all() {
@@ -446,6 +451,28 @@ std::optional<KvmdbgDebugStop> GuestDebugCore::on_debug_exit(KvmVcpu& vcpu) {
         break;
     default: break;
     }
+    return report_stop(vcpu, lock, outcome);
+}
+
+std::optional<KvmdbgDebugStop> GuestDebugCore::on_uncaught_breakpoint(KvmVcpu& vcpu) {
+    auto pc = isa_->uncaught_breakpoint_pc(vcpu);
+    if (!pc) {
+        return std::nullopt;
+    }
+    std::unique_lock lock(mu_);
+    if (!sw_.contains(*pc)) {
+        return std::nullopt;  // not the debugger's: a real failure, the backend's to report
+    }
+    DebugExitOutcome outcome;
+    outcome.kind = DebugExitOutcome::Kind::sw_breakpoint;
+    outcome.pc = *pc;
+    outcome.addr = *pc;
+    return report_stop(vcpu, lock, outcome);
+}
+
+std::optional<KvmdbgDebugStop> GuestDebugCore::report_stop(KvmVcpu& vcpu, std::unique_lock<std::mutex>& lock,
+                                                           const DebugExitOutcome& outcome) {
+    VcpuState& st = vcpus_.at(vcpu.index());
     auto stop = stop_for_locked(outcome);
     st.step = false;
     st.last_stop = stop;

@@ -14,6 +14,9 @@
 //   identical push without SINGLESTEP skipped)
 //   what each KVM_EXIT_DEBUG means for the      exit classification,
 //   debugger (stop, step-over done, go on)      reflection, emulation
+//   where the host does not intercept the       which breakpoints can be
+//   breakpoint instruction: hardware slots,     planted all the same, and
+//   or planted where the ISA says so            the exit they cause instead
 //   monitor info breakpoints (software          the ISA's slots and policy
 //   breakpoints, the request list)
 //
@@ -78,6 +81,7 @@ public:
     Status write_memory(std::uint32_t cpu, std::uint64_t addr, std::span<const std::uint8_t> in,
                         bool physical) override;
     std::optional<KvmdbgDebugStop> on_debug_exit(KvmVcpu& vcpu) override;
+    std::optional<KvmdbgDebugStop> on_uncaught_breakpoint(KvmVcpu& vcpu) override;
     std::optional<KvmdbgDebugStop> on_step_completed(KvmVcpu& vcpu) override;
     Status set_step_blocks_irq(bool enable) override;
     /// Software breakpoints and how they are served, the ISA's resume
@@ -109,6 +113,14 @@ private:
     GuestDebugCore(KvmVm& vm, std::unique_ptr<GuestDebugIsa> isa, SwBreakpointTable table);
 
     // ---- requests (guest_debug_core.cc)
+    /// A stop for the debugger classified at an exit of `vcpu`: recorded
+    /// as its last stop, its step and step setup undone. `lock` holds mu_
+    /// on entry and is released on return.
+    std::optional<KvmdbgDebugStop> report_stop(KvmVcpu& vcpu, std::unique_lock<std::mutex>& lock,
+                                               const DebugExitOutcome& outcome);
+    /// Whether gdb's software breakpoint at `addr` is in guest memory
+    /// (rather than served by a hardware slot).
+    bool in_memory(std::uint64_t addr) const;
     Status insert_hw(std::uint32_t type, std::uint64_t addr, std::uint64_t len, bool serves_sw);
     Status remove_hw(std::uint32_t type, std::uint64_t addr, std::uint64_t len, bool serves_sw);
     Status insert_sw(std::uint64_t addr);

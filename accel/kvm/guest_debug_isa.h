@@ -20,6 +20,9 @@
 //   resume_with_flag             RFLAGS.RF continue (probe)     never
 //   before_run / undo_step_setup drop a stale RF                mask / restore PSTATE.DAIF
 //   sw_breakpoint_control        USE_SW_BP                      USE_SW_BP
+//   plants_uncaught_breakpoint / int3 in 64-bit kernel code on     (default: never)
+//   uncaught_breakpoint_pc       hosts where it stops as an
+//                                emulation failure (probe)
 //   set_guest_debug_request      KVM_SET_GUEST_DEBUG            KVM_SET_GUEST_DEBUG
 //
 // The interface names no ISA type; ppc, s390x and riscv64 plug in the same
@@ -161,8 +164,21 @@ public:
     /// hold an instruction at (misaligned).
     virtual Status check_breakpoint_address(std::uint64_t addr) const = 0;
     /// Whether the host intercepts the breakpoint instruction; if not, the
-    /// core serves gdb's software breakpoints with hardware requests.
+    /// core serves gdb's software breakpoints with hardware requests, except
+    /// those plants_uncaught_breakpoint() accepts.
     virtual bool sw_breakpoints_intercepted() const = 0;
+    /// Where the host does not intercept the breakpoint instruction: whether
+    /// one at `addr` is written into guest memory all the same, because the
+    /// host stops at it in another way that uncaught_breakpoint_pc()
+    /// recognises (x86 PVM hosts: int3 in 64-bit kernel code ends KVM_RUN
+    /// as an emulation failure). Default: never.
+    virtual bool plants_uncaught_breakpoint(std::uint64_t /*addr*/) const { return false; }
+    /// An exit other than KVM_EXIT_DEBUG that `vcpu` just returned: the pc
+    /// of the breakpoint instruction it stopped at, when the exit is the
+    /// host's way of stopping at one (see plants_uncaught_breakpoint());
+    /// nothing otherwise. The core then checks that the debugger planted
+    /// one there. vCPU thread, core lock not held. Default: never.
+    virtual std::optional<std::uint64_t> uncaught_breakpoint_pc(KvmVcpu& /*vcpu*/) { return std::nullopt; }
 
     // ---- guest memory and vCPUs
     /// Sizes the ISA's per-vCPU state. Main thread, before start.

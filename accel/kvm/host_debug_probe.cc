@@ -294,6 +294,45 @@ Result<bool> resume_flag_probe(const KvmSystem& system, const HostCpuid& cpuid, 
     return true;
 }
 
+// The planted-int3 probe (host_debug_probe.h): the int3 of kInt3Code must
+// stop KVM_RUN as an emulation failure with RIP at it; with the nop written
+// back over it, the code must run on to its sentinel port write.
+Result<bool> planted_int3_probe(const KvmSystem& system, const HostCpuid& cpuid, std::string& notes) {
+    auto fail = [](const Error& e) { return make_error(e.code, "host debug probe 'planted-int3': " + e.message); };
+    const char* name = "int3 stops as an emulation failure, resumable";
+    auto vm = ProbeVm::create(system, cpuid, kInt3Code);
+    if (!vm) {
+        return fail(vm.error());
+    }
+    if (auto s = vm->set_guest_debug(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP, x86::X86DebugRegs{}); !s) {
+        add_note(notes, name, false, s.error().message);
+        return false;
+    }
+    auto stop = run_once(vm.value());
+    if (!stop) {
+        return fail(stop.error());
+    }
+    auto regs = vm->regs();
+    if (!regs) {
+        return fail(regs.error());
+    }
+    std::string text = observed(stop.value()) + " rip " + hex_string(regs->rip);
+    if (stop->reason != KVM_EXIT_INTERNAL_ERROR || stop->suberror != KVM_INTERNAL_ERROR_EMULATION ||
+        regs->rip != kInt3Addr) {
+        add_note(notes, name, false, text + " (expected an emulation failure at " + hex_string(kInt3Addr) + ")");
+        return false;
+    }
+    vm->ram()[kInt3Addr - kProbeCodeAddr] = kNop;
+    auto after = run_once(vm.value());
+    if (!after) {
+        return fail(after.error());
+    }
+    text += ", nop written back: " + observed(after.value());
+    const bool ran_on = after->reason == KVM_EXIT_IO && after->io_out && after->port == kProbeSentinelPort;
+    add_note(notes, name, ran_on, ran_on ? text : text + " (expected out 0x80)");
+    return ran_on;
+}
+
 }  // namespace
 
 Result<bool> probe_resume_flag(const KvmSystem& system, std::string& notes) {
@@ -362,6 +401,13 @@ Result<HostDebugCaps> probe_host_debug(const KvmSystem& system) {
         }
         add_note(caps.notes, a.name, *a.field, text);
     }
+    if (!caps.sw_breakpoint_exits) {
+        auto planted = planted_int3_probe(system, cpuid.value(), caps.notes);
+        if (!planted) {
+            return planted.error();
+        }
+        caps.int3_stops_as_emulation_failure = planted.value();
+    }
     if (caps.hw_exec_breakpoint) {
         auto rf = resume_flag_probe(system, cpuid.value(), caps.notes);
         if (!rf) {
@@ -376,6 +422,10 @@ Result<HostDebugCaps> probe_host_debug(const KvmSystem& system) {
 
 bool sw_breakpoints_use_hw_slots(const HostDebugCaps& caps) {
     return caps.set_guest_debug && !caps.sw_breakpoint_exits && caps.hw_exec_breakpoint;
+}
+
+bool plants_int3_in_kernel_code(const HostDebugCaps& caps) {
+    return caps.set_guest_debug && !caps.sw_breakpoint_exits && caps.int3_stops_as_emulation_failure;
 }
 
 std::string describe(const HostDebugCaps& caps) {
@@ -397,6 +447,10 @@ std::string describe(const HostDebugCaps& caps) {
     std::string sw;
     if (caps.sw_breakpoint_exits) {
         sw = "int3 exits to the debugger";
+    } else if (plants_int3_in_kernel_code(caps)) {
+        sw = "int3 NOT intercepted; in 64-bit kernel code gdb's are planted as int3 (it stops as an emulation "
+             "failure)" +
+             std::string(sw_breakpoints_use_hw_slots(caps) ? ", elsewhere they use free hardware slots" : "");
     } else if (sw_breakpoints_use_hw_slots(caps)) {
         sw = "int3 NOT intercepted: gdb software breakpoints use free hardware slots";
     } else {
@@ -429,11 +483,12 @@ std::string one_line_summary(const HostDebugCaps& caps) {
     char buf[256];
     std::snprintf(buf, sizeof buf,
                   "host guest-debug probe: set_guest_debug=%d mask=0x%" PRIx32
-                  " blockirq=%d exception_payload=%d debugregs=%d step=%d hw_bp=%d sw_bp=%d watch=%d "
-                  "guest_tf_exit=%d hw_bp_rf=%d",
+                  " blockirq=%d exception_payload=%d debugregs=%d step=%d hw_bp=%d sw_bp=%d "
+                  "int3_emulation_failure=%d watch=%d guest_tf_exit=%d hw_bp_rf=%d",
                   caps.set_guest_debug, caps.guest_debug_mask, caps.block_irq, caps.exception_payload, caps.debugregs,
-                  caps.single_step, caps.hw_exec_breakpoint, caps.sw_breakpoint_exits, caps.data_watchpoints_fire,
-                  caps.guest_tf_exits, caps.hw_bp_resume_flag);
+                  caps.single_step, caps.hw_exec_breakpoint, caps.sw_breakpoint_exits,
+                  caps.int3_stops_as_emulation_failure, caps.data_watchpoints_fire, caps.guest_tf_exits,
+                  caps.hw_bp_resume_flag);
     return buf;
 }
 
@@ -446,7 +501,11 @@ std::string adaptation_notice(const HostDebugCaps& caps) {
         parts.emplace_back(
             "this host's KVM cannot intercept int3: gdb software breakpoints are served with "
             "free hardware breakpoint slots (" +
-            std::to_string(x86::kNumDebugRegs) + ", shared with watchpoints)");
+            std::to_string(x86::kNumDebugRegs) + ", shared with watchpoints)" +
+            (plants_int3_in_kernel_code(caps)
+                 ? std::string(", except in 64-bit kernel code, where int3 is planted (it stops as an emulation "
+                               "failure there)")
+                 : std::string()));
     } else if (!caps.sw_breakpoint_exits) {
         parts.emplace_back(
             "this host's KVM intercepts neither int3 nor hardware breakpoints: gdb "

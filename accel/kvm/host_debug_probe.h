@@ -29,6 +29,11 @@
 //   guest TF           ENABLE|USE_HW_BP, DR7 with pushfq; or [rsp], 0x100;     KVM_EXIT_DEBUG exception 1,
 //                      no slot enabled            popfq; nop; nop; out 0x80    DR6.BS (else: #DB reaches the
 //                                                                              guest IDT -> out 0x81, 1)
+//   int3 stops as an   ENABLE|USE_SW_BP           nop; int3; out 0x80          (only where int3 is not
+//   emulation failure                                                          intercepted) KVM_EXIT_INTERNAL_
+//                                                                              ERROR suberror 1 with RIP at the
+//                                                                              int3; the nop written back over
+//                                                                              it, KVM_RUN reaches out 0x80
 //   resume flag (RF)   ENABLE|USE_HW_BP,          mov ecx, 2; L: nop; dec ecx; exit at L with rcx 2; resumed
 //                      DR0 = L, DR7 L0 exec       jnz L; out 0x80              with RF=1: exit at L with rcx 1
 //                                                                              (no re-fire, fires on the next
@@ -94,6 +99,12 @@ struct HostDebugCaps {
     bool hw_exec_breakpoint = false;
     /// int3 under USE_SW_BP exits with KVM_EXIT_DEBUG exception 3 at the int3.
     bool sw_breakpoint_exits = false;
+    /// int3 in 64-bit kernel-mode (CPL0) code is not intercepted, but ends
+    /// KVM_RUN with KVM_EXIT_INTERNAL_ERROR, suberror 1 (emulation
+    /// failure), with RIP at the int3 and nothing executed, and the vCPU
+    /// runs on normally once the original byte is back (PVM hosts,
+    /// docs/hosts.md). Only probed where sw_breakpoint_exits is false.
+    bool int3_stops_as_emulation_failure = false;
     /// A DR0-3 write watchpoint under USE_HW_BP exits with DR6.Bn.
     bool data_watchpoints_fire = false;
     /// A #DB from the guest's own RFLAGS.TF exits to userspace while USE_HW_BP
@@ -136,7 +147,8 @@ std::string describe(const HostDebugCaps& caps);
 
 /// One line (no newline) for `-d guest_debug`, e.g. "host guest-debug probe:
 /// set_guest_debug=1 mask=0x1f0003 blockirq=1 exception_payload=1
-/// debugregs=1 step=1 hw_bp=1 sw_bp=0 watch=0 guest_tf_exit=0 hw_bp_rf=1".
+/// debugregs=1 step=1 hw_bp=1 sw_bp=0 int3_emulation_failure=1 watch=0
+/// guest_tf_exit=0 hw_bp_rf=1".
 std::string one_line_summary(const HostDebugCaps& caps);
 
 /// The one line to print at start-up when the host forces an adaptation or
@@ -148,7 +160,15 @@ std::string one_line_summary(const HostDebugCaps& caps);
 std::string adaptation_notice(const HostDebugCaps& caps);
 
 /// True when software breakpoints must be served with hardware slots: int3
-/// is not intercepted but hardware execution breakpoints work.
+/// is not intercepted but hardware execution breakpoints work. Where
+/// int3_stops_as_emulation_failure, those in kernel code are planted as
+/// int3 all the same (plants_int3_in_kernel_code) and only the others take
+/// slots.
 bool sw_breakpoints_use_hw_slots(const HostDebugCaps& caps);
+
+/// True when gdb's software breakpoints in 64-bit kernel code are written
+/// as int3 although the host does not intercept it: the exit it causes
+/// instead (int3_stops_as_emulation_failure) is recognised by its address.
+bool plants_int3_in_kernel_code(const HostDebugCaps& caps);
 
 }  // namespace kvmdbg::accel::kvm

@@ -455,6 +455,16 @@ bool KvmVcpu::finish_stepped_io() {
     return false;
 }
 
+bool KvmVcpu::after_debug_exit(std::optional<KvmdbgDebugStop> stop, bool stepping) {
+    // Only a continue may be passed over here: a hit during a step is the
+    // debugger's to judge (its step must not become a continue).
+    if (!stop || (!stepping && host_passes_over(*stop))) {
+        return true;
+    }
+    park_with_event(KVMDBG_EVENT_DEBUG, 0, "vCPU " + std::to_string(index_) + " stopped for the debugger", &*stop);
+    return false;
+}
+
 bool KvmVcpu::handle_exit() {
     kvm_run* r = run();
     switch (r->exit_reason) {
@@ -468,21 +478,20 @@ bool KvmVcpu::handle_exit() {
     }
     case KVM_EXIT_INTR: return true;
     case KVM_EXIT_DEBUG: {
-        // Only a continue may be passed over here: a hit during a step is
-        // the debugger's to judge (its step must not become a continue).
         const bool stepping = vm_.debug().stepping(index_);
-        auto stop = vm_.debug().on_debug_exit(*this);
-        if (!stop || (!stepping && host_passes_over(*stop))) {
-            return true;
-        }
-        park_with_event(KVMDBG_EVENT_DEBUG, 0, "vCPU " + std::to_string(index_) + " stopped for the debugger", &*stop);
-        return false;
+        return after_debug_exit(vm_.debug().on_debug_exit(*this), stepping);
     }
     case KVM_EXIT_HLT:
         park_with_event(KVMDBG_EVENT_HALTED, 0,
                         "vCPU " + std::to_string(index_) + " halted" + (r->if_flag ? "" : " with interrupts disabled"));
         return false;
     default: break;
+    }
+    // A breakpoint the host stops at without KVM_EXIT_DEBUG (x86 PVM hosts:
+    // an emulation failure at a planted int3).
+    const bool stepping = vm_.debug().stepping(index_);
+    if (auto stop = vm_.debug().on_uncaught_breakpoint(*this)) {
+        return after_debug_exit(stop, stepping);
     }
     // SHUTDOWN, INTERNAL_ERROR, FAIL_ENTRY, SYSTEM_EVENT, ...: the ISA's business.
     ArchExitOutcome outcome = vm_.backend().handle_exit(*this);

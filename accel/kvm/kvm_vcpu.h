@@ -22,6 +22,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -127,6 +128,11 @@ private:
     void flush_pending_io();
     /// Handles the exit in run(); returns false when the vCPU must park.
     bool handle_exit();
+    /// The guest-debug core's verdict on a debug exit, `stepping` as before
+    /// it: parks with the stop unless there is none or the host passes over
+    /// it (a false target-side condition while continuing). Returns false
+    /// when the vCPU parked.
+    bool after_debug_exit(std::optional<KvmdbgDebugStop> stop, bool stepping);
     /// Passes the I/O or MMIO exit in run() to the host: KVMDBG_IO_PARK
     /// when any of its accesses said so, else KVMDBG_IO_STOP when any asked
     /// for a debugger stop (filling `device_stop`), else KVMDBG_IO_CONTINUE.

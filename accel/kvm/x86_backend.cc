@@ -279,6 +279,9 @@ public:
         const char* sw_bp = std::getenv("KVMDBG_X86_SW_BP");
         host.sw_breakpoints_intercepted = caps.sw_breakpoint_exits ||
                                           (sw_bp != nullptr && std::string_view(sw_bp) == "int3");
+        // Where an int3 in kernel code stops as an emulation failure, gdb's
+        // breakpoints there are int3s after all (host_debug_probe.h).
+        host.plant_int3_in_kernel_code = plants_int3_in_kernel_code(caps);
         // Where RF skips a hardware breakpoint once, a continue needs no step-over.
         host.resume_flag = caps.hw_bp_resume_flag;
         auto core = GuestDebugCore::create(vm, std::make_unique<X86DebugHooks>(vm, host));

@@ -104,6 +104,28 @@ std::uint64_t X86DebugHooks::current_pc(KvmVcpu& vcpu) {
     return load_x86_state(vcpu.fd(), state) ? x86_pc_linear(state) : 0;
 }
 
+bool X86DebugHooks::plants_uncaught_breakpoint(std::uint64_t addr) const {
+    return host_.plant_int3_in_kernel_code && (addr >> 63) != 0;
+}
+
+std::optional<std::uint64_t> X86DebugHooks::uncaught_breakpoint_pc(KvmVcpu& vcpu) {
+    const kvm_run& r = *vcpu.run();
+    if (!host_.plant_int3_in_kernel_code || r.exit_reason != KVM_EXIT_INTERNAL_ERROR ||
+        r.internal.suberror != KVM_INTERNAL_ERROR_EMULATION) {
+        return std::nullopt;
+    }
+    KvmdbgX86State state{};
+    if (!load_x86_state(vcpu.fd(), state)) {
+        return std::nullopt;
+    }
+    const std::uint64_t pc = x86_pc_linear(state);
+    std::uint8_t byte = 0;
+    if (!x86_guest_memory(vm_, state).read(pc, {&byte, 1}) || byte != kInt3[0]) {
+        return std::nullopt;
+    }
+    return pc;
+}
+
 Status X86DebugHooks::check_step_blocks_irq(bool enable) const {
     if (enable && !host_.block_irq) {
         return make_error(ENOTSUP, "this host's KVM has no KVM_GUESTDBG_BLOCKIRQ: steps cannot mask interrupts");
@@ -447,8 +469,13 @@ Result<bool> X86DebugHooks::emulate_dr_access(KvmVcpu& vcpu, const std::vector<H
 // ---- monitor info breakpoints
 
 std::string X86DebugHooks::describe_sw_service() const {
-    return host_.sw_breakpoints_intercepted ? ""
-                                            : "; this host cannot intercept int3, gdb's are served by hardware slots";
+    if (host_.sw_breakpoints_intercepted) {
+        return "";
+    }
+    return host_.plant_int3_in_kernel_code
+               ? "; this host cannot intercept int3: gdb's in kernel code (upper half) are planted as int3, "
+                 "which stops there as an emulation failure; the others are served by hardware slots"
+               : "; this host cannot intercept int3, gdb's are served by hardware slots";
 }
 
 std::string X86DebugHooks::describe_resume_policy(std::uint64_t hw_step_overs) const {

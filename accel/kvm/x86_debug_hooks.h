@@ -63,9 +63,12 @@ class KvmVm;
 /// start-up probe).
 struct X86DebugHost {
     bool sw_breakpoints_intercepted = false;  ///< int3 exits with USE_SW_BP
-    bool block_irq = false;                   ///< KVM_GUESTDBG_BLOCKIRQ offered
-    bool exception_payload = false;           ///< KVM_CAP_EXCEPTION_PAYLOAD enabled
-    bool resume_flag = false;                 ///< RFLAGS.RF skips a hw breakpoint once (probe)
+    /// int3 in 64-bit kernel code stops as a resumable emulation failure
+    /// (host_debug_probe.h): gdb's breakpoints there are planted as int3.
+    bool plant_int3_in_kernel_code = false;
+    bool block_irq = false;          ///< KVM_GUESTDBG_BLOCKIRQ offered
+    bool exception_payload = false;  ///< KVM_CAP_EXCEPTION_PAYLOAD enabled
+    bool resume_flag = false;        ///< RFLAGS.RF skips a hw breakpoint once (probe)
 };
 
 class X86DebugHooks final : public GuestDebugIsa {
@@ -77,6 +80,15 @@ public:
     std::uint64_t execute_length() const override { return 1; }
     Status check_breakpoint_address(std::uint64_t) const override { return ok_status(); }
     bool sw_breakpoints_intercepted() const override { return host_.sw_breakpoints_intercepted; }
+    /// Where plant_int3_in_kernel_code: addresses in the upper half of the
+    /// address space (bit 63 set), where x86-64 kernels (Linux, the BSDs,
+    /// Windows) run their code at CPL0; the probe showed an int3 there
+    /// stops KVM_RUN. Lower addresses may run at CPL3 or in real mode,
+    /// where the probe did not look (real mode delivers int3 to the guest).
+    bool plants_uncaught_breakpoint(std::uint64_t addr) const override;
+    /// KVM_EXIT_INTERNAL_ERROR, emulation failure, with an int3 at the
+    /// linear RIP: that RIP.
+    std::optional<std::uint64_t> uncaught_breakpoint_pc(KvmVcpu& vcpu) override;
 
     void set_vcpu_count(std::uint32_t count) override;
     Result<GuestMemory> guest_memory(std::uint32_t cpu) override;

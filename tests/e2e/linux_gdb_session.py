@@ -21,6 +21,12 @@ end, in one boot:
  3. `hbreak set_task_stack_end_magic`, `continue`, `finish`: back in
     start_kernel (finish's breakpoint at the return address is a software
     breakpoint: int3 where the host intercepts it, a hardware slot where not);
+ 3b. ten `break`s (software breakpoints) in functions the booting kernel
+    calls often, `continue` three times: each stop is at one of them, then
+    `delete`. More than the four debug-register slots: int3 where the host
+    intercepts it; on hosts that do not intercept int3 but stop at one in
+    kernel code as an emulation failure, int3 planted all the same
+    (kvmdbg's start-up probe, docs/hosts.md);
  4. `hbreak start_secondary`, `continue`: CPU 1 stops there as Thread 2;
     `info threads` lists both CPUs (all-stop);
  5. `continue`; when /init has printed KVMDBG-USERSPACE the test sends gdb
@@ -129,6 +135,13 @@ class Kvmdbg:
         return self.proc.returncode
 
 
+# Step 3b's software breakpoints: ten functions of Debian's 6.1 kernel that
+# start_kernel's callees run many times.
+TEN_BREAKS = ["_printk", "vprintk_emit", "memblock_alloc_try_nid", "memblock_reserve", "kmem_cache_alloc",
+              "__kmalloc", "kfree", "__alloc_pages", "mutex_lock", "_raw_spin_lock_irqsave"]
+TEN_BREAK_STOPS = 3
+
+
 def gdb_commands(endpoint, vmlinux, start_kernel, breakpoints):
     """gdb's command line. With hardware breakpoints the inspection steps run
     at start_kernel and the Ctrl-C comes last; without, they run at the
@@ -148,8 +161,10 @@ def gdb_commands(endpoint, vmlinux, start_kernel, breakpoints):
              "info locals",
              'printf "BEFORE-STEP=%lx\\n", $pc', "stepi", 'printf "STEP-PC=%lx\\n", $pc']
     if breakpoints:
-        cmds += ["hbreak set_task_stack_end_magic", "continue", "finish", "delete",
-                 "hbreak start_secondary", "continue", "info threads", 'printf "THREAD=%d\\n", $_thread',
+        cmds += ["hbreak set_task_stack_end_magic", "continue", "finish", "delete"]
+        cmds += [f"break {f}" for f in TEN_BREAKS]
+        cmds += ["continue", "info symbol $pc"] * TEN_BREAK_STOPS + ["delete"]
+        cmds += ["hbreak start_secondary", "continue", "info threads", 'printf "THREAD=%d\\n", $_thread',
                  "delete"] + interrupt
     cmds += ["detach"]
     out = ["gdb", "-batch", "-nx"]
@@ -177,6 +192,14 @@ def check_session(out, start_kernel, breakpoints):
         expect(re.search(r"Run till exit from #0 .*set_task_stack_end_magic", out) and
                re.search(r"start_kernel \(\) at init/main\.c", out[out.find("Run till exit"):]),
                "finish from set_task_stack_end_magic did not return to start_kernel", failures)
+        placed = re.findall(r"^Breakpoint (\d+) at 0x[0-9a-f]+: file", out, re.M)
+        expect(len(placed) >= len(TEN_BREAKS), f"gdb placed {len(placed)} of the ten `break`s", failures)
+        expect(not re.search(r"Cannot insert breakpoint|Cannot access memory at address", out),
+               "gdb could not insert every `break` (\"Cannot insert breakpoint\" / \"Cannot access memory\")",
+               failures)
+        hits = re.findall(r"^(?:Thread \d+ .*hit )?Breakpoint \d+, (?:0x[0-9a-f]+ in )?(\w+) \(", out, re.M)
+        expect(len(hits) >= TEN_BREAK_STOPS and all(h in TEN_BREAKS for h in hits[:TEN_BREAK_STOPS]),
+               f"the {TEN_BREAK_STOPS} continues did not stop at the ten `break`s: {hits}", failures)
         expect(re.search(r"Thread 2 .*hit Hardware assisted breakpoint \d+, .*start_secondary", out),
                "CPU 1 did not stop at start_secondary as Thread 2", failures)
         expect(re.search(r"THREAD=2", out), "the stop at start_secondary is not on thread 2", failures)
@@ -258,7 +281,8 @@ def run(kvmdbg, cache):
         return 1
     if not breakpoints:
         raise Skip("the session's steps from a Ctrl-C stop passed (x/s linux_banner, registers, bt, stepi, "
-                   "threads, detach); hbreak by address and by symbol, finish and the stop on CPU 1 were not "
+                   "threads, detach); hbreak by address and by symbol, finish, ten `break`s and the stop on "
+                   "CPU 1 were not "
                    "run: this host's KVM has no working hardware breakpoints (kvmdbg's start-up probe)")
     print("PASS: the kernel developer's session on Debian's kernel")
     return 0

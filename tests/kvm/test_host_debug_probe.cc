@@ -100,13 +100,18 @@ void test_universal_behaviours_found() {
                         c.guest_tf_exits || c.hw_bp_resume_flag);
         return;
     }
-    // RF is only asked where hardware execution breakpoints work.
+    // RF is only asked where hardware execution breakpoints work, the
+    // planted-int3 probe only where int3 is not intercepted.
     CU_ASSERT(c.hw_exec_breakpoint || !c.hw_bp_resume_flag);
+    CU_ASSERT(!c.sw_breakpoint_exits || !c.int3_stops_as_emulation_failure);
+    CU_ASSERT(c.sw_breakpoint_exits ||
+              c.notes.find("int3 stops as an emulation failure, resumable: ") != std::string::npos);
     CU_ASSERT_TRUE(c.single_step);
     CU_ASSERT_TRUE(c.hw_exec_breakpoint ||
                    c.notes.find("hardware execution breakpoint: no: KVM_EXIT_IO out port 0x80") != std::string::npos);
     // The consequence drawn from the answers is consistent with them.
     CU_ASSERT_EQUAL(probe::sw_breakpoints_use_hw_slots(c), !c.sw_breakpoint_exits && c.hw_exec_breakpoint);
+    CU_ASSERT_EQUAL(probe::plants_int3_in_kernel_code(c), !c.sw_breakpoint_exits && c.int3_stops_as_emulation_failure);
     CU_ASSERT_EQUAL(probe::adaptation_notice(c).empty(),
                     c.sw_breakpoint_exits && c.data_watchpoints_fire && c.single_step);
 }
@@ -127,6 +132,7 @@ void test_answers_are_stable() {
         CU_ASSERT_EQUAL(caps->data_watchpoints_fire, g_first->data_watchpoints_fire);
         CU_ASSERT_EQUAL(caps->guest_tf_exits, g_first->guest_tf_exits);
         CU_ASSERT_EQUAL(caps->hw_bp_resume_flag, g_first->hw_bp_resume_flag);
+        CU_ASSERT_EQUAL(caps->int3_stops_as_emulation_failure, g_first->int3_stops_as_emulation_failure);
     }
 }
 
@@ -160,7 +166,7 @@ void test_describe_mentions_every_probe() {
     std::string line = probe::one_line_summary(*g_first);
     CU_ASSERT_EQUAL(line.find('\n'), std::string::npos);
     for (const char* key : {"set_guest_debug=", "mask=", "blockirq=", "exception_payload=", "debugregs=", "step=",
-                            "hw_bp=", "sw_bp=", "watch=", "guest_tf_exit=", "hw_bp_rf="}) {
+                            "hw_bp=", "sw_bp=", "int3_emulation_failure=", "watch=", "guest_tf_exit=", "hw_bp_rf="}) {
         CU_ASSERT(line.find(key) != std::string::npos);
     }
 }
