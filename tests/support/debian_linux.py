@@ -27,10 +27,15 @@ import os
 import re
 import subprocess
 
-from debian_package import FileLock, Unavailable, apt_download, extract
+from debian_package import FileLock, Unavailable, apt_download, extract, extract_members
 from newc_cpio import Cpio
 
 META_PACKAGE = "linux-image-cloud-amd64"
+# Ten functions of Debian 12's 6.1 kernels (amd64 and arm64 alike) that
+# start_kernel's callees run many times: a kernel developer's `break`s, more
+# than the hardware breakpoint slots of either ISA.
+HOT_KERNEL_FUNCTIONS = ["_printk", "vprintk_emit", "memblock_alloc_try_nid", "memblock_reserve",
+                        "kmem_cache_alloc", "__kmalloc", "kfree", "__alloc_pages", "mutex_lock", "kstrdup"]
 BUSYBOX_PACKAGE = "busybox-static"
 
 
@@ -52,15 +57,6 @@ def versioned_package():
     return m.group(1)
 
 
-def _extract_members(deb, dest, pattern):
-    """Unpacks only the members matching `pattern` (a tar wildcard) of deb."""
-    tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
-    subprocess.run(["tar", "-x", "-C", dest, "--wildcards", pattern], stdin=tar.stdout, check=True)
-    tar.stdout.close()
-    if tar.wait() != 0:
-        raise RuntimeError(f"dpkg-deb --fsys-tarfile {deb} failed")
-
-
 def _found(pattern):
     found = sorted(glob.glob(pattern))
     return found[-1] if found else None
@@ -73,7 +69,7 @@ def fetch_vmlinuz(cache):
         if vmlinuz:
             return vmlinuz
         deb = apt_download(versioned_package(), os.path.join(cache, "debs"))
-        _extract_members(deb, cache, "./boot/vmlinuz-*")
+        extract_members(deb, cache, "./boot/vmlinuz-*")
         vmlinuz = _found(os.path.join(cache, "boot", "vmlinuz-*"))
         if not vmlinuz:
             raise RuntimeError(f"{deb} has no boot/vmlinuz-*")
@@ -90,7 +86,7 @@ def fetch_debug_files(cache):
         if not (os.path.exists(vmlinux) and os.path.exists(system_map)):
             deb = apt_download(f"linux-image-{release}-dbg", os.path.join(cache, "debs"))
             os.makedirs(os.path.join(cache, "dbg"), exist_ok=True)
-            _extract_members(deb, os.path.join(cache, "dbg"), "./usr/lib/debug/boot/*")
+            extract_members(deb, os.path.join(cache, "dbg"), "./usr/lib/debug/boot/*")
             os.unlink(deb)  # 283 MB; the unpacked files are what is kept
         if not (os.path.exists(vmlinux) and os.path.exists(system_map)):
             raise RuntimeError(f"linux-image-{release}-dbg has no {vmlinux} or {system_map}")

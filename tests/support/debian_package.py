@@ -61,6 +61,17 @@ def extract(deb, dest):
     os.rename(tmp, dest)
 
 
+def extract_members(deb, dest, pattern):
+    """Unpacks only the members of deb matching `pattern` (a tar wildcard,
+    e.g. "./usr/lib/debug/boot/*") into dest."""
+    os.makedirs(dest, exist_ok=True)
+    tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
+    subprocess.run(["tar", "-x", "-C", dest, "--wildcards", pattern], stdin=tar.stdout, check=True)
+    tar.stdout.close()
+    if tar.wait() != 0:
+        raise PackageError(f"dpkg-deb --fsys-tarfile {deb} failed")
+
+
 def fetch_file(cache, package, member):
     """cache/<package>/<member>: `member` (a path inside the package, e.g.
     usr/share/seabios/bios-256k.bin) of Debian's `package`, downloaded and

@@ -20,6 +20,7 @@ import threading
 import time
 
 import rig
+from debian_linux import HOT_KERNEL_FUNCTIONS
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sdk"))
 import gdb_vmm_session as vmm_session  # noqa: E402
@@ -121,7 +122,7 @@ def _gdb_interrupted_at(boot, gdb_cmds, pattern, timeout=170):
     interrupted = []
 
     def interrupt():
-        if boot.wait_for(pattern, timeout=150) and gdb.poll() is None:
+        if boot.wait_for(pattern, timeout=timeout - 20) and gdb.poll() is None:
             interrupted.append(len(boot.lines()))
             gdb.send_signal(signal.SIGINT)
 
@@ -657,11 +658,25 @@ def linux_gdb_session(ctx):
     page walker (kernel virtual address, MMU on); stepi and the registers;
     hbreak at secondary_start_kernel, hit by CPU 1 once PSCI CPU_ON started
     it, with both vCPUs stopped (all-stop); Ctrl-C while the kernel runs;
-    detach, and the kernel boots on to its /init and powers off."""
+    detach, and the kernel boots on to its /init and powers off.
+
+    Between steps 3 and 4, with the vmlinux of Debian's -dbg package (its
+    DWARF; step 8 in gdb's output): `file vmlinux`, `info symbol $pc`,
+    `info line *$pc`, `list` (init/main.c) and `info locals` at
+    start_kernel, `bt`, `x/s linux_banner` by symbol, `hbreak
+    set_task_stack_end_magic` and `finish` back into start_kernel (gdb's
+    breakpoint at the return address is a software BRK), then ten `break`s
+    (BRK #0 in kernel text: more than the nested KVM's hardware slots) and
+    three `continue`s that stop at them. Where the -dbg package cannot be
+    downloaded the rest runs and the case SKIPs naming it."""
     p = ctx.rig.payload
     expect(os.path.exists(p.kvmdbg), f"{p.kvmdbg} was not built")
     expect(os.path.exists(p.accel), f"{p.accel} was not built")
     extra = rig.guest_linux(ctx.rig.cache, ctx.rig.kernel, ctx.rig.busybox)
+    try:
+        vmlinux, no_vmlinux = rig.fetch_vmlinux(ctx.rig.cache, ctx.rig.kernel), None
+    except rig.Skip as e:
+        vmlinux, no_vmlinux = None, str(e)
     boot = ctx.rig.boot(_gdb_session_script(), ctx._boot_dir(), timeout=LINUX_SECONDS + 60, extra=extra,
                         kernel_args="nokaslr")
     interrupted = []
@@ -685,14 +700,18 @@ def linux_gdb_session(ctx):
             "echo ==STEP-1==\\n", f"hbreak *0x{start:x}", "continue", "printf \"STOP=%lx\\n\", $pc",
             "echo ==STEP-2==\\n", "set print elements 400", f"x/s 0x{banner:x}",
             "echo ==STEP-3==\\n", "x/i $pc", "stepi", "printf \"STEPPED=%lx\\n\", $pc",
-            "info registers pc sp cpsr", "x/i $pc",
+            "info registers pc sp cpsr", "x/i $pc"]
+        if vmlinux:
+            gdb_cmds += _symbol_steps(vmlinux)
+        gdb_cmds += [
             "echo ==STEP-4==\\n", "delete", f"hbreak *0x{second:x}", "continue",
             "printf \"STOP=%lx THREAD=%d\\n\", $pc, $_thread", "info threads",
             "thread 1", "printf \"T1PC=%lx\\n\", $pc", "thread 2", "printf \"T2PC=%lx\\n\", $pc",
             "echo ==STEP-5==\\n", "delete", "continue", "printf \"STOP=%lx THREAD=%d\\n\", $pc, $_thread",
             "echo ==STEP-6==\\n", "detach", "echo ==STEP-7==\\n"]
         t0 = time.monotonic()
-        gdb_out, gdb_rc, at = _gdb_interrupted_at(boot, gdb_cmds, SESSION_INTERRUPT_AT)
+        gdb_out, gdb_rc, at = _gdb_interrupted_at(boot, gdb_cmds, SESSION_INTERRUPT_AT,
+                                                  timeout=SESSION_GDB_SECONDS)
         if at is not None:
             interrupted.append(at)
         gdb_seconds = time.monotonic() - t0
@@ -745,6 +764,9 @@ def linux_gdb_session(ctx):
     print(f"3. stepi over {(insn + ' ' + operands).strip()}: pc 0x{start:x} -> 0x{stepped:x}; "
           f"sp 0x{regs['sp']:x} cpsr 0x{regs['cpsr']:x}")
 
+    if vmlinux:
+        _check_symbol_steps(sec.get(8, ""), r)
+
     # 4. hbreak at secondary_start_kernel: CPU 1 (thread 2) once it is online.
     s4 = sec.get(4, "")
     m = re.search(r"^STOP=([0-9a-f]+) THREAD=(\d+)$", s4, re.M)
@@ -783,6 +805,62 @@ def linux_gdb_session(ctx):
     print(f"6. detached; the guest reached /init and powered off; kvmdbg status 0 after "
           + (f"{r.kvmdbg_seconds:.1f} s" if r.kvmdbg_seconds is not None else "?"))
     print("gdb's session:\n  " + "\n  ".join(gdb_out.strip().splitlines()))
+    if no_vmlinux:
+        raise rig.Skip("steps 1-7 passed; the steps with the kernel's symbols were not run: " + no_vmlinux)
+
+
+# gdb-multiarch reads the -dbg package's 270 MB vmlinux (about 20 s here)
+# while the kernel waits at start_kernel.
+SESSION_GDB_SECONDS = 300
+
+
+def _symbol_steps(vmlinux):
+    """linux_gdb_session's step 8 (gdb commands), at start_kernel after
+    step 3's stepi."""
+    # The kernel is built with -fpatchable-function-entry: a function's first
+    # instructions (ftrace's NOPs) have no line information, so gdb puts a
+    # breakpoint on a function name at two locations, and the source steps
+    # run after `finish` has returned into start_kernel's body.
+    cmds = ["echo ==STEP-8==\\n", f"file {vmlinux}", "info symbol $pc", "bt", "x/s linux_banner",
+            "hbreak set_task_stack_end_magic", "continue", "delete", "finish",
+            "info line *$pc", "list", "info locals"]
+    cmds += [f"break {f}" for f in HOT_KERNEL_FUNCTIONS]
+    cmds += ["continue", "printf \"HOT-STOP=%lx\\n\", $pc", "info symbol $pc"] * HOT_STOPS + ["delete"]
+    return cmds
+
+
+HOT_STOPS = 3
+
+
+def _check_symbol_steps(s8, r):
+    expect(re.search(r"^start_kernel \+ \d+ in section \.init\.text", s8, re.M) or
+           re.search(r"^start_kernel in section \.init\.text", s8, re.M),
+           "step 8: info symbol $pc is not start_kernel", r.all())
+    expect(re.search(r'Line \d+ of "init/main\.c"', s8), "step 8: info line *$pc is not in init/main.c", r.all())
+    # Debian ships no kernel sources with the -dbg package: gdb's `list`
+    # names the lines ("913\tin init/main.c") unless a source tree is given.
+    expect(re.search(r"^\d+\s+in init/main\.c$", s8, re.M), "step 8: list showed no lines of init/main.c", r.all())
+    expect("command_line" in s8, "step 8: info locals does not show start_kernel's command_line", r.all())
+    expect(re.search(r"^#0 .*start_kernel", s8, re.M) and re.search(r"^#1 .*__primary_switched", s8, re.M),
+           "step 8: bt is not start_kernel <- __primary_switched", r.all())
+    expect(re.search(r'<linux_banner>:\s+"Linux version 6\.1', s8), "step 8: x/s linux_banner by symbol "
+           "did not print \"Linux version 6.1\"", r.all())
+    # (gdb -batch does not print finish's "Run till exit from" line.)
+    hit = s8.find("set_task_stack_end_magic () at kernel/fork.c")
+    expect(hit >= 0 and re.search(r"^start_kernel \(\) at init/main\.c:\d+", s8[hit:], re.M),
+           "step 8: finish from set_task_stack_end_magic did not return to start_kernel", r.all())
+    placed = re.findall(r"^Breakpoint (\d+) at 0x[0-9a-f]+", s8, re.M)
+    expect(len(placed) == len(HOT_KERNEL_FUNCTIONS), f"step 8: gdb placed {len(placed)} of the ten `break`s",
+           r.all())
+    expect(not re.search(r"Cannot insert breakpoint|Cannot access memory at address", s8),
+           "step 8: gdb could not insert every `break`", r.all())
+    # The stops after the last `break` was placed (not step 8's hbreak).
+    after = s8[s8.rfind("\nBreakpoint %s at " % placed[-1]):] if placed else ""
+    hits = re.findall(r"^(?:Thread \d+ .*hit )?Breakpoint [\d.]+, (?:0x[0-9a-f]+ in )?(\w+) \(", after, re.M)
+    expect(len(hits) == HOT_STOPS and all(h in HOT_KERNEL_FUNCTIONS for h in hits),
+           f"step 8: the {HOT_STOPS} continues did not stop at the ten `break`s: {hits}", r.all())
+    print(f"8. with the -dbg vmlinux: start_kernel in init/main.c, list, info locals, bt, linux_banner by symbol, "
+          f"finish; ten breaks, stops at {', '.join(hits)}")
 
 
 UBOOT_SECONDS = 150
