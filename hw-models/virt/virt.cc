@@ -119,10 +119,7 @@ Result<Arm64BootPlan> Virt::load_kernel() {
     if (!plan) {
         return plan.error();
     }
-    virt::FdtConfig fdt;
-    fdt.ram_size = config_.ram_size;
-    fdt.cpus = config_.cpus;
-    fdt.bootargs = config_.append;
+    virt::FdtConfig fdt = fdt_config();
     if (initrd) {
         fdt.initrd_start = plan->initrd.start;
         fdt.initrd_end = plan->initrd.end;
@@ -145,10 +142,7 @@ Result<Arm64BootPlan> Virt::load_firmware() {
     Arm64BootPlan plan;
     plan.entry = virt::kFlashBase;
     plan.dtb_addr = virt::kRamBase;
-    virt::FdtConfig fdt;
-    fdt.ram_size = config_.ram_size;
-    fdt.cpus = config_.cpus;
-    fdt.bootargs = config_.append;
+    virt::FdtConfig fdt = fdt_config();
     if (auto s = write_dtb(plan, fdt); !s) {
         return s.error();
     }
@@ -156,6 +150,19 @@ Result<Arm64BootPlan> Virt::load_firmware() {
                config_.bios.c_str(), static_cast<unsigned long long>(firmware_->image_size()),
                static_cast<unsigned long long>(plan.dtb_addr));
     return plan;
+}
+
+virt::FdtConfig Virt::fdt_config() const {
+    virt::FdtConfig fdt;
+    fdt.ram_size = config_.ram_size;
+    fdt.cpus = config_.cpus;
+    fdt.bootargs = config_.append;
+    if (config_.dtb_randomness) {
+        if (auto s = virt::fill_random_seeds(fdt); !s) {
+            log_.write(LogCategory::loader, "virt: no random seeds in the device tree: %s", s.error().message.c_str());
+        }
+    }
+    return fdt;
 }
 
 Status Virt::write_dtb(Arm64BootPlan& plan, const virt::FdtConfig& fdt) {

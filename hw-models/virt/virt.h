@@ -69,6 +69,7 @@ struct VirtConfig {
     std::string debugcon;                    ///< -debugcon: refused (an x86 port device)
     std::string dumpdtb;                     ///< if set, load_kernel() also writes the DTB here
     bool kernel_irqchip = true;              ///< in-kernel GICv3 (the accelerator's, not modelled here)
+    bool dtb_randomness = true;              ///< -M virt,dtb-randomness: /chosen kaslr-seed and rng-seed
 };
 
 /// Where the accelerator puts the in-kernel GICv3.
@@ -134,6 +135,9 @@ private:
     std::optional<VirtFirmware> firmware_;
 
     Result<Arm64BootPlan> load_firmware();
+    /// The device tree's inputs from the configuration (the seeds fresh
+    /// from getrandom unless dtb-randomness=off).
+    virt::FdtConfig fdt_config() const;
     Status write_dtb(Arm64BootPlan& plan, const virt::FdtConfig& fdt);
 };
 

@@ -1,8 +1,11 @@
 #include "hw-models/virt/virt_fdt.h"
 
 #include <libfdt.h>
+#include <sys/random.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string_view>
 
 #include "hw-models/devices/test_exit.h"
@@ -31,6 +34,10 @@ public:
 
     void prop_empty(const char* name) { step(fdt_property(buf_.data(), name, nullptr, 0)); }
     void prop_u32(const char* name, std::uint32_t v) { step(fdt_property_u32(buf_.data(), name, v)); }
+    void prop_u64(const char* name, std::uint64_t v) { step(fdt_property_u64(buf_.data(), name, v)); }
+    void prop_bytes(const char* name, const void* bytes, std::size_t size) {
+        step(fdt_property(buf_.data(), name, bytes, static_cast<int>(size)));
+    }
     void prop_string(const char* name, const char* v) { step(fdt_property_string(buf_.data(), name, v)); }
     /// A string list: NUL-separated strings, `list` written with embedded "\0".
     void prop_strings(const char* name, std::string_view list) {
@@ -157,6 +164,13 @@ void write_devices(FdtWriter& w) {
 
 void write_chosen(FdtWriter& w, const FdtConfig& config) {
     w.begin("chosen");
+    // QEMU's create_randomness(): the seeds first, then the other properties.
+    if (config.kaslr_seed) {
+        w.prop_u64("kaslr-seed", *config.kaslr_seed);
+    }
+    if (config.rng_seed) {
+        w.prop_bytes("rng-seed", config.rng_seed->data(), config.rng_seed->size());
+    }
     w.prop_string("stdout-path", kUartNodePath);
     if (!config.bootargs.empty()) {
         w.prop_string("bootargs", config.bootargs.c_str());
@@ -184,6 +198,27 @@ void write_tree(FdtWriter& w, const FdtConfig& config) {
 }
 
 }  // namespace
+
+Status fill_random_seeds(FdtConfig& config) {
+    std::uint8_t bytes[8 + 32];
+    std::size_t got = 0;
+    while (got < sizeof bytes) {
+        ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return make_error(errno, std::string("getrandom for the device tree's seeds: ") + std::strerror(errno));
+        }
+        got += static_cast<std::size_t>(n);
+    }
+    std::uint64_t kaslr = 0;
+    std::memcpy(&kaslr, bytes, sizeof kaslr);
+    config.kaslr_seed = kaslr;
+    config.rng_seed.emplace();
+    std::memcpy(config.rng_seed->data(), bytes + 8, config.rng_seed->size());
+    return ok_status();
+}
 
 Result<std::vector<std::uint8_t>> build_virt_fdt(const FdtConfig& config) {
     if (config.cpus == 0 || config.cpus > kMaxCpus) {

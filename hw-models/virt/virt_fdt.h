@@ -55,7 +55,9 @@
 // is ours. The timer is always-on as QEMU declares it for KVM guests.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,7 +76,16 @@ struct FdtConfig {
     std::string bootargs;            ///< /chosen/bootargs, omitted when empty
     std::uint64_t initrd_start = 0;  ///< /chosen linux,initrd-*, omitted when
     std::uint64_t initrd_end = 0;    ///< start == end
+    /// /chosen/kaslr-seed (a u64) and /chosen/rng-seed (32 bytes), as
+    /// QEMU's virt writes them unless dtb-randomness=off: the seeds Linux
+    /// takes for KASLR and its random pool. Omitted when unset.
+    std::optional<std::uint64_t> kaslr_seed;
+    std::optional<std::array<std::uint8_t, 32>> rng_seed;
 };
+
+/// Fresh kaslr_seed and rng_seed from the host's getrandom(2). Errors: of
+/// getrandom (the caller leaves the seeds out, as QEMU does).
+Status fill_random_seeds(FdtConfig& config);
 
 /// Builds the DTB. The blob is packed (fdt_pack) and at most 2 MiB.
 /// Errors: EINVAL for 0 or more than kMaxCpus vCPUs or a RAM size of 0;

@@ -11,6 +11,9 @@ constexpr MachinePropertyInfo kProperties[] = {
     {"kernel-irqchip", "kernel_irqchip", "on|off", "in-kernel GICv3 (default on)"},
     {"gic-version", nullptr, "3|host|max", "the interrupt controller: GICv3 whatever the value"},
     {"dumpdtb", nullptr, "FILE", "also write the device tree blob the guest gets to FILE"},
+    {"dtb-randomness", nullptr, "on|off",
+     "random /chosen/kaslr-seed and rng-seed in the device tree (default on; off: a kernel without "
+     "another entropy source stays at its link address)"},
 };
 
 constexpr DeviceDriverInfo kDevices[] = {
@@ -32,6 +35,11 @@ Status apply_properties(const MachineOptions& options, VirtConfig& config) {
             config.kernel_irqchip = value == "on";
         } else if (key == "dumpdtb") {
             config.dumpdtb = value;
+        } else if (key == "dtb-randomness") {
+            if (value != "on" && value != "off") {
+                return make_error(EINVAL, "dtb-randomness must be on or off, not '" + value + "'");
+            }
+            config.dtb_randomness = value == "on";
         } else if (key == "gic-version") {
             if (value != "3" && value != "host" && value != "max") {
                 return make_error(EINVAL, "machine virt offers GICv3 only (gic-version=3)");

@@ -20,7 +20,7 @@ import threading
 import time
 
 import rig
-from debian_linux import HOT_KERNEL_FUNCTIONS
+from debian_linux import HOT_KERNEL_FUNCTIONS, system_map_address
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sdk"))
 import gdb_vmm_session as vmm_session  # noqa: E402
@@ -515,14 +515,15 @@ def linux_boot(ctx):
            f"'reboot: Power down' {'seen' if powered_off else 'not seen'})", run.console)
 
 
-def _kvmdbg_under_gdb_script(prelude, smp, boot=None):
+def _kvmdbg_under_gdb_script(prelude, smp, boot=None, kaslr=False):
     """A /run.sh that runs the `prelude` lines (which print what the rig's
     kernel knows: it is booted nokaslr, the same Image as the guest's), then
     kvmdbg -smp `smp` -S booting the guest kernel (nokaslr too), or what
     the `boot` arguments give instead, with its stub on the gdb port and
-    the guest's console on the rig's."""
+    the guest's console on the rig's. `kaslr`: without nokaslr (the guest
+    kernel randomises its placement from kvmdbg's /chosen/kaslr-seed)."""
     up = '$(cut -d" " -f1 /proc/uptime)'
-    append = LINUX_APPEND + " nokaslr"
+    append = LINUX_APPEND + ("" if kaslr else " nokaslr")
     if boot is None:
         boot = f"-kernel {rig.GUEST_KERNEL} -initrd {rig.GUEST_INITRD} -append \"{append}\""
     return "\n".join([
@@ -807,6 +808,71 @@ def linux_gdb_session(ctx):
     print("gdb's session:\n  " + "\n  ".join(gdb_out.strip().splitlines()))
     if no_vmlinux:
         raise rig.Skip("steps 1-7 passed; the steps with the kernel's symbols were not run: " + no_vmlinux)
+
+
+@case
+def linux_kaslr(ctx):
+    """KASLR on arm64: Debian's kernel booted by kvmdbg -M virt -smp 2 -S
+    without nokaslr randomises its virtual placement from the
+    /chosen/kaslr-seed kvmdbg's device tree carries (as QEMU's virt does,
+    dtb-randomness=on). gdb-multiarch continues, interrupts the running
+    kernel (once CPU 1 is up), finds the offset the way a developer can on
+    arm64, VBAR_EL1 (the kernel's exception vectors as the kernel itself
+    installed them) minus `vectors` in System.map, and loads the -dbg
+    package's vmlinux moved by it (`symbol-file vmlinux -o OFFSET`):
+    `info symbol $pc` names a kernel function, `x/s linux_banner` by symbol
+    prints "Linux version 6.1", `bt` names its frames; the offset is not 0;
+    `detach`, and the kernel boots on to /init and powers off."""
+    p = ctx.rig.payload
+    expect(os.path.exists(p.kvmdbg), f"{p.kvmdbg} was not built")
+    vmlinux = rig.fetch_vmlinux(ctx.rig.cache, ctx.rig.kernel)
+    system_map = os.path.join(os.path.dirname(vmlinux), "System.map-" + ctx.rig.kernel.release)
+    vectors = system_map_address(system_map, "vectors")
+    expect(vectors, f"{system_map} has no vectors")
+    extra = rig.guest_linux(ctx.rig.cache, ctx.rig.kernel, ctx.rig.busybox)
+    boot = ctx.rig.boot(_kvmdbg_under_gdb_script([], 2, kaslr=True), ctx._boot_dir(), timeout=LINUX_SECONDS + 60,
+                        extra=extra, kernel_args="nokaslr")
+    interrupted = []
+    try:
+        if not boot.wait_for(r"^NESTED-KVMDBG-START ", timeout=60):
+            raise Failure("kvmdbg did not start in the rig\n" + boot.console())
+        gdb_cmds = [
+            "set confirm off", "set pagination off", "set remotetimeout 5", "target remote " + boot.gdb_endpoint,
+            "set remotetimeout 60", "continue",
+            "printf \"VBAR=%lx PC=%lx\\n\", $vbar_el1, $pc",
+            f"eval \"symbol-file {vmlinux} -o %lld\", (long long)($vbar_el1 - 0x{vectors:x})",
+            "echo ==STEP-1==\\n", "info symbol $pc", "x/s linux_banner", "bt 3",
+            "echo ==STEP-2==\\n", "detach"]
+        gdb_out, gdb_rc, at = _gdb_interrupted_at(boot, gdb_cmds, SESSION_INTERRUPT_AT, timeout=SESSION_GDB_SECONDS)
+        if at is not None:
+            interrupted.append(at)
+        boot.finish()
+    except BaseException:
+        boot.kill()
+        raise
+    r = ctx._timed(Run(boot, gdb_out, gdb_rc))
+    sec = _sections(gdb_out)
+    expect(interrupted, "the guest never printed 'smp: Brought up 1 node, 2 CPUs', so gdb was not interrupted",
+           r.all())
+    vbar = _hexval(r"^VBAR=([0-9a-f]+) ", gdb_out)
+    expect(vbar is not None, "gdb printed no VBAR_EL1", r.all())
+    offset = vbar - vectors
+    expect(offset != 0, "VBAR_EL1 is vectors' link address: the kernel did not randomise its placement "
+           "(no /chosen/kaslr-seed?)", r.all())
+    expect(offset % 0x10000 == 0, f"the offset {offset:#x} is not a multiple of 64 KiB", r.all())
+    s1 = sec.get(1, "")
+    expect(re.search(r"^\w+ (\+ \d+ )?in section \.", s1, re.M), "info symbol $pc names no kernel function "
+           "with the moved symbols", r.all())
+    expect(re.search(r'<linux_banner>:\s+"Linux version 6\.1', s1), "x/s linux_banner with the moved symbols "
+           "did not print \"Linux version 6.1\"", r.all())
+    expect(re.search(r"^#0 +(0x[0-9a-f]+ in )?\w+ \(", s1, re.M), "bt names no function in frame 0", r.all())
+    s2 = sec.get(2, "")
+    expect(re.search(r"Detaching from program|\[Inferior 1 .* detached\]", s2), "detach failed", r.all())
+    guest = "\n".join(_guest_lines(r.console))
+    expect(re.search(r"^GUEST-INIT-REACHED ", guest, re.M) and "reboot: Power down" in guest and r.status == 0,
+           f"after detach the guest did not reach /init and power off (kvmdbg status {r.status})", r.all())
+    print(f"KASLR offset {offset:#x} (VBAR_EL1 {vbar:#x} - vectors {vectors:#x}); with the moved symbols: "
+          + " | ".join(l.strip() for l in s1.strip().splitlines()[:3]))
 
 
 # gdb-multiarch reads the -dbg package's 270 MB vmlinux (about 20 s here)
@@ -1108,4 +1174,4 @@ def gdb_vmm_session(ctx):
 CASES = {fn.__name__: fn for fn in [
     kvm_probe, connect_registers, hbreak_continue, break_brk, stepi_exact, watch_write, awatch_access,
     rwatch_read, watch_pl011, guest_self_brk, detach_restores_memory, deleted_brk_stays_removed, linux_boot,
-    linux_start_kernel, linux_gdb_session, uboot_prompt, uboot_gdb_session, gdb_vmm_session]}
+    linux_start_kernel, linux_gdb_session, linux_kaslr, uboot_prompt, uboot_gdb_session, gdb_vmm_session]}

@@ -196,6 +196,8 @@ void test_property_and_device_errors() {
     CU_ASSERT_TRUE(create_error("pc-lite", request) == "kernel-irqchip must be on, split or off, not 'maybe'");
     request.props = {{"kernel-irqchip", "split"}};
     CU_ASSERT_TRUE(create_error("virt", request) == "kernel-irqchip must be on or off on virt, not 'split'");
+    request.props = {{"dtb-randomness", "maybe"}};
+    CU_ASSERT_TRUE(create_error("virt", request) == "dtb-randomness must be on or off, not 'maybe'");
     request.props = {{"gic-version", "2"}};
     CU_ASSERT_TRUE(create_error("virt", request) == "machine virt offers GICv3 only (gic-version=3)");
 

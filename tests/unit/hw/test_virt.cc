@@ -225,6 +225,22 @@ void test_load_kernel_dtb() {
     std::string dumped = slurp(dump.path());
     CU_ASSERT_EQUAL(dumped.size(), vm->dtb().size());
     CU_ASSERT_EQUAL(std::memcmp(dumped.data(), vm->dtb().data(), dumped.size()), 0);
+    // dtb-randomness (default on): KASLR and RNG seeds, fresh per machine.
+    CU_ASSERT_FATAL(fdt_getprop(fdt, chosen, "kaslr-seed", &len) != nullptr);
+    CU_ASSERT_EQUAL(len, 8);
+    CU_ASSERT_FATAL(fdt_getprop(fdt, chosen, "rng-seed", &len) != nullptr);
+    CU_ASSERT_EQUAL(len, 32);
+    c.dumpdtb.clear();
+    auto again = make(c, log, host);
+    CU_ASSERT_FATAL(again->load_kernel().ok());
+    CU_ASSERT(again->dtb() != vm->dtb());  // the seeds differ
+    // -M virt,dtb-randomness=off: neither.
+    c.dtb_randomness = false;
+    auto plain = make(c, log, host);
+    CU_ASSERT_FATAL(plain->load_kernel().ok());
+    const std::uint8_t* p = plain->dtb().data();
+    CU_ASSERT(fdt_getprop(p, fdt_path_offset(p, "/chosen"), "kaslr-seed", &len) == nullptr);
+    CU_ASSERT(fdt_getprop(p, fdt_path_offset(p, "/chosen"), "rng-seed", &len) == nullptr);
 }
 
 std::string chosen_string(const std::uint8_t* fdt, const char* name) {

@@ -176,6 +176,26 @@ void test_chosen_minimal() {
     CU_ASSERT_FALSE(has_prop(b, "/chosen", "bootargs"));
     CU_ASSERT_FALSE(has_prop(b, "/chosen", "linux,initrd-start"));
     CU_ASSERT_FALSE(has_prop(b, "/chosen", "linux,initrd-end"));
+    CU_ASSERT_FALSE(has_prop(b, "/chosen", "kaslr-seed"));
+    CU_ASSERT_FALSE(has_prop(b, "/chosen", "rng-seed"));
+}
+
+// QEMU's virt (dtb-randomness=on, its default): /chosen/kaslr-seed is a
+// 64-bit cell pair, /chosen/rng-seed 32 bytes; fresh ones per machine.
+void test_chosen_random_seeds() {
+    FdtConfig c = basic();
+    CU_ASSERT_TRUE_FATAL(fill_random_seeds(c).ok());
+    FdtConfig d = basic();
+    CU_ASSERT_TRUE_FATAL(fill_random_seeds(d).ok());
+    CU_ASSERT_FATAL(c.kaslr_seed && c.rng_seed && d.kaslr_seed && d.rng_seed);
+    CU_ASSERT(*c.kaslr_seed != *d.kaslr_seed || *c.rng_seed != *d.rng_seed);
+    Blob b = build(c);
+    const std::uint64_t seed = *c.kaslr_seed;
+    CU_ASSERT(prop(b, "/chosen", "kaslr-seed") ==
+              cells({static_cast<std::uint32_t>(seed >> 32), static_cast<std::uint32_t>(seed)}));
+    auto rng = prop(b, "/chosen", "rng-seed");
+    CU_ASSERT(rng == std::vector<std::uint8_t>(c.rng_seed->begin(), c.rng_seed->end()));
+    check_string(b, "/chosen", "stdout-path", "/pl011@9000000");
 }
 
 void test_chosen_bootargs_initrd() {
@@ -224,6 +244,7 @@ constexpr kvmdbg::test::TestCase kNodes[] = {
     {"test-exit", test_test_exit},
     {"chosen minimal", test_chosen_minimal},
     {"chosen bootargs and initrd", test_chosen_bootargs_initrd},
+    {"chosen random seeds", test_chosen_random_seeds},
     {"errors and limits", test_errors_and_limits},
 };
 constexpr kvmdbg::test::TestSuite kSuites[] = {{"virt device tree", kNodes}};
