@@ -136,6 +136,25 @@ def _gdb_interrupted_at(boot, gdb_cmds, pattern, timeout=170):
         return out + f"\n[the test killed gdb after {timeout} s]", None, interrupted[0] if interrupted else None
 
 
+def _interrupted_gdb_session(ctx, boot, commands, pattern, start_timeout=60, timeout=170):
+    """Once kvmdbg -S has started in the rig: gdb-multiarch connects, runs
+    `commands` and is interrupted when the console shows `pattern`
+    (_gdb_interrupted_at); then the boot ends (killed on any error).
+    Returns (the timed Run, gdb's output by step (_sections), the console
+    line count at the interrupt or None)."""
+    try:
+        if not boot.wait_for(r"^NESTED-KVMDBG-START ", timeout=start_timeout):
+            raise Failure("kvmdbg did not start in the rig\n" + boot.console())
+        connect = ["set confirm off", "set pagination off", "set remotetimeout 5",
+                   "target remote " + boot.gdb_endpoint, "set remotetimeout 60"]
+        gdb_out, gdb_rc, at = _gdb_interrupted_at(boot, connect + commands, pattern, timeout)
+        boot.finish()
+    except BaseException:
+        boot.kill()
+        raise
+    return ctx._timed(Run(boot, gdb_out, gdb_rc)), _sections(gdb_out), at
+
+
 class Context:
     def __init__(self, rig, tmp):
         self.rig = rig
@@ -832,27 +851,15 @@ def linux_kaslr(ctx):
     extra = rig.guest_linux(ctx.rig.cache, ctx.rig.kernel, ctx.rig.busybox)
     boot = ctx.rig.boot(_kvmdbg_under_gdb_script([], 2, kaslr=True), ctx._boot_dir(), timeout=LINUX_SECONDS + 60,
                         extra=extra, kernel_args="nokaslr")
-    interrupted = []
-    try:
-        if not boot.wait_for(r"^NESTED-KVMDBG-START ", timeout=60):
-            raise Failure("kvmdbg did not start in the rig\n" + boot.console())
-        gdb_cmds = [
-            "set confirm off", "set pagination off", "set remotetimeout 5", "target remote " + boot.gdb_endpoint,
-            "set remotetimeout 60", "continue",
-            "printf \"VBAR=%lx PC=%lx\\n\", $vbar_el1, $pc",
-            f"eval \"symbol-file {vmlinux} -o %lld\", (long long)($vbar_el1 - 0x{vectors:x})",
-            "echo ==STEP-1==\\n", "info symbol $pc", "x/s linux_banner", "bt 3",
-            "echo ==STEP-2==\\n", "detach"]
-        gdb_out, gdb_rc, at = _gdb_interrupted_at(boot, gdb_cmds, SESSION_INTERRUPT_AT, timeout=SESSION_GDB_SECONDS)
-        if at is not None:
-            interrupted.append(at)
-        boot.finish()
-    except BaseException:
-        boot.kill()
-        raise
-    r = ctx._timed(Run(boot, gdb_out, gdb_rc))
-    sec = _sections(gdb_out)
-    expect(interrupted, "the guest never printed 'smp: Brought up 1 node, 2 CPUs', so gdb was not interrupted",
+    gdb_cmds = [
+        "continue",
+        "printf \"VBAR=%lx PC=%lx\\n\", $vbar_el1, $pc",
+        f"eval \"symbol-file {vmlinux} -o %lld\", (long long)($vbar_el1 - 0x{vectors:x})",
+        "echo ==STEP-1==\\n", "info symbol $pc", "x/s linux_banner", "bt 3",
+        "echo ==STEP-2==\\n", "detach"]
+    r, sec, at = _interrupted_gdb_session(ctx, boot, gdb_cmds, SESSION_INTERRUPT_AT, timeout=SESSION_GDB_SECONDS)
+    gdb_out = r.gdb_out
+    expect(at is not None, "the guest never printed 'smp: Brought up 1 node, 2 CPUs', so gdb was not interrupted",
            r.all())
     vbar = _hexval(r"^VBAR=([0-9a-f]+) ", gdb_out)
     expect(vbar is not None, "gdb printed no VBAR_EL1", r.all())
@@ -1025,30 +1032,18 @@ def uboot_gdb_session(ctx):
     reset = _branch_target(image)
     boot = ctx.rig.boot(_kvmdbg_under_gdb_script([], 2, f"-bios {rig.GUEST_UBOOT}"), ctx._boot_dir(),
                         timeout=LINUX_SECONDS + 60, extra=extra)
-    interrupted = []
-    try:
-        if not boot.wait_for(r"^NESTED-KVMDBG-START ", timeout=120):
-            raise Failure("kvmdbg did not start in the rig\n" + boot.console())
-        gdb_cmds = [
-            "set confirm off", "set pagination off", "set remotetimeout 5", "target remote " + boot.gdb_endpoint,
-            "set remotetimeout 60",
-            "echo ==STEP-1==\\n", "printf \"ENTRY=%lx CPSR=%lx\\n\", $pc, $cpsr", "x/2i $pc",
-            "echo ==STEP-2==\\n", f"hbreak *0x{reset:x}", "continue", "printf \"STOP=%lx\\n\", $pc",
-            "stepi", "printf \"STEPPED=%lx\\n\", $pc", "info threads",
-            "echo ==STEP-3==\\n", "delete", f"monitor catch mmio 0x{PL011:x}-0x{PL011 + 0xfff:x} w", "continue",
-            "x/i $pc-4", "monitor delete catch 1",
-            "echo ==STEP-4==\\n", "continue", "printf \"STOP=%lx\\n\", $pc",
-            "echo ==STEP-5==\\n", "kill", "echo ==STEP-6==\\n"]
-        # U-Boot prints its countdown after it relocated itself.
-        gdb_out, gdb_rc, at = _gdb_interrupted_at(boot, gdb_cmds, r"Hit any key to stop autoboot")
-        if at is not None:
-            interrupted.append(True)
-        boot.finish()
-    except BaseException:
-        boot.kill()
-        raise
-    r = ctx._timed(Run(boot, gdb_out, gdb_rc))
-    sec = _sections(gdb_out)
+    gdb_cmds = [
+        "echo ==STEP-1==\\n", "printf \"ENTRY=%lx CPSR=%lx\\n\", $pc, $cpsr", "x/2i $pc",
+        "echo ==STEP-2==\\n", f"hbreak *0x{reset:x}", "continue", "printf \"STOP=%lx\\n\", $pc",
+        "stepi", "printf \"STEPPED=%lx\\n\", $pc", "info threads",
+        "echo ==STEP-3==\\n", "delete", f"monitor catch mmio 0x{PL011:x}-0x{PL011 + 0xfff:x} w", "continue",
+        "x/i $pc-4", "monitor delete catch 1",
+        "echo ==STEP-4==\\n", "continue", "printf \"STOP=%lx\\n\", $pc",
+        "echo ==STEP-5==\\n", "kill", "echo ==STEP-6==\\n"]
+    # U-Boot prints its countdown after it relocated itself.
+    r, sec, at = _interrupted_gdb_session(ctx, boot, gdb_cmds, r"Hit any key to stop autoboot", start_timeout=120)
+    interrupted = [True] if at is not None else []
+    gdb_out = r.gdb_out
     print("gdb's session:\n  " + "\n  ".join(gdb_out.strip().splitlines()))
     s1 = sec.get(1, "")
     m = re.search(r"^ENTRY=([0-9a-f]+) CPSR=([0-9a-f]+)$", s1, re.M)
