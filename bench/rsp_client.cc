@@ -13,6 +13,11 @@
 //   cond      Z1 at A with the target-side condition `const8 0; end`
 //             (always false), continue for T seconds, Ctrl-C; the hits
 //             are counted by the guest's counter at --counter      cond_hit_us
+//             (without --counter the caller counts them, e.g. from the
+//             guest's console: only the window is printed)  cond_window_s
+//   runto     Z1 at A, `vCont;c` -> T05 within T seconds (a boot to
+//             a kernel function)                                  runto_ms
+//   continue  `vCont;c`, then leaves: the stub runs the guest on
 //   g         N x `g`                                             g_us
 //   mem       64 MiB from address A with `m` and, if offered, `x`,
 //             in the largest reads the stub's PacketSize allows  m_mibs x_mibs
@@ -146,6 +151,13 @@ public:
 
     void no_ack() { acks_ = false; }
 
+    // Whether the stub sends something within `seconds`.
+    bool readable_within(double seconds) {
+        if (pos_ < len_) return true;
+        pollfd p{fd_, POLLIN, 0};
+        return ::poll(&p, 1, static_cast<int>(seconds * 1000)) > 0;
+    }
+
 private:
     void fill() {
         ssize_t n = ::read(fd_, buf_, sizeof buf_);
@@ -260,10 +272,9 @@ void run_hwbp(Client& c, const Options& o) {
 
 void run_cond(Client& c, const Options& o) {
     std::uint64_t counter = o.num("--counter", 0);
-    if (counter == 0) fail("cond needs --counter");
     const std::string z = "Z1," + hex_u64(o.addr) + ",1;X3,220027";  // const8 0; end
     expect_ok(c.request(z), z);
-    std::uint64_t before = le_value(c.request("m" + hex_u64(counter) + ",8"));
+    std::uint64_t before = counter ? le_value(c.request("m" + hex_u64(counter) + ",8")) : 0;
     c.send("vCont;c");
     auto t0 = Clock::now();
     std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
@@ -271,11 +282,33 @@ void run_cond(Client& c, const Options& o) {
     std::string r = c.wait_stop();
     double elapsed = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
     expect_stop(r, "Ctrl-C");
+    if (counter == 0) {
+        std::printf("cond_window_s %.6f\n", elapsed / 1e6);
+        return;
+    }
     std::uint64_t after = le_value(c.request("m" + hex_u64(counter) + ",8"));
     if (after <= before) fail("no false hit went through");
     std::printf("cond_hit_us %.3f\n", elapsed / static_cast<double>(after - before));
     std::printf("cond_hits %llu\n", static_cast<unsigned long long>(after - before));
 }
+
+void run_runto(Client& c, const Options& o) {
+    const std::string z = "Z1," + hex_u64(o.addr) + ",1";
+    expect_ok(c.request(z), z);
+    c.send("vCont;c");
+    auto t0 = Clock::now();
+    if (!c.readable_within(o.seconds)) {
+        c.send_raw("\x03");
+        c.wait_stop();
+        fail("no stop at 0x" + hex_u64(o.addr) + " within " + std::to_string(o.seconds) + " s");
+    }
+    std::string r = c.wait_stop();
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (r.rfind("T05", 0) != 0) fail("runto: expected T05 at the breakpoint, got '" + r.substr(0, 60) + "'");
+    std::printf("runto_ms %.3f\n", ms);
+}
+
+void run_continue(Client& c, const Options&) { c.send("vCont;c"); }
 
 void run_g(Client& c, const Options& o) {
     for (int i = 0; i < 20; ++i)
@@ -463,6 +496,7 @@ void run_pio(Client& c, const Options& o) {
 const std::map<std::string, void (*)(Client&, const Options&)> kScenarios = {
     {"step", run_step},   {"hwbp", run_hwbp},       {"cond", run_cond}, {"g", run_g},     {"mem", run_mem},
     {"zbulk", run_zbulk}, {"stopall", run_stopall}, {"idle", run_idle}, {"pio", run_pio},
+    {"runto", run_runto}, {"continue", run_continue},
 };
 
 }  // namespace
@@ -472,7 +506,7 @@ int main(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; i += 2)
         args[argv[i]] = argv[i + 1];
     if (!args.count("--port") || !args.count("--scenario")) {
-        std::fprintf(stderr, "usage: rsp_client --port P --scenario step|hwbp|cond|g|mem|zbulk|stopall|idle|pio ...\n");
+        std::fprintf(stderr, "usage: rsp_client --port P --scenario step|hwbp|cond|g|mem|zbulk|stopall|idle|pio|runto|continue ...\n");
         return 2;
     }
     Options o{args};

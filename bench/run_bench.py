@@ -17,6 +17,16 @@ row can be measured (meson test suite `bench`), and fails (exit 1) only
 when one could not. Exit 77 (SKIP) without /dev/kvm or gdb. --rows measures
 only the rows listed (for development; the table of docs/performance.md is
 always a full run).
+
+Rows 11-13 boot Debian's cloud kernel (tests/support/debian_linux.py: the
+kernel, its -dbg package's System.map and busybox-static, fetched with
+apt-get download into the build directory's cache/linux) with a busybox
+/init of their own. When a package cannot be fetched, the kernel does not
+reach userspace in time, or the host's hardware breakpoints never fire
+(rows 12-13, and rows 0-7 whose raw baseline waits for one), the row is
+printed as not measured with the reason instead of failing the table.
+--short fetches no -dbg package (590 MB unpacked): rows 12-13 then run
+only when it is already in the cache.
 """
 import argparse
 import json
@@ -29,6 +39,50 @@ import sys
 import tempfile
 import threading
 import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "support"))
+from debian_linux import busybox_initramfs, cache_dir, fetch_debug_files, fetch_vmlinuz, system_map_address  # noqa: E402
+from debian_package import Unavailable  # noqa: E402
+
+# What kvmdbg's start-up probe prints on stderr when this host's KVM stops
+# at no breakpoint (accel/kvm/host_debug_probe.cc).
+NO_HW_BREAKPOINTS = "intercepts neither int3 nor hardware breakpoints"
+# The kernel command line of rows 11-13: nokaslr, so that System.map's
+# addresses are where the code runs; quiet, since every console byte is a
+# port write that exits to the VMM.
+LINUX_APPEND = "console=ttyS0 panic=-1 nokaslr quiet"
+LINUX_USERSPACE_SECONDS = 300
+# Row 11's /init: one busy shell loop per CPU, then the marker.
+BUSY_MARK = "KVMDBG-BUSY"
+BUSY_INIT = r"""#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+n=$(/bin/busybox grep -c ^processor /proc/cpuinfo)
+i=0
+while [ $i -lt $n ]; do
+  (while :; do :; done) &
+  i=$((i+1))
+done
+echo "%s cpus=$n"
+wait
+""" % BUSY_MARK
+# Row 13's /init: a loop of one write(2) to /dev/null per iteration (one
+# call of the kernel's write_null: checked with strace on the same busybox
+# build, `echo >/dev/null` is one openat and one write), printing the
+# iteration count every WRITES_PER_LINE iterations: the guest's counter.
+WRITES_MARK = "KVMDBG-WRITES"
+WRITES_PER_LINE = 1000
+WRITES_INIT = r"""#!/bin/busybox sh
+/bin/busybox mknod /dev/null c 1 3
+i=0
+while :; do
+  echo >/dev/null
+  i=$((i+1))
+  [ $((i %% %d)) -eq 0 ] && echo "%s $i"
+done
+""" % (WRITES_PER_LINE, WRITES_MARK)
+# The hot kernel function of row 13: called once per write(2) to /dev/null.
+HOT_FUNCTION = "write_null"
 
 
 def skip(reason):
@@ -67,12 +121,18 @@ def free_port():
 class Stub:
     """A kvmdbg (or QEMU) process serving gdb on a loopback port."""
 
-    def __init__(self, cmd, port=None, name="kvmdbg"):
+    def __init__(self, cmd, port=None, name="kvmdbg", console=False):
+        """console: the guest's serial console is the process's stdout,
+        kept as (arrival time, line) in self.console."""
         self.name = name
         self.cmd = cmd
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE if console else subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True, errors="replace")
         self.stderr = []
+        self.console = []
+        if console:
+            threading.Thread(target=self._read_console, daemon=True).start()
         self.port = port
         deadline = time.time() + 30
         if port is None:
@@ -116,6 +176,22 @@ class Stub:
         for line in self.proc.stderr:
             self.stderr.append(line)
 
+    def _read_console(self):
+        for line in self.proc.stdout:
+            self.console.append((time.monotonic(), line.rstrip("\r\n")))
+
+    def wait_console(self, text, seconds):
+        """Whether a console line containing `text` came within `seconds`."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if any(text in line for _, line in self.console):
+                return True
+            time.sleep(0.1)
+        return any(text in line for _, line in self.console)
+
+    def last_console_line(self):
+        return self.console[-1][1] if self.console else "(none)"
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -144,12 +220,37 @@ class Bench:
         self.rows = []
         self.failures = []
         self.only = {int(r) for r in args.rows.split(",")} if args.rows else None
+        self.linux_cache = cache_dir(os.path.join(b, "cache", "linux"))
+        self.hw_bp_missing = None  # measured once by no_hw_breakpoints()
+        self.not_here = set()  # rows this host cannot measure (printed as such)
 
     def want(self, row):
-        return self.only is None or row in self.only
+        return (self.only is None or row in self.only) and row not in self.not_here
+
+    def no_breakpoint_rows(self, rows):
+        """Prints `rows` as not measured when this host's breakpoints never
+        fire (their measurement would wait for a hit that never comes);
+        returns whether it did."""
+        wanted = [r for r in rows if self.want(r)]
+        if not wanted or not self.no_hw_breakpoints():
+            return False
+        for r in wanted:
+            self.not_measured(r, "breakpoint row", "this host's KVM " + NO_HW_BREAKPOINTS +
+                              " (kvmdbg's start-up probe)")
+        self.not_here.update(wanted)
+        return True
 
     def n(self, full, short):
         return short if self.short else full
+
+    def no_hw_breakpoints(self):
+        """Whether this host's KVM stops at no breakpoint (kvmdbg's start-up
+        probe says so on stderr before its gdb server listens)."""
+        if self.hw_bp_missing is None:
+            stub = self.kvmdbg_stub()
+            stub.stop()
+            self.hw_bp_missing = any(NO_HW_BREAKPOINTS in line for line in stub.stderr)
+        return self.hw_bp_missing
 
     # ---- processes
     def kvmdbg_stub(self, smp=1):
@@ -163,6 +264,50 @@ class Bench:
                "-nodefaults", "-display", "none", "-serial", "none", "-monitor", "none",
                "-S", "-gdb", "tcp:127.0.0.1:%d" % port]
         return Stub(cmd, port=port, name="qemu")
+
+    def linux_kvmdbg(self, smp, initrd):
+        """kvmdbg -S booting Debian's kernel, its console captured."""
+        cmd = [self.kvmdbg, "-M", "pc-lite", "-m", "512M", "-smp", str(smp), "-kernel", self.linux_kernel(),
+               "-initrd", initrd, "-append", LINUX_APPEND, "-serial", "stdio", "-S", "-gdb", "tcp:127.0.0.1:0"]
+        return Stub(cmd, console=True)
+
+    def linux_qemu(self, smp, initrd):
+        """qemu-system-x86_64 -accel kvm -S booting the same kernel (SeaBIOS
+        and its linuxboot option ROM load it), its console captured."""
+        port = free_port()
+        cmd = [self.qemu, "-accel", "kvm", "-M", "pc", "-m", "512M", "-smp", str(smp), "-kernel",
+               self.linux_kernel(), "-initrd", initrd, "-append", LINUX_APPEND, "-nodefaults", "-display", "none",
+               "-serial", "stdio", "-monitor", "none", "-S", "-gdb", "tcp:127.0.0.1:%d" % port]
+        return Stub(cmd, port=port, name="qemu", console=True)
+
+    def linux_kernel(self):
+        return fetch_vmlinuz(self.linux_cache)
+
+    def linux_symbol(self, symbol):
+        """A kernel symbol's address from the -dbg package's System.map
+        (--short uses it only when already cached)."""
+        if self.short:
+            release = os.path.basename(self.linux_kernel())[len("vmlinuz-"):]
+            system_map = os.path.join(self.linux_cache, "dbg", "usr", "lib", "debug", "boot",
+                                      "System.map-" + release)
+            if not os.path.exists(system_map):
+                raise Unavailable("--short fetches no -dbg package (linux-image-%s-dbg, 590 MB unpacked) "
+                                  "and it is not in %s" % (release, self.linux_cache))
+        else:
+            system_map = fetch_debug_files(self.linux_cache)[1]
+        addr = system_map_address(system_map, symbol)
+        if addr is None:
+            raise Unavailable("%s has no %s" % (system_map, symbol))
+        return addr
+
+    def linux_userspace(self, stub, mark, initrd_name):
+        """Lets the client continue the -S guest and waits for /init's
+        marker; raises Unavailable (the row is not measured) when it does
+        not come."""
+        self.client_run(stub, "continue")
+        if not stub.wait_console(mark, LINUX_USERSPACE_SECONDS):
+            raise Unavailable("%s: the kernel did not reach %s's %s within %d s (last console line: %s)"
+                              % (stub.name, initrd_name, mark, LINUX_USERSPACE_SECONDS, stub.last_console_line()))
 
     def client_run(self, stub, scenario, **kw):
         cmd = [self.client, "--port", str(stub.port), "--scenario", scenario]
@@ -243,21 +388,28 @@ class Bench:
         self.rows.append(dict(row=row, what=what, value=value, unit=unit, raw=raw, raw_unit=raw_unit,
                               ratio=ratio, qemu=qemu, note=note))
 
+    def not_measured(self, row, what, reason):
+        self.add(row, what, None, "", None, "", None, None, "not measured: " + reason)
+
     def measure(self):
         s = self.sym
+        # Rows 0-7 read their baselines from a raw run that waits for
+        # hardware breakpoint hits.
+        self.no_breakpoint_rows(range(8))
         hit, mode, counter = s["bench_hit"], s["bench_mode"], s["hit_count"]
         count = self.n(20000, 200)
         # Rows 0-7 read their baselines from one raw run (with a hardware
-        # breakpoint: hosts where those never fire can still measure row 10).
+        # breakpoint: hosts where those never fire can still measure rows
+        # 8-11).
         raw = self.raw_run(hit=hex(hit), mode=hex(mode), count=count) if any(self.want(r) for r in range(8)) else {}
         if self.want(0):
             self.transport_floor(raw)
 
         q = {}
         qemu = None
-        if self.qemu and not any(self.want(r) for r in range(1, 7)):
+        if self.qemu and not any(self.want(r) for r in (1, 2, 4, 5, 6, 12, 13)):
             self.qemu, self.qemu_why = None, "--rows without a QEMU row"
-        if self.qemu:
+        if self.qemu and any(self.want(r) for r in range(1, 7)):
             try:
                 qemu = self.qemu_stub()
             except RuntimeError as e:
@@ -368,6 +520,123 @@ class Bench:
         if self.want(10):
             self.device_access()
 
+        if self.want(11):
+            self.linux_stop_all()
+
+        if not self.no_breakpoint_rows((12, 13)):
+            if self.want(12):
+                self.linux_boot_to_start_kernel()
+            if self.want(13):
+                self.linux_false_condition()
+
+    def linux_stop_all(self):
+        # Row 11: row 8's Ctrl-C -> T02 with Debian's kernel running one busy
+        # shell loop per CPU instead of the bench guest.
+        for smp in (2,) if self.short else (2, 4):
+            what = "stop-all latency, Linux busy, -smp %d" % smp
+            try:
+                initrd = busybox_initramfs(self.linux_cache, "bench-busy-initrd", BUSY_INIT)
+                stub = self.linux_kvmdbg(smp, initrd)
+            except Unavailable as e:
+                self.not_measured(11, what, str(e))
+                continue
+            try:
+                self.linux_userspace(stub, "%s cpus=%d" % (BUSY_MARK, smp), "bench-busy-initrd")
+                k = self.client_run(stub, "stopall", count=self.n(300, 10))
+            except Unavailable as e:
+                self.not_measured(11, what, str(e))
+                continue
+            finally:
+                stub.stop()
+            r = self.raw_run(smp=smp, count=self.n(500, 20))
+            self.add(11, what, k["stopall_us"], "us", r["stopall_us"], "us kick+join",
+                     k["stopall_us"] / r["stopall_us"], None, "busybox /init: one `while :` loop per CPU")
+
+    def linux_boot_to_start_kernel(self):
+        # Row 12: from `vCont;c` at the -S stop to the T05 of a Z1 at
+        # start_kernel (-smp 1: only the boot CPU runs before it).
+        what = "boot to start_kernel (Z1, vCont;c -> T05)"
+        try:
+            addr = self.linux_symbol("start_kernel")
+            initrd = busybox_initramfs(self.linux_cache, "bench-busy-initrd", BUSY_INIT)
+            stub = self.linux_kvmdbg(1, initrd)
+        except Unavailable as e:
+            self.not_measured(12, what, str(e))
+            return
+        try:
+            k = self.client_run(stub, "runto", addr=hex(addr), seconds=LINUX_USERSPACE_SECONDS)
+        finally:
+            stub.stop()
+        q, note = None, "-smp 1, -kernel/-initrd/-append; QEMU: SeaBIOS + linuxboot option ROM"
+        if self.qemu:
+            try:
+                qemu = self.linux_qemu(1, initrd)
+                try:
+                    q = self.client_run(qemu, "runto", addr=hex(addr), seconds=LINUX_USERSPACE_SECONDS)["runto_ms"]
+                finally:
+                    qemu.stop()
+            except RuntimeError as e:
+                note += "; QEMU not measured: " + str(e).splitlines()[0]
+        self.add(12, what, k["runto_ms"], "ms", None, "", None, q, note)
+
+    def linux_false_condition(self):
+        # Row 13: a Z1 with an always-false target-side condition on a hot
+        # kernel function. kvmdbg reports no false hit and no monitor
+        # command counts them, so the guest counts: the loop's iterations
+        # on the console, one write_null call each.
+        what = "false conditional bp on %s (in stub)" % HOT_FUNCTION
+        try:
+            addr = self.linux_symbol(HOT_FUNCTION)
+            initrd = busybox_initramfs(self.linux_cache, "bench-writes-initrd", WRITES_INIT)
+            stub = self.linux_kvmdbg(1, initrd)
+        except Unavailable as e:
+            self.not_measured(13, what, str(e))
+            return
+        secs = self.n(3, 1)
+        try:
+            self.linux_userspace(stub, WRITES_MARK, "bench-writes-initrd")
+            free = self.console_rate(stub, lambda: self.client_run(stub, "idle", seconds=secs))
+            cond = self.console_rate(stub, lambda: self.client_run(stub, "cond", addr=hex(addr), seconds=secs))
+        except Unavailable as e:
+            self.not_measured(13, what, str(e))
+            return
+        finally:
+            stub.stop()
+        q, note = None, "-smp 1; guest-counted, %d calls a console line" % WRITES_PER_LINE
+        if self.qemu:
+            try:
+                q = self.qemu_gdb_condition_rate(addr, initrd)
+            except (RuntimeError, Unavailable) as e:
+                note += "; QEMU not measured: " + str(e).splitlines()[0]
+        self.add(13, what, cond, "/s", free, "/s calls, no breakpoint", cond / free, q,
+                 note + ("; QEMU: gdb-side condition, a stop and step-over per hit" if q else ""))
+
+    def qemu_gdb_condition_rate(self, addr, initrd):
+        """Row 13's QEMU column: QEMU has no target-side conditions, so gdb
+        evaluates them: every hit is a T05, gdb's step-over (z1, vCont;s,
+        Z1) and a vCont;c, counted by the client."""
+        qemu = self.linux_qemu(1, initrd)
+        try:
+            self.linux_userspace(qemu, WRITES_MARK, "bench-writes-initrd")
+            q = self.client_run(qemu, "hwbp", count=self.n(1000, 20), addr=hex(addr), stepover=1)
+        finally:
+            qemu.stop()
+        return 1e6 / q["hit_us"]
+
+    def console_rate(self, stub, window):
+        """Row 13's guest counter: calls per second from the console lines
+        that arrived while `window` ran (first to last line's count and
+        arrival time)."""
+        t0 = time.monotonic()
+        window()
+        t1 = time.monotonic()
+        marks = [(t, int(line.split()[1])) for t, line in list(stub.console)
+                 if t0 <= t <= t1 and line.startswith(WRITES_MARK + " ")]
+        if len(marks) < 2:
+            raise Unavailable("%d console line(s) of the guest's counter in a %.1f s window: the loop is slower "
+                              "than %d iterations in that time" % (len(marks), t1 - t0, WRITES_PER_LINE))
+        return (marks[-1][1] - marks[0][1]) / (marks[-1][0] - marks[0][0])
+
     def transport_floor(self, raw):
         exe = os.path.join(self.args.build, "bench", "tcp_floor")
         r = subprocess.run([exe, "--count", str(self.n(5000, 50))], capture_output=True, text=True, timeout=300)
@@ -460,7 +729,7 @@ class Bench:
         for r in self.rows:
             qcol = ""
             if self.qemu and r["qemu"]:
-                if r["unit"] in ("us",):
+                if r["unit"] in ("us", "ms"):
                     qcol = "%s (%.1fx)" % (fmt(r["qemu"], r["unit"]), r["qemu"] / r["value"])
                 else:
                     qcol = "%s (%.1fx)" % (fmt(r["qemu"], r["unit"]), r["value"] / r["qemu"])
