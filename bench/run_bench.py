@@ -83,6 +83,14 @@ done
 """ % (WRITES_PER_LINE, WRITES_MARK)
 # The hot kernel function of row 13: called once per write(2) to /dev/null.
 HOT_FUNCTION = "write_null"
+# The rows that need a hardware breakpoint hit (rows 0-7: in their raw
+# baseline), as a not-measured row names them.
+BREAKPOINT_ROWS = {
+    0: "transport floor (rows 0-7 share one raw run)", 1: "step", 2: "hw breakpoint hit + continue",
+    3: "false conditional bp hit (in stub)", 4: "g round trip", 5: "m/x read throughput", 6: "gdb rates",
+    7: "10000 breakpoints", 12: "boot to start_kernel (Z1, vCont;c -> T05)",
+    13: "false conditional bp on %s (in stub)" % HOT_FUNCTION,
+}
 
 
 def skip(reason):
@@ -235,7 +243,7 @@ class Bench:
         if not wanted or not self.no_hw_breakpoints():
             return False
         for r in wanted:
-            self.not_measured(r, "breakpoint row", "this host's KVM " + NO_HW_BREAKPOINTS +
+            self.not_measured(r, BREAKPOINT_ROWS[r], "this host's KVM " + NO_HW_BREAKPOINTS +
                               " (kvmdbg's start-up probe)")
         self.not_here.update(wanted)
         return True
@@ -555,7 +563,7 @@ class Bench:
     def linux_boot_to_start_kernel(self):
         # Row 12: from `vCont;c` at the -S stop to the T05 of a Z1 at
         # start_kernel (-smp 1: only the boot CPU runs before it).
-        what = "boot to start_kernel (Z1, vCont;c -> T05)"
+        what = BREAKPOINT_ROWS[12]
         try:
             addr = self.linux_symbol("start_kernel")
             initrd = busybox_initramfs(self.linux_cache, "bench-busy-initrd", BUSY_INIT)
@@ -584,7 +592,7 @@ class Bench:
         # kernel function. kvmdbg reports no false hit and no monitor
         # command counts them, so the guest counts: the loop's iterations
         # on the console, one write_null call each.
-        what = "false conditional bp on %s (in stub)" % HOT_FUNCTION
+        what = BREAKPOINT_ROWS[13]
         try:
             addr = self.linux_symbol(HOT_FUNCTION)
             initrd = busybox_initramfs(self.linux_cache, "bench-writes-initrd", WRITES_INIT)
