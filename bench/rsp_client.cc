@@ -494,9 +494,9 @@ void run_pio(Client& c, const Options& o) {
 }
 
 const std::map<std::string, void (*)(Client&, const Options&)> kScenarios = {
-    {"step", run_step},   {"hwbp", run_hwbp},       {"cond", run_cond}, {"g", run_g},     {"mem", run_mem},
-    {"zbulk", run_zbulk}, {"stopall", run_stopall}, {"idle", run_idle}, {"pio", run_pio},
-    {"runto", run_runto}, {"continue", run_continue},
+    {"step", run_step}, {"hwbp", run_hwbp},   {"cond", run_cond},         {"g", run_g},
+    {"mem", run_mem},   {"zbulk", run_zbulk}, {"stopall", run_stopall},   {"idle", run_idle},
+    {"pio", run_pio},   {"runto", run_runto}, {"continue", run_continue},
 };
 
 }  // namespace
@@ -506,7 +506,9 @@ int main(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; i += 2)
         args[argv[i]] = argv[i + 1];
     if (!args.count("--port") || !args.count("--scenario")) {
-        std::fprintf(stderr, "usage: rsp_client --port P --scenario step|hwbp|cond|g|mem|zbulk|stopall|idle|pio|runto|continue ...\n");
+        std::fprintf(
+            stderr,
+            "usage: rsp_client --port P --scenario step|hwbp|cond|g|mem|zbulk|stopall|idle|pio|runto|continue ...\n");
         return 2;
     }
     Options o{args};
