@@ -9,6 +9,9 @@ cache directory (the build directory's cache/linux) and never installed:
                                   the real System.map: the one in the image
                                   package is a placeholder); only
                                   usr/lib/debug/boot/ is unpacked (590 MB)
+  fetch_debug_package(cache, release, arch)
+                                  the same for any kernel release and dpkg
+                                  architecture (the nested arm64 suite's)
   busybox_initramfs(cache, name, init)
                                   cache/<name>.cpio: Debian's busybox-static
                                   and `init` as /init
@@ -78,16 +81,23 @@ def fetch_vmlinuz(cache):
 
 def fetch_debug_files(cache):
     vmlinuz = fetch_vmlinuz(cache)
-    release = os.path.basename(vmlinuz)[len("vmlinuz-"):]
+    return fetch_debug_package(cache, os.path.basename(vmlinuz)[len("vmlinuz-"):])
+
+
+def fetch_debug_package(cache, release, arch=""):
+    """(vmlinux, System.map) of kernel `release` from Debian's
+    linux-image-<release>-dbg (`arch`: ":arm64" for another dpkg
+    architecture's package): only usr/lib/debug/boot/ is unpacked, into
+    cache/dbg, and the .deb (260-290 MB) removed; under the lock on
+    cache/.lock."""
     boot = os.path.join(cache, "dbg", "usr", "lib", "debug", "boot")
     vmlinux = os.path.join(boot, "vmlinux-" + release)
     system_map = os.path.join(boot, "System.map-" + release)
     with FileLock(os.path.join(cache, ".lock")):
         if not (os.path.exists(vmlinux) and os.path.exists(system_map)):
-            deb = apt_download(f"linux-image-{release}-dbg", os.path.join(cache, "debs"))
-            os.makedirs(os.path.join(cache, "dbg"), exist_ok=True)
+            deb = apt_download(f"linux-image-{release}-dbg{arch}", os.path.join(cache, "debs"))
             extract_members(deb, os.path.join(cache, "dbg"), "./usr/lib/debug/boot/*")
-            os.unlink(deb)  # 283 MB; the unpacked files are what is kept
+            os.unlink(deb)  # the unpacked files are what is kept
         if not (os.path.exists(vmlinux) and os.path.exists(system_map)):
             raise RuntimeError(f"linux-image-{release}-dbg has no {vmlinux} or {system_map}")
     return vmlinux, system_map

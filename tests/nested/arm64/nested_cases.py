@@ -694,7 +694,7 @@ def linux_gdb_session(ctx):
     expect(os.path.exists(p.accel), f"{p.accel} was not built")
     extra = rig.guest_linux(ctx.rig.cache, ctx.rig.kernel, ctx.rig.busybox)
     try:
-        vmlinux, no_vmlinux = rig.fetch_vmlinux(ctx.rig.cache, ctx.rig.kernel), None
+        vmlinux, no_vmlinux = rig.fetch_debug_files(ctx.rig.cache, ctx.rig.kernel)[0], None
     except rig.Skip as e:
         vmlinux, no_vmlinux = None, str(e)
     boot = ctx.rig.boot(_gdb_session_script(), ctx._boot_dir(), timeout=LINUX_SECONDS + 60, extra=extra,
@@ -844,8 +844,7 @@ def linux_kaslr(ctx):
     `detach`, and the kernel boots on to /init and powers off."""
     p = ctx.rig.payload
     expect(os.path.exists(p.kvmdbg), f"{p.kvmdbg} was not built")
-    vmlinux = rig.fetch_vmlinux(ctx.rig.cache, ctx.rig.kernel)
-    system_map = os.path.join(os.path.dirname(vmlinux), "System.map-" + ctx.rig.kernel.release)
+    vmlinux, system_map = rig.fetch_debug_files(ctx.rig.cache, ctx.rig.kernel)
     vectors = system_map_address(system_map, "vectors")
     expect(vectors, f"{system_map} has no vectors")
     extra = rig.guest_linux(ctx.rig.cache, ctx.rig.kernel, ctx.rig.busybox)

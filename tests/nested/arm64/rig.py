@@ -35,8 +35,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
-from debian_package import (FileLock, PackageError, Unavailable, apt_download, extract,  # noqa: E402
-                            extract_members, fetch_file)
+from debian_linux import fetch_debug_package  # noqa: E402
+from debian_package import FileLock, PackageError, Unavailable, apt_download, extract, fetch_file  # noqa: E402
 from newc_cpio import Cpio  # noqa: E402
 
 KERNEL_PACKAGE = "linux-image-cloud-arm64:arm64"
@@ -116,20 +116,11 @@ def fetch_kernel(cache):
         return kernel
 
 
-def fetch_vmlinux(cache, kernel):
-    """`kernel`'s vmlinux with DWARF, from Debian's linux-image-<release>-dbg
-    (about 300 MB): only usr/lib/debug/boot/ is unpacked, into cache/dbg,
-    and the .deb removed. Skip (Unavailable) when it cannot be downloaded."""
-    boot = os.path.join(cache, "dbg", "usr", "lib", "debug", "boot")
-    vmlinux = os.path.join(boot, "vmlinux-" + kernel.release)
-    with FileLock(os.path.join(cache, ".dbg.lock")):
-        if not os.path.exists(vmlinux):
-            deb = apt_download(f"linux-image-{kernel.release}-dbg:arm64", os.path.join(cache, "debs"))
-            extract_members(deb, os.path.join(cache, "dbg"), "./usr/lib/debug/boot/*")
-            os.unlink(deb)
-        if not os.path.exists(vmlinux):
-            raise RigError(f"linux-image-{kernel.release}-dbg has no {vmlinux}")
-    return vmlinux
+def fetch_debug_files(cache, kernel):
+    """(vmlinux with DWARF, System.map) of `kernel` from Debian's
+    linux-image-<release>-dbg:arm64 (262 MB) in cache/dbg. Skip
+    (Unavailable) when it cannot be downloaded."""
+    return fetch_debug_package(cache, kernel.release, ":arm64")
 
 
 def fetch_busybox(cache):
