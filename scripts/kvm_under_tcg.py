@@ -15,9 +15,12 @@ COMMAND's status.
 
 What this KVM can and cannot do for a debugger (measured; docs/hosts.md):
 Linux guests boot (Debian's cloud kernel reaches userspace with -smp 2 in
-about 30 s), real mode runs, single-step works; int3 is not intercepted,
-hardware breakpoints and data watchpoints do not fire. So it serves the
-machine, device, loader and boot tests, not the breakpoint tests.
+about 30 s), real mode runs, single-step works. Under Debian's QEMU, int3
+is not intercepted and hardware breakpoints and data watchpoints do not
+fire (gaps in QEMU's emulation of SVM), so it serves the machine, device,
+loader and boot tests only. Under the QEMU that scripts/build_debug_qemu.py
+builds with those gaps closed, which this script runs when it exists
+(--qemu chooses another), the breakpoint tests run too.
 
 The kernel and busybox-static are fetched with apt-get download into
 build/cache/kvm-under-tcg once (needs the package lists); the guest has no
@@ -30,6 +33,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -44,6 +48,9 @@ KERNEL_META = "linux-image-amd64"
 MODULES = ["virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "netfs",
            "fscache", "9pnet", "9pnet_virtio", "9p", "irqbypass", "ccp", "kvm", "kvm-amd"]
 EXIT_MARK = "KVM-UNDER-TCG-EXIT"
+# Built by scripts/build_debug_qemu.py: with it, the nested KVM's hardware
+# breakpoints, watchpoints and int3 intercepts work.
+DEBUG_QEMU = os.path.join(CACHE, "qemu", "qemu-system-x86_64")
 
 INIT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -56,8 +63,9 @@ mount -t proc proc /newroot/proc; mount -t sysfs sysfs /newroot/sys; mount -t de
 mkdir -p /newroot/dev/pts; mount -t devpts devpts /newroot/dev/pts
 mount -t tmpfs tmp /newroot/tmp; mount -t tmpfs run /newroot/run
 [ -c /dev/kvm ] || echo "no /dev/kvm: kvm_amd did not load"
-chroot /newroot /bin/sh -c 'cd %(repo)s && mkdir -p /tmp/home && HOME=/tmp/home \
-  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/sh %(script)s; echo "%(mark)s $?"'
+script=$(sed -n 's/.*kvm_under_tcg.command=\([^ ]*\).*/\1/p' /proc/cmdline)
+chroot /newroot /bin/sh -c "cd %(repo)s && mkdir -p /tmp/home && HOME=/tmp/home \
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/sh $script; echo \"%(mark)s \$?\""
 poweroff -f
 """
 
@@ -100,8 +108,7 @@ def fetch():
             if m not in modules:
                 raise SystemExit(f"kernel {release} has no module {m}")
             c.copy(f"/modules/{m}.ko", modules[m], 0o644)
-        c.file("/init", (INIT % {"modules": " ".join(MODULES), "repo": ROOT, "mark": EXIT_MARK,
-                                 "script": os.path.join(CACHE, "command.sh")}).encode())
+        c.file("/init", (INIT % {"modules": " ".join(MODULES), "repo": ROOT, "mark": EXIT_MARK}).encode())
         initrd = os.path.join(CACHE, "initrd.cpio")
         with open(initrd + ".tmp", "wb") as f:
             f.write(c.bytes())
@@ -113,6 +120,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--timeout", type=int, default=3600)
     ap.add_argument("--memory", default="6G")
+    ap.add_argument("--qemu", default=DEBUG_QEMU if os.access(DEBUG_QEMU, os.X_OK) else "qemu-system-x86_64",
+                    help="the qemu-system-x86_64 to run (default: scripts/build_debug_qemu.py's when it "
+                    "was built, else the one on the PATH)")
     ap.add_argument("command", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -123,11 +133,15 @@ def main():
     except Unavailable as e:
         print(f"kvm_under_tcg: {e}", file=sys.stderr)
         return 2
-    with open(os.path.join(CACHE, "command.sh"), "w") as f:
+    # One command file per run, named on the kernel command line, so that two
+    # runs from one checkout at the same time do not swap commands.
+    fd, command_file = tempfile.mkstemp(prefix="command-", suffix=".sh", dir=CACHE)
+    with os.fdopen(fd, "w") as f:
         f.write(" ".join(shlex.quote(a) for a in command) + "\n")
-    qemu = ["qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max", "-m", args.memory,
+    qemu = [args.qemu, "-accel", "tcg,thread=multi", "-cpu", "max", "-m", args.memory,
             "-smp", str(os.cpu_count() or 2), "-nographic", "-nic", "none", "-no-reboot",
-            "-kernel", vmlinuz, "-initrd", initrd, "-append", "console=ttyS0 panic=-1 quiet",
+            "-kernel", vmlinuz, "-initrd", initrd,
+            "-append", f"console=ttyS0 panic=-1 quiet kvm_under_tcg.command={command_file}",
             "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
             "-virtfs", f"local,path={ROOT},mount_tag=repo,security_model=none,multidevs=remap"]
     status = 1
@@ -135,8 +149,10 @@ def main():
         proc = subprocess.Popen(qemu, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
                                 errors="replace")
     except FileNotFoundError:
-        print("kvm_under_tcg: qemu-system-x86_64 not found (apt-get install qemu-system-x86)", file=sys.stderr)
+        os.unlink(command_file)
+        print(f"kvm_under_tcg: {args.qemu} not found (apt-get install qemu-system-x86)", file=sys.stderr)
         return 2
+    print(f"kvm_under_tcg: {args.qemu}", file=sys.stderr, flush=True)
     timer = threading.Timer(args.timeout, proc.kill)
     timer.start()
     for line in proc.stdout:
@@ -146,6 +162,7 @@ def main():
             sys.stdout.write(line)
             sys.stdout.flush()
     proc.wait()
+    os.unlink(command_file)
     if not timer.is_alive():
         print(f"kvm_under_tcg: stopped after {args.timeout} s", file=sys.stderr)
     timer.cancel()
