@@ -9,6 +9,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from gdb_interrupt import CONTINUE_MARK_COMMAND, run_gdb as run_gdb_interrupted  # noqa: E402
+
 
 class Context:
     def __init__(self, kvmdbg, guest_dir, tmp, emulator_cls, run_gdb):
@@ -177,17 +180,9 @@ def interrupt_running(ctx):
     every vCPU and replies T02 (SIGINT)."""
     emu = ctx.emulator("stepper.elf64", stopped=False)
     cmd = ["gdb", "-batch", "-nx", "-ex", "set confirm off", "-ex", "file " + ctx.guest("stepper.elf64"),
-           "-ex", emu.target_command(), "-ex", "continue", "-ex", "printf \"PC=%lx\\n\", $pc",
-           "-ex", "print stepper_counter > 0", "-ex", "kill"]
-    gdb = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True)
-    time.sleep(2)
-    gdb.send_signal(2)  # what Ctrl-C does
-    try:
-        out, _ = gdb.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        gdb.kill()
-        out, _ = gdb.communicate()
+           "-ex", emu.target_command(), "-ex", CONTINUE_MARK_COMMAND, "-ex", "continue",
+           "-ex", "printf \"PC=%lx\\n\", $pc", "-ex", "print stepper_counter > 0", "-ex", "kill"]
+    out = run_gdb_interrupted(cmd, interrupt=True, timeout=60)
     status, _, err = emu.finish()
     expect("SIGINT" in out, "the interrupt did not stop the guest with SIGINT", out, err)
     expect(re.search(r"PC=[0-9a-f]+", out), "registers unreadable after the interrupt", out)

@@ -24,21 +24,15 @@ The labels come from the example's own line "gdb_vmm: ISA guest: start
 0x.., loop 0x.., tick 0x.., counter 0x.." (the guest listings in
 examples/gdb_vmm/guest_*.c have the same offsets).
 """
+import os
 import re
+import sys
 
-# gdb -batch does not print "Continuing." (its commands are not from a
-# terminal), so the spin session echoes this line right before `continue`;
-# gdb flushes it before it waits for the stop.
-CONTINUE_MARK = "GDB-VMM-CONTINUING"
-CONTINUE_MARK_COMMAND = "echo " + CONTINUE_MARK + "\\n"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from gdb_interrupt import CONTINUE_MARK_COMMAND, run_gdb  # noqa: E402,F401 (run_gdb: the cases' runner)
 
 # What gdb prints when `detach` worked: gdb 13 prints the last line only.
 DETACHED = r"Detaching from program|Ending remote debugging|\[Inferior 1 \(Remote target\) detached\]"
-import signal
-import subprocess
-import threading
-import time
-
 # Bytes of the instruction at `start` and at `loop` (guest_x86_64.c: mov
 # edx, imm32 and inc dword [rbx]; arm64: every instruction is 4 bytes).
 INSN_LEN = {"x86_64": {"start": 5, "loop": 2}, "arm64": {"start": 4, "loop": 4}}
@@ -140,26 +134,3 @@ def check_end(status, serial, log):
     return failures
 
 
-def run_gdb(cmd, interrupt=False, timeout=300):
-    """Runs gdb; with `interrupt`, sends it SIGINT (Ctrl-C) 2 s after it
-    printed CONTINUE_MARK. Returns its output (stdout and stderr)."""
-    gdb = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True)
-    lines = []
-
-    def read():
-        for line in gdb.stdout:
-            lines.append(line)
-            if interrupt and line.startswith(CONTINUE_MARK):
-                time.sleep(2)
-                gdb.send_signal(signal.SIGINT)
-
-    reader = threading.Thread(target=read)
-    reader.start()
-    try:
-        gdb.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        gdb.kill()
-        lines.append(f"\n[gdb killed by the test after {timeout} s]\n")
-    reader.join()
-    return "".join(lines)
