@@ -49,62 +49,42 @@ CONFIGURE = ["--target-list=x86_64-softmmu", "--enable-virtfs", "--disable-docs"
              "--disable-capstone", "--disable-slirp", "--disable-guest-agent", "--disable-user",
              "--disable-xen", "--disable-vhost-user", "--disable-libusb", "--disable-usb-redir"]
 
-# (file, the text there, what it becomes). Each must match exactly once.
-FIXES = [
-    ("target/i386/tcg/sysemu/svm_helper.c",
-     """    env->dr[7] = x86_ldq_phys(cs,
+# The lines of QEMU's SVM code that the fixes go around or replace.
+VMRUN_LOADS_DR7 = """    env->dr[7] = x86_ldq_phys(cs,
                           env->vm_vmcb + offsetof(struct vmcb, save.dr7));
-    env->dr[6] = x86_ldq_phys(cs,
-                          env->vm_vmcb + offsetof(struct vmcb, save.dr6));
-
-#ifdef TARGET_X86_64
-    if (env->dr[6] & DR_RESERVED_MASK) {
-        cpu_vmexit(env, SVM_EXIT_ERR, 0, GETPC());
-    }
-    if (env->dr[7] & DR_RESERVED_MASK) {
+"""
+VMRUN_CHECKS_DR7 = """    if (env->dr[7] & DR_RESERVED_MASK) {
         cpu_vmexit(env, SVM_EXIT_ERR, 0, GETPC());
     }
 #endif
-""",
-     """    /* kvmdbg: install the guest's DR7 breakpoints, not just the value. */
-    {
-        target_ulong host_dr7 = env->dr[7];
-    env->dr[7] = x86_ldq_phys(cs,
-                          env->vm_vmcb + offsetof(struct vmcb, save.dr7));
-    env->dr[6] = x86_ldq_phys(cs,
-                          env->vm_vmcb + offsetof(struct vmcb, save.dr6));
-
-#ifdef TARGET_X86_64
-    if (env->dr[6] & DR_RESERVED_MASK) {
-        cpu_vmexit(env, SVM_EXIT_ERR, 0, GETPC());
-    }
-    if (env->dr[7] & DR_RESERVED_MASK) {
-        cpu_vmexit(env, SVM_EXIT_ERR, 0, GETPC());
-    }
-#endif
-        target_ulong guest_dr7 = env->dr[7];
-        env->dr[7] = host_dr7;
-        cpu_x86_update_dr7(env, guest_dr7);
-    }
-"""),
-    ("target/i386/tcg/sysemu/svm_helper.c",
-     """    env->dr[7] = x86_ldq_phys(cs,
+"""
+VMEXIT_LOADS_DR7 = """    env->dr[7] = x86_ldq_phys(cs,
                           env->vm_hsave + offsetof(struct vmcb, save.dr7));
-""",
-     """    /* kvmdbg: the host's DR7 breakpoints replace the guest's. */
-    cpu_x86_update_dr7(env, x86_ldq_phys(cs,
-                          env->vm_hsave + offsetof(struct vmcb, save.dr7)));
-"""),
-    ("target/i386/tcg/excp_helper.c",
-     """    } else {
+"""
+INTN_INTERCEPT = """    } else {
         cpu_svm_check_intercept_param(env, SVM_EXIT_SWINT, 0, retaddr);
-    }""",
-     """    } else if ((intno == EXCP03_INT3 || intno == EXCP04_INTO) && next_eip_addend == 1) {
-        /* kvmdbg: the one-byte INT3 and INTO are #BP and #OF intercepts. */
-        cpu_svm_check_intercept_param(env, SVM_EXIT_EXCP_BASE + intno, 0, retaddr);
-    } else {
-        cpu_svm_check_intercept_param(env, SVM_EXIT_SWINT, 0, retaddr);
-    }"""),
+    }"""
+
+# (file, text that is there exactly once, what it becomes).
+FIXES = [
+    ("target/i386/tcg/sysemu/svm_helper.c", VMRUN_LOADS_DR7,
+     "    /* kvmdbg: install the guest's DR7 breakpoints, not just the value. */\n"
+     "    {\n"
+     "        target_ulong host_dr7 = env->dr[7];\n" + VMRUN_LOADS_DR7),
+    ("target/i386/tcg/sysemu/svm_helper.c", VMRUN_CHECKS_DR7,
+     VMRUN_CHECKS_DR7 +
+     "        target_ulong guest_dr7 = env->dr[7];\n"
+     "        env->dr[7] = host_dr7;\n"
+     "        cpu_x86_update_dr7(env, guest_dr7);\n"
+     "    }\n"),
+    ("target/i386/tcg/sysemu/svm_helper.c", VMEXIT_LOADS_DR7,
+     "    /* kvmdbg: the host's DR7 breakpoints replace the guest's. */\n"
+     "    cpu_x86_update_dr7(env, x86_ldq_phys(cs,\n"
+     "                          env->vm_hsave + offsetof(struct vmcb, save.dr7)));\n"),
+    ("target/i386/tcg/excp_helper.c", INTN_INTERCEPT,
+     "    } else if ((intno == EXCP03_INT3 || intno == EXCP04_INTO) && next_eip_addend == 1) {\n"
+     "        /* kvmdbg: the one-byte INT3 and INTO are #BP and #OF intercepts. */\n"
+     "        cpu_svm_check_intercept_param(env, SVM_EXIT_EXCP_BASE + intno, 0, retaddr);\n" + INTN_INTERCEPT),
 ]
 
 
