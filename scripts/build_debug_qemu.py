@@ -25,10 +25,9 @@ builds only qemu-system-x86_64 and installs it as
 build/cache/kvm-under-tcg/qemu/qemu-system-x86_64 (a wrapper that adds the
 firmware directories of Debian's packages). kvm_under_tcg.py runs that one
 when it exists. About 25 MB of download and 5 to 15 minutes of build on
-2 cores; needs root for apt-get build-deps and the packages below.
+2 cores; needs root (it apt-get installs BUILD_PACKAGES).
 """
 import argparse
-import glob
 import os
 import shutil
 import subprocess
@@ -129,11 +128,11 @@ def fetch_source(version):
            "-o", f"Dir::State::Lists={lists}"]
     run(apt + ["update"])
     run(apt + ["source", "--download-only", f"qemu={version}"], cwd=WORK)
-    dsc = glob.glob(os.path.join(WORK, "qemu_*.dsc"))
-    if not dsc:
-        sys.exit(f"build_debug_qemu: apt-get source left no .dsc in {WORK}")
+    dsc = os.path.join(WORK, f"qemu_{version.split(':')[-1]}.dsc")
+    if not os.path.isfile(dsc):
+        sys.exit(f"build_debug_qemu: apt-get source left no {dsc}")
     shutil.rmtree(tree, ignore_errors=True)
-    run(["dpkg-source", "-x", sorted(dsc)[-1], tree])
+    run(["dpkg-source", "-x", dsc, tree])
     return tree
 
 

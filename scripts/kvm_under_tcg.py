@@ -146,26 +146,27 @@ def main():
             "-virtfs", f"local,path={ROOT},mount_tag=repo,security_model=none,multidevs=remap"]
     status = 1
     try:
-        proc = subprocess.Popen(qemu, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
-                                errors="replace")
-    except FileNotFoundError:
+        try:
+            proc = subprocess.Popen(qemu, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+                                    errors="replace")
+        except FileNotFoundError:
+            print(f"kvm_under_tcg: {args.qemu} not found (apt-get install qemu-system-x86)", file=sys.stderr)
+            return 2
+        print(f"kvm_under_tcg: {args.qemu}", file=sys.stderr, flush=True)
+        timer = threading.Timer(args.timeout, proc.kill)
+        timer.start()
+        for line in proc.stdout:
+            if line.startswith(EXIT_MARK):
+                status = int(line.split()[1])
+            else:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+        proc.wait()
+        if not timer.is_alive():
+            print(f"kvm_under_tcg: stopped after {args.timeout} s", file=sys.stderr)
+        timer.cancel()
+    finally:
         os.unlink(command_file)
-        print(f"kvm_under_tcg: {args.qemu} not found (apt-get install qemu-system-x86)", file=sys.stderr)
-        return 2
-    print(f"kvm_under_tcg: {args.qemu}", file=sys.stderr, flush=True)
-    timer = threading.Timer(args.timeout, proc.kill)
-    timer.start()
-    for line in proc.stdout:
-        if line.startswith(EXIT_MARK):
-            status = int(line.split()[1])
-        else:
-            sys.stdout.write(line)
-            sys.stdout.flush()
-    proc.wait()
-    os.unlink(command_file)
-    if not timer.is_alive():
-        print(f"kvm_under_tcg: stopped after {args.timeout} s", file=sys.stderr)
-    timer.cancel()
     return status
 
 

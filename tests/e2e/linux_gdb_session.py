@@ -191,7 +191,8 @@ def check_session(out, start_kernel, breakpoints):
         # x86_64_start_reservations into start_kernel (objdump: `jmp`, not
         # `call`), so their frames are gone: start_kernel's caller is
         # secondary_startup_64, which entered it from head_64.S.
-        expect(re.search(r"^#0\s+start_kernel \(", out, re.M) and re.search(r"^#1\s.* in secondary_startup_64 \(", out, re.M),
+        expect(re.search(r"^#0\s+start_kernel \(", out, re.M)
+               and re.search(r"^#1\s.* in secondary_startup_64 \(", out, re.M),
                "bt is not start_kernel <- secondary_startup_64", failures)
         expect(re.search(r'Line \d+ of "init/main\.c"', out), "info line *$pc is not in init/main.c", failures)
         expect("command_line" in out, "info locals does not show start_kernel's command_line", failures)

@@ -33,6 +33,7 @@ from gdb_interrupt import CONTINUE_MARK_COMMAND, run_gdb  # noqa: E402,F401 (run
 
 # What gdb prints when `detach` worked: gdb 13 prints the last line only.
 DETACHED = r"Detaching from program|Ending remote debugging|\[Inferior 1 \(Remote target\) detached\]"
+
 # Bytes of the instruction at `start` and at `loop` (guest_x86_64.c: mov
 # edx, imm32 and inc dword [rbx]; arm64: every instruction is 4 bytes).
 INSN_LEN = {"x86_64": {"start": 5, "loop": 2}, "arm64": {"start": 4, "loop": 4}}
@@ -132,5 +133,3 @@ def check_end(status, serial, log):
     if "gdb_vmm: guest exit status 0" not in log or status != 0:
         failures.append(f"gdb_vmm exited {status} without the guest's exit status 0")
     return failures
-
-
