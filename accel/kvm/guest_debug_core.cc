@@ -55,6 +55,7 @@ GuestDebugCore::GuestDebugCore(KvmVm& vm, std::unique_ptr<GuestDebugIsa> isa, Sw
 void GuestDebugCore::set_vcpu_count(std::uint32_t count) {
     std::lock_guard lock(mu_);
     vcpus_.assign(count, VcpuState{});
+    plan_.suppressed.assign(count, std::nullopt);
     isa_->set_vcpu_count(count);
 }
 
@@ -74,15 +75,6 @@ bool GuestDebugCore::stepping(std::uint32_t cpu) const {
 
 // ---- requests
 
-PlanInput GuestDebugCore::plan_input_locked() const {
-    PlanInput in;
-    in.requests = hw_;
-    for (const auto& v : vcpus_) {
-        in.suppressed.push_back(v.suppressed_hw);
-    }
-    return in;
-}
-
 std::uint64_t GuestDebugCore::effective_length(std::uint32_t type, std::uint64_t len) const {
     return is_exec(type) ? isa_->execute_length() : len;
 }
@@ -97,19 +89,19 @@ Status GuestDebugCore::insert_hw(std::uint32_t type, std::uint64_t addr, std::ui
     PlanInput input;
     {
         std::lock_guard lock(mu_);
-        for (auto& e : hw_) {
+        for (auto& e : plan_.requests) {
             if (e.type == type && e.addr == addr && e.len == eff_len && e.serves_sw == serves_sw) {
                 ++e.refs;
                 return ok_status();
             }
         }
         added = HwRequest{next_id_++, type, addr, eff_len, 1, serves_sw};
-        hw_.push_back(added);
-        input = plan_input_locked();
+        plan_.requests.push_back(added);
+        input = plan_;  // the hooks plan without the lock (they wait for vCPU threads)
     }
     if (auto s = isa_->plan_insert(added, input); !s) {
         std::lock_guard lock(mu_);
-        std::erase_if(hw_, [&](const HwRequest& e) { return e.id == added.id; });
+        std::erase_if(plan_.requests, [&](const HwRequest& e) { return e.id == added.id; });
         return s;
     }
     return push_all();
@@ -121,23 +113,24 @@ Status GuestDebugCore::remove_hw(std::uint32_t type, std::uint64_t addr, std::ui
     PlanInput input;
     {
         std::lock_guard lock(mu_);
-        auto it = std::find_if(hw_.begin(), hw_.end(), [&](const HwRequest& e) {
+        auto& requests = plan_.requests;
+        auto it = std::find_if(requests.begin(), requests.end(), [&](const HwRequest& e) {
             return e.type == type && e.addr == addr && e.len == eff_len && e.serves_sw == serves_sw;
         });
-        if (it == hw_.end()) {
+        if (it == requests.end()) {
             return make_error(ENOENT, "no such breakpoint or watchpoint at " + hex_string(addr));
         }
         if (--it->refs > 0) {
             return ok_status();
         }
         id = it->id;
-        for (auto& v : vcpus_) {
-            if (v.suppressed_hw == id) {
-                v.suppressed_hw.reset();  // a step-over in flight re-arms nothing
+        for (auto& suppressed : plan_.suppressed) {
+            if (suppressed == id) {
+                suppressed.reset();  // a step-over in flight re-arms nothing
             }
         }
-        hw_.erase(it);
-        input = plan_input_locked();
+        requests.erase(it);
+        input = plan_;
     }
     if (auto s = isa_->plan_remove(id, input); !s) {
         return s;
@@ -227,10 +220,10 @@ Status GuestDebugCore::remove_all() {
     }
     {
         std::lock_guard lock(mu_);
-        hw_.clear();
+        plan_.requests.clear();
+        plan_.suppressed.assign(plan_.suppressed.size(), std::nullopt);
         isa_->plan_clear();
         for (auto& v : vcpus_) {
-            v.suppressed_hw.reset();
             v.suppressed_sw.reset();
             v.step = false;
             v.stepping_over = false;
@@ -248,7 +241,7 @@ kvm_guest_debug GuestDebugCore::build_guest_debug_locked(std::uint32_t cpu) cons
     kvm_guest_debug dbg{};
     const VcpuState& st = vcpus_.at(cpu);
     const bool stepping = st.step || st.stepping_over;
-    const std::uint32_t hw_bits = isa_->fill(cpu, st.suppressed_hw, dbg);
+    const std::uint32_t hw_bits = isa_->fill(cpu, plan_.suppressed.at(cpu), dbg);
     const bool any_sw = sw_.size() != 0;
     if (!stepping && hw_bits == 0 && !any_sw) {
         return kvm_guest_debug{};
@@ -368,7 +361,7 @@ std::optional<KvmdbgDebugStop> GuestDebugCore::stop_for_locked(const DebugExitOu
     KvmdbgDebugStop stop{};
     stop.pc = outcome.pc;
     const HwRequest* request = nullptr;
-    for (const auto& e : hw_) {
+    for (const auto& e : plan_.requests) {
         request = e.id == outcome.request_id ? &e : request;
     }
     switch (outcome.kind) {
@@ -436,10 +429,7 @@ std::optional<KvmdbgDebugStop> GuestDebugCore::on_debug_exit(KvmVcpu& vcpu) {
     std::unique_lock lock(mu_);
     VcpuState& st = vcpus_.at(vcpu.index());
     const bool stepping = st.step || st.stepping_over;
-    ExitContext ctx;
-    ctx.debugger_stepping = stepping;
-    ctx.sw_breakpoint_at = [this](std::uint64_t pc) { return sw_.contains(pc); };
-    ctx.plan = plan_input_locked();
+    const ExitContext ctx{stepping, [this](std::uint64_t pc) { return sw_.contains(pc); }, plan_};
     DebugExitOutcome outcome = isa_->classify(vcpu, ctx);
 
     switch (outcome.kind) {
@@ -494,7 +484,7 @@ std::string GuestDebugCore::describe_breakpoints() const {
     std::string out = "software breakpoints: " + std::to_string(sw_.size()) + " in memory (" +
                       isa_->breakpoint_instruction_name() + ")" + isa_->describe_sw_service() + "\n";
     out += isa_->describe_resume_policy(hw_step_overs_);
-    for (const auto& e : hw_) {
+    for (const auto& e : plan_.requests) {
         char line[200];
         std::snprintf(line, sizeof line, "  %s at 0x%llx len %llu (inserted %u time%s)\n",
                       isa_->describe_request(e).c_str(), static_cast<unsigned long long>(e.addr),

@@ -90,24 +90,32 @@ public:
     bool stepping(std::uint32_t cpu) const override;
 
 private:
+    /// What the vCPU does right before KVM_RUN for a resume, as decided by
+    /// prepare_resume (guest_debug_step_over.cc). Eight bytes: with `this`
+    /// it fits std::function's local buffer, so a resume allocates nothing
+    /// (on the false-condition path that is once per hit).
+    struct ResumeJob {
+        std::uint32_t flag_request = 0;  ///< continue by the ISA's resume flag from this request (ids start at 1)
+        bool debugger_step = false;      ///< RunSetup's fields
+        bool step_over = false;
+        bool step_blocks_irq = false;
+        bool replan_step_over = false;  ///< the vCPU's plan leaves a request out
+    };
+    static_assert(sizeof(ResumeJob) <= 8);
+    /// What prepare_resume decided under the lock.
+    struct ResumePlan {
+        std::optional<std::uint64_t> lift_sw;  ///< put the original bytes back here first
+        ResumeJob job;
+    };
     struct VcpuState {
         bool step = false;                           ///< the debugger asked for one step
         std::optional<KvmdbgDebugStop> last_stop;    ///< where it last stopped for us
         bool stepping_over = false;                  ///< internal step-over in flight
         bool continue_after_step_over = false;       ///< then run (true) or report (false)
         std::optional<std::uint64_t> suppressed_sw;  ///< sw bp lifted for the step-over
-        std::optional<std::uint32_t> suppressed_hw;  ///< hw request left out for it
         /// What push_on_vcpu last loaded successfully: an identical push
         /// without SINGLESTEP changes nothing in KVM and is skipped.
         std::optional<kvm_guest_debug> pushed;
-    };
-    /// What prepare_resume decided under the lock (guest_debug_step_over.cc).
-    struct ResumePlan {
-        RunSetup run;
-        std::optional<std::uint64_t> lift_sw;       ///< put the original bytes back here
-        bool replan_step_over = false;              ///< the vCPU's plan leaves a request out
-        std::optional<std::uint32_t> flag_request;  ///< continue by the ISA's resume flag
-        std::uint64_t breakpoint_addr = 0;
     };
 
     GuestDebugCore(KvmVm& vm, std::unique_ptr<GuestDebugIsa> isa, SwBreakpointTable table);
@@ -125,7 +133,8 @@ private:
     Status remove_hw(std::uint32_t type, std::uint64_t addr, std::uint64_t len, bool serves_sw);
     Status insert_sw(std::uint64_t addr);
     Status remove_sw(std::uint64_t addr);
-    PlanInput plan_input_locked() const;
+    /// mu_ held: the request the step-over of vCPU `cpu` leaves out.
+    std::optional<std::uint32_t>& suppressed_hw_locked(std::uint32_t cpu) { return plan_.suppressed.at(cpu); }
     std::uint64_t effective_length(std::uint32_t type, std::uint64_t len) const;
 
     // ---- the push
@@ -143,11 +152,12 @@ private:
 
     // ---- resume and step-over (guest_debug_step_over.cc)
     ResumePlan plan_resume_locked(std::uint32_t cpu, bool single_step);
-    void plan_leave_breakpoint_locked(VcpuState& st, const KvmdbgDebugStop& at, bool single_step, ResumePlan& plan);
+    void plan_leave_breakpoint_locked(std::uint32_t cpu, const KvmdbgDebugStop& at, bool single_step, ResumePlan& plan);
     Status lift_sw_breakpoint(std::uint32_t cpu, std::uint64_t addr);
-    PreRunJob make_pre_run_job(const ResumePlan& plan);
-    Status run_resume(KvmVcpu& vcpu, const ResumePlan& plan);
-    Status resume_over_hw_breakpoint(KvmVcpu& vcpu, std::uint32_t request_id, std::uint64_t addr);
+    Status run_resume(KvmVcpu& vcpu, ResumeJob job);
+    /// Whether the continue from request `request_id` was prepared (false:
+    /// the request is gone, a plain resume does).
+    Result<bool> resume_over_hw_breakpoint(KvmVcpu& vcpu, std::uint32_t request_id);
     /// A finished step (from an exit or a completed I/O step). `always_push`:
     /// push even when the ISA leaves it to the next resume.
     std::optional<KvmdbgDebugStop> step_finished(KvmVcpu& vcpu, std::uint64_t pc, const DebugExitOutcome* outcome,
@@ -161,7 +171,9 @@ private:
     mutable std::mutex mu_;
     bool step_blocks_irq_;
     SwBreakpointTable sw_;
-    std::vector<HwRequest> hw_;
+    /// The debugger's hardware requests and, per vCPU, the one its
+    /// step-over leaves out: the shape the ISA's planning hooks read.
+    PlanInput plan_;
     std::uint32_t next_id_ = 1;
     std::vector<VcpuState> vcpus_;
     std::uint64_t hw_step_overs_ = 0;  ///< continues from a hw breakpoint by step-over

@@ -87,7 +87,8 @@ struct HwRequest {
 };
 
 /// The debugger's requests as the planning hooks see them: every request,
-/// and per vCPU the one its step-over leaves out (if any).
+/// and per vCPU the one its step-over leaves out (if any). The core keeps
+/// its tables in this shape, so a hook is handed them without a copy.
 struct PlanInput {
     std::vector<HwRequest> requests;
     std::vector<std::optional<std::uint32_t>> suppressed;  ///< indexed by vCPU
@@ -100,7 +101,7 @@ struct PlanInput {
 struct ExitContext {
     bool debugger_stepping = false;                       ///< a debugger or step-over single step is armed
     std::function<bool(std::uint64_t)> sw_breakpoint_at;  ///< the core's table lookup
-    PlanInput plan;                                       ///< for emulation that re-plans (x86 MOV DR)
+    const PlanInput& plan;                                ///< for emulation that re-plans (x86 MOV DR)
 };
 
 /// A KVM_EXIT_DEBUG in the core's words.

@@ -38,7 +38,8 @@ Result<GuestDebug::PreRunJob> GuestDebugCore::prepare_resume(std::uint32_t cpu, 
             return s.error();
         }
     }
-    return make_pre_run_job(plan);
+    // Run by the vCPU's thread right before KVM_RUN (KvmVcpu::resume).
+    return PreRunJob([this, job = plan.job](KvmVcpu& self) -> Status { return run_resume(self, job); });
 }
 
 GuestDebugCore::ResumePlan GuestDebugCore::plan_resume_locked(std::uint32_t cpu, bool single_step) {
@@ -48,7 +49,7 @@ GuestDebugCore::ResumePlan GuestDebugCore::plan_resume_locked(std::uint32_t cpu,
     const std::optional<KvmdbgDebugStop> at = st.last_stop;
     st.last_stop.reset();
     if (at_breakpoint(at)) {
-        plan_leave_breakpoint_locked(st, *at, single_step, plan);
+        plan_leave_breakpoint_locked(cpu, *at, single_step, plan);
     } else if (st.stepping_over) {
         // A step-over prepared but not run yet (a false conditional hit
         // passed over on the vCPU thread, then a pause came first): it is
@@ -57,33 +58,35 @@ GuestDebugCore::ResumePlan GuestDebugCore::plan_resume_locked(std::uint32_t cpu,
         st.continue_after_step_over = !single_step;
         st.step = false;
     }
-    plan.run = RunSetup{st.step, st.stepping_over, step_blocks_irq_, nullptr};
+    plan.job.debugger_step = st.step;
+    plan.job.step_over = st.stepping_over;
+    plan.job.step_blocks_irq = step_blocks_irq_;
     return plan;
 }
 
-void GuestDebugCore::plan_leave_breakpoint_locked(VcpuState& st, const KvmdbgDebugStop& at, bool single_step,
+void GuestDebugCore::plan_leave_breakpoint_locked(std::uint32_t cpu, const KvmdbgDebugStop& at, bool single_step,
                                                   ResumePlan& plan) {
     // Step over the breakpoint this vCPU sits on, with only that one lifted
     // (or, for a continue from a hardware one, the ISA's resume flag).
-    plan.breakpoint_addr = at.addr;
+    VcpuState& st = vcpus_.at(cpu);
     if (sw_.contains(at.addr)) {
         plan.lift_sw = at.addr;
     } else {
-        for (const auto& e : hw_) {
+        for (const auto& e : plan_.requests) {
             if (e.addr != at.addr || !is_exec(e.type)) {
                 continue;
             }
             if (!single_step && isa_->resume_flag_enabled()) {
-                plan.flag_request = e.id;  // decided on the vCPU thread (run_resume)
+                plan.job.flag_request = e.id;  // decided on the vCPU thread (run_resume)
             } else {
-                st.suppressed_hw = e.id;
-                plan.replan_step_over = true;
+                suppressed_hw_locked(cpu) = e.id;
+                plan.job.replan_step_over = true;
                 hw_step_overs_ += single_step ? 0 : 1;
             }
             break;
         }
     }
-    st.stepping_over = plan.lift_sw.has_value() || plan.replan_step_over;
+    st.stepping_over = plan.lift_sw.has_value() || plan.job.replan_step_over;
     st.continue_after_step_over = !single_step;
     if (st.stepping_over) {
         st.step = false;
@@ -112,60 +115,65 @@ Status GuestDebugCore::lift_sw_breakpoint(std::uint32_t cpu, std::uint64_t addr)
     return ok_status();
 }
 
-GuestDebug::PreRunJob GuestDebugCore::make_pre_run_job(const ResumePlan& plan) {
-    // Run by the vCPU's thread right before KVM_RUN (KvmVcpu::resume).
-    return PreRunJob([this, plan](KvmVcpu& self) -> Status { return run_resume(self, plan); });
-}
-
-Status GuestDebugCore::run_resume(KvmVcpu& vcpu, const ResumePlan& plan) {
-    if (plan.flag_request) {
-        return resume_over_hw_breakpoint(vcpu, *plan.flag_request, plan.breakpoint_addr);
+Status GuestDebugCore::run_resume(KvmVcpu& vcpu, ResumeJob job) {
+    if (job.flag_request != 0) {
+        auto prepared = resume_over_hw_breakpoint(vcpu, job.flag_request);
+        if (!prepared) {
+            return prepared.error();
+        }
+        if (*prepared) {
+            return push_on_vcpu(vcpu);
+        }
     }
-    RunSetup setup = plan.run;
-    setup.show_original = [this](std::uint64_t addr, std::span<std::uint8_t> bytes) {
-        std::lock_guard lock(mu_);
-        sw_.shadow_read(addr, bytes);
-    };
+    RunSetup setup{job.debugger_step, job.step_over, job.step_blocks_irq,
+                   [this](std::uint64_t addr, std::span<std::uint8_t> bytes) {
+                       std::lock_guard lock(mu_);
+                       sw_.shadow_read(addr, bytes);
+                   }};
     if (auto s = isa_->before_run(vcpu, setup); !s) {
         return s;
     }
-    if (plan.replan_step_over) {
-        // Only this vCPU's plan changes for its step-over: rebuilt here.
-        PlanInput input;
-        {
-            std::lock_guard lock(mu_);
-            input = plan_input_locked();
-        }
-        if (auto s = isa_->plan_step_over(vcpu, input); !s) {
+    if (job.replan_step_over) {
+        // Only this vCPU's plan changes for its step-over: rebuilt here,
+        // under the lock (the hook reads the guest's registers inline: this
+        // is the vCPU's thread, and it waits for no other).
+        std::lock_guard lock(mu_);
+        if (auto s = isa_->plan_step_over(vcpu, plan_); !s) {
             return s;
         }
     }
     return push_on_vcpu(vcpu);
 }
 
-Status GuestDebugCore::resume_over_hw_breakpoint(KvmVcpu& vcpu, std::uint32_t request_id, std::uint64_t addr) {
-    auto flagged = isa_->resume_with_flag(vcpu, addr);
+Result<bool> GuestDebugCore::resume_over_hw_breakpoint(KvmVcpu& vcpu, std::uint32_t request_id) {
+    std::optional<std::uint64_t> addr;
+    {
+        std::lock_guard lock(mu_);
+        for (const auto& e : plan_.requests) {
+            addr = e.id == request_id ? std::optional(e.addr) : addr;
+        }
+    }
+    if (!addr) {
+        return false;  // removed since the stop: nothing to leave
+    }
+    auto flagged = isa_->resume_with_flag(vcpu, *addr);
     if (!flagged) {
         return flagged.error();
     }
     if (*flagged) {
-        return push_on_vcpu(vcpu);  // normally unchanged since the stop: no ioctl
+        return true;  // the push is normally unchanged since the stop: no ioctl
     }
-    PlanInput input;
-    {
-        std::lock_guard lock(mu_);
-        VcpuState& st = vcpus_.at(vcpu.index());
-        st.suppressed_hw = request_id;
-        st.stepping_over = true;
-        st.continue_after_step_over = true;
-        st.step = false;
-        ++hw_step_overs_;
-        input = plan_input_locked();
+    std::lock_guard lock(mu_);
+    VcpuState& st = vcpus_.at(vcpu.index());
+    suppressed_hw_locked(vcpu.index()) = request_id;
+    st.stepping_over = true;
+    st.continue_after_step_over = true;
+    st.step = false;
+    ++hw_step_overs_;
+    if (auto s = isa_->plan_step_over(vcpu, plan_); !s) {  // inline, as in run_resume
+        return s.error();
     }
-    if (auto s = isa_->plan_step_over(vcpu, input); !s) {
-        return s;
-    }
-    return push_on_vcpu(vcpu);
+    return true;
 }
 
 std::optional<KvmdbgDebugStop> GuestDebugCore::on_step_completed(KvmVcpu& vcpu) {
@@ -215,10 +223,11 @@ std::optional<KvmdbgDebugStop> GuestDebugCore::finish_step_over_locked(KvmVcpu& 
         }
         st.suppressed_sw.reset();
     }
-    const bool lifted_hw = st.suppressed_hw.has_value();
-    st.suppressed_hw.reset();
+    auto& suppressed_hw = suppressed_hw_locked(vcpu.index());
+    const bool lifted_hw = suppressed_hw.has_value();
+    suppressed_hw.reset();
     st.stepping_over = false;
-    if (auto s = isa_->plan_finish_step_over(vcpu, plan_input_locked(), lifted_hw); !s) {
+    if (auto s = isa_->plan_finish_step_over(vcpu, plan_, lifted_hw); !s) {
         log_vcpu_failure(vcpu.index(), "cannot re-arm the hardware breakpoint its step-over left out", s.error());
     }
     if (st.continue_after_step_over) {
@@ -231,14 +240,12 @@ std::optional<KvmdbgDebugStop> GuestDebugCore::finish_step_over_locked(KvmVcpu& 
 
 void GuestDebugCore::rearm_lifted_sw_locked(KvmVcpu& vcpu, std::uint64_t addr) {
     // On the vCPU's thread: the state read for its memory runs inline.
-    const std::string what = "cannot re-arm the software breakpoint at " + hex_string(addr) + " after its step-over";
     auto mem = isa_->guest_memory(vcpu.index());
-    if (!mem) {
-        log_vcpu_failure(vcpu.index(), what, mem.error());
-        return;
-    }
-    if (auto s = mem->write(addr, sw_.opcode()); !s) {
-        log_vcpu_failure(vcpu.index(), what, s.error());
+    Status s = mem ? mem->write(addr, sw_.opcode()) : Status(mem.error());
+    if (!s) {
+        log_vcpu_failure(vcpu.index(),
+                         "cannot re-arm the software breakpoint at " + hex_string(addr) + " after its step-over",
+                         s.error());
     }
 }
 

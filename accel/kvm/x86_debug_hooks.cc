@@ -335,11 +335,11 @@ DebugExitOutcome X86DebugHooks::classify(KvmVcpu& vcpu, const ExitContext& ctx) 
         v.rf_pending_rip.reset();
         event = x86::classify_debug_exit(info, v.plan);
     }
-    return outcome_of(event, info.pc, ctx.plan.requests_for(vcpu.index()));
+    return outcome_of(event, info.pc, ctx.plan, vcpu.index());
 }
 
-DebugExitOutcome X86DebugHooks::outcome_of(const x86::DebugEvent& event, std::uint64_t pc,
-                                           const std::vector<HwRequest>& requests) {
+DebugExitOutcome X86DebugHooks::outcome_of(const x86::DebugEvent& event, std::uint64_t pc, const PlanInput& all,
+                                           std::uint32_t cpu) {
     using Kind = DebugExitOutcome::Kind;
     DebugExitOutcome out;
     out.pc = pc;
@@ -367,7 +367,9 @@ DebugExitOutcome X86DebugHooks::outcome_of(const x86::DebugEvent& event, std::ui
     } else if (std::holds_alternative<x86::GuestDebugRegAccess>(event)) {
         out.kind = Kind::handled;
         out.what = "cannot emulate the guest's MOV to or from a debug register";
-        out.emulate = [this, requests](KvmVcpu& self) { return emulate_dr_access(self, requests); };
+        out.emulate = [this, requests = all.requests_for(cpu)](KvmVcpu& self) {
+            return emulate_dr_access(self, requests);
+        };
     } else if (const auto* guest = std::get_if<x86::NotOurs>(&event)) {
         out.kind = Kind::guest_event;
         out.what = "debug exception (vector " + std::to_string(guest->vector) + ")";

@@ -152,8 +152,9 @@ private:
     /// The guest's MOV DR (trapped by DR7.GD in the plan): true when it
     /// completed, false when it raised #UD/#GP/#DB in the guest.
     Result<bool> emulate_dr_access(KvmVcpu& vcpu, const std::vector<HwRequest>& requests);
-    DebugExitOutcome outcome_of(const arch::x86::DebugEvent& event, std::uint64_t pc,
-                                const std::vector<HwRequest>& requests);
+    /// `all` and `cpu` only for the MOV DR emulation, which re-plans.
+    DebugExitOutcome outcome_of(const arch::x86::DebugEvent& event, std::uint64_t pc, const PlanInput& all,
+                                std::uint32_t cpu);
 
     KvmVm& vm_;
     const X86DebugHost host_;
