@@ -140,6 +140,13 @@ Status Accelerator::start(bool paused) { return check(plugin_.ops->start(instanc
 
 Status Accelerator::pause_all() { return check(plugin_.ops->pause_all(instance_), "pause_all"); }
 
+Status Accelerator::pause_all_keeping_state(std::uint32_t cpu) {
+    if (plugin_.ops->pause_all_keeping_state == nullptr) {
+        return pause_all();  // the same stop; only the next state read is slower
+    }
+    return check(plugin_.ops->pause_all_keeping_state(instance_, cpu), "pause_all_keeping_state");
+}
+
 Status Accelerator::resume(std::uint32_t cpu, KvmdbgResumeMode mode) {
     return check(plugin_.ops->resume(instance_, cpu, mode), "resume");
 }

@@ -121,6 +121,9 @@ public:
     Status set_mp_runnable(std::uint32_t cpu);
     Status start(bool paused);
     Status pause_all();
+    /// pause_all; vCPU `cpu` keeps its state at hand for the read that
+    /// follows (the optional op; plain pause_all where the module lacks it).
+    Status pause_all_keeping_state(std::uint32_t cpu);
     Status resume(std::uint32_t cpu, KvmdbgResumeMode mode);
     Status kick(std::uint32_t cpu);
 

@@ -38,6 +38,7 @@
  *   set_mp_runnable             yes     main thread, before start
  *   start                       yes     main thread, once
  *   pause_all                   yes     any thread except a vCPU thread
+ *   pause_all_keeping_state      no     any thread except a vCPU thread
  *   resume                      yes     any thread except a vCPU thread
  *   kick                        yes     any thread
  *   set_irq_line                 no     any thread (device models)
@@ -67,7 +68,7 @@
 extern "C" {
 #endif
 
-#define KVMDBG_ACCEL_ABI_VERSION 11u /* 11: translate, get_irqchip; 10: KVMDBG_IO_STOP, KVMDBG_STOP_DEVICE */
+#define KVMDBG_ACCEL_ABI_VERSION 12u /* 12: pause_all_keeping_state; 11: translate, get_irqchip */
 #define KVMDBG_ACCEL_ENTRY_SYMBOL "kvmdbg_accel_entry"
 
 /* Guest instruction-set architectures a module may implement; also the tag
@@ -317,6 +318,11 @@ typedef struct KvmdbgAccelOps {
      * -ENOTSUP when the VM has no in-kernel irqchip or the ABI defines no
      * chips for its ISA (arm64). */
     int (*get_irqchip)(KvmdbgAccel* accel, uint32_t chip, uint32_t cpu, void* buf, uint64_t size);
+    /* pause_all, and vCPU `cpu`, if it was running, reads its state on its
+     * own thread as it parks, so that the get_cpu_state which follows (a
+     * debugger's stop reply) is answered without a round trip to that
+     * thread. -EINVAL for an unknown vCPU (nothing paused). */
+    int (*pause_all_keeping_state)(KvmdbgAccel* accel, uint32_t cpu);
 } KvmdbgAccelOps;
 
 typedef const KvmdbgAccelOps* (*KvmdbgAccelEntryFn)(void);

@@ -158,8 +158,9 @@ public:
 
     /// Stops every vCPU and returns when all are stopped. Stopping a vCPU
     /// this way produces no StopEvent; a debug event that raced with it is
-    /// still reported afterwards.
-    virtual void stop_all() = 0;
+    /// still reported afterwards. `reported`: the thread whose registers
+    /// the stop reply reads next (a target may have it keep them at hand).
+    virtual void stop_all(ThreadId reported) = 0;
 
     virtual ThreadRunState thread_state(ThreadId thread) const = 0;
 

@@ -17,7 +17,7 @@ GdbSession::GdbSession(DebugTarget& target, ConditionEvaluator& conditions, Sess
 }
 
 void GdbSession::on_connect() {
-    target_.stop_all();
+    target_.stop_all(last_stop_thread_);
     state_ = SessionState::stopped;
 }
 

@@ -73,8 +73,8 @@ void GdbSession::report(const StopEvent& ev) {
         return;
     }
     // All-stop: nobody runs while gdb looks at the stop.
-    target_.stop_all();
     ThreadId thread = valid_thread(ev.thread) ? ev.thread : 1;
+    target_.stop_all(thread);
     // The reporting vCPU was already parked (its registers, if read for a
     // condition or a range, are still right); the others may have run.
     auto kept = register_cache_.extract(thread);

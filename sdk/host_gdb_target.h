@@ -52,7 +52,7 @@ public:
     void remove_all_breakpoints() override;
     std::uint32_t supported_step_flags() const override;
     Status resume(std::span<const gdb::ResumeRequest> requests, std::uint32_t flags) override;
-    void stop_all() override;
+    void stop_all(gdb::ThreadId reported) override;
     std::string monitor(std::string_view command) override;
     void detach() override;
     /// Nothing yet: the session answers first (end_after_kill).

@@ -261,8 +261,9 @@ Status AccelDebugTarget::resume(std::span<const gdb::ResumeRequest> requests, st
     return ok_status();
 }
 
-void AccelDebugTarget::stop_all() {
-    (void)accel_.pause_all();
+void AccelDebugTarget::stop_all(gdb::ThreadId reported) {
+    auto cpu = cpu_of(reported);
+    (void)(cpu ? accel_.pause_all_keeping_state(*cpu) : accel_.pause_all());
     set_all_run_states(gdb::ThreadRunState::paused);
 }
 

@@ -121,24 +121,26 @@ void KvmVcpu::resume(Job before_run) {
     }
     run_requested_ = true;
     pause_requested_ = false;
+    keep_state_on_pause_ = false;
     ++resumes_;
     ++wake_seq_;
     lock.unlock();
     cv_.notify_all();  // see run_on_vcpu()
 }
 
-void KvmVcpu::request_pause() {
+void KvmVcpu::request_pause(bool keep_state) {
     // No notify: a parked thread has nothing to do for a pause (waking it
     // costs a wake-up of another CPU), a running one is kicked.
     std::lock_guard lock(mu_);
     pause_requested_ = true;
+    keep_state_on_pause_ = keep_state_on_pause_ || keep_state;
     run_requested_ = false;
     kick_locked();
 }
 
 void KvmVcpu::wait_parked() {
     std::unique_lock lock(mu_);
-    cv_parked_.wait(lock, [&] { return parked_ || !thread_alive_; });
+    cv_parked_.wait(lock, [&] { return (parked_ && !publishing_state_) || !thread_alive_; });
 }
 
 void KvmVcpu::flush_pending_io() {
@@ -199,11 +201,38 @@ void KvmVcpu::run_queued_jobs(std::unique_lock<std::mutex>& lock) {
 }
 
 void KvmVcpu::park_until_work(std::unique_lock<std::mutex>& lock) {
+    if (!parked_ && pause_requested_ && keep_state_on_pause_ && !park_with_state(lock)) {
+        return;  // work came in while the state was read: the loop takes it
+    }
     if (!parked_) {
         parked_ = true;
         cv_parked_.notify_all();
     }
     wait_for_work(lock);
+}
+
+bool KvmVcpu::park_with_state(std::unique_lock<std::mutex>& lock) {
+    // As park_with_event does for a debug stop: read on this thread before
+    // the waiter hears of the park, stored once parked (remember_state
+    // keeps it only while no resume came in), and only then the waiter is
+    // woken, so its first read finds it.
+    lock.unlock();
+    paused_state_.resize(vm_.backend().state_size());
+    const bool loaded = static_cast<bool>(vm_.backend().load_state(*this, paused_state_.data()));
+    lock.lock();
+    if (quit_ || !jobs_.empty() || run_requested_) {
+        return false;
+    }
+    parked_ = true;
+    publishing_state_ = true;
+    lock.unlock();
+    if (loaded) {
+        vm_.remember_state(index_, paused_state_.data());
+    }
+    lock.lock();
+    publishing_state_ = false;
+    cv_parked_.notify_all();
+    return true;
 }
 
 void KvmVcpu::run_guest_once(std::unique_lock<std::mutex>& lock) {

@@ -68,7 +68,9 @@ public:
     void resume(Job before_run = {});
 
     /// Asks the vCPU to park and returns at once. Any thread.
-    void request_pause();
+    /// `keep_state`: a running vCPU reads its state on its own thread as it
+    /// parks and leaves it in KvmVm's state cache (see park_with_state).
+    void request_pause(bool keep_state = false);
     /// Waits until the vCPU is parked. Not on the vCPU thread.
     void wait_parked();
 
@@ -108,6 +110,12 @@ private:
     void run_queued_jobs(std::unique_lock<std::mutex>& lock);
     /// Marks the vCPU parked (waking wait_parked()) and waits for work.
     void park_until_work(std::unique_lock<std::mutex>& lock);
+    /// Parks after reading the vCPU's state into KvmVm's cache, so that
+    /// the read which follows a pause (a stop reply's registers) needs no
+    /// round trip to this thread: a wake-up of each thread saved. Lock
+    /// held on entry and exit; false (not parked) when work came in while
+    /// the state was read.
+    bool park_with_state(std::unique_lock<std::mutex>& lock);
     /// One resume's turn: the pre-run job, KVM_RUN, the exit; parks the
     /// vCPU when it must stop. Lock held on entry and exit.
     void run_guest_once(std::unique_lock<std::mutex>& lock);
@@ -191,7 +199,11 @@ private:
     bool debugger_stop_ = false;
     std::atomic<std::int64_t> spin_budget_us_{0};  // set_park_spin()
     bool pause_requested_ = false;
+    bool keep_state_on_pause_ = false;  // request_pause(true), until the next resume
     bool parked_ = true;
+    // Parked, its state not yet in KvmVm's cache: wait_parked() waits on.
+    bool publishing_state_ = false;
+    std::vector<std::uint8_t> paused_state_;  // vCPU thread only
     bool quit_ = false;
     bool thread_alive_ = false;
     bool io_pending_ = false;   // touched by the vCPU thread only

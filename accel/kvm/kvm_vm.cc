@@ -385,14 +385,17 @@ Status KvmVm::start(bool paused) {
     return ok_status();
 }
 
-Status KvmVm::pause_all() {
+Status KvmVm::pause_all(std::optional<std::uint32_t> keep_state_of) {
+    if (keep_state_of && *keep_state_of >= vcpus_.size()) {
+        return make_error(EINVAL, "no vCPU " + std::to_string(*keep_state_of));
+    }
     for (auto& v : vcpus_) {
         if (v->on_own_thread()) {
             return make_error(EDEADLK, "pause_all called on a vCPU thread");
         }
     }
     for (auto& v : vcpus_) {
-        v->request_pause();
+        v->request_pause(keep_state_of == v->index());
     }
     for (auto& v : vcpus_) {
         v->wait_parked();

@@ -43,6 +43,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -110,7 +111,10 @@ public:
     /// Resets a vCPU and powers it off (arm64 machine reset).
     Status power_off_vcpu(std::uint32_t cpu);
     Status start(bool paused);
-    Status pause_all();
+    /// Parks every vCPU. `keep_state_of`: that vCPU, if it was running,
+    /// leaves its state in the cache as it parks (the stop reply that
+    /// follows reads it without a round trip to its thread).
+    Status pause_all(std::optional<std::uint32_t> keep_state_of = std::nullopt);
     Status resume(std::uint32_t cpu, bool single_step);
     Status kick(std::uint32_t cpu);
     Status set_irq_line(std::uint32_t irq, bool level);

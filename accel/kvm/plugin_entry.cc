@@ -107,6 +107,8 @@ int op_start(KvmdbgAccel* accel, int paused) { return report(accel, accel->vm->s
 
 int op_pause_all(KvmdbgAccel* accel) { return report(accel, accel->vm->pause_all()); }
 
+int op_pause_all_keeping_state(KvmdbgAccel* accel, uint32_t cpu) { return report(accel, accel->vm->pause_all(cpu)); }
+
 int op_resume(KvmdbgAccel* accel, uint32_t cpu, uint32_t mode) {
     return report(accel, accel->vm->resume(cpu, mode == KVMDBG_RESUME_STEP));
 }
@@ -209,6 +211,7 @@ constexpr KvmdbgAccelOps kOps = {
     .power_off_vcpu = op_power_off_vcpu,
     .translate = op_translate,
     .get_irqchip = op_get_irqchip,
+    .pause_all_keeping_state = op_pause_all_keeping_state,
 };
 
 }  // namespace

@@ -3,8 +3,9 @@
 // count the state reads that reached KVM (KvmVm::state_loads): a cached
 // read makes no vCPU round trip; resume, start and set_state drop the copy;
 // a running vCPU is never served from it; remember_state() is honoured
-// only for a parked vCPU; and a stress run checks that what the cache
-// serves after a pause is what KVM holds. Skips (77) without /dev/kvm.
+// only for a parked vCPU; a pause that names a vCPU leaves its state in
+// the cache; and a stress run checks that what the cache serves after a
+// pause is what KVM holds. Skips (77) without /dev/kvm.
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -193,6 +194,35 @@ void test_cache_matches_kvm_under_concurrent_reads() {
     CU_ASSERT_EQUAL(mismatches, 0);
 }
 
+void test_pause_keeping_state_serves_the_next_read() {
+    // inc eax; jmp back. A pause that names the vCPU leaves its state in
+    // the cache as it parks (a stop reply's registers after a Ctrl-C): the
+    // read that follows makes no round trip, and is what KVM holds; a
+    // plain pause does not.
+    auto t = make_vm({0x66, 0x40, 0xeb, 0xfc});
+    CU_ASSERT_FATAL(t->vm->start(true).ok());
+    for (int round = 0; round < 20; ++round) {
+        CU_ASSERT_FATAL(t->vm->resume(0, false).ok());
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        CU_ASSERT_FATAL(t->vm->pause_all(0).ok());
+        std::uint64_t before = t->loads();
+        KvmdbgX86State served = t->state();
+        CU_ASSERT_EQUAL(t->loads(), before);
+        t->vm->forget_state(0);
+        KvmdbgX86State real = t->state();
+        CU_ASSERT_EQUAL(served.gpr[0], real.gpr[0]);
+        CU_ASSERT_EQUAL(served.rip, real.rip);
+    }
+    CU_ASSERT_NOT_EQUAL(t->state().gpr[0], 0u);  // it ran
+    CU_ASSERT_FATAL(t->vm->resume(0, false).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    CU_ASSERT_FATAL(t->vm->pause_all().ok());
+    std::uint64_t before = t->loads();
+    t->state();
+    CU_ASSERT_EQUAL(t->loads(), before + 1);
+    CU_ASSERT_EQUAL(t->vm->pause_all(7).error().code, EINVAL);  // one vCPU only
+}
+
 const kvmdbg::test::TestCase kCases[] = {
     {"cached read makes no round trip", test_cached_read_makes_no_round_trip},
     {"set_state is read back", test_set_state_is_read_back},
@@ -201,6 +231,7 @@ const kvmdbg::test::TestCase kCases[] = {
     {"running vCPU never served from the cache", test_running_vcpu_is_never_served_from_the_cache},
     {"remember_state only while parked", test_remember_state_only_while_parked},
     {"cache matches KVM under concurrent reads", test_cache_matches_kvm_under_concurrent_reads},
+    {"pause keeping state serves the next read", test_pause_keeping_state_serves_the_next_read},
 };
 const kvmdbg::test::TestSuite kSuites[] = {{"kvm state cache", kCases}};
 

@@ -157,6 +157,7 @@ static const KvmdbgAccelOps kFakeOps = {
     .power_off_vcpu = nullptr,
     .translate = nullptr,
     .get_irqchip = nullptr,
+    .pause_all_keeping_state = nullptr,
 };
 
 #if defined(FAKE_NULL_OPS)

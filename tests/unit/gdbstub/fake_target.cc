@@ -143,8 +143,9 @@ Status FakeTarget::resume(std::span<const ResumeRequest> requests, std::uint32_t
     return ok_status();
 }
 
-void FakeTarget::stop_all() {
+void FakeTarget::stop_all(gdb::ThreadId reported) {
     log.push_back("stop_all");
+    stop_all_reported.push_back(reported);
     if (session != nullptr) {
         output_pending_at_stop_all.push_back(session->has_output());
     }

@@ -47,7 +47,7 @@ public:
     void remove_all_breakpoints() override;
     std::uint32_t supported_step_flags() const override { return supported_flags; }
     Status resume(std::span<const gdb::ResumeRequest> requests, std::uint32_t flags) override;
-    void stop_all() override;
+    void stop_all(gdb::ThreadId reported) override;
     gdb::ThreadRunState thread_state(gdb::ThreadId thread) const override;
     std::string monitor(std::string_view command) override;
     void detach() override { log.push_back("detach"); }
@@ -65,6 +65,7 @@ public:
     std::vector<std::string> calls(std::string_view prefix) const;
 
     std::vector<std::string> log;
+    std::vector<gdb::ThreadId> stop_all_reported;  ///< stop_all's argument, per call
     std::vector<gdb::Breakpoint> inserted;
     std::vector<gdb::MemoryRegion> regions;
     std::vector<std::uint8_t> ram;

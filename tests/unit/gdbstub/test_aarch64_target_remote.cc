@@ -89,7 +89,7 @@ public:
     Status resume(std::span<const ResumeRequest>, std::uint32_t) override {
         return make_error(ENOTSUP, "this stub never runs");
     }
-    void stop_all() override {}
+    void stop_all(kvmdbg::gdb::ThreadId) override {}
     ThreadRunState thread_state(ThreadId) const override { return ThreadRunState::paused; }
     std::string monitor(std::string_view) override { return ""; }
     void detach() override {}

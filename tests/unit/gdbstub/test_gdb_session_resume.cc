@@ -43,6 +43,7 @@ void test_continue_and_breakpoint_stop() {
     h.session.on_target_stop(bp(2, 0x3302));
     // All-stop: stop_all happened, with nothing queued yet, then the reply.
     CU_ASSERT_TRUE(h.target.calls("stop_all") == Strings{"stop_all"});
+    CU_ASSERT_EQUAL(h.target.stop_all_reported.back(), 2u);  // the thread the reply reports
     CU_ASSERT_TRUE(h.target.output_pending_at_stop_all == std::vector<bool>{false});
     CU_ASSERT_TRUE(h.drain() == Strings{"T05thread:2;" + kRegs2 + "swbreak:;"});
     CU_ASSERT_EQUAL(h.session.state(), SessionState::stopped);
@@ -158,6 +159,7 @@ void test_ctrl_c() {
     h.session.receive("\x03");
     // Registers are read once for the stop reply, after every vCPU stopped.
     CU_ASSERT_TRUE(h.target.log == (Strings{"stop_all", "read_registers 1"}));
+    CU_ASSERT_EQUAL(h.target.stop_all_reported.back(), 1u);  // named: it keeps its registers at hand
     CU_ASSERT_TRUE(h.target.output_pending_at_stop_all == std::vector<bool>{false});
     CU_ASSERT_TRUE(h.drain() == Strings{"T02thread:1;" + kRegs1});
     CU_ASSERT_EQUAL(h.session.state(), SessionState::stopped);
