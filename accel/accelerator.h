@@ -19,6 +19,7 @@
 //   debugger's read_memory/write_memory, the machine-reset ops
 //   wait_for_sipi (x86) and power_off_vcpu (arm64), and get_irqchip (the
 //   in-kernel interrupt controllers' state; typed x86 helpers beside it).
+//   pause_all_keeping_state is optional too, but falls back to pause_all.
 //
 // Threads: see the table in accel/plugin_abi.h. Errors come back as Status
 // with the plugin's own message. The AccelHost receives the plugin's

@@ -96,7 +96,7 @@ void HostGdbTarget::remove_all_breakpoints() {
     // need the vCPU out of KVM_RUN), and detach() lets them run again.
     for (unsigned thread = 1; thread <= thread_count(); ++thread) {
         if (thread_state(static_cast<gdb::ThreadId>(thread)) != gdb::ThreadRunState::paused) {
-            stop_all(1);
+            park_all();
             break;
         }
     }
@@ -133,7 +133,10 @@ void HostGdbTarget::resume_cpu(std::uint32_t cpu) {
 }
 
 void HostGdbTarget::stop_all(gdb::ThreadId) {
-    // The SDK's stop_all callback parks every vCPU; it has no use for the hint.
+    park_all();  // the SDK's stop_all callback has no use for the reported thread
+}
+
+void HostGdbTarget::park_all() {
     target_.stop_all(target_.opaque);
     set_all_run_states(gdb::ThreadRunState::paused);
 }

@@ -61,6 +61,8 @@ public:
 private:
     Result<std::vector<std::uint8_t>> get_state(std::uint32_t cpu) override;
     Status set_state(std::uint32_t cpu, std::span<const std::uint8_t> state) override;
+    /// The host's stop_all callback; every thread marked paused.
+    void park_all();
 
     KvmdbgGdbTarget target_;
 };

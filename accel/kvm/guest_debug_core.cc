@@ -75,6 +75,12 @@ bool GuestDebugCore::stepping(std::uint32_t cpu) const {
 
 // ---- requests
 
+const HwRequest* GuestDebugCore::request_locked(std::uint32_t id) const {
+    auto it = std::find_if(plan_.requests.begin(), plan_.requests.end(),
+                           [id](const HwRequest& e) { return e.id == id; });
+    return it == plan_.requests.end() ? nullptr : &*it;
+}
+
 std::uint64_t GuestDebugCore::effective_length(std::uint32_t type, std::uint64_t len) const {
     return is_exec(type) ? isa_->execute_length() : len;
 }
@@ -360,10 +366,7 @@ Status GuestDebugCore::write_memory(std::uint32_t cpu, std::uint64_t addr, std::
 std::optional<KvmdbgDebugStop> GuestDebugCore::stop_for_locked(const DebugExitOutcome& outcome) const {
     KvmdbgDebugStop stop{};
     stop.pc = outcome.pc;
-    const HwRequest* request = nullptr;
-    for (const auto& e : plan_.requests) {
-        request = e.id == outcome.request_id ? &e : request;
-    }
+    const HwRequest* request = request_locked(outcome.request_id);
     switch (outcome.kind) {
     case DebugExitOutcome::Kind::sw_breakpoint:
         stop.reason = KVMDBG_STOP_SW_BREAK;

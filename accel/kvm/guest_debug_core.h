@@ -136,6 +136,8 @@ private:
     /// mu_ held: the request the step-over of vCPU `cpu` leaves out.
     std::optional<std::uint32_t>& suppressed_hw_locked(std::uint32_t cpu) { return plan_.suppressed.at(cpu); }
     std::uint64_t effective_length(std::uint32_t type, std::uint64_t len) const;
+    /// mu_ held: hardware request `id`, or nullptr when it is gone.
+    const HwRequest* request_locked(std::uint32_t id) const;
 
     // ---- the push
     kvm_guest_debug build_guest_debug_locked(std::uint32_t cpu) const;

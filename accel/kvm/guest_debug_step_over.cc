@@ -146,17 +146,16 @@ Status GuestDebugCore::run_resume(KvmVcpu& vcpu, ResumeJob job) {
 }
 
 Result<bool> GuestDebugCore::resume_over_hw_breakpoint(KvmVcpu& vcpu, std::uint32_t request_id) {
-    std::optional<std::uint64_t> addr;
+    std::uint64_t addr = 0;
     {
         std::lock_guard lock(mu_);
-        for (const auto& e : plan_.requests) {
-            addr = e.id == request_id ? std::optional(e.addr) : addr;
+        const HwRequest* request = request_locked(request_id);
+        if (request == nullptr) {
+            return false;  // removed since the stop: nothing to leave
         }
+        addr = request->addr;
     }
-    if (!addr) {
-        return false;  // removed since the stop: nothing to leave
-    }
-    auto flagged = isa_->resume_with_flag(vcpu, *addr);
+    auto flagged = isa_->resume_with_flag(vcpu, addr);
     if (!flagged) {
         return flagged.error();
     }

@@ -201,7 +201,7 @@ void KvmVcpu::run_queued_jobs(std::unique_lock<std::mutex>& lock) {
 }
 
 void KvmVcpu::park_until_work(std::unique_lock<std::mutex>& lock) {
-    if (!parked_ && pause_requested_ && keep_state_on_pause_ && !park_with_state(lock)) {
+    if (!parked_ && keep_state_on_pause_ && !park_with_state(lock)) {
         return;  // work came in while the state was read: the loop takes it
     }
     if (!parked_) {

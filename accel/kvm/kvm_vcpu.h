@@ -199,7 +199,7 @@ private:
     bool debugger_stop_ = false;
     std::atomic<std::int64_t> spin_budget_us_{0};  // set_park_spin()
     bool pause_requested_ = false;
-    bool keep_state_on_pause_ = false;  // request_pause(true), until the next resume
+    bool keep_state_on_pause_ = false;  // request_pause(true) (so also pause_requested_), until the next resume
     bool parked_ = true;
     // Parked, its state not yet in KvmVm's cache: wait_parked() waits on.
     bool publishing_state_ = false;
