@@ -22,6 +22,7 @@
 //   memread_mibs   64 MiB copied out of guest RAM through the host mapping
 //   stopall_us     with --smp N: N vCPU threads in KVM_RUN; kick them all
 //                  (SIGUSR1 + immediate_exit) and wait until all returned
+//                  (also stopall_median_us, stopall_p90_us)
 //
 // Exit 77 (SKIP) without a usable /dev/kvm; 1 on any other failure.
 #include <fcntl.h>
@@ -42,6 +43,7 @@
 #include <vector>
 
 #include "accel/kvm/kvm_flex_structs.h"
+#include "bench/latency_summary.h"
 #include "arch/x86/regs_kvm.h"
 #include "common/log.h"
 #include "hw-models/guest_ram.h"
@@ -211,7 +213,7 @@ int measure_stop_all(const std::string& guest, unsigned smp, std::uint64_t count
     while (ready < smp)
         std::this_thread::yield();
     std::uint64_t rounds = count < 2000 ? count : 2000;
-    double total = 0;
+    std::vector<double> each;
     for (std::uint64_t r = 0; r < rounds; ++r) {
         while (armed < smp)
             std::this_thread::sleep_for(std::chrono::microseconds(100));
@@ -221,7 +223,7 @@ int measure_stop_all(const std::string& guest, unsigned smp, std::uint64_t count
         for (unsigned o = out; o < smp; o = out) {
             out.wait(o);
         }
-        total += std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+        each.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
         out = 0;
         armed = 0;
         generation++;
@@ -233,7 +235,7 @@ int measure_stop_all(const std::string& guest, unsigned smp, std::uint64_t count
     kick_all(vm, handles);
     for (auto& t : threads)
         t.join();
-    std::printf("stopall_us %.3f\n", total / static_cast<double>(rounds));
+    kvmdbg::bench::print_latency_summary("stopall", each);
     return 0;
 }
 

@@ -23,6 +23,7 @@
 //             in the largest reads the stub's PacketSize allows  m_mibs x_mibs
 //   zbulk     N x Z0 at distinct addresses, then N x z0          z_insert_us z_remove_us z_accepted
 //   stopall   N x (`vCont;c`, 2 ms, Ctrl-C -> T02)                stopall_us
+//             (the mean; also stopall_median_us, stopall_p90_us)
 //   idle      `vCont;c`, then waits T seconds and stops (the caller
 //             measures the stub's CPU time meanwhile)             idle_s
 //   pio       the device-access path (kvmdbg only: monitor commands):
@@ -60,6 +61,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "bench/latency_summary.h"
 
 namespace {
 
@@ -368,17 +371,17 @@ void run_zbulk(Client& c, const Options& o) {
 }
 
 void run_stopall(Client& c, const Options& o) {
-    double total = 0;
+    std::vector<double> each;
     for (std::uint64_t i = 0; i < o.count; ++i) {
         c.send("vCont;c");
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
         auto t0 = Clock::now();
         c.send_raw("\x03");
         std::string r = c.wait_stop();
-        total += std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+        each.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
         expect_stop(r, "Ctrl-C");
     }
-    std::printf("stopall_us %.3f\n", total / static_cast<double>(o.count));
+    kvmdbg::bench::print_latency_summary("stopall", each);
 }
 
 void run_idle(Client& c, const Options& o) {

@@ -122,6 +122,15 @@ def parse_kv(text):
     return vals
 
 
+def stop_all_spread(kvmdbg, raw):
+    """Row 8/11's note: the medians and kvmdbg's 90th percentile (the mean
+    is the row's figure; a few very slow stops move it)."""
+    if "stopall_median_us" not in kvmdbg or "stopall_median_us" not in raw:
+        return ""
+    return "median %.0f us (raw %.0f us), 90th percentile %.0f us" % (
+        kvmdbg["stopall_median_us"], raw["stopall_median_us"], kvmdbg.get("stopall_p90_us", 0))
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -513,7 +522,7 @@ class Bench:
             finally:
                 stub.stop()
             self.add(8, "stop-all latency, -smp %d" % smp, k["stopall_us"], "us", r8["stopall_us"],
-                     "us kick+join", k["stopall_us"] / r8["stopall_us"])
+                     "us kick+join", k["stopall_us"] / r8["stopall_us"], None, stop_all_spread(k, r8))
 
         if self.want(9):
             self.idle_cpu()
@@ -558,7 +567,8 @@ class Bench:
                 stub.stop()
             r = self.raw_run(smp=smp, count=self.n(500, 20))
             self.add(11, what, k["stopall_us"], "us", r["stopall_us"], "us kick+join",
-                     k["stopall_us"] / r["stopall_us"], None, "busybox /init: one `while :` loop per CPU")
+                     k["stopall_us"] / r["stopall_us"], None,
+                     "busybox /init: one `while :` loop per CPU; " + stop_all_spread(k, r))
 
     def linux_boot_to_start_kernel(self):
         # Row 12: from `vCont;c` at the -S stop to the T05 of a Z1 at
