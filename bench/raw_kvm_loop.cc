@@ -43,8 +43,8 @@
 #include <vector>
 
 #include "accel/kvm/kvm_flex_structs.h"
-#include "bench/latency_summary.h"
 #include "arch/x86/regs_kvm.h"
+#include "bench/latency_summary.h"
 #include "common/log.h"
 #include "hw-models/guest_ram.h"
 #include "hw-models/loaders/x86_kernel_loader.h"
