@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
 #include "accel/plugin_loader.h"
 #include "hw-models/machine_registry.h"
 #include "system/address_map.h"
+#include "system/stub_thread_priority.h"
 
 #ifndef KVMDBG_MODULE_DIR
 #error "KVMDBG_MODULE_DIR must be defined by the build"
@@ -178,6 +180,11 @@ Status Emulator::bring_up(const std::optional<GdbEndpoint>& gdb_endpoint) {
     if (auto s = machine_->boot_vcpus(*accel_port_, false); !s) {
         return s;
     }
+    if (gdb_endpoint) {
+        if (auto s = prioritise_stub_thread(); !s) {
+            return s;
+        }
+    }
     GdbFrontEnd::Hooks hooks;
     hooks.finish = [this](int status, std::string message) { finish(status, std::move(message)); };
     hooks.reset_machine = [this](const std::string& reason) { return reset_machine(reason, false); };
@@ -198,6 +205,22 @@ Status Emulator::bring_up(const std::optional<GdbEndpoint>& gdb_endpoint) {
     }
     return gdb_->start(*gdb_endpoint, std::move(map), to_accel_arch(machine_->accel_config().isa),
                        options_.start_stopped);
+}
+
+Status Emulator::prioritise_stub_thread() {
+    std::string error;
+    auto wanted = wanted_stub_thread_nice(std::getenv("KVMDBG_STUB_NICE"), error);
+    if (!wanted) {
+        return make_error(EINVAL, error);
+    }
+    auto nice = raise_calling_thread_priority(*wanted);
+    if (nice) {
+        log_.write(LogCategory::guest_debug, "gdb stub thread at nice %d, vCPU threads as started", *nice);
+    } else {
+        log_.write(LogCategory::guest_debug, "gdb stub thread's priority left as it is: %s",
+                   nice.error().message.c_str());
+    }
+    return ok_status();
 }
 
 int Emulator::run() {

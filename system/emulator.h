@@ -87,6 +87,11 @@ private:
     /// vCPUs, gives them their boot state and starts the gdb server when
     /// one is asked for.
     Status bring_up(const std::optional<GdbEndpoint>& gdb_endpoint);
+    /// With a gdb stub, once the vCPU threads exist: the main thread (the
+    /// stub's) runs ahead of them (system/stub_thread_priority.h), where the
+    /// host allows it; logged under guest_debug. Fails only on a malformed
+    /// $KVMDBG_STUB_NICE.
+    Status prioritise_stub_thread();
     /// Main thread: reloads RAM and every vCPU's boot state (QEMU's
     /// system_reset, hw::Machine::reset); `resume`: let every vCPU run
     /// afterwards (else they stay stopped, e.g. under a debugger's

@@ -785,6 +785,51 @@ def irqchip_off(ctx):
                f"{command} without an in-kernel irqchip does not say so", out)
 
 
+def thread_nice_values(pid):
+    """{tid: nice} of every thread of process `pid` (/proc/PID/task/TID/stat,
+    field 19; counted after the command name's closing parenthesis)."""
+    nices = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/stat") as f:
+            nices[int(tid)] = int(f.read().rsplit(")", 1)[1].split()[16])
+    return nices
+
+
+@case
+def stub_thread_priority(ctx):
+    """With a gdb stub, kvmdbg's main thread (the stub's) runs at nice -5
+    and the vCPU threads stay at kvmdbg's own nice value (0), so that a
+    Ctrl-C's wake-up of the stub preempts a busy vCPU on a host with fewer
+    CPUs than vCPUs (system/stub_thread_priority.h). KVMDBG_STUB_NICE=0
+    leaves the main thread as it is; a malformed value is refused."""
+    probe = subprocess.run(["nice", "-n", "-1", "true"], capture_output=True, text=True)
+    if probe.returncode != 0 or probe.stderr.strip():
+        print("SKIP: this process may not raise a priority (CAP_SYS_NICE, RLIMIT_NICE): "
+              + probe.stderr.strip())
+        return 77
+    emu = ctx.emulator("debug_target.elf64", ["-smp", "2"])
+    nices = thread_nice_values(emu.proc.pid)
+    rc, out = ctx.run_gdb(["kill"], target=emu.target_command())
+    emu.finish()
+    main_nice = nices.pop(emu.proc.pid)
+    expect(main_nice == -5, f"main thread at nice {main_nice}, expected -5: {nices}", out)
+    expect(sum(1 for n in nices.values() if n == 0) >= 2, f"not two vCPU threads at nice 0: {nices}", out)
+    os.environ["KVMDBG_STUB_NICE"] = "0"
+    try:
+        emu = ctx.emulator("debug_target.elf64")
+        left = thread_nice_values(emu.proc.pid)[emu.proc.pid]
+        ctx.run_gdb(["kill"], target=emu.target_command())
+        emu.finish()
+        expect(left == 0, f"KVMDBG_STUB_NICE=0: main thread at nice {left}")
+        os.environ["KVMDBG_STUB_NICE"] = "-99"
+        bad = subprocess.run([ctx.kvmdbg, "-M", "pc-lite", "-m", "64M", "-kernel", ctx.guest("debug_target.elf64"),
+                              "-S", "-gdb", "tcp:127.0.0.1:0"], capture_output=True, text=True, timeout=30)
+    finally:
+        del os.environ["KVMDBG_STUB_NICE"]
+    expect(bad.returncode != 0 and "KVMDBG_STUB_NICE=-99: expected a nice value from -20 to 19" in bad.stderr,
+           f"a malformed KVMDBG_STUB_NICE was not refused (exit {bad.returncode})", bad.stderr)
+
+
 CASES = {
     "connect_registers": connect_registers,
     "hbreak_continue_bt": hbreak_continue_bt,
@@ -813,4 +858,5 @@ CASES = {
     "awatch_device_memory": awatch_device_memory,
     "irqchip_state": irqchip_state,
     "irqchip_off": irqchip_off,
+    "stub_thread_priority": stub_thread_priority,
 }
