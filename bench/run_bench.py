@@ -568,7 +568,7 @@ class Bench:
             r = self.raw_run(smp=smp, count=self.n(500, 20))
             self.add(11, what, k["stopall_us"], "us", r["stopall_us"], "us kick+join",
                      k["stopall_us"] / r["stopall_us"], None,
-                     "busybox /init: one `while :` loop per CPU; " + stop_all_spread(k, r))
+                     "; ".join(filter(None, ["busybox /init: one `while :` loop per CPU", stop_all_spread(k, r)])))
 
     def linux_boot_to_start_kernel(self):
         # Row 12: from `vCont;c` at the -S stop to the T05 of a Z1 at

@@ -208,10 +208,9 @@ Status Emulator::bring_up(const std::optional<GdbEndpoint>& gdb_endpoint) {
 }
 
 Status Emulator::prioritise_stub_thread() {
-    std::string error;
-    auto wanted = wanted_stub_thread_nice(std::getenv("KVMDBG_STUB_NICE"), error);
+    auto wanted = wanted_stub_thread_nice(std::getenv("KVMDBG_STUB_NICE"));
     if (!wanted) {
-        return make_error(EINVAL, error);
+        return wanted.error();
     }
     auto nice = raise_calling_thread_priority(*wanted);
     if (nice) {

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace kvmdbg::system {
 
@@ -22,7 +23,7 @@ Result<int> calling_thread_nice() {
 
 }  // namespace
 
-std::optional<int> wanted_stub_thread_nice(const char* env_value, std::string& error) {
+Result<int> wanted_stub_thread_nice(const char* env_value) {
     if (env_value == nullptr || *env_value == '\0') {
         return kStubThreadNice;
     }
@@ -30,8 +31,8 @@ std::optional<int> wanted_stub_thread_nice(const char* env_value, std::string& e
     errno = 0;
     long value = std::strtol(env_value, &end, 10);
     if (errno != 0 || *end != '\0' || value < -20 || value > 19) {
-        error = std::string("KVMDBG_STUB_NICE=") + env_value + ": expected a nice value from -20 to 19";
-        return std::nullopt;
+        return make_error(EINVAL,
+                          std::string("KVMDBG_STUB_NICE=") + env_value + ": expected a nice value from -20 to 19");
     }
     return static_cast<int>(value);
 }

@@ -19,9 +19,6 @@
 // Threads: acts on the calling thread only.
 #pragma once
 
-#include <optional>
-#include <string>
-
 #include "common/result.h"
 
 namespace kvmdbg::system {
@@ -30,9 +27,10 @@ namespace kvmdbg::system {
 inline constexpr int kStubThreadNice = -5;
 
 /// The nice value wanted for the stub's thread: kStubThreadNice, or
-/// $KVMDBG_STUB_NICE when set (an integer from -20 to 19; 0 or more leaves
-/// the thread as it is). nullopt, with `error` set, for a malformed value.
-std::optional<int> wanted_stub_thread_nice(const char* env_value, std::string& error);
+/// $KVMDBG_STUB_NICE when set (`env_value`: an integer from -20 to 19; 0
+/// or more leaves the thread as it is). EINVAL, naming the variable, for a
+/// malformed value.
+Result<int> wanted_stub_thread_nice(const char* env_value);
 
 /// Sets the calling thread's nice value to `nice` if that raises its
 /// priority (a lower value than it has); leaves it otherwise. Returns the

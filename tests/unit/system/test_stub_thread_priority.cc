@@ -26,17 +26,20 @@ int thread_nice() {
 }
 
 void test_wanted_nice() {
-    std::string error;
-    CU_ASSERT_TRUE(wanted_stub_thread_nice(nullptr, error) == kStubThreadNice);
-    CU_ASSERT_TRUE(wanted_stub_thread_nice("", error) == kStubThreadNice);
-    CU_ASSERT_TRUE(wanted_stub_thread_nice("0", error) == 0);
-    CU_ASSERT_TRUE(wanted_stub_thread_nice("-20", error) == -20);
-    CU_ASSERT_TRUE(wanted_stub_thread_nice("19", error) == 19);
-    CU_ASSERT_TRUE(error.empty());
+    auto is = [](const char* env, int nice) {
+        auto wanted = wanted_stub_thread_nice(env);
+        return wanted.ok() && *wanted == nice;
+    };
+    CU_ASSERT_TRUE(is(nullptr, kStubThreadNice));
+    CU_ASSERT_TRUE(is("", kStubThreadNice));
+    CU_ASSERT_TRUE(is("0", 0));
+    CU_ASSERT_TRUE(is("-20", -20));
+    CU_ASSERT_TRUE(is("19", 19));
     for (const char* bad : {"-21", "20", "abc", "5x", " "}) {
-        error.clear();
-        CU_ASSERT_FALSE(wanted_stub_thread_nice(bad, error).has_value());
-        CU_ASSERT_TRUE(error.find("KVMDBG_STUB_NICE=") == 0);
+        auto wanted = wanted_stub_thread_nice(bad);
+        CU_ASSERT_FALSE(wanted.ok());
+        CU_ASSERT_TRUE(!wanted.ok() && wanted.error().code == EINVAL &&
+                       wanted.error().message.find("KVMDBG_STUB_NICE=") == 0);
     }
 }
 
