@@ -206,9 +206,20 @@ void KvmVcpu::park_until_work(std::unique_lock<std::mutex>& lock) {
     }
     if (!parked_) {
         parked_ = true;
-        cv_parked_.notify_all();
+        notify_parked_unlocked(lock);
     }
     wait_for_work(lock);
+}
+
+void KvmVcpu::notify_parked_unlocked(std::unique_lock<std::mutex>& lock) {
+    // A waiter woken while this thread still holds mu_ (it would, on its
+    // way into wait_for_work) finds the mutex taken, sleeps on it and is
+    // woken a second time: two more context switches per pause on a busy
+    // CPU, where the waiter (the gdb stub's thread, which runs at a higher
+    // priority) preempts this one at the first wake-up.
+    lock.unlock();
+    cv_parked_.notify_all();
+    lock.lock();
 }
 
 bool KvmVcpu::park_with_state(std::unique_lock<std::mutex>& lock) {
@@ -231,7 +242,7 @@ bool KvmVcpu::park_with_state(std::unique_lock<std::mutex>& lock) {
     }
     lock.lock();
     publishing_state_ = false;
-    cv_parked_.notify_all();
+    notify_parked_unlocked(lock);
     return true;
 }
 

@@ -116,6 +116,9 @@ private:
     /// held on entry and exit; false (not parked) when work came in while
     /// the state was read.
     bool park_with_state(std::unique_lock<std::mutex>& lock);
+    /// Wakes wait_parked() with mu_ released in between (held on entry and
+    /// exit), so that the waiter need not sleep again on the mutex.
+    void notify_parked_unlocked(std::unique_lock<std::mutex>& lock);
     /// One resume's turn: the pre-run job, KVM_RUN, the exit; parks the
     /// vCPU when it must stop. Lock held on entry and exit.
     void run_guest_once(std::unique_lock<std::mutex>& lock);
