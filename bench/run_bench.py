@@ -55,9 +55,13 @@ NO_HW_BREAKPOINTS = "intercepts neither int3 nor hardware breakpoints"
 # port write that exits to the VMM.
 LINUX_APPEND = "console=ttyS0 panic=-1 nokaslr quiet"
 LINUX_USERSPACE_SECONDS = 300
-# Row 11's /init: one busy shell loop per CPU, then the marker.
+# Row 11's /init: one busy shell loop per CPU, then the marker; it then
+# waits for the loops, so it never exits (init exiting panics the kernel).
+# The shell starts a background job with its stdin on /dev/null: without
+# that node the loops do not start (and `wait` returns at once).
 BUSY_MARK = "KVMDBG-BUSY"
 BUSY_INIT = r"""#!/bin/busybox sh
+/bin/busybox mknod /dev/null c 1 3
 /bin/busybox mount -t proc proc /proc
 n=$(/bin/busybox grep -c ^processor /proc/cpuinfo)
 i=0
@@ -123,12 +127,13 @@ def parse_kv(text):
 
 
 def stop_all_spread(kvmdbg, raw):
-    """Row 8/11's note: the medians and kvmdbg's 90th percentile (the mean
-    is the row's figure; a few very slow stops move it)."""
+    """Row 8/11's note: the medians, kvmdbg's 90th percentile and slowest
+    stop (the mean is the row's figure; a few very slow stops move it)."""
     if "stopall_median_us" not in kvmdbg or "stopall_median_us" not in raw:
         return ""
-    return "median %.0f us (raw %.0f us), 90th percentile %.0f us" % (
-        kvmdbg["stopall_median_us"], raw["stopall_median_us"], kvmdbg.get("stopall_p90_us", 0))
+    return "median %.0f us (raw %.0f us), 90th percentile %.0f us, slowest %.0f us" % (
+        kvmdbg["stopall_median_us"], raw["stopall_median_us"], kvmdbg.get("stopall_p90_us", 0),
+        kvmdbg.get("stopall_max_us", 0))
 
 
 def free_port():
@@ -318,6 +323,13 @@ class Bench:
         if not stub.wait_console(mark, LINUX_USERSPACE_SECONDS):
             raise Unavailable("%s: the kernel did not reach %s's %s within %d s (last console line: %s)"
                               % (stub.name, initrd_name, mark, LINUX_USERSPACE_SECONDS, stub.last_console_line()))
+
+    def no_kernel_panic(self, stub, initrd_name):
+        """Raises Unavailable when the kernel panicked during the row (what
+        was measured was not the guest the row names)."""
+        for _, line in stub.console:
+            if "Kernel panic" in line:
+                raise Unavailable("%s: the kernel panicked under %s: %s" % (stub.name, initrd_name, line.strip()))
 
     def client_run(self, stub, scenario, **kw):
         cmd = [self.client, "--port", str(stub.port), "--scenario", scenario]
@@ -560,6 +572,7 @@ class Bench:
             try:
                 self.linux_userspace(stub, "%s cpus=%d" % (BUSY_MARK, smp), "bench-busy-initrd")
                 k = self.client_run(stub, "stopall", count=self.n(300, 10))
+                self.no_kernel_panic(stub, "bench-busy-initrd")
             except Unavailable as e:
                 self.not_measured(11, what, str(e))
                 continue
