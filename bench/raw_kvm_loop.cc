@@ -22,7 +22,7 @@
 //   memread_mibs   64 MiB copied out of guest RAM through the host mapping
 //   stopall_us     with --smp N: N vCPU threads in KVM_RUN; kick them all
 //                  (SIGUSR1 + immediate_exit) and wait until all returned
-//                  (also stopall_median_us, stopall_p90_us)
+//                  (also stopall_median_us, stopall_p90_us, stopall_max_us)
 //
 // Exit 77 (SKIP) without a usable /dev/kvm; 1 on any other failure.
 #include <fcntl.h>

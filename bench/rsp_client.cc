@@ -23,7 +23,8 @@
 //             in the largest reads the stub's PacketSize allows  m_mibs x_mibs
 //   zbulk     N x Z0 at distinct addresses, then N x z0          z_insert_us z_remove_us z_accepted
 //   stopall   N x (`vCont;c`, 2 ms, Ctrl-C -> T02)                stopall_us
-//             (the mean; also stopall_median_us, stopall_p90_us)
+//             (the mean; also stopall_median_us, stopall_p90_us,
+//             stopall_max_us)
 //   idle      `vCont;c`, then waits T seconds and stops (the caller
 //             measures the stub's CPU time meanwhile)             idle_s
 //   pio       the device-access path (kvmdbg only: monitor commands):
