@@ -24,7 +24,10 @@
 //   zbulk     N x Z0 at distinct addresses, then N x z0          z_insert_us z_remove_us z_accepted
 //   stopall   N x (`vCont;c`, 2 ms, Ctrl-C -> T02)                stopall_us
 //             (the mean; also stopall_median_us, stopall_p90_us,
-//             stopall_max_us)
+//             stopall_max_us); from kvmdbg also its own timing of the
+//             same all-stops without the round trip (monitor info
+//             stop-all): stopall_inside_us (and _median_us, _p90_us,
+//             _max_us)
 //   idle      `vCont;c`, then waits T seconds and stops (the caller
 //             measures the stub's CPU time meanwhile)             idle_s
 //   pio       the device-access path (kvmdbg only: monitor commands):
@@ -371,6 +374,30 @@ void run_zbulk(Client& c, const Options& o) {
     std::printf("z_accepted %llu\n", static_cast<unsigned long long>(accepted));
 }
 
+std::string monitor(Client& c, const std::string& command);
+
+// kvmdbg's own timing of the same all-stops (`monitor info stop-all N`:
+// from the kick of every vCPU to all parked, without the gdb round trip),
+// as stopall_inside_us, _median_us, _p90_us and _max_us. Nothing when the
+// stub has no such command (QEMU).
+void print_stop_all_inside(Client& c, std::uint64_t count) {
+    const std::string out = monitor(c, "info stop-all " + std::to_string(count));
+    const std::pair<const char*, const char*> fields[] = {{"mean ", "stopall_inside_us"},
+                                                          {"median ", "stopall_inside_median_us"},
+                                                          {"90th percentile ", "stopall_inside_p90_us"},
+                                                          {"slowest ", "stopall_inside_max_us"}};
+    if (out.find("stop-all (") != 0) {
+        return;
+    }
+    for (const auto& [label, name] : fields) {
+        auto at = out.find(label);
+        if (at == std::string::npos) {
+            fail("monitor info stop-all: no '" + std::string(label) + "' in '" + out + "'");
+        }
+        std::printf("%s %.3f\n", name, std::strtod(out.c_str() + at + std::strlen(label), nullptr));
+    }
+}
+
 void run_stopall(Client& c, const Options& o) {
     std::vector<double> each;
     for (std::uint64_t i = 0; i < o.count; ++i) {
@@ -383,6 +410,7 @@ void run_stopall(Client& c, const Options& o) {
         expect_stop(r, "Ctrl-C");
     }
     kvmdbg::bench::print_latency_summary("stopall", each);
+    print_stop_all_inside(c, o.count);
 }
 
 void run_idle(Client& c, const Options& o) {

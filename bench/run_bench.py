@@ -126,14 +126,15 @@ def parse_kv(text):
     return vals
 
 
-def stop_all_spread(kvmdbg, raw):
+def stop_all_spread(kvmdbg, raw, name="stopall"):
     """Row 8/11's note: the medians, kvmdbg's 90th percentile and slowest
-    stop (the mean is the row's figure; a few very slow stops move it)."""
-    if "stopall_median_us" not in kvmdbg or "stopall_median_us" not in raw:
+    stop (the mean is the row's figure; a few very slow stops move it).
+    `name`: stopall (as gdb sees it) or stopall_inside (kvmdbg's own timing)."""
+    if name + "_median_us" not in kvmdbg or "stopall_median_us" not in raw:
         return ""
     return "median %.0f us (raw %.0f us), 90th percentile %.0f us, slowest %.0f us" % (
-        kvmdbg["stopall_median_us"], raw["stopall_median_us"], kvmdbg.get("stopall_p90_us", 0),
-        kvmdbg.get("stopall_max_us", 0))
+        kvmdbg[name + "_median_us"], raw["stopall_median_us"], kvmdbg.get(name + "_p90_us", 0),
+        kvmdbg.get(name + "_max_us", 0))
 
 
 def free_port():
@@ -535,6 +536,7 @@ class Bench:
                 stub.stop()
             self.add(8, "stop-all latency, -smp %d" % smp, k["stopall_us"], "us", r8["stopall_us"],
                      "us kick+join", k["stopall_us"] / r8["stopall_us"], None, stop_all_spread(k, r8))
+            self.stop_all_inside(8, "stop-all inside kvmdbg, -smp %d" % smp, k, r8)
 
         if self.want(9):
             self.idle_cpu()
@@ -582,6 +584,17 @@ class Bench:
             self.add(11, what, k["stopall_us"], "us", r["stopall_us"], "us kick+join",
                      k["stopall_us"] / r["stopall_us"], None,
                      "; ".join(filter(None, ["busybox /init: one `while :` loop per CPU", stop_all_spread(k, r)])))
+            self.stop_all_inside(11, "stop-all inside kvmdbg, Linux busy, -smp %d" % smp, k, r)
+
+    def stop_all_inside(self, row, what, k, raw):
+        """The line under row 8/11's: the same all-stops as kvmdbg timed
+        them (monitor info stop-all: kick of every vCPU to all parked),
+        without the gdb round trip, against the same raw kick and join."""
+        if "stopall_inside_us" not in k:
+            self.not_measured(row, what, "the stub printed no stop-all timing (monitor info stop-all)")
+            return
+        self.add(row, what, k["stopall_inside_us"], "us", raw["stopall_us"], "us kick+join",
+                 k["stopall_inside_us"] / raw["stopall_us"], None, stop_all_spread(k, raw, "stopall_inside"))
 
     def linux_boot_to_start_kernel(self):
         # Row 12: from `vCont;c` at the -S stop to the T05 of a Z1 at

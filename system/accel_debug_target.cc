@@ -1,6 +1,7 @@
 #include "system/accel_debug_target.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
@@ -263,7 +264,9 @@ Status AccelDebugTarget::resume(std::span<const gdb::ResumeRequest> requests, st
 
 void AccelDebugTarget::stop_all(gdb::ThreadId reported) {
     auto cpu = cpu_of(reported);
+    const auto start = std::chrono::steady_clock::now();
     (void)(cpu ? accel_.pause_all_keeping_state(*cpu) : accel_.pause_all());
+    stop_all_timings_.record(std::chrono::steady_clock::now() - start);
     set_all_run_states(gdb::ThreadRunState::paused);
 }
 

@@ -12,7 +12,8 @@
 //                           on emulated device memory go to the device path
 //                           (DeviceWatchpoints), and so do reads there
 //   vCont c/s           <-> resume(cpu, RUN/STEP); NOIRQ -> step IRQ masking
-//   stop_all            <-> pause_all
+//   stop_all            <-> pause_all, timed (StopAllTimings, `monitor
+//                           info stop-all`)
 //   monitor CMD         <-> MonitorCommands
 //
 // Threads: main thread only (the session's). Stop events reach it through
@@ -35,6 +36,7 @@
 #include "system/device_watchpoints.h"
 #include "system/isa_descriptor.h"
 #include "system/state_blob_target.h"
+#include "system/stop_all_timings.h"
 
 namespace kvmdbg::system {
 
@@ -73,6 +75,8 @@ public:
     /// which is on by default. Errors: ENOTSUP on a host without BLOCKIRQ.
     Status set_step_blocks_irq(bool block);
     bool step_blocks_irq() const { return step_blocks_irq_; }
+    /// How long the all-stops took (`monitor info stop-all`).
+    const StopAllTimings& stop_all_timings() const { return stop_all_timings_; }
 
     std::vector<gdb::MemoryRegion> memory_map() const override;
     Result<std::size_t> read_memory(gdb::ThreadId thread, std::uint64_t addr, std::span<std::uint8_t> out,
@@ -100,6 +104,7 @@ private:
     accel::Accelerator& accel_;
     Hooks hooks_;
     bool step_blocks_irq_ = true;
+    StopAllTimings stop_all_timings_;
     std::vector<gdb::MemoryRegion> memory_map_;
     // What wants_stop() evaluates; replaced whole by the main thread.
     std::mutex conditions_mu_;

@@ -36,6 +36,8 @@ constexpr const char* kHelp =
     "catch mmio ADDR[-ADDR] [r|w|rw] [if ...]\n"
     "                          the same for guest-physical addresses of emulated devices\n"
     "info catch                the catches, by number\n"
+    "info stop-all [N]         how long the last N all-stops took (default: all kept), from the kick of\n"
+    "                          every vCPU to all of them parked\n"
     "trace io on|off           record every device access (also -d io); no argument: show\n"
     "info io [N] [io RANGE|mmio RANGE|DEVICE]\n"
     "                          the last N recorded device accesses (default 20), filtered\n"
@@ -228,6 +230,15 @@ std::string GdbFrontEnd::monitor_command(std::string_view command) {
             return "usage: info lapic [N] (N: a vCPU index, default 0)\n";
         }
         return monitor_info_lapic(accel_, *cpu, cpus_);
+    }
+    if (w[0] == "info" && (w.size() == 2 || w.size() == 3) && w[1] == "stop-all") {
+        auto last = w.size() == 3 ? parse_monitor_number(w[2])
+                                  : std::optional<std::uint64_t>(StopAllTimings::kCapacity);
+        if (!last || *last == 0) {
+            return "usage: info stop-all [N] (N: how many of the latest all-stops, at least 1)\n";
+        }
+        return target_->stop_all_timings().report(
+            static_cast<std::size_t>(std::min<std::uint64_t>(*last, StopAllTimings::kCapacity)));
     }
     if (w[0] == "info" && w.size() == 2 && w[1] == "catch") {
         return DeviceAccessCatches::format_list(catches_.list());

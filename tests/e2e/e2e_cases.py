@@ -177,16 +177,27 @@ def threads_smp(ctx):
 @case
 def interrupt_running(ctx):
     """Ctrl-C in gdb while the guest runs: gdb sends 0x03, the stub stops
-    every vCPU and replies T02 (SIGINT)."""
+    every vCPU and replies T02 (SIGINT); `monitor info stop-all` then shows
+    how long the all-stops took (gdb's attach to the running guest and the
+    interrupt)."""
     emu = ctx.emulator("stepper.elf64", stopped=False)
     cmd = ["gdb", "-batch", "-nx", "-ex", "set confirm off", "-ex", "file " + ctx.guest("stepper.elf64"),
            "-ex", emu.target_command(), "-ex", CONTINUE_MARK_COMMAND, "-ex", "continue",
-           "-ex", "printf \"PC=%lx\\n\", $pc", "-ex", "print stepper_counter > 0", "-ex", "kill"]
+           "-ex", "printf \"PC=%lx\\n\", $pc", "-ex", "print stepper_counter > 0",
+           "-ex", "monitor info stop-all", "-ex", "monitor info stop-all 1", "-ex", "monitor info stop-all 0",
+           "-ex", "kill"]
     out = run_gdb_interrupted(cmd, interrupt=True, timeout=60)
     status, _, err = emu.finish()
     expect("SIGINT" in out, "the interrupt did not stop the guest with SIGINT", out, err)
     expect(re.search(r"PC=[0-9a-f]+", out), "registers unreadable after the interrupt", out)
     expect(re.search(r"\$1 = 1", out), "the guest had not run before the interrupt", out)
+    timed = re.search(r"^stop-all \(kick every vCPU, all parked\): last (\d+) of (\d+): mean ([0-9.]+) us, "
+                      r"median [0-9.]+ us, 90th percentile [0-9.]+ us, slowest ([0-9.]+) us$", out, re.M)
+    expect(timed and int(timed.group(1)) == int(timed.group(2)) >= 2 and 0 < float(timed.group(3)) <= float(
+        timed.group(4)), "monitor info stop-all does not count the attach's and the interrupt's all-stops", out)
+    expect(re.search(r"^stop-all \(kick every vCPU, all parked\): last 1 of \d+: ", out, re.M),
+           "monitor info stop-all 1 does not summarize only the last all-stop", out)
+    expect("usage: info stop-all [N]" in out, "monitor info stop-all 0 is not refused", out)
     expect(status == 0, f"kvmdbg exited {status} after kill", err)
 
 
