@@ -2,11 +2,12 @@
 // `monitor info stop-all [N]`. An all-stop is what every stop the debugger
 // sees pays before its reply goes out (a Ctrl-C, a breakpoint, a step, a
 // device access): every running vCPU is kicked out of KVM_RUN and the stub
-// waits until all of them are parked, the reported one with its registers
-// read for the reply. The time is taken around that wait
+// waits until all of them are parked. The time is taken around that wait
 // (AccelDebugTarget::stop_all), so it is the figure to hold against a
 // plain kick and join of the same vCPU threads (bench/raw_kvm_loop), with
-// the gdb connection's own round trip left out.
+// the gdb connection's own round trip left out. The reported vCPU reads
+// its registers for the stop reply once it is parked, while the stub's
+// thread wakes up; the reply waits for them, this figure does not.
 //
 // Threads: main thread only (the session's).
 #pragma once

@@ -103,6 +103,9 @@ Status KvmVcpu::run_on_vcpu(const Job& job) {
 
 void KvmVcpu::resume(Job before_run) {
     std::unique_lock lock(mu_);
+    // A store of the state read at the park must not land after this
+    // resume (the cache would keep registers of a vCPU that ran on).
+    cv_parked_.wait(lock, [&] { return !publishing_state_ || !thread_alive_; });
     if (before_run) {
         if (before_run_) {
             // The previous resume's work has not run (paused first): keep its order.
@@ -140,7 +143,12 @@ void KvmVcpu::request_pause(bool keep_state) {
 
 void KvmVcpu::wait_parked() {
     std::unique_lock lock(mu_);
-    cv_parked_.wait(lock, [&] { return (parked_ && !publishing_state_) || !thread_alive_; });
+    cv_parked_.wait(lock, [&] { return parked_ || !thread_alive_; });
+}
+
+void KvmVcpu::wait_state_published() {
+    std::unique_lock lock(mu_);
+    cv_parked_.wait(lock, [&] { return !publishing_state_ || !thread_alive_; });
 }
 
 void KvmVcpu::flush_pending_io() {
@@ -201,8 +209,8 @@ void KvmVcpu::run_queued_jobs(std::unique_lock<std::mutex>& lock) {
 }
 
 void KvmVcpu::park_until_work(std::unique_lock<std::mutex>& lock) {
-    if (!parked_ && keep_state_on_pause_ && !park_with_state(lock)) {
-        return;  // work came in while the state was read: the loop takes it
+    if (!parked_ && keep_state_on_pause_) {
+        park_with_state(lock);
     }
     if (!parked_) {
         parked_ = true;
@@ -222,28 +230,26 @@ void KvmVcpu::notify_parked_unlocked(std::unique_lock<std::mutex>& lock) {
     lock.lock();
 }
 
-bool KvmVcpu::park_with_state(std::unique_lock<std::mutex>& lock) {
-    // As park_with_event does for a debug stop: read on this thread before
-    // the waiter hears of the park, stored once parked (remember_state
-    // keeps it only while no resume came in), and only then the waiter is
-    // woken, so its first read finds it.
-    lock.unlock();
-    paused_state_.resize(vm_.backend().state_size());
-    const bool loaded = static_cast<bool>(vm_.backend().load_state(*this, paused_state_.data()));
-    lock.lock();
-    if (quit_ || !jobs_.empty() || run_requested_) {
-        return false;
-    }
+void KvmVcpu::park_with_state(std::unique_lock<std::mutex>& lock) {
+    // Parked first: the all-stop's wait_parked() goes on at once, and the
+    // registers its stop reply needs are read here while that thread wakes
+    // up (a wake-up and five ioctls, one after the other, before). Until
+    // they are in KvmVm's cache, get_state() and resume() wait for them
+    // (wait_state_published) rather than queue a job behind the read; the
+    // epoch taken before the read keeps a store that raced with a
+    // forget_state() out of the cache.
     parked_ = true;
     publishing_state_ = true;
+    notify_parked_unlocked(lock);
     lock.unlock();
-    if (loaded) {
-        vm_.remember_state(index_, paused_state_.data());
+    const std::uint64_t epoch = vm_.state_epoch(index_);
+    paused_state_.resize(vm_.backend().state_size());
+    if (vm_.backend().load_state(*this, paused_state_.data())) {
+        vm_.remember_state(index_, paused_state_.data(), epoch);
     }
     lock.lock();
     publishing_state_ = false;
     notify_parked_unlocked(lock);
-    return true;
 }
 
 void KvmVcpu::run_guest_once(std::unique_lock<std::mutex>& lock) {

@@ -73,6 +73,10 @@ public:
     void request_pause(bool keep_state = false);
     /// Waits until the vCPU is parked. Not on the vCPU thread.
     void wait_parked();
+    /// Waits until a vCPU parked by request_pause(true) has its state in
+    /// KvmVm's cache (or the read failed); at once otherwise. Not on the
+    /// vCPU thread.
+    void wait_state_published();
 
     /// Forces the vCPU out of KVM_RUN once. Any thread.
     void kick();
@@ -110,12 +114,11 @@ private:
     void run_queued_jobs(std::unique_lock<std::mutex>& lock);
     /// Marks the vCPU parked (waking wait_parked()) and waits for work.
     void park_until_work(std::unique_lock<std::mutex>& lock);
-    /// Parks after reading the vCPU's state into KvmVm's cache, so that
-    /// the read which follows a pause (a stop reply's registers) needs no
+    /// Parks, then reads the vCPU's state into KvmVm's cache, so that the
+    /// read which follows a pause (a stop reply's registers) needs no
     /// round trip to this thread: a wake-up of each thread saved. Lock
-    /// held on entry and exit; false (not parked) when work came in while
-    /// the state was read.
-    bool park_with_state(std::unique_lock<std::mutex>& lock);
+    /// held on entry and exit.
+    void park_with_state(std::unique_lock<std::mutex>& lock);
     /// Wakes wait_parked() with mu_ released in between (held on entry and
     /// exit), so that the waiter need not sleep again on the mutex.
     void notify_parked_unlocked(std::unique_lock<std::mutex>& lock);
@@ -204,7 +207,8 @@ private:
     bool pause_requested_ = false;
     bool keep_state_on_pause_ = false;  // request_pause(true) (so also pause_requested_), until the next resume
     bool parked_ = true;
-    // Parked, its state not yet in KvmVm's cache: wait_parked() waits on.
+    // Parked, its state not yet in KvmVm's cache (park_with_state):
+    // wait_state_published() and resume() wait on.
     bool publishing_state_ = false;
     std::vector<std::uint8_t> paused_state_;  // vCPU thread only
     bool quit_ = false;

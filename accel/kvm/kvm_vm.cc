@@ -277,6 +277,9 @@ Status KvmVm::get_state(std::uint32_t cpu, void* out, std::uint32_t size) {
         return v.error();
     }
     KvmVcpu& vcpu = **v;
+    if (!vcpu.on_own_thread()) {
+        vcpu.wait_state_published();  // a pause's read on its way to the cache
+    }
     std::uint64_t epoch = 0;
     bool parked = false;
     {
@@ -305,7 +308,7 @@ Status KvmVm::get_state(std::uint32_t cpu, void* out, std::uint32_t size) {
     return s;
 }
 
-void KvmVm::remember_state(std::uint32_t cpu, const void* state) {
+void KvmVm::remember_state(std::uint32_t cpu, const void* state, std::optional<std::uint64_t> epoch) {
     if (cpu >= vcpus_.size() || state == nullptr) {
         return;
     }
@@ -316,6 +319,9 @@ void KvmVm::remember_state(std::uint32_t cpu, const void* state) {
         return;
     }
     StateCache& c = cache_[cpu];
+    if (epoch && c.epoch != *epoch) {
+        return;
+    }
     auto* bytes = static_cast<const std::uint8_t*>(state);
     c.state.assign(bytes, bytes + backend_->state_size());
     c.valid = true;
@@ -327,6 +333,11 @@ void KvmVm::forget_state(std::uint32_t cpu) {
         ++cache_[cpu].epoch;
         cache_[cpu].valid = false;
     }
+}
+
+std::uint64_t KvmVm::state_epoch(std::uint32_t cpu) const {
+    std::lock_guard lock(cache_mu_);
+    return cpu < cache_.size() ? cache_[cpu].epoch : 0;
 }
 
 std::uint64_t KvmVm::state_loads(std::uint32_t cpu) const {

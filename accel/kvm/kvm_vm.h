@@ -96,8 +96,13 @@ public:
     /// was completed): get_state() serves it until the vCPU runs again.
     /// Ignored unless the vCPU is parked (parked()) when it is called, so
     /// call it after the vCPU marked itself parked and before the host
-    /// hears of the stop, without holding the vCPU's lock.
-    void remember_state(std::uint32_t cpu, const void* state);
+    /// hears of the stop, without holding the vCPU's lock. With `epoch`
+    /// (state_epoch() taken before the read), also ignored when the state
+    /// was dropped since.
+    void remember_state(std::uint32_t cpu, const void* state, std::optional<std::uint64_t> epoch = std::nullopt);
+    /// vCPU `cpu`'s cache epoch (bumped by every drop of its state). Any
+    /// thread not holding the vCPU's lock.
+    std::uint64_t state_epoch(std::uint32_t cpu) const;
     /// Drops vCPU `cpu`'s cached state (for a change of its registers that
     /// does not go through this class). Any thread.
     void forget_state(std::uint32_t cpu);

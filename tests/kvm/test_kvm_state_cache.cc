@@ -4,7 +4,8 @@
 // read makes no vCPU round trip; resume, start and set_state drop the copy;
 // a running vCPU is never served from it; remember_state() is honoured
 // only for a parked vCPU; a pause that names a vCPU leaves its state in
-// the cache; and a stress run checks that what the cache serves after a
+// the cache, and a resume right after it leaves nothing stale there; and a
+// stress run checks that what the cache serves after a
 // pause is what KVM holds. Skips (77) without /dev/kvm.
 #include <atomic>
 #include <chrono>
@@ -223,6 +224,30 @@ void test_pause_keeping_state_serves_the_next_read() {
     CU_ASSERT_EQUAL(t->vm->pause_all(7).error().code, EINVAL);  // one vCPU only
 }
 
+void test_resume_right_after_a_pause_keeping_state() {
+    // The vCPU reads its state after it parked (the all-stop goes on at
+    // once). A resume that follows at once waits for that read, so no
+    // store of it lands after the vCPU ran on: after the next plain pause
+    // the cache holds nothing from the earlier one, and what is served is
+    // what KVM holds.
+    auto t = make_vm({0x66, 0x40, 0xeb, 0xfc});
+    CU_ASSERT_FATAL(t->vm->start(true).ok());
+    for (int round = 0; round < 30; ++round) {
+        CU_ASSERT_FATAL(t->vm->resume(0, false).ok());
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        CU_ASSERT_FATAL(t->vm->pause_all(0).ok());
+        CU_ASSERT_FATAL(t->vm->resume(0, false).ok());  // races with the read
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        CU_ASSERT_FATAL(t->vm->pause_all().ok());
+        std::uint64_t before = t->loads();
+        KvmdbgX86State served = t->state();
+        CU_ASSERT_EQUAL(t->loads(), before + 1);  // read from KVM: nothing stale kept
+        t->vm->forget_state(0);
+        KvmdbgX86State real = t->state();
+        CU_ASSERT_EQUAL(served.gpr[0], real.gpr[0]);
+    }
+}
+
 const kvmdbg::test::TestCase kCases[] = {
     {"cached read makes no round trip", test_cached_read_makes_no_round_trip},
     {"set_state is read back", test_set_state_is_read_back},
@@ -232,6 +257,7 @@ const kvmdbg::test::TestCase kCases[] = {
     {"remember_state only while parked", test_remember_state_only_while_parked},
     {"cache matches KVM under concurrent reads", test_cache_matches_kvm_under_concurrent_reads},
     {"pause keeping state serves the next read", test_pause_keeping_state_serves_the_next_read},
+    {"resume right after a pause keeping state", test_resume_right_after_a_pause_keeping_state},
 };
 const kvmdbg::test::TestSuite kSuites[] = {{"kvm state cache", kCases}};
 
