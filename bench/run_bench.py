@@ -137,6 +137,11 @@ def stop_all_spread(kvmdbg, raw, name="stopall"):
         kvmdbg.get(name + "_max_us", 0))
 
 
+def qemu_median(q):
+    """Row 11's note on the QEMU column: its median."""
+    return "QEMU median %.0f us" % q["stopall_median_us"] if q and "stopall_median_us" in q else ""
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -430,7 +435,7 @@ class Bench:
 
         q = {}
         qemu = None
-        if self.qemu and not any(self.want(r) for r in (1, 2, 4, 5, 6, 12, 13)):
+        if self.qemu and not any(self.want(r) for r in (1, 2, 4, 5, 6, 11, 12, 13)):
             self.qemu, self.qemu_why = None, "--rows without a QEMU row"
         if self.qemu and any(self.want(r) for r in range(1, 7)):
             try:
@@ -581,10 +586,30 @@ class Bench:
             finally:
                 stub.stop()
             r = self.raw_run(smp=smp, count=self.n(500, 20))
+            q, why = self.qemu_stop_all(smp, initrd) if self.qemu else (None, "")
             self.add(11, what, k["stopall_us"], "us", r["stopall_us"], "us kick+join",
-                     k["stopall_us"] / r["stopall_us"], None,
-                     "; ".join(filter(None, ["busybox /init: one `while :` loop per CPU", stop_all_spread(k, r)])))
+                     k["stopall_us"] / r["stopall_us"], q["stopall_us"] if q else None,
+                     "; ".join(filter(None, ["busybox /init: one `while :` loop per CPU", stop_all_spread(k, r),
+                                             qemu_median(q), why])))
             self.stop_all_inside(11, "stop-all inside kvmdbg, Linux busy, -smp %d" % smp, k, r)
+
+    def qemu_stop_all(self, smp, initrd):
+        """Row 11's QEMU column: the same kernel, /init and client under
+        qemu-system-x86_64 -accel kvm. (its figures, "") or (None, why)."""
+        what = "bench-busy-initrd"
+        try:
+            qemu = self.linux_qemu(smp, initrd)
+        except (Unavailable, RuntimeError, OSError) as e:
+            return None, "QEMU did not start: " + str(e).splitlines()[0]
+        try:
+            self.linux_userspace(qemu, "%s cpus=%d" % (BUSY_MARK, smp), what)
+            q = self.client_run(qemu, "stopall", count=self.n(300, 10))
+            self.no_kernel_panic(qemu, what)
+            return q, ""
+        except (Unavailable, RuntimeError) as e:
+            return None, "QEMU not measured: " + str(e).splitlines()[0]
+        finally:
+            qemu.stop()
 
     def stop_all_inside(self, row, what, k, raw):
         """The line under row 8/11's: the same all-stops as kvmdbg timed
