@@ -9,7 +9,8 @@ both sides see the same machine load; each row prints the kvmdbg figure,
 the raw-KVM figure and their ratio. When qemu-system-x86_64 is installed,
 the protocol rows and the gdb rows also run against
 `qemu-system-x86_64 -accel kvm -s -S` (its multiboot build of the same
-guest) and print kvmdbg's advantage; otherwise that column says why it is
+guest), and rows 11-13 against it booting the same kernel, and print
+kvmdbg's advantage; otherwise that column says why it is
 missing. Nothing here judges a ratio: the table is for people.
 
 --short runs every row with tiny counts and no QEMU: it checks that each
