@@ -103,9 +103,6 @@ Status KvmVcpu::run_on_vcpu(const Job& job) {
 
 void KvmVcpu::resume(Job before_run) {
     std::unique_lock lock(mu_);
-    // A store of the state read at the park must not land after this
-    // resume (the cache would keep registers of a vCPU that ran on).
-    cv_parked_.wait(lock, [&] { return !publishing_state_ || !thread_alive_; });
     if (before_run) {
         if (before_run_) {
             // The previous resume's work has not run (paused first): keep its order.
@@ -234,10 +231,11 @@ void KvmVcpu::park_with_state(std::unique_lock<std::mutex>& lock) {
     // Parked first: the all-stop's wait_parked() goes on at once, and the
     // registers its stop reply needs are read here while that thread wakes
     // up (a wake-up and five ioctls, one after the other, before). Until
-    // they are in KvmVm's cache, get_state() and resume() wait for them
-    // (wait_state_published) rather than queue a job behind the read; the
-    // epoch taken before the read keeps a store that raced with a
-    // forget_state() out of the cache.
+    // they are in KvmVm's cache, get_state() waits for them
+    // (wait_state_published) rather than queue a job behind the read. A
+    // resume() that comes first drops them as every fill's race is
+    // dropped (KvmVm, "The state cache"): the epoch taken before the read
+    // has moved on, or the vCPU no longer counts as parked.
     parked_ = true;
     publishing_state_ = true;
     notify_parked_unlocked(lock);

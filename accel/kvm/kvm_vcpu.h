@@ -208,7 +208,7 @@ private:
     bool keep_state_on_pause_ = false;  // request_pause(true) (so also pause_requested_), until the next resume
     bool parked_ = true;
     // Parked, its state not yet in KvmVm's cache (park_with_state):
-    // wait_state_published() and resume() wait on.
+    // wait_state_published() waits on.
     bool publishing_state_ = false;
     std::vector<std::uint8_t> paused_state_;  // vCPU thread only
     bool quit_ = false;

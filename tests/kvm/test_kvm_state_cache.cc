@@ -226,10 +226,10 @@ void test_pause_keeping_state_serves_the_next_read() {
 
 void test_resume_right_after_a_pause_keeping_state() {
     // The vCPU reads its state after it parked (the all-stop goes on at
-    // once). A resume that follows at once waits for that read, so no
-    // store of it lands after the vCPU ran on: after the next plain pause
-    // the cache holds nothing from the earlier one, and what is served is
-    // what KVM holds.
+    // once). A resume that follows at once races with that read, and no
+    // store of it may land after the vCPU ran on: after the next plain
+    // pause the cache holds nothing from the earlier one, and what is
+    // served is what KVM holds.
     auto t = make_vm({0x66, 0x40, 0xeb, 0xfc});
     CU_ASSERT_FATAL(t->vm->start(true).ok());
     for (int round = 0; round < 30; ++round) {
