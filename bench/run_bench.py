@@ -578,9 +578,7 @@ class Bench:
                 self.not_measured(11, what, str(e))
                 continue
             try:
-                self.linux_userspace(stub, "%s cpus=%d" % (BUSY_MARK, smp), "bench-busy-initrd")
-                k = self.client_run(stub, "stopall", count=self.n(300, 10))
-                self.no_kernel_panic(stub, "bench-busy-initrd")
+                k = self.busy_kernel_stop_all(stub, smp)
             except Unavailable as e:
                 self.not_measured(11, what, str(e))
                 continue
@@ -594,19 +592,24 @@ class Bench:
                                              qemu_median(q), why])))
             self.stop_all_inside(11, "stop-all inside kvmdbg, Linux busy, -smp %d" % smp, k, r)
 
+    def busy_kernel_stop_all(self, stub, smp):
+        """Row 11's measurement on `stub` (kvmdbg or QEMU, booting the
+        kernel under -S): on to /init's busy loops, then `stopall`; raises
+        Unavailable when the loops never ran or the kernel panicked."""
+        self.linux_userspace(stub, "%s cpus=%d" % (BUSY_MARK, smp), "bench-busy-initrd")
+        figures = self.client_run(stub, "stopall", count=self.n(300, 10))
+        self.no_kernel_panic(stub, "bench-busy-initrd")
+        return figures
+
     def qemu_stop_all(self, smp, initrd):
         """Row 11's QEMU column: the same kernel, /init and client under
         qemu-system-x86_64 -accel kvm. (its figures, "") or (None, why)."""
-        what = "bench-busy-initrd"
         try:
             qemu = self.linux_qemu(smp, initrd)
         except (Unavailable, RuntimeError, OSError) as e:
             return None, "QEMU did not start: " + str(e).splitlines()[0]
         try:
-            self.linux_userspace(qemu, "%s cpus=%d" % (BUSY_MARK, smp), what)
-            q = self.client_run(qemu, "stopall", count=self.n(300, 10))
-            self.no_kernel_panic(qemu, what)
-            return q, ""
+            return self.busy_kernel_stop_all(qemu, smp), ""
         except (Unavailable, RuntimeError) as e:
             return None, "QEMU not measured: " + str(e).splitlines()[0]
         finally:
